@@ -1,0 +1,41 @@
+"""A search = signal model + detector window + background + statistic; the paper's searches as data.
+
+A :class:`SearchSpec` says which interaction, which analysis window, which reference value maps to
+signal strength α = 1 and how α scales with the physical parameter:
+
+* millicharge q and magnetic moment μ: the rate ∝ q², μ², so α = (x/x_ref)² and x_90 = x_ref √α_90;
+* B−L dark photon: the excess is g² I + g⁴ P (interference + pure). With α = (g/g_ref)⁴ the signal
+  is α^½ I_ref + α P_ref — fitted exactly, not linearised — and the flat prior of the paper's method
+  is flat in g⁴ (PHYSICS.md §6, §10).
+
+:func:`build_binned_model` turns a spec and a loaded detector (:func:`exonu.io.load_detector`) into
+the unitless :class:`exonu.stats.BinnedModel`; :func:`run_search` computes the fit, the observed
+and the expected limit and maps them back to the physical parameter.
+
+Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §4.
+
+Modules: :mod:`.spec` (what a search is), :mod:`.templates` (signal folding and the fit model),
+:mod:`.run` (one search), :mod:`.paper` (the paper's set of searches).
+"""
+
+from .paper import PAPER_BEST_FITS, PaperResults, mu_squared_sigma_from_profile, paper_best_fit_check, reproduce_paper
+from .run import SearchResult, run_search
+from .spec import (
+    ATOMIC_MODEL,
+    DEFAULT_REFERENCE,
+    PAPER_SEARCHES,
+    PARAMETERS,
+    PREFERRED_WINDOWS,
+    PUBLISHED_DARK_PHOTON,
+    SearchSpec,
+    dark_photon_masses,
+    dark_photon_specs,
+)
+from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
+
+__all__ = [
+    "ATOMIC_MODEL", "DEFAULT_REFERENCE", "PAPER_BEST_FITS", "PAPER_SEARCHES", "PARAMETERS", "PREFERRED_WINDOWS",
+    "PUBLISHED_DARK_PHOTON", "PaperResults", "SearchResult", "SearchSpec", "SignalTemplates", "build_binned_model",
+    "choose_window", "dark_photon_masses", "dark_photon_specs", "mu_squared_sigma_from_profile",
+    "paper_best_fit_check", "reproduce_paper", "run_search", "signal_templates",
+]

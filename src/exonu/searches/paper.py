@@ -1,0 +1,153 @@
+"""The paper's full set of searches on one detector (``exonu reproduce``) and its best-fit check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..errors import InputError
+from ..spectrum import RecoilSpectrum
+from .run import SearchResult, run_search
+from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
+from .templates import build_binned_model, choose_window
+
+
+@dataclass
+class PaperResults:
+    """Results of :func:`reproduce_paper`: the five fixed searches and the dark-photon scan."""
+
+    searches: dict  # key → SearchResult
+    dark_photon: list  # SearchResult per mass
+    setup: object = field(repr=False)
+    data_source: dict = field(default_factory=dict)  # window → description of the data used
+    seed: int = 0
+    seconds: float = 0.0
+    calibration: dict = field(default_factory=dict)
+    statistic: str = "chi2"
+
+
+def _data_for_windows(setup, datasets) -> tuple[dict, dict]:
+    """Match user data sets to windows by their bin edges; other windows get Asimov data (stated)."""
+    counts, source = {}, {}
+    for ds in datasets or ():
+        matches = [name for name, w in setup.windows.items()
+                   if w.binning.n_bins == len(ds.counts) and np.allclose(w.binning.edges_kev, ds.edges_kev)]
+        if not matches:
+            raise InputError(f"data set {ds.metadata.get('path', '')!r} has {len(ds.counts)} bins with edges "
+                             f"{ds.edges_kev[0]:g}–{ds.edges_kev[-1]:g} keV, which match no window of {setup.name!r}: "
+                             + "; ".join(f"{n}: {w.binning.n_bins} bins {w.binning.low_kev:g}–{w.binning.high_kev:g} keV"
+                                         for n, w in setup.windows.items()))
+        for name in matches:
+            counts[name] = np.asarray(ds.counts, dtype=float)
+            simulated = " (SIMULATED)" if ds.metadata.get("simulated") else ""
+            source[name] = f"file {ds.metadata.get('path', '?')}{simulated}"
+    for name, w in setup.windows.items():
+        if name not in counts:
+            if w.data_counts is not None:
+                counts[name], source[name] = w.data_counts, "the detector's data set"
+            else:
+                counts[name] = w.background.templates.sum(axis=0)
+                source[name] = "Asimov background-only data (SIMULATED: the XMASS-I data are not public)"
+    return counts, source
+
+
+def _dark_photon_worker(args):
+    setup, spec, data, seed, n_toys, statistic = args
+    return run_search(setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False)
+
+
+def mu_squared_sigma_from_profile(result: SearchResult) -> float:
+    """σ(μ²) in μ_B² from the χ² profile of a magnetic-moment search: the α where Δχ² = 1 (× μ_ref²).
+
+    Uses the curve the limit integrated (``limit_result.alpha_grid``/``chi2_profile``) on the data of
+    the search; this is the full-fit check of the XMASS-I calibration (PHYSICS.md §0b: ≈ 1.1e-20).
+    """
+    lr = result.limit_result
+    a, c = np.asarray(lr.alpha_grid), np.asarray(lr.chi2_profile)
+    delta = c - c.min()
+    i0 = int(np.argmin(c))
+    above = np.nonzero((delta >= 1.0) & (np.arange(len(a)) > i0))[0]
+    if len(above) == 0:
+        return float("nan")
+    j = above[0]
+    alpha_1 = np.interp(1.0, [delta[j - 1], delta[j]], [a[j - 1], a[j]])
+    return float((alpha_1 - a[i0]) * result.reference**2)
+
+
+def reproduce_paper(setup, datasets=(), *, seed: int = 0, n_toys: int = 200, masses_mev=None, jobs: int = 1,
+                    dark_photon_toys: int = 40, statistic: str = "chi2", progress=None) -> PaperResults:
+    """Run every search of the paper on ``setup`` (default data: Asimov background-only).
+
+    Millicharge common and per flavour (RRPA-grade, 2–15 keV), magnetic moment (FEA, 2–200 keV) and the
+    dark-photon coupling limit on ``masses_mev`` (default 43 log-spaced masses 1e-3–1e3 MeV with 1e-3
+    and 10 MeV exactly on the grid). Expected ±1σ bands from ``n_toys`` seeded toys per search (the
+    dark-photon scan gives the Asimov median, and a band only if ``dark_photon_toys`` > 0).
+    Signal templates reuse one :class:`RecoilSpectrum` (its flux kernel is built once per grid) and the
+    detector's cached response matrices.
+    """
+    import time
+
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    counts, source = _data_for_windows(setup, datasets)
+    spectrum = RecoilSpectrum()
+    is_xmass = setup.name == "xmass-i"
+    searches = {}
+    for spec in PAPER_SEARCHES:
+        spec = spec if is_xmass else replace(spec, published=None)
+        window = choose_window(setup, spec)
+        searches[spec.key] = run_search(setup, spec, counts[window], n_toys=n_toys, seed=seed, spectrum=spectrum,
+                                        statistic=statistic)
+    masses = dark_photon_masses() if masses_mev is None else np.asarray(masses_mev, dtype=float)
+    specs = [s if is_xmass else replace(s, published=None) for s in dark_photon_specs(masses)]
+    tasks = [(setup, s, counts[choose_window(setup, s)], seed + 1 + i, dark_photon_toys, statistic)
+             for i, s in enumerate(specs)]
+    bar = dict(total=len(tasks), desc="dark-photon mass scan", unit="mass", disable=progress is False if progress is not None else None)
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            dark = list(tqdm(pool.map(_dark_photon_worker, tasks), **bar))
+    else:
+        dark = [run_search(setup, s, d, n_toys=nt, seed=sd, spectrum=spectrum, statistic=st, fixed_aux_band=False)
+                for setup, s, d, sd, nt, st in tqdm(tasks, **bar)]
+    results = PaperResults(searches=searches, dark_photon=dark, setup=setup, data_source=source, seed=seed,
+                           statistic=statistic)
+    mm = searches["magnetic_moment_mub"]
+    results.calibration = {
+        "sigma_mu2_from_profile_mub2": mu_squared_sigma_from_profile(mm),
+        "target_sigma_mu2_mub2": 1.1e-20,
+        "note": "σ(μ²) where the profiled χ² (bounded full fit) rises by 1 on the data used; PHYSICS.md §0b infers "
+                "1.1e-20 μ_B² from the published best fit (1.3e-10 μ_B, Δχ² = 2.3)",
+    }
+    if is_xmass:
+        results.calibration["paper_best_fit_injected"] = paper_best_fit_check(setup, spectrum)
+    results.seconds = time.perf_counter() - start
+    return results
+
+
+#: The paper's best fits (§4.3, §4.4) on its real data, and the limits it set with them
+PAPER_BEST_FITS = (
+    ("magnetic_moment_mub", SearchSpec("magnetic_moment_mub", "magnetic-moment", published=1.8e-10), 1.3e-10),
+    ("dark_photon_0.001MeV", SearchSpec("dark_photon_0.001MeV", "dark-photon", mass_mev=1e-3, published=1.3e-6), 1.1e-6),
+)
+
+
+def paper_best_fit_check(setup, spectrum=None) -> dict:
+    """Asimov data with the paper's best-fit signal injected: does the method return the published limit?
+
+    The paper's μ_ν and 1e-3 MeV dark-photon fits found non-zero best fits (1.3e-10 μ_B, 1.1e-6) and set
+    1.8e-10 and 1.3e-6. Feeding our reconstruction Asimov data containing those signals shows whether
+    it carries the paper's sensitivity: the limit should come out near the published one.
+    """
+    out = {}
+    for key, spec, best in PAPER_BEST_FITS:
+        model, tpl = build_binned_model(setup, spec, spectrum=spectrum)
+        alpha = (best / tpl.reference) ** spec.alpha_power
+        r = run_search(setup, spec, model.asimov(alpha), n_toys=0, spectrum=spectrum, templates=tpl)
+        out[key] = {"injected": best, "observed_limit": r.observed, "published_limit": spec.published,
+                    "ratio": r.observed / spec.published, "delta_chi2_zero": r.chi2_background_only - r.chi2_min}
+    return out

@@ -29,6 +29,7 @@ from exonu.stats import profile_scan
 
 MU = SearchSpec("magnetic_moment_mub", "magnetic-moment")
 DARK_PHOTON = SearchSpec("dark_photon_0.001MeV", "dark-photon", mass_mev=1e-3)
+DARK_PHOTON_10 = SearchSpec("dark_photon_10MeV", "dark-photon", mass_mev=10.0)
 
 #: α values of the profile comparisons: 0 to about twice the expected 90 % limits of these models
 ALPHAS_MU_XMASS = np.array([0.0, 0.5, 1.0, 2.0, 4.0])
@@ -277,7 +278,7 @@ def test_shared_parameters_must_mean_the_same_thing(tmp_path, xmass, halves):
 
 
 # ---------------------------------------------------------------------------------------- limits
-@pytest.mark.parametrize("spec", [MU, DARK_PHOTON], ids=["magnetic-moment", "dark-photon"])
+@pytest.mark.parametrize("spec", [MU, DARK_PHOTON, DARK_PHOTON_10], ids=["magnetic-moment", "dark-photon", "dp-10MeV"])
 @pytest.mark.parametrize("method", ["bayesian", "plr"])
 def test_xmass_xenon1t_joint_limit_at_least_as_strong_as_the_better_detector(xmass, xenon1t, spec, method):
     datas = {xmass.name: _asimov(xmass, spec), xenon1t.name: _asimov(xenon1t, spec)}
@@ -304,6 +305,18 @@ def test_one_detector_joint_search_is_run_search(xenon1t):
         assert r.expected == pytest.approx(single.expected, rel=1e-12)
         assert r.interval == pytest.approx(single.interval, rel=1e-12)
         assert r.chi2_min == pytest.approx(single.chi2_min, rel=1e-12)
+
+
+@pytest.mark.parametrize("spec", [MU, DARK_PHOTON_10], ids=["magnetic-moment", "dark-photon-10MeV"])
+def test_each_detectors_result_is_its_single_detector_fit(xmass, xenon1t, spec):
+    joint = run_joint_search([xmass, xenon1t], spec, method="plr", n_toys=0)
+    for setup in (xmass, xenon1t):
+        single = run_search(setup, spec, method="plr", n_toys=0)
+        alone = joint.detectors[setup.name]
+        assert alone.reference == single.reference
+        assert alone.observed == pytest.approx(single.observed, rel=1e-12)
+        assert alone.expected == pytest.approx(single.expected, rel=1e-12)
+    assert all(joint.to_dict()["converged"].values())
 
 
 def test_joint_toy_band(xmass, xenon1t):

@@ -60,8 +60,6 @@ SOLAR_GROUP = "solar"
 _KINDS = ("p_", "q_", "r_")
 #: Separator between a detector's name and a detector-specific parameter's name in the joint model
 SEPARATOR = "/"
-#: Target number of pure-term dark-photon events (summed over detectors) at the reference coupling
-_DARK_PHOTON_REFERENCE_EVENTS = 100.0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -212,6 +210,8 @@ class JointModel:
         Each detector's folded signal at the common reference value.
     shared : tuple of str
         Nuisance names (``model.nuisance_names`` form) that are one parameter for several detectors.
+    provenance : dict detector name → dict
+        Each detector's config file and hash (``DetectorSetup.provenance()``).
     """
 
     model: BinnedModel
@@ -222,6 +222,7 @@ class JointModel:
     models: dict
     templates: dict
     shared: tuple
+    provenance: dict = field(default_factory=dict)
 
     @property
     def reference(self) -> float:
@@ -383,7 +384,8 @@ def build_joint_model(setups, spec: SearchSpec, datas: Mapping[str, Any] | None 
     shared_names = tuple(n for n in joint.nuisance_names
                          if sum(n in _local_parameter_names(m) for m in models.values()) >= 2)
     return JointModel(model=joint, spec=spec, detectors=tuple(names), bins=bins, windows=chosen, models=models,
-                      templates=templates, shared=shared_names)
+                      templates=templates, shared=shared_names,
+                      provenance={s.name: s.provenance() for s in setups if hasattr(s, "provenance")})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -472,7 +474,9 @@ class JointResult:
     combined : SearchResult
         The fit of the joint model (``combined.model`` is the joint BinnedModel).
     detectors : dict detector name → SearchResult
-        Each detector alone, same method, statistic, seed and reference value.
+        Each detector alone, same method, statistic and seed: the result of
+        :func:`exonu.searches.run_search` on that detector (with its own default reference value for
+        the dark photon; the joint model's is chosen for all detectors together).
     joint : JointModel
         The joint model and its per-detector pieces.
     statistic : str
@@ -500,6 +504,10 @@ class JointResult:
             "parameters": list(self.joint.model.nuisance_names),
             "combined": self.combined.as_dict(),
             "per_detector": {d: r.as_dict() for d, r in self.detectors.items()},
+            # non-convergence is reported, not hidden: the limit's own flag for every result
+            "converged": {"combined": self.combined.limit_result.converged,
+                          **{d: r.limit_result.converged for d, r in self.detectors.items()}},
+            "provenance": dict(self.joint.provenance),
         }
 
 
@@ -557,7 +565,14 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
     # the paper's published value belongs to one detector, not to the combination
     combined = search_result_from_model(joint.model, replace(joint.spec, published=None), joint.signal(),
                                         joint.window_label, **options)
-    alone = {d: search_result_from_model(joint.models[d], replace(joint.spec, window=joint.windows[d]),
-                                         joint.templates[d], joint.windows[d], **options)
-             for d in joint.detectors}
+    alone = {}
+    for s in setups:
+        own = replace(spec, window=joint.windows[s.name])
+        if own.reference is None and own.model == "dark-photon":
+            # alone, a detector uses its own reference coupling, exactly as run_search does: the
+            # numbers side by side are the single-detector fit's
+            model, templates = build_binned_model(s, own, joint.models[s.name].data, spectrum)
+        else:
+            model, templates = joint.models[s.name], joint.templates[s.name]
+        alone[s.name] = search_result_from_model(model, own, templates, own.window, **options)
     return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl)

@@ -212,6 +212,19 @@ def test_dark_photon_reference_is_chosen_once_for_all_detectors(xmass, xenon1t):
     assert pure.sum() == pytest.approx(100.0, rel=1e-9)
 
 
+def test_combine_models_keeps_pull_centres_and_refuses_clashing_ones(xmass, xenon1t):
+    mu_x, _ = build_binned_model(xmass, MU)
+    mu_1t, _ = build_binned_model(xenon1t, MU)
+    pp = mu_1t.signal_sys_names.index("solar_flux_pp")
+    shifted = mu_1t.with_aux(aux_sig_sys=np.where(np.arange(mu_1t.n_sig_sys) == pp, 0.5, 0.0))
+    joint, _ = combine_models({"x": mu_x.with_aux(aux_sig_sys=np.where(
+        np.array(mu_x.signal_sys_names) == "solar_flux_pp", 0.5, 0.0)), "1t": shifted}, ["r_solar_flux_pp"])
+    assert joint.aux_sig_sys[joint.signal_sys_names.index("solar_flux_pp")] == 0.5
+    with pytest.raises(InputError, match="'solar_flux_pp' has auxiliary value 0.5") as exc:
+        combine_models({"x": mu_x, "1t": shifted}, ["r_solar_flux_pp"])
+    _one_line(exc)
+
+
 def test_combine_models_rejects_different_signal_models(xmass):
     mu, _ = build_binned_model(xmass, MU)
     dp, _ = build_binned_model(xmass, DARK_PHOTON)
@@ -272,7 +285,7 @@ def test_shared_parameters_must_mean_the_same_thing(tmp_path, xmass, halves):
     _one_line(exc)
     a, _ = halves
     millicharge = SearchSpec("mc", "millicharge")  # the solar SM σ is share-weighted per window
-    with pytest.raises(InputError, match="shared background component 'solar_nu_sm' has activity σ") as exc:
+    with pytest.raises(InputError, match="shared parameter 'solar_nu_sm' has activity σ") as exc:
         build_joint_model([a, whole_named], millicharge, windows={a.name: "full"})
     _one_line(exc)
 

@@ -144,23 +144,22 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
     ssys_names, ssys_idx = _joint_names({d: models[d].signal_sys_names for d in dets}, "r_", shared)
 
     bkg = np.zeros((len(comp_names), n_bins))
-    sigma = np.full(len(comp_names), np.nan)
     bsys = np.zeros((len(bsys_names), len(comp_names), n_bins))
     ssys = np.zeros((len(ssys_names), n_bins))
+    # per-parameter values a shared parameter must agree on: constraint σ and pull centres (aux)
+    sigma, aux_p = np.full(len(comp_names), np.nan), np.full(len(comp_names), np.nan)
+    aux_q, aux_r = np.full(len(bsys_names), np.nan), np.full(len(ssys_names), np.nan)
     for d in dets:
         m, sl, jj = models[d], bins[d], comp_idx[d]
         bkg[jj, sl] = m.background_templates
-        seen = ~np.isnan(sigma[jj])
-        clash = seen & ~np.isclose(sigma[jj], m.activity_sigma, rtol=1e-9, atol=0.0)
-        if np.any(clash):
-            j = int(np.flatnonzero(clash)[0])
-            raise InputError(f"shared background component {comp_names[jj[j]]!r} has activity σ "
-                             f"{m.activity_sigma[j]:.6g} in {d!r} but {sigma[jj[j]]:.6g} in another detector; "
-                             "a shared normalisation needs one constraint (do not share it)")
-        sigma[jj] = m.activity_sigma
         bsys[bsys_idx[d][:, None], jj[None, :], sl] = m.background_shape_sys
         ssys[ssys_idx[d], sl] = m.signal_shape_sys
-
+        for target, idx, values, names, what in (
+                (sigma, jj, m.activity_sigma, comp_names, "activity σ"),
+                (aux_p, jj, m.aux_activity, comp_names, "auxiliary value"),
+                (aux_q, bsys_idx[d], m.aux_bkg_sys, bsys_names, "auxiliary value"),
+                (aux_r, ssys_idx[d], m.aux_sig_sys, ssys_names, "auxiliary value")):
+            _put_agreeing(target, idx, values, names, what, d)
     model = BinnedModel(
         data=np.concatenate([models[d].data for d in dets]),
         background_templates=bkg,
@@ -175,8 +174,24 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
         background_mc_stat_var=np.concatenate([models[d].background_mc_stat_var for d in dets]),
         signal_mc_stat_var=np.concatenate([models[d].signal_mc_stat_var for d in dets]),
         poi_name=poi_name or first.poi_name,
+        aux_activity=aux_p,
+        aux_bkg_sys=aux_q,
+        aux_sig_sys=aux_r,
     )
     return model, bins
+
+
+def _put_agreeing(target: np.ndarray, idx: np.ndarray, values: np.ndarray, names: Sequence[str], what: str,
+                  detector: str) -> None:
+    """``target[idx] = values``, refusing to overwrite a shared parameter's value with a different one."""
+    seen = ~np.isnan(target[idx])
+    clash = seen & ~np.isclose(target[idx], values, rtol=1e-9, atol=0.0)
+    if np.any(clash):
+        j = int(np.flatnonzero(clash)[0])
+        raise InputError(f"shared parameter {names[idx[j]]!r} has {what} {values[j]:.6g} in {detector!r} but "
+                         f"{target[idx[j]]:.6g} in another detector; a shared parameter needs one value "
+                         "(do not share it)")
+    target[idx] = values
 
 
 def _local_parameter_names(model: BinnedModel) -> set[str]:

@@ -268,6 +268,15 @@ def test_signal_a_detector_cannot_compute_is_refused(xmass, xenon1t, halves):
     _one_line(exc)
 
 
+def test_unknown_sharing_policy_and_window_mapping_are_refused(xmass, xenon1t):
+    with pytest.raises(InputError, match="shared must be 'physical', 'all' or a collection") as exc:
+        build_joint_model([xmass, xenon1t], MU, shared="flux")
+    _one_line(exc)
+    with pytest.raises(InputError, match="windows must be a mapping detector name") as exc:
+        build_joint_model([xmass, xenon1t], MU, windows="full")
+    _one_line(exc)
+
+
 def test_different_statistics_are_refused(xmass, xenon1t):
     with pytest.raises(InputError, match="different statistics") as exc:
         run_joint_search([xmass, xenon1t], MU, statistic={"xmass-i": "chi2", "xenon1t-sr1": "poisson"}, n_toys=0)

@@ -369,6 +369,8 @@ def build_joint_model(setups, spec: SearchSpec, datas: Mapping[str, Any] | None 
         parameter that means different things in two detectors.
     """
     setups = _check_setups(setups)
+    if isinstance(shared, str) and shared not in ("physical", "all"):
+        raise InputError(f"shared must be 'physical', 'all' or a collection of parameter names; got {shared!r}")
     names = [s.name for s in setups]
     datas = _per_detector(datas, names, "datas")
     window_of = _per_detector(windows, names, "windows")

@@ -15,9 +15,12 @@ and the expected limit and maps them back to the physical parameter.
 Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §4.
 
 Modules: :mod:`.spec` (what a search is), :mod:`.templates` (signal folding and the fit model),
-:mod:`.run` (one search), :mod:`.paper` (the paper's set of searches).
+:mod:`.run` (one search), :mod:`.paper` (the paper's set of searches), :mod:`.joint` (one search on
+several detectors at once, shared solar-flux nuisances).
 """
 
+from .joint import (JointModel, JointResult, build_joint_model, combine_models, run_joint_search,
+                    search_result_from_model)
 from .paper import PAPER_BEST_FITS, PaperResults, mu_squared_sigma_from_profile, paper_best_fit_check, reproduce_paper
 from .run import SearchResult, run_search
 from .spec import (
@@ -34,8 +37,9 @@ from .spec import (
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
 
 __all__ = [
-    "ATOMIC_MODEL", "DEFAULT_REFERENCE", "PAPER_BEST_FITS", "PAPER_SEARCHES", "PARAMETERS", "PREFERRED_WINDOWS",
-    "PUBLISHED_DARK_PHOTON", "PaperResults", "SearchResult", "SearchSpec", "SignalTemplates", "build_binned_model",
-    "choose_window", "dark_photon_masses", "dark_photon_specs", "mu_squared_sigma_from_profile",
-    "paper_best_fit_check", "reproduce_paper", "run_search", "signal_templates",
+    "ATOMIC_MODEL", "DEFAULT_REFERENCE", "JointModel", "JointResult", "PAPER_BEST_FITS", "PAPER_SEARCHES",
+    "PARAMETERS", "PREFERRED_WINDOWS", "PUBLISHED_DARK_PHOTON", "PaperResults", "SearchResult", "SearchSpec",
+    "SignalTemplates", "build_binned_model", "build_joint_model", "choose_window", "combine_models",
+    "dark_photon_masses", "dark_photon_specs", "mu_squared_sigma_from_profile", "paper_best_fit_check",
+    "reproduce_paper", "run_joint_search", "run_search", "search_result_from_model", "signal_templates",
 ]

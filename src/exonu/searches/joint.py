@@ -1,0 +1,595 @@
+"""Joint fits of one signal parameter to several detectors, with shared physical nuisances.
+
+A joint fit is one :class:`exonu.stats.BinnedModel` whose bins are the concatenation of the
+detectors' bins. Every detector keeps its own data, background components, background shape
+systematics and signal systematics; a parameter that describes the same physical quantity in
+several detectors is ONE parameter of the joint model, with its templates (or shifts) spanning the
+bins of every detector that has it. This is how HistFactory combines channels: modifiers with the
+same name are the same parameter (Cranmer et al., CERN-OPEN-2012-016, §2; pyhf, JOSS 6 (2021) 2823).
+
+What is shared (``shared=`` of :func:`build_joint_model`):
+
+* ``"physical"`` (default): the solar-neutrino flux normalisations. They enter a detector's model as
+  signal systematics ``solar_flux_<source>`` (the fractional change of the signal for a 1σ change of
+  that source's flux, per bin) and, when the detector models the Standard-Model solar-ν recoils as a
+  background component of its own (group ``"solar"``), as that component's normalisation. Both are
+  shared by name across detectors; everything else (efficiencies, energy scales, radioactivity,
+  detector shape systematics) is detector-specific and gets the detector's name as a prefix
+  (``"xmass-i/c14"``).
+* ``"all"``: every parameter with the same name in several detectors is one parameter (the same
+  detector split into runs, e.g. two halves of one exposure).
+* a collection of names in :attr:`exonu.stats.BinnedModel.nuisance_names` form (``"p_<component>"``,
+  ``"q_<background systematic>"``, ``"r_<signal systematic>"``): exactly those; ``()`` shares nothing.
+
+A shared parameter must mean the same thing everywhere: a shared component must have the same
+activity constraint σ in every detector, a shared flux systematic the same relative flux uncertainty;
+otherwise :class:`~exonu.errors.InputError`.
+
+The signal templates of every detector use ONE reference value of the physical parameter, so that
+α = (x/x_ref)^power is one parameter. For the B−L dark photon the reference g is chosen once, so that
+the pure g⁴ term gives about 100 events summed over the detectors.
+
+References
+----------
+XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, Eqs. (4)–(7) (the fit of each detector);
+K. Cranmer et al., HistFactory, CERN-OPEN-2012-016 (shared modifiers across channels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Collection, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ExonuError, InputError
+from ..spectrum import RecoilSpectrum
+from ..stats import STATISTICS, BinnedModel, expected_limits, fit, plr_interval, upper_limit
+from .run import SearchResult
+from .spec import DEFAULT_REFERENCE, SearchSpec
+from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
+
+__all__ = ["JointModel", "JointResult", "build_joint_model", "combine_models", "run_joint_search",
+           "search_result_from_model"]
+
+#: Prefix of the signal systematics that are solar flux normalisations (see ``WindowSetup.signal_systematics``)
+SOLAR_FLUX_PREFIX = "solar_flux_"
+#: Background-component group of the Standard-Model solar-ν recoils
+SOLAR_GROUP = "solar"
+#: Pulls in :attr:`BinnedModel.nuisance_names` start with one of these: normalisation, background / signal systematic
+_KINDS = ("p_", "q_", "r_")
+#: Separator between a detector's name and a detector-specific parameter's name in the joint model
+SEPARATOR = "/"
+
+
+# ------------------------------------------------------------------------------------------------
+# combining unitless models
+# ------------------------------------------------------------------------------------------------
+def _joint_names(local: Mapping[str, Sequence[str]], prefix: str, shared: set | str) -> tuple[list, dict]:
+    """Joint parameter names of one kind (p, q or r) and, per detector, the joint index of each local one.
+
+    A local name ``n`` is shared when ``shared == "all"`` or ``prefix + n`` is in ``shared``; a shared
+    name appears once, unprefixed; others become ``"<detector>/<n>"``.
+    """
+    names: list[str] = []
+    index: dict[str, np.ndarray] = {}
+    for det, local_names in local.items():
+        idx = []
+        for n in local_names:
+            joint = n if (shared == "all" or prefix + n in shared) else f"{det}{SEPARATOR}{n}"
+            if joint not in names:
+                names.append(joint)
+            idx.append(names.index(joint))
+        index[det] = np.array(idx, dtype=int)
+    return names, index
+
+
+def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | str = (),
+                   poi_name: str | None = None) -> tuple[BinnedModel, dict[str, slice]]:
+    """One :class:`BinnedModel` from several detectors' models, bins concatenated, shared pulls merged.
+
+    Parameters
+    ----------
+    models : mapping detector name → BinnedModel
+        Each detector's model, all with the same signal powers and the same reference value of the
+        physical parameter (so that α means the same thing in every detector).
+    shared : "all" or collection of str
+        Parameters to share, in :attr:`BinnedModel.nuisance_names` form (``"p_pp"``, ``"r_solar_flux_pp"``);
+        ``"all"`` shares every name that several detectors have.
+    poi_name : str, optional
+        Name of α in summaries (default: the first model's).
+
+    Returns
+    -------
+    model : BinnedModel
+        Counts, templates and shifts of every detector side by side. A detector-specific parameter
+        has zero templates/shifts in the other detectors' bins.
+    bins : dict detector name → slice
+        Where each detector's bins are in the joint model.
+
+    Raises
+    ------
+    InputError
+        No model, different signal powers, a shared component with different activity constraints in
+        two detectors, or a shared name that fewer than two detectors have.
+    """
+    if not models:
+        raise InputError("a joint fit needs at least one detector model")
+    if isinstance(shared, str) and shared != "all":
+        raise InputError(f"shared must be 'all' or a collection of parameter names; got {shared!r}")
+    dets = list(models)
+    first = models[dets[0]]
+    for det in dets[1:]:
+        if not np.array_equal(models[det].signal_powers, first.signal_powers):
+            raise InputError(f"detector {det!r} has signal powers {models[det].signal_powers.tolist()}, "
+                             f"{dets[0]!r} has {first.signal_powers.tolist()}: not the same signal model")
+    if shared != "all":
+        shared = set(shared)
+        for name in sorted(shared):
+            if not name.startswith(_KINDS):
+                raise InputError(f"shared parameter {name!r} must start with 'p_', 'q_' or 'r_' "
+                                 f"(BinnedModel.nuisance_names form)")
+            n_with = sum(name in _local_parameter_names(m) for m in models.values())
+            if n_with < 2:
+                raise InputError(f"shared parameter {name!r} is in {n_with} of the detectors {dets}; "
+                                 "sharing needs it in at least two")
+
+    sizes = [models[d].n_bins for d in dets]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    bins = {d: slice(int(starts[i]), int(starts[i + 1])) for i, d in enumerate(dets)}
+    n_bins = int(starts[-1])
+
+    comp_names, comp_idx = _joint_names({d: models[d].background_names for d in dets}, "p_", shared)
+    bsys_names, bsys_idx = _joint_names({d: models[d].background_sys_names for d in dets}, "q_", shared)
+    ssys_names, ssys_idx = _joint_names({d: models[d].signal_sys_names for d in dets}, "r_", shared)
+
+    bkg = np.zeros((len(comp_names), n_bins))
+    bsys = np.zeros((len(bsys_names), len(comp_names), n_bins))
+    ssys = np.zeros((len(ssys_names), n_bins))
+    # per-parameter values a shared parameter must agree on: constraint σ and pull centres (aux)
+    sigma, aux_p = np.full(len(comp_names), np.nan), np.full(len(comp_names), np.nan)
+    aux_q, aux_r = np.full(len(bsys_names), np.nan), np.full(len(ssys_names), np.nan)
+    for d in dets:
+        m, sl, jj = models[d], bins[d], comp_idx[d]
+        bkg[jj, sl] = m.background_templates
+        bsys[bsys_idx[d][:, None], jj[None, :], sl] = m.background_shape_sys
+        ssys[ssys_idx[d], sl] = m.signal_shape_sys
+        for target, idx, values, names, what in (
+                (sigma, jj, m.activity_sigma, comp_names, "activity σ"),
+                (aux_p, jj, m.aux_activity, comp_names, "auxiliary value"),
+                (aux_q, bsys_idx[d], m.aux_bkg_sys, bsys_names, "auxiliary value"),
+                (aux_r, ssys_idx[d], m.aux_sig_sys, ssys_names, "auxiliary value")):
+            _put_agreeing(target, idx, values, names, what, d)
+    model = BinnedModel(
+        data=np.concatenate([models[d].data for d in dets]),
+        background_templates=bkg,
+        activity_sigma=sigma,
+        background_names=comp_names,
+        background_shape_sys=bsys,
+        background_sys_names=bsys_names,
+        signal_templates=np.hstack([models[d].signal_templates for d in dets]),
+        signal_powers=first.signal_powers,
+        signal_shape_sys=ssys,
+        signal_sys_names=ssys_names,
+        background_mc_stat_var=np.concatenate([models[d].background_mc_stat_var for d in dets]),
+        signal_mc_stat_var=np.concatenate([models[d].signal_mc_stat_var for d in dets]),
+        poi_name=poi_name or first.poi_name,
+        aux_activity=aux_p,
+        aux_bkg_sys=aux_q,
+        aux_sig_sys=aux_r,
+    )
+    return model, bins
+
+
+def _put_agreeing(target: np.ndarray, idx: np.ndarray, values: np.ndarray, names: Sequence[str], what: str,
+                  detector: str) -> None:
+    """``target[idx] = values``, refusing to overwrite a shared parameter's value with a different one."""
+    seen = ~np.isnan(target[idx])
+    clash = seen & ~np.isclose(target[idx], values, rtol=1e-9, atol=0.0)
+    if np.any(clash):
+        j = int(np.flatnonzero(clash)[0])
+        raise InputError(f"shared parameter {names[idx[j]]!r} has {what} {values[j]:.6g} in {detector!r} but "
+                         f"{target[idx[j]]:.6g} in another detector; a shared parameter needs one value "
+                         "(do not share it)")
+    target[idx] = values
+
+
+def _local_parameter_names(model: BinnedModel) -> set[str]:
+    """Every parameter name of one model in nuisance-name form, fixed components included."""
+    return ({f"p_{n}" for n in model.background_names} | {f"q_{n}" for n in model.background_sys_names}
+            | {f"r_{n}" for n in model.signal_sys_names})
+
+
+# ------------------------------------------------------------------------------------------------
+# from detectors to the joint model
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class JointModel:
+    """The joint fit model and the per-detector pieces it was built from.
+
+    Attributes
+    ----------
+    model : BinnedModel
+        The joint model (bins of every detector, concatenated in :attr:`detectors` order).
+    spec : SearchSpec
+        The search, with the common reference value in ``spec.reference``.
+    detectors : tuple of str
+        Detector names, in bin order.
+    bins : dict detector name → slice
+        Each detector's bins in :attr:`model`.
+    windows : dict detector name → str
+        The analysis window used in each detector.
+    models : dict detector name → BinnedModel
+        Each detector's own model (same reference value): what a single-detector fit uses.
+    templates : dict detector name → SignalTemplates
+        Each detector's folded signal at the common reference value.
+    shared : tuple of str
+        Nuisance names (``model.nuisance_names`` form) that are one parameter for several detectors.
+    provenance : dict detector name → dict
+        Each detector's config file and hash (``DetectorSetup.provenance()``).
+    """
+
+    model: BinnedModel
+    spec: SearchSpec
+    detectors: tuple
+    bins: dict
+    windows: dict
+    models: dict
+    templates: dict
+    shared: tuple
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def reference(self) -> float:
+        """Value of the physical parameter at α = 1, the same in every detector."""
+        return float(self.spec.reference)
+
+    @property
+    def window_label(self) -> str:
+        """``"det:window + det:window"``, for results."""
+        return " + ".join(f"{d}:{self.windows[d]}" for d in self.detectors)
+
+    def signal(self) -> SignalTemplates:
+        """The joint signal templates (bins concatenated, systematics as in :attr:`model`)."""
+        m = self.model
+        return SignalTemplates(m.signal_templates, m.signal_powers, self.reference, tuple(m.signal_sys_names),
+                               m.signal_shape_sys)
+
+    def split(self, counts) -> dict[str, np.ndarray]:
+        """Counts per joint bin → each detector's counts per bin."""
+        counts = np.asarray(counts, dtype=float)
+        if counts.shape != (self.model.n_bins,):
+            raise InputError(f"joint counts must have {self.model.n_bins} bins; got shape {counts.shape}")
+        return {d: counts[self.bins[d]] for d in self.detectors}
+
+
+def _check_setups(setups) -> list:
+    if isinstance(setups, (str, bytes)) or not isinstance(setups, Sequence) or not setups:
+        raise InputError("setups must be a non-empty sequence of loaded detectors (exonu.io.load_detector)")
+    names = [getattr(s, "name", None) for s in setups]
+    if not all(isinstance(n, str) and n for n in names):
+        raise InputError("every entry of setups must be a loaded detector (exonu.io.load_detector) with a name")
+    for n in names:
+        if names.count(n) > 1:
+            raise InputError(f"detector name {n!r} appears {names.count(n)} times in a joint fit; "
+                             "give each detector its own `name` in its TOML")
+    return list(setups)
+
+
+def _per_detector(value, names: list[str], what: str) -> dict:
+    """A ``{detector name: value}`` mapping checked against the detector names (None → empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InputError(f"{what} must be a mapping detector name → value (it must say which detector each "
+                         f"entry belongs to); got {type(value).__name__}")
+    unknown = [k for k in value if k not in names]
+    if unknown:
+        raise InputError(f"{what} names unknown detectors {unknown}; the joint fit has {names}")
+    return dict(value)
+
+
+def _physical_shared(setups, windows: Mapping[str, str]) -> set[str]:
+    """Nuisance names of the solar flux normalisations, checked to mean the same in every detector."""
+    names: set[str] = set()
+    flux_sigma: dict[str, tuple[str, float]] = {}
+    for s in setups:
+        w = s.window(windows[s.name])
+        for source, sigma in w.signal_sys.solar_flux.items():
+            if source in flux_sigma and not np.isclose(flux_sigma[source][1], sigma, rtol=1e-9, atol=0.0):
+                raise InputError(f"the {source} solar flux uncertainty is {sigma:g} in {s.name!r} but "
+                                 f"{flux_sigma[source][1]:g} in {flux_sigma[source][0]!r}; a shared flux needs one "
+                                 "value ([signal_systematics] solar_flux)")
+            flux_sigma.setdefault(source, (s.name, sigma))
+            names.add(f"r_{SOLAR_FLUX_PREFIX}{source}")
+        names |= {f"p_{n}" for n, g in zip(w.background.names, w.background.groups) if g == SOLAR_GROUP}
+    return names
+
+
+def _common_reference(setups, spec: SearchSpec, windows: Mapping[str, str],
+                      spectrum: RecoilSpectrum | None) -> float:
+    """One reference value of the physical parameter for every detector.
+
+    The dark photon's default reference makes the pure g⁴ term give ~100 events in one detector
+    (:func:`signal_templates`); summed over detectors the pure counts are Σ_d 100 (g/g_d)⁴, so
+    g_ref = (Σ_d g_d⁻⁴)^(−1/4) gives ~100 events in total.
+    """
+    if spec.reference is not None:
+        return float(spec.reference)
+    if spec.model != "dark-photon":
+        return float(DEFAULT_REFERENCE[spec.model])
+    g = np.array([_signal_for(s, replace(spec, window=windows[s.name]), spectrum).reference for s in setups])
+    return float(np.sum(g ** -4.0) ** -0.25)
+
+
+def _signal_for(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None) -> SignalTemplates:
+    """The detector's signal templates, or an InputError saying which detector cannot compute them."""
+    try:
+        templates = signal_templates(setup, spec, spectrum)
+    except ExonuError as exc:
+        raise InputError(f"detector {setup.name!r} cannot compute the {spec.model} signal: {exc}") from None
+    if not np.any(templates.templates != 0):
+        raise InputError(f"detector {setup.name!r} cannot compute the {spec.model} signal: it is zero in every bin "
+                         f"of window {spec.window!r}")
+    return templates
+
+
+def build_joint_model(setups, spec: SearchSpec, datas: Mapping[str, Any] | None = None, *,
+                      shared: Collection[str] | str = "physical", windows: Mapping[str, str] | None = None,
+                      spectrum: RecoilSpectrum | None = None) -> JointModel:
+    """The joint fit model of one search on several detectors.
+
+    Parameters
+    ----------
+    setups : sequence of DetectorSetup
+        Loaded detectors (:func:`exonu.io.load_detector`) with distinct names.
+    spec : SearchSpec
+        The search. ``spec.reference`` (None: a default chosen once for all detectors) is the
+        physical parameter at α = 1; ``spec.window`` applies to every detector unless ``windows``
+        names one.
+    datas : mapping detector name → counts per bin, optional
+        Data replacing a detector's own (its window's bins). Detectors not named use their own data
+        (the background-only Asimov data set when they have none).
+    shared : "physical", "all" or collection of str
+        What is one parameter across detectors (see the module docstring).
+    windows : mapping detector name → window name, optional
+        Per-detector analysis windows (default: ``spec.window`` or the detector's choice).
+    spectrum : RecoilSpectrum, optional
+        Solar-ν recoil spectrum (default: the paper's).
+
+    Returns
+    -------
+    JointModel
+
+    Raises
+    ------
+    InputError
+        Two detectors with the same name; ``datas``/``windows`` not a mapping or naming an unknown
+        detector; a signal some detector cannot compute (no such window, zero signal); a shared
+        parameter that means different things in two detectors.
+    """
+    setups = _check_setups(setups)
+    if isinstance(shared, str) and shared not in ("physical", "all"):
+        raise InputError(f"shared must be 'physical', 'all' or a collection of parameter names; got {shared!r}")
+    names = [s.name for s in setups]
+    datas = _per_detector(datas, names, "datas")
+    window_of = _per_detector(windows, names, "windows")
+    chosen: dict[str, str] = {}
+    for s in setups:
+        try:
+            chosen[s.name] = choose_window(s, replace(spec, window=window_of.get(s.name, spec.window)))
+        except ExonuError as exc:
+            raise InputError(f"detector {s.name!r} cannot compute the {spec.model} signal: {exc}") from None
+    spec = replace(spec, reference=_common_reference(setups, spec, chosen, spectrum))
+
+    models, templates = {}, {}
+    for s in setups:
+        local = replace(spec, window=chosen[s.name])
+        templates[s.name] = _signal_for(s, local, spectrum)
+        data = datas.get(s.name)
+        data = getattr(data, "counts", data)  # a Dataset or plain counts
+        try:
+            models[s.name], _ = build_binned_model(s, local, data, spectrum, templates[s.name])
+        except ExonuError as exc:
+            raise InputError(f"detector {s.name!r}: {exc}") from None
+    if isinstance(shared, str) and shared == "physical":
+        # the policy names what a detector may have; share what at least two detectors do have
+        shared = {n for n in _physical_shared(setups, chosen)
+                  if sum(n in _local_parameter_names(m) for m in models.values()) >= 2}
+    joint, bins = combine_models(models, shared,
+                                 poi_name=f"({spec.parameter}/{spec.reference:.3g})^{spec.alpha_power}")
+    shared_names = tuple(n for n in joint.nuisance_names
+                         if sum(n in _local_parameter_names(m) for m in models.values()) >= 2)
+    return JointModel(model=joint, spec=spec, detectors=tuple(names), bins=bins, windows=chosen, models=models,
+                      templates=templates, shared=shared_names,
+                      provenance={s.name: s.provenance() for s in setups if hasattr(s, "provenance")})
+
+
+# ------------------------------------------------------------------------------------------------
+# fits and limits
+# ------------------------------------------------------------------------------------------------
+def search_result_from_model(model: BinnedModel, spec: SearchSpec, templates: SignalTemplates, window: str, *,
+                             method: str = "bayesian", statistic: str = "chi2", n_toys: int = 200, seed: int = 0,
+                             cl: float = 0.9, interval: bool = False, neyman_toys: int = 500,
+                             fixed_aux_band: bool = True, progress=False) -> SearchResult:
+    """Fit, observed and expected limits of a prebuilt model, in physical units.
+
+    The same computation as :func:`exonu.searches.run_search` (which builds the model from one
+    detector first), for any :class:`BinnedModel` whose α = 1 is ``templates.reference``: a joint
+    model or a single detector's.
+
+    Parameters
+    ----------
+    model : BinnedModel
+    spec : SearchSpec
+        Gives the physical parameter and its α-power.
+    templates : SignalTemplates
+        The signal the model was built from (``templates.reference`` maps α to the parameter).
+    window : str
+        Label of the bins (recorded in the result).
+    method : {"bayesian", "plr", "neyman"}
+        As in :func:`exonu.searches.run_search`.
+    statistic : {"chi2", "poisson"}
+    n_toys : int
+        Background-only toys for the ±1σ band (0: Asimov median only).
+    seed : int
+    cl : float
+        Confidence level of the limits and of the interval.
+    interval : bool
+        Also compute the two-sided profile-likelihood interval.
+    neyman_toys : int
+        Toys per α point of the Neyman belt (``method="neyman"``).
+    fixed_aux_band : bool
+        Also run the toys with the auxiliary measurements at nominal (a second band).
+    progress : bool or callable
+        Passed to :func:`exonu.stats.expected_limits`.
+
+    Returns
+    -------
+    SearchResult
+    """
+    if method == "neyman":  # the toy belt is built once and reused for the expected limits
+        limit = upper_limit(model, cl, method="neyman", statistic=statistic, n_toys=neyman_toys, seed=seed,
+                            expected=False)
+        exp = expected_limits(model, method="neyman", cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
+                              progress=progress, belt=limit.details["belt"])
+    else:
+        limit = upper_limit(model, cl, method=method, statistic=statistic)
+        exp = expected_limits(model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
+                              progress=progress)
+    best = fit(model, statistic=statistic, ndof_convention="poi")
+    null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
+    result = SearchResult(spec=spec, window=window, reference=templates.reference, observed=0.0, expected=0.0,
+                          expected_band=None, best_fit=0.0, chi2_min=float(best.chi2),
+                          chi2_background_only=float(null.chi2), ndof=int(best.ndof), method=method,
+                          seed=seed if n_toys else None, fit_result=best, limit_result=limit, model=model,
+                          templates=templates)
+    result.observed = result.to_physical(limit.alpha_limit)
+    result.expected = result.to_physical(exp.asimov)
+    result.best_fit = result.to_physical(best.alpha)
+    if exp.band:
+        result.expected_band = (result.to_physical(exp.band["-1sigma"]), result.to_physical(exp.band["+1sigma"]))
+        result.expected_toy_median = result.to_physical(exp.band["median"])
+    if exp.band and fixed_aux_band:
+        # the same toys with the auxiliary measurements held at nominal: the data's fluctuations alone
+        fixed = expected_limits(model, method=method if method != "neyman" else "plr", cl=cl, n_toys=n_toys,
+                                seed=seed, statistic=statistic, progress=progress, fluctuate_aux=False)
+        result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
+                                          result.to_physical(fixed.band["+1sigma"]))
+    if interval:
+        iv = plr_interval(model, cl, statistic=statistic)
+        result.interval = (result.to_physical(iv.alpha_lower or 0.0), result.to_physical(iv.alpha_limit))
+    return result
+
+
+@dataclass
+class JointResult:
+    """A joint search: the combined result and each detector's own, side by side.
+
+    Attributes
+    ----------
+    combined : SearchResult
+        The fit of the joint model (``combined.model`` is the joint BinnedModel).
+    detectors : dict detector name → SearchResult
+        Each detector alone, same method, statistic and seed: the result of
+        :func:`exonu.searches.run_search` on that detector (with its own default reference value for
+        the dark photon; the joint model's is chosen for all detectors together).
+    joint : JointModel
+        The joint model and its per-detector pieces.
+    statistic : str
+    cl : float
+    """
+
+    combined: SearchResult
+    detectors: dict
+    joint: JointModel = field(repr=False)
+    statistic: str = "chi2"
+    cl: float = 0.9
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: the combined result, each detector's, and which parameters are shared."""
+        return {
+            "signal": self.joint.spec.model,
+            "parameter": self.joint.spec.parameter,
+            "unit": self.joint.spec.unit,
+            "reference_value": self.joint.reference,
+            "statistic": self.statistic,
+            "cl": self.cl,
+            "detectors": list(self.joint.detectors),
+            "windows": dict(self.joint.windows),
+            "shared_parameters": list(self.joint.shared),
+            "parameters": list(self.joint.model.nuisance_names),
+            "combined": self.combined.as_dict(),
+            "per_detector": {d: r.as_dict() for d, r in self.detectors.items()},
+            # non-convergence is reported, not hidden: the limit's own flag for every result
+            "converged": {"combined": self.combined.limit_result.converged,
+                          **{d: r.limit_result.converged for d, r in self.detectors.items()}},
+            "provenance": dict(self.joint.provenance),
+        }
+
+
+def _one_statistic(statistic, names: list[str]) -> str:
+    """The single statistic of a joint fit (a mapping must give every detector the same one)."""
+    if isinstance(statistic, str):
+        values = {statistic}
+    else:
+        values = set(_per_detector(statistic, names, "statistic").values())
+    bad = values - set(STATISTICS)
+    if bad:
+        raise InputError(f"statistic must be one of {STATISTICS}; got {sorted(bad)}")
+    if len(values) != 1:
+        raise InputError(f"detectors ask for different statistics {dict(statistic)}; a joint fit uses one statistic "
+                         "for all bins (per-detector statistics are not supported yet)")
+    return values.pop()
+
+
+def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None = None, *,
+                     method: str = "bayesian", statistic: str | Mapping[str, str] = "chi2", n_toys: int = 200,
+                     seed: int = 0, cl: float = 0.9, interval: bool = False,
+                     spectrum: RecoilSpectrum | None = None, shared: Collection[str] | str = "physical",
+                     windows: Mapping[str, str] | None = None, neyman_toys: int = 500,
+                     fixed_aux_band: bool = True, progress=False) -> JointResult:
+    """Fit one signal parameter to several detectors at once, and each detector alone.
+
+    Parameters
+    ----------
+    setups : sequence of DetectorSetup
+        Loaded detectors with distinct names.
+    spec : SearchSpec
+        The search (any signal model; the dark photon's non-linear α too).
+    datas : mapping detector name → counts, optional
+        Data replacing a detector's own (see :func:`build_joint_model`).
+    method : {"bayesian", "plr", "neyman"}
+        As in :func:`exonu.searches.run_search`.
+    statistic : {"chi2", "poisson"} or mapping detector name → statistic
+        One statistic for every bin; a mapping that gives detectors different statistics is refused.
+    n_toys, seed, cl, interval, neyman_toys, fixed_aux_band, progress
+        As in :func:`search_result_from_model`.
+    spectrum : RecoilSpectrum, optional
+    shared : "physical", "all" or collection of str
+        What is one parameter across detectors (module docstring).
+    windows : mapping detector name → window name, optional
+
+    Returns
+    -------
+    JointResult
+    """
+    setups = _check_setups(setups)
+    statistic = _one_statistic(statistic, [s.name for s in setups])
+    joint = build_joint_model(setups, spec, datas, shared=shared, windows=windows, spectrum=spectrum)
+    options = dict(method=method, statistic=statistic, n_toys=n_toys, seed=seed, cl=cl, interval=interval,
+                   neyman_toys=neyman_toys, fixed_aux_band=fixed_aux_band, progress=progress)
+    # the paper's published value belongs to one detector, not to the combination
+    combined = search_result_from_model(joint.model, replace(joint.spec, published=None), joint.signal(),
+                                        joint.window_label, **options)
+    alone = {}
+    for s in setups:
+        own = replace(spec, window=joint.windows[s.name])
+        if own.reference is None and own.model == "dark-photon":
+            # alone, a detector uses its own reference coupling, exactly as run_search does: the
+            # numbers side by side are the single-detector fit's
+            model, templates = build_binned_model(s, own, joint.models[s.name].data, spectrum)
+        else:
+            model, templates = joint.models[s.name], joint.templates[s.name]
+        alone[s.name] = search_result_from_model(model, own, templates, own.window, **options)
+    return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl)

@@ -1,13 +1,24 @@
 """Command-line interface: parse, load, call one library function, write output.
 
-One module per command family; each registers its sub-parser. Every :class:`~exonu.errors.ExonuError`
-becomes a one-line message on stderr and exit status 2, with no traceback.
+One module per command family; each registers its sub-parser. Every error a user can cause is one line
+on stderr, ``exonu: error: …``, with exit status 2 and no traceback:
+
+* an :class:`~exonu.errors.ExonuError` from the library;
+* a command-line syntax error (argparse's usage block is replaced by one line and a pointer to ``--help``);
+* an operating-system error on a file (unreadable input, read-only folder, full disk), and, as a last
+  resort, running out of memory, a floating-point overflow or a nesting too deep to parse.
+
+Ctrl-C prints ``exonu: interrupted`` and exits with 130; a closed output pipe (``exonu … | head``) ends
+the command quietly; a terminal that cannot show Unicode gets ``?`` instead of a crash. Any other
+exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import NoReturn, Sequence
 
 from .. import __version__
 from ..errors import ExonuError
@@ -24,9 +35,35 @@ SUBCOMMANDS = (
     data.add_export_parser,
 )
 
+#: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it
+EXIT_INTERRUPTED = 130
+#: Exit status of a command whose output pipe was closed (128 + SIGPIPE), as if killed by SIGPIPE
+EXIT_BROKEN_PIPE = 141
+#: Exit status of every user error
+EXIT_USAGE = 2
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``exonu: error: <command>: <message> (see … --help)``.
+
+    Sub-parsers inherit the class (argparse builds them with ``type(parent)``), so the sub-commands'
+    errors are one line as well. The exit status stays argparse's 2.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        print_error(f"{command}{message} (see `{self.prog} --help`)")
+        self.exit(EXIT_USAGE)
+
+
+def print_error(message: str) -> None:
+    """Print one ``exonu: error: …`` line on stderr (newlines in ``message`` are folded)."""
+    line = " ".join(str(message).split())
+    print(f"exonu: error: {line}", file=sys.stderr)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon.")
+    parser = OneLineArgumentParser(prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon.")
     parser.add_argument("--version", action="version", version=f"exonu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
@@ -34,11 +71,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def _tolerate_ascii_terminals() -> None:
+    """Replace characters the terminal cannot encode (μ, σ, ≥ under LANG=C) instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "μσ≥·–".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
+def _silence_closed_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):  # not a real file (e.g. captured by a test)
+        pass
+
+
+def _os_error_message(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``exonu`` command; return its exit status (0 success, 2 user error, 130 interrupted).
+
+    Command-line syntax errors, ``--help`` and ``--version`` raise :class:`SystemExit` as argparse does.
+    """
+    _tolerate_ascii_terminals()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler
+        return status
     except ExonuError as exc:
-        print(f"exonu: error: {exc}", file=sys.stderr)
-        return 2
+        print_error(str(exc))
+    except KeyboardInterrupt:
+        print("exonu: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_closed_stdout()
+        return EXIT_BROKEN_PIPE
+    except UnicodeDecodeError as exc:  # an input file that is not text; readers should name the file themselves
+        print_error(f"an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})")
+    except OSError as exc:  # unreadable input, read-only or full output folder, a directory given for a file
+        print_error(_os_error_message(exc))
+    except MemoryError:
+        print_error("out of memory: reduce the size of the request (number of energies, toys, bins or masses)")
+    except OverflowError as exc:
+        print_error(f"numerical overflow ({exc}): a parameter is far outside its physical range")
+    except RecursionError:
+        print_error("an input is nested too deeply to be parsed")
+    return EXIT_USAGE

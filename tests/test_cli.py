@@ -51,10 +51,12 @@ def test_spectrum_bad_input_is_a_message_not_a_traceback(capsys, argv, message):
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_unknown_model_is_rejected_by_argparse(capsys):
+def test_unknown_model_is_rejected_by_argparse_in_one_line(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["spectrum", "--model", "axion", "--energies-kev", "5"])
     assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("exonu: error: spectrum: argument --model: invalid choice: 'axion'")
 
 
 def test_plot_spectra(tmp_path, capsys):

@@ -123,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(_os_error_message(exc))
     except MemoryError:
         print_error("out of memory: reduce the size of the request (number of energies, toys, bins or masses)")
-    except OverflowError as exc:
-        print_error(f"numerical overflow ({exc}): a parameter is far outside its physical range")
+    except OverflowError:
+        print_error("numerical overflow: a parameter (a coupling, moment, charge or mass) is far outside its physical range")
     except RecursionError:
         print_error("an input is nested too deeply to be parsed")
     return EXIT_USAGE

@@ -49,11 +49,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             raise InputError("exonu simulate needs --seed N (or --asimov)")
         if args.seed < 0:
             raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
+    check_output_file(args.out)
     setup = load_detector(args.detector)
     windows = [args.window] if args.window else list(setup.windows)
     for name in windows:
         setup.window(name)  # an unknown --window fails before anything is written
-    check_output_file(args.out)
     outputs = _simulate_output_paths(args.out, windows)
     for out in outputs.values():
         check_output_file(out)

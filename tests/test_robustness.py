@@ -1,0 +1,292 @@
+"""Regression tests for the robustness report's R-cases that live in the CLI entry point, `simulate`,
+`export-pyhf` and the file helpers: every bad input is ONE line on stderr (``exonu: error: …``) with exit
+status 2, Ctrl-C is one line with 130, a closed pipe is silent, and no output is ever left truncated.
+
+Each test runs the report's reproducer, in-process through :func:`exonu.cli.main` or, where the process
+itself matters (signals, pipes, terminal encoding, file-size limits), as ``python -m exonu.cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import exonu.cli.data
+from exonu.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run ``exonu argv`` in-process; argparse's SystemExit counts as its exit status."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_process(*argv: str, env: dict | None = None, limit_file_bytes: int | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m exonu.cli argv`` in a child process (optionally under ``ulimit -f``)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    return subprocess.run([sys.executable, "-m", "exonu.cli", *argv], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout,
+                          preexec_fn=limit if limit_file_bytes is not None else None)
+
+
+def assert_one_error_line(code, err: str, *fragments: str, status: int = 2) -> None:
+    lines = err.strip().splitlines()
+    assert code == status, err
+    assert len(lines) == 1 and lines[0].startswith("exonu: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# --- R16: argparse errors are one line ------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["spectrum", "--model", "bogus", "--energies-kev", "5"], ["spectrum:", "--model", "invalid choice: 'bogus'"]),
+    (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--statistic", "bogus"], ["fit:", "--statistic"]),
+    (["spectrum", "--model", "sm", "--energies-kev", "abc"], ["--energies-kev", "invalid float value: 'abc'"]),
+    (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--seed", "1.5"], ["--seed", "'1.5'"]),
+    (["spectrum", "--model", "sm"], ["required", "--energies-kev"]),
+    (["spectrum", "--model", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
+    (["spectrum", "--model", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
+    (["no-such-command"], ["invalid choice: 'no-such-command'", "see `exonu --help`"]),
+    ([], ["required: command"]),
+])
+def test_r16_argparse_errors_are_one_line(capsys, argv, fragments):
+    code, out, err = run(capsys, *argv)
+    assert_one_error_line(code, err, *fragments)
+    assert out == ""
+
+
+def test_help_and_version_still_print_and_exit_zero(capsys):
+    assert run(capsys, "--version")[0] == 0
+    code, out, _ = run(capsys, "spectrum", "--help")
+    assert code == 0 and "--energies-kev" in out
+
+
+# --- R13 / R6: simulate seeds -----------------------------------------------------------------------
+
+def test_r13_simulate_negative_seed_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "sim.json"
+    code, _, err = run(capsys, "simulate", "--seed", "-1", "--out", str(out))
+    assert_one_error_line(code, err, "--seed", "≥ 0", "-1")
+    assert not out.exists()
+
+
+def test_simulate_huge_seed_is_accepted_and_recorded(tmp_path, capsys):
+    """numpy's SeedSequence takes any non-negative integer, so a 40-digit seed is legal input."""
+    seed = 10**40 + 7
+    out = tmp_path / "sim.json"
+    code, _, _ = run(capsys, "simulate", "--seed", str(seed), "--window", "full", "--out", str(out))
+    assert code == 0
+    assert json.loads(out.read_text())["metadata"]["seed"] == seed
+
+
+def test_r6_simulate_seed_with_asimov_is_refused(tmp_path, capsys):
+    code, _, err = run(capsys, "simulate", "--seed", "3", "--asimov", "--out", str(tmp_path / "a.json"))
+    assert_one_error_line(code, err, "--seed", "--asimov")
+
+
+# --- R10: bad --out, checked before any computation ------------------------------------------------
+
+@pytest.fixture
+def out_cases(tmp_path):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    a_file = tmp_path / "afile.json"
+    a_file.write_text("{}")
+    return {"existing folder": (str(folder), "is a directory"),
+            "below a file": (str(a_file / "x.json"), "is a file, not a folder"),
+            "empty": ("", "empty")}
+
+
+@pytest.mark.parametrize("case", ["existing folder", "below a file", "empty"])
+@pytest.mark.parametrize("command", [["simulate", "--seed", "1"], ["export-pyhf"]])
+def test_r10_bad_out_is_one_line_before_computing(capsys, monkeypatch, out_cases, case, command):
+    out, fragment = out_cases[case]
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the detector was loaded before --out was checked")
+
+    monkeypatch.setattr("exonu.io.load_detector", must_not_load)
+    code, _, err = run(capsys, *command, "--out", out)
+    assert_one_error_line(code, err, fragment)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_r10_read_only_out_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        code, _, err = run(capsys, "export-pyhf", "--out", str(folder / "ws.json"))
+    finally:
+        folder.chmod(0o700)
+    assert_one_error_line(code, err, "not writable")
+
+
+# --- R1: outputs are written atomically ----------------------------------------------------------
+
+def test_r1_full_disk_during_export_leaves_previous_file_intact(tmp_path):
+    """Under ``ulimit -f`` (the report's stand-in for a full disk) the write fails with one line, the
+    previous workspace survives byte for byte, and no temporary file is left behind."""
+    out = tmp_path / "ws.json"
+    previous = '{"previous": "complete workspace"}\n'
+    out.write_text(previous)
+    proc = run_process("export-pyhf", "--detector", "xmass-i", "--out", str(out), limit_file_bytes=4096)
+    assert_one_error_line(proc.returncode, proc.stderr, f"cannot write {out}", "File too large")
+    assert out.read_text() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.json"]
+
+
+def test_r1_full_disk_during_simulate_leaves_previous_file_intact(tmp_path):
+    out = tmp_path / "sim.txt"
+    out.write_text("previous\n")
+    proc = run_process("simulate", "--seed", "1", "--window", "full", "--out", str(out), limit_file_bytes=512)
+    assert_one_error_line(proc.returncode, proc.stderr, f"cannot write {out}", "File too large")
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.txt"]
+
+
+def test_simulate_replaces_output_and_keeps_the_format_of_the_suffix(tmp_path, capsys):
+    out = tmp_path / "sim.txt"
+    out.write_text("old\n")
+    assert run(capsys, "simulate", "--seed", "2", "--window", "full", "--out", str(out))[0] == 0
+    text = out.read_text()
+    assert text.startswith("# format:") and "seed" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.txt"]
+
+
+# --- R9 / R11: unreadable or non-text inputs ------------------------------------------------------
+
+def test_r9_non_utf8_data_file_is_one_line(tmp_path, capsys):
+    data = tmp_path / "latin1.txt"
+    data.write_bytes("# comment: caf\xe9\n1 2 3\n".encode("latin-1"))
+    code, _, err = run(capsys, "fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--toys", "0",
+                       "--data", str(data))
+    assert_one_error_line(code, err, "not UTF-8")
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (None, "is a directory"),
+    (b"1 2\n\xff\xfe 3\n", "not UTF-8"),
+    (b"1 2\n3 x\n", "line 2"),
+    (b"1 2 3\n4 5 6\n", "two columns"),
+    (b"", "at least two rows"),
+    (b"1 2\n2 nan\n", "finite"),
+])
+def test_r11_bad_rrpa_ratio_file_is_one_line(tmp_path, capsys, content, fragment):
+    path = tmp_path / "ratio.txt"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    code, _, err = run(capsys, "spectrum", "--model", "millicharge", "--q", "1e-12", "--energies-kev", "5",
+                       "--rrpa-ratio-file", str(path))
+    assert_one_error_line(code, err, str(path), fragment)
+
+
+def test_r11_os_error_on_an_input_is_one_line(capsys, monkeypatch):
+    """Any OSError that reaches the CLI (here a permission error, as without CAP_DAC_OVERRIDE) is one line."""
+    def unreadable(args):
+        raise PermissionError(13, "Permission denied", "/somewhere/detector.toml")
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", unreadable)
+    code, _, err = run(capsys, "detectors")
+    assert_one_error_line(code, err, "/somewhere/detector.toml: Permission denied")
+
+
+# --- R12 / R15: overflow and memory --------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["--model", "magnetic-moment", "--mu", "1e200"],
+    ["--model", "millicharge", "--q", "1e200", "--atomic", "fea"],
+    ["--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"],
+])
+def test_r12_huge_couplings_are_one_line(capsys, argv):
+    code, _, err = run(capsys, "spectrum", *argv, "--energies-kev", "5")
+    assert_one_error_line(code, err)
+    assert "Traceback" not in err
+
+
+def test_r15_memory_error_is_one_line(capsys, monkeypatch):
+    def exhausted(args):
+        raise MemoryError
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", exhausted)
+    code, _, err = run(capsys, "detectors")
+    assert_one_error_line(code, err, "out of memory")
+
+
+def test_programming_errors_keep_their_traceback(monkeypatch):
+    """Only known input classes become one line: a bug (here a KeyError) still raises."""
+    def bug(args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", bug)
+    with pytest.raises(KeyError):
+        main(["detectors"])
+
+
+# --- R14: Ctrl-C, closed pipes, ASCII terminals --------------------------------------------------
+
+def test_r14_keyboard_interrupt_is_one_line_and_130(capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", interrupted)
+    code, _, err = run(capsys, "detectors")
+    assert code == 130 and err == "exonu: interrupted\n"
+
+
+def test_r14_sigint_during_a_fit_is_one_line_and_130():
+    """The report's reproducer: SIGINT to a long `exonu fit` (5000 toys take far longer than the wait)."""
+    proc = subprocess.Popen([sys.executable, "-m", "exonu.cli", "fit", "--detector", "xenon1t-sr1",
+                             "--signal", "magnetic-moment", "--toys", "100000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # past the imports and into the computation
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "exonu: interrupted\n"
+
+
+def test_r14_closed_pipe_ends_quietly():
+    """`exonu spectrum … | head -1`: the reader closes the pipe; no BrokenPipeError traceback."""
+    energies = [str(1 + i * 0.01) for i in range(6000)]  # ≈ 130 kB of table, more than a pipe buffer
+    proc = subprocess.Popen([sys.executable, "-m", "exonu.cli", "spectrum", "--model", "sm", "--energies-kev", *energies],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert first.startswith(b"#")
+    assert err == ""
+    assert proc.returncode == 141
+
+
+@pytest.mark.parametrize("argv", [["detectors"], ["spectrum", "--model", "sm", "--energies-kev", "5"]])
+def test_r14_ascii_only_terminal(argv):
+    proc = run_process(*argv, env={"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0",
+                                   "PYTHONCOERCECLOCALE": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and proc.stdout
+
+
+def test_r14_ascii_terminal_error_line(tmp_path):
+    """Error messages carry ≥ and μ; on an ASCII terminal they are still one readable line."""
+    proc = run_process("simulate", "--seed", "-1", "--out", str(tmp_path / "x.json"),
+                       env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
+    assert_one_error_line(proc.returncode, proc.stderr, "--seed must be an integer")

@@ -19,7 +19,9 @@ import time
 import pytest
 
 import exonu.cli.data
+from exonu import fileio
 from exonu.cli import main
+from exonu.errors import ConfigError, InputError, OutputError
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -290,3 +292,119 @@ def test_r14_ascii_terminal_error_line(tmp_path):
     proc = run_process("simulate", "--seed", "-1", "--out", str(tmp_path / "x.json"),
                        env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
     assert_one_error_line(proc.returncode, proc.stderr, "--seed must be an integer")
+
+
+# --- exonu.fileio: the helpers behind the safe outputs and the one-line input errors --------------
+
+def test_atomic_write_replaces_whole_file_with_ordinary_permissions(tmp_path):
+    target = tmp_path / "results.json"
+    target.write_text("old")
+    assert fileio.atomic_write_text(target, "new ✓") == target
+    assert target.read_text(encoding="utf-8") == "new ✓"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert fileio.atomic_write_bytes(tmp_path / "b.bin", b"\x00\x01") == tmp_path / "b.bin"
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.bin", "results.json"]
+
+
+def test_atomic_write_failure_keeps_previous_file_and_removes_temporary(tmp_path, monkeypatch):
+    """A disk that fills up while the data are flushed: OutputError, old content intact, no debris."""
+    target = tmp_path / "results.json"
+    target.write_text("previous complete result")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "fsync", disk_full)
+    with pytest.raises(OutputError, match=f"cannot write {target}: No space left on device"):
+        fileio.atomic_write_text(target, "new")
+    assert target.read_text() == "previous complete result"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_atomic_output_path_interrupted_leaves_nothing(tmp_path):
+    """Ctrl-C while a library writes the temporary file: the target is untouched and the temporary removed."""
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"old figure")
+    with pytest.raises(KeyboardInterrupt):
+        with fileio.atomic_output_path(target) as tmp:
+            assert tmp.parent == tmp_path and tmp.suffix == ".png"
+            tmp.write_bytes(b"half a fig")
+            raise KeyboardInterrupt
+    assert target.read_bytes() == b"old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+
+
+def test_atomic_write_refuses_directories_and_bad_arguments(tmp_path):
+    with pytest.raises(OutputError, match="is a directory"):
+        fileio.atomic_write_text(tmp_path, "x")
+    with pytest.raises(OutputError, match="cannot write"):
+        fileio.atomic_write_text(tmp_path / "missing" / "x.json", "x")
+    with pytest.raises(InputError, match="expected a file path"):
+        fileio.atomic_write_text(None, "x")
+    with pytest.raises(InputError, match="must be a str"):
+        fileio.atomic_write_text(tmp_path / "x", b"bytes")
+    with pytest.raises(InputError, match="must be bytes"):
+        fileio.atomic_write_bytes(tmp_path / "x", "text")
+
+
+def test_check_writable_dir_and_output_file(tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    assert fileio.check_writable_dir(tmp_path) == tmp_path
+    assert fileio.check_writable_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+    with pytest.raises(OutputError, match="it is a file, not a folder"):
+        fileio.check_writable_dir(a_file)
+    with pytest.raises(OutputError, match="afile is a file, not a folder"):
+        fileio.check_writable_dir(a_file / "sub")
+    assert fileio.check_output_file(tmp_path / "new" / "ws.json") == tmp_path / "new" / "ws.json"
+    with pytest.raises(OutputError, match="is a directory"):
+        fileio.check_output_file(tmp_path)
+    with pytest.raises(OutputError, match="afile is a file, not a folder"):
+        fileio.check_output_file(a_file / "ws.json")
+    with pytest.raises(InputError, match="empty"):
+        fileio.check_output_file("")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_check_writable_dir_read_only(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(OutputError, match="not writable"):
+            fileio.check_writable_dir(folder / "out")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_read_text_input_one_line_errors(tmp_path):
+    good = tmp_path / "d.txt"
+    good.write_text("5 keV ✓\n", encoding="utf-8")
+    assert fileio.read_text_input(good, "data file") == "5 keV ✓\n"
+    latin1 = tmp_path / "l.txt"
+    latin1.write_bytes("caf\xe9".encode("latin-1"))
+    cases = {tmp_path / "missing.txt": "data file not found", tmp_path: "data file is a directory, not a file",
+             latin1: "data file is not UTF-8 text (byte 0xe9 at offset 3)"}
+    for path, message in cases.items():
+        with pytest.raises(ConfigError) as err:
+            fileio.read_text_input(path, "data file")
+        assert str(err.value) == f"{path}: {message}"
+    with pytest.raises(InputError, match="expected a file path; got NoneType"):
+        fileio.read_text_input(None, "data file")
+
+
+def test_read_text_input_unreadable_file(tmp_path, monkeypatch):
+    """Permission denied (as for a file of another user) is a ConfigError naming the file."""
+    path = tmp_path / "secret.toml"
+    path.write_text("x")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(fileio.Path, "read_bytes", denied)
+    with pytest.raises(ConfigError, match=f"{path}: cannot read detector config: Permission denied"):
+        fileio.read_text_input(path, "detector config")

@@ -124,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print_error("out of memory: reduce the size of the request (number of energies, toys, bins or masses)")
     except OverflowError:
-        print_error("numerical overflow: a parameter (a coupling, moment, charge or mass) is far outside its physical range")
+        print_error("numerical overflow: a number in the input (a coupling, charge, moment, mass or count) "
+                    "is far outside its physical range")
     except RecursionError:
         print_error("an input is nested too deeply to be parsed")
     return EXIT_USAGE

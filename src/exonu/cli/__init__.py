@@ -8,6 +8,9 @@ on stderr, ``exonu: error: …``, with exit status 2 and no traceback:
 * an operating-system error on a file (unreadable input, read-only folder, full disk), and, as a last
   resort, running out of memory, a floating-point overflow or a nesting too deep to parse.
 
+An argument ``@FILE`` is replaced by the words of FILE (argparse's ``fromfile_prefix_chars``), so long
+lists such as ``--energies-kev`` are not limited by the operating system's command-line length.
+
 Ctrl-C prints ``exonu: interrupted`` and exits with 130; a closed output pipe (``exonu … | head``) ends
 the command quietly; a terminal that cannot show Unicode gets ``?`` instead of a crash. Any other
 exception is a bug and keeps its traceback.
@@ -50,6 +53,10 @@ class OneLineArgumentParser(argparse.ArgumentParser):
     errors are one line as well. The exit status stays argparse's 2.
     """
 
+    def convert_arg_line_to_args(self, arg_line: str) -> list[str]:
+        """Split a line of an ``@FILE`` into arguments: whitespace-separated, ``#`` starts a comment."""
+        return arg_line.split("#", 1)[0].split()
+
     def error(self, message: str) -> NoReturn:
         command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
         print_error(f"{command}{message} (see `{self.prog} --help`)")
@@ -63,7 +70,11 @@ def print_error(message: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineArgumentParser(prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon.")
+    parser = OneLineArgumentParser(
+        prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon. "
+                                  "An argument @FILE is replaced by the whitespace-separated words of FILE ('#' starts a comment), "
+                                  "e.g. --energies-kev @energies.txt for more energies than a command line holds.",
+        fromfile_prefix_chars="@")
     parser.add_argument("--version", action="version", version=f"exonu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
@@ -103,9 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Command-line syntax errors, ``--help`` and ``--version`` raise :class:`SystemExit` as argparse does.
     """
     _tolerate_ascii_terminals()
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)  # inside: an @FILE that is not text is one line too
         status = args.func(args)
         sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler
         return status

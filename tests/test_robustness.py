@@ -232,6 +232,14 @@ def test_r15_memory_error_is_one_line(capsys, monkeypatch):
     assert_one_error_line(code, err, "out of memory")
 
 
+def test_r15_deeply_nested_toml_is_one_line(tmp_path, capsys):
+    """50 000 nested brackets make tomllib recurse too deep: one line, not a 3 000-line traceback."""
+    config = tmp_path / "deep.toml"
+    config.write_text("a = " + "[" * 50_000 + "\n")
+    code, _, err = run(capsys, "fit", "--detector", str(config), "--signal", "millicharge", "--toys", "0")
+    assert_one_error_line(code, err, "nested too deeply")
+
+
 def test_programming_errors_keep_their_traceback(monkeypatch):
     """Only known input classes become one line: a bug (here a KeyError) still raises."""
     def bug(args):

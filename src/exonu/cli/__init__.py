@@ -12,7 +12,8 @@ An argument ``@FILE`` is replaced by the words of FILE (argparse's ``fromfile_pr
 lists such as ``--energies-kev`` are not limited by the operating system's command-line length.
 
 Ctrl-C prints ``exonu: interrupted`` and exits with 130; a closed output pipe (``exonu … | head``) ends
-the command quietly; a terminal that cannot show Unicode gets ``?`` instead of a crash. Any other
+the command quietly; SIGTERM ends it with 143 after removing temporary files; a terminal that cannot show
+Unicode gets ``?`` instead of a crash. Any other
 exception is a bug and keeps its traceback.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import NoReturn, Sequence
 
@@ -42,6 +44,8 @@ SUBCOMMANDS = (
 EXIT_INTERRUPTED = 130
 #: Exit status of a command whose output pipe was closed (128 + SIGPIPE), as if killed by SIGPIPE
 EXIT_BROKEN_PIPE = 141
+#: Exit status after SIGTERM (128 + 15), reached by unwinding so that temporary files are removed
+EXIT_TERMINATED = 143
 #: Exit status of every user error
 EXIT_USAGE = 2
 
@@ -108,13 +112,41 @@ def _os_error_message(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename is not None else reason
 
 
+def _terminate(signum: int, frame) -> NoReturn:
+    """SIGTERM handler: unwind like an exception so that temporary output files are removed."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def catch_sigterm() -> signal.Handlers | None:
+    """Make SIGTERM raise ``SystemExit(143)`` if nobody else handles it; return the handler it replaced.
+
+    Unwinding (instead of dying at once) runs the ``finally`` blocks that delete temporary output files
+    (:func:`exonu.fileio.atomic_output_path`). Returns None when nothing was installed.
+    """
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            return signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        pass
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``exonu`` command; return its exit status (0 success, 2 user error, 130 interrupted).
 
     Command-line syntax errors, ``--help`` and ``--version`` raise :class:`SystemExit` as argparse does.
     """
-    _tolerate_ascii_terminals()
+    previous_sigterm = catch_sigterm()
     try:
+        return _run(argv)
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
+        _tolerate_ascii_terminals()
         args = build_parser().parse_args(argv)  # inside: an @FILE that is not text is one line too
         status = args.func(args)
         sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler

@@ -6,7 +6,7 @@ from scipy import integrate
 
 from exonu import atomic
 from exonu.errors import ConfigError, InputError, OutOfRangeError
-from exonu.flux import PEP_LINE_KEV, SOURCES, SolarFlux, allowed_beta_plus_shape
+from exonu.flux import PEP_LINE_KEV, SOURCES, SolarFlux, SolarSource, allowed_beta_plus_shape
 from exonu.oscillation import ConstantFlavourContent, MSWFlavourContent, flavour_content, survival_probability_msw
 from exonu.presets import MIXING, SOLAR_MODELS
 
@@ -143,6 +143,9 @@ BAD_CALLS = {
     "source not a string": (lambda: SolarFlux(sources=[["pp"]]), "unknown solar source"),
     "flux of an unknown source": (lambda: SolarFlux().flux_per_cm2_s("9Li"), "unknown solar source '9Li'"),
     "uncertainty of None": (lambda: SolarFlux().relative_uncertainty(None), "unknown solar source None"),
+    "source with a negative endpoint": (lambda: SolarSource("x", -1.0, lines=((1.0, 1.0),)), "endpoint_kev must be > 0"),
+    "source line with branching > 1": (lambda: SolarSource("x", 10.0, lines=((5.0, 1.5),)), "branching must be ≤ 1"),
+    "continuum source without shape": (lambda: SolarSource("x", 10.0), "callable shape"),
     "pdf at NaN": (lambda: SOURCES["pp"].pdf(np.nan), "e_nu_kev must be finite"),
     "pdf of a string": (lambda: SOURCES["pp"].pdf("100"), "e_nu_kev must be numbers"),
     "beta shape, negative endpoint": (lambda: allowed_beta_plus_shape(1.0, -1.0, 1), "endpoint_kev must be > 0"),

@@ -95,6 +95,18 @@ class SolarSource:
     #: (energy_keV, density) nodes of a piecewise-linear tabulated shape, integrated exactly
     table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError(f"a solar source needs a name; got {self.name!r}")
+        check_float(self.endpoint_kev, f"source {self.name!r}: endpoint_kev", lower=0.0, lower_inclusive=False)
+        for line in self.lines:
+            if not isinstance(line, tuple) or len(line) != 2:
+                raise InputError(f"source {self.name!r}: lines must be (energy_keV, branching) pairs; got {line!r}")
+            check_float(line[0], f"source {self.name!r}: line energy (keV)", lower=0.0, lower_inclusive=False)
+            check_float(line[1], f"source {self.name!r}: branching", lower=0.0, upper=1.0, lower_inclusive=False)
+        if not self.lines and not callable(self.shape):
+            raise InputError(f"source {self.name!r}: a continuum needs a callable shape (or give lines)")
+
     @property
     def is_line(self) -> bool:
         return len(self.lines) > 0

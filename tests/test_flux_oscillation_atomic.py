@@ -6,9 +6,9 @@ from scipy import integrate
 
 from exonu import atomic
 from exonu.errors import ConfigError, InputError, OutOfRangeError
-from exonu.flux import PEP_LINE_KEV, SOURCES, SolarFlux
-from exonu.oscillation import ConstantFlavourContent, MSWFlavourContent, flavour_content
-from exonu.presets import SOLAR_MODELS
+from exonu.flux import PEP_LINE_KEV, SOURCES, SolarFlux, SolarSource, allowed_beta_plus_shape
+from exonu.oscillation import ConstantFlavourContent, MSWFlavourContent, flavour_content, survival_probability_msw
+from exonu.presets import MIXING, SOLAR_MODELS
 
 
 @pytest.mark.parametrize("name, mean_mev", [("pp", 0.2667), ("13N", 0.7066), ("15O", 0.996), ("17F", 0.999)])
@@ -130,3 +130,87 @@ def test_msw_full_table_physics_sheet_section_9(e_kev, p70, p100):
     mixing = MIXING["NuFIT-5.0-NO"]
     assert survival_probability_msw(e_kev, 70.0, mixing) == pytest.approx(p70, abs=0.005)
     assert survival_probability_msw(e_kev, 100.0, mixing) == pytest.approx(p100, abs=0.005)
+
+
+# --- bad API arguments: an InputError naming the argument, never TypeError/ValueError/NaN -------------
+
+_MIXING = "NuFIT-5.0-NO"
+BAD_CALLS = {
+    "solar model not a string": (lambda: SolarFlux(["SFII-GS98"]), "unknown solar model"),
+    "sources given as one string": (lambda: SolarFlux(sources="pp"), "sequence of source names"),
+    "sources not iterable": (lambda: SolarFlux(sources=5), "sequence of source names"),
+    "empty source list": (lambda: SolarFlux(sources=[]), "at least one source"),
+    "source not a string": (lambda: SolarFlux(sources=[["pp"]]), "unknown solar source"),
+    "flux of an unknown source": (lambda: SolarFlux().flux_per_cm2_s("9Li"), "unknown solar source '9Li'"),
+    "uncertainty of None": (lambda: SolarFlux().relative_uncertainty(None), "unknown solar source None"),
+    "source with a negative endpoint": (lambda: SolarSource("x", -1.0, lines=((1.0, 1.0),)), "endpoint_kev must be > 0"),
+    "source line with branching > 1": (lambda: SolarSource("x", 10.0, lines=((5.0, 1.5),)), "branching must be ≤ 1"),
+    "continuum source without shape": (lambda: SolarSource("x", 10.0), "callable shape"),
+    "pdf at NaN": (lambda: SOURCES["pp"].pdf(np.nan), "e_nu_kev must be finite"),
+    "pdf of a string": (lambda: SOURCES["pp"].pdf("100"), "e_nu_kev must be numbers"),
+    "beta shape, negative endpoint": (lambda: allowed_beta_plus_shape(1.0, -1.0, 1), "endpoint_kev must be > 0"),
+    "beta shape, fractional Z": (lambda: allowed_beta_plus_shape(1.0, 400.0, 1.5), "daughter_z must be an integer"),
+    "flavour preset not a string": (lambda: ConstantFlavourContent(["XMASS-2020"]), "unknown flavour-content preset"),
+    "constant fractions at NaN": (lambda: ConstantFlavourContent().fractions(np.nan), "finite"),
+    "constant fractions at E < 0": (lambda: ConstantFlavourContent().fractions(-1.0), "≥ 0"),
+    "MSW even_mu_tau not a bool": (lambda: MSWFlavourContent(even_mu_tau="yes"), "even_mu_tau"),
+    "MSW unknown source": (lambda: MSWFlavourContent().fractions(100.0, "9Li"), "unknown solar source"),
+    "MSW at infinity": (lambda: MSWFlavourContent().fractions(np.inf), "finite"),
+    "P_ee with a mixing name, not a preset": (lambda: survival_probability_msw(100.0, 70.0, _MIXING), "MixingPreset"),
+    "P_ee with a negative density": (lambda: survival_probability_msw(100.0, -1.0, MIXING[_MIXING]),
+                                     "electron_density_na_cm3 must be ≥ 0"),
+    "flavour-content model None": (lambda: flavour_content(None), "unknown flavour-content model"),
+    "binding set not a string (cached function)": (lambda: atomic.xenon_subshells(["xraydb"]), "binding-energy set"),
+    "Z_eff at NaN": (lambda: atomic.effective_electrons(np.nan), "t_kev must be finite"),
+    "Z_eff of a string": (lambda: atomic.effective_electrons("5"), "t_kev must be numbers"),
+    "Z_eff at T < 0": (lambda: atomic.effective_electrons(-1.0), "t_kev must be ≥ 0"),
+    "photoabsorption at NaN": (lambda: atomic.photoabsorption_cm2_per_atom(np.nan), "photon_kev must be finite"),
+    "photoabsorption of None": (lambda: atomic.photoabsorption_cm2_per_atom(None), "photon_kev must be an array"),
+    "ratio table with a NaN ratio": (lambda: atomic.RatioTable(np.array([1.0, 2.0]), np.array([1.0, np.nan])),
+                                     "ratio column must be finite"),
+    "ratio table with T decreasing": (lambda: atomic.RatioTable([2.0, 1.0], [1.0, 1.0]), "strictly increasing"),
+    "ratio table with columns of different length": (lambda: atomic.RatioTable([1.0, 2.0], [1.0]), "equal length"),
+    "ratio table at NaN": (lambda: atomic.RatioTable([1.0, 2.0], [1.0, 1.0])(np.nan), "t_kev must be finite"),
+    "ratio table from None": (lambda: atomic.RatioTable.from_file(None), "expected a file path"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_bad_api_arguments_raise_input_error(case):
+    call, fragment = BAD_CALLS[case]
+    with pytest.raises(InputError, match=fragment.replace("(", r"\(")):
+        call()
+
+
+def test_vectorised_helpers_accept_empty_arrays():
+    """An empty energy list is a valid (empty) vector, not an error, for the element-wise helpers."""
+    assert atomic.effective_electrons([]).shape == (0,)
+    assert atomic.photoabsorption_cm2_per_atom(np.array([])).shape == (0,)
+    assert ConstantFlavourContent().fractions(np.array([])).shape == (3, 0)
+
+
+def test_ratio_table_file_formats_and_errors(tmp_path):
+    """Comma- or space-separated columns, full-line and trailing comments; every defect names file and line."""
+    good = tmp_path / "r.csv"
+    good.write_text("# T_keV, ratio\n1, 3  # first point\n\n10,2\n")
+    table = atomic.RatioTable.from_file(good)
+    assert table(1.0) == 3.0 and table(10.0) == 2.0 and table.source == str(good)
+    cases = {
+        "1 3\n10 x\n": "line 2",
+        "1 3 4\n10 2 1\n": "line 1: expected two columns",
+        "1 3\n": "at least two rows",
+        "0 3\n10 2\n": "must be > 0",
+        "1 -3\n10 2\n": "must be ≥ 0",
+    }
+    for text, fragment in cases.items():
+        path = tmp_path / "bad.txt"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=fragment) as err:
+            atomic.RatioTable.from_file(path)
+        assert str(path) in str(err.value) and "\n" not in str(err.value)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"1 3\n\xff 2\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        atomic.RatioTable.from_file(binary)
+    with pytest.raises(ConfigError, match="is a directory"):
+        atomic.RatioTable.from_file(tmp_path)

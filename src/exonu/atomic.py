@@ -14,11 +14,13 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 from .constants import AVOGADRO, EV_PER_KEV, XENON_MOLAR_MASS_G, XENON_Z
-from .errors import InputError, OutOfRangeError
+from .errors import ConfigError, InputError, OutOfRangeError, check_choice, check_float_array
+from .fileio import read_text_input
 
 #: Electrons per subshell, keyed by X-ray edge name (IUPAC notation); sums to 54.
 XENON_SUBSHELL_OCCUPANCY = {
@@ -45,7 +47,6 @@ class Subshell:
     binding_kev: float
 
 
-@lru_cache(maxsize=None)
 def xenon_subshells(binding: str = "xraydb") -> tuple[Subshell, ...]:
     """The 17 Xe subshells, sorted by binding energy (keV), from the chosen set.
 
@@ -55,12 +56,18 @@ def xenon_subshells(binding: str = "xraydb") -> tuple[Subshell, ...]:
         ``"xraydb"``: X-ray absorption edges (xraydb 4.5, = X-ray Data Booklet Table 1-1);
         ``"dirac-fock"``: orbital energies of arXiv:1610.04177 (the set RRPA papers use).
     """
+    return _cached_subshells(check_choice(binding, "binding-energy set", BINDING_SETS))
+
+
+@lru_cache(maxsize=None)
+def _cached_subshells(binding: str) -> tuple[Subshell, ...]:
+    """:func:`xenon_subshells` for a validated name, read once per process."""
     if binding == "xraydb":
         import xraydb
 
         edges = xraydb.xray_edges("Xe")
         energies_ev = {name: edges[name].energy for name in XENON_SUBSHELL_OCCUPANCY}
-    elif binding == "dirac-fock":
+    else:
         text = resources.files("exonu.data.xenon_atomic").joinpath("binding_xenon_dirac_fock.csv").read_text()
         rows = {r["Orbital"]: r for r in csv.DictReader(text.splitlines())}
         energies_ev = {}
@@ -69,8 +76,6 @@ def xenon_subshells(binding: str = "xraydb") -> tuple[Subshell, ...]:
             if int(row["Electrons in Orbital"]) != XENON_SUBSHELL_OCCUPANCY[edge]:
                 raise InputError(f"Dirac–Fock table: occupancy of {orbital} disagrees with {edge}")
             energies_ev[edge] = float(row["Binding Energy (eV)"])
-    else:
-        raise InputError(f"unknown binding-energy set {binding!r}; expected one of {BINDING_SETS}")
     shells = [Subshell(e, EDGE_TO_ORBITAL[e], n, energies_ev[e] / EV_PER_KEV) for e, n in XENON_SUBSHELL_OCCUPANCY.items()]
     shells.sort(key=lambda s: s.binding_kev)
     if sum(s.electrons for s in shells) != XENON_Z:
@@ -97,7 +102,7 @@ def effective_electrons(t_kev, binding: str = "xraydb") -> np.ndarray:
     ----------
     XMASS-I, PLB 809 (2020) 135741, Eq. (2); J.-W. Chen et al., arXiv:1610.04177.
     """
-    t = np.asarray(t_kev, dtype=float)
+    t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True)
     shells = xenon_subshells(binding)
     bindings = np.array([s.binding_kev for s in shells])
     cumulative = np.concatenate([[0], np.cumsum([s.electrons for s in shells])])
@@ -111,8 +116,10 @@ def photoabsorption_cm2_per_atom(photon_kev) -> np.ndarray:
     From the Elam tables in ``xraydb`` (``mu_elam('Xe', E, kind='photo')`` in cm²/g, times the mass of
     one atom). Raises :class:`OutOfRangeError` outside 0.1–800 keV, where the tables would clamp.
     """
-    e = np.asarray(photon_kev, dtype=float)
+    e = check_float_array(photon_kev, "photon_kev", allow_empty=True)
     lo, hi = PHOTOABSORPTION_RANGE_KEV
+    if e.size == 0:  # xraydb refuses an empty array
+        return np.zeros(e.shape)
     if np.any((e < lo) | (e > hi)):
         raise OutOfRangeError(f"photoabsorption of Xe is tabulated for {lo}–{hi} keV only; got {e.min():g}–{e.max():g} keV")
     import xraydb
@@ -127,38 +134,83 @@ class RatioTable:
 
     Replaces the built-in EPA treatment of the millicharge when given. Linear interpolation inside the
     table; outside it an :class:`OutOfRangeError` (never silent extrapolation).
+
+    Parameters
+    ----------
+    t_kev : array_like
+        Deposited energies in keV, > 0 and strictly increasing, at least two.
+    ratio : array_like
+        R(T) at those energies, finite and ≥ 0 (dimensionless).
+    source : str
+        Where the table comes from (a file name), used in messages and results.
+
+    Raises
+    ------
+    InputError
+        If the columns are not as described (:meth:`from_file` raises :class:`ConfigError` naming the file).
     """
 
     t_kev: np.ndarray
     ratio: np.ndarray
     source: str = "user table"
 
+    def __post_init__(self):
+        problem = self._problem(self.t_kev, self.ratio)
+        if problem:
+            raise InputError(f"RatioTable ({self.source}): {problem}")
+        object.__setattr__(self, "t_kev", np.asarray(self.t_kev, dtype=float))
+        object.__setattr__(self, "ratio", np.asarray(self.ratio, dtype=float))
+
+    @staticmethod
+    def _problem(t_kev, ratio) -> str | None:
+        """What is wrong with two candidate columns, or None if they form a valid table."""
+        try:
+            t = check_float_array(t_kev, "T column (keV)", lower=0.0, lower_inclusive=False)
+            r = check_float_array(ratio, "ratio column", lower=0.0)
+        except InputError as exc:
+            return str(exc)
+        if t.ndim != 1 or r.shape != t.shape or t.size < 2:
+            return f"expected two columns of equal length ≥ 2 (T in keV, ratio); got shapes {t.shape} and {r.shape}"
+        if np.any(np.diff(t) <= 0):
+            return "T column must be strictly increasing"
+        return None
+
     @classmethod
     def from_file(cls, path) -> "RatioTable":
-        """Read two whitespace- or comma-separated columns: T [keV], ratio; '#' starts a comment."""
-        from pathlib import Path
+        """Read two whitespace- or comma-separated columns: T [keV], ratio; '#' starts a comment.
 
-        from .errors import ConfigError
-
+        Raises
+        ------
+        ConfigError
+            One line naming the file: missing, unreadable, not UTF-8, not two numeric columns, T not
+            increasing, negative or non-finite values.
+        """
+        text = read_text_input(path, "RRPA/FEA ratio table")
         p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: RRPA/FEA ratio table not found")
-        try:
-            rows = np.loadtxt(p, delimiter=None if "," not in p.read_text() else ",", ndmin=2, comments="#")
-        except ValueError as exc:
-            raise ConfigError(f"{p}: expected two numeric columns (T in keV, ratio): {exc}") from None
-        if rows.shape[1] != 2 or rows.shape[0] < 2:
-            raise ConfigError(f"{p}: expected at least two rows of two columns (T in keV, ratio); got shape {rows.shape}")
-        t, r = rows[:, 0], rows[:, 1]
-        if np.any(np.diff(t) <= 0):
-            raise ConfigError(f"{p}: T column must be strictly increasing")
-        if np.any(~np.isfinite(rows)) or np.any(r < 0) or np.any(t <= 0):
-            raise ConfigError(f"{p}: T must be > 0 keV and ratios finite and ≥ 0")
-        return cls(t, r, source=str(p))
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            content = line.split("#", 1)[0].replace(",", " ").split()
+            if not content:
+                continue
+            try:
+                rows.append([float(x) for x in content])
+            except ValueError:
+                raise ConfigError(f"{p}: line {number}: expected two numbers (T in keV, ratio); "
+                                  f"got {line.strip()[:40]!r}") from None
+            if len(rows[-1]) != 2:
+                raise ConfigError(f"{p}: line {number}: expected two columns (T in keV, ratio); got {len(rows[-1])}")
+        if len(rows) < 2:
+            raise ConfigError(f"{p}: expected at least two rows of two columns (T in keV, ratio); got {len(rows)}")
+        table = np.array(rows)
+        problem = cls._problem(table[:, 0], table[:, 1])
+        if problem:
+            raise ConfigError(f"{p}: {problem}")
+        return cls(table[:, 0], table[:, 1], source=str(p))
 
     def __call__(self, t_kev) -> np.ndarray:
-        t = np.asarray(t_kev, dtype=float)
-        if np.any((t < self.t_kev[0]) | (t > self.t_kev[-1])):
+        """R(T) by linear interpolation; T in keV must lie inside the table."""
+        t = check_float_array(t_kev, "t_kev", allow_empty=True)
+        if t.size and np.any((t < self.t_kev[0]) | (t > self.t_kev[-1])):
             raise OutOfRangeError(f"{self.source}: ratio table covers {self.t_kev[0]:g}–{self.t_kev[-1]:g} keV; "
                                   f"asked for {t.min():g}–{t.max():g} keV")
         return np.interp(t, self.t_kev, self.ratio)

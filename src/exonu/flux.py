@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy import integrate
 
 from . import presets
 from .constants import ALPHA, DEUTERON_MASS_MEV, ELECTRON_MASS_MEV, KEV_PER_MEV, PROTON_MASS_MEV
-from .errors import InputError
+from .errors import InputError, check_float, check_float_array, check_int
 
 #: pep line: 2 m_p + m_e − m_d (PHYSICS.md §8.1)
 PEP_LINE_KEV = (2 * PROTON_MASS_MEV + ELECTRON_MASS_MEV - DEUTERON_MASS_MEV) * KEV_PER_MEV
@@ -50,8 +50,9 @@ def allowed_beta_plus_shape(e_nu_kev, endpoint_kev: float, daughter_z: int):
     W = E₀ + m_e − E_ν is the positron total energy, p its momentum, and F = 2πη/(exp(2πη) − 1) with
     η = Z_d α W/p the non-relativistic Fermi function for a positron (PHYSICS.md §8.1).
     """
-    e = np.asarray(e_nu_kev, dtype=float) / KEV_PER_MEV
-    e0 = endpoint_kev / KEV_PER_MEV
+    e = check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True) / KEV_PER_MEV
+    e0 = check_float(endpoint_kev, "endpoint_kev", lower=0.0, lower_inclusive=False) / KEV_PER_MEV
+    daughter_z = check_int(daughter_z, "daughter_z", lower=1, upper=118)
     inside = (e > 0) & (e < e0)
     w = np.where(inside, e0 + ELECTRON_MASS_MEV - e, 2 * ELECTRON_MASS_MEV)
     p = np.sqrt(np.maximum(w**2 - ELECTRON_MASS_MEV**2, 1e-300))
@@ -94,6 +95,18 @@ class SolarSource:
     #: (energy_keV, density) nodes of a piecewise-linear tabulated shape, integrated exactly
     table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError(f"a solar source needs a name; got {self.name!r}")
+        check_float(self.endpoint_kev, f"source {self.name!r}: endpoint_kev", lower=0.0, lower_inclusive=False)
+        for line in self.lines:
+            if not isinstance(line, tuple) or len(line) != 2:
+                raise InputError(f"source {self.name!r}: lines must be (energy_keV, branching) pairs; got {line!r}")
+            check_float(line[0], f"source {self.name!r}: line energy (keV)", lower=0.0, lower_inclusive=False)
+            check_float(line[1], f"source {self.name!r}: branching", lower=0.0, upper=1.0, lower_inclusive=False)
+        if not self.lines and not callable(self.shape):
+            raise InputError(f"source {self.name!r}: a continuum needs a callable shape (or give lines)")
+
     @property
     def is_line(self) -> bool:
         return len(self.lines) > 0
@@ -110,7 +123,7 @@ class SolarSource:
         """Unit-normalised spectrum λ(E_ν) in keV⁻¹ (continuum sources only)."""
         if self.is_line:
             raise InputError(f"source {self.name!r} is a line; it has no continuous pdf")
-        return self.shape(np.asarray(e_nu_kev, dtype=float)) / self._norm
+        return self.shape(check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True)) / self._norm
 
 
 def _beta_plus(name: str, endpoint_kev: float, daughter_z: int, citation: str) -> SolarSource:
@@ -171,11 +184,14 @@ class SolarFlux:
 
     def __post_init__(self):
         presets.get_preset(presets.SOLAR_MODELS, self.model, "solar model")
+        # a bare string would iterate into characters ("pp" -> "p", "p"): ask for a sequence of names
+        if isinstance(self.sources, str) or not isinstance(self.sources, Iterable):
+            raise InputError(f"sources must be a sequence of source names such as ('pp', '7Be'); got {self.sources!r}")
         object.__setattr__(self, "sources", tuple(self.sources))
         if not self.sources:
             raise InputError("SolarFlux needs at least one source")
         for s in self.sources:
-            if s not in SOURCES:
+            if not isinstance(s, str) or s not in SOURCES:
                 raise InputError(f"unknown solar source {s!r}; expected some of {list(SOURCES)}")
         if len(set(self.sources)) != len(self.sources):
             raise InputError(f"solar sources listed twice: {self.sources}")
@@ -186,10 +202,11 @@ class SolarFlux:
 
     def flux_per_cm2_s(self, source: str) -> float:
         """Total flux of one source at 1 AU in cm⁻² s⁻¹."""
-        return float(self.preset.fluxes_per_cm2_s[source])
+        return float(presets.get_preset(self.preset.fluxes_per_cm2_s, source, "solar source"))
 
     def relative_uncertainty(self, source: str) -> float:
-        return float(self.preset.relative_uncertainty[source])
+        """Fractional 1σ uncertainty of the total flux of one source in this solar model."""
+        return float(presets.get_preset(self.preset.relative_uncertainty, source, "solar source"))
 
     def items(self) -> Sequence[tuple[SolarSource, float]]:
         """The (source, total flux in cm⁻² s⁻¹) pairs that make up this flux."""

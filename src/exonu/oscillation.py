@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import presets
-from .errors import InputError
+from .errors import InputError, check_float, check_float_array
 
 FLAVOURS = ("e", "mu", "tau")
 
@@ -39,7 +39,7 @@ class ConstantFlavourContent:
 
     def fractions(self, e_nu_kev, source: str = "pp") -> np.ndarray:
         """Fractions (f_e, f_μ, f_τ), shape (3,) + shape(e_nu_kev)."""
-        e = np.asarray(e_nu_kev, dtype=float)
+        e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True)
         f = np.asarray(presets.FLAVOUR_CONTENT[self.preset_name].fractions)
         return f.reshape((3,) + (1,) * e.ndim) * np.ones_like(e)
 
@@ -65,7 +65,11 @@ def survival_probability_msw(e_nu_kev, electron_density_na_cm3: float, mixing: p
     ndarray
         P_ee = cos⁴θ13 P_2ν + sin⁴θ13, with P_2ν = ½ + ½ cos2θ12 cos2θ12^m (PHYSICS.md §9).
     """
-    e_ev = np.asarray(e_nu_kev, dtype=float) * 1e3
+    e_ev = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True) * 1e3
+    electron_density_na_cm3 = check_float(electron_density_na_cm3, "electron_density_na_cm3", lower=0.0)
+    if not isinstance(mixing, presets.MixingPreset):
+        raise InputError(f"mixing must be a MixingPreset, e.g. presets.MIXING[{presets.DEFAULT_MIXING!r}]; "
+                         f"got {type(mixing).__name__}")
     c13sq = 1.0 - mixing.sin2_theta13
     cos2t12 = 1.0 - 2.0 * mixing.sin2_theta12
     sin2_2t12 = 4.0 * mixing.sin2_theta12 * (1.0 - mixing.sin2_theta12)
@@ -89,6 +93,8 @@ class MSWFlavourContent:
 
     def __post_init__(self):
         presets.get_preset(presets.MIXING, self.mixing_name, "mixing preset")
+        if not isinstance(self.even_mu_tau, bool):
+            raise InputError(f"even_mu_tau must be True or False; got {self.even_mu_tau!r}")
 
     @property
     def mixing(self) -> presets.MixingPreset:

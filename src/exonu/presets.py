@@ -136,11 +136,13 @@ DEFAULT_FLAVOUR_CONTENT = "XMASS-2020"
 
 
 def get_preset(table: Mapping, name: str, what: str):
-    """Look up a preset by name, raising :class:`InputError` that lists the valid names."""
-    try:
-        return table[name]
-    except KeyError:
-        raise InputError(f"unknown {what} {name!r}; expected one of {sorted(table)}") from None
+    """Look up a preset by name, raising :class:`InputError` that lists the valid names.
+
+    A name that is not a string (None, a list) is an unknown name too, not a ``TypeError``.
+    """
+    if not isinstance(name, str) or name not in table:
+        raise InputError(f"unknown {what} {name!r}; expected one of {sorted(table)}")
+    return table[name]
 
 
 __all__ = [

@@ -1,13 +1,29 @@
 """Command-line interface: parse, load, call one library function, write output.
 
-One module per command family; each registers its sub-parser. Every :class:`~exonu.errors.ExonuError`
-becomes a one-line message on stderr and exit status 2, with no traceback.
+One module per command family; each registers its sub-parser. Every error a user can cause is one line
+on stderr, ``exonu: error: …``, with exit status 2 and no traceback:
+
+* an :class:`~exonu.errors.ExonuError` from the library;
+* a command-line syntax error (argparse's usage block is replaced by one line and a pointer to ``--help``);
+* an operating-system error on a file (unreadable input, read-only folder, full disk), and, as a last
+  resort, running out of memory, a floating-point overflow or a nesting too deep to parse.
+
+An argument ``@FILE`` is replaced by the words of FILE (argparse's ``fromfile_prefix_chars``), so long
+lists such as ``--energies-kev`` are not limited by the operating system's command-line length.
+
+Ctrl-C prints ``exonu: interrupted`` and exits with 130; a closed output pipe (``exonu … | head``) ends
+the command quietly; SIGTERM ends it with 143 after removing temporary files; a terminal that cannot show
+Unicode gets ``?`` instead of a crash. Any other
+exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+from typing import NoReturn, Sequence
 
 from .. import __version__
 from ..errors import ExonuError
@@ -24,9 +40,45 @@ SUBCOMMANDS = (
     data.add_export_parser,
 )
 
+#: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it
+EXIT_INTERRUPTED = 130
+#: Exit status of a command whose output pipe was closed (128 + SIGPIPE), as if killed by SIGPIPE
+EXIT_BROKEN_PIPE = 141
+#: Exit status after SIGTERM (128 + 15), reached by unwinding so that temporary files are removed
+EXIT_TERMINATED = 143
+#: Exit status of every user error
+EXIT_USAGE = 2
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``exonu: error: <command>: <message> (see … --help)``.
+
+    Sub-parsers inherit the class (argparse builds them with ``type(parent)``), so the sub-commands'
+    errors are one line as well. The exit status stays argparse's 2.
+    """
+
+    def convert_arg_line_to_args(self, arg_line: str) -> list[str]:
+        """Split a line of an ``@FILE`` into arguments: whitespace-separated, ``#`` starts a comment."""
+        return arg_line.split("#", 1)[0].split()
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        print_error(f"{command}{message} (see `{self.prog} --help`)")
+        self.exit(EXIT_USAGE)
+
+
+def print_error(message: str) -> None:
+    """Print one ``exonu: error: …`` line on stderr (newlines in ``message`` are folded)."""
+    line = " ".join(str(message).split())
+    print(f"exonu: error: {line}", file=sys.stderr)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon.")
+    parser = OneLineArgumentParser(
+        prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon. "
+                                  "An argument @FILE is replaced by the whitespace-separated words of FILE ('#' starts a comment), "
+                                  "e.g. --energies-kev @energies.txt for more energies than a command line holds.",
+        fromfile_prefix_chars="@")
     parser.add_argument("--version", action="version", version=f"exonu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
@@ -34,11 +86,88 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _tolerate_ascii_terminals() -> None:
+    """Replace characters the terminal cannot encode (μ, σ, ≥ under LANG=C) instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "μσ≥·–".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
+def _silence_closed_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so that the interpreter's final flush does not fail again."""
     try:
-        return args.func(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):  # not a real file (e.g. captured by a test)
+        pass
+
+
+def _os_error_message(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+
+
+def _terminate(signum: int, frame) -> NoReturn:
+    """SIGTERM handler: unwind like an exception so that temporary output files are removed."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def catch_sigterm() -> signal.Handlers | None:
+    """Make SIGTERM raise ``SystemExit(143)`` if nobody else handles it; return the handler it replaced.
+
+    Unwinding (instead of dying at once) runs the ``finally`` blocks that delete temporary output files
+    (:func:`exonu.fileio.atomic_output_path`). Returns None when nothing was installed.
+    """
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            return signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        pass
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``exonu`` command; return its exit status (0 success, 2 user error, 130 interrupted).
+
+    Command-line syntax errors, ``--help`` and ``--version`` raise :class:`SystemExit` as argparse does.
+    """
+    previous_sigterm = catch_sigterm()
+    try:
+        return _run(argv)
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
+        _tolerate_ascii_terminals()
+        args = build_parser().parse_args(argv)  # inside: an @FILE that is not text is one line too
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler
+        return status
     except ExonuError as exc:
-        print(f"exonu: error: {exc}", file=sys.stderr)
-        return 2
+        print_error(str(exc))
+    except KeyboardInterrupt:
+        print("exonu: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_closed_stdout()
+        return EXIT_BROKEN_PIPE
+    except UnicodeDecodeError as exc:  # an input file that is not text; readers should name the file themselves
+        print_error(f"an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})")
+    except OSError as exc:  # unreadable input, read-only or full output folder, a directory given for a file
+        print_error(_os_error_message(exc))
+    except MemoryError:
+        print_error("out of memory: reduce the size of the request (number of energies, toys, bins or masses)")
+    except OverflowError:
+        print_error("numerical overflow: a number in the input (a coupling, charge, moment, mass or count) "
+                    "is far outside its physical range")
+    except RecursionError:
+        print_error("an input is nested too deeply to be parsed")
+    return EXIT_USAGE

@@ -1,51 +1,82 @@
-"""`exonu simulate`, `exonu detectors`, `exonu export-pyhf`: data sets, the detector list and pyhf export."""
+"""`exonu simulate`, `exonu detectors`, `exonu export-pyhf`: data sets, the detector list and pyhf export.
+
+Outputs are checked for writability before anything is computed and written atomically
+(:mod:`exonu.fileio`): a failed or interrupted command leaves any previous file intact.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import atomic_output_path, atomic_write_text, check_output_file
 
 
-def add_simulate_parser(sub):
+def output_file(text: str) -> Path:
+    """argparse type of ``--out``: a non-empty path (``Path("")`` would silently mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the output path is empty")
+    return Path(text)
+
+
+def add_simulate_parser(sub) -> None:
     p = sub.add_parser("simulate", help="write seeded Poisson pseudo-data (or Asimov data) of a configured detector")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path")
-    p.add_argument("--seed", type=int, help="seed of the Poisson draw (required unless --asimov)")
+    p.add_argument("--seed", type=int, help="seed of the Poisson draw, an integer ≥ 0 (required unless --asimov)")
     p.add_argument("--asimov", action="store_true", help="write the expected counts instead of a Poisson draw")
     p.add_argument("--window", help="one window (default: every window; several windows get one file each)")
-    p.add_argument("--out", type=Path, required=True, help="output file (.json or text)")
+    p.add_argument("--out", type=output_file, required=True, help="output file (.json or text)")
     p.set_defaults(func=cmd_simulate)
 
 
-def cmd_simulate(args) -> int:
+def _simulate_output_paths(out: Path, windows: list[str]) -> dict[str, Path]:
+    """One output file per window: ``out`` itself for one window, else ``<stem>_<window><suffix>``."""
+    if len(windows) == 1:
+        return {windows[0]: out}
+    return {name: out.with_name(f"{out.stem}_{name}{out.suffix}") for name in windows}
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
     from ..background import asimov_data, simulate_data
     from ..io import load_detector, write_dataset
 
-    if args.seed is None and not args.asimov:
-        raise InputError("exonu simulate needs --seed N (or --asimov)")
+    if args.asimov and args.seed is not None:
+        raise InputError("--seed is not used with --asimov (Asimov data are the expected counts, not a draw)")
+    if not args.asimov:
+        if args.seed is None:
+            raise InputError("exonu simulate needs --seed N (or --asimov)")
+        if args.seed < 0:
+            raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
+    check_output_file(args.out)
     setup = load_detector(args.detector)
     windows = [args.window] if args.window else list(setup.windows)
     for name in windows:
+        setup.window(name)  # an unknown --window fails before anything is written
+    outputs = _simulate_output_paths(args.out, windows)
+    for out in outputs.values():
+        check_output_file(out)
+    for name, out in outputs.items():
         w = setup.window(name)
         if args.asimov:
             counts, meta = asimov_data(setup, name)
         else:
             counts, meta = simulate_data(setup, name, args.seed)
-        out = args.out if len(windows) == 1 else args.out.with_name(f"{args.out.stem}_{name}{args.out.suffix}")
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_dataset(out, counts, w.binning.edges_kev, meta)
+        with atomic_output_path(out) as tmp:  # the temporary name keeps the suffix that selects the format
+            write_dataset(tmp, counts, w.binning.edges_kev, meta)
         print(f"wrote {out}: SIMULATED {'Asimov' if args.asimov else f'Poisson (seed {args.seed})'} data, "
               f"window {name!r}, {w.binning.n_bins} bins, {counts.sum():.0f} events")
     return 0
 
 
-def add_detectors_parser(sub):
+def add_detectors_parser(sub) -> None:
     p = sub.add_parser("detectors", help="list the packaged detectors")
     p.set_defaults(func=cmd_detectors)
 
 
-def cmd_detectors(args) -> int:
+def cmd_detectors(args: argparse.Namespace) -> int:
     from ..io import list_detectors
 
     for name, description in list_detectors():
@@ -53,22 +84,23 @@ def cmd_detectors(args) -> int:
     return 0
 
 
-def add_export_parser(sub):
+def add_export_parser(sub) -> None:
     p = sub.add_parser("export-pyhf", help="export one search as a pyhf (HistFactory JSON) workspace")
     p.add_argument("--detector", default="xmass-i")
     p.add_argument("--signal", default="magnetic-moment", choices=["millicharge", "magnetic-moment"],
                    help="a signal linear in α (the dark photon's g²/g⁴ excess has no HistFactory form)")
     p.add_argument("--window")
     p.add_argument("--data", type=Path)
-    p.add_argument("--out", type=Path, required=True, help="workspace JSON file")
+    p.add_argument("--out", type=output_file, required=True, help="workspace JSON file")
     p.set_defaults(func=cmd_export_pyhf)
 
 
-def cmd_export_pyhf(args) -> int:
+def cmd_export_pyhf(args: argparse.Namespace) -> int:
     from ..searches import SearchSpec, build_binned_model, choose_window
     from ..io import load_detector
     from ..stats import to_pyhf_workspace
 
+    check_output_file(args.out)
     setup = load_detector(args.detector)
     spec = SearchSpec(args.signal, args.signal, window=args.window)
     data = None
@@ -79,6 +111,6 @@ def cmd_export_pyhf(args) -> int:
     model, templates = build_binned_model(setup, spec, data)
     ws = to_pyhf_workspace(model, measurement_name=f"{setup.name}_{args.signal}", poi_name="mu")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(ws, indent=1))
+    atomic_write_text(args.out, json.dumps(ws, indent=1))
     print(f"wrote {args.out}: POI mu = ({spec.parameter}/{templates.reference:g})^{spec.alpha_power}")
     return 0

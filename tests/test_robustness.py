@@ -1,0 +1,438 @@
+"""Regression tests for the robustness report's R-cases that live in the CLI entry point, `simulate`,
+`export-pyhf` and the file helpers: every bad input is ONE line on stderr (``exonu: error: …``) with exit
+status 2, Ctrl-C is one line with 130, a closed pipe is silent, and no output is ever left truncated.
+
+Each test runs the report's reproducer, in-process through :func:`exonu.cli.main` or, where the process
+itself matters (signals, pipes, terminal encoding, file-size limits), as ``python -m exonu.cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import exonu.cli.data
+from exonu import fileio
+from exonu.cli import main
+from exonu.errors import ConfigError, InputError, OutputError
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run ``exonu argv`` in-process; argparse's SystemExit counts as its exit status."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_process(*argv: str, env: dict | None = None, limit_file_bytes: int | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m exonu.cli argv`` in a child process (optionally under ``ulimit -f``)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    return subprocess.run([sys.executable, "-m", "exonu.cli", *argv], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout,
+                          preexec_fn=limit if limit_file_bytes is not None else None)
+
+
+def assert_one_error_line(code, err: str, *fragments: str, status: int = 2) -> None:
+    lines = err.strip().splitlines()
+    assert code == status, err
+    assert len(lines) == 1 and lines[0].startswith("exonu: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# --- R16: argparse errors are one line ------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["spectrum", "--model", "bogus", "--energies-kev", "5"], ["spectrum:", "--model", "invalid choice: 'bogus'"]),
+    (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--statistic", "bogus"], ["fit:", "--statistic"]),
+    (["spectrum", "--model", "sm", "--energies-kev", "abc"], ["--energies-kev", "invalid float value: 'abc'"]),
+    (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--seed", "1.5"], ["--seed", "'1.5'"]),
+    (["spectrum", "--model", "sm"], ["required", "--energies-kev"]),
+    (["spectrum", "--model", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
+    (["spectrum", "--model", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
+    (["no-such-command"], ["invalid choice: 'no-such-command'", "see `exonu --help`"]),
+    ([], ["required: command"]),
+])
+def test_r16_argparse_errors_are_one_line(capsys, argv, fragments):
+    code, out, err = run(capsys, *argv)
+    assert_one_error_line(code, err, *fragments)
+    assert out == ""
+
+
+def test_help_and_version_still_print_and_exit_zero(capsys):
+    assert run(capsys, "--version")[0] == 0
+    code, out, _ = run(capsys, "spectrum", "--help")
+    assert code == 0 and "--energies-kev" in out
+
+
+# --- R13 / R6: simulate seeds -----------------------------------------------------------------------
+
+def test_r13_simulate_negative_seed_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "sim.json"
+    code, _, err = run(capsys, "simulate", "--seed", "-1", "--out", str(out))
+    assert_one_error_line(code, err, "--seed", "≥ 0", "-1")
+    assert not out.exists()
+
+
+def test_simulate_huge_seed_is_accepted_and_recorded(tmp_path, capsys):
+    """numpy's SeedSequence takes any non-negative integer, so a 40-digit seed is legal input."""
+    seed = 10**40 + 7
+    out = tmp_path / "sim.json"
+    code, _, _ = run(capsys, "simulate", "--seed", str(seed), "--window", "full", "--out", str(out))
+    assert code == 0
+    assert json.loads(out.read_text())["metadata"]["seed"] == seed
+
+
+def test_r6_simulate_seed_with_asimov_is_refused(tmp_path, capsys):
+    code, _, err = run(capsys, "simulate", "--seed", "3", "--asimov", "--out", str(tmp_path / "a.json"))
+    assert_one_error_line(code, err, "--seed", "--asimov")
+
+
+# --- R10: bad --out, checked before any computation ------------------------------------------------
+
+@pytest.fixture
+def out_cases(tmp_path):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    a_file = tmp_path / "afile.json"
+    a_file.write_text("{}")
+    return {"existing folder": (str(folder), "is a directory"),
+            "below a file": (str(a_file / "x.json"), "is a file, not a folder"),
+            "empty": ("", "empty")}
+
+
+@pytest.mark.parametrize("case", ["existing folder", "below a file", "empty"])
+@pytest.mark.parametrize("command", [["simulate", "--seed", "1"], ["export-pyhf"]])
+def test_r10_bad_out_is_one_line_before_computing(capsys, monkeypatch, out_cases, case, command):
+    out, fragment = out_cases[case]
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the detector was loaded before --out was checked")
+
+    monkeypatch.setattr("exonu.io.load_detector", must_not_load)
+    code, _, err = run(capsys, *command, "--out", out)
+    assert_one_error_line(code, err, fragment)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_r10_read_only_out_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        code, _, err = run(capsys, "export-pyhf", "--out", str(folder / "ws.json"))
+    finally:
+        folder.chmod(0o700)
+    assert_one_error_line(code, err, "not writable")
+
+
+# --- R1: outputs are written atomically ----------------------------------------------------------
+
+def test_r1_full_disk_during_export_leaves_previous_file_intact(tmp_path):
+    """Under ``ulimit -f`` (the report's stand-in for a full disk) the write fails with one line, the
+    previous workspace survives byte for byte, and no temporary file is left behind."""
+    out = tmp_path / "ws.json"
+    previous = '{"previous": "complete workspace"}\n'
+    out.write_text(previous)
+    proc = run_process("export-pyhf", "--detector", "xmass-i", "--out", str(out), limit_file_bytes=4096)
+    assert_one_error_line(proc.returncode, proc.stderr, f"cannot write {out}", "File too large")
+    assert out.read_text() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.json"]
+
+
+def test_r1_full_disk_during_simulate_leaves_previous_file_intact(tmp_path):
+    out = tmp_path / "sim.txt"
+    out.write_text("previous\n")
+    proc = run_process("simulate", "--seed", "1", "--window", "full", "--out", str(out), limit_file_bytes=512)
+    assert_one_error_line(proc.returncode, proc.stderr, f"cannot write {out}", "File too large")
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.txt"]
+
+
+def test_simulate_replaces_output_and_keeps_the_format_of_the_suffix(tmp_path, capsys):
+    out = tmp_path / "sim.txt"
+    out.write_text("old\n")
+    assert run(capsys, "simulate", "--seed", "2", "--window", "full", "--out", str(out))[0] == 0
+    text = out.read_text()
+    assert text.startswith("# format:") and "seed" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.txt"]
+
+
+# --- R9 / R11: unreadable or non-text inputs ------------------------------------------------------
+
+def test_r9_non_utf8_data_file_is_one_line(tmp_path, capsys):
+    data = tmp_path / "latin1.txt"
+    data.write_bytes("# comment: caf\xe9\n1 2 3\n".encode("latin-1"))
+    code, _, err = run(capsys, "fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--toys", "0",
+                       "--data", str(data))
+    assert_one_error_line(code, err, "not UTF-8")
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (None, "is a directory"),
+    (b"1 2\n\xff\xfe 3\n", "not UTF-8"),
+    (b"1 2\n3 x\n", "line 2"),
+    (b"1 2 3\n4 5 6\n", "two columns"),
+    (b"", "at least two rows"),
+    (b"1 2\n2 nan\n", "finite"),
+])
+def test_r11_bad_rrpa_ratio_file_is_one_line(tmp_path, capsys, content, fragment):
+    path = tmp_path / "ratio.txt"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    code, _, err = run(capsys, "spectrum", "--model", "millicharge", "--q", "1e-12", "--energies-kev", "5",
+                       "--rrpa-ratio-file", str(path))
+    assert_one_error_line(code, err, str(path), fragment)
+
+
+def test_r11_os_error_on_an_input_is_one_line(capsys, monkeypatch):
+    """Any OSError that reaches the CLI (here a permission error, as without CAP_DAC_OVERRIDE) is one line."""
+    def unreadable(args):
+        raise PermissionError(13, "Permission denied", "/somewhere/detector.toml")
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", unreadable)
+    code, _, err = run(capsys, "detectors")
+    assert_one_error_line(code, err, "/somewhere/detector.toml: Permission denied")
+
+
+# --- R12 / R15: overflow and memory --------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["--model", "magnetic-moment", "--mu", "1e200"],
+    ["--model", "millicharge", "--q", "1e200", "--atomic", "fea"],
+    ["--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"],
+])
+def test_r12_huge_couplings_are_one_line(capsys, argv):
+    code, _, err = run(capsys, "spectrum", *argv, "--energies-kev", "5")
+    assert_one_error_line(code, err)
+    assert "Traceback" not in err
+
+
+def test_r15_memory_error_is_one_line(capsys, monkeypatch):
+    def exhausted(args):
+        raise MemoryError
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", exhausted)
+    code, _, err = run(capsys, "detectors")
+    assert_one_error_line(code, err, "out of memory")
+
+
+def test_r15_deeply_nested_toml_is_one_line(tmp_path, capsys):
+    """50 000 nested brackets make tomllib recurse too deep: one line, not a 3 000-line traceback."""
+    config = tmp_path / "deep.toml"
+    config.write_text("a = " + "[" * 50_000 + "\n")
+    code, _, err = run(capsys, "fit", "--detector", str(config), "--signal", "millicharge", "--toys", "0")
+    assert_one_error_line(code, err, "nested too deeply")
+
+
+def test_programming_errors_keep_their_traceback(monkeypatch):
+    """Only known input classes become one line: a bug (here a KeyError) still raises."""
+    def bug(args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", bug)
+    with pytest.raises(KeyError):
+        main(["detectors"])
+
+
+# --- R14: Ctrl-C, closed pipes, ASCII terminals --------------------------------------------------
+
+def test_r14_keyboard_interrupt_is_one_line_and_130(capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(exonu.cli.data, "cmd_detectors", interrupted)
+    code, _, err = run(capsys, "detectors")
+    assert code == 130 and err == "exonu: interrupted\n"
+
+
+@pytest.mark.parametrize("signum, status, stderr", [(signal.SIGINT, 130, "exonu: interrupted\n"),
+                                                     (signal.SIGTERM, 143, "")])
+def test_r14_signal_during_a_fit(signum, status, stderr):
+    """The report's reproducer: SIGINT to a long `exonu fit` (100 000 toys take far longer than the wait)
+    gives one line and 130; SIGTERM ends quietly with 143 (after unwinding, so temporary files are removed).
+
+    The child says "ready" once exonu is imported, so the signal lands in the command however slow the
+    machine is, not in Python's start-up (where no program can catch it).
+    """
+    child = ("import sys, exonu.cli; print('ready', file=sys.stderr, flush=True); "
+             "sys.exit(exonu.cli.main(['fit', '--detector', 'xenon1t-sr1', '--signal', 'magnetic-moment', "
+             "'--toys', '100000']))")
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline() == "ready\n"
+    time.sleep(1.0)  # into the computation
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == status, err
+    assert err == stderr
+
+
+def test_r14_closed_pipe_ends_quietly():
+    """`exonu spectrum … | head -1`: the reader closes the pipe; no BrokenPipeError traceback."""
+    energies = [str(1 + i * 0.01) for i in range(6000)]  # ≈ 130 kB of table, more than a pipe buffer
+    proc = subprocess.Popen([sys.executable, "-m", "exonu.cli", "spectrum", "--model", "sm", "--energies-kev", *energies],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert first.startswith(b"#")
+    assert err == ""
+    assert proc.returncode == 141
+
+
+@pytest.mark.parametrize("argv", [["detectors"], ["spectrum", "--model", "sm", "--energies-kev", "5"]])
+def test_r14_ascii_only_terminal(argv):
+    proc = run_process(*argv, env={"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0",
+                                   "PYTHONCOERCECLOCALE": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and proc.stdout
+
+
+def test_r14_ascii_terminal_error_line(tmp_path):
+    """Error messages carry ≥ and μ; on an ASCII terminal they are still one readable line."""
+    proc = run_process("simulate", "--seed", "-1", "--out", str(tmp_path / "x.json"),
+                       env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
+    assert_one_error_line(proc.returncode, proc.stderr, "--seed must be an integer")
+
+
+# --- exonu.fileio: the helpers behind the safe outputs and the one-line input errors --------------
+
+def test_atomic_write_replaces_whole_file_with_ordinary_permissions(tmp_path):
+    target = tmp_path / "results.json"
+    target.write_text("old")
+    assert fileio.atomic_write_text(target, "new ✓") == target
+    assert target.read_text(encoding="utf-8") == "new ✓"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert fileio.atomic_write_bytes(tmp_path / "b.bin", b"\x00\x01") == tmp_path / "b.bin"
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.bin", "results.json"]
+
+
+def test_atomic_write_failure_keeps_previous_file_and_removes_temporary(tmp_path, monkeypatch):
+    """A disk that fills up while the data are flushed: OutputError, old content intact, no debris."""
+    target = tmp_path / "results.json"
+    target.write_text("previous complete result")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "fsync", disk_full)
+    with pytest.raises(OutputError, match=f"cannot write {target}: No space left on device"):
+        fileio.atomic_write_text(target, "new")
+    assert target.read_text() == "previous complete result"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_atomic_output_path_interrupted_leaves_nothing(tmp_path):
+    """Ctrl-C while a library writes the temporary file: the target is untouched and the temporary removed."""
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"old figure")
+    with pytest.raises(KeyboardInterrupt):
+        with fileio.atomic_output_path(target) as tmp:
+            assert tmp.parent == tmp_path and tmp.suffix == ".png"
+            tmp.write_bytes(b"half a fig")
+            raise KeyboardInterrupt
+    assert target.read_bytes() == b"old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+
+
+def test_sigterm_unwinds_through_atomic_output_path(tmp_path):
+    """main's SIGTERM handler raises SystemExit, so a write in progress removes its temporary file."""
+    target = tmp_path / "ws.json"
+    child = ("import os, signal, sys; from exonu import fileio; from exonu.cli import catch_sigterm; catch_sigterm()\n"
+             f"with fileio.atomic_output_path({str(target)!r}) as tmp:\n"
+             "    tmp.write_text('partial'); os.kill(os.getpid(), signal.SIGTERM)\n")
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 143 and proc.stderr == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_refuses_directories_and_bad_arguments(tmp_path):
+    with pytest.raises(OutputError, match="is a directory"):
+        fileio.atomic_write_text(tmp_path, "x")
+    with pytest.raises(OutputError, match="cannot write"):
+        fileio.atomic_write_text(tmp_path / "missing" / "x.json", "x")
+    with pytest.raises(InputError, match="expected a file path"):
+        fileio.atomic_write_text(None, "x")
+    with pytest.raises(InputError, match="must be a str"):
+        fileio.atomic_write_text(tmp_path / "x", b"bytes")
+    with pytest.raises(InputError, match="must be bytes"):
+        fileio.atomic_write_bytes(tmp_path / "x", "text")
+
+
+def test_check_writable_dir_and_output_file(tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    assert fileio.check_writable_dir(tmp_path) == tmp_path
+    assert fileio.check_writable_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+    with pytest.raises(OutputError, match="it is a file, not a folder"):
+        fileio.check_writable_dir(a_file)
+    with pytest.raises(OutputError, match="afile is a file, not a folder"):
+        fileio.check_writable_dir(a_file / "sub")
+    assert fileio.check_output_file(tmp_path / "new" / "ws.json") == tmp_path / "new" / "ws.json"
+    with pytest.raises(OutputError, match="is a directory"):
+        fileio.check_output_file(tmp_path)
+    with pytest.raises(OutputError, match="afile is a file, not a folder"):
+        fileio.check_output_file(a_file / "ws.json")
+    with pytest.raises(InputError, match="empty"):
+        fileio.check_output_file("")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_check_writable_dir_read_only(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(OutputError, match="not writable"):
+            fileio.check_writable_dir(folder / "out")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_read_text_input_one_line_errors(tmp_path):
+    good = tmp_path / "d.txt"
+    good.write_text("5 keV ✓\n", encoding="utf-8")
+    assert fileio.read_text_input(good, "data file") == "5 keV ✓\n"
+    latin1 = tmp_path / "l.txt"
+    latin1.write_bytes("caf\xe9".encode("latin-1"))
+    cases = {tmp_path / "missing.txt": "data file not found", tmp_path: "data file is a directory, not a file",
+             latin1: "data file is not UTF-8 text (byte 0xe9 at offset 3)"}
+    for path, message in cases.items():
+        with pytest.raises(ConfigError) as err:
+            fileio.read_text_input(path, "data file")
+        assert str(err.value) == f"{path}: {message}"
+    with pytest.raises(InputError, match="expected a file path; got NoneType"):
+        fileio.read_text_input(None, "data file")
+
+
+def test_read_text_input_unreadable_file(tmp_path, monkeypatch):
+    """Permission denied (as for a file of another user) is a ConfigError naming the file."""
+    path = tmp_path / "secret.toml"
+    path.write_text("x")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(fileio.Path, "read_bytes", denied)
+    with pytest.raises(ConfigError, match=f"{path}: cannot read detector config: Permission denied"):
+        fileio.read_text_input(path, "detector config")

@@ -131,3 +131,76 @@ def test_bad_parameters_raise():
         Millicharge(float("nan"))
     with pytest.raises(InputError, match="sin2_theta_w"):
         Weak(1.5)
+
+
+def test_dark_photon_is_the_b_minus_l_light_vector_to_1e10():
+    """B−L is one charge set of the light vector; for ν–e it equals the universal Z′ ((−1)(−1) = +1)."""
+    from exonu.xsec import LightVector
+    from exonu.xsec.dark_photon import DarkPhotonBL as ReExported
+
+    assert ReExported is DarkPhotonBL
+    t = np.array([0.5, 5.0, 50.0, 300.0])
+    for mass in (1e-3, 1.0, 10.0, 100.0):
+        for part in ("both", "pure", "interference"):
+            for flavour in ("e", "mu", "tau"):
+                dp = DarkPhotonBL(2e-5, mass, part).dsigma_dt(t, E_BE7, flavour)
+                np.testing.assert_allclose(LightVector(2e-5, mass, "B-L", part).dsigma_dt(t, E_BE7, flavour), dp, rtol=1e-10)
+                np.testing.assert_allclose(LightVector(2e-5, mass, "universal", part).dsigma_dt(t, E_BE7, flavour), dp,
+                                           rtol=1e-10)
+
+
+def test_light_vector_charge_sets_switch_flavours_on_and_off():
+    """L_e−L_μ has no ν_τ term, L_e−L_τ no ν_μ term, L_μ−L_τ no ν_e term (charges 0)."""
+    from exonu.xsec import LightVector
+
+    for charges, silent in (("Le-Lmu", "tau"), ("Le-Ltau", "mu"), ("Lmu-Ltau", "e")):
+        assert np.all(LightVector(1e-4, 1.0, charges).dsigma_dt(T, E_BE7, silent) == 0)
+
+
+def test_scalar_and_pseudoscalar_have_no_interference():
+    from exonu.xsec import Pseudoscalar, Scalar
+
+    for cls in (Scalar, Pseudoscalar):
+        with pytest.raises(InputError, match="no interference"):
+            cls(1e-5, 1.0, part="interference")
+        # g⁴ scaling, flavour universal
+        np.testing.assert_allclose(cls(2e-5, 1.0).dsigma_dt(T, E_BE7, "mu"), 16 * cls(1e-5, 1.0).dsigma_dt(T, E_BE7, "e"),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: Millicharge(1e-12, epa_neutrino_mass_ev=1e6), "epa_neutrino_mass_ev must be ≤ 1000"),
+    (lambda: Millicharge(1e-12, flavours=()), "at least one"),
+    (lambda: MagneticMoment(1e-11, flavours=[]), "at least one"),
+    (lambda: MagneticMoment(1e200), "magnetic moment must be ≤"),
+    (lambda: MagneticMoment("1e-11"), "real number"),
+    (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=float("nan")), "sin2_theta_w must be finite"),
+    (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=5), "sin2_theta_w must be ≤ 1"),
+    (lambda: DarkPhotonBL(1e200, 1.0), "coupling g must be ≤"),
+    (lambda: DarkPhotonBL(1e-6, 1e300), "mediator mass must be ≤"),
+    (lambda: DarkPhotonBL("a", 1.0), "real number"),
+    (lambda: Weak(None), "real number"),
+    (lambda: Weak(1.0), "sin2_theta_w must be < 1"),
+])
+def test_physics_range_checks_raise_one_line_input_errors(build, message):
+    """Issue-11 range checks: unphysical or overflowing inputs are InputErrors naming the parameter."""
+    with pytest.raises(InputError, match=message) as info:
+        build()
+    assert "\n" not in str(info.value)
+
+
+def test_new_model_range_checks():
+    from exonu.xsec import AxialVector, ChargeRadius, ElectronNSI, LightVector, Scalar
+
+    with pytest.raises(InputError, match="unknown charge set 'L-B'"):
+        LightVector(1e-5, 1.0, "L-B")
+    with pytest.raises(InputError, match="mediator mass must be > 0"):
+        AxialVector(1e-5, -1.0)
+    with pytest.raises(InputError, match="coupling g must be ≥ 0"):
+        Scalar(-1e-5, 1.0)
+    with pytest.raises(InputError, match="eps_l must be ≤ 10"):
+        ElectronNSI(eps_l=1e200)
+    with pytest.raises(InputError, match="unknown flavour 'x'"):
+        ElectronNSI(eps_l=0.1, flavours=("x",))
+    with pytest.raises(InputError, match="charge radius"):
+        ChargeRadius(float("inf"))

@@ -26,11 +26,15 @@ import numpy as np
 
 from ..atomic import photoabsorption_cm2_per_atom
 from ..constants import ALPHA, ELECTRON_MASS_MEV
-from ..errors import InputError
+from . import checks
 from .base import FLAVOURS, Interaction, flavour_index
 
 #: Default neutrino mass in the EPA logarithm ln(E_ν/m_ν), eV (PHYSICS.md §5.3; L ≈ 14.9 at 0.3 MeV)
 DEFAULT_EPA_NEUTRINO_MASS_EV = 0.1
+#: Largest neutrino mass in the EPA logarithm (eV): above ~1 keV ln(E_ν/m_ν) is no longer a large log
+MAX_EPA_NEUTRINO_MASS_EV = 1e3
+#: Largest millicharge accepted (units of e)
+MAX_MILLICHARGE_E = 1.0
 
 
 class Millicharge(Interaction):
@@ -50,15 +54,11 @@ class Millicharge(Interaction):
     photon_pole = True
 
     def __init__(self, charge_e: float, flavours=FLAVOURS, epa_neutrino_mass_ev: float = DEFAULT_EPA_NEUTRINO_MASS_EV):
-        if not math.isfinite(charge_e) or charge_e < 0:
-            raise InputError(f"millicharge must be a finite number ≥ 0 (in e); got {charge_e}")
-        if not (epa_neutrino_mass_ev > 0):
-            raise InputError(f"epa_neutrino_mass_ev must be > 0; got {epa_neutrino_mass_ev}")
-        self.charge_e = float(charge_e)
-        self.flavours = tuple(flavours)
-        for f in self.flavours:
-            flavour_index(f)
-        self.epa_neutrino_mass_ev = float(epa_neutrino_mass_ev)
+        self.charge_e = checks.real_number("millicharge", charge_e, low=0.0, high=MAX_MILLICHARGE_E, unit="e")
+        self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
+        # ln(E_ν/m_ν) must stay large and positive for the EPA: m_ν well below the solar ν energies
+        self.epa_neutrino_mass_ev = checks.real_number("epa_neutrino_mass_ev", epa_neutrino_mass_ev, low=0.0,
+                                                       low_open=True, high=MAX_EPA_NEUTRINO_MASS_EV, unit="eV")
 
     def _dsigma_dt_natural(self, t, e, flavour):
         if flavour not in self.flavours:

@@ -11,8 +11,8 @@ the rate at the percent level, and XMASS very likely used tree level.
 from __future__ import annotations
 
 from ..constants import ELECTRON_MASS_MEV, FERMI_CONSTANT_MEV2
-from ..errors import InputError
 from ..presets import DEFAULT_SIN2_THETA_W
+from . import checks
 from .base import Interaction, flavour_index
 
 import math
@@ -37,9 +37,7 @@ class Weak(Interaction):
     name = "sm"
 
     def __init__(self, sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
-        if not (0.0 < sin2_theta_w < 1.0) or not math.isfinite(sin2_theta_w):
-            raise InputError(f"sin2_theta_w must lie in (0, 1); got {sin2_theta_w}")
-        self.sin2_theta_w = float(sin2_theta_w)
+        self.sin2_theta_w = checks.sin2_theta_w(sin2_theta_w)
 
     def _dsigma_dt_natural(self, t, e, flavour):
         gv, ga = vector_axial_couplings(flavour, self.sin2_theta_w)

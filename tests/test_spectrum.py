@@ -153,3 +153,31 @@ def test_rrpa_grade_ratio_depends_on_the_neutrino_mass_logarithm(paper_spectrum,
     q = Millicharge(5.4e-12, epa_neutrino_mass_ev=m_nu_ev)
     r = paper_spectrum.rate(5.0, q, atomic_model="rrpa") / paper_spectrum.rate(5.0, q, atomic_model="fea")
     assert r == pytest.approx(ratio, abs=0.02)
+
+
+def test_model_registry_names_parameters_in_errors():
+    """A coupling for a model that has none, or a mistyped one, is one line naming what the model takes."""
+    with pytest.raises(InputError, match="model 'sm' takes no parameter 'coupling'"):
+        differential_rate([5.0], "sm", coupling=1e-5)
+    with pytest.raises(InputError, match="takes no parameter 'charge'"):
+        differential_rate([5.0], "light-vector", coupling=1e-5, mass_mev=1.0, charge="B-L")
+    with pytest.raises(InputError, match="unknown model"):
+        differential_rate([5.0], ["sm"])
+
+
+def test_every_registered_model_gives_a_finite_rate():
+    """Each model of the registry, at a point near current limits, gives a finite excess with its FEA default."""
+    from exonu.spectrum import default_atomic_model
+    from exonu.xsec import MODELS
+
+    points = {"sm": {}, "magnetic-moment": {"mu_bohr": 1e-11}, "millicharge": {"charge_e": 1e-12},
+              "dark-photon": {"coupling": 1e-6, "mass_mev": 1e-3},
+              "light-vector": {"coupling": 5e-4, "mass_mev": 10.0, "charges": "Lmu-Ltau"},
+              "scalar": {"coupling": 8e-5, "mass_mev": 10.0}, "axial-vector": {"coupling": 3e-5, "mass_mev": 10.0},
+              "pseudoscalar": {"coupling": 2.5e-4, "mass_mev": 10.0}, "nsi": {"eps_l": 0.1},
+              "charge-radius": {"radius2_cm2": 1e-32}}
+    assert set(points) == set(MODELS)
+    for model, params in points.items():
+        rate = differential_rate([1.0, 10.0], model, **params)
+        assert np.all(np.isfinite(rate)) and np.all(rate != 0), model
+        assert default_atomic_model(model) == ("rrpa" if model == "millicharge" else "fea")

@@ -23,6 +23,7 @@ Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, Eq. (2)
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -216,21 +217,35 @@ class RecoilSpectrum:
 def make_interaction(model: str, **parameters) -> Interaction:
     """Build an interaction from the CLI/API model name and its physical parameters.
 
-    ``"sm"``: ``sin2_theta_w``; ``"magnetic-moment"``: ``mu_bohr``; ``"millicharge"``: ``charge_e``
-    (and ``flavours``); ``"dark-photon"``: ``coupling``, ``mass_mev`` (and ``part``).
+    ``"sm"``: ``sin2_theta_w``; ``"magnetic-moment"``: ``mu_bohr`` (``flavours``); ``"millicharge"``:
+    ``charge_e`` (``flavours``, ``epa_neutrino_mass_ev``); ``"dark-photon"``: ``coupling``, ``mass_mev``;
+    ``"light-vector"``: ``coupling``, ``mass_mev``, ``charges``; ``"axial-vector"``, ``"scalar"``,
+    ``"pseudoscalar"``: ``coupling``, ``mass_mev``; ``"nsi"``: ``eps_l``, ``eps_r``, ``flavours``;
+    ``"charge-radius"``: ``radius2_cm2``, ``flavours``. Beyond-SM models also take ``part`` and (where
+    they interfere with the SM) ``sin2_theta_w``. See :mod:`exonu.xsec` for formulas and sources.
+
+    Raises
+    ------
+    InputError
+        Unknown model, a parameter the model does not take, a missing one, or a value out of range.
     """
-    try:
-        cls = MODELS[model]
-    except KeyError:
-        raise InputError(f"unknown model {model!r}; expected one of {sorted(MODELS)}") from None
-    try:
-        return cls(**parameters)
-    except TypeError as exc:
-        raise InputError(f"model {model!r}: bad or missing parameter ({exc})") from None
+    if not isinstance(model, str) or model not in MODELS:
+        raise InputError(f"unknown model {model!r}; expected one of {sorted(MODELS)}")
+    cls = MODELS[model]
+    signature = inspect.signature(cls.__init__)
+    accepted = [name for name in signature.parameters if name != "self"]
+    unknown = sorted(set(parameters) - set(accepted))
+    if unknown:
+        raise InputError(f"model {model!r} takes no parameter {unknown[0]!r}; it takes {accepted}")
+    missing = [name for name, p in signature.parameters.items()
+               if name != "self" and p.default is inspect.Parameter.empty and name not in parameters]
+    if missing:
+        raise InputError(f"model {model!r}: missing parameter {missing[0]!r}")
+    return cls(**parameters)
 
 
 def default_atomic_model(model: str) -> str:
-    """The paper's atomic treatment per model: RRPA(-grade) for the millicharge, FEA otherwise."""
+    """The paper's atomic treatment per model: RRPA(-grade) for the millicharge, FEA for every other model."""
     return "rrpa" if model == "millicharge" else "fea"
 
 
@@ -243,6 +258,8 @@ def differential_rate(energies_kev, model: str = "sm", flavour: str = "all", ato
     >>> differential_rate([1, 5, 10], "magnetic-moment", mu_bohr=1e-11)   # events/(t·yr·keV)
     >>> differential_rate([5], "millicharge", charge_e=5.4e-12, per="kg-day")
     >>> differential_rate([5], "dark-photon", coupling=1e-6, mass_mev=1e-3)  # pure + interference
+    >>> differential_rate([5], "light-vector", coupling=5e-4, mass_mev=10, charges="Lmu-Ltau")
+    >>> differential_rate([5], "nsi", eps_l=0.1, flavours=("e",))            # excess over the SM
     """
     spectrum = spectrum or RecoilSpectrum()
     interaction = make_interaction(model, **parameters)

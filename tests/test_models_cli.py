@@ -63,6 +63,7 @@ def test_spectrum_excess_matches_reference(capsys, argv, model):
     (("--model", "nsi", "--eps-v", "0.1", "--eps-l", "0.1"), "either --eps-v or"),
     (("--model", "magnetic-moment", "--mu", "1e200"), "magnetic moment must be ≤"),
     (("--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"), "coupling g must be ≤"),
+    (("--model", "sm", "--rrpa-ratio-file", "ratio.txt"), "--rrpa-ratio-file does not apply to --model sm"),
 ])
 def test_spectrum_bad_input_is_one_line(capsys, argv, message):
     code = main(["spectrum", *argv, "--energies-kev", "5"])

@@ -73,6 +73,9 @@ def test_signals_list_every_model_with_its_required_options():
     (lambda: search_spec("charge-radius", flavours=()), "at least one"),
     (lambda: SearchSpec("x", "dark-photon", mass_mev="1"), "real number"),
     (lambda: SearchSpec("x", "millicharge", sign=-1), "cannot be negative"),
+    (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", flavours=("mu",)), "takes no flavours"),
+    (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", chirality="L"), "no chirality"),
+    (lambda: SearchSpec("x", "nsi", reference=-0.1), "sign of the search"),
 ])
 def test_search_spec_bad_input_is_one_line(call, message):
     with pytest.raises(InputError, match=message) as info:
@@ -116,6 +119,20 @@ def test_lmu_ltau_interference_cancels_in_the_template(setup, spectrum):
     """f_μ = f_τ in the constant flavour content: the L_μ−L_τ interference folds to zero (arXiv:2006.11225)."""
     _, tpl = build_binned_model(setup, search_spec("light-vector", mass_mev=10.0, charges="Lmu-Ltau"), spectrum=spectrum)
     assert np.all(np.abs(tpl.templates[0]) <= 1e-12 * tpl.templates[1].max())
+
+
+def test_lmu_ltau_with_msw_flavour_content_is_fitted_with_its_signed_interference(setup):
+    """With the MSW-LMA flavour content f_μ ≠ f_τ, so the L_μ−L_τ interference survives with one sign per bin;
+    the fit keeps it exactly (α^½ term) and still gives a finite limit."""
+    from exonu.oscillation import MSWFlavourContent
+
+    spectrum = RecoilSpectrum(flavour_content=MSWFlavourContent())
+    spec = search_spec("light-vector", mass_mev=10.0, charges="Lmu-Ltau")
+    r = run_search(setup, spec, n_toys=0, spectrum=spectrum)
+    interference = r.templates.templates[0]
+    assert np.abs(interference).max() > 1e-6 * r.templates.templates[1].max()
+    np.testing.assert_array_equal(r.model.signal_powers, [0.5, 1.0])
+    assert math.isfinite(r.observed) and r.observed > 0
 
 
 def test_b_minus_l_light_vector_search_is_the_dark_photon_search(setup, spectrum):

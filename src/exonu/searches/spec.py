@@ -203,6 +203,8 @@ class SearchSpec:
         elif self.charges is not None:
             raise InputError(f"the {self.model} signal has no charge set; --charges is for light-vector only")
         if self.model == "nsi":
+            if self.chirality is None:  # the default NSI search: ε^{eL} with ε^{eR} = 0
+                object.__setattr__(self, "chirality", "L")
             if self.chirality not in NSI_CHIRALITIES:
                 raise InputError(f"NSI chirality must be one of {NSI_CHIRALITIES}; got {self.chirality!r}")
         elif self.chirality is not None:
@@ -212,6 +214,8 @@ class SearchSpec:
         if self.sign == -1 and self.model not in SIGNED:
             raise InputError(f"the {self.model} parameter cannot be negative; sign is for {SIGNED} only")
         object.__setattr__(self, "flavours", checks.flavour_tuple(self.flavours, FLAVOURS))
+        if "flavours" not in SIGNALS[self.model].optional and self.flavours != FLAVOURS:
+            raise InputError(f"the {self.model} signal couples to the flavours its charges give; it takes no flavours")
         if self.reference is not None:
             ref = checks.real_number("reference", self.reference)
             if ref == 0 or (ref < 0) != (self.sign < 0):

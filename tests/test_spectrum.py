@@ -1,4 +1,4 @@
-"""Eq. (2) against PHYSICS.md §11.2 (regression values computed for the sheet, with their inputs)."""
+"""Eq. (2) against docs/physics.md §11.2 (regression values computed for the sheet, with their inputs)."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ from exonu.spectrum import RecoilSpectrum, differential_rate
 from exonu.xsec import DarkPhotonBL, MagneticMoment, Millicharge, Weak
 
 T = np.array([1, 2, 5, 10, 20, 30, 50, 100.0])
-TABLE_A = {  # PHYSICS.md §11.2(a): SFII-GS98 pp + 7Be, 54/23/23 %, FEA (xraydb), s²_W = 0.2386; /(t·yr·keV)
+TABLE_A = {  # docs/physics.md §11.2(a): SFII-GS98 pp + 7Be, 54/23/23 %, FEA (xraydb), s²_W = 0.2386; /(t·yr·keV)
     "sm": (Weak(), [2.467, 2.703, 2.915, 3.098, 2.977, 2.855, 2.705, 2.032]),
     "sm_s2w_0.23122": (Weak(0.23122), [2.419, 2.651, 2.860, 3.041, 2.925, 2.808, 2.666, 2.008]),
     "mu_1e-11": (MagneticMoment(1e-11), [9.318, 5.102, 2.195, 1.159, 0.549, 0.345, 0.189, 0.064]),
@@ -35,7 +35,7 @@ def test_table_11_2_a(paper_spectrum, key):
     interaction, ref = TABLE_A[key]
     rate = paper_spectrum.rate(T, interaction, atomic_model="fea")
     ref = np.array(ref)
-    # ±1 % (issue 2); the sheet prints 0.005 and 0.031 with one or two digits, so allow half of the last
+    # ±1 %; the sheet prints 0.005 and 0.031 with one or two digits, so allow half of the last
     # printed digit (0.0005) where that is larger than 1 %
     tolerance = np.maximum(0.01 * ref, 0.0005)
     assert np.all(np.abs(rate - ref) <= tolerance), (rate, ref)
@@ -64,7 +64,7 @@ def test_window_integrals_11_2_a(paper_spectrum, lo, hi, sm, mu):
         assert window(paper_spectrum, MagneticMoment(2.9e-11), lo, hi) == pytest.approx(mu * 8.41, rel=0.02)
 
 
-TABLE_B = {  # PHYSICS.md §11.2(b): B16-GS98, energy-dependent MSW, events/(t·yr); last column 1 keV – T_max
+TABLE_B = {  # docs/physics.md §11.2(b): B16-GS98, energy-dependent MSW, events/(t·yr); last column 1 keV – T_max
     "pp": [24.48, 36.18, 79.46, 155.0, 363.2],
     "7Be": [2.01, 3.00, 6.77, 14.05, 134.7],
     "pep": [0.058, 0.086, 0.195, 0.406, 7.71],
@@ -101,7 +101,7 @@ def test_quadrature_converged():
 
 
 def test_rrpa_grade_millicharge_is_about_five_times_fea_at_5_kev(paper_spectrum):
-    """Paper §3.1: at 5 keV the FEA is about a factor five below RRPA; issue 2 asks ±30 %."""
+    """Paper §3.1: at 5 keV the FEA is about a factor five below RRPA (±30 %)."""
     q = Millicharge(5.4e-12)
     ratio = paper_spectrum.rate(5.0, q, atomic_model="rrpa") / paper_spectrum.rate(5.0, q, atomic_model="fea")
     assert 3.5 < ratio < 6.5

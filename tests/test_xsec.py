@@ -1,6 +1,6 @@
-"""Per-electron cross sections against PHYSICS.md §3–§6 (values at E_ν = 0.8618 MeV, T = 1/10/100 keV).
+"""Per-electron cross sections against docs/physics.md §3–§6 (values at E_ν = 0.8618 MeV, T = 1/10/100 keV).
 
-Tolerance 0.1 % (issue 2): catches any factor of α, 2π, keV/MeV or a wrong coupling.
+Tolerance 0.1 %: catches any factor of α, 2π, keV/MeV or a wrong coupling.
 """
 
 import numpy as np
@@ -30,7 +30,7 @@ def test_weak_against_physics_sheet_table_3(s2w, nue, numu):
 
 
 def test_weak_total_cross_sections_physics_sheet():
-    """σ(ν_e, 862 keV) = 6.07e-45 cm², σ(ν_μ) = 1.23e-45; at 384 keV 2.01e-45 and 4.89e-46 (PHYSICS.md §3)."""
+    """σ(ν_e, 862 keV) = 6.07e-45 cm², σ(ν_μ) = 1.23e-45; at 384 keV 2.01e-45 and 4.89e-46 (docs/physics.md §3)."""
     from scipy import integrate
 
     w = Weak()
@@ -103,7 +103,7 @@ def test_dark_photon_is_a_shift_of_gv():
 
 
 def test_light_dark_photon_equals_millicharge():
-    """Pure B−L term with M → 0 is the millicharge formula with q = g²/(4πα) (PHYSICS.md §5.1, §6)."""
+    """Pure B−L term with M → 0 is the millicharge formula with q = g²/(4πα) (docs/physics.md §5.1, §6)."""
     from exonu.constants import ALPHA
 
     g = 1e-6

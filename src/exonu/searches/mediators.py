@@ -89,3 +89,35 @@ def exclusion_curve(setup, signal_spec_factory: Callable[[float], SearchSpec], m
         results.append(run_search(setup, spec, data, method=method, statistic=statistic, n_toys=n_toys, seed=seed,
                                   spectrum=spectrum, fixed_aux_band=False))
     return results
+
+
+def family_curves(setup, family: str, masses_mev: Sequence[float], *, charge_sets: Sequence[str] | None = None,
+                  spectrum: RecoilSpectrum | None = None, **options) -> dict[str, list[SearchResult]]:
+    """Exclusion curves of one mediator family: one per charge set for the light vector, one otherwise.
+
+    Parameters
+    ----------
+    setup : DetectorSetup
+    family : {"light-vector", "axial-vector", "scalar", "pseudoscalar"}
+    masses_mev : sequence of float
+    charge_sets : sequence of str, optional
+        Light vector only: which charge sets (default all of :data:`MEDIATOR_FAMILIES`).
+    spectrum : RecoilSpectrum, optional
+    **options
+        Passed to :func:`exclusion_curve` (``method``, ``statistic``, ``data``, ...).
+
+    Returns
+    -------
+    dict
+        Curve label (charge set or family name) → list of SearchResult, ready for
+        :func:`exonu.figures_models.exclusion_curves_figure`.
+    """
+    if family not in MEDIATOR_FAMILIES:
+        raise InputError(f"unknown mediator family {family!r}; expected one of {list(MEDIATOR_FAMILIES)}")
+    if charge_sets is not None and family != "light-vector":
+        raise InputError(f"charge sets apply to the light-vector family only, not to {family!r}")
+    spectrum = spectrum or RecoilSpectrum()
+    if family != "light-vector":
+        return {family: exclusion_curve(setup, spec_factory(family), masses_mev, spectrum=spectrum, **options)}
+    return {c: exclusion_curve(setup, spec_factory(family, charges=c), masses_mev, spectrum=spectrum, **options)
+            for c in (charge_sets or MEDIATOR_FAMILIES["light-vector"])}

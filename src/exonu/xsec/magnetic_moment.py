@@ -1,4 +1,4 @@
-"""Neutrino magnetic moment (PHYSICS.md §4).
+"""Neutrino magnetic moment (docs/physics.md §4).
 
 dσ/dT = (π α²/m_e²)(μ_ν/μ_B)²(1/T − 1/E). The magnetic term flips helicity, so it does not interfere
 with the weak amplitude for m_ν → 0 and is added incoherently.

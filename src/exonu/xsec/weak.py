@@ -1,4 +1,4 @@
-"""Standard-Model ν_α–e elastic scattering at tree level (PHYSICS.md §3).
+"""Standard-Model ν_α–e elastic scattering at tree level (docs/physics.md §3).
 
 dσ_α/dT = (G_F² m_e / 2π)[(g_V+g_A)² + (g_V−g_A)²(1−T/E)² − (g_V²−g_A²) m_e T/E²], with
 ν_e: g_V = ½ + 2 s²_W, g_A = ½ (NC + Fierz-rearranged CC); ν_μ,τ: g_V = −½ + 2 s²_W, g_A = −½.
@@ -31,7 +31,7 @@ class Weak(Interaction):
     Parameters
     ----------
     sin2_theta_w : float
-        Weak mixing angle; default 0.2386 (low-Q² MS-bar value, PHYSICS.md §1).
+        Weak mixing angle; default 0.2386 (low-Q² MS-bar value, docs/physics.md §1).
     """
 
     name = "sm"

@@ -64,6 +64,8 @@ def test_spectrum_excess_matches_reference(capsys, argv, model):
     (("--model", "magnetic-moment", "--mu", "1e200"), "magnetic moment must be ≤"),
     (("--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"), "coupling g must be ≤"),
     (("--model", "sm", "--rrpa-ratio-file", "ratio.txt"), "--rrpa-ratio-file does not apply to --model sm"),
+    (("--model", "millicharge", "--q", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "r.txt"), "give one of --atomic"),
+    (("--model", "magnetic-moment", "--mu", "1e-11", "--q", "1e-12"), "--q does not apply to --model magnetic-moment"),
 ])
 def test_spectrum_bad_input_is_one_line(capsys, argv, message):
     code = main(["spectrum", *argv, "--energies-kev", "5"])

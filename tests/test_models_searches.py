@@ -20,7 +20,8 @@ from exonu.errors import InputError
 from exonu.io import list_detectors, load_detector
 from exonu.searches import build_binned_model, run_search
 from exonu.searches.mediators import MEDIATOR_FAMILIES, exclusion_curve, family_curves, mediator_masses, spec_factory
-from exonu.searches.spec import PARAMETRISATIONS, SIGNALS, SearchSpec, SignalParametrisation, search_spec
+from exonu.searches.spec import (PARAMETRISATIONS, SIGNALS, SearchSpec, SignalParametrisation, dark_photon_masses,
+                                 search_spec)
 from exonu.spectrum import RecoilSpectrum
 
 
@@ -83,6 +84,8 @@ def test_signals_list_every_model_with_its_required_options():
     (lambda: search_spec("axion"), "unknown signal 'axion'"),
     (lambda: search_spec("charge-radius", flavours=()), "at least one"),
     (lambda: SearchSpec("x", "dark-photon", mass_mev="1"), "real number"),
+    (lambda: dark_photon_masses(2.5), "integer number"),
+    (lambda: dark_photon_masses(5, low_mev=-1), "mediator mass must be > 0"),
     (lambda: SearchSpec("x", "millicharge", sign=-1), "cannot be negative"),
     (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", flavours=("mu",)), "takes no flavours"),
     (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", chirality="L"), "no chirality"),

@@ -181,3 +181,34 @@ def test_every_registered_model_gives_a_finite_rate():
         rate = differential_rate([1.0, 10.0], model, **params)
         assert np.all(np.isfinite(rate)) and np.all(rate != 0), model
         assert default_atomic_model(model) == ("rrpa" if model == "millicharge" else "fea")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: differential_rate(["a"], "sm"), "energies must be numbers"),
+    (lambda: RecoilSpectrum(flux="pp"), "flux must be a SolarFlux"),
+    (lambda: RecoilSpectrum(flavour_content="constant"), "flavour_content must be"),
+    (lambda: RecoilSpectrum(quadrature_nodes=float("nan")), "quadrature_nodes must be an integer"),
+    (lambda: RecoilSpectrum(quadrature_nodes=10**9), "quadrature_nodes must be an integer in \\[8, 4096\\]"),
+    (lambda: RecoilSpectrum().rate([5.0], "sm"), "interaction must be an Interaction"),
+    (lambda: RecoilSpectrum().rate([5.0], Weak(), flavour=["e"]), "flavour must be"),
+    (lambda: RecoilSpectrum().rate([5.0], Weak(), atomic_model=["fea"]), "atomic model must be"),
+])
+def test_spectrum_api_type_errors_are_input_errors(call, message):
+    """Issue-11 R20 cases in the spectrum API: one-line InputErrors instead of TypeError/AttributeError."""
+    with pytest.raises(InputError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_many_energies_are_chunked_and_the_kernel_cache_is_bounded(monkeypatch):
+    """Chunked evaluation gives the same numbers; the kernel cache keeps at most KERNEL_CACHE_SIZE grids."""
+    import exonu.spectrum as spectrum_module
+
+    t = np.linspace(1.0, 30.0, 25)
+    whole = RecoilSpectrum().rate(t, Weak())
+    monkeypatch.setattr(spectrum_module, "ENERGY_CHUNK", 7)
+    rs = RecoilSpectrum()
+    np.testing.assert_array_equal(rs.rate(t, Weak()), whole)
+    for i in range(3 * spectrum_module.KERNEL_CACHE_SIZE):
+        rs.rate(np.array([2.0 + i, 3.0 + i]), Weak())
+    assert len(rs._kernels) == spectrum_module.KERNEL_CACHE_SIZE

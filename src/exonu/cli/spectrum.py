@@ -76,6 +76,8 @@ def _interaction_parameters(args) -> dict:
         return value
 
     _check_options_apply(args)
+    if args.atomic is not None and args.rrpa_ratio_file is not None:
+        raise InputError("give one of --atomic and --rrpa-ratio-file, not both")
     if args.model == "sm":
         return {"sin2_theta_w": args.sin2w}
     flavours = ("e", "mu", "tau") if args.flavour == "all" else (args.flavour,)

@@ -341,6 +341,10 @@ def dark_photon_masses(n: int = 43, low_mev: float = 1e-3, high_mev: float = 1e3
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise InputError(f"the dark-photon mass grid needs an integer number ≥ 2 of points; got {n!r}")
+    low_mev = checks.mediator_mass_mev(low_mev)
+    high_mev = checks.mediator_mass_mev(high_mev)
+    if not low_mev < high_mev:
+        raise InputError(f"the dark-photon mass grid needs low_mev < high_mev; got {low_mev:g}, {high_mev:g}")
     masses = np.geomspace(low_mev, high_mev, n)
     for exact in (1e-3, 10.0):  # snap the nearest node so the published masses are on the grid
         if low_mev <= exact <= high_mev:

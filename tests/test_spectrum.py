@@ -1,4 +1,4 @@
-"""Eq. (2) against PHYSICS.md §11.2 (regression values computed for the sheet, with their inputs)."""
+"""Eq. (2) against docs/physics.md §11.2 (regression values computed for the sheet, with their inputs)."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ from exonu.spectrum import RecoilSpectrum, differential_rate
 from exonu.xsec import DarkPhotonBL, MagneticMoment, Millicharge, Weak
 
 T = np.array([1, 2, 5, 10, 20, 30, 50, 100.0])
-TABLE_A = {  # PHYSICS.md §11.2(a): SFII-GS98 pp + 7Be, 54/23/23 %, FEA (xraydb), s²_W = 0.2386; /(t·yr·keV)
+TABLE_A = {  # docs/physics.md §11.2(a): SFII-GS98 pp + 7Be, 54/23/23 %, FEA (xraydb), s²_W = 0.2386; /(t·yr·keV)
     "sm": (Weak(), [2.467, 2.703, 2.915, 3.098, 2.977, 2.855, 2.705, 2.032]),
     "sm_s2w_0.23122": (Weak(0.23122), [2.419, 2.651, 2.860, 3.041, 2.925, 2.808, 2.666, 2.008]),
     "mu_1e-11": (MagneticMoment(1e-11), [9.318, 5.102, 2.195, 1.159, 0.549, 0.345, 0.189, 0.064]),
@@ -35,7 +35,7 @@ def test_table_11_2_a(paper_spectrum, key):
     interaction, ref = TABLE_A[key]
     rate = paper_spectrum.rate(T, interaction, atomic_model="fea")
     ref = np.array(ref)
-    # ±1 % (issue 2); the sheet prints 0.005 and 0.031 with one or two digits, so allow half of the last
+    # ±1 %; the sheet prints 0.005 and 0.031 with one or two digits, so allow half of the last
     # printed digit (0.0005) where that is larger than 1 %
     tolerance = np.maximum(0.01 * ref, 0.0005)
     assert np.all(np.abs(rate - ref) <= tolerance), (rate, ref)
@@ -64,7 +64,7 @@ def test_window_integrals_11_2_a(paper_spectrum, lo, hi, sm, mu):
         assert window(paper_spectrum, MagneticMoment(2.9e-11), lo, hi) == pytest.approx(mu * 8.41, rel=0.02)
 
 
-TABLE_B = {  # PHYSICS.md §11.2(b): B16-GS98, energy-dependent MSW, events/(t·yr); last column 1 keV – T_max
+TABLE_B = {  # docs/physics.md §11.2(b): B16-GS98, energy-dependent MSW, events/(t·yr); last column 1 keV – T_max
     "pp": [24.48, 36.18, 79.46, 155.0, 363.2],
     "7Be": [2.01, 3.00, 6.77, 14.05, 134.7],
     "pep": [0.058, 0.086, 0.195, 0.406, 7.71],
@@ -101,7 +101,7 @@ def test_quadrature_converged():
 
 
 def test_rrpa_grade_millicharge_is_about_five_times_fea_at_5_kev(paper_spectrum):
-    """Paper §3.1: at 5 keV the FEA is about a factor five below RRPA; issue 2 asks ±30 %."""
+    """Paper §3.1: at 5 keV the FEA is about a factor five below RRPA (±30 %)."""
     q = Millicharge(5.4e-12)
     ratio = paper_spectrum.rate(5.0, q, atomic_model="rrpa") / paper_spectrum.rate(5.0, q, atomic_model="fea")
     assert 3.5 < ratio < 6.5
@@ -153,3 +153,62 @@ def test_rrpa_grade_ratio_depends_on_the_neutrino_mass_logarithm(paper_spectrum,
     q = Millicharge(5.4e-12, epa_neutrino_mass_ev=m_nu_ev)
     r = paper_spectrum.rate(5.0, q, atomic_model="rrpa") / paper_spectrum.rate(5.0, q, atomic_model="fea")
     assert r == pytest.approx(ratio, abs=0.02)
+
+
+def test_model_registry_names_parameters_in_errors():
+    """A coupling for a model that has none, or a mistyped one, is one line naming what the model takes."""
+    with pytest.raises(InputError, match="model 'sm' takes no parameter 'coupling'"):
+        differential_rate([5.0], "sm", coupling=1e-5)
+    with pytest.raises(InputError, match="takes no parameter 'charge'"):
+        differential_rate([5.0], "light-vector", coupling=1e-5, mass_mev=1.0, charge="B-L")
+    with pytest.raises(InputError, match="unknown model"):
+        differential_rate([5.0], ["sm"])
+
+
+def test_every_registered_model_gives_a_finite_rate():
+    """Each model of the registry, at a point near current limits, gives a finite excess with its FEA default."""
+    from exonu.spectrum import default_atomic_model
+    from exonu.xsec import MODELS
+
+    points = {"sm": {}, "magnetic-moment": {"mu_bohr": 1e-11}, "millicharge": {"charge_e": 1e-12},
+              "dark-photon": {"coupling": 1e-6, "mass_mev": 1e-3},
+              "light-vector": {"coupling": 5e-4, "mass_mev": 10.0, "charges": "Lmu-Ltau"},
+              "scalar": {"coupling": 8e-5, "mass_mev": 10.0}, "axial-vector": {"coupling": 3e-5, "mass_mev": 10.0},
+              "pseudoscalar": {"coupling": 2.5e-4, "mass_mev": 10.0}, "nsi": {"eps_l": 0.1},
+              "charge-radius": {"radius2_cm2": 1e-32}}
+    assert set(points) == set(MODELS)
+    for model, params in points.items():
+        rate = differential_rate([1.0, 10.0], model, **params)
+        assert np.all(np.isfinite(rate)) and np.all(rate != 0), model
+        assert default_atomic_model(model) == ("rrpa" if model == "millicharge" else "fea")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: differential_rate(["a"], "sm"), "energies must be numbers"),
+    (lambda: RecoilSpectrum(flux="pp"), "flux must be a SolarFlux"),
+    (lambda: RecoilSpectrum(flavour_content="constant"), "flavour_content must be"),
+    (lambda: RecoilSpectrum(quadrature_nodes=float("nan")), "quadrature_nodes must be an integer"),
+    (lambda: RecoilSpectrum(quadrature_nodes=10**9), "quadrature_nodes must be an integer in \\[8, 4096\\]"),
+    (lambda: RecoilSpectrum().rate([5.0], "sm"), "interaction must be an Interaction"),
+    (lambda: RecoilSpectrum().rate([5.0], Weak(), flavour=["e"]), "flavour must be"),
+    (lambda: RecoilSpectrum().rate([5.0], Weak(), atomic_model=["fea"]), "atomic model must be"),
+])
+def test_spectrum_api_type_errors_are_input_errors(call, message):
+    """Issue-11 R20 cases in the spectrum API: one-line InputErrors instead of TypeError/AttributeError."""
+    with pytest.raises(InputError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_many_energies_are_chunked_and_the_kernel_cache_is_bounded(monkeypatch):
+    """Chunked evaluation gives the same numbers; the kernel cache keeps at most KERNEL_CACHE_SIZE grids."""
+    import exonu.spectrum as spectrum_module
+
+    t = np.linspace(1.0, 30.0, 25)
+    whole = RecoilSpectrum().rate(t, Weak())
+    monkeypatch.setattr(spectrum_module, "ENERGY_CHUNK", 7)
+    rs = RecoilSpectrum()
+    np.testing.assert_array_equal(rs.rate(t, Weak()), whole)
+    for i in range(3 * spectrum_module.KERNEL_CACHE_SIZE):
+        rs.rate(np.array([2.0 + i, 3.0 + i]), Weak())
+    assert len(rs._kernels) == spectrum_module.KERNEL_CACHE_SIZE

@@ -1,6 +1,6 @@
-"""Per-electron cross sections against PHYSICS.md §3–§6 (values at E_ν = 0.8618 MeV, T = 1/10/100 keV).
+"""Per-electron cross sections against docs/physics.md §3–§6 (values at E_ν = 0.8618 MeV, T = 1/10/100 keV).
 
-Tolerance 0.1 % (issue 2): catches any factor of α, 2π, keV/MeV or a wrong coupling.
+Tolerance 0.1 %: catches any factor of α, 2π, keV/MeV or a wrong coupling.
 """
 
 import numpy as np
@@ -30,7 +30,7 @@ def test_weak_against_physics_sheet_table_3(s2w, nue, numu):
 
 
 def test_weak_total_cross_sections_physics_sheet():
-    """σ(ν_e, 862 keV) = 6.07e-45 cm², σ(ν_μ) = 1.23e-45; at 384 keV 2.01e-45 and 4.89e-46 (PHYSICS.md §3)."""
+    """σ(ν_e, 862 keV) = 6.07e-45 cm², σ(ν_μ) = 1.23e-45; at 384 keV 2.01e-45 and 4.89e-46 (docs/physics.md §3)."""
     from scipy import integrate
 
     w = Weak()
@@ -103,7 +103,7 @@ def test_dark_photon_is_a_shift_of_gv():
 
 
 def test_light_dark_photon_equals_millicharge():
-    """Pure B−L term with M → 0 is the millicharge formula with q = g²/(4πα) (PHYSICS.md §5.1, §6)."""
+    """Pure B−L term with M → 0 is the millicharge formula with q = g²/(4πα) (docs/physics.md §5.1, §6)."""
     from exonu.constants import ALPHA
 
     g = 1e-6
@@ -131,3 +131,76 @@ def test_bad_parameters_raise():
         Millicharge(float("nan"))
     with pytest.raises(InputError, match="sin2_theta_w"):
         Weak(1.5)
+
+
+def test_dark_photon_is_the_b_minus_l_light_vector_to_1e10():
+    """B−L is one charge set of the light vector; for ν–e it equals the universal Z′ ((−1)(−1) = +1)."""
+    from exonu.xsec import LightVector
+    from exonu.xsec.dark_photon import DarkPhotonBL as ReExported
+
+    assert ReExported is DarkPhotonBL
+    t = np.array([0.5, 5.0, 50.0, 300.0])
+    for mass in (1e-3, 1.0, 10.0, 100.0):
+        for part in ("both", "pure", "interference"):
+            for flavour in ("e", "mu", "tau"):
+                dp = DarkPhotonBL(2e-5, mass, part).dsigma_dt(t, E_BE7, flavour)
+                np.testing.assert_allclose(LightVector(2e-5, mass, "B-L", part).dsigma_dt(t, E_BE7, flavour), dp, rtol=1e-10)
+                np.testing.assert_allclose(LightVector(2e-5, mass, "universal", part).dsigma_dt(t, E_BE7, flavour), dp,
+                                           rtol=1e-10)
+
+
+def test_light_vector_charge_sets_switch_flavours_on_and_off():
+    """L_e−L_μ has no ν_τ term, L_e−L_τ no ν_μ term, L_μ−L_τ no ν_e term (charges 0)."""
+    from exonu.xsec import LightVector
+
+    for charges, silent in (("Le-Lmu", "tau"), ("Le-Ltau", "mu"), ("Lmu-Ltau", "e")):
+        assert np.all(LightVector(1e-4, 1.0, charges).dsigma_dt(T, E_BE7, silent) == 0)
+
+
+def test_scalar_and_pseudoscalar_have_no_interference():
+    from exonu.xsec import Pseudoscalar, Scalar
+
+    for cls in (Scalar, Pseudoscalar):
+        with pytest.raises(InputError, match="no interference"):
+            cls(1e-5, 1.0, part="interference")
+        # g⁴ scaling, flavour universal
+        np.testing.assert_allclose(cls(2e-5, 1.0).dsigma_dt(T, E_BE7, "mu"), 16 * cls(1e-5, 1.0).dsigma_dt(T, E_BE7, "e"),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: Millicharge(1e-12, epa_neutrino_mass_ev=1e6), "epa_neutrino_mass_ev must be ≤ 1000"),
+    (lambda: Millicharge(1e-12, flavours=()), "at least one"),
+    (lambda: MagneticMoment(1e-11, flavours=[]), "at least one"),
+    (lambda: MagneticMoment(1e200), "magnetic moment must be ≤"),
+    (lambda: MagneticMoment("1e-11"), "real number"),
+    (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=float("nan")), "sin2_theta_w must be finite"),
+    (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=5), "sin2_theta_w must be ≤ 1"),
+    (lambda: DarkPhotonBL(1e200, 1.0), "coupling g must be ≤"),
+    (lambda: DarkPhotonBL(1e-6, 1e300), "mediator mass must be ≤"),
+    (lambda: DarkPhotonBL("a", 1.0), "real number"),
+    (lambda: Weak(None), "real number"),
+    (lambda: Weak(1.0), "sin2_theta_w must be < 1"),
+])
+def test_physics_range_checks_raise_one_line_input_errors(build, message):
+    """Issue-11 range checks: unphysical or overflowing inputs are InputErrors naming the parameter."""
+    with pytest.raises(InputError, match=message) as info:
+        build()
+    assert "\n" not in str(info.value)
+
+
+def test_new_model_range_checks():
+    from exonu.xsec import AxialVector, ChargeRadius, ElectronNSI, LightVector, Scalar
+
+    with pytest.raises(InputError, match="unknown charge set 'L-B'"):
+        LightVector(1e-5, 1.0, "L-B")
+    with pytest.raises(InputError, match="mediator mass must be > 0"):
+        AxialVector(1e-5, -1.0)
+    with pytest.raises(InputError, match="coupling g must be ≥ 0"):
+        Scalar(-1e-5, 1.0)
+    with pytest.raises(InputError, match="eps_l must be ≤ 10"):
+        ElectronNSI(eps_l=1e200)
+    with pytest.raises(InputError, match="unknown flavour 'x'"):
+        ElectronNSI(eps_l=0.1, flavours=("x",))
+    with pytest.raises(InputError, match="charge radius"):
+        ChargeRadius(float("inf"))

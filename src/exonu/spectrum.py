@@ -23,6 +23,8 @@ Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, Eq. (2)
 
 from __future__ import annotations
 
+import inspect
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -39,6 +41,12 @@ from .xsec.base import flavour_index
 ATOMIC_MODELS = ("fea", "rrpa", "free")
 RATE_UNITS = {"tonne-year": 1.0, "kg-day": PER_TONNE_YEAR_TO_PER_KG_DAY}
 DEFAULT_QUADRATURE_NODES = 128
+#: Largest number of quadrature nodes per source (beyond ~1000 the result no longer changes; memory grows linearly)
+MAX_QUADRATURE_NODES = 4096
+#: Energies evaluated at once: bounds the memory of one call (~11 kB per energy with the default nodes)
+ENERGY_CHUNK = 10_000
+#: Flux kernels kept per spectrum (least recently used dropped first); only grids of ≤ ENERGY_CHUNK energies
+KERNEL_CACHE_SIZE = 8
 
 
 @lru_cache(maxsize=None)
@@ -48,8 +56,11 @@ def _gauss_legendre(n: int):
 
 
 def validate_energies(t_kev, name: str = "energies_kev") -> np.ndarray:
-    """Return T as a float array, raising :class:`InputError` for non-finite or non-positive values."""
-    t = np.asarray(t_kev, dtype=float)
+    """Return T as a float array, raising :class:`InputError` for non-numeric, non-finite or non-positive values."""
+    try:
+        t = np.asarray(t_kev, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: energies must be numbers in keV; got {t_kev!r:.60}") from None
     if t.size == 0:
         raise InputError(f"{name}: no energies given")
     if not np.all(np.isfinite(t)):
@@ -97,13 +108,21 @@ class RecoilSpectrum:
     flavour_content: object = field(default_factory=ConstantFlavourContent)
     binding: str = "xraydb"
     quadrature_nodes: int = DEFAULT_QUADRATURE_NODES
-    _kernels: dict = field(default_factory=dict, init=False, repr=False)
+    _kernels: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
     _restricted: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
+        if not isinstance(self.flux, SolarFlux):
+            raise InputError(f"flux must be a SolarFlux (e.g. SolarFlux('SFII-GS98', ('pp', '7Be'))); got {self.flux!r:.60}")
+        if not callable(getattr(self.flavour_content, "fractions", None)):
+            raise InputError("flavour_content must be ConstantFlavourContent() or MSWFlavourContent(); "
+                             f"got {self.flavour_content!r:.60}")
+        if not isinstance(self.binding, str):
+            raise InputError(f"binding must be 'xraydb' or 'dirac-fock'; got {self.binding!r}")
         atomic.xenon_subshells(self.binding)  # validates the name early
-        if int(self.quadrature_nodes) < 8:
-            raise InputError(f"quadrature_nodes must be ≥ 8; got {self.quadrature_nodes}")
+        nodes = self.quadrature_nodes
+        if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or not 8 <= nodes <= MAX_QUADRATURE_NODES:
+            raise InputError(f"quadrature_nodes must be an integer in [8, {MAX_QUADRATURE_NODES}]; got {nodes!r}")
 
     # -- flux kernels ---------------------------------------------------------------------------
     def kernel(self, t_kev, lower_limit: str = "electron") -> FluxKernel:
@@ -113,9 +132,15 @@ class RecoilSpectrum:
         ``"photon"`` from E = T (a bound electron absorbing the whole energy transfer, EPA).
         """
         t = validate_energies(t_kev)
+        if t.size > ENERGY_CHUNK:  # too large to keep: built for this call only
+            return self._build_kernel(t, lower_limit)
         key = (t.tobytes(), t.shape, lower_limit)
-        if key not in self._kernels:
+        if key in self._kernels:
+            self._kernels.move_to_end(key)
+        else:
             self._kernels[key] = self._build_kernel(t, lower_limit)
+            if len(self._kernels) > KERNEL_CACHE_SIZE:
+                self._kernels.popitem(last=False)
         return self._kernels[key]
 
     def _build_kernel(self, t: np.ndarray, lower_limit: str) -> FluxKernel:
@@ -165,12 +190,17 @@ class RecoilSpectrum:
         ndarray
             Rate with the shape of ``t_kev``.
         """
-        if per not in RATE_UNITS:
+        if not isinstance(interaction, Interaction):
+            raise InputError(f"interaction must be an Interaction such as Weak(); got {interaction!r:.60} "
+                             "(use differential_rate for model names)")
+        if not isinstance(per, str) or per not in RATE_UNITS:
             raise InputError(f"per must be one of {list(RATE_UNITS)}; got {per!r}")
+        if not isinstance(flavour, str):
+            raise InputError(f"flavour must be 'all' or one of {FLAVOURS}; got {flavour!r}")
         flavours = FLAVOURS if flavour == "all" else (FLAVOURS[flavour_index(flavour)],)
         t = validate_energies(t_kev)
         is_table = isinstance(atomic_model, atomic.RatioTable)
-        if not is_table and atomic_model not in ATOMIC_MODELS:
+        if not is_table and (not isinstance(atomic_model, str) or atomic_model not in ATOMIC_MODELS):
             raise InputError(f"atomic model must be one of {ATOMIC_MODELS} or a RatioTable; got {atomic_model!r}")
         if atomic_model == "rrpa" and not interaction.photon_pole:
             raise InputError(f"the RRPA-grade atomic treatment is available for the millicharge only, "
@@ -190,7 +220,15 @@ class RecoilSpectrum:
         return rate * RATE_UNITS[per]
 
     def _flux_averaged(self, t, dsigma_dt, flavours, lower_limit):
-        """Σ_flavours ∫ Φ λ f_α dσ_α(T, E) dE with the cached kernel: per target (electron or atom) per s per keV."""
+        """Σ_flavours ∫ Φ λ f_α dσ_α(T, E) dE with the cached kernel: per target (electron or atom) per s per keV.
+
+        Energies are taken ENERGY_CHUNK at a time so that memory stays bounded for any number of energies.
+        """
+        flat = t.reshape(-1)
+        if flat.size > ENERGY_CHUNK:
+            parts = [self._flux_averaged(flat[i:i + ENERGY_CHUNK], dsigma_dt, flavours, lower_limit)
+                     for i in range(0, flat.size, ENERGY_CHUNK)]
+            return np.concatenate(parts).reshape(t.shape)
         k = self.kernel(t, lower_limit)
         t_b = t[..., None]
         total = np.zeros(t.shape)
@@ -216,21 +254,35 @@ class RecoilSpectrum:
 def make_interaction(model: str, **parameters) -> Interaction:
     """Build an interaction from the CLI/API model name and its physical parameters.
 
-    ``"sm"``: ``sin2_theta_w``; ``"magnetic-moment"``: ``mu_bohr``; ``"millicharge"``: ``charge_e``
-    (and ``flavours``); ``"dark-photon"``: ``coupling``, ``mass_mev`` (and ``part``).
+    ``"sm"``: ``sin2_theta_w``; ``"magnetic-moment"``: ``mu_bohr`` (``flavours``); ``"millicharge"``:
+    ``charge_e`` (``flavours``, ``epa_neutrino_mass_ev``); ``"dark-photon"``: ``coupling``, ``mass_mev``;
+    ``"light-vector"``: ``coupling``, ``mass_mev``, ``charges``; ``"axial-vector"``, ``"scalar"``,
+    ``"pseudoscalar"``: ``coupling``, ``mass_mev``; ``"nsi"``: ``eps_l``, ``eps_r``, ``flavours``;
+    ``"charge-radius"``: ``radius2_cm2``, ``flavours``. Beyond-SM models also take ``part`` and (where
+    they interfere with the SM) ``sin2_theta_w``. See :mod:`exonu.xsec` for formulas and sources.
+
+    Raises
+    ------
+    InputError
+        Unknown model, a parameter the model does not take, a missing one, or a value out of range.
     """
-    try:
-        cls = MODELS[model]
-    except KeyError:
-        raise InputError(f"unknown model {model!r}; expected one of {sorted(MODELS)}") from None
-    try:
-        return cls(**parameters)
-    except TypeError as exc:
-        raise InputError(f"model {model!r}: bad or missing parameter ({exc})") from None
+    if not isinstance(model, str) or model not in MODELS:
+        raise InputError(f"unknown model {model!r}; expected one of {sorted(MODELS)}")
+    cls = MODELS[model]
+    signature = inspect.signature(cls.__init__)
+    accepted = [name for name in signature.parameters if name != "self"]
+    unknown = sorted(set(parameters) - set(accepted))
+    if unknown:
+        raise InputError(f"model {model!r} takes no parameter {unknown[0]!r}; it takes {accepted}")
+    missing = [name for name, p in signature.parameters.items()
+               if name != "self" and p.default is inspect.Parameter.empty and name not in parameters]
+    if missing:
+        raise InputError(f"model {model!r}: missing parameter {missing[0]!r}")
+    return cls(**parameters)
 
 
 def default_atomic_model(model: str) -> str:
-    """The paper's atomic treatment per model: RRPA(-grade) for the millicharge, FEA otherwise."""
+    """The paper's atomic treatment per model: RRPA(-grade) for the millicharge, FEA for every other model."""
     return "rrpa" if model == "millicharge" else "fea"
 
 
@@ -243,6 +295,8 @@ def differential_rate(energies_kev, model: str = "sm", flavour: str = "all", ato
     >>> differential_rate([1, 5, 10], "magnetic-moment", mu_bohr=1e-11)   # events/(t·yr·keV)
     >>> differential_rate([5], "millicharge", charge_e=5.4e-12, per="kg-day")
     >>> differential_rate([5], "dark-photon", coupling=1e-6, mass_mev=1e-3)  # pure + interference
+    >>> differential_rate([5], "light-vector", coupling=5e-4, mass_mev=10, charges="Lmu-Ltau")
+    >>> differential_rate([5], "nsi", eps_l=0.1, flavours=("e",))            # excess over the SM
     """
     spectrum = spectrum or RecoilSpectrum()
     interaction = make_interaction(model, **parameters)

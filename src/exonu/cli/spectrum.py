@@ -8,14 +8,43 @@ from pathlib import Path
 from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..errors import InputError
 
+MODEL_CHOICES = ["sm", "magnetic-moment", "millicharge", "dark-photon", "light-vector", "scalar", "axial-vector",
+                 "pseudoscalar", "nsi", "charge-radius"]
+CHARGE_CHOICES = ["universal", "B-L", "Le-Lmu", "Le-Ltau", "Lmu-Ltau"]
+#: Model-specific options (argparse dest) and the models they apply to; any other use is an error
+MODEL_OPTIONS = {
+    "mu": ("magnetic-moment",),
+    "q": ("millicharge",),
+    "g": ("dark-photon", "light-vector", "scalar", "axial-vector", "pseudoscalar"),
+    "mass_mev": ("dark-photon", "light-vector", "scalar", "axial-vector", "pseudoscalar"),
+    "charges": ("light-vector",),
+    "eps_l": ("nsi",),
+    "eps_r": ("nsi",),
+    "eps_v": ("nsi",),
+    "r2_cm2": ("charge-radius",),
+    "nu_flavours": ("nsi", "charge-radius"),
+    "rrpa_ratio_file": ("millicharge",),
+}
+#: Models whose excess interferes with the SM (the JSON output splits it into interference and pure)
+INTERFERING = ("dark-photon", "light-vector", "axial-vector", "nsi", "charge-radius")
+
 
 def add_parser(sub):
     p = sub.add_parser("spectrum", help="dR/dT of solar-ν electron recoils in Xe (true deposited energy, no detector)")
-    p.add_argument("--model", required=True, choices=["sm", "magnetic-moment", "millicharge", "dark-photon"])
+    p.add_argument("--model", required=True, choices=MODEL_CHOICES)
     p.add_argument("--mu", type=float, help="magnetic moment in Bohr magnetons (--model magnetic-moment)")
     p.add_argument("--q", type=float, help="millicharge in units of e (--model millicharge)")
-    p.add_argument("--g", type=float, help="B−L coupling g (--model dark-photon)")
-    p.add_argument("--mass-mev", type=float, help="dark-photon mass in MeV (--model dark-photon)")
+    p.add_argument("--g", type=float, help="mediator coupling g (= g_ν = g_e; dark-photon, light-vector, scalar, "
+                                           "axial-vector, pseudoscalar)")
+    p.add_argument("--mass-mev", type=float, help="mediator mass in MeV (with --g)")
+    p.add_argument("--charges", choices=CHARGE_CHOICES, help="U(1) charges of the light vector (--model light-vector)")
+    p.add_argument("--eps-l", type=float, help="NSI ε^{eL}_{αα} (--model nsi)")
+    p.add_argument("--eps-r", type=float, help="NSI ε^{eR}_{αα} (--model nsi)")
+    p.add_argument("--eps-v", type=float, help="vector NSI ε^{eV}_{αα}: ε^{eL} = ε^{eR} = ε^{eV}/2 (--model nsi)")
+    p.add_argument("--r2-cm2", type=float, help="neutrino charge radius ⟨r²⟩ in cm², may be negative; "
+                                                "Δg_V = √2πα⟨r²⟩/(3G_F); write a negative value as --r2-cm2=-1e-32 (--model charge-radius)")
+    p.add_argument("--nu-flavours", nargs="+", choices=["e", "mu", "tau"],
+                   help="flavours α with the NSI or the charge radius (default e)")
     p.add_argument("--flavour", default="all", choices=["all", "e", "mu", "tau"],
                    help="rate from all flavours at Earth or from one (for the millicharge: only that flavour charged)")
     p.add_argument("--atomic", choices=["fea", "rrpa", "free"],
@@ -32,12 +61,23 @@ def add_parser(sub):
     p.set_defaults(func=cmd_spectrum)
 
 
+def _check_options_apply(args) -> None:
+    """Options that do not apply to the chosen model are errors, not silently ignored."""
+    for dest, models in MODEL_OPTIONS.items():
+        if getattr(args, dest) is not None and args.model not in models:
+            flag = "--" + dest.replace("_", "-")
+            raise InputError(f"{flag} does not apply to --model {args.model} (it is for {', '.join(models)})")
+
+
 def _interaction_parameters(args) -> dict:
     def need(value, flag):
         if value is None:
             raise InputError(f"--model {args.model} needs {flag}")
         return value
 
+    _check_options_apply(args)
+    if args.atomic is not None and args.rrpa_ratio_file is not None:
+        raise InputError("give one of --atomic and --rrpa-ratio-file, not both")
     if args.model == "sm":
         return {"sin2_theta_w": args.sin2w}
     flavours = ("e", "mu", "tau") if args.flavour == "all" else (args.flavour,)
@@ -45,7 +85,23 @@ def _interaction_parameters(args) -> dict:
         return {"mu_bohr": need(args.mu, "--mu (μ_B)")}
     if args.model == "millicharge":
         return {"charge_e": need(args.q, "--q (e)"), "flavours": flavours}
-    return {"coupling": need(args.g, "--g"), "mass_mev": need(args.mass_mev, "--mass-mev"), "sin2_theta_w": args.sin2w}
+    if args.model in ("scalar", "pseudoscalar"):
+        return {"coupling": need(args.g, "--g"), "mass_mev": need(args.mass_mev, "--mass-mev")}
+    nu_flavours = tuple(args.nu_flavours or ("e",))
+    if args.model == "nsi":
+        if args.eps_v is not None and (args.eps_l is not None or args.eps_r is not None):
+            raise InputError("give either --eps-v or --eps-l/--eps-r, not both")
+        if args.eps_v is None and args.eps_l is None and args.eps_r is None:
+            raise InputError("--model nsi needs --eps-l and/or --eps-r, or --eps-v")
+        eps_l, eps_r = ((args.eps_v / 2, args.eps_v / 2) if args.eps_v is not None
+                        else (args.eps_l or 0.0, args.eps_r or 0.0))
+        return {"eps_l": eps_l, "eps_r": eps_r, "flavours": nu_flavours, "sin2_theta_w": args.sin2w}
+    if args.model == "charge-radius":
+        return {"radius2_cm2": need(args.r2_cm2, "--r2-cm2 (cm²)"), "flavours": nu_flavours, "sin2_theta_w": args.sin2w}
+    params = {"coupling": need(args.g, "--g"), "mass_mev": need(args.mass_mev, "--mass-mev"), "sin2_theta_w": args.sin2w}
+    if args.model == "light-vector":
+        params["charges"] = need(args.charges, f"--charges ({', '.join(CHARGE_CHOICES)})")
+    return params
 
 
 def cmd_spectrum(args) -> int:
@@ -56,9 +112,10 @@ def cmd_spectrum(args) -> int:
     from ..oscillation import flavour_content
     from ..spectrum import RecoilSpectrum, default_atomic_model, make_interaction
 
+    parameters = _interaction_parameters(args)
     spectrum = RecoilSpectrum(flux=SolarFlux(args.solar_model, tuple(args.sources)),
                               flavour_content=flavour_content(args.flavour_content), binding=args.binding)
-    interaction = make_interaction(args.model, **_interaction_parameters(args))
+    interaction = make_interaction(args.model, **parameters)
     atomic_model = args.atomic or default_atomic_model(args.model)
     if args.rrpa_ratio_file is not None:
         atomic_model = RatioTable.from_file(args.rrpa_ratio_file)
@@ -75,12 +132,17 @@ def cmd_spectrum(args) -> int:
         "presets": spectrum.describe(),
         "note": "true deposited energy, no detector response",
     }
+    if args.model in INTERFERING:
+        for part in ("interference", "pure"):
+            term = make_interaction(args.model, **parameters, part=part)
+            out[f"{part}_rate_per_tonne_year_kev"] = spectrum.rate(energies, term, flavour=args.flavour,
+                                                                   atomic_model=atomic_model).tolist()
     if args.model != "sm":
         from ..xsec import Weak
 
         sm = spectrum.rate(energies, Weak(args.sin2w), flavour="all", atomic_model="fea")
         out["sm_rate_per_tonne_year_kev"] = sm.tolist()
-        out["note"] += ("; rate_* is the exotic part only (dark photon: pure + interference); "
+        out["note"] += ("; rate_* is the excess over the SM only (pure + interference where the model interferes); "
                         "sm_rate_* is the full SM rate (all flavours, FEA)")
     if args.json:
         print(json.dumps(out, indent=2))

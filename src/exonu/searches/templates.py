@@ -1,5 +1,11 @@
 """Signal templates folded through a detector window, and the unitless fit model of Eqs. (4)–(7).
 
+Each term of a signal (:class:`exonu.searches.spec.SignalParametrisation`) is evaluated once: its
+rate on the response grid at a probe value of the parameter, folded, then scaled analytically to the
+reference value (term m scales as (x_ref/x_probe)^{p_m}). The reference is chosen so that the
+highest-power term gives ~100 counts in the window, which keeps α of order one at the limit for any
+mediator mass. The signal systematics are derived from the sum of the terms at the reference.
+
 Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §4.
 """
 
@@ -10,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..spectrum import RecoilSpectrum, make_interaction
+from ..spectrum import RecoilSpectrum
 from ..stats import BinnedModel
-from ..xsec import DarkPhotonBL
-from .spec import ATOMIC_MODEL, DEFAULT_REFERENCE, PREFERRED_WINDOWS, SearchSpec
+from .spec import ATOMIC_MODEL, PREFERRED_WINDOWS, SearchSpec
+
+#: Counts of the highest-power term at α = 1 when the reference is chosen automatically
+REFERENCE_COUNTS = 100.0
 
 
 def choose_window(setup, spec: SearchSpec) -> str:
@@ -40,32 +48,53 @@ class SignalTemplates:
     systematics: np.ndarray  # fractional (n_sys, n_bins)
 
 
+@dataclass(frozen=True)
+class TermRates:
+    """Rates of each signal term at one parameter value on a window's response grid (events/(kg·day·keV))."""
+
+    total: np.ndarray  # (n_terms, n_grid), all solar sources
+    by_source: dict  # source → (n_terms, n_grid), for the solar-flux systematics
+
+
+def term_rates(window, spec: SearchSpec, value: float, atomic_model, spectrum: RecoilSpectrum) -> TermRates:
+    """Evaluate every term of ``spec`` at parameter ``value`` once, in total and per systematic solar source."""
+    grid = window.response.grid_kev
+    interactions = [spec.interaction(value, part) for part in spec.parametrisation.parts]
+
+    def rates(sp):
+        return np.array([sp.rate(grid, i, atomic_model=atomic_model, per="kg-day") for i in interactions])
+
+    by_source = {s: rates(spectrum.restricted((s,))) for s in window.signal_sys.solar_flux if s in spectrum.flux.sources}
+    return TermRates(rates(spectrum), by_source)
+
+
 def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = None) -> SignalTemplates:
     """Fold the signal of ``spec`` through the detector window (templates at α = 1)."""
     spectrum = spectrum or RecoilSpectrum()
     w = setup.window(choose_window(setup, spec))
     atomic_model = spec.atomic_model or ATOMIC_MODEL[spec.model]
-    if spec.model == "dark-photon":
-        # Choose g_ref so the pure term gives ~100 counts: α = O(1) at the limit for any mass.
-        g0 = 1e-5
-        pure0 = w.signal_template(DarkPhotonBL(g0, spec.mass_mev, "pure"), atomic_model, spectrum)
-        total0 = float(pure0.sum())
-        if not total0 > 0:
-            raise InputError(f"dark photon M = {spec.mass_mev} MeV gives no signal in window {w.name!r}")
-        g_ref = spec.reference or g0 * (100.0 / total0) ** 0.25
-        scale = (g_ref / g0) ** 4
-        pure = pure0 * scale
-        inter = w.signal_template(DarkPhotonBL(g_ref, spec.mass_mev, "interference"), atomic_model, spectrum)
-        templates, powers = np.vstack([inter, pure]), np.array([0.5, 1.0])
-        syst_interaction = DarkPhotonBL(g_ref, spec.mass_mev, "both")
-        reference = g_ref
+    par = spec.parametrisation
+    powers = np.asarray(par.coupling_powers, dtype=float)
+    if par.probe is None:
+        probe = spec.reference or par.default_reference
     else:
-        reference = spec.reference or DEFAULT_REFERENCE[spec.model]
-        interaction = make_interaction(spec.model, **{spec.parameter: reference, "flavours": tuple(spec.flavours)})
-        templates, powers = w.signal_template(interaction, atomic_model, spectrum)[None, :], np.array([1.0])
-        syst_interaction = interaction
-    names, syst = w.signal_systematics(syst_interaction, atomic_model=atomic_model, spectrum=spectrum)
-    return SignalTemplates(templates, powers, reference, tuple(names), np.asarray(syst).reshape(-1, w.binning.n_bins))
+        probe = spec.sign * par.probe
+    rates = term_rates(w, spec, probe, atomic_model, spectrum)
+    folded = np.array([w.response.fold(r) for r in rates.total])
+    if spec.reference is not None or par.probe is None:
+        reference = spec.reference or probe
+    else:
+        leading = float(folded[int(np.argmax(powers))].sum())
+        if not leading > 0:
+            raise InputError(f"signal {spec.key!r} gives no counts in window {w.name!r}")
+        reference = probe * (REFERENCE_COUNTS / leading) ** (1.0 / par.alpha_power)
+    scale = (reference / probe) ** powers  # positive: reference and probe share the sign of the search
+    templates = folded * scale[:, None]
+    names, syst = w.signal_systematics(
+        rate_on_grid=scale @ rates.total,
+        rate_by_source={s: scale @ r for s, r in rates.by_source.items()} or None)
+    return SignalTemplates(templates, par.signal_powers, reference, tuple(names),
+                           np.asarray(syst).reshape(-1, w.binning.n_bins))
 
 
 def build_binned_model(setup, spec: SearchSpec, data=None, spectrum: RecoilSpectrum | None = None,
@@ -95,6 +124,6 @@ def build_binned_model(setup, spec: SearchSpec, data=None, spectrum: RecoilSpect
         signal_powers=templates.powers,
         signal_shape_sys=templates.systematics,
         signal_sys_names=list(templates.systematic_names),
-        poi_name=f"({spec.parameter}/{templates.reference:.3g})^{spec.alpha_power}",
+        poi_name=spec.parametrisation.poi_label(templates.reference),
     )
     return model, templates

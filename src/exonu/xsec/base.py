@@ -1,4 +1,4 @@
-"""Kinematics and the common interface of the interaction classes (PHYSICS.md §2)."""
+"""Kinematics and the common interface of the interaction classes (docs/physics.md §2)."""
 
 from __future__ import annotations
 

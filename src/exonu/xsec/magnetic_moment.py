@@ -1,4 +1,4 @@
-"""Neutrino magnetic moment (PHYSICS.md §4).
+"""Neutrino magnetic moment (docs/physics.md §4).
 
 dσ/dT = (π α²/m_e²)(μ_ν/μ_B)²(1/T − 1/E). The magnetic term flips helicity, so it does not interfere
 with the weak amplitude for m_ν → 0 and is added incoherently.
@@ -12,8 +12,11 @@ from __future__ import annotations
 import math
 
 from ..constants import ALPHA, ELECTRON_MASS_MEV
-from ..errors import InputError
-from .base import FLAVOURS, Interaction, flavour_index
+from . import checks
+from .base import FLAVOURS, Interaction
+
+#: Largest μ_ν accepted (μ_B); laboratory limits are ~1e-11, so 1e-5 only guards against overflow and typos
+MAX_MAGNETIC_MOMENT_BOHR = 1e-5
 
 
 class MagneticMoment(Interaction):
@@ -30,12 +33,9 @@ class MagneticMoment(Interaction):
     name = "magnetic-moment"
 
     def __init__(self, mu_bohr: float, flavours=FLAVOURS):
-        if not math.isfinite(mu_bohr) or mu_bohr < 0:
-            raise InputError(f"magnetic moment must be a finite number ≥ 0 (in μ_B); got {mu_bohr}")
-        self.mu_bohr = float(mu_bohr)
-        self.flavours = tuple(flavours)
-        for f in self.flavours:
-            flavour_index(f)
+        self.mu_bohr = checks.real_number("magnetic moment", mu_bohr, low=0.0, high=MAX_MAGNETIC_MOMENT_BOHR,
+                                          unit="μ_B")
+        self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
 
     def _dsigma_dt_natural(self, t, e, flavour):
         if flavour not in self.flavours:

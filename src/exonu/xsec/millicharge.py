@@ -1,4 +1,4 @@
-"""Neutrino millicharge (PHYSICS.md §5).
+"""Neutrino millicharge (docs/physics.md §5).
 
 Free electron, one-photon exchange, charge q·e with q dimensionless:
 
@@ -6,8 +6,8 @@ Free electron, one-photon exchange, charge q·e with q dimensionless:
 
 which is the pure B−L term of :mod:`exonu.xsec.dark_photon` with g² → 4πα q and M → 0 (tested).
 Note α², not α: with q in units of e the coupling is α q²; one public code writes α¹, which inflates
-the rate by 137 (PHYSICS.md §5.1 pitfall). The q-linear interference with the weak amplitude is **not**
-included, as in the paper: its flavour limits scale exactly as 1/√f (PHYSICS.md §11.1 P3).
+the rate by 137 (docs/physics.md §5.1 pitfall). The q-linear interference with the weak amplitude is **not**
+included, as in the paper: its flavour limits scale exactly as 1/√f (docs/physics.md §11.1 P3).
 
 Atomic binding matters much more here than for the other interactions because the 1/Q⁴ photon
 propagator favours tiny momentum transfers, where a bound electron absorbs the virtual photon like a
@@ -26,11 +26,15 @@ import numpy as np
 
 from ..atomic import photoabsorption_cm2_per_atom
 from ..constants import ALPHA, ELECTRON_MASS_MEV
-from ..errors import InputError
+from . import checks
 from .base import FLAVOURS, Interaction, flavour_index
 
-#: Default neutrino mass in the EPA logarithm ln(E_ν/m_ν), eV (PHYSICS.md §5.3; L ≈ 14.9 at 0.3 MeV)
+#: Default neutrino mass in the EPA logarithm ln(E_ν/m_ν), eV (docs/physics.md §5.3; L ≈ 14.9 at 0.3 MeV)
 DEFAULT_EPA_NEUTRINO_MASS_EV = 0.1
+#: Largest neutrino mass in the EPA logarithm (eV): above ~1 keV ln(E_ν/m_ν) is no longer a large log
+MAX_EPA_NEUTRINO_MASS_EV = 1e3
+#: Largest millicharge accepted (units of e)
+MAX_MILLICHARGE_E = 1.0
 
 
 class Millicharge(Interaction):
@@ -50,15 +54,11 @@ class Millicharge(Interaction):
     photon_pole = True
 
     def __init__(self, charge_e: float, flavours=FLAVOURS, epa_neutrino_mass_ev: float = DEFAULT_EPA_NEUTRINO_MASS_EV):
-        if not math.isfinite(charge_e) or charge_e < 0:
-            raise InputError(f"millicharge must be a finite number ≥ 0 (in e); got {charge_e}")
-        if not (epa_neutrino_mass_ev > 0):
-            raise InputError(f"epa_neutrino_mass_ev must be > 0; got {epa_neutrino_mass_ev}")
-        self.charge_e = float(charge_e)
-        self.flavours = tuple(flavours)
-        for f in self.flavours:
-            flavour_index(f)
-        self.epa_neutrino_mass_ev = float(epa_neutrino_mass_ev)
+        self.charge_e = checks.real_number("millicharge", charge_e, low=0.0, high=MAX_MILLICHARGE_E, unit="e")
+        self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
+        # ln(E_ν/m_ν) must stay large and positive for the EPA: m_ν well below the solar ν energies
+        self.epa_neutrino_mass_ev = checks.real_number("epa_neutrino_mass_ev", epa_neutrino_mass_ev, low=0.0,
+                                                       low_open=True, high=MAX_EPA_NEUTRINO_MASS_EV, unit="eV")
 
     def _dsigma_dt_natural(self, t, e, flavour):
         if flavour not in self.flavours:
@@ -73,7 +73,7 @@ class Millicharge(Interaction):
         dσ/dT = (α q²/π) · [1 + (1 − y)²]/T · σ_γ(T) · ln(E_ν/m_ν), y = T/E_ν, for T < E_ν.
 
         The Weizsäcker–Williams photon flux of a charge q e, with the spin-½ splitting factor
-        [1 + (1 − y)²]/2 (→ 1 for T ≪ E_ν, recovering PHYSICS.md §5.3's (2αq²/π)(σ_γ/T)L), times the
+        [1 + (1 − y)²]/2 (→ 1 for T ≪ E_ν, recovering docs/physics.md §5.3's (2αq²/π)(σ_γ/T)L), times the
         photoabsorption cross section σ_γ of Xe (xraydb). The logarithm integrates dQ²/Q² between
         Q²_min ≈ m_ν²T²/E² and Q²_max ≈ T².
         """

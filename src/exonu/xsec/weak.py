@@ -1,4 +1,4 @@
-"""Standard-Model ν_α–e elastic scattering at tree level (PHYSICS.md §3).
+"""Standard-Model ν_α–e elastic scattering at tree level (docs/physics.md §3).
 
 dσ_α/dT = (G_F² m_e / 2π)[(g_V+g_A)² + (g_V−g_A)²(1−T/E)² − (g_V²−g_A²) m_e T/E²], with
 ν_e: g_V = ½ + 2 s²_W, g_A = ½ (NC + Fierz-rearranged CC); ν_μ,τ: g_V = −½ + 2 s²_W, g_A = −½.
@@ -11,8 +11,8 @@ the rate at the percent level, and XMASS very likely used tree level.
 from __future__ import annotations
 
 from ..constants import ELECTRON_MASS_MEV, FERMI_CONSTANT_MEV2
-from ..errors import InputError
 from ..presets import DEFAULT_SIN2_THETA_W
+from . import checks
 from .base import Interaction, flavour_index
 
 import math
@@ -31,15 +31,13 @@ class Weak(Interaction):
     Parameters
     ----------
     sin2_theta_w : float
-        Weak mixing angle; default 0.2386 (low-Q² MS-bar value, PHYSICS.md §1).
+        Weak mixing angle; default 0.2386 (low-Q² MS-bar value, docs/physics.md §1).
     """
 
     name = "sm"
 
     def __init__(self, sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
-        if not (0.0 < sin2_theta_w < 1.0) or not math.isfinite(sin2_theta_w):
-            raise InputError(f"sin2_theta_w must lie in (0, 1); got {sin2_theta_w}")
-        self.sin2_theta_w = float(sin2_theta_w)
+        self.sin2_theta_w = checks.sin2_theta_w(sin2_theta_w)
 
     def _dsigma_dt_natural(self, t, e, flavour):
         gv, ga = vector_axial_couplings(flavour, self.sin2_theta_w)

@@ -1,0 +1,52 @@
+"""Figures of the light-mediator searches: exclusion curves of the coupling versus mediator mass.
+
+Each function draws on a matplotlib ``ax`` (created if not given) and returns it; the results come
+from :func:`exonu.searches.mediators.exclusion_curve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .errors import InputError
+
+
+def exclusion_curves_figure(curves: Mapping[str, Sequence], ax=None, *, expected: bool = True, title: str | None = None):
+    """90 % CL upper limits on the coupling g versus mediator mass, one line per curve.
+
+    Parameters
+    ----------
+    curves : mapping of str to list of SearchResult
+        Label → results of one scan (each with ``spec.mass_mev``, ``observed``, ``expected``).
+    ax : matplotlib Axes, optional
+    expected : bool
+        Also draw the expected (Asimov) limit as a dashed line of the same colour.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not curves:
+        raise InputError("exclusion_curves_figure needs at least one curve")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6.4, 4.6))
+    for label, results in curves.items():
+        masses = np.array([r.spec.mass_mev for r in results], dtype=float)
+        observed = np.array([r.observed for r in results], dtype=float)
+        if not (np.all(np.isfinite(masses)) and np.all(np.isfinite(observed))):
+            raise InputError(f"curve {label!r} has non-finite masses or limits")
+        (line,) = ax.loglog(masses, observed, "-", label=f"{label} (observed)")
+        if expected:
+            ax.loglog(masses, [r.expected for r in results], "--", color=line.get_color(), label=f"{label} (expected)")
+    ax.set_xlabel("mediator mass M [MeV]")
+    ax.set_ylabel("coupling g (90 % CL upper limit)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -159,10 +159,23 @@ def test_window_outside_tables(x1t_copy):
         load_detector(x1t_copy)
 
 
-def test_wrong_number_of_data_bins(x1t_copy):
-    _edit(x1t_copy, "high_kev = 30.0", "high_kev = 29.0")
-    with pytest.raises(ConfigError, match=r"(?s)x1t\.toml.*data\.low_er.*29 bins.*28"):
+def test_wrong_number_of_data_bins(x1t_copy, tmp_path):
+    # a data file that lacks a bin of the window: 28 rows inside a 29-bin window is an error naming both
+    data = tmp_path / "xenon1t_sr1" / "data_below_30kev.txt"
+    data.write_text("\n".join(ln for ln in data.read_text().splitlines() if not ln.startswith("29.5,")) + "\n")
+    with pytest.raises(ConfigError, match=r"(?s)x1t\.toml.*data\.low_er.*28 bins inside the window.*has 29"):
         load_detector(x1t_copy)
+
+
+def test_data_rows_outside_the_window_are_ignored_with_a_note(x1t_copy):
+    # a narrower window keeps the 28 rows inside it; the 29.5 keV row is listed, not silently dropped
+    _edit(x1t_copy, "high_kev = 30.0", "high_kev = 29.0")
+    s = load_detector(x1t_copy)
+    d = s.window("low_er").data
+    assert d.counts.size == 28 and d.counts[0] == 26 and d.counts[1] == 61
+    assert [r.split(" keV")[0] for r in d.metadata["ignored_rows"]] == ["29.5"]
+    assert any("data.low_er" in n and "1 row(s)" in n for n in s.notes)
+    assert s.provenance()["notes"] == list(s.notes)
 
 
 def test_negative_counts(x1t_copy, tmp_path):

@@ -290,8 +290,8 @@ def _corrected(templates: np.ndarray, edges_kev: np.ndarray, names: list[str],
 
 
 def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
-                         components: list[BackgroundComponent], corrections: list[RegionCorrection]
-                         ) -> tuple[list[BackgroundComponent], dict]:
+                         components: list[BackgroundComponent], corrections: list[RegionCorrection],
+                         spectrum=None) -> tuple[list[BackgroundComponent], dict]:
     """Compute the anchored amplitudes, then construct the final components with them (no mutation)."""
     cfgs = cfg.background.components
     anchored = [i for i, c in enumerate(cfgs) if getattr(c, "anchor_share", None) is not None]
@@ -306,7 +306,7 @@ def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
     names = [c.name for c in components]
     ab = Binning([anchor.energy_kev - anchor.half_width_kev, anchor.energy_kev + anchor.half_width_kev])
     a_resp = _wrap("background.anchor", path, detector.response, ab)
-    raw = np.array([_wrap(f"background.components[{j}]", path, c.expected_counts, a_resp)
+    raw = np.array([_wrap(f"background.components[{j}]", path, c.expected_counts, a_resp, spectrum)
                     for j, c in enumerate(components)])
     a_counts = _corrected(raw, ab.edges_kev, names, corrections)[:, 0] / (a_resp.exposure_kg_day * ab.widths_kev[0])
     fixed = sum(a_counts[j] for j in range(len(components)) if j not in anchored)
@@ -329,12 +329,12 @@ def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
 
 def _background_model(cfg: DetectorCfg, path: Path, detector: DetectorModel, binning: Binning,
                       components: list[BackgroundComponent], corrections: list[RegionCorrection],
-                      notes: dict, where: str) -> BackgroundModel:
+                      notes: dict, where: str, spectrum=None) -> BackgroundModel:
     """Templates, shape systematics and activity σ's of every component in one binning (``where``: the
-    config key of the window, for errors)."""
+    config key of the window, for errors; ``spectrum``: the RecoilSpectrum of the SM solar-ν part)."""
     names = [c.name for c in components]
     response = _wrap(where, path, detector.response, binning)
-    raw = np.array([_wrap(f"{where} (component {c.name})", path, c.expected_counts, response)
+    raw = np.array([_wrap(f"{where} (component {c.name})", path, c.expected_counts, response, spectrum)
                     for c in components])
     edges = binning.edges_kev
     templates = _corrected(raw, edges, names, corrections)
@@ -371,7 +371,7 @@ def _background_model(cfg: DetectorCfg, path: Path, detector: DetectorModel, bin
     shape_sys = np.array(sys_rows) if sys_rows else np.zeros((0,) + templates.shape)
 
     # activity σ's (the SM solar-ν σ follows from the flux shares in this window)
-    sigma = [c.flux_weighted_sigma(response) if isinstance(c, SolarSMComponent) else c.activity_sigma
+    sigma = [c.flux_weighted_sigma(response, spectrum) if isinstance(c, SolarSMComponent) else c.activity_sigma
              for c in components]
     includes_sm = cfg.background.includes_solar_sm or any(c.includes_solar_sm for c in components)
     return _wrap(where, path, BackgroundModel, binning=binning, names=tuple(names),
@@ -419,9 +419,17 @@ def _signal_systematics(cfg: DetectorCfg, path: Path) -> SignalSystematics:
     return _wrap("signal_systematics", path, SignalSystematics, dict(ssys.response), dict(ssys.solar_flux), regions)
 
 
-def load_detector(name_or_path) -> DetectorSetup:
+def load_detector(name_or_path, spectrum=None) -> DetectorSetup:
     """Load, validate and build a detector: a packaged name (``"xmass-i"``, ``"xenon1t-sr1"``,
     ``"xenonnt-sr0"``) or a TOML path.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+    spectrum : exonu.spectrum.RecoilSpectrum, optional
+        The recoil spectrum (solar model, flavour content, binding energies) of the SM solar-ν
+        background component; give the one the signal uses so both share it. Default: the paper's
+        ``RecoilSpectrum()``.
 
     Raises
     ------
@@ -436,10 +444,10 @@ def load_detector(name_or_path) -> DetectorSetup:
     signal_sys = _signal_systematics(cfg, path)
     corrections = _corrections(cfg, path)
     components = _build_components(cfg, path, detector.exposure_kg_day, extrapolations)
-    components, notes = _anchored_components(cfg, path, detector, components, corrections)
+    components, notes = _anchored_components(cfg, path, detector, components, corrections, spectrum)
 
     def background_for(binning: Binning, where: str = "background") -> BackgroundModel:
-        return _background_model(cfg, path, detector, binning, components, corrections, notes, where)
+        return _background_model(cfg, path, detector, binning, components, corrections, notes, where, spectrum)
 
     windows, load_notes = {}, []
     for wname, wcfg in cfg.windows.items():

@@ -15,19 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..constants import DAYS_PER_YEAR, KG_PER_TONNE
 
-__all__ = ["SCHEMA_VERSION", "DetectorCfg", "json_schema", "RATE_UNIT_NAMES", "DATA_FORMATS"]
+__all__ = ["SCHEMA_VERSION", "DetectorCfg", "RateUnit", "json_schema"]
 
 #: the version of the schema this exonu reads; configs state it as ``schema_version``
 SCHEMA_VERSION = 1
-#: rate units a published table or data file may use (see :mod:`exonu.config.tables`)
-RATE_UNIT_NAMES = ("per_tonne_year_kev", "per_kg_day_kev", "counts_per_kev", "counts_per_bin")
-#: forms of data a config may point to
-DATA_FORMATS = ("binned_counts", "binned_rate", "events", "unbinned", "exonu")
+
+#: smallest exposure accepted (1 g·day): anything less is a unit mistake, and would give empty templates
+MIN_EXPOSURE_KG_DAY = 1e-3
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Column = Annotated[int, Field(ge=0, le=10_000)]
+#: rate units a published table or data file may use (meanings and conversions: :mod:`exonu.config.tables`)
 RateUnit = Literal["per_tonne_year_kev", "per_kg_day_kev", "counts_per_kev", "counts_per_bin"]
 
 
@@ -50,6 +50,9 @@ class ExposureCfg(_Strict):
         if sum(ways) != 1 or ((self.fiducial_mass_kg is None) != (self.livetime_days is None)):
             raise ValueError("give exactly one of: fiducial_mass_kg + livetime_days, exposure_tonne_year, "
                              "exposure_kg_day")
+        if not self.kg_day() >= MIN_EXPOSURE_KG_DAY:
+            raise ValueError(f"the exposure is {self.kg_day():.3g} kg·day; below {MIN_EXPOSURE_KG_DAY:g} kg·day no "
+                             "signal or background could be counted (check the unit)")
         return self
 
     def kg_day(self) -> float:
@@ -63,9 +66,9 @@ class ExposureCfg(_Strict):
 
 class QuadratureResolutionCfg(_Strict):
     model: Literal["quadrature", "linear"]
-    a_sqrt_kev: NonNegative
-    b: NonNegative = 0.0
-    c_kev: NonNegative = 0.0
+    a_sqrt_kev: float = Field(ge=0, le=10, allow_inf_nan=False)  # σ(1 keV) ≤ 10 keV: beyond that nothing is resolved
+    b: float = Field(0.0, ge=0, le=10, allow_inf_nan=False)
+    c_kev: float = Field(0.0, ge=0, le=1000, allow_inf_nan=False)
     source: str = ""
 
 

@@ -428,12 +428,6 @@ class BackgroundModel:
             sig[free] = np.inf
         return sig
 
-    def component(self, name: str) -> np.ndarray:
-        try:
-            return self.templates[self.names.index(name)]
-        except ValueError:
-            raise InputError(f"no background component {name!r}; have {list(self.names)}") from None
-
     def rate_density(self, exposure_kg_day: float) -> np.ndarray:
         """Per-component events/(kg·day·keV) of reconstructed energy, shape (n_comp, n_bins)."""
         return self.templates / (exposure_kg_day * self.binning.widths_kev[None, :])

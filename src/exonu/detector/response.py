@@ -58,6 +58,8 @@ _SUB_BIN_KEV = 0.2
 # True-energy grid reaches this many σ beyond the top of the window, so events that smear down into
 # the last bin are included.
 _GRID_SIGMAS = 6.0
+# Largest resolution coefficient accepted (a in keV^½, b, c in keV): σ is then ≥ 10⁶ keV, nothing is resolved
+_MAX_RESOLUTION_TERM = 1e6
 
 
 # ------------------------------------------------------------------------------------------------
@@ -136,6 +138,9 @@ class ParametricResolution:
                 raise InputError(f"resolution {name} must be finite and ≥ 0; got {v}")
         if self.combine not in ("quadrature", "linear"):
             raise InputError(f"resolution combine must be 'quadrature' or 'linear'; got {self.combine!r}")
+        if max(self.a_sqrt_kev, self.b, self.c_kev) > _MAX_RESOLUTION_TERM:
+            raise InputError(f"resolution terms above {_MAX_RESOLUTION_TERM:g} resolve nothing (and overflow); got "
+                             f"a = {self.a_sqrt_kev}, b = {self.b}, c = {self.c_kev}")
         if self.a_sqrt_kev == 0 and self.b == 0 and self.c_kev == 0:
             raise InputError("resolution: a, b and c are all zero (σ = 0 cannot be folded)")
 
@@ -360,10 +365,6 @@ class EnergyScale:
             e = e * (1.0 + shift * np.interp(t, x, np.array(band)))
         return e
 
-    @property
-    def has_uncertainty(self) -> bool:
-        return self.uncertainty_energy_kev is not None
-
 
 # ------------------------------------------------------------------------------------------------
 # the detector and its response matrix
@@ -510,6 +511,9 @@ class Response:
         self._weights = self.exposure_kg_day * self.grid_widths_kev
         self.kernel = _kernel_matrix(model, binning, self.grid_kev)
         self.matrix = self.kernel * self._weights[None, :]
+        if not np.all(np.isfinite(self.matrix)):
+            raise InputError(f"the response for {binning!r} is not finite: check the resolution "
+                             f"({model.resolution.describe()}) and the exposure")
         self._variants: dict = {}
 
     # -- folding ---------------------------------------------------------------------------------

@@ -120,3 +120,25 @@ def test_api_arguments_of_the_wrong_type_raise_exonu_errors():
         load_detector(None)
     with pytest.raises(ExonuError):
         read_dataset(None)
+
+
+def test_special_files_and_long_garbage_are_named_briefly(x1t, tmp_path):
+    import os
+
+    if os.path.exists("/dev/zero"):
+        edit(x1t, 'table = "../xenon1t_sr1/xenon1t_bkg_model_fig4.dat"', 'table = "/dev/zero"')
+        refused(x1t, r"components\[0\]\.table.*/dev/zero not found or not a regular file")
+        edit(x1t, 'table = "/dev/zero"', 'table = "../xenon1t_sr1/xenon1t_bkg_model_fig4.dat"')
+    data = tmp_path / "xenon1t_sr1" / "data_below_30kev.txt"
+    data.write_text("x" * 5000 + "\n")
+    msg = refused(x1t, r"data\.low_er\.file.*line 1 is not numeric")
+    assert len(msg) < 400
+
+
+def test_tabulated_spectrum_with_text_is_an_input_error():
+    from exonu.detector import TabulatedSpectrum
+    from exonu.errors import InputError
+
+    with pytest.raises(InputError, match="must be numbers"):
+        TabulatedSpectrum(["a", "b"], [1.0, 2.0])
+

@@ -14,7 +14,7 @@ import hashlib
 import tomllib
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from pydantic import ValidationError
@@ -29,6 +29,9 @@ from ..flux import SOURCES as SOLAR_SOURCES
 from .datasets import dataset_from_binned, dataset_from_events, read_dataset
 from .schema import SCHEMA_VERSION, DataCfg, DetectorCfg, WindowCfg
 from .tables import read_table, read_tabulated_spectrum
+
+if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
+    from ..spectrum import RecoilSpectrum
 
 __all__ = ["load_detector", "list_detectors", "packaged_detector_dir", "validate_config"]
 
@@ -291,7 +294,7 @@ def _corrected(templates: np.ndarray, edges_kev: np.ndarray, names: list[str],
 
 def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
                          components: list[BackgroundComponent], corrections: list[RegionCorrection],
-                         spectrum=None) -> tuple[list[BackgroundComponent], dict]:
+                         spectrum: RecoilSpectrum | None = None) -> tuple[list[BackgroundComponent], dict]:
     """Compute the anchored amplitudes, then construct the final components with them (no mutation)."""
     cfgs = cfg.background.components
     anchored = [i for i, c in enumerate(cfgs) if getattr(c, "anchor_share", None) is not None]
@@ -329,7 +332,7 @@ def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
 
 def _background_model(cfg: DetectorCfg, path: Path, detector: DetectorModel, binning: Binning,
                       components: list[BackgroundComponent], corrections: list[RegionCorrection],
-                      notes: dict, where: str, spectrum=None) -> BackgroundModel:
+                      notes: dict, where: str, spectrum: RecoilSpectrum | None = None) -> BackgroundModel:
     """Templates, shape systematics and activity σ's of every component in one binning (``where``: the
     config key of the window, for errors; ``spectrum``: the RecoilSpectrum of the SM solar-ν part)."""
     names = [c.name for c in components]
@@ -390,20 +393,22 @@ def _window_binning(name: str, w: WindowCfg, path: Path) -> Binning:
 
 
 def _load_data(name: str, d: DataCfg, path: Path, binning: Binning, exposure_kg_day: float) -> Dataset:
-    key = f"{path}: key 'data.{name}'"
+    def key(sub: str) -> str:
+        return f"{path}: key 'data.{name}.{sub}'"
+
     file = path.parent / d.file
     if d.format == "exonu":
         return read_dataset(file, binning)
     if d.format in ("events", "unbinned"):
-        (energies,) = read_table(file, f"{key}.file", [d.energy_column])
+        (energies,) = read_table(file, key("file"), [d.energy_column])
         return dataset_from_events(energies, binning, str(file))
     if d.format == "binned_rate" and d.rate_unit is None:
-        raise ConfigError(f"{key}.rate_unit: required for format 'binned_rate'")
+        raise ConfigError(f"{key('rate_unit')}: required for format 'binned_rate'")
     if d.format == "binned_counts" and d.rate_unit is not None:
-        raise ConfigError(f"{key}.rate_unit: binned_counts are event counts; use format 'binned_rate' for rates")
+        raise ConfigError(f"{key('rate_unit')}: binned_counts are event counts; use format 'binned_rate' for rates")
     cols = [d.energy_column, d.value_column] + ([d.uncertainty_column] if d.uncertainty_column is not None else [])
-    arrs = read_table(file, f"{key}.file", cols)
-    ds = dataset_from_binned(arrs[0], arrs[1], binning, key, str(file),
+    arrs = read_table(file, key("file"), cols)
+    ds = dataset_from_binned(arrs[0], arrs[1], binning, key("file"), str(file),
                              rate_unit=d.rate_unit if d.format == "binned_rate" else None,
                              exposure_kg_day=exposure_kg_day, allow_non_integer_counts=d.allow_non_integer_counts)
     if d.uncertainty_column is not None and d.format == "binned_rate":
@@ -419,7 +424,7 @@ def _signal_systematics(cfg: DetectorCfg, path: Path) -> SignalSystematics:
     return _wrap("signal_systematics", path, SignalSystematics, dict(ssys.response), dict(ssys.solar_flux), regions)
 
 
-def load_detector(name_or_path, spectrum=None) -> DetectorSetup:
+def load_detector(name_or_path, spectrum: RecoilSpectrum | None = None) -> DetectorSetup:
     """Load, validate and build a detector: a packaged name (``"xmass-i"``, ``"xenon1t-sr1"``,
     ``"xenonnt-sr0"``) or a TOML path.
 

@@ -24,7 +24,7 @@ XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §3.2 and Eqs. (4)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from .binning import Binning
 from .response import Response
 from .spectra import beta_spectrum_pdf, double_beta_summed_pdf
 from .tabulated import TabulatedSpectrum
+
+if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
+    from ..spectrum import RecoilSpectrum
 
 __all__ = [
     "SEARCH_MODELS",
@@ -77,7 +80,8 @@ def overlap_fractions(edges_kev: np.ndarray, region_edges_kev: Sequence[float]) 
     return np.clip(hi - lo, 0.0, None) / np.diff(edges_kev)[None, :]
 
 
-def solar_sm_rate(t_kev, spectrum=None, sources: Sequence[str] | None = None) -> np.ndarray:
+def solar_sm_rate(t_kev, spectrum: RecoilSpectrum | None = None,
+                  sources: Sequence[str] | None = None) -> np.ndarray:
     """Standard-Model solar-ν electron-recoil rate (FEA) in events/(kg·day·keV) at deposited energy T.
 
     Uses :class:`exonu.spectrum.RecoilSpectrum` with the paper's defaults (SFII-GS98 pp + 7Be,
@@ -132,7 +136,7 @@ class BackgroundComponent:
             raise InputError(f"component {self.name!r}: group must be one of {list(COMPONENT_GROUPS)}; "
                              f"got {self.group!r}")
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         """Expected counts per bin (after efficiency) for the response's binning and exposure."""
         raise NotImplementedError
 
@@ -176,7 +180,7 @@ class BetaComponent(BackgroundComponent):
         return self.decays_per_kg_day * self.branching * beta_spectrum_pdf(t, self.q_kev, self.daughter_z,
                                                                            self.mass_number, self.forbiddenness)
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         return response.fold(self.true_rate(response.grid_kev))
 
 
@@ -192,7 +196,7 @@ class DoubleBetaComponent(BackgroundComponent):
         """dR/dT in events/(kg·day·keV) of deposited energy."""
         return self.decays_per_kg_day * double_beta_summed_pdf(t_kev, self.q_kev)
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         return response.fold(self.true_rate(response.grid_kev))
 
 
@@ -205,7 +209,7 @@ class LineComponent(BackgroundComponent):
     branching: float = 1.0
     kind = "line"
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         return response.fold_lines([self.energy_kev], [self.decays_per_kg_day * self.branching])
 
 
@@ -226,7 +230,7 @@ class EmpiricalComponent(BackgroundComponent):
     multiply_by_efficiency: bool = True
     kind = "empirical"
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         eff = response.model.efficiency
 
         def rate(e):
@@ -258,7 +262,7 @@ class TableComponent(BackgroundComponent):
     contains_solar_sm: bool = False
     kind = "table"
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         b = response.binning
         if self.efficiency_applied:
             return self.spectrum_table.integrate(b.edges_kev) * response.exposure_kg_day
@@ -285,10 +289,10 @@ class SolarSMComponent(BackgroundComponent):
     flux_relative_uncertainty: dict = field(default_factory=dict)
     kind = "solar_sm"
 
-    def expected_counts(self, response: Response, spectrum=None) -> np.ndarray:
+    def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         return response.fold(solar_sm_rate(response.grid_kev, spectrum))
 
-    def flux_weighted_sigma(self, response: Response, spectrum=None) -> float:
+    def flux_weighted_sigma(self, response: Response, spectrum: RecoilSpectrum | None = None) -> float:
         """Σ_s δ_s N_s / Σ_s N_s over the window: the activity σ implied by the per-source flux σ's."""
         if not self.flux_relative_uncertainty:
             return self.activity_sigma

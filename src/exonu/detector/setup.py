@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from ..errors import InputError
 from .backgrounds import BackgroundModel, overlap_fractions
 from .binning import Binning
 from .response import DetectorModel, Response
+
+if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
+    from ..spectrum import RecoilSpectrum
 
 __all__ = ["Dataset", "SignalSystematics", "RegionSystematic", "WindowSetup", "PublishedValue", "DetectorSetup"]
 
@@ -114,8 +117,8 @@ class WindowSetup:
         """Counts per bin for ``rate_fn(T_keV) -> events/(kg·day·keV)``."""
         return self.response.fold_rate_function(rate_fn)
 
-    def signal_template(self, interaction, atomic_model: str = "fea", spectrum=None, flavour: str = "all"
-                        ) -> np.ndarray:
+    def signal_template(self, interaction, atomic_model: str = "fea", spectrum: RecoilSpectrum | None = None,
+                        flavour: str = "all") -> np.ndarray:
         """Folded counts per bin of one interaction term of :class:`exonu.spectrum.RecoilSpectrum`."""
         from ..spectrum import RecoilSpectrum
 
@@ -123,7 +126,8 @@ class WindowSetup:
         return self.fold(lambda t: spectrum.rate(t, interaction, flavour=flavour, atomic_model=atomic_model,
                                                  per="kg-day"))
 
-    def signal_systematics(self, interaction=None, atomic_model: str = "fea", spectrum=None, rate_on_grid=None,
+    def signal_systematics(self, interaction=None, atomic_model: str = "fea",
+                           spectrum: RecoilSpectrum | None = None, rate_on_grid=None,
                            rate_by_source: dict | None = None, flavour: str = "all"
                            ) -> tuple[tuple[str, ...], np.ndarray]:
         """Fractional per-bin signal systematics ε_il (per +1σ of r_l), shape (n_sys, n_bins).

@@ -97,12 +97,16 @@ class TabulatedSpectrum:
         if self.shape not in TABLE_SHAPES:
             raise InputError(f"{self.source}: shape must be one of {TABLE_SHAPES}; got {self.shape!r}")
         check_extend(self.extend, self.source)
-        x = np.array(self.energy_kev, dtype=float).reshape(-1)
-        y = np.array(self.values, dtype=float).reshape(-1)
+        try:
+            x = np.array(self.energy_kev, dtype=float).reshape(-1)
+            y = np.array(self.values, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise InputError(f"{self.source}: energies and values must be numbers") from None
         n_x = y.size + (1 if self.shape == "histogram" else 0)
         if x.size != n_x or y.size < (1 if self.shape == "histogram" else 2):
-            raise InputError(f"{self.source}: a {self.shape} table needs {'n+1 edges for n values' if self.shape == 'histogram' else '≥ 2 rows'}; "
-                             f"got {x.size} energies and {y.size} values")
+            need = "n+1 edges for n values" if self.shape == "histogram" else "≥ 2 rows, one value per energy"
+            raise InputError(f"{self.source}: a {self.shape} table needs {need}; got {x.size} energies and "
+                             f"{y.size} values")
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             raise InputError(f"{self.source}: the table contains non-finite values")
         if np.any(np.diff(x) <= 0):

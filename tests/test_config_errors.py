@@ -60,6 +60,8 @@ FLUX = 'solar_flux = { pp = 0.006, "7Be" = 0.07 }'
     ("exposure_tonne_year = 0.6473", 'exposure_tonne_year = "0.6473"', r"exposure\.exposure_tonne_year"),
     ("exposure_tonne_year = 0.6473", "exposure_tonne_year = true", r"exposure\.exposure_tonne_year"),
     ("width_kev = 1.0", 'width_kev = "1"', r"windows\.low_er\.width_kev"),
+    # R22: a tiny bin width is refused before anything is allocated
+    ("width_kev = 1.0", "width_kev = 0.001", r"windows\.low_er\.width_kev.*2\.9e\+04 bins; at most 10000"),
     ("efficiency_column = 3", 'efficiency_column = "3"', r"efficiency_column"),
     # R17: an exposure that can only be a unit mistake
     ("exposure_tonne_year = 0.6473", "exposure_tonne_year = 1e-300", r"key 'exposure'.*below 0\.001 kg·day"),

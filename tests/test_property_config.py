@@ -138,6 +138,8 @@ def _toml_float(v: str) -> str:
                         "threshold_kev = 0.2", "b = 0.0015", "width_kev = 1.0"]), toml_numbers)
 def test_mutated_configs_load_with_finite_rates_or_are_refused_naming_the_file(line, value):
     key = line.split(" = ")[0]
+    section = {"exposure_tonne_year": "exposure", "activity_sigma": "components", "a_sqrt_kev": "resolution",
+               "threshold_kev": "threshold_kev", "b": "resolution", "width_kev": "windows.low_er"}[key]
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(packaged_detector_dir().parent / "xenon1t_sr1", Path(tmp) / "xenon1t_sr1")
         (Path(tmp) / "detectors").mkdir()
@@ -146,7 +148,7 @@ def test_mutated_configs_load_with_finite_rates_or_are_refused_naming_the_file(l
         try:
             setup = load_detector(cfg)
         except ConfigError as exc:
-            assert str(cfg) in str(exc) and "\n" not in str(exc)
+            assert str(cfg) in str(exc) and section in str(exc) and "\n" not in str(exc)
             return
     w = setup.window("low_er")
     assert np.all(np.isfinite(w.background.templates)) and np.all(w.background.templates >= 0)

@@ -33,7 +33,10 @@ from .tables import read_table, read_tabulated_spectrum
 if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
     from ..spectrum import RecoilSpectrum
 
-__all__ = ["load_detector", "list_detectors", "packaged_detector_dir", "validate_config"]
+__all__ = ["load_detector", "list_detectors", "packaged_detector_dir", "validate_config", "MAX_BINS_PER_WINDOW"]
+
+#: most analysis bins a window may have (robustness review R22: a tiny width_kev tried to allocate 216 GiB)
+MAX_BINS_PER_WINDOW = 10_000
 
 
 # ------------------------------------------------------------------------------------------------
@@ -388,6 +391,10 @@ def _background_model(cfg: DetectorCfg, path: Path, detector: DetectorModel, bin
 def _window_binning(name: str, w: WindowCfg, path: Path) -> Binning:
     if w.edges_kev is not None:
         return Binning(w.edges_kev, key=f"{path}: key 'windows.{name}.edges_kev'", error=ConfigError)
+    n_bins = (w.high_kev - w.low_kev) / w.width_kev
+    if n_bins > MAX_BINS_PER_WINDOW:
+        raise ConfigError(f"{path}: key 'windows.{name}.width_kev': {n_bins:.3g} bins; at most "
+                          f"{MAX_BINS_PER_WINDOW} per window (the response matrix grows with them)")
     return Binning.from_range(w.low_kev, w.high_kev, w.width_kev, key=f"{path}: key 'windows.{name}'",
                               error=ConfigError)
 

@@ -134,7 +134,7 @@ class WindowCfg(_Strict):
     low_kev: NonNegative | None = None
     high_kev: Positive | None = None
     width_kev: float | None = Field(None, ge=1e-3, allow_inf_nan=False)
-    edges_kev: list[Finite] | None = Field(None, max_length=100_000)
+    edges_kev: list[Finite] | None = Field(None, max_length=10_001)
     description: str = ""
 
     @model_validator(mode="after")

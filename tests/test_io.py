@@ -243,3 +243,31 @@ def test_non_integer_counts_in_a_data_file(tmp_path):
         read_dataset(p)
     p.write_text(json.dumps({"edges_kev": [2, 4, 6], "counts": [3, 13.6], "metadata": {"asimov": True}}))
     assert read_dataset(p).counts[1] == 13.6
+
+
+@pytest.mark.parametrize("detector,search,mass_mev,value,unit", [
+    # arXiv:2005.11891 §4.2–4.4: 90 % CL upper limits of XMASS-I
+    ("xmass-i", "millicharge_common_e", None, 5.4e-12, "e"),
+    ("xmass-i", "millicharge_nue_e", None, 7.3e-12, "e"),
+    ("xmass-i", "millicharge_numu_e", None, 1.1e-11, "e"),
+    ("xmass-i", "millicharge_nutau_e", None, 1.1e-11, "e"),
+    ("xmass-i", "magnetic_moment_mub", None, 1.8e-10, "mu_B"),
+    ("xmass-i", "dark_photon", 1e-3, 1.3e-6, "dimensionless"),
+    ("xmass-i", "dark_photon", 10.0, 8.8e-5, "dimensionless"),
+    # arXiv:2006.09721 abstract: μ_ν ∈ (1.4, 2.9)e-11 μ_B at 90 % CL
+    ("xenon1t-sr1", "magnetic_moment_mub", None, 2.9e-11, "mu_B"),
+    # arXiv:2207.11330: μ_ν < 6.3e-12 μ_B at 90 % CL
+    ("xenonnt-sr0", "magnetic_moment_mub", None, 6.3e-12, "mu_B"),
+])
+def test_published_values_come_from_the_configs(detector, search, mass_mev, value, unit):
+    p = load_detector(detector).published_for(search, mass_mev=mass_mev)
+    assert (p.value, p.unit, p.cl, p.mass_mev) == (value, unit, 0.9, mass_mev)
+    assert "arXiv:" in p.source and p.method
+
+
+def test_published_lookup_is_exact_about_the_mass():
+    s = load_detector("xmass-i")
+    assert s.published_for("dark_photon") is None and s.published_for("dark_photon", 1.0) is None
+    assert s.published_for("dark_photon", 10.0 * (1 + 1e-12)).value == 8.8e-5
+    assert load_detector("xenon1t-sr1").published_for("magnetic_moment_mub").lower == 1.4e-11
+    assert len(s.published) == 7

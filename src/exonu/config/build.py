@@ -333,59 +333,91 @@ def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
     return out, {"anchored_amplitude_per_kg_day_kev_at_pivot": amplitudes}
 
 
-def _background_model(cfg: DetectorCfg, path: Path, detector: DetectorModel, binning: Binning,
-                      components: list[BackgroundComponent], corrections: list[RegionCorrection],
-                      notes: dict, where: str, spectrum: RecoilSpectrum | None = None) -> BackgroundModel:
-    """Templates, shape systematics and activity σ's of every component in one binning (``where``: the
-    config key of the window, for errors; ``spectrum``: the RecoilSpectrum of the SM solar-ν part)."""
-    names = [c.name for c in components]
-    response = _wrap(where, path, detector.response, binning)
-    raw = np.array([_wrap(f"{where} (component {c.name})", path, c.expected_counts, response, spectrum)
-                    for c in components])
-    edges = binning.edges_kev
-    templates = _corrected(raw, edges, names, corrections)
+@dataclasses.dataclass(frozen=True)
+class BackgroundBuilder:
+    """What a detector's background model is built from; :meth:`model` builds it for any binning.
 
-    # shape systematics: data-driven corrections (one per region), then the configured ones
-    sys_rows, sys_names = [], []
-    for corr in corrections:
-        frac = overlap_fractions(edges, corr.region_edges_kev)
-        for r, label in enumerate(corr.region_labels()):
-            if not np.any(frac[r] > 0):
+    Attributes
+    ----------
+    cfg : DetectorCfg
+        The validated config (shape systematics, description, ``includes_solar_sm``).
+    path : Path
+        The config file, named in errors.
+    detector : DetectorModel
+    components : list of BackgroundComponent
+        The final components (anchored amplitudes already set).
+    corrections : list of RegionCorrection
+    notes : dict
+        Derived numbers recorded with every model (the anchored amplitudes).
+    spectrum : RecoilSpectrum or None
+        Spectrum of the SM solar-ν component (None: the paper's default).
+    """
+
+    cfg: DetectorCfg
+    path: Path
+    detector: DetectorModel
+    components: list
+    corrections: list
+    notes: dict
+    spectrum: "RecoilSpectrum | None" = None
+
+    def model(self, binning: Binning, where: str = "background") -> BackgroundModel:
+        """Templates, shape systematics and activity σ's of every component in ``binning`` (``where``:
+        the config key of the window, named in errors)."""
+        cfg, path, components, spectrum = self.cfg, self.path, self.components, self.spectrum
+        names = [c.name for c in components]
+        response = _wrap(where, path, self.detector.response, binning)
+        raw = np.array([_wrap(f"{where} (component {c.name})", path, c.expected_counts, response, spectrum)
+                        for c in components])
+        edges = binning.edges_kev
+        templates = _corrected(raw, edges, names, self.corrections)
+        sys_names, shape_sys = self.shape_systematics(binning, templates)
+        # activity σ's (the SM solar-ν σ follows from the flux shares in this window)
+        sigma = [c.flux_weighted_sigma(response, spectrum) if isinstance(c, SolarSMComponent) else c.activity_sigma
+                 for c in components]
+        includes_sm = cfg.background.includes_solar_sm or any(c.includes_solar_sm for c in components)
+        return _wrap(where, path, BackgroundModel, binning=binning, names=tuple(names),
+                     labels=tuple(c.label for c in components), groups=tuple(c.group for c in components),
+                     templates=templates, sigma_nominal=np.array(sigma),
+                     free_in_searches=tuple(c.free_in_searches for c in components), shape_sys=shape_sys,
+                     sys_names=tuple(sys_names), includes_solar_sm=includes_sm, description=cfg.description,
+                     notes=dict(self.notes))
+
+    def shape_systematics(self, binning: Binning, templates: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Shape systematics in ``binning``: one per region of each data-driven correction, then the
+        configured ones; absolute count shifts per +1σ, shape (n_sys, n_comp, n_bins)."""
+        names = [c.name for c in self.components]
+        edges = binning.edges_kev
+        sys_rows, sys_names = [], []
+        for corr in self.corrections:
+            frac = overlap_fractions(edges, corr.region_edges_kev)
+            for r, label in enumerate(corr.region_labels()):
+                if not np.any(frac[r] > 0):
+                    continue
+                row = np.zeros_like(templates)
+                for n in corr.applies_to:
+                    j = names.index(n)
+                    # the uncertainty is a fraction of the *uncorrected* MC, like the correction itself
+                    row[j] = corr.uncertainties[r] * frac[r] * templates[j] / (1.0 + corr.factors[r] * frac[r])
+                sys_rows.append(row)
+                sys_names.append(label)
+        centres = binning.centres_kev
+        for s in self.cfg.background.shape_systematics:
+            if s.form == "log_slope":
+                delta = s.fraction * np.log10(centres / s.pivot_kev)
+            else:
+                high = s.high_kev if np.isfinite(s.high_kev) else max(s.low_kev, edges[-1]) + 1.0
+                delta = s.fraction * overlap_fractions(edges, [s.low_kev, high])[0] if high > s.low_kev \
+                    else np.zeros_like(centres)
+            if not np.any(delta != 0):
                 continue
             row = np.zeros_like(templates)
-            for n in corr.applies_to:
-                j = names.index(n)
-                # the uncertainty is a fraction of the *uncorrected* MC, like the correction itself
-                row[j] = corr.uncertainties[r] * frac[r] * templates[j] / (1.0 + corr.factors[r] * frac[r])
+            for n in s.applies_to:
+                row[names.index(n)] = delta * templates[names.index(n)]
             sys_rows.append(row)
-            sys_names.append(label)
-    centres = binning.centres_kev
-    for s in cfg.background.shape_systematics:
-        if s.form == "log_slope":
-            delta = s.fraction * np.log10(centres / s.pivot_kev)
-        else:
-            high = s.high_kev if np.isfinite(s.high_kev) else max(s.low_kev, edges[-1]) + 1.0
-            delta = s.fraction * overlap_fractions(edges, [s.low_kev, high])[0] if high > s.low_kev \
-                else np.zeros_like(centres)
-        if not np.any(delta != 0):
-            continue
-        row = np.zeros_like(templates)
-        for n in s.applies_to:
-            row[names.index(n)] = delta * templates[names.index(n)]
-        sys_rows.append(row)
-        sys_names.append(s.name)
-    shape_sys = np.array(sys_rows) if sys_rows else np.zeros((0,) + templates.shape)
-
-    # activity σ's (the SM solar-ν σ follows from the flux shares in this window)
-    sigma = [c.flux_weighted_sigma(response, spectrum) if isinstance(c, SolarSMComponent) else c.activity_sigma
-             for c in components]
-    includes_sm = cfg.background.includes_solar_sm or any(c.includes_solar_sm for c in components)
-    return _wrap(where, path, BackgroundModel, binning=binning, names=tuple(names),
-                 labels=tuple(c.label for c in components), groups=tuple(c.group for c in components),
-                 templates=templates, sigma_nominal=np.array(sigma),
-                 free_in_searches=tuple(c.free_in_searches for c in components), shape_sys=shape_sys,
-                 sys_names=tuple(sys_names), includes_solar_sm=includes_sm, description=cfg.description,
-                 notes=dict(notes))
+            sys_names.append(s.name)
+        shape_sys = np.array(sys_rows) if sys_rows else np.zeros((0,) + templates.shape)
+        return sys_names, shape_sys
 
 
 def _window_binning(name: str, w: WindowCfg, path: Path) -> Binning:
@@ -458,8 +490,7 @@ def load_detector(name_or_path, spectrum: RecoilSpectrum | None = None) -> Detec
     components = _build_components(cfg, path, detector.exposure_kg_day, extrapolations)
     components, notes = _anchored_components(cfg, path, detector, components, corrections, spectrum)
 
-    def background_for(binning: Binning, where: str = "background") -> BackgroundModel:
-        return _background_model(cfg, path, detector, binning, components, corrections, notes, where, spectrum)
+    background_for = BackgroundBuilder(cfg, path, detector, components, corrections, notes, spectrum).model
 
     windows, load_notes = {}, []
     for wname, wcfg in cfg.windows.items():

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..detector import Binning, Dataset
 from ..errors import ConfigError, InputError
-from .tables import read_table, to_per_kg_day_kev
+from .tables import to_per_kg_day_kev
 
 __all__ = ["write_dataset", "read_dataset", "dataset_from_events", "dataset_from_binned"]
 

@@ -194,3 +194,20 @@ def test_background_systematic_band_of_fig2():
     assert np.all(np.isfinite(frac)) and np.all(frac > 0)
     # surface share ≥ 0.7 there: 0.3 × 0.7 ⊕ 0.10 × 0.7 ≈ 0.22 at least
     assert np.all(frac[low] > 0.2) and np.all(frac < 1.0)
+
+
+def test_solar_sm_component_uses_the_spectrum_it_is_given():
+    """The SM solar-ν background follows the signal's RecoilSpectrum: with the pp source only, the
+    component shrinks by exactly the ⁷Be share, and the default equals the paper's RecoilSpectrum()."""
+    from exonu.spectrum import RecoilSpectrum
+    from exonu.xsec import Weak
+
+    default = load_detector("xmass-i").window("millicharge").background
+    paper = load_detector("xmass-i", spectrum=RecoilSpectrum()).window("millicharge").background
+    pp_only = load_detector("xmass-i", spectrum=RecoilSpectrum().restricted(("pp",))).window("millicharge")
+    j = default.names.index("solar_nu_sm")
+    assert np.array_equal(default.templates[j], paper.templates[j])
+    pp = RecoilSpectrum().restricted(("pp",))
+    want_pp = pp_only.response.fold(pp.rate(pp_only.response.grid_kev, Weak(), atomic_model="fea", per="kg-day"))
+    assert np.allclose(pp_only.background.templates[j], want_pp, rtol=1e-12)
+    assert np.all(pp_only.background.templates[j] < default.templates[j])

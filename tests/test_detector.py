@@ -123,3 +123,20 @@ def test_tables_refuse_to_extrapolate():
 def test_table_efficiency_bounds(values, match):
     with pytest.raises(ConfigError, match=match):
         TableEfficiency((1.0, 2.0), values, source="eff.txt")
+
+
+def test_table_efficiency_extends_only_when_asked():
+    e, v = (1.0, 2.0, 29.88), (0.1, 0.5, 0.8)
+    with pytest.raises(OutOfRangeError, match=r"efficiency.*1–29\.88 keV.*no extrapolation"):
+        TableEfficiency(e, v)([29.9])
+    flat = TableEfficiency(e, v, extend="flat")
+    assert flat([0.5, 29.9, 40.0]).tolist() == [0.1, 0.8, 0.8]
+    assert flat.shifted(1.0).extend == "flat"
+    with pytest.raises(InputError, match="extend must be one of"):
+        TableEfficiency(e, v, extend="linear")
+
+
+def test_resolution_terms_that_would_overflow_are_refused():
+    with pytest.raises(InputError, match="resolution terms above 1e\\+06"):
+        ParametricResolution(1e200)
+    assert ParametricResolution(1e6, combine="linear").sigma_kev(4.0) == pytest.approx(2e6)

@@ -159,10 +159,23 @@ def test_window_outside_tables(x1t_copy):
         load_detector(x1t_copy)
 
 
-def test_wrong_number_of_data_bins(x1t_copy):
-    _edit(x1t_copy, "high_kev = 30.0", "high_kev = 29.0")
-    with pytest.raises(ConfigError, match=r"(?s)x1t\.toml.*data\.low_er.*29 bins.*28"):
+def test_wrong_number_of_data_bins(x1t_copy, tmp_path):
+    # a data file that lacks a bin of the window: 28 rows inside a 29-bin window is an error naming both
+    data = tmp_path / "xenon1t_sr1" / "data_below_30kev.txt"
+    data.write_text("\n".join(ln for ln in data.read_text().splitlines() if not ln.startswith("29.5,")) + "\n")
+    with pytest.raises(ConfigError, match=r"(?s)x1t\.toml.*data\.low_er.*28 bins inside the window.*has 29"):
         load_detector(x1t_copy)
+
+
+def test_data_rows_outside_the_window_are_ignored_with_a_note(x1t_copy):
+    # a narrower window keeps the 28 rows inside it; the 29.5 keV row is listed, not silently dropped
+    _edit(x1t_copy, "high_kev = 30.0", "high_kev = 29.0")
+    s = load_detector(x1t_copy)
+    d = s.window("low_er").data
+    assert d.counts.size == 28 and d.counts[0] == 26 and d.counts[1] == 61
+    assert [r.split(" keV")[0] for r in d.metadata["ignored_rows"]] == ["29.5"]
+    assert any("data.low_er" in n and "1 row(s)" in n for n in s.notes)
+    assert s.provenance()["notes"] == list(s.notes)
 
 
 def test_negative_counts(x1t_copy, tmp_path):
@@ -230,3 +243,31 @@ def test_non_integer_counts_in_a_data_file(tmp_path):
         read_dataset(p)
     p.write_text(json.dumps({"edges_kev": [2, 4, 6], "counts": [3, 13.6], "metadata": {"asimov": True}}))
     assert read_dataset(p).counts[1] == 13.6
+
+
+@pytest.mark.parametrize("detector,search,mass_mev,value,unit", [
+    # arXiv:2005.11891 §4.2–4.4: 90 % CL upper limits of XMASS-I
+    ("xmass-i", "millicharge_common_e", None, 5.4e-12, "e"),
+    ("xmass-i", "millicharge_nue_e", None, 7.3e-12, "e"),
+    ("xmass-i", "millicharge_numu_e", None, 1.1e-11, "e"),
+    ("xmass-i", "millicharge_nutau_e", None, 1.1e-11, "e"),
+    ("xmass-i", "magnetic_moment_mub", None, 1.8e-10, "mu_B"),
+    ("xmass-i", "dark_photon", 1e-3, 1.3e-6, "dimensionless"),
+    ("xmass-i", "dark_photon", 10.0, 8.8e-5, "dimensionless"),
+    # arXiv:2006.09721 abstract: μ_ν ∈ (1.4, 2.9)e-11 μ_B at 90 % CL
+    ("xenon1t-sr1", "magnetic_moment_mub", None, 2.9e-11, "mu_B"),
+    # arXiv:2207.11330: μ_ν < 6.3e-12 μ_B at 90 % CL
+    ("xenonnt-sr0", "magnetic_moment_mub", None, 6.3e-12, "mu_B"),
+])
+def test_published_values_come_from_the_configs(detector, search, mass_mev, value, unit):
+    p = load_detector(detector).published_for(search, mass_mev=mass_mev)
+    assert (p.value, p.unit, p.cl, p.mass_mev) == (value, unit, 0.9, mass_mev)
+    assert "arXiv:" in p.source and p.method
+
+
+def test_published_lookup_is_exact_about_the_mass():
+    s = load_detector("xmass-i")
+    assert s.published_for("dark_photon") is None and s.published_for("dark_photon", 1.0) is None
+    assert s.published_for("dark_photon", 10.0 * (1 + 1e-12)).value == 8.8e-5
+    assert load_detector("xenon1t-sr1").published_for("magnetic_moment_mub").lower == 1.4e-11
+    assert len(s.published) == 7

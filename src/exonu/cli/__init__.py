@@ -27,7 +27,7 @@ from typing import NoReturn, Sequence
 
 from .. import __version__
 from ..errors import ExonuError
-from . import data, fit, plot, reproduce, spectrum
+from . import config, data, fit, plot, reproduce, spectrum
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
 SUBCOMMANDS = (
@@ -38,6 +38,7 @@ SUBCOMMANDS = (
     data.add_simulate_parser,
     data.add_detectors_parser,
     data.add_export_parser,
+    config.add_parser,
 )
 
 #: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it

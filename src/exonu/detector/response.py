@@ -31,7 +31,8 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.special import ndtr
 
-from .errors import ConfigError, InputError, OutOfRangeError
+from ..errors import ConfigError, InputError, OutOfRangeError
+from .binning import Binning, raise_bad_input
 
 __all__ = [
     "Binning",
@@ -44,6 +45,7 @@ __all__ = [
     "DetectorModel",
     "Response",
     "RESPONSE_SYSTEMATICS",
+    "EXTEND_MODES",
 ]
 
 #: names of the ±1σ response variations that :meth:`Response.systematic_shifts` returns, in order
@@ -56,98 +58,8 @@ _SUB_BIN_KEV = 0.2
 # True-energy grid reaches this many σ beyond the top of the window, so events that smear down into
 # the last bin are included.
 _GRID_SIGMAS = 6.0
-
-
-def _fail(message: str, key: str | None, exc=InputError):
-    raise exc(f"{key}: {message}" if key else message)
-
-
-# ------------------------------------------------------------------------------------------------
-# binning
-# ------------------------------------------------------------------------------------------------
-class Binning:
-    """Reconstructed-energy bin edges in keV.
-
-    Parameters
-    ----------
-    edges_kev : array_like
-        At least two finite, strictly increasing edges (keV).
-    key : str
-        Name used in error messages (e.g. ``"windows.full.edges_kev"`` of a config file).
-    error : type
-        Exception class raised on bad edges (:class:`InputError` for API use, :class:`ConfigError`
-        when the edges come from a file).
-    """
-
-    __slots__ = ("edges_kev",)
-
-    def __init__(self, edges_kev, key: str = "edges_kev", error=InputError):
-        try:
-            edges = np.array(edges_kev, dtype=float).reshape(-1)
-        except (TypeError, ValueError):
-            _fail(f"bin edges must be numbers in keV; got {edges_kev!r}", key, error)
-        if edges.size < 2:
-            _fail(f"need at least 2 bin edges; got {edges.size}", key, error)
-        if not np.all(np.isfinite(edges)):
-            _fail(f"bin edges must be finite; got {edges[~np.isfinite(edges)][:3]}", key, error)
-        if np.any(np.diff(edges) <= 0):
-            i = int(np.argmax(np.diff(edges) <= 0))
-            _fail(f"bin edges must be strictly increasing; edge {i + 1} ({edges[i + 1]} keV) does not "
-                  f"exceed edge {i} ({edges[i]} keV)", key, error)
-        if edges[0] < 0:
-            _fail(f"bin edges must be ≥ 0 keV; got {edges[0]}", key, error)
-        edges.setflags(write=False)
-        self.edges_kev = edges
-
-    @classmethod
-    def from_range(cls, start_kev: float, stop_kev: float, width_kev: float, key: str = "binning",
-                   error=InputError) -> "Binning":
-        """Equal-width bins from ``start_kev`` to ``stop_kev`` (keV); the range must hold a whole number
-        of bins of ``width_kev`` (to 1e-6 relative)."""
-        try:
-            start, stop, width = float(start_kev), float(stop_kev), float(width_kev)
-        except (TypeError, ValueError):
-            _fail(f"start, stop and width must be numbers (keV); got {start_kev!r}, {stop_kev!r}, {width_kev!r}",
-                  key, error)
-        if not (np.isfinite(start) and np.isfinite(stop) and np.isfinite(width)) or width <= 0 or stop <= start:
-            _fail(f"need finite start < stop and width > 0 (keV); got {start}, {stop}, {width}", key, error)
-        n = (stop - start) / width
-        if abs(n - round(n)) > 1e-6 * max(1.0, n):
-            _fail(f"the range {start}–{stop} keV is not a whole number of {width} keV bins", key, error)
-        return cls(np.linspace(start, stop, int(round(n)) + 1), key=key, error=error)
-
-    @property
-    def n_bins(self) -> int:
-        return self.edges_kev.size - 1
-
-    @property
-    def centres_kev(self) -> np.ndarray:
-        return 0.5 * (self.edges_kev[1:] + self.edges_kev[:-1])
-
-    @property
-    def widths_kev(self) -> np.ndarray:
-        return np.diff(self.edges_kev)
-
-    @property
-    def low_kev(self) -> float:
-        return float(self.edges_kev[0])
-
-    @property
-    def high_kev(self) -> float:
-        return float(self.edges_kev[-1])
-
-    def key(self) -> bytes:
-        """Hashable identity (the edges' bytes), used to cache responses."""
-        return self.edges_kev.tobytes()
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Binning) and np.array_equal(self.edges_kev, other.edges_kev)
-
-    def __hash__(self) -> int:
-        return hash(self.key())
-
-    def __repr__(self) -> str:
-        return f"Binning({self.n_bins} bins, {self.low_kev:g}–{self.high_kev:g} keV)"
+# Largest resolution coefficient accepted (a in keV^½, b, c in keV): σ is then ≥ 10⁶ keV, nothing is resolved
+_MAX_RESOLUTION_TERM = 1e6
 
 
 # ------------------------------------------------------------------------------------------------
@@ -157,19 +69,31 @@ def _checked_table(x, y, what: str, key: str, error=ConfigError) -> tuple[np.nda
     x = np.asarray(x, dtype=float).reshape(-1)
     y = np.asarray(y, dtype=float).reshape(-1)
     if x.size < 2 or x.size != y.size:
-        _fail(f"{what} table needs ≥ 2 rows with one value per energy; got {x.size} energies, {y.size} values",
+        raise_bad_input(f"{what} table needs ≥ 2 rows with one value per energy; got {x.size} energies, {y.size} values",
               key, error)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        _fail(f"{what} table contains non-finite values", key, error)
+        raise_bad_input(f"{what} table contains non-finite values", key, error)
     if np.any(np.diff(x) <= 0):
         i = int(np.argmax(np.diff(x) <= 0))
-        _fail(f"{what} table energies must be strictly increasing; row {i + 1} ({x[i + 1]} keV) after "
+        raise_bad_input(f"{what} table energies must be strictly increasing; row {i + 1} ({x[i + 1]} keV) after "
               f"{x[i]} keV", key, error)
     return x, y
 
 
-def _interp_in_range(e, x, y, what: str, source: str) -> np.ndarray:
+#: how a table may be continued beyond its first and last rows
+EXTEND_MODES = ("none", "flat")
+
+
+def check_extend(extend: str, source: str) -> None:
+    """Refuse an unknown ``extend`` mode (``"none"``: no extrapolation; ``"flat"``: hold the end values)."""
+    if extend not in EXTEND_MODES:
+        raise InputError(f"{source}: extend must be one of {EXTEND_MODES}; got {extend!r}")
+
+
+def _interp_in_range(e, x, y, what: str, source: str, extend: str = "none") -> np.ndarray:
     e = np.asarray(e, dtype=float)
+    if extend == "flat":  # the config asked for it; the loader records it in the setup's extrapolations
+        return np.interp(e, x, y)
     tol = 1e-9 * max(1.0, abs(x[-1]))
     if e.size and (np.min(e) < x[0] - tol or np.max(e) > x[-1] + tol):
         raise OutOfRangeError(
@@ -214,6 +138,9 @@ class ParametricResolution:
                 raise InputError(f"resolution {name} must be finite and ≥ 0; got {v}")
         if self.combine not in ("quadrature", "linear"):
             raise InputError(f"resolution combine must be 'quadrature' or 'linear'; got {self.combine!r}")
+        if max(self.a_sqrt_kev, self.b, self.c_kev) > _MAX_RESOLUTION_TERM:
+            raise InputError(f"resolution terms above {_MAX_RESOLUTION_TERM:g} resolve nothing (and overflow); got "
+                             f"a = {self.a_sqrt_kev}, b = {self.b}, c = {self.c_kev}")
         if self.a_sqrt_kev == 0 and self.b == 0 and self.c_kev == 0:
             raise InputError("resolution: a, b and c are all zero (σ = 0 cannot be folded)")
 
@@ -236,14 +163,19 @@ class ParametricResolution:
 
 @dataclass(frozen=True)
 class TableResolution:
-    """Gaussian resolution σ(E) interpolated linearly in a table (keV → keV); no extrapolation."""
+    """Gaussian resolution σ(E) interpolated linearly in a table (keV → keV).
+
+    Outside the table: an :class:`OutOfRangeError` (``extend="none"``) or the end value (``"flat"``).
+    """
 
     energy_kev: tuple
     sigma_kev_values: tuple
     source: str = "resolution table"
     scale: float = 1.0
+    extend: str = "none"
 
     def __post_init__(self):
+        check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.sigma_kev_values, "resolution", self.source)
         if np.any(y <= 0):
             raise ConfigError(f"{self.source}: resolution σ must be > 0 keV; found {y[y <= 0][:3]}")
@@ -252,10 +184,10 @@ class TableResolution:
 
     def sigma_kev(self, e_kev) -> np.ndarray:
         return self.scale * _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.sigma_kev_values),
-                                             "the resolution", self.source)
+                                             "the resolution", self.source, self.extend)
 
     def scaled(self, factor: float) -> "TableResolution":
-        return TableResolution(self.energy_kev, self.sigma_kev_values, self.source, self.scale * factor)
+        return TableResolution(self.energy_kev, self.sigma_kev_values, self.source, self.scale * factor, self.extend)
 
     def describe(self) -> str:
         return f"σ(E) from table {self.source}"
@@ -331,15 +263,20 @@ class LogisticEfficiency:
 
 @dataclass(frozen=True)
 class TableEfficiency:
-    """Efficiency interpolated linearly in a table; optional upper/lower 1σ band. No extrapolation."""
+    """Efficiency interpolated linearly in a table; optional upper/lower 1σ band.
+
+    Outside the table: an :class:`OutOfRangeError` (``extend="none"``) or the end value (``"flat"``).
+    """
 
     energy_kev: tuple
     values: tuple
     upper: tuple | None = None
     lower: tuple | None = None
     source: str = "efficiency table"
+    extend: str = "none"
 
     def __post_init__(self):
+        check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.values, "efficiency", self.source)
         if np.any(y < 0):
             raise ConfigError(f"{self.source}: efficiency must be ≥ 0; found {y[y < 0][0]} at "
@@ -360,14 +297,14 @@ class TableEfficiency:
 
     def __call__(self, e_kev) -> np.ndarray:
         return _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.values), "the efficiency",
-                                self.source)
+                                self.source, self.extend)
 
     def shifted(self, n_sigma: float) -> "TableEfficiency":
         y = np.array(self.values)
         band = self.upper if n_sigma >= 0 else self.lower
         if band is not None:
             y = np.clip(y + n_sigma * np.array(band), 0.0, 1.0)
-        return TableEfficiency(self.energy_kev, tuple(y), None, None, self.source)
+        return TableEfficiency(self.energy_kev, tuple(y), None, None, self.source, self.extend)
 
     def describe(self) -> str:
         return f"efficiency from table {self.source}"
@@ -427,10 +364,6 @@ class EnergyScale:
             band = self.uncertainty_up if shift > 0 else self.uncertainty_down
             e = e * (1.0 + shift * np.interp(t, x, np.array(band)))
         return e
-
-    @property
-    def has_uncertainty(self) -> bool:
-        return self.uncertainty_energy_kev is not None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -578,6 +511,9 @@ class Response:
         self._weights = self.exposure_kg_day * self.grid_widths_kev
         self.kernel = _kernel_matrix(model, binning, self.grid_kev)
         self.matrix = self.kernel * self._weights[None, :]
+        if not np.all(np.isfinite(self.matrix)):
+            raise InputError(f"the response for {binning!r} is not finite: check the resolution "
+                             f"({model.resolution.describe()}) and the exposure")
         self._variants: dict = {}
 
     # -- folding ---------------------------------------------------------------------------------

@@ -1,0 +1,19 @@
+"""The config layer: detector TOML files and data sets in the forms collaborations publish.
+
+* :mod:`.schema` — the pydantic schema (``schema_version``, strict types, JSON Schema export);
+* :mod:`.tables` — the one numeric-table reader and the published rate units;
+* :mod:`.datasets` — event lists, binned counts and rates, exonu's own data-set files;
+* :mod:`.build` — config → :class:`exonu.detector.DetectorSetup` (the only place that does it).
+
+The key-by-key reference is ``docs/configuration.md``.
+"""
+
+from ..detector import Dataset, DetectorSetup, PublishedValue, SignalSystematics, WindowSetup
+from .build import list_detectors, load_detector, packaged_detector_dir, validate_config
+from .datasets import read_dataset, write_dataset
+from .schema import SCHEMA_VERSION, DetectorCfg, json_schema
+from .tables import RATE_UNITS, read_table, to_per_kg_day_kev
+
+__all__ = ["load_detector", "list_detectors", "packaged_detector_dir", "validate_config", "read_dataset",
+           "write_dataset", "read_table", "to_per_kg_day_kev", "RATE_UNITS", "SCHEMA_VERSION", "DetectorCfg",
+           "json_schema", "DetectorSetup", "WindowSetup", "Dataset", "SignalSystematics", "PublishedValue"]

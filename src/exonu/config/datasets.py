@@ -1,0 +1,204 @@
+"""Data sets in the forms collaborations publish, and exonu's own data-set files.
+
+Accepted forms (config ``[data.<window>]`` ``format``, and :func:`read_dataset` for ``--data``):
+
+* ``events`` — an event list, one reconstructed energy (keV) per row; binned into the analysis window,
+  events outside it are counted in the metadata (``events_outside_window``);
+* ``binned_counts`` — bin centres and event counts; rows whose centre lies outside the window are
+  ignored and listed in the metadata (``ignored_rows``), the rest must match the window's bins;
+* ``binned_rate`` — bin centres and rates in a stated unit, turned into counts with the detector's
+  exposure and the bin widths;
+* ``exonu`` — files written by :func:`write_dataset`: JSON (``.json``) or text rows
+  ``low_kev high_kev counts`` with ``# key: json-value`` metadata lines (other ``#`` lines are comments).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..detector import Binning, Dataset
+from ..errors import ConfigError, InputError
+from .tables import to_per_kg_day_kev
+
+__all__ = ["write_dataset", "read_dataset", "dataset_from_events", "dataset_from_binned"]
+
+DATASET_FORMAT = "exonu-binned-counts/1"
+_INTEGER_TOLERANCE = 0.05
+
+
+def write_dataset(path, counts, edges_kev, metadata: dict | None = None) -> Path:
+    """Write binned counts: JSON for ``*.json``, otherwise text (``low_kev high_kev counts`` per row,
+    metadata as ``# key: json-value`` header lines)."""
+    path = Path(path)
+    b = edges_kev if isinstance(edges_kev, Binning) else Binning(edges_kev)
+    try:
+        c = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"write_dataset: counts must be numbers; got {counts!r}") from None
+    if c.shape != (b.n_bins,):
+        raise InputError(f"write_dataset: {b.n_bins} counts expected; got shape {c.shape}")
+    if np.any(c < 0) or not np.all(np.isfinite(c)):
+        raise InputError("write_dataset: counts must be finite and ≥ 0")
+    meta = dict(metadata or {})
+    as_int = np.all(c == np.round(c))
+    values = [int(x) for x in c] if as_int else c.tolist()
+    if path.suffix.lower() == ".json":
+        doc = {"format": DATASET_FORMAT, "edges_kev": b.edges_kev.tolist(), "counts": values, "metadata": meta}
+        path.write_text(json.dumps(doc, indent=1, default=str) + "\n", encoding="utf-8")
+    else:
+        lines = [f"# format: {json.dumps(DATASET_FORMAT)}"]
+        lines += [f"# {k}: {json.dumps(v, default=str)}" for k, v in meta.items()]
+        lines.append("# low_kev high_kev counts")
+        lines += [f"{lo:.10g} {hi:.10g} {v}" for lo, hi, v in zip(b.edges_kev[:-1], b.edges_kev[1:], values)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def dataset_from_events(energies_kev: np.ndarray, binning: Binning, source: str) -> Dataset:
+    """Bin an event list (keV) into ``binning``; events outside the window are counted in the metadata."""
+    e = np.asarray(energies_kev, dtype=float)
+    counts = np.histogram(e, bins=binning.edges_kev)[0].astype(float)
+    inside = int(counts.sum())
+    meta = {"source": source, "simulated": False, "format": "events", "unbinned_events": int(e.size),
+            "events_in_window": inside, "events_outside_window": int(e.size) - inside}
+    return Dataset(binning.edges_kev, counts, meta)
+
+
+def _check_integer_counts(counts: np.ndarray, key: str, allow_non_integer: bool, hint: str = "") -> None:
+    dev = float(np.max(np.abs(counts - np.round(counts)))) if counts.size else 0.0
+    if dev >= _INTEGER_TOLERANCE and not allow_non_integer:
+        raise ConfigError(f"{key}: non-integer event counts (up to {dev:.2f} from an integer){hint}; "
+                          "set allow_non_integer_counts = true for weighted or unfolded spectra")
+
+
+def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Binning, key: str, source: str,
+                        rate_unit: str | None = None, exposure_kg_day: float | None = None,
+                        allow_non_integer_counts: bool = False) -> Dataset:
+    """Binned counts (``rate_unit=None``) or rates given at bin centres, matched to the window's bins.
+
+    Rows whose centre lies outside the window are ignored and listed in ``metadata["ignored_rows"]``;
+    the remaining centres must be the window's, to 1e-3 of the narrowest bin.
+    """
+    inside = (centres_kev > binning.low_kev) & (centres_kev < binning.high_kev)
+    meta: dict = {"source": source, "simulated": False}
+    if not np.all(inside):
+        meta["ignored_rows"] = [f"{c:g} keV: {v:g}" for c, v in zip(centres_kev[~inside], values[~inside])]
+        meta["note"] = (f"{int((~inside).sum())} row(s) with bin centres outside the window "
+                        f"{binning.low_kev:g}–{binning.high_kev:g} keV ignored")
+    centres, values = centres_kev[inside], values[inside]
+    if centres.size != binning.n_bins:
+        raise ConfigError(f"{key}: {source} has {centres.size} bins inside the window but the window has "
+                          f"{binning.n_bins}")
+    if np.max(np.abs(centres - binning.centres_kev)) > 1e-3 * np.min(binning.widths_kev):
+        raise ConfigError(f"{key}: bin centres in {source} ({centres[0]:g}…{centres[-1]:g} keV) do not match the "
+                          f"window ({binning.centres_kev[0]:g}…{binning.centres_kev[-1]:g} keV)")
+    if np.any(values < 0):
+        raise ConfigError(f"{key}: negative values in {source}")
+    if rate_unit is None or rate_unit == "counts_per_bin":
+        counts = values
+        hint = ""
+    else:
+        counts = to_per_kg_day_kev(values, rate_unit, exposure_kg_day) * exposure_kg_day * binning.widths_kev
+        dev = float(np.max(np.abs(counts - np.round(counts))))
+        meta["max_deviation_from_integer"] = dev
+        if dev < _INTEGER_TOLERANCE:  # the rates are integer counts divided by the exposure: undo it exactly
+            counts = np.round(counts)
+        hint = " (rate × exposure × bin width: is the exposure right?)"
+    _check_integer_counts(counts, f"{key}: {source}", allow_non_integer_counts, hint)
+    return Dataset(binning.edges_kev, np.asarray(counts, dtype=float), meta)
+
+
+def _parse_metadata_line(body: str, meta: dict) -> None:
+    """``key: json`` → metadata; anything else (including ``source: my own run``) is a comment."""
+    k, sep, v = body.partition(":")
+    k = k.strip()
+    if not sep or not k or " " in k or k == "format":
+        return
+    try:
+        meta[k] = json.loads(v)
+    except json.JSONDecodeError:
+        return  # an ordinary comment that happens to contain a colon
+
+
+def read_dataset(path, binning: Binning | None = None) -> Dataset:
+    """Read a data set: an exonu data-set file (JSON or ``low high counts`` text) or an event list.
+
+    Parameters
+    ----------
+    path : str or Path
+    binning : Binning, optional
+        The analysis window. Binned files must match its edges; an event list (one energy in keV per
+        row) is binned into it and needs it.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, if it is missing, unreadable or not a valid data set.
+    """
+    if not isinstance(path, (str, Path)):
+        raise InputError(f"read_dataset: path must be a file name; got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: data file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a valid data set (not UTF-8 text)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: data file cannot be read ({exc.strerror})") from None
+    meta: dict = {}
+    try:
+        if path.suffix.lower() == ".json":
+            doc = json.loads(text)
+            edges, counts, meta = doc["edges_kev"], doc["counts"], dict(doc.get("metadata", {}))
+        else:
+            rows = []
+            for number, ln in enumerate(text.splitlines(), start=1):
+                s = ln.strip()
+                if not s:
+                    continue
+                if s.startswith("#"):
+                    _parse_metadata_line(s[1:], meta)
+                    continue
+                try:
+                    rows.append([float(x) for x in s.replace(",", " ").split()])
+                except ValueError:
+                    raise ValueError(f"line {number} is not numeric") from None
+                if len(rows[-1]) != len(rows[0]):
+                    raise ValueError(f"line {number} has {len(rows[-1])} columns but the first row has {len(rows[0])}")
+            if not rows:
+                raise ValueError("no data rows")
+            arr = np.array(rows, dtype=float)
+            if arr.shape[1] == 1:
+                if binning is None:
+                    raise ValueError("an event list (one energy per row) needs the analysis window to be binned in")
+                if not np.all(np.isfinite(arr)):
+                    raise ValueError("event energies must be finite")
+                ds = dataset_from_events(arr[:, 0], binning, str(path))
+                return Dataset(ds.edges_kev, ds.counts, {**meta, **ds.metadata})
+            if arr.shape[1] != 3:
+                raise ValueError("expected three columns (low_kev high_kev counts) or one (an event list, keV)")
+            if arr.shape[0] > 1 and np.any(np.abs(arr[1:, 0] - arr[:-1, 1]) > 1e-9 * np.abs(arr[1:, 0]).max()):
+                raise ValueError("bins are not contiguous (each low edge must equal the previous high edge)")
+            edges, counts = np.append(arr[:, 0], arr[-1, 1]), arr[:, 2]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{path}: not a valid data set ({exc})") from None
+    b = Binning(edges, key=f"{path}: edges_kev", error=ConfigError)
+    try:
+        c = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: counts must be numbers") from None
+    if c.shape != (b.n_bins,):
+        raise ConfigError(f"{path}: {b.n_bins} bins but {c.size} counts")
+    if np.any(c < 0) or not np.all(np.isfinite(c)):
+        raise ConfigError(f"{path}: counts must be finite and ≥ 0")
+    if binning is not None and not (binning.n_bins == b.n_bins and np.allclose(binning.edges_kev, b.edges_kev)):
+        raise ConfigError(f"{path}: bin edges ({b!r}) do not match the analysis window ({binning!r})")
+    dev = float(np.max(np.abs(c - np.round(c))))
+    if dev >= _INTEGER_TOLERANCE and not (meta.get("asimov") or meta.get("allow_non_integer_counts")):
+        raise ConfigError(f"{path}: counts must be event numbers (integers); found values up to {dev:.2f} from an "
+                          "integer. Asimov files carry metadata 'asimov: true'; weighted spectra 'allow_non_integer_counts: true'")
+    return Dataset(b.edges_kev, c, meta)

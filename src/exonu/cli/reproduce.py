@@ -39,6 +39,20 @@ def add_parser(sub):
     p.set_defaults(func=cmd_reproduce)
 
 
+def canonical_command_line(args) -> list[str]:
+    """The command that reproduces this run, every option spelled out (recorded in the manifest and report).
+
+    Built from the parsed options rather than ``sys.argv``, which is another program's when the CLI is
+    called in-process (``exonu.cli.main([...])``).
+    """
+    line = ["exonu", "reproduce", "--out", str(args.out), "--seed", str(args.seed), "--jobs", str(args.jobs),
+            "--detector", str(args.detector), "--toys", str(args.toys), "--masses", str(args.masses),
+            "--dark-photon-toys", str(args.dark_photon_toys), "--statistic", args.statistic]
+    for path in args.data or ():
+        line += ["--data", str(path)]
+    return line + (["--no-figures"] if args.no_figures else [])
+
+
 def cmd_reproduce(args) -> int:
     from ..io import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
@@ -50,7 +64,7 @@ def cmd_reproduce(args) -> int:
         raise InputError(f"--toys and --dark-photon-toys must be ≥ 0; got {args.toys}, {args.dark_photon_toys}")
     if args.masses < 2:
         raise InputError(f"--masses must be ≥ 2; got {args.masses}")
-    command_line = ["exonu", *sys.argv[1:]] if Path(sys.argv[0]).name in ("exonu", "__main__.py") else list(sys.argv)
+    command_line = canonical_command_line(args)
     setup = load_detector(args.detector)
     datasets = _load_datasets(args.data)
     # the output folder is checked (and a staging folder made) before any computation

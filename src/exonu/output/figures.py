@@ -278,7 +278,7 @@ def plot_dark_photon_limits(masses_mev, observed, expected, expected_band=None, 
 # The figures of a reproduction (``exonu reproduce``)
 
 
-def _nuisance_samples_to_pqr(fit_result, model, samples: np.ndarray):
+def nuisance_arrays_from_fit_vector(fit_result, model, samples: np.ndarray):
     """Map samples of the fit vector to per-sample (p, q, r) arrays by the fit's parameter names.
 
     The fit vector holds only the free component normalisations (``p_<name>``), then ``q_<name>`` and
@@ -320,7 +320,7 @@ def best_fit_band(result, n_samples: int = 300, seed: int = 0) -> tuple[np.ndarr
                                       method="eigh")
     # the fit variable is u = α^c; sampled values below the α = 0 boundary mean no signal
     alphas = np.maximum(model.alpha_from_fit_variable(samples[:, 0]), 0.0)
-    p, q, r = _nuisance_samples_to_pqr(f, model, samples)
+    p, q, r = nuisance_arrays_from_fit_vector(f, model, samples)
     curves = np.array([model.expected(float(a), pi, qi, ri) for a, pi, qi, ri in zip(alphas, p, q, r)])
     low, high = np.percentile(curves, [15.87, 84.13], axis=0)
     return central, low, high

@@ -119,7 +119,7 @@ def _data_for_windows(setup, datasets) -> tuple[dict, dict]:
                 counts[name], source[name] = w.data_counts, "the detector's data set"
             else:
                 counts[name] = w.background.templates.sum(axis=0)
-                source[name] = "Asimov background-only data (SIMULATED: the XMASS-I data are not public)"
+                source[name] = "Asimov background-only data (SIMULATED: the detector config gives no data for this window)"
     return counts, source
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from exonu.errors import InputError
 from exonu.io import load_detector
 from exonu.output import provenance, results_markdown, write_html_report
 from exonu.searches import reproduce_paper
@@ -37,3 +38,14 @@ def test_no_published_values_means_none_shown(xenon1t_results, tmp_path):
     md = results_markdown(xenon1t_results)
     assert "What the differences mean" not in md and "gives no published limits" in md
     assert "1–30 keV" in md  # the window as configured, not the paper's 2–15 / 2–200 keV
+
+
+def test_report_of_a_single_search(xenon1t_results, tmp_path):
+    """What `exonu fit --report` will call: one search, its table row and its fit figure with residuals."""
+    result = xenon1t_results.searches["magnetic_moment_mub"]
+    html = write_html_report(result, tmp_path / "fit.html", setup=xenon1t_results.setup,
+                             data_source="the detector's data set").read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 1 and 'data-key="magnetic_moment_mub"' in html
+    assert repr(result.observed) in html
+    with pytest.raises(InputError, match="setup"):
+        write_html_report(result, tmp_path / "x.html")

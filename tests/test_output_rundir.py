@@ -208,3 +208,15 @@ def test_kill_at_random_moments_leaves_a_complete_run(tmp_path):
 @pytest.mark.slow
 def test_kill_at_many_random_moments_leaves_a_complete_run(tmp_path):
     _kill_at_random_moments(tmp_path, n_kills=20, seed=12)
+
+
+def test_plot_writes_atomically_and_checks_its_folder_first(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    assert main(["plot", "spectra", "--out", str(blocker / "fig.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("exonu: error: cannot write to output folder")
+    out = tmp_path / "background.png"
+    assert main(["plot", "background", "--detector", "xenon1t-sr1", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "a_file", "background.png"]

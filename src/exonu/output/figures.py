@@ -116,7 +116,7 @@ def plot_background(detector_setup, ax=None, window: str | None = None, systemat
     ax.set_ylabel("rate after selection [events / (kg · day · keV)]")
     ax.set_title(f"{detector_setup.name}: background model, window '{window}' "
                  f"({edges[0]:g}–{edges[-1]:g} keV)", fontsize=10)
-    note = (f"{detector_setup.name}: reconstruction (not the collaboration's MC)" if detector_setup.is_reconstruction
+    note = (f"{detector_setup.name.upper()} reconstruction (not the collaboration's MC)" if detector_setup.is_reconstruction
             else "background model as configured (see the data REFERENCE.md)")
     ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=9, style="italic",
             bbox=dict(facecolor="white", alpha=0.8, edgecolor="0.7"))

@@ -15,7 +15,9 @@ from pathlib import Path
 import jinja2
 
 from .. import __version__
+from ..errors import InputError
 from ..searches.paper import PaperResults
+from ..searches.run import SearchResult
 from .labels import detector_note, search_title, window_range
 from .markdown import table_rows
 from .serialize import statistic_of
@@ -85,31 +87,51 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) 
     windows = [{"name": w, "range": window_range(res, w), "data": s} for w, s in res.data_source.items()]
     return _environment().get_template("report.html.j2").render(
         version=__version__, setup=res.setup, note=detector_note(res), rows=rows, published=published,
-        windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, n)} for n, u in figures.items()],
+        windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, "Data and best fit (signal + background), the signal at the 90 % CL limit, and the residuals.")} for n, u in figures.items()],
         provenance=provenance, calibration=res.calibration, seconds=res.seconds, statistic=res.statistic,
         seed=res.seed)
 
 
-def write_html_report(results: PaperResults, path: Path | str, figures: dict | None = None,
-                      provenance: dict | None = None) -> Path:
+def single_search_results(result: SearchResult, setup, data_source: str = "") -> PaperResults:
+    """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure."""
+    return PaperResults(searches={result.spec.key: result}, dark_photon=[], setup=setup,
+                        data_source={result.window: data_source or "as given to the fit"},
+                        seed=result.seed or 0, statistic=statistic_of(result))
+
+
+def write_html_report(results: PaperResults | SearchResult, path: Path | str, figures: dict | None = None,
+                      provenance: dict | None = None, *, setup=None, data_source: str = "") -> Path:
     """Write ``report.html`` for ``results`` to ``path`` (atomically).
 
     Parameters
     ----------
-    results : PaperResults
+    results : PaperResults or SearchResult
+        A reproduction, or one search (then ``setup``, the detector it ran on, is required).
     path : path
         The HTML file to write.
     figures : dict, optional
-        ``{file name: matplotlib Figure or PNG bytes}``; default: the reproduction's figures 1–6.
+        ``{file name: matplotlib Figure or PNG bytes}``; default: the reproduction's figures 1–6, or the
+        data-vs-model fit of the one search.
     provenance : dict, optional
         Default: :func:`exonu.output.serialize.provenance` of ``results``.
+    setup : DetectorSetup, optional
+        The detector of a single ``SearchResult``.
+    data_source : str, optional
+        What data a single search was fitted to (shown in the report).
     """
     import matplotlib.pyplot as plt
 
-    from .figures import reproduction_figures
+    from .figures import plot_search_fit, reproduction_figures
     from .rundir import write_atomic
     from .serialize import provenance as make_provenance
 
+    if isinstance(results, SearchResult):
+        if setup is None:
+            raise InputError("write_html_report(SearchResult, …) needs setup=, the detector the search ran on")
+        results = single_search_results(results, setup, data_source)
+        if figures is None:
+            key, result = next(iter(results.searches.items()))
+            figures = {f"fit_{key}.png": plot_search_fit(results, result, search_title(result))}
     if figures is None:
         figures = reproduction_figures(results)
     uris = {}

@@ -92,7 +92,7 @@ def check_writable(folder: Path | str) -> Path:
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise OutputError(f"--out {folder} exists and is not a folder")
+        raise OutputError(f"cannot write to output folder {folder}: it exists and is not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".exonu-probe-", dir=folder)

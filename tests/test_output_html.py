@@ -34,6 +34,7 @@ def test_no_published_values_means_none_shown(xenon1t_results, tmp_path):
     """XENON1T's config gives none of the XMASS-I paper's values: no published column entries, no paper prose."""
     html = write_html_report(xenon1t_results, tmp_path / "r.html", figures={}).read_text(encoding="utf-8")
     assert 'id="published-table"' not in html and "gives no published limits" in html
+    assert 'data-field="published"' not in html and "<th>published</th>" not in html
     assert "This run wrote no figures" in html
     md = results_markdown(xenon1t_results)
     assert "What the differences mean" not in md and "gives no published limits" in md

@@ -87,6 +87,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) 
     windows = [{"name": w, "range": window_range(res, w), "data": s} for w, s in res.data_source.items()]
     return _environment().get_template("report.html.j2").render(
         version=__version__, setup=res.setup, note=detector_note(res), rows=rows, published=published,
+        show_published=any(row["published"] is not None for row in rows),
         windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, "Data and best fit (signal + background), the signal at the 90 % CL limit, and the residuals.")} for n, u in figures.items()],
         provenance=provenance, calibration=res.calibration, seconds=res.seconds, statistic=res.statistic,
         seed=res.seed)

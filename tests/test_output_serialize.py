@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from exonu.errors import InputError
 from exonu.output import to_jsonable
 from exonu.output.serialize import statistic_of
 from exonu.searches import PAPER_SEARCHES, SearchSpec
@@ -50,6 +51,9 @@ def test_published_values_come_from_the_detector_when_it_has_them():
     assert published_value(setup, _spec("millicharge_common_e")) is None  # the config's word, no fallback
     dark = SearchSpec("dark_photon_10MeV", "dark-photon", mass_mev=10.0)
     assert published_value(setup, dark) is None and calls[-1] == ("dark_photon_10MeV", 10.0)
+    wrong_unit = SimpleNamespace(name="d", published_for=lambda key, mass=None: PublishedValue(key, 1.0, "e", 0.9, "", ""))
+    with pytest.raises(InputError, match="published value for 'magnetic_moment_mub' .* in 'e'.*'mu_B'"):
+        published_value(wrong_unit, _spec("magnetic_moment_mub"))
 
 
 def test_published_values_fallback_only_for_a_config_citing_the_paper():

@@ -326,7 +326,7 @@ def best_fit_band(result, n_samples: int = 300, seed: int = 0) -> tuple[np.ndarr
     return central, low, high
 
 
-def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: bool = True):
+def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: bool = True) -> "matplotlib.figure.Figure":
     """Data vs the best fit of one search of a reproduction, with the 90 % CL signal and residuals."""
     from .labels import UNIT_TEXT, detector_note, uses_simulated_data, window_range
 
@@ -347,7 +347,7 @@ FIGURE_FILES = ("fig1_signal_spectra.png", "fig2_background_model.png", "fig3_mi
                 "fig4_millicharge_limits.png", "fig5_fits.png", "fig6_dark_photon_exclusion.png")
 
 
-def reproduction_figures(res) -> dict:
+def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
     """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
     import matplotlib.pyplot as plt
 

@@ -184,7 +184,7 @@ def _signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _raise_on_sigterm(signum, frame):  # a run killed politely cleans its staging folder
+def _raise_on_sigterm(signum: int, frame: object) -> None:  # a run killed politely cleans its staging folder
     raise SystemExit(128 + signum)
 
 

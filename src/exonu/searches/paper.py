@@ -12,6 +12,8 @@ from .run import SearchResult, run_search
 from .spec import PAPER_SEARCHES, PUBLISHED_DARK_PHOTON, SearchSpec, dark_photon_masses, dark_photon_specs
 from .templates import build_binned_model, choose_window
 
+#: Other spellings of the search units that a detector config may use for its published values
+UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
 #: The paper whose published limits are the fallback reference values (until detector configs carry them)
 PAPER_ARXIV = "arXiv:2005.11891"
 
@@ -56,7 +58,11 @@ def published_value(setup, spec: SearchSpec) -> PublishedValue | None:
     """
     lookup = getattr(setup, "published_for", None)
     if lookup is not None:
-        return lookup(spec.key, spec.mass_mev)
+        pub = lookup(spec.key, spec.mass_mev)
+        if pub is not None and UNIT_ALIASES.get(pub.unit, pub.unit) != spec.unit:
+            raise InputError(f"published value for {spec.key!r} of detector {getattr(setup, 'name', '?')!r} is in "
+                             f"{pub.unit!r}; the search's limit is in {spec.unit!r}: give it in {spec.unit!r}")
+        return pub
     if not any(PAPER_ARXIV in str(ref) for ref in getattr(setup, "references", ()) or ()):
         return None
     if spec.model == "dark-photon":
@@ -80,7 +86,11 @@ def with_published(setup, spec: SearchSpec) -> tuple[SearchSpec, PublishedValue 
 
 @dataclass
 class PaperResults:
-    """Results of :func:`reproduce_paper`: the five fixed searches and the dark-photon scan."""
+    """Results of :func:`reproduce_paper`: the five fixed searches and the dark-photon scan.
+
+    ``published`` maps a search key to the :class:`PublishedValue` the detector config gives for it
+    (absent keys: nothing to compare with); ``statistic`` is the one every search used.
+    """
 
     searches: dict  # key → SearchResult
     dark_photon: list  # SearchResult per mass

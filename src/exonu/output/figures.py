@@ -278,7 +278,8 @@ def plot_dark_photon_limits(masses_mev, observed, expected, expected_band=None, 
 # The figures of a reproduction (``exonu reproduce``)
 
 
-def nuisance_arrays_from_fit_vector(fit_result, model, samples: np.ndarray):
+def nuisance_arrays_from_fit_vector(fit_result, model,
+                                    samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map samples of the fit vector to per-sample (p, q, r) arrays by the fit's parameter names.
 
     The fit vector holds only the free component normalisations (``p_<name>``), then ``q_<name>`` and

@@ -35,6 +35,9 @@ CAPTIONS = {
     "fig6_dark_photon_exclusion.png": "Fig. 6 analogue: 90 % CL exclusion of the B−L dark-photon coupling versus its mass.",
 }
 
+#: Caption of a data-vs-model figure that is not one of the reproduction's (``exonu fit --report``)
+FIT_CAPTION = "Data and best fit (signal + background), the signal at the 90 % CL limit, and the residuals."
+
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("exonu.output", "templates"),
@@ -88,7 +91,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) 
     return _environment().get_template("report.html.j2").render(
         version=__version__, setup=res.setup, note=detector_note(res), rows=rows, published=published,
         show_published=any(row["published"] is not None for row in rows),
-        windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, "Data and best fit (signal + background), the signal at the 90 % CL limit, and the residuals.")} for n, u in figures.items()],
+        windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, FIT_CAPTION)} for n, u in figures.items()],
         provenance=provenance, calibration=res.calibration, seconds=res.seconds, statistic=res.statistic,
         seed=res.seed)
 

@@ -81,7 +81,8 @@ def paper_comparison(res: PaperResults) -> list[str]:
               "expected one. The paper's observed limits include the fluctuations of the real data: its μ_ν fit had a "
               "best fit of 1.3e-10 μ_B (Δχ² = 2.3 from zero) and its 1e-3 MeV dark-photon fit 1.1e-6 (Δχ² = 2.9), "
               "which push the observed limit above the expected one (from those best fits and Δχ² values the expected "
-              "limits are ≈ 1.35e-10 μ_B and ≈ 1.1e-6, arXiv:2005.11891 §4.3–4.4). The millicharge and 10 MeV dark-photon fits had null best fits, so there expected ≈ observed.",
+              "limits are ≈ 1.35e-10 μ_B and ≈ 1.1e-6, arXiv:2005.11891 §4.3–4.4). The millicharge and 10 MeV "
+              "dark-photon fits had null best fits, so there expected ≈ observed.",
               "* **The reconstruction.** The efficiency curve, the per-component background spectra and their systematic "
               "bands are figures in the paper, not numbers; our versions are physically shaped and normalised to the "
               "published 4.2e-3 /kg/day/keV at 5 keV, with the free choices tuned to the curvature of the paper's μ_ν fit "

@@ -1,6 +1,8 @@
 """End to end: `exonu reproduce`, `exonu fit`, `exonu simulate` on reduced settings (seconds)."""
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,10 +37,26 @@ def test_results_json_schema(quick_reproduction):
     assert res["detector"]["is_reconstruction"] is True and len(res["detector"]["config_sha256"]) == 64
     assert res["seed"] == 7 and res["exonu_version"]
     assert "Asimov" in res["data"]["full"]
-    for name in ("results.md", "fig1_signal_spectra.png", "fig2_background_model.png", "fig3_millicharge_fit.png",
-                 "fig4_millicharge_limits.png", "fig5_fits_2_200kev.png", "fig6_dark_photon_exclusion.png"):
+    for name in ("results.md", "report.html", "fig1_signal_spectra.png", "fig2_background_model.png",
+                 "fig3_millicharge_fit.png", "fig4_millicharge_limits.png", "fig5_fits.png",
+                 "fig6_dark_photon_exclusion.png"):
         assert (out / name).stat().st_size > 1000, name
     assert "Reconstruction" in (out / "results.md").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and "results.json" in manifest["files"] and "report.html" in manifest["files"]
+
+
+def test_results_json_records_the_method_and_statistic_used(quick_reproduction):
+    """Review §5.3-2: the method string was a constant; now each search names what computed its limit."""
+    _, res = quick_reproduction
+    assert res["statistic"] == "chi2" and res["method"] == "bayesian"
+    for key in ("millicharge_common_e", "magnetic_moment_mub"):
+        assert res[key]["statistic"] == "chi2" and res[key]["method"] == "bayesian"
+        assert res[key]["limit"]["cl"] == 0.9
+    assert all(d["statistic"] == "chi2" for d in res["dark_photon"])
+    # the published values shown come from one place, with their source
+    ref = res["magnetic_moment_mub"]["published_reference"]
+    assert ref["value"] == 1.8e-10 and "2005.11891" in ref["source"]
 
 
 def test_flavour_limits_are_common_over_sqrt_fraction(quick_reproduction):
@@ -153,3 +171,60 @@ def test_fit_neyman_agrees_with_asymptotic_plr_on_xenon1t(capsys):
                      "--method", method, "--toys", "0", "--seed", "2", "--json"]) == 0
         limits[method] = json.loads(capsys.readouterr().out)["upper_limit"]
     assert limits["neyman"] == pytest.approx(limits["plr"], rel=0.08)
+
+
+def _packaged_detector_names(capsys) -> list[str]:
+    assert main(["detectors"]) == 0
+    return [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def test_reproduce_runs_on_every_packaged_detector(tmp_path, capsys):
+    """Issue: `exonu reproduce` must run on every detector `exonu detectors` lists, titles from its config."""
+    names = _packaged_detector_names(capsys)
+    assert len(names) >= 2
+    for name in names:
+        out = tmp_path / name
+        assert main(["reproduce", "--detector", name, "--out", str(out), "--toys", "0", "--masses", "3",
+                     "--dark-photon-toys", "0", "--statistic", "poisson"]) == 0, name
+        res = json.loads((out / "results.json").read_text())
+        assert res["detector"]["name"] == name
+        # the statistic actually used is recorded, not the default
+        assert res["statistic"] == "poisson" and res["magnetic_moment_mub"]["statistic"] == "poisson"
+        assert all(d["statistic"] == "poisson" for d in res["dark_photon"])
+        assert (out / "report.html").stat().st_size > 10_000
+        text = (out / "results.md").read_text()
+        assert f"`{name}`" in text
+        if res["magnetic_moment_mub"]["published"] is None:  # no published values: none shown, no paper prose
+            assert "What the differences mean" not in text and res["published_dark_photon"] == []
+    capsys.readouterr()
+
+
+def fixed_component_detector(tmp_path: Path) -> Path:
+    """A copy of the packaged XENON1T SR1 config with an extra background component held fixed
+    (``activity_sigma = 0``), the case whose fit vector has fewer normalisations than components."""
+    from importlib.resources import files
+
+    data = Path(str(files("exonu") / "data"))
+    shutil.copytree(data / "xenon1t_sr1", tmp_path / "xenon1t_sr1")
+    (tmp_path / "detectors").mkdir()
+    text = (data / "detectors" / "xenon1t_sr1.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "xenon1t-sr1"', 'name = "xenon1t-sr1-fixed"', 1)
+    signal_sys = text.index("[signal_systematics]")
+    fixed = ('[[background.components]]\nname = "fixed_flat"\nlabel = "fixed flat component"\nkind = "empirical"\n'
+             'decay_kev = 1e6\nrate_per_kg_day_kev = 2e-6\nactivity_sigma = 0.0\ngroup = "other"\n\n')
+    path = tmp_path / "detectors" / "fixed.toml"
+    path.write_text(text[:signal_sys] + fixed + text[signal_sys:], encoding="utf-8")
+    return path
+
+
+def test_reproduce_with_a_fixed_background_component(tmp_path, capsys):
+    """Issue: reproduce crashed ("r must have shape (4,); got (3,)") when a component is fixed."""
+    config = fixed_component_detector(tmp_path)
+    setup = load_detector(config)
+    assert "fixed_flat" in setup.window("low_er").background.names
+    out = tmp_path / "out"
+    assert main(["reproduce", "--detector", str(config), "--out", str(out), "--toys", "0", "--masses", "3",
+                 "--dark-photon-toys", "0"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["detector"]["name"] == "xenon1t-sr1-fixed" and res["magnetic_moment_mub"]["observed"] > 0
+    assert (out / "fig5_fits.png").stat().st_size > 10_000

@@ -1,7 +1,8 @@
-"""`exonu plot`: the paper's Figs. 1 and 2 as PNG."""
+"""`exonu plot`: the paper's Figs. 1 and 2 as PNG (written atomically)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 
@@ -17,16 +18,21 @@ def cmd_plot(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .. import plotting
+    import matplotlib.pyplot as plt
+
+    from ..output import check_writable, figures, write_atomic
 
     out = args.out or Path(f"exonu_{args.what}.png")
+    check_writable(out.parent if str(out.parent) else Path("."))  # before the (slow) spectra
     if args.what == "spectra":
-        fig = plotting.plot_signal_spectra()
+        fig = figures.plot_signal_spectra()
     else:
         from ..io import load_detector
 
-        fig = plotting.plot_background(load_detector(args.detector))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
+        fig = figures.plot_background(load_detector(args.detector))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=130)
+    plt.close(fig)
+    write_atomic(out, buffer.getvalue())
     print(f"wrote {out}")
     return 0

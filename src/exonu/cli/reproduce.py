@@ -1,4 +1,4 @@
-"""`exonu reproduce`: every search of the paper on one detector, results and figures."""
+"""`exonu reproduce`: every search of the paper on one detector; results, figures and report.html as one run."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def _load_datasets(paths):
 
 
 def add_parser(sub):
-    p = sub.add_parser("reproduce", help="run all of the paper's searches, write results.json/results.md and figures")
-    p.add_argument("--out", type=Path, default=Path("exonu_results"), help="output folder (default exonu_results)")
+    p = sub.add_parser("reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures")
+    p.add_argument("--out", type=Path, default=Path("exonu_results"),
+                   help="output folder (default exonu_results); replaced as a whole run, other files kept")
     p.add_argument("--seed", type=int, default=0, help="seed of the toys for the expected bands (default 0)")
     p.add_argument("--jobs", type=int, default=1, help="processes for the dark-photon mass scan (default 1)")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path (default the XMASS-I reconstruction)")
@@ -34,13 +35,27 @@ def add_parser(sub):
                    help="toys per dark-photon mass for the expected band of Fig. 6 (default 40; 0: median only)")
     p.add_argument("--statistic", choices=["chi2", "poisson"], default="chi2",
                    help="the paper's χ² of Eqs. (4)–(7) (default) or a Poisson likelihood (better for low counts)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures (report.html then has none)")
     p.set_defaults(func=cmd_reproduce)
+
+
+def canonical_command_line(args) -> list[str]:
+    """The command that reproduces this run, every option spelled out (recorded in the manifest and report).
+
+    Built from the parsed options rather than ``sys.argv``, which is another program's when the CLI is
+    called in-process (``exonu.cli.main([...])``).
+    """
+    line = ["exonu", "reproduce", "--out", str(args.out), "--seed", str(args.seed), "--jobs", str(args.jobs),
+            "--detector", str(args.detector), "--toys", str(args.toys), "--masses", str(args.masses),
+            "--dark-photon-toys", str(args.dark_photon_toys), "--statistic", args.statistic]
+    for path in args.data or ():
+        line += ["--data", str(path)]
+    return line + (["--no-figures"] if args.no_figures else [])
 
 
 def cmd_reproduce(args) -> int:
     from ..io import load_detector
-    from ..report import results_markdown, write_reproduction
+    from ..output import RunFolder, results_markdown, write_run_files
     from ..searches import dark_photon_masses, reproduce_paper
 
     if args.jobs < 1:
@@ -49,14 +64,19 @@ def cmd_reproduce(args) -> int:
         raise InputError(f"--toys and --dark-photon-toys must be ≥ 0; got {args.toys}, {args.dark_photon_toys}")
     if args.masses < 2:
         raise InputError(f"--masses must be ≥ 2; got {args.masses}")
+    command_line = canonical_command_line(args)
     setup = load_detector(args.detector)
-    if setup.is_reconstruction:
-        print(f"exonu: detector {setup.name!r} is a RECONSTRUCTION from published information "
-              "(see src/exonu/data/detectors/REFERENCE.md)", file=sys.stderr)
-    res = reproduce_paper(setup, _load_datasets(args.data), seed=args.seed, n_toys=args.toys,
-                          masses_mev=dark_photon_masses(args.masses), jobs=args.jobs,
-                          statistic=args.statistic, dark_photon_toys=args.dark_photon_toys)
-    paths = write_reproduction(res, args.out, figures=not args.no_figures)
+    datasets = _load_datasets(args.data)
+    # the output folder is checked (and a staging folder made) before any computation
+    with RunFolder(args.out, seed=args.seed, command_line=command_line) as run:
+        if setup.is_reconstruction:
+            print(f"exonu: detector {setup.name!r} is a RECONSTRUCTION from published information "
+                  "(see its REFERENCE.md)", file=sys.stderr)
+        res = reproduce_paper(setup, datasets, seed=args.seed, n_toys=args.toys,
+                              masses_mev=dark_photon_masses(args.masses), jobs=args.jobs,
+                              statistic=args.statistic, dark_photon_toys=args.dark_photon_toys)
+        write_run_files(res, run, figures=not args.no_figures, command_line=command_line,
+                        data_files=[str(p) for p in args.data or ()])
     print(results_markdown(res).split("## What the differences mean")[0].rstrip())
-    print(f"\nwrote {len(paths)} files to {args.out}/ in {res.seconds:.1f} s")
+    print(f"\nwrote {len(run.written) + 1} files to {args.out}/ (manifest.json last) in {res.seconds:.1f} s")
     return 0

@@ -1,0 +1,149 @@
+"""``report.html``: one self-contained page (figures embedded as base64 PNG, no network) from Jinja2 templates.
+
+The page holds the results table (observed, expected, band, published where the detector config has it,
+method and statistic of each search), every figure, the data-vs-model fits with residuals and the
+provenance of the run. Its numbers are the ones of ``results.json`` (checked in a browser by
+``tests/test_report_browser.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import jinja2
+
+from .. import __version__
+from ..errors import InputError
+from ..searches.paper import PaperResults
+from ..searches.run import SearchResult
+from .labels import detector_note, search_title, window_range
+from .markdown import table_rows
+from .serialize import statistic_of
+
+#: Captions of the reproduction figures, by file name
+CAPTIONS = {
+    "fig1_signal_spectra.png": "Fig. 1 analogue: recoil spectra of the paper's models and the Standard Model in xenon "
+                               "(true deposited energy, no detector response).",
+    "fig2_background_model.png": "Fig. 2 analogue: the detector's background model per component after selection, "
+                                 "with the relative systematic band of the total.",
+    "fig3_millicharge_fit.png": "Fig. 3 analogue: data and best fit of the common millicharge search, the signal at "
+                                "the 90 % CL limit and the residuals.",
+    "fig4_millicharge_limits.png": "Fig. 4 analogue: millicharge limits per flavour beside earlier limits.",
+    "fig5_fits.png": "Fig. 5 analogue: data and best fit of the magnetic-moment and dark-photon searches, with residuals.",
+    "fig6_dark_photon_exclusion.png": "Fig. 6 analogue: 90 % CL exclusion of the B−L dark-photon coupling versus its mass.",
+}
+
+#: Caption of a data-vs-model figure that is not one of the reproduction's (``exonu fit --report``)
+FIT_CAPTION = "Data and best fit (signal + background), the signal at the 90 % CL limit, and the residuals."
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("exonu.output", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["sci"] = lambda x: "—" if x is None else f"{x:.3e}"
+    env.filters["exact"] = lambda x: repr(float(x))  # machine-readable copy of a number (browser test)
+    return env
+
+
+def figure_data_uri(figure, dpi: int = 110) -> str:
+    """A matplotlib figure as a ``data:image/png;base64,…`` URI (the figure is not closed)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a data URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _row(result, key: str) -> dict:
+    """One row of the results table: the exact numbers of results.json (formatted in the template)."""
+    spec = result.spec
+    return {
+        "key": key, "title": search_title(result), "window": result.window,
+        "observed": result.observed, "expected": result.expected,
+        "band": list(result.expected_band) if result.expected_band else None,
+        "published": spec.published, "ratio": (result.expected / spec.published) if spec.published else None,
+        "method": result.method, "statistic": statistic_of(result),
+    }
+
+
+def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) -> str:
+    """The HTML text of the report.
+
+    Parameters
+    ----------
+    res : PaperResults
+    figures : dict
+        ``{file name: data URI}`` of the figures to embed, in display order.
+    provenance : dict
+        As written to results.json (:func:`exonu.output.serialize.provenance`).
+    """
+    rows = [_row(r, r.spec.key) for r in table_rows(res)]
+    titles = {r.spec.key: search_title(r) for r in list(res.searches.values()) + list(res.dark_photon)}
+    published = [{"title": titles.get(key, key), "value": p.value, "unit": p.unit, "cl": p.cl, "method": p.method, "source": p.source}
+                 for key, p in res.published.items()]
+    windows = [{"name": w, "range": window_range(res, w), "data": s} for w, s in res.data_source.items()]
+    return _environment().get_template("report.html.j2").render(
+        version=__version__, setup=res.setup, note=detector_note(res), rows=rows, published=published,
+        show_published=any(row["published"] is not None for row in rows),
+        windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, FIT_CAPTION)} for n, u in figures.items()],
+        provenance=provenance, calibration=res.calibration, seconds=res.seconds, statistic=res.statistic,
+        seed=res.seed)
+
+
+def single_search_results(result: SearchResult, setup, data_source: str = "") -> PaperResults:
+    """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure."""
+    return PaperResults(searches={result.spec.key: result}, dark_photon=[], setup=setup,
+                        data_source={result.window: data_source or "as given to the fit"},
+                        seed=result.seed or 0, statistic=statistic_of(result))
+
+
+def write_html_report(results: PaperResults | SearchResult, path: Path | str, figures: dict | None = None,
+                      provenance: dict | None = None, *, setup=None, data_source: str = "") -> Path:
+    """Write ``report.html`` for ``results`` to ``path`` (atomically).
+
+    Parameters
+    ----------
+    results : PaperResults or SearchResult
+        A reproduction, or one search (then ``setup``, the detector it ran on, is required).
+    path : path
+        The HTML file to write.
+    figures : dict, optional
+        ``{file name: matplotlib Figure or PNG bytes}``; default: the reproduction's figures 1–6, or the
+        data-vs-model fit of the one search.
+    provenance : dict, optional
+        Default: :func:`exonu.output.serialize.provenance` of ``results``.
+    setup : DetectorSetup, optional
+        The detector of a single ``SearchResult``.
+    data_source : str, optional
+        What data a single search was fitted to (shown in the report).
+    """
+    import matplotlib.pyplot as plt
+
+    from .figures import plot_search_fit, reproduction_figures
+    from .rundir import write_atomic
+    from .serialize import provenance as make_provenance
+
+    if isinstance(results, SearchResult):
+        if setup is None:
+            raise InputError("write_html_report(SearchResult, …) needs setup=, the detector the search ran on")
+        results = single_search_results(results, setup, data_source)
+        if figures is None:
+            key, result = next(iter(results.searches.items()))
+            figures = {f"fit_{key}.png": plot_search_fit(results, result, search_title(result))}
+    if figures is None:
+        figures = reproduction_figures(results)
+    uris = {}
+    for name, fig in figures.items():
+        if isinstance(fig, (bytes, bytearray)):
+            uris[name] = png_data_uri(bytes(fig))
+        else:
+            uris[name] = figure_data_uri(fig)
+            plt.close(fig)
+    text = render_report(results, uris, provenance or make_provenance(results))
+    return write_atomic(Path(path), text)

@@ -1,0 +1,145 @@
+"""``results.json``: every number of a reproduction, with what produced it (method, statistic, provenance).
+
+The schema is tested in ``tests/test_reproduce.py`` and ``tests/test_output_serialize.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..searches.paper import PaperResults
+from ..searches.run import SearchResult
+
+
+def to_jsonable(value: Any) -> Any:
+    """A JSON-safe copy of ``value``: numpy scalars and arrays to Python numbers and lists, NaN/±inf to None,
+    tuples to lists, paths to strings, dataclasses to dicts.
+
+    Non-finite numbers become ``null`` rather than the non-standard ``NaN`` token that strict JSON readers
+    (browsers, ``jq``) refuse.
+    """
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(asdict(value))
+    return value
+
+
+def dumps(document: dict) -> str:
+    """``document`` as indented JSON text (UTF-8 characters kept, NaN refused)."""
+    return json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def statistic_of(result: SearchResult) -> str:
+    """The test statistic a search actually used (from its limit or fit result, never a default)."""
+    for source in (result, result.limit_result, result.fit_result):
+        value = getattr(source, "statistic", None)
+        if value:
+            return str(value)
+    raise ValueError("search result records no statistic")  # pragma: no cover - every run_search sets one
+
+
+def limit_provenance(result: SearchResult) -> dict:
+    """How the observed limit of one search was computed: method, statistic, CL and, if the stats layer
+    describes its limits (``LimitResult.describe()``), everything it reports."""
+    lr = result.limit_result
+    describe = getattr(lr, "describe", None)
+    info = dict(describe()) if callable(describe) else {}
+    info.setdefault("method", result.method)
+    info.setdefault("statistic", statistic_of(result))
+    info.setdefault("cl", getattr(lr, "cl", None))
+    return info
+
+
+def search_entry(result: SearchResult, published=None) -> dict:
+    """One search of ``results.json``: :meth:`SearchResult.as_dict` plus the statistic and the limit's
+    provenance, and the published reference (value, unit, method, source) when the config has one."""
+    entry = result.as_dict()
+    entry["method"] = result.method
+    entry["statistic"] = statistic_of(result)
+    entry["limit"] = limit_provenance(result)
+    entry["published_reference"] = to_jsonable(published) if published is not None else None
+    return entry
+
+
+def provenance(res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None) -> dict:
+    """Who and what produced a run: version, detector config and hash, seed, command line, data files."""
+    setup = res.setup
+    return {
+        "exonu_version": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "detector": setup.name,
+        "config_path": str(getattr(setup, "config_path", "")),
+        "config_sha256": setup.config_hash,
+        "seed": res.seed,
+        "statistic": res.statistic,
+        "command_line": list(command_line) if command_line is not None else list(sys.argv),
+        "data_files": list(data_files or []),
+    }
+
+
+def _presets() -> dict:
+    from ..spectrum import RecoilSpectrum
+
+    d = RecoilSpectrum().describe()
+    d.update({"sin2_theta_w": 0.2386, "atomic_models": {"millicharge": "rrpa (FEA + EPA, m_ν = 0.1 eV in the log)",
+                                                        "magnetic-moment": "fea", "dark-photon": "fea"}})
+    return d
+
+
+def results_dict(res: PaperResults, command_line: list[str] | None = None,
+                 data_files: list[str] | None = None) -> dict:
+    """The ``results.json`` document of a reproduction (JSON-safe)."""
+    setup = res.setup
+    methods = sorted({r.method for r in res.searches.values()} | {r.method for r in res.dark_photon})
+    out = {
+        "exonu_version": __version__,
+        "detector": {"name": setup.name, "description": setup.description, "config_sha256": setup.config_hash,
+                     "is_reconstruction": bool(setup.is_reconstruction)},
+        "data": res.data_source,
+        "seed": res.seed,
+        "presets": _presets(),
+        "statistic": res.statistic,
+        "method": methods[0] if len(methods) == 1 else methods,
+        "method_description": {
+            "bayesian": "P(α) ∝ exp(−χ²_min(α)/2), flat prior in α ≥ 0 (α ∝ q², μ², g⁴), 90 % of the integral "
+                        "(arXiv:2005.11891 §4)",
+            "plr": "one-sided profile-likelihood ratio, asymptotic critical value",
+            "neyman": "profile-likelihood ratio with critical values from toys",
+        },
+        "expected_definition": "expected = limit on the Asimov background-only data (median); band = 16/84 % of toys",
+        "runtime_seconds": res.seconds,
+        "calibration_check": res.calibration,
+        "provenance": provenance(res, command_line, data_files),
+    }
+    for key, r in res.searches.items():
+        out[key] = search_entry(r, res.published.get(key))
+    out["dark_photon"] = [{"mass_mev": r.spec.mass_mev, "observed": r.observed, "expected": r.expected,
+                           "expected_band": list(r.expected_band) if r.expected_band else None,
+                           "best_fit": r.best_fit, "published": r.spec.published, "method": r.method,
+                           "statistic": statistic_of(r), "window": r.window} for r in res.dark_photon]
+    out["published_dark_photon"] = [{"mass_mev": p.mass_mev, "limit": p.value, "source": p.source}
+                                    for p in res.published.values() if p.mass_mev is not None]
+    return to_jsonable(out)

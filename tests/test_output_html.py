@@ -1,0 +1,52 @@
+"""report.html as a library call: one self-contained file with the results, figures and provenance."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from exonu.errors import InputError
+from exonu.io import load_detector
+from exonu.output import provenance, results_markdown, write_html_report
+from exonu.searches import reproduce_paper
+
+
+@pytest.fixture(scope="module")
+def xenon1t_results():
+    return reproduce_paper(load_detector("xenon1t-sr1"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0,
+                           progress=False)
+
+
+def test_report_is_self_contained(xenon1t_results, tmp_path):
+    path = write_html_report(xenon1t_results, tmp_path / "report.html",
+                             provenance={**provenance(xenon1t_results, ["exonu", "fit"]), "data_files": ["d.txt"]})
+    html = path.read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 6
+    # nothing fetched: no external URL in any src/href, no external script or stylesheet
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
+    assert "@media print" in html
+    for text in ("xenon1t-sr1", xenon1t_results.setup.config_hash, "exonu fit", "d.txt", "chi2"):
+        assert text in html, text
+
+
+def test_no_published_values_means_none_shown(xenon1t_results, tmp_path):
+    """XENON1T's config gives none of the XMASS-I paper's values: no published column entries, no paper prose."""
+    html = write_html_report(xenon1t_results, tmp_path / "r.html", figures={}).read_text(encoding="utf-8")
+    assert 'id="published-table"' not in html and "gives no published limits" in html
+    assert 'data-field="published"' not in html and "<th>published</th>" not in html
+    assert "This run wrote no figures" in html
+    md = results_markdown(xenon1t_results)
+    assert "What the differences mean" not in md and "gives no published limits" in md
+    assert "1–30 keV" in md  # the window as configured, not the paper's 2–15 / 2–200 keV
+
+
+def test_report_of_a_single_search(xenon1t_results, tmp_path):
+    """What `exonu fit --report` will call: one search, its table row and its fit figure with residuals."""
+    result = xenon1t_results.searches["magnetic_moment_mub"]
+    html = write_html_report(result, tmp_path / "fit.html", setup=xenon1t_results.setup,
+                             data_source="the detector's data set").read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 1 and 'data-key="magnetic_moment_mub"' in html
+    assert repr(result.observed) in html
+    with pytest.raises(InputError, match="setup"):
+        write_html_report(result, tmp_path / "x.html")

@@ -30,15 +30,32 @@ def test_report_is_self_contained(xenon1t_results, tmp_path):
         assert text in html, text
 
 
-def test_no_published_values_means_none_shown(xenon1t_results, tmp_path):
-    """XENON1T's config gives none of the XMASS-I paper's values: no published column entries, no paper prose."""
+def test_published_values_only_where_the_config_has_them(xenon1t_results, tmp_path):
+    """XENON1T's config gives only its μ_ν interval (arXiv:2006.09721), none of the XMASS-I paper's values:
+    one published entry, no paper prose, the window as configured."""
     html = write_html_report(xenon1t_results, tmp_path / "r.html", figures={}).read_text(encoding="utf-8")
-    assert 'id="published-table"' not in html and "gives no published limits" in html
-    assert 'data-field="published"' not in html and "<th>published</th>" not in html
+    assert 'id="published-table"' in html and "2006.09721" in html
+    assert html.count('data-field="published" data-value=""') == len(xenon1t_results.searches) - 1 + len(
+        xenon1t_results.dark_photon)
     assert "This run wrote no figures" in html
     md = results_markdown(xenon1t_results)
-    assert "What the differences mean" not in md and "gives no published limits" in md
+    assert "What the differences mean" not in md
     assert "1–30 keV" in md  # the window as configured, not the paper's 2–15 / 2–200 keV
+
+
+def test_no_published_values_means_none_shown(tmp_path):
+    """A detector config without [[published]] entries: no published column entries at all."""
+    from exonu.io import packaged_detector_dir
+
+    text = (packaged_detector_dir() / "xenon1t_sr1.toml").read_text(encoding="utf-8")
+    text = text[: text.index("[[published]]")].replace('"../xenon1t_sr1/', f'"{packaged_detector_dir().parent}/xenon1t_sr1/')
+    (tmp_path / "d.toml").write_text(text, encoding="utf-8")
+    res = reproduce_paper(load_detector(tmp_path / "d.toml"), n_toys=0, masses_mev=[10.0], dark_photon_toys=0,
+                          progress=False)
+    html = write_html_report(res, tmp_path / "r.html", figures={}).read_text(encoding="utf-8")
+    assert 'id="published-table"' not in html and "gives no published limits" in html
+    assert 'data-field="published"' not in html and "<th>published</th>" not in html
+    assert "gives no published limits" in results_markdown(res)
 
 
 def test_report_of_a_single_search(xenon1t_results, tmp_path):

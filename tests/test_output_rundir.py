@@ -29,11 +29,13 @@ def _run(out: Path, seed: int, *extra: str) -> int:
 def test_write_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, monkeypatch):
     target = tmp_path / "results.json"
     write_atomic(target, "old")
-    real_fdopen = os.fdopen
+    import builtins
 
-    class FullDisk:
-        def __init__(self, fd, mode):
-            self.fh = real_fdopen(fd, mode)
+    from exonu import fileio
+
+    class FullDisk:  # the package's one atomic writer (exonu.fileio) opens the temporary file by name
+        def __init__(self, path, mode):
+            self.fh = builtins.open(path, mode)
 
         def __enter__(self):
             return self
@@ -45,7 +47,7 @@ def test_write_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, monkeypatch):
             self.fh.write(data[:10])
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(rundir.os, "fdopen", FullDisk)
+    monkeypatch.setattr(fileio, "open", FullDisk, raising=False)
     with pytest.raises(OutputError, match="cannot write .*results.json: No space left on device"):
         write_atomic(target, "new content that does not fit")
     assert target.read_text() == "old"

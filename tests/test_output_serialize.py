@@ -23,7 +23,8 @@ def test_to_jsonable_makes_strict_json():
     out = to_jsonable(value)
     assert out == {"a": 1.5, "b": 3, "c": None, "d": [None, None, 2.0], "e": [[1.0, None]], "f": "x/y.txt",
                    "g": True, "4": None, "h": {"search": "k", "value": 1e-10, "unit": "mu_B", "cl": 0.9,
-                                              "method": "bayesian", "source": "a paper", "mass_mev": None}}
+                                              "method": "bayesian", "source": "a paper", "mass_mev": None,
+                                              "lower": None}}
     assert type(out["b"]) is int and type(out["g"]) is bool
     json.dumps(out, allow_nan=False)  # strict JSON: raises if any NaN/inf slipped through
 
@@ -50,23 +51,25 @@ def test_published_values_come_from_the_detector_when_it_has_them():
     assert published_value(setup, _spec("magnetic_moment_mub")) is wanted
     assert published_value(setup, _spec("millicharge_common_e")) is None  # the config's word, no fallback
     dark = SearchSpec("dark_photon_10MeV", "dark-photon", mass_mev=10.0)
-    assert published_value(setup, dark) is None and calls[-1] == ("dark_photon_10MeV", 10.0)
+    assert published_value(setup, dark) is None and calls[-1] == ("dark_photon", 10.0)  # by model and mass
     wrong_unit = SimpleNamespace(name="d", published_for=lambda key, mass=None: PublishedValue(key, 1.0, "e", 0.9, "", ""))
     with pytest.raises(InputError, match="published value for 'magnetic_moment_mub' .* in 'e'.*'mu_B'"):
         published_value(wrong_unit, _spec("magnetic_moment_mub"))
 
 
-def test_published_values_fallback_only_for_a_config_citing_the_paper():
-    """Without ``published_for``: XMASS-I's values (arXiv:2005.11891 §4) only if the config cites that paper."""
-    cites = SimpleNamespace(references=("XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891",))
-    other = SimpleNamespace(references=("XENON Collaboration, PRD 102 (2020) 072004, arXiv:2006.09721",))
-    mm = published_value(cites, _spec("magnetic_moment_mub"))
+def test_published_values_of_the_packaged_xmass_config():
+    """The XMASS-I paper's limits (arXiv:2005.11891 §4.2–4.4) come from xmass_i.toml, the dark photon by mass."""
+    from exonu.io import load_detector
+
+    xmass = load_detector("xmass-i")
+    mm = published_value(xmass, _spec("magnetic_moment_mub"))
     assert mm.value == 1.8e-10 and mm.unit == "mu_B" and mm.cl == 0.9 and "2005.11891" in mm.source
-    assert published_value(cites, _spec("millicharge_nue_e")).value == 7.3e-12
-    dark = published_value(cites, SearchSpec("d", "dark-photon", mass_mev=1e-3))
+    assert published_value(xmass, _spec("millicharge_nue_e")).value == 7.3e-12
+    dark = published_value(xmass, SearchSpec("d", "dark-photon", mass_mev=1e-3))
     assert dark.value == 1.3e-6 and dark.mass_mev == 1e-3
-    assert published_value(cites, SearchSpec("d", "dark-photon", mass_mev=0.5)) is None  # no value at that mass
-    assert all(published_value(other, s) is None for s in PAPER_SEARCHES)
+    assert published_value(xmass, SearchSpec("d", "dark-photon", mass_mev=0.5)) is None  # no value at that mass
+    xenon1t = load_detector("xenon1t-sr1")
+    assert published_value(xenon1t, _spec("millicharge_common_e")) is None
 
 
 def test_statistic_is_read_from_the_result_not_assumed():

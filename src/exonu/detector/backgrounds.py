@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from ..errors import ConfigError, InputError
+from ..xsec import MODELS
 from .binning import Binning
 from .response import Response
 from .spectra import beta_spectrum_pdf, double_beta_summed_pdf
@@ -54,8 +55,8 @@ __all__ = [
     "solar_sm_rate",
 ]
 
-#: signal models a background constraint can be dropped for (``free_in_searches``)
-SEARCH_MODELS = ("millicharge", "magnetic-moment", "dark-photon")
+#: signal models a background constraint can be dropped for (``free_in_searches``): every exotic model
+SEARCH_MODELS = tuple(name for name in MODELS if name != "sm")
 #: plot groups of background components
 COMPONENT_GROUPS = ("surface", "internal", "solar", "total", "other")
 

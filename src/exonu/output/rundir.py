@@ -25,22 +25,12 @@ from pathlib import Path
 from types import TracebackType
 
 from .. import __version__
-from ..errors import ExonuError
+from ..errors import OutputError
+from ..fileio import atomic_write_bytes
 
 MANIFEST = "manifest.json"
 JOURNAL = ".exonu-commit.json"
 STAGING_PREFIX = ".exonu-staging-"
-
-
-def _file_mode() -> int:
-    """The permissions an ordinary new file gets under the current umask (mkstemp makes 0600 files)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-class OutputError(ExonuError, OSError):
-    """An output file or folder cannot be written (permissions, full disk, not a folder)."""
 
 
 def _os_error(action: str, path: Path, exc: OSError) -> OutputError:
@@ -48,32 +38,16 @@ def _os_error(action: str, path: Path, exc: OSError) -> OutputError:
 
 
 def write_atomic(path: Path | str, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename.
+    """Write ``data`` (text is UTF-8 encoded) to ``path`` through a temporary file and an atomic rename.
+
+    A thin wrapper of :func:`exonu.fileio.atomic_write_bytes`, the package's one atomic writer.
 
     Raises
     ------
     OutputError
         The folder is not writable or the disk is full; ``path`` is then unchanged.
     """
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise _os_error("write", path, exc) from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return path
+    return atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def sha256_file(path: Path) -> str:

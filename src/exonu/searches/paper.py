@@ -6,76 +6,28 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..detector import PublishedValue
 from ..errors import InputError
 from ..spectrum import RecoilSpectrum
 from .run import SearchResult, run_search
-from .spec import PAPER_SEARCHES, PUBLISHED_DARK_PHOTON, SearchSpec, dark_photon_masses, dark_photon_specs
+from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
 from .templates import build_binned_model, choose_window
 
 #: Other spellings of the search units that a detector config may use for its published values
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
-#: The paper whose published limits are the fallback reference values (until detector configs carry them)
-PAPER_ARXIV = "arXiv:2005.11891"
-
-
-@dataclass(frozen=True)
-class PublishedValue:
-    """A published 90 % CL limit to compare a search with (the shape of ``DetectorSetup.published_for``).
-
-    Attributes
-    ----------
-    search : str
-        Result key (``"magnetic_moment_mub"``, ``"dark_photon_0.001MeV"``, …).
-    value : float
-        The published limit, in ``unit``.
-    unit : str
-    cl : float
-        Confidence level (0.9).
-    method : str
-        How the publication set it.
-    source : str
-        Publication (arXiv number, section).
-    mass_mev : float or None
-        Dark-photon mass, for the mass scan.
-    """
-
-    search: str
-    value: float
-    unit: str
-    cl: float
-    method: str
-    source: str
-    mass_mev: float | None = None
-
-
 def published_value(setup, spec: SearchSpec) -> PublishedValue | None:
     """The published limit the detector's config names for ``spec``, or None (nothing to compare with).
 
-    This is the one place that decides which published value an output shows. It asks the detector
-    (``setup.published_for(key, mass_mev)``, read from its config); a detector loaded without that
-    method falls back to the XMASS-I values of :data:`PAPER_SEARCHES`/:data:`PUBLISHED_DARK_PHOTON`
-    only if its config cites that paper (arXiv:2005.11891) among its references.
+    This is the one place that decides which published value an output shows: the detector config's
+    ``[[published]]`` entries (``DetectorSetup.published_for``). A mass-dependent search is looked up by
+    its model (``"dark_photon"``) and its mass; a fixed search by its result key.
     """
-    lookup = getattr(setup, "published_for", None)
-    if lookup is not None:
-        pub = lookup(spec.key, spec.mass_mev)
-        if pub is not None and UNIT_ALIASES.get(pub.unit, pub.unit) != spec.unit:
-            raise InputError(f"published value for {spec.key!r} of detector {getattr(setup, 'name', '?')!r} is in "
-                             f"{pub.unit!r}; the search's limit is in {spec.unit!r}: give it in {spec.unit!r}")
-        return pub
-    if not any(PAPER_ARXIV in str(ref) for ref in getattr(setup, "references", ()) or ()):
-        return None
-    if spec.model == "dark-photon":
-        value = {p["mass_mev"]: p["limit"] for p in PUBLISHED_DARK_PHOTON}.get(spec.mass_mev)
-        section = "§4.4"
-    else:
-        value = {s.key: s.published for s in PAPER_SEARCHES}.get(spec.key)
-        section = "§4.2" if spec.model == "millicharge" else "§4.3"
-    if value is None:
-        return None
-    return PublishedValue(search=spec.key, value=float(value), unit=spec.unit, cl=0.9,
-                          method="bayesian χ² (flat prior in α)", source=f"XMASS-I, PLB 809 (2020) 135741, "
-                          f"{PAPER_ARXIV} {section}", mass_mev=spec.mass_mev)
+    key = spec.model.replace("-", "_") if spec.mass_mev is not None else spec.key
+    pub = setup.published_for(key, spec.mass_mev)
+    if pub is not None and UNIT_ALIASES.get(pub.unit, pub.unit) != spec.unit:
+        raise InputError(f"published value for {spec.key!r} of detector {setup.name!r} is in {pub.unit!r}; "
+                         f"the search's limit is in {spec.unit!r}: give it in {spec.unit!r}")
+    return pub
 
 
 def with_published(setup, spec: SearchSpec) -> tuple[SearchSpec, PublishedValue | None]:

@@ -11,7 +11,7 @@ import sys
 
 from .. import __version__
 from ..errors import ExonuError
-from . import data, fit, plot, reproduce, spectrum
+from . import data, fit, plot, reproduce, scan, spectrum, toys
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
 SUBCOMMANDS = (
@@ -22,6 +22,8 @@ SUBCOMMANDS = (
     data.add_simulate_parser,
     data.add_detectors_parser,
     data.add_export_parser,
+    toys.add_parser,
+    scan.add_parser,
 )
 
 

@@ -1,0 +1,149 @@
+"""Benchmark: per-toy cost of a fit and a limit, and toy throughput with 1 and 2 Dask workers.
+
+On the XMASS-I magnetic-moment search (99 bins, the paper's χ²), with BLAS pinned to one thread:
+
+* ``fit_ms``: one global fit (:func:`exonu.stats.fit`, fast engine) per toy;
+* ``limit_bayesian_ms`` / ``limit_plr_ms``: one 90 % CL toy limit (:func:`exonu.stats.limits_for_toys`,
+  vectorised over the ensemble) per toy;
+* ``belt_toy_ms`` / ``background_toy_ms``: one toy of an ``exonu scan`` unit — drawn at a belt point
+  and tested there, or background-only and tested on a 50-point coupling grid — and from them
+  ``cpu_hours_dark_photon_belt``: a full dark-photon belt of 50 masses × 50 couplings × 10⁴ toys plus
+  10⁴ background toys per mass;
+* ``throughput_1`` / ``throughput_2``: toys per second of a whole ``exonu toys`` unit (fit, limit,
+  q₀, stored) through :func:`exonu.parallel.run_toys` in-process and on a ``LocalCluster`` of 2
+  worker processes (``--jobs 2``); the cluster is started and its workers warmed up (model built)
+  before the clock starts, so the figure is the steady state a long run sees.
+
+Every result is printed as a table and, last, one JSON line. ``--save FILE`` writes that JSON;
+``--compare FILE`` prints a saved run side by side with this one (e.g. before and after the batched
+Newton solve in exonu.stats: ``--label before --save before.json``, later ``--label after --compare
+before.json``).
+
+Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400]`` (needs
+``pip install '.[distributed]'``). Other processes on the machine distort the figures: check
+``uptime`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from exonu import __version__
+from exonu.parallel import ModelDescription, WorkUnit, make_executor, run_toys, run_unit
+from exonu.searches import SearchSpec
+from exonu.stats import fit, generate_toys, limits_for_toys
+
+DESCRIPTION = ModelDescription(("xmass-i",), SearchSpec("magnetic_moment_mub", "magnetic-moment"))
+
+
+def per_toy_costs(n_toys: int, seed: int) -> dict:
+    """Milliseconds per toy of a fit and of a limit (best of 3 repetitions over the same toys)."""
+    model, _ = DESCRIPTION.build()
+    toys = generate_toys(model, n_toys, alpha=0.0, seed=seed)
+    models = [toys.model(model, i) for i in range(n_toys)]
+
+    def best_of_3(work) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return 1e3 * min(times) / n_toys
+
+    with threadpool_limits(limits=1):
+        return {
+            "fit_ms": best_of_3(lambda: [fit(m) for m in models]),
+            "limit_bayesian_ms": best_of_3(lambda: limits_for_toys(model, toys, "bayesian", progress=False)),
+            "limit_plr_ms": best_of_3(lambda: limits_for_toys(model, toys, "plr", progress=False)),
+        }
+
+
+def scan_unit_costs(n_toys: int, seed: int) -> dict:
+    """Milliseconds per toy of a belt unit (one grid point) and of a background unit (50 points)."""
+    grid = tuple(np.linspace(0.2, 10.0, 50).tolist())
+    belt = WorkUnit("belt", DESCRIPTION, 0, 25, 0, 0, n_toys, seed, alpha_grid=grid)
+    background = WorkUnit("background", DESCRIPTION, 0, 0, 0, 0, n_toys, seed, alpha_grid=grid)
+    out = {}
+    with threadpool_limits(limits=1):
+        run_unit(WorkUnit("belt", DESCRIPTION, 0, 0, 0, 0, 1, seed, alpha_grid=grid))  # model built outside the clock
+        for name, unit in (("belt_toy_ms", belt), ("background_toy_ms", background)):
+            start = time.perf_counter()
+            run_unit(unit)
+            out[name] = 1e3 * (time.perf_counter() - start) / n_toys
+    toys_per_point, masses, couplings = 10_000, 50, 50
+    out["cpu_hours_dark_photon_belt"] = (masses * couplings * toys_per_point * out["belt_toy_ms"]
+                                         + masses * toys_per_point * out["background_toy_ms"]) / 3.6e6
+    return out
+
+
+def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int) -> float:
+    """Toys per second of `exonu toys` units with ``jobs`` workers, after a warm-up run."""
+    executor = make_executor(jobs)
+    folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
+    try:
+        # warm-up: every worker imports exonu and builds the model once
+        run_toys(DESCRIPTION, n_toys=2 * jobs * chunk_size, seed=seed + 1, out=folder / "warm",
+                 chunk_size=chunk_size, executor=executor, progress=False)
+        start = time.perf_counter()
+        run_toys(DESCRIPTION, n_toys=n_toys, seed=seed, out=folder / "run", chunk_size=chunk_size,
+                 executor=executor, progress=False)
+        return n_toys / (time.perf_counter() - start)
+    finally:
+        executor.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--toys", type=int, default=200, help="toys for the per-toy costs")
+    parser.add_argument("--throughput-toys", type=int, default=400, help="toys for each throughput run")
+    parser.add_argument("--chunk-size", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--label", default="current")
+    parser.add_argument("--save", type=Path, help="write the JSON result here")
+    parser.add_argument("--compare", type=Path, help="a saved JSON result to print side by side")
+    args = parser.parse_args()
+
+    result = {"label": args.label, "exonu_version": __version__, "python": platform.python_version(),
+              "cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0],
+              "blas": sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()}),
+              "n_toys": args.toys, "throughput_toys": args.throughput_toys, "chunk_size": args.chunk_size}
+    result.update(per_toy_costs(args.toys, args.seed))
+    result.update(scan_unit_costs(args.toys, args.seed))
+    result["throughput_1"] = throughput(1, args.throughput_toys, args.chunk_size, args.seed)
+    result["throughput_2"] = throughput(2, args.throughput_toys, args.chunk_size, args.seed)
+    result["speedup_2_workers"] = result["throughput_2"] / result["throughput_1"]
+    result["load_average_1min_end"] = os.getloadavg()[0]
+
+    rows = [("fit per toy [ms]", "fit_ms"), ("Bayesian limit per toy [ms]", "limit_bayesian_ms"),
+            ("PLR limit per toy [ms]", "limit_plr_ms"), ("belt toy, 1 point [ms]", "belt_toy_ms"),
+            ("background toy, 50 points [ms]", "background_toy_ms"),
+            ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"), ("throughput, 1 worker [toys/s]", "throughput_1"),
+            ("throughput, 2 workers [toys/s]", "throughput_2"), ("2-worker speed-up", "speedup_2_workers")]
+    other = json.loads(args.compare.read_text()) if args.compare else None
+    header = f"{'':34s}{args.label:>12s}" + (f"{other['label']:>12s}{'ratio':>10s}" if other else "")
+    print(header)
+    for name, key in rows:
+        line = f"{name:34s}{result[key]:12.3f}"
+        if other:
+            line += f"{other[key]:12.3f}{other[key] / result[key]:10.2f}"
+        print(line)
+    print(f"load average (1 min) at start/end: {result['load_average_1min']:.1f} / {result['load_average_1min_end']:.1f} "
+          f"on {result['cpus']} cores")
+    if args.save:
+        args.save.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

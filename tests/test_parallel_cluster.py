@@ -5,7 +5,6 @@ stores, and a worker killed mid-run must cost nothing but time (Dask reschedules
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -107,31 +106,37 @@ def test_scan_through_the_environment_scheduler_equals_jobs_1(cluster, capsys, t
 
 @pytest.mark.slow
 def test_a_killed_worker_costs_nothing_but_time(cluster, capsys, tmp_path):
-    """A third worker is killed (SIGKILL) while the run uses it; Dask reschedules its tasks and the
-    stored results are those of an uninterrupted --jobs 1 run."""
+    """A third worker is killed (SIGKILL) while it is processing a unit; Dask reschedules the unit and
+    the stored results are those of an uninterrupted --jobs 1 run."""
+    from distributed import Client
+
     address, scheduler_file = cluster
-    victim = start_worker(scheduler_file)
-    try:
-        wait_for_workers(address, 3)
-        out = tmp_path / "remote"
-        argv = TOYS + ["--n-toys", "24", "--out", str(out), "--scheduler", address]
-        run = subprocess.Popen([sys.executable, "-m", "exonu.cli", *argv], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    with Client(address, timeout="30s") as client:
+        before = set(client.scheduler_info()["workers"])
+        victim = start_worker(scheduler_file)
         try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while not list(out.glob("units/toys/*.parquet")):
-                assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.poll() else "timeout"
-                time.sleep(0.05)
-            victim.send_signal(signal.SIGKILL)
-            victim.wait(timeout=15)
-            stdout, stderr = run.communicate(timeout=STARTUP_TIMEOUT_S)
+            client.wait_for_workers(3, timeout=STARTUP_TIMEOUT_S)
+            (victim_address,) = set(client.scheduler_info()["workers"]) - before
+            out = tmp_path / "remote"
+            argv = TOYS + ["--n-toys", "24", "--out", str(out), "--scheduler", address]
+            run = subprocess.Popen([sys.executable, "-m", "exonu.cli", *argv], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+            try:
+                deadline = time.monotonic() + STARTUP_TIMEOUT_S
+                while not client.processing(workers=[victim_address]).get(victim_address):
+                    assert run.poll() is None, run.stderr.read()
+                    assert time.monotonic() < deadline, "the victim worker never received a unit"
+                    time.sleep(0.02)
+                victim.send_signal(signal.SIGKILL)  # mid-unit: its task is lost
+                victim.wait(timeout=15)
+                stdout, stderr = run.communicate(timeout=STARTUP_TIMEOUT_S)
+            finally:
+                _stop(run)
+            assert run.returncode == 0, stderr
+            remote = json.loads(stdout)
+            assert remote["units_computed"] == 12
         finally:
-            _stop(run)
-        assert run.returncode == 0, stderr
-        remote = json.loads(stdout)
-        assert remote["units_computed"] == 12
-    finally:
-        _stop(victim)
+            _stop(victim)
     again = run_cli(capsys, argv)  # the same command afterwards finds everything stored
     assert (again["units_reused"], again["units_computed"]) == (12, 0)
     local = run_cli(capsys, TOYS + ["--n-toys", "24", "--out", str(tmp_path / "local")])

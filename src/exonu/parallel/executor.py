@@ -17,6 +17,7 @@ keeps floating-point reductions identical between runs.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 
@@ -31,6 +32,8 @@ except ImportError:
 SCHEDULER_ENV = "EXONU_SCHEDULER"
 #: Retries of a unit whose task raised (lost workers are rescheduled by Dask on top of this)
 RETRIES = 2
+#: Units submitted to Dask at once (more are submitted as these finish)
+MAX_IN_FLIGHT = 2000
 
 
 def pin_blas_threads():
@@ -92,14 +95,26 @@ class DaskExecutor:
     def run(self, function: Callable, units: Iterable) -> Iterator:
         from distributed import as_completed
 
-        units = list(units)
-        # pure=False with an explicit, unique key: a unit is computed once per submission and shows
-        # under its own name on the dashboard
-        futures = {self.client.submit(function, u, key=f"exonu-{u.name}-{os.getpid()}-{id(self)}",
-                                      pure=False, retries=RETRIES): u for u in units}
-        for future, result in as_completed(futures, with_results=True):
-            yield futures[future], result
+        pending = iter(units)
+        owner: dict = {}
+
+        def submit(unit):
+            # pure=False with an explicit, unique key: each unit runs once per submission and shows
+            # under its own name on the dashboard
+            future = self.client.submit(function, unit, key=f"exonu-{unit.name}-{os.getpid()}-{id(self)}",
+                                        pure=False, retries=RETRIES)
+            owner[future.key] = unit
+            return future
+
+        # a bounded window of tasks in flight: a belt of 10⁵ units never floods the scheduler, and
+        # finished results are released as soon as they are stored
+        running = as_completed([submit(u) for u in itertools.islice(pending, MAX_IN_FLIGHT)], with_results=True)
+        for future, result in running:
+            yield owner.pop(future.key), result
             future.release()
+            following = next(pending, None)
+            if following is not None:
+                running.add(submit(following))
 
     def close(self) -> None:
         self.client.close()

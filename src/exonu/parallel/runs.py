@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..stats.limits import BAND_PERCENTILES
 from .executor import InProcessExecutor
 from .store import UnitStore
-from .units import ORDERINGS, ModelDescription, WorkUnit, run_unit
+from .units import ORDERINGS, ModelDescription, WorkUnit, load_detector_cached, run_unit
 
 #: Limit methods of a toy ensemble (per-toy limits, vectorised by exonu.stats.limits_for_toys)
 TOY_METHODS = ("bayesian", "plr")
@@ -108,11 +108,9 @@ def physical(reference: float, alpha_power: int):
 
 
 def _settings(command: str, description: ModelDescription, **extra) -> dict:
-    from ..io import load_detector
-
     spec = description.spec
     return {"command": command, "exonu_version": __version__, "detectors": list(description.detectors),
-            "config_sha256": [load_detector(d).config_hash for d in description.detectors],
+            "config_sha256": [load_detector_cached(d).config_hash for d in description.detectors],
             "signal": spec.model, "window": spec.window, "flavours": list(spec.flavours), "mass_mev": spec.mass_mev,
             "statistic": description.statistic, "data": None if description.data is None else list(description.data),
             **extra}

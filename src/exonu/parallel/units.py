@@ -78,20 +78,20 @@ def resolve_detector(name_or_path: str) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _build_cached(description: ModelDescription):
-    from ..io import load_detector
     from ..searches import build_binned_model
 
     if len(description.detectors) != 1:
         raise InputError(f"joint fits of several detectors ({', '.join(description.detectors)}) need "
                          "exonu.searches.joint, which is not available yet; give one --detector")
-    setup = _load_cached(description.detectors[0])
+    setup = load_detector_cached(description.detectors[0])
     data = None if description.data is None else np.asarray(description.data, dtype=float)
     model, templates = build_binned_model(setup, description.spec, data)
     return model, float(templates.reference)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(name_or_path: str):
+def load_detector_cached(name_or_path: str):
+    """:func:`exonu.io.load_detector`, loaded once per process (a config edited meanwhile is not re-read)."""
     from ..io import load_detector
 
     return load_detector(name_or_path)
@@ -190,9 +190,9 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
     if unit.kind == "observed":
         datasets = [model]
     else:
-        alpha = unit.alpha if unit.kind in ("toys", "background") else float(grid[unit.coupling_index])
-        if unit.kind == "background":
-            alpha = 0.0
+        alpha = {"toys": unit.alpha, "background": 0.0}.get(unit.kind)
+        if alpha is None:  # a belt unit: toys drawn at its own grid point
+            alpha = float(grid[unit.coupling_index])
         ensemble = generate_toys(model, unit.n_toys, alpha=alpha, seed=unit.seed, fluctuate_aux=unit.fluctuate_aux)
         datasets = [ensemble.model(model, i) for i in range(unit.n_toys)]
     fits = [fit(m, statistic=statistic) for m in datasets]

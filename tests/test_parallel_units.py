@@ -266,3 +266,24 @@ def test_cli_errors_are_one_line_exit_2(capsys, tmp_path, argv, message):
     code = main([a.replace("{tmp}", str(tmp_path / "run")) for a in argv])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("exonu: error: ") and message in err and err.count("\n") == 1
+
+
+def test_coverage_of_toys_drawn_with_signal(tmp_path, capsys):
+    s = run_toys(MAGNETIC, n_toys=6, seed=8, out=tmp_path, alpha=1.0, chunk_size=6, progress=True)
+    assert "toys" in capsys.readouterr().err  # the progress bar
+    import pyarrow.parquet as pq
+
+    limits = pq.read_table(tmp_path / "units" / "toys").column("limit_alpha").to_numpy()
+    assert s["coverage"] == np.mean(limits >= 1.0) and s["alpha"] == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ordering, asymptotic", [("upper", norm.ppf(0.9) ** 2), ("fc", norm.ppf(0.95) ** 2)])
+def test_belt_critical_values_approach_the_asymptotic_ones(ordering, asymptotic):
+    """Far from the α = 0 boundary the one-sided q_μ is ½δ(0) + ½χ²₁ distributed (90 % quantile
+    Φ⁻¹(0.9)² = 1.642) and the likelihood ratio of the FC ordering χ²₁ (Φ⁻¹(0.95)² = 2.706)
+    (arXiv:1007.1727, Eqs. 49 and 38). 1500 toys give the quantile to ≈ 0.1 (0.2 for FC)."""
+    unit = WorkUnit("belt", MAGNETIC, 0, 0, 0, 0, 1500, 17, alpha_grid=(3.0,), ordering=ordering)
+    t = run_unit(unit)["t"]
+    assert np.isfinite(t).all()
+    assert critical_values(t[None, :], 0.9)[0] == pytest.approx(asymptotic, abs=0.3 if ordering == "upper" else 0.45)

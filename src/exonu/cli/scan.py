@@ -72,10 +72,14 @@ def cmd_scan(args) -> int:
         print(json.dumps(json_safe(summary), indent=2, ensure_ascii=False))
     else:
         u = summary["unit"]
+
+        def show(x) -> str:
+            return "above the grid (raise --alpha-max)" if x is None else f"{x:.3g}"
+
         for p in summary["points"]:
             where = f"M = {p['mass_mev']:.4g} MeV: " if p["mass_mev"] is not None else ""
-            obs = "above the grid (raise --alpha-max)" if p["observed"] is None else f"{p['observed']:.3g} {u}"
-            med = "n/a" if p["median"] is None else f"{p['median']:.3g} {u}"
-            print(f"{where}{args.cl:.0%} CL limit {obs}; expected median {med}, ±1σ {p['band_1sigma']}")
+            band = p["band_1sigma"] or [None, None]
+            print(f"{where}{args.cl:.0%} CL limit {show(p['observed'])} {u}; expected median {show(p['median'])}, "
+                  f"±1σ [{show(band[0])}, {show(band[1])}]")
         print(f"units: {summary['units_computed']} computed, {summary['units_reused']} reused; folder {args.out}")
     return 0

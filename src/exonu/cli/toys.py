@@ -72,8 +72,10 @@ def cmd_toys(args) -> int:
         print(json.dumps(json_safe(summary), indent=2, ensure_ascii=False))
     else:
         u = summary["unit"]
-        print(f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} 90 % CL limits: median {summary['median']:.3g} {u}, "
-              f"±1σ {summary['band_1sigma']}, ±2σ {summary['band_2sigma']}")
+        lo1, hi1 = summary["band_1sigma"] or (float("nan"),) * 2
+        lo2, hi2 = summary["band_2sigma"] or (float("nan"),) * 2
+        print(f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} 90 % CL limits: median "
+              f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]")
         print(f"  units: {summary['units_computed']} computed, {summary['units_reused']} reused; "
               f"store: {os.path.join(str(args.out), summary['store'])}", file=sys.stdout)
     return 0

@@ -89,8 +89,12 @@ def execute(units: Sequence[WorkUnit], store: UnitStore, executor=None, progress
 
 
 def _band(values: np.ndarray, to_physical) -> dict:
-    """Median and central 68 % / 95 % intervals of the finite values, in physical units."""
-    good = values[np.isfinite(values)]
+    """Median and central 68 % / 95 % intervals in physical units.
+
+    NaN (a failed toy) is left out; +inf (a limit above the grid) takes part, so a percentile that
+    falls among those becomes None instead of being biased low.
+    """
+    good = values[~np.isnan(values)]
     if good.size == 0:
         return {"median": None, "band_1sigma": None, "band_2sigma": None}
     p = {k: to_physical(float(np.percentile(good, q))) for k, q in BAND_PERCENTILES.items()}
@@ -199,12 +203,14 @@ def belt_limits(alpha_grid: np.ndarray, t: np.ndarray, crit: np.ndarray, alpha_h
     Returns
     -------
     ndarray (N,)
-        Limits; NaN where no grid point is excluded (the limit lies above the grid) or t is NaN.
+        Limits; +inf where no grid point is excluded (the limit lies above the grid), NaN where t
+        has a NaN (a failed fit).
     """
     a = np.asarray(alpha_grid, dtype=float)
     diff = t - crit[None, :]
     excluded = (diff > 0) & (a[None, :] > alpha_hat[:, None])
-    found = excluded.any(axis=1) & np.all(np.isfinite(t), axis=1)
+    complete = np.all(np.isfinite(t), axis=1)
+    found = excluded.any(axis=1) & complete
     k = np.argmax(excluded, axis=1)
     rows = np.arange(t.shape[0])
     below = np.maximum(k - 1, 0)
@@ -215,7 +221,7 @@ def belt_limits(alpha_grid: np.ndarray, t: np.ndarray, crit: np.ndarray, alpha_h
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(d1 > d0, -d0 / (d1 - d0), 0.5)
     limits = a0 + np.clip(w, 0.0, 1.0) * (a[k] - a0)
-    return np.where(found, limits, np.nan)
+    return np.where(found, limits, np.where(complete, np.inf, np.nan))
 
 
 def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None], alpha_grid: Sequence[float],
@@ -307,9 +313,10 @@ def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None
             "mass_mev": d.spec.mass_mev, "reference": reference, "alpha_grid": grid.tolist(),
             "coupling_grid": [to_x(a) for a in grid], "critical_values": crit.tolist(),
             "belt_failed_toys": int(np.sum(~np.isfinite(belt))), "t_observed": obs["t"].tolist(),
-            "alpha_hat_observed": float(obs["alpha_hat"][0]), "observed_alpha": None if np.isnan(obs_limit) else float(obs_limit),
+            "alpha_hat_observed": float(obs["alpha_hat"][0]), "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
             "observed": to_x(obs_limit), "background_toys": n_background,
-            "background_above_grid": int(np.sum(~np.isfinite(bkg_limits))), **_band(bkg_limits, to_x),
+            "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
+            "background_failed": int(np.sum(np.isnan(bkg_limits))), **_band(bkg_limits, to_x),
         })
     summary = {**store.settings, "unit": description.spec.unit, "points": points, "units_total": counts.total,
                "units_reused": counts.reused, "units_computed": counts.computed,

@@ -38,7 +38,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def start_worker(scheduler_file: Path) -> subprocess.Popen:
-    """One single-threaded worker without a nanny (so killing it loses it for good)."""
+    """One single-threaded worker without a nanny (so killing it loses it for good).
+
+    Bounded in time even if this test process dies: a worker whose scheduler is gone for 60 s exits,
+    and the scheduler exits after 300 s without clients or tasks.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "dask", "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
          "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--death-timeout", "60"],
@@ -59,7 +63,7 @@ def cluster(tmp_path_factory):
     scheduler_file = folder / "scheduler.json"
     procs = [subprocess.Popen(
         [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(scheduler_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+         "--scheduler-file", str(scheduler_file), "--idle-timeout", "300"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not scheduler_file.exists():

@@ -9,6 +9,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 from exonu.cli import main
@@ -289,3 +291,23 @@ def test_belt_critical_values_approach_the_asymptotic_ones(ordering, asymptotic)
     t = run_unit(unit)["t"]
     assert np.isfinite(t).all()
     assert critical_values(t[None, :], 0.9)[0] == pytest.approx(asymptotic, abs=0.3 if ordering == "upper" else 0.45)
+
+
+@settings(max_examples=60, deadline=None)
+@given(alpha_hat=st.floats(0.0, 3.0), sigma=st.floats(0.05, 1.0), n_grid=st.integers(2, 60))
+def test_belt_limit_lies_on_the_first_excluded_segment(alpha_hat, sigma, n_grid):
+    """For a Gaussian t on any grid, the limit lies between the last allowed point (or α̂) and the first
+    excluded one, and is exact (α̂ + 1.2816 σ) up to the linear interpolation of a parabola."""
+    grid = np.linspace(0.1, 8.0, n_grid)
+    t = np.where(grid > alpha_hat, ((grid - alpha_hat) / sigma) ** 2, 0.0)[None, :]
+    crit = np.full(n_grid, norm.ppf(0.9) ** 2)
+    limit = belt_limits(grid, t, crit, np.array([alpha_hat]))[0]
+    exact = alpha_hat + norm.ppf(0.9) * sigma
+    if exact >= grid[-1]:
+        assert np.isposinf(limit)
+        return
+    k = int(np.argmax((t[0] > crit) & (grid > alpha_hat)))
+    low = max(grid[k - 1] if k > 0 else 0.0, alpha_hat)
+    assert low <= limit <= grid[k]
+    assert abs(limit - exact) <= grid[k] - low
+    assert limit <= exact + 1e-12  # the chord of a convex t lies above it: the interpolation errs low

@@ -125,6 +125,9 @@ def test_toys_summary_and_store(tmp_path):
     lo, hi = s["band_1sigma"]
     assert lo == pytest.approx(1e-10 * np.sqrt(np.percentile(limits, 16)), rel=1e-12) and lo < s["median"] < hi
     assert json.loads((tmp_path / "summary.json").read_text())["median"] == s["median"]
+    q0 = table.column("q0").to_numpy()
+    assert s["q0_percentiles"]["90"] == np.percentile(q0, 90) and np.all(q0 >= 0)
+    assert s["best_fit_median"] == pytest.approx(1e-10 * np.sqrt(max(np.median(table.column("alpha_hat").to_numpy()), 0)))
 
 
 def test_resume_recomputes_only_missing_units_and_gives_identical_results(tmp_path):

@@ -151,7 +151,9 @@ def run_toys(description: ModelDescription, *, n_toys: int, seed: int, out, alph
     dict
         ``n_toys``, ``n_failed``, ``median``, ``band_1sigma``, ``band_2sigma`` (90 % CL upper limits in
         the parameter's unit), ``coverage`` (fraction of limits ≥ the true value, for ``alpha`` > 0),
-        the run's settings and the unit counts. Also written to ``out/summary.json``.
+        ``best_fit_median`` (parameter unit), ``q0_percentiles`` (the discovery statistic
+        χ²_min(0) − χ²_min at 50/90/99 %), the run's settings and the unit counts. Also written to
+        ``out/summary.json``.
     """
     n_toys = _check_count(n_toys, "n_toys")
     seed = _check_count(seed, "seed", 0)
@@ -174,6 +176,8 @@ def run_toys(description: ModelDescription, *, n_toys: int, seed: int, out, alph
                "n_failed": int(np.sum(~good)), **_band(limits, to_x),
                "coverage": float(np.mean(limits[good] >= alpha)) if alpha > 0 and good.any() else None,
                "fits_valid": int(np.sum(columns["fit_valid"])),
+               "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
+               "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
                "units_total": counts.total, "units_reused": counts.reused, "units_computed": counts.computed,
                "store": "units/toys/*.parquet"}
     store.write_summary(summary)

@@ -15,7 +15,8 @@ On the XMASS-I magnetic-moment search (99 bins, the paper's χ²), with BLAS pin
   before the clock starts, so the figure is the steady state a long run sees.
 
 Per-toy costs are CPU times of this process (BLAS on one thread: the cost on an idle core), with
-the wall times beside them (``*_wall``); throughputs are wall-clock. Every result is printed as a table and, last, one JSON line. ``--save FILE`` writes that JSON;
+the wall times beside them (``*_wall``); throughputs are wall-clock. Every result is printed as a
+table and, last, one JSON line. ``--save FILE`` writes that JSON;
 ``--compare FILE`` prints a saved run side by side with this one (e.g. before and after the batched
 Newton solve in exonu.stats: ``--label before --save before.json``, later ``--label after --compare
 before.json``).

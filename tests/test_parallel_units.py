@@ -218,6 +218,15 @@ def test_executor_arguments_are_checked(monkeypatch):
     assert make_executor(1).description.startswith("in-process")
 
 
+def test_an_unreachable_scheduler_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("exonu.parallel.executor.CONNECT_TIMEOUT", "0.5s")
+    code = main(["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "2", "--out",
+                 str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in err and err.count("\n") == 1
+
+
 def test_joint_fits_are_refused_until_searches_joint_exists():
     joint = ModelDescription(("xmass-i", "xenon1t-sr1"), SearchSpec("m", "magnetic-moment"))
     with pytest.raises(InputError, match="joint fits of several detectors .* give one --detector"):

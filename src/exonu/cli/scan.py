@@ -51,6 +51,7 @@ def cmd_scan(args) -> int:
         raise InputError(f"--n-couplings must be at least 2; got {args.n_couplings}")
     grid = args.alpha_max * np.arange(1, args.n_couplings + 1) / args.n_couplings
     description = model_description(args, masses[0])
+    description.build()  # a bad search fails before any cluster is started
     executor = open_executor(args)
     try:
         summary = run_scan(description, masses_mev=masses, alpha_grid=grid, n_toys=args.n_toys,

@@ -24,7 +24,8 @@ def add_search_arguments(p) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=int, default=1, help="local worker processes (1: in-process, no Dask needed)")
     where.add_argument("--scheduler", help="address of a running Dask scheduler (default: $EXONU_SCHEDULER)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: on a terminal)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -60,6 +61,7 @@ def cmd_toys(args) -> int:
     from ..parallel.store import json_safe
 
     description = model_description(args, args.mass_mev)
+    description.build()  # a bad search fails before any cluster is started
     executor = open_executor(args)
     try:
         summary = run_toys(description, n_toys=args.n_toys, seed=args.seed, out=args.out, alpha=args.alpha,

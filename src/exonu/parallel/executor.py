@@ -32,11 +32,13 @@ except ImportError:
 SCHEDULER_ENV = "EXONU_SCHEDULER"
 #: Retries of a unit whose task raised (lost workers are rescheduled by Dask on top of this)
 RETRIES = 2
+#: How long to try to reach a scheduler before giving up
+CONNECT_TIMEOUT = "20s"
 #: Units submitted to Dask at once (more are submitted as these finish)
 MAX_IN_FLIGHT = 2000
 
 
-def pin_blas_threads():
+def pin_blas_threads() -> contextlib.AbstractContextManager:
     """A context that limits BLAS/OpenMP pools to one thread (a no-op context without threadpoolctl)."""
     try:
         from threadpoolctl import threadpool_limits
@@ -85,7 +87,7 @@ class DaskExecutor:
         Closed with the executor when this executor started it.
     """
 
-    def __init__(self, client, cluster=None):
+    def __init__(self, client, cluster=None) -> None:
         self.client = client
         self.cluster = cluster
         n = len(client.scheduler_info().get("workers", {}))
@@ -98,7 +100,7 @@ class DaskExecutor:
         pending = iter(units)
         owner: dict = {}
 
-        def submit(unit):
+        def submit(unit) -> object:
             # pure=False with an explicit, unique key: each unit runs once per submission and shows
             # under its own name on the dashboard
             future = self.client.submit(function, unit, key=f"exonu-{unit.name}-{os.getpid()}-{id(self)}",
@@ -122,7 +124,7 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def make_executor(jobs: int = 1, scheduler: str | None = None):
+def make_executor(jobs: int = 1, scheduler: str | None = None) -> InProcessExecutor | DaskExecutor:
     """The executor for ``--jobs N`` / ``--scheduler ADDRESS`` (see the module docstring).
 
     Parameters
@@ -145,7 +147,7 @@ def make_executor(jobs: int = 1, scheduler: str | None = None):
         raise InputError("--jobs N > 1 and --scheduler need Dask: pip install 'exonu[distributed]'") from None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check --scheduler "
                              f"or {SCHEDULER_ENV}") from None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -102,9 +102,9 @@ def _band(values: np.ndarray, to_physical) -> dict:
             "band_2sigma": [p["-2sigma"], p["+2sigma"]]}
 
 
-def physical(reference: float, alpha_power: int):
+def physical(reference: float, alpha_power: int) -> Callable[[float | None], float | None]:
     """α → physical parameter x = x_ref α^(1/power) (α ≤ 0 maps to 0; NaN stays NaN)."""
-    def convert(alpha):
+    def convert(alpha: float | None) -> float | None:
         if alpha is None or not np.isfinite(alpha):
             return None
         return float(reference * max(float(alpha), 0.0) ** (1.0 / alpha_power))
@@ -317,7 +317,8 @@ def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None
             "mass_mev": d.spec.mass_mev, "reference": reference, "alpha_grid": grid.tolist(),
             "coupling_grid": [to_x(a) for a in grid], "critical_values": crit.tolist(),
             "belt_failed_toys": int(np.sum(~np.isfinite(belt))), "t_observed": obs["t"].tolist(),
-            "alpha_hat_observed": float(obs["alpha_hat"][0]), "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
+            "alpha_hat_observed": float(obs["alpha_hat"][0]),
+            "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
             "observed": to_x(obs_limit), "background_toys": n_background,
             "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
             "background_failed": int(np.sum(np.isnan(bkg_limits))), **_band(bkg_limits, to_x),

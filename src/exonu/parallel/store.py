@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ..errors import InputError
 MANIFEST = "run.json"
 
 
-def _pyarrow():
+def _pyarrow() -> ModuleType:
     try:
         import pyarrow
         import pyarrow.parquet
@@ -52,7 +53,7 @@ class UnitStore:
         is refused, so a resumed run can never mix two computations.
     """
 
-    def __init__(self, root, settings: dict):
+    def __init__(self, root: str | os.PathLike, settings: dict) -> None:
         _pyarrow()
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
@@ -101,7 +102,7 @@ class UnitStore:
         return path
 
 
-def json_safe(value):
+def json_safe(value: object) -> object:
     """``value`` with NaN and ±inf replaced by None (strict JSON has no NaN), numpy scalars as Python."""
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}

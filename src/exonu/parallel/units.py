@@ -24,11 +24,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..searches import SearchSpec
+from ..stats import BinnedModel
+
+if TYPE_CHECKING:
+    from ..io import DetectorSetup
 
 #: Orderings of the belt construction (see the module docstring)
 ORDERINGS = ("upper", "fc")
@@ -57,7 +62,7 @@ class ModelDescription:
     statistic: str = "chi2"
     data: tuple[float, ...] | None = None
 
-    def build(self):
+    def build(self) -> tuple[BinnedModel, float]:
         """The :class:`exonu.stats.BinnedModel` and the α = 1 reference value (cached per process)."""
         return _build_cached(self)
 
@@ -77,7 +82,7 @@ def resolve_detector(name_or_path: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _build_cached(description: ModelDescription):
+def _build_cached(description: ModelDescription) -> tuple[BinnedModel, float]:
     from ..searches import build_binned_model
 
     if len(description.detectors) != 1:
@@ -90,7 +95,7 @@ def _build_cached(description: ModelDescription):
 
 
 @functools.lru_cache(maxsize=8)
-def load_detector_cached(name_or_path: str):
+def load_detector_cached(name_or_path: str) -> DetectorSetup:
     """:func:`exonu.io.load_detector`, loaded once per process (a config edited meanwhile is not re-read)."""
     from ..io import load_detector
 
@@ -159,8 +164,8 @@ class WorkUnit:
         return unit_seed(self.run_seed, self.kind, self.mass_index, self.coupling_index, self.chunk)
 
 
-def test_statistic(model, alpha_hat: float, chi2_min: float, alphas: np.ndarray, statistic: str,
-                   ordering: str) -> np.ndarray:
+def likelihood_ratio_statistic(model: BinnedModel, alpha_hat: float, chi2_min: float, alphas: np.ndarray,
+                               statistic: str, ordering: str) -> np.ndarray:
     """t(α) = χ²_min(α) − χ²_min on ``alphas`` for one data set (see the module docstring)."""
     from ..stats import profile_scan
 
@@ -197,19 +202,21 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
         datasets = [ensemble.model(model, i) for i in range(unit.n_toys)]
     fits = [fit(m, statistic=statistic) for m in datasets]
     alpha_hat = np.array([f.alpha for f in fits])
-    chi2_min = np.array([f.chi2 for f in fits])
+    # a fit that did not converge gives no trustworthy minimum: its t is NaN (counted as failed)
+    chi2_min = np.array([f.chi2 if f.converged else np.nan for f in fits])
     toy = unit.first_toy + np.arange(len(datasets), dtype=np.int64)
     if unit.kind == "toys":
         limits = limits_for_toys(model, ensemble, unit.method, statistic=statistic, progress=False)
-        q0 = np.array([test_statistic(m, a, c, np.zeros(1), statistic, "fc")[0]
+        q0 = np.array([likelihood_ratio_statistic(m, a, c, np.zeros(1), statistic, "fc")[0]
                        for m, a, c in zip(datasets, alpha_hat, chi2_min)])
         return {"toy": toy, "limit_alpha": limits, "alpha_hat": alpha_hat, "chi2_min": chi2_min, "q0": q0,
                 "fit_valid": np.array([f.valid for f in fits])}
     if unit.kind == "belt":
-        t = np.array([test_statistic(m, a, c, grid[unit.coupling_index:unit.coupling_index + 1], statistic,
-                                     unit.ordering)[0] for m, a, c in zip(datasets, alpha_hat, chi2_min)])
+        own_point = grid[unit.coupling_index:unit.coupling_index + 1]
+        t = np.array([likelihood_ratio_statistic(m, a, c, own_point, statistic, unit.ordering)[0]
+                      for m, a, c in zip(datasets, alpha_hat, chi2_min)])
         return {"toy": toy, "alpha_hat": alpha_hat, "t": t}
-    t = np.array([test_statistic(m, a, c, grid, statistic, unit.ordering)
+    t = np.array([likelihood_ratio_statistic(m, a, c, grid, statistic, unit.ordering)
                   for m, a, c in zip(datasets, alpha_hat, chi2_min)])  # (n, G)
     n, g = t.shape
     columns = {"toy": np.repeat(toy, g), "coupling_index": np.tile(np.arange(g, dtype=np.int64), n),

@@ -12,7 +12,11 @@ On the XMASS-I magnetic-moment search (99 bins, the paper's χ²), with BLAS pin
 * ``throughput_1`` / ``throughput_2``: toys per second of a whole ``exonu toys`` unit (fit, limit,
   q₀, stored) through :func:`exonu.parallel.run_toys` in-process and on a ``LocalCluster`` of 2
   worker processes (``--jobs 2``); the cluster is started and its workers warmed up (model built)
-  before the clock starts, so the figure is the steady state a long run sees.
+  before the clock starts, so the figure is the steady state a long run sees. ``cpu_per_toy_1/2``
+  add up the CPU time of every process involved (the command and each worker); on a machine shared
+  with other work the wall-clock speed-up says little, while ``speedup_2_workers_idle_cores``
+  = 2 × cpu_per_toy_1 / cpu_per_toy_2 is what two idle cores would give (the overhead of Dask,
+  transfers and the store included).
 
 Per-toy costs are CPU times of this process (BLAS on one thread: the cost on an idle core), with
 the wall times beside them (``*_wall``); throughputs are wall-clock. Every result is printed as a
@@ -94,18 +98,32 @@ def scan_unit_costs(n_toys: int, seed: int) -> dict:
     return out
 
 
-def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int) -> float:
-    """Toys per second of `exonu toys` units with ``jobs`` workers, after a warm-up run."""
+def _worker_cpu_seconds(executor) -> float:
+    """CPU seconds used so far by every worker process (0 for the in-process executor)."""
+    client = getattr(executor, "client", None)
+    return sum(client.run(time.process_time).values()) if client is not None else 0.0
+
+
+def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int) -> tuple[float, float, float]:
+    """Toys per second (wall clock) of `exonu toys` units with ``jobs`` workers after a warm-up run,
+    the CPU milliseconds per toy of all processes involved (this one and the workers), and the same
+    less the CPU those processes burn while idle (heartbeats, event loops) over the run's wall time,
+    measured over 3 idle seconds after the run."""
     executor = make_executor(jobs)
     folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
     try:
         # warm-up: every worker imports exonu and builds the model once
         run_toys(DESCRIPTION, n_toys=2 * jobs * chunk_size, seed=seed + 1, out=folder / "warm",
                  chunk_size=chunk_size, executor=executor, progress=False)
-        start = time.perf_counter()
+        cpu0, workers0, start = time.process_time(), _worker_cpu_seconds(executor), time.perf_counter()
         run_toys(DESCRIPTION, n_toys=n_toys, seed=seed, out=folder / "run", chunk_size=chunk_size,
                  executor=executor, progress=False)
-        return n_toys / (time.perf_counter() - start)
+        wall = time.perf_counter() - start
+        cpu = time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0
+        cpu0, workers0 = time.process_time(), _worker_cpu_seconds(executor)
+        time.sleep(3.0)
+        idle_rate = (time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0) / 3.0
+        return n_toys / wall, 1e3 * cpu / n_toys, 1e3 * max(cpu - idle_rate * wall, 0.0) / n_toys
     finally:
         executor.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -128,21 +146,30 @@ def main() -> None:
               "n_toys": args.toys, "throughput_toys": args.throughput_toys, "chunk_size": args.chunk_size}
     result.update(per_toy_costs(args.toys, args.seed))
     result.update(scan_unit_costs(args.toys, args.seed))
-    result["throughput_1"] = throughput(1, args.throughput_toys, args.chunk_size, args.seed)
-    result["throughput_2"] = throughput(2, args.throughput_toys, args.chunk_size, args.seed)
+    for jobs in (1, 2):
+        (result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"],
+         result[f"busy_cpu_per_toy_{jobs}"]) = throughput(jobs, args.throughput_toys, args.chunk_size, args.seed)
     result["speedup_2_workers"] = result["throughput_2"] / result["throughput_1"]
+    # on two idle cores the 2-worker speed-up is 2 × (CPU per toy in-process / CPU per toy on Dask);
+    # the idle burn of the Dask processes grows with the wall time, i.e. with the load of the machine
+    result["speedup_2_workers_idle_cores"] = 2 * result["cpu_per_toy_1"] / result["cpu_per_toy_2"]
+    result["speedup_2_workers_idle_cores_busy_cpu"] = 2 * result["busy_cpu_per_toy_1"] / result["busy_cpu_per_toy_2"]
     result["load_average_1min_end"] = os.getloadavg()[0]
 
     rows = [("fit per toy [CPU ms]", "fit_ms"), ("Bayesian limit per toy [CPU ms]", "limit_bayesian_ms"),
             ("PLR limit per toy [CPU ms]", "limit_plr_ms"), ("belt toy, 1 point [CPU ms]", "belt_toy_ms"),
             ("background toy, 50 points [CPU ms]", "background_toy_ms"),
             ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"), ("throughput, 1 worker [toys/s]", "throughput_1"),
-            ("throughput, 2 workers [toys/s]", "throughput_2"), ("2-worker speed-up", "speedup_2_workers")]
+            ("throughput, 2 workers [toys/s]", "throughput_2"), ("2-worker speed-up", "speedup_2_workers"),
+            ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
+            ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
+            ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
+            ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu")]
     other = json.loads(args.compare.read_text()) if args.compare else None
-    header = f"{'':34s}{args.label:>12s}" + (f"{other['label']:>12s}{'ratio':>10s}" if other else "")
+    header = f"{'':44s}{args.label:>12s}" + (f"{other['label']:>12s}{'ratio':>10s}" if other else "")
     print(header)
     for name, key in rows:
-        line = f"{name:34s}{result[key]:12.3f}"
+        line = f"{name:44s}{result[key]:12.3f}"
         if other:
             line += f"{other[key]:12.3f}{other[key] / result[key]:10.2f}"
         print(line)

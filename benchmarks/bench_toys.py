@@ -1,0 +1,184 @@
+"""Benchmark: per-toy cost of a fit and a limit, and toy throughput with 1 and 2 Dask workers.
+
+On the XMASS-I magnetic-moment search (99 bins, the paper's χ²), with BLAS pinned to one thread:
+
+* ``fit_ms``: one global fit (:func:`exonu.stats.fit`, fast engine) per toy;
+* ``limit_bayesian_ms`` / ``limit_plr_ms``: one 90 % CL toy limit (:func:`exonu.stats.limits_for_toys`,
+  vectorised over the ensemble) per toy;
+* ``belt_toy_ms`` / ``background_toy_ms``: one toy of an ``exonu scan`` unit — drawn at a belt point
+  and tested there, or background-only and tested on a 50-point coupling grid — and from them
+  ``cpu_hours_dark_photon_belt``: a full dark-photon belt of 50 masses × 50 couplings × 10⁴ toys plus
+  10⁴ background toys per mass;
+* ``throughput_1`` / ``throughput_2``: toys per second of a whole ``exonu toys`` unit (fit, limit,
+  q₀, stored) through :func:`exonu.parallel.run_toys` in-process and on a ``LocalCluster`` of 2
+  worker processes (``--jobs 2``); the cluster is started and its workers warmed up (model built)
+  before the clock starts, so the figure is the steady state a long run sees. ``cpu_per_toy_1/2``
+  add up the CPU time of every process involved (the command and each worker); on a machine shared
+  with other work the wall-clock speed-up says little, while ``speedup_2_workers_idle_cores``
+  = 2 × cpu_per_toy_1 / cpu_per_toy_2 is what two idle cores would give (the overhead of Dask,
+  transfers and the store included).
+
+Per-toy costs are CPU times of this process (BLAS on one thread: the cost on an idle core), with
+the wall times beside them (``*_wall``); throughputs are wall-clock. Every result is printed as a
+table and, last, one JSON line. ``--save FILE`` writes that JSON;
+``--compare FILE`` prints a saved run side by side with this one (e.g. before and after the batched
+Newton solve in exonu.stats: ``--label before --save before.json``, later ``--label after --compare
+before.json``).
+
+Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400]`` (needs
+``pip install '.[distributed]'``). Other processes on the machine distort the figures: check
+``uptime`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from exonu import __version__
+from exonu.parallel import ModelDescription, WorkUnit, make_executor, run_toys, run_unit
+from exonu.searches import SearchSpec
+from exonu.stats import fit, generate_toys, limits_for_toys
+
+DESCRIPTION = ModelDescription(("xmass-i",), SearchSpec("magnetic_moment_mub", "magnetic-moment"))
+
+
+def per_toy_costs(n_toys: int, seed: int) -> dict:
+    """Milliseconds per toy of a fit and of a limit (best of 3 repetitions over the same toys)."""
+    model, _ = DESCRIPTION.build()
+    toys = generate_toys(model, n_toys, alpha=0.0, seed=seed)
+    models = [toys.model(model, i) for i in range(n_toys)]
+
+    out = {}
+    with threadpool_limits(limits=1):
+        for name, work in (("fit_ms", lambda: [fit(m) for m in models]),
+                           ("limit_bayesian_ms", lambda: limits_for_toys(model, toys, "bayesian", progress=False)),
+                           ("limit_plr_ms", lambda: limits_for_toys(model, toys, "plr", progress=False))):
+            out.update(timed(name, work, n_toys, repeat=3))
+    return out
+
+
+def timed(name: str, work, n_items: int, repeat: int = 1) -> dict:
+    """Best-of-``repeat`` CPU time (``name``) and wall time (``name`` + "_wall") per item, in ms.
+
+    With BLAS on one thread the process's CPU time is what the work costs on an idle core; the wall
+    time also counts the waits for a core that other processes on a busy machine cause.
+    """
+    cpu, wall = [], []
+    for _ in range(repeat):
+        c0, w0 = time.process_time(), time.perf_counter()
+        work()
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+    return {name: 1e3 * min(cpu) / n_items, f"{name}_wall": 1e3 * min(wall) / n_items}
+
+
+def scan_unit_costs(n_toys: int, seed: int) -> dict:
+    """Milliseconds per toy of a belt unit (one grid point) and of a background unit (50 points)."""
+    grid = tuple(np.linspace(0.2, 10.0, 50).tolist())
+    belt = WorkUnit("belt", DESCRIPTION, 0, 25, 0, 0, n_toys, seed, alpha_grid=grid)
+    background = WorkUnit("background", DESCRIPTION, 0, 0, 0, 0, n_toys, seed, alpha_grid=grid)
+    out = {}
+    with threadpool_limits(limits=1):
+        run_unit(WorkUnit("belt", DESCRIPTION, 0, 0, 0, 0, 1, seed, alpha_grid=grid))  # model built outside the clock
+        for name, unit in (("belt_toy_ms", belt), ("background_toy_ms", background)):
+            out.update(timed(name, lambda: run_unit(unit), n_toys))
+    toys_per_point, masses, couplings = 10_000, 50, 50
+    out["cpu_hours_dark_photon_belt"] = (masses * couplings * toys_per_point * out["belt_toy_ms"]
+                                         + masses * toys_per_point * out["background_toy_ms"]) / 3.6e6
+    return out
+
+
+def _worker_cpu_seconds(executor) -> float:
+    """CPU seconds used so far by every worker process (0 for the in-process executor)."""
+    client = getattr(executor, "client", None)
+    return sum(client.run(time.process_time).values()) if client is not None else 0.0
+
+
+def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int) -> tuple[float, float, float]:
+    """Toys per second (wall clock) of `exonu toys` units with ``jobs`` workers after a warm-up run,
+    the CPU milliseconds per toy of all processes involved (this one and the workers), and the same
+    less the CPU those processes burn while idle (heartbeats, event loops) over the run's wall time,
+    measured over 3 idle seconds after the run."""
+    executor = make_executor(jobs)
+    folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
+    try:
+        # warm-up: every worker imports exonu and builds the model once
+        run_toys(DESCRIPTION, n_toys=2 * jobs * chunk_size, seed=seed + 1, out=folder / "warm",
+                 chunk_size=chunk_size, executor=executor, progress=False)
+        cpu0, workers0, start = time.process_time(), _worker_cpu_seconds(executor), time.perf_counter()
+        run_toys(DESCRIPTION, n_toys=n_toys, seed=seed, out=folder / "run", chunk_size=chunk_size,
+                 executor=executor, progress=False)
+        wall = time.perf_counter() - start
+        cpu = time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0
+        cpu0, workers0 = time.process_time(), _worker_cpu_seconds(executor)
+        time.sleep(3.0)
+        idle_rate = (time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0) / 3.0
+        return n_toys / wall, 1e3 * cpu / n_toys, 1e3 * max(cpu - idle_rate * wall, 0.0) / n_toys
+    finally:
+        executor.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--toys", type=int, default=200, help="toys for the per-toy costs")
+    parser.add_argument("--throughput-toys", type=int, default=400, help="toys for each throughput run")
+    parser.add_argument("--chunk-size", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--label", default="current")
+    parser.add_argument("--save", type=Path, help="write the JSON result here")
+    parser.add_argument("--compare", type=Path, help="a saved JSON result to print side by side")
+    args = parser.parse_args()
+
+    result = {"label": args.label, "exonu_version": __version__, "python": platform.python_version(),
+              "cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0],
+              "blas": sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()}),
+              "n_toys": args.toys, "throughput_toys": args.throughput_toys, "chunk_size": args.chunk_size}
+    result.update(per_toy_costs(args.toys, args.seed))
+    result.update(scan_unit_costs(args.toys, args.seed))
+    for jobs in (1, 2):
+        (result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"],
+         result[f"busy_cpu_per_toy_{jobs}"]) = throughput(jobs, args.throughput_toys, args.chunk_size, args.seed)
+    result["speedup_2_workers"] = result["throughput_2"] / result["throughput_1"]
+    # on two idle cores the 2-worker speed-up is 2 × (CPU per toy in-process / CPU per toy on Dask);
+    # the idle burn of the Dask processes grows with the wall time, i.e. with the load of the machine
+    result["speedup_2_workers_idle_cores"] = 2 * result["cpu_per_toy_1"] / result["cpu_per_toy_2"]
+    result["speedup_2_workers_idle_cores_busy_cpu"] = 2 * result["busy_cpu_per_toy_1"] / result["busy_cpu_per_toy_2"]
+    result["load_average_1min_end"] = os.getloadavg()[0]
+
+    rows = [("fit per toy [CPU ms]", "fit_ms"), ("Bayesian limit per toy [CPU ms]", "limit_bayesian_ms"),
+            ("PLR limit per toy [CPU ms]", "limit_plr_ms"), ("belt toy, 1 point [CPU ms]", "belt_toy_ms"),
+            ("background toy, 50 points [CPU ms]", "background_toy_ms"),
+            ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"), ("throughput, 1 worker [toys/s]", "throughput_1"),
+            ("throughput, 2 workers [toys/s]", "throughput_2"), ("2-worker speed-up", "speedup_2_workers"),
+            ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
+            ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
+            ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
+            ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu")]
+    other = json.loads(args.compare.read_text()) if args.compare else None
+    header = f"{'':44s}{args.label:>12s}" + (f"{other['label']:>12s}{'ratio':>10s}" if other else "")
+    print(header)
+    for name, key in rows:
+        line = f"{name:44s}{result[key]:12.3f}"
+        if other:
+            line += f"{other[key]:12.3f}{other[key] / result[key]:10.2f}"
+        print(line)
+    print(f"load average (1 min) at start/end: {result['load_average_1min']:.1f} / {result['load_average_1min_end']:.1f} "
+          f"on {result['cpus']} cores")
+    if args.save:
+        args.save.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

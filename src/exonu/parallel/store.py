@@ -1,0 +1,121 @@
+"""The run folder: a manifest and one Parquet file per finished work unit.
+
+Layout of ``DIR``::
+
+    run.json                      settings of the run (checked on resume)
+    units/<kind>/<unit>.parquet   the columns of one unit (every toy, not only summaries)
+    summary.json                  written at the end by the command
+
+Why Parquet (pyarrow) and not Zarr: a unit's results are a small table with columns of different
+types, produced in any order by any worker. One immutable Parquet file per unit, written under a
+temporary name and renamed into place (an atomic ``os.replace``), means a killed run can never leave
+a half-written unit behind, and "is this unit done?" is "does its file exist?". A Zarr array would
+need its shape fixed in advance and chunk writes plus metadata updates that a kill can tear apart.
+The folder reads back as one table with ``pyarrow.parquet.read_table(DIR / "units" / kind)`` (or
+pandas / polars), so bands and coverage can be recomputed later.
+
+The driver process writes every file (workers only return arrays), so a remote cluster needs no
+shared file system.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from ..errors import InputError
+
+MANIFEST = "run.json"
+
+
+def _pyarrow() -> ModuleType:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise InputError("the toy store needs pyarrow: pip install 'exonu[distributed]'") from None
+    return pyarrow
+
+
+class UnitStore:
+    """One run folder (see the module docstring).
+
+    Parameters
+    ----------
+    root : path
+        The output folder (created if missing).
+    settings : dict
+        JSON-serialisable settings of the run. A folder that already holds a run with other settings
+        is refused, so a resumed run can never mix two computations.
+    """
+
+    def __init__(self, root: str | os.PathLike, settings: dict) -> None:
+        _pyarrow()
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"--out {self.root} exists and is not a folder")
+        self.root.mkdir(parents=True, exist_ok=True)
+        settings = json.loads(json.dumps(settings))  # the form it takes on disk (tuples → lists)
+        manifest = self.root / MANIFEST
+        if manifest.exists():
+            stored = json.loads(manifest.read_text())
+            changed = sorted(k for k in set(stored) | set(settings) if stored.get(k) != settings.get(k))
+            if changed:
+                raise InputError(f"{self.root} holds a run with other settings ({', '.join(changed)}); "
+                                 "repeat the original command to resume it or choose another --out")
+        else:
+            _write_atomic(manifest, json.dumps(settings, indent=2).encode())
+        self.settings = settings
+
+    def path(self, kind: str, name: str) -> Path:
+        return self.root / "units" / kind / f"{name}.parquet"
+
+    def has(self, kind: str, name: str) -> bool:
+        """True if the unit is stored (its file exists: files appear only complete)."""
+        return self.path(kind, name).exists()
+
+    def write(self, kind: str, name: str, columns: dict[str, np.ndarray]) -> Path:
+        """Store one unit's columns atomically."""
+        pa = _pyarrow()
+        path = self.path(kind, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.table({k: np.asarray(v) for k, v in columns.items()})
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pa.parquet.write_table(table, tmp)
+        os.replace(tmp, path)
+        return path
+
+    def read(self, kind: str, names: list[str]) -> dict[str, np.ndarray]:
+        """The columns of the named units, concatenated in the order given."""
+        pa = _pyarrow()
+        tables = [pa.parquet.read_table(self.path(kind, n)) for n in names]
+        table = pa.concat_tables(tables)
+        return {c: table.column(c).to_numpy() for c in table.column_names}
+
+    def write_summary(self, summary: dict, name: str = "summary.json") -> Path:
+        path = self.root / name
+        _write_atomic(path, json.dumps(json_safe(summary), indent=2, ensure_ascii=False).encode())
+        return path
+
+
+def json_safe(value: object) -> object:
+    """``value`` with NaN and ±inf replaced by None (strict JSON has no NaN), numpy scalars as Python."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)

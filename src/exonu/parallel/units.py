@@ -1,0 +1,226 @@
+"""Seeded work units: what one task computes, from a picklable description of the model.
+
+A work unit is a small frozen record — which search (a :class:`ModelDescription`), which grid point,
+which chunk of toys, how many — that any process can turn into results. The fit model itself is
+never shipped: each process rebuilds it from the description once and keeps it in a small cache, so
+a task sent to a worker costs a few hundred bytes, not the detector response.
+
+Random numbers. Every unit draws its toys with :func:`exonu.stats.generate_toys` seeded by
+:func:`unit_seed`, which hashes (run seed, unit kind, mass index, coupling index, chunk) through
+``numpy.random.SeedSequence``. A unit's toys therefore depend only on its key: the same run gives
+bit-identical results whatever the number of workers, the order the units run in, or how often a
+run is interrupted and resumed.
+
+Test statistics. ``t(α) = χ²_min(α) − χ²_min`` with χ²_min(α) the statistic profiled over every
+nuisance at fixed α (:func:`exonu.stats.profile_scan`) and χ²_min the global minimum with α̂ ≥ 0
+(:func:`exonu.stats.fit`). The "upper" ordering sets t(α) = 0 for α < α̂ (the one-sided q_μ of
+Cowan, Cranmer, Gross & Vitells, arXiv:1007.1727, Eq. 14); the "fc" ordering keeps it (the
+likelihood-ratio ordering of Feldman & Cousins, arXiv:physics/9711021, §IV, with the physical
+boundary α ≥ 0).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import InputError
+from ..searches import SearchSpec
+from ..stats import BinnedModel
+
+if TYPE_CHECKING:
+    from ..io import DetectorSetup
+
+#: Orderings of the belt construction (see the module docstring)
+ORDERINGS = ("upper", "fc")
+#: Kinds of work unit, each with its own slot in the seed key
+UNIT_KINDS = {"toys": 0, "belt": 1, "background": 2, "observed": 3}
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """Everything a worker needs to rebuild the fit model of one search (small and picklable).
+
+    Attributes
+    ----------
+    detectors : tuple of str
+        Packaged detector names or absolute paths of TOML configs. Several detectors mean a joint
+        fit, which needs ``exonu.searches.joint`` (not yet available: :meth:`build` says so).
+    spec : SearchSpec
+        The search (signal model, window, flavours, dark-photon mass).
+    statistic : {"chi2", "poisson"}
+    data : tuple of float or None
+        Observed counts per bin; None: the detector's data set, else the background-only Asimov set.
+    """
+
+    detectors: tuple[str, ...]
+    spec: SearchSpec
+    statistic: str = "chi2"
+    data: tuple[float, ...] | None = None
+
+    def build(self) -> tuple[BinnedModel, float]:
+        """The :class:`exonu.stats.BinnedModel` and the α = 1 reference value (cached per process)."""
+        return _build_cached(self)
+
+    def with_mass(self, mass_mev: float | None) -> "ModelDescription":
+        """The same search at another dark-photon mass (None for searches without a mass)."""
+        if mass_mev is None:
+            return self
+        spec = SearchSpec(f"{self.spec.model}_{mass_mev:.6g}MeV", self.spec.model, window=self.spec.window,
+                          flavours=self.spec.flavours, mass_mev=float(mass_mev), atomic_model=self.spec.atomic_model)
+        return ModelDescription(self.detectors, spec, self.statistic, self.data)
+
+
+def resolve_detector(name_or_path: str) -> str:
+    """A detector argument made valid in any process: an existing file becomes an absolute path."""
+    path = Path(name_or_path)
+    return str(path.resolve()) if path.is_file() else str(name_or_path)
+
+
+@functools.lru_cache(maxsize=16)
+def _build_cached(description: ModelDescription) -> tuple[BinnedModel, float]:
+    from ..searches import build_binned_model
+
+    if len(description.detectors) != 1:
+        raise InputError(f"joint fits of several detectors ({', '.join(description.detectors)}) need "
+                         "exonu.searches.joint, which is not available yet; give one --detector")
+    setup = load_detector_cached(description.detectors[0])
+    data = None if description.data is None else np.asarray(description.data, dtype=float)
+    model, templates = build_binned_model(setup, description.spec, data)
+    return model, float(templates.reference)
+
+
+@functools.lru_cache(maxsize=8)
+def load_detector_cached(name_or_path: str) -> DetectorSetup:
+    """:func:`exonu.io.load_detector`, loaded once per process (a config edited meanwhile is not re-read)."""
+    from ..io import load_detector
+
+    return load_detector(name_or_path)
+
+
+def unit_seed(run_seed: int, kind: str, mass_index: int, coupling_index: int, chunk: int) -> int:
+    """The seed of one unit's toys: a SeedSequence hash of (run seed, kind, grid point, chunk).
+
+    Returns an int in [0, 2⁶³) for :func:`exonu.stats.generate_toys`. Distinct keys give
+    statistically independent streams (numpy's SeedSequence hashes the whole key).
+    """
+    key = [int(run_seed), UNIT_KINDS[kind], int(mass_index), int(coupling_index), int(chunk)]
+    if min(key) < 0:
+        raise InputError(f"seed and unit indices must be non-negative; got {key}")
+    return int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0] % (2**63))
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One task: ``n_toys`` toys (or the observed data) of one grid point of one run.
+
+    Attributes
+    ----------
+    kind : {"toys", "belt", "background", "observed"}
+        ``toys``: per-toy limit and fit of an ensemble at ``alpha``; ``belt``: t(α_k) of toys drawn
+        at α_k = ``alpha_grid[coupling_index]``; ``background``: t on the whole grid for
+        background-only toys (the expected band); ``observed``: t on the whole grid for the data.
+    description : ModelDescription
+    mass_index, coupling_index, chunk : int
+        The unit's key (with the run seed it fixes the random stream).
+    first_toy, n_toys : int
+        Global index of the first toy and the number of toys (1 for ``observed``).
+    run_seed : int
+    alpha : float
+        Signal strength the toys are drawn at (``toys`` kind).
+    alpha_grid : tuple of float
+        Belt grid of signal strengths (``belt``, ``background``, ``observed``).
+    method : str
+        Limit method of the ``toys`` kind: "bayesian" or "plr".
+    ordering : {"upper", "fc"}
+    fluctuate_aux : bool
+    """
+
+    kind: str
+    description: ModelDescription
+    mass_index: int
+    coupling_index: int
+    chunk: int
+    first_toy: int
+    n_toys: int
+    run_seed: int
+    alpha: float = 0.0
+    alpha_grid: tuple[float, ...] = ()
+    method: str = "bayesian"
+    ordering: str = "upper"
+    fluctuate_aux: bool = True
+
+    @property
+    def name(self) -> str:
+        """File-name key of the unit (unique within a run)."""
+        return f"{self.kind}-m{self.mass_index:04d}-a{self.coupling_index:04d}-c{self.chunk:06d}"
+
+    @property
+    def seed(self) -> int:
+        return unit_seed(self.run_seed, self.kind, self.mass_index, self.coupling_index, self.chunk)
+
+
+def likelihood_ratio_statistic(model: BinnedModel, alpha_hat: float, chi2_min: float, alphas: np.ndarray,
+                               statistic: str, ordering: str) -> np.ndarray:
+    """t(α) = χ²_min(α) − χ²_min on ``alphas`` for one data set (see the module docstring)."""
+    from ..stats import profile_scan
+
+    scan = profile_scan(model, alphas, statistic=statistic)
+    t = np.where(scan.converged, np.maximum(scan.chi2 - chi2_min, 0.0), np.nan)
+    if ordering == "upper":
+        t = np.where(alphas < alpha_hat, 0.0, t)
+    return t
+
+
+def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
+    """Compute one unit; returns its columns (one row per toy, or per toy × grid point).
+
+    The columns always hold ``toy`` (global index); the rest depend on the kind:
+
+    * ``toys``: ``limit_alpha`` (NaN where the limit failed), ``alpha_hat``, ``chi2_min``,
+      ``q0`` (χ²_min(0) − χ²_min, the discovery statistic), ``fit_valid``;
+    * ``belt``: ``alpha_hat``, ``t`` at α_k;
+    * ``background`` and ``observed``: ``coupling_index``, ``alpha_hat``, ``t`` (long format, one
+      row per toy and grid point); ``observed`` also ``reference`` (the parameter at α = 1).
+    """
+    from ..stats import fit, generate_toys, limits_for_toys
+
+    model, reference = unit.description.build()
+    statistic = unit.description.statistic
+    grid = np.asarray(unit.alpha_grid, dtype=float)
+    if unit.kind == "observed":
+        datasets = [model]
+    else:
+        alpha = {"toys": unit.alpha, "background": 0.0}.get(unit.kind)
+        if alpha is None:  # a belt unit: toys drawn at its own grid point
+            alpha = float(grid[unit.coupling_index])
+        ensemble = generate_toys(model, unit.n_toys, alpha=alpha, seed=unit.seed, fluctuate_aux=unit.fluctuate_aux)
+        datasets = [ensemble.model(model, i) for i in range(unit.n_toys)]
+    fits = [fit(m, statistic=statistic) for m in datasets]
+    alpha_hat = np.array([f.alpha for f in fits])
+    # a fit that did not converge gives no trustworthy minimum: its t is NaN (counted as failed)
+    chi2_min = np.array([f.chi2 if f.converged else np.nan for f in fits])
+    toy = unit.first_toy + np.arange(len(datasets), dtype=np.int64)
+    if unit.kind == "toys":
+        limits = limits_for_toys(model, ensemble, unit.method, statistic=statistic, progress=False)
+        q0 = np.array([likelihood_ratio_statistic(m, a, c, np.zeros(1), statistic, "fc")[0]
+                       for m, a, c in zip(datasets, alpha_hat, chi2_min)])
+        return {"toy": toy, "limit_alpha": limits, "alpha_hat": alpha_hat, "chi2_min": chi2_min, "q0": q0,
+                "fit_valid": np.array([f.valid for f in fits])}
+    if unit.kind == "belt":
+        own_point = grid[unit.coupling_index:unit.coupling_index + 1]
+        t = np.array([likelihood_ratio_statistic(m, a, c, own_point, statistic, unit.ordering)[0]
+                      for m, a, c in zip(datasets, alpha_hat, chi2_min)])
+        return {"toy": toy, "alpha_hat": alpha_hat, "t": t}
+    t = np.array([likelihood_ratio_statistic(m, a, c, grid, statistic, unit.ordering)
+                  for m, a, c in zip(datasets, alpha_hat, chi2_min)])  # (n, G)
+    n, g = t.shape
+    columns = {"toy": np.repeat(toy, g), "coupling_index": np.tile(np.arange(g, dtype=np.int64), n),
+               "alpha_hat": np.repeat(alpha_hat, g), "t": t.ravel()}
+    if unit.kind == "observed":
+        columns["reference"] = np.full(n * g, reference)
+    return columns

@@ -83,11 +83,13 @@ def resolve_detector(name_or_path: str) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _build_cached(description: ModelDescription) -> tuple[BinnedModel, float]:
-    from ..searches import build_binned_model
+    from ..searches import build_binned_model, build_joint_model
 
-    if len(description.detectors) != 1:
-        raise InputError(f"joint fits of several detectors ({', '.join(description.detectors)}) need "
-                         "exonu.searches.joint, which is not available yet; give one --detector")
+    if len(description.detectors) > 1:  # one joint model, the shared physical nuisances one parameter
+        if description.data is not None:
+            raise InputError("data for a joint toy run or scan must come from the detectors' own configs")
+        joint = build_joint_model([load_detector_cached(d) for d in description.detectors], description.spec)
+        return joint.model, float(joint.reference)
     setup = load_detector_cached(description.detectors[0])
     data = None if description.data is None else np.asarray(description.data, dtype=float)
     model, templates = build_binned_model(setup, description.spec, data)

@@ -39,10 +39,10 @@ import exonu
 from exonu.errors import ExonuError
 from exonu.fileio import atomic_output_path, atomic_write_text, check_writable_dir
 from exonu.io import load_detector
-from exonu.searches import DEFAULT_REFERENCE, SearchResult, SearchSpec, dark_photon_masses, run_joint_search
+from exonu.searches import (DEFAULT_REFERENCE, JointResult, SearchResult, SearchSpec, dark_photon_masses,
+                            run_joint_search, signal_templates)
 from exonu.searches.mediators import MEDIATOR_FAMILIES
 from exonu.searches.spec import SIGNALS, search_spec
-from exonu.searches.templates import signal_templates
 from exonu.spectrum import RecoilSpectrum
 
 #: Packaged detectors of the tables, in column order
@@ -145,7 +145,8 @@ def summary(result: SearchResult) -> dict:
     return out
 
 
-def compute_entry(setups, spec: SearchSpec, method: str, spectrum: RecoilSpectrum) -> tuple[dict, object]:
+def compute_entry(setups, spec: SearchSpec, method: str,
+                  spectrum: RecoilSpectrum) -> tuple[dict, JointResult | None]:
     """One search on every detector and on all together; a library refusal is recorded, not hidden."""
     try:
         result = run_joint_search(setups, joint_spec(setups, spec, spectrum), method=method, statistic=STATISTIC,
@@ -204,6 +205,7 @@ def cell(values: dict) -> str:
 
 
 def limits_table(entries: list[Entry], results: dict, method: str) -> list[str]:
+    """Markdown rows: one per entry, a column per detector and one for the combination."""
     header = ["| model | " + " | ".join(TITLES[c] for c in (*DETECTORS, COMBINED)) + " |",
               "|---|" + "---|" * (len(DETECTORS) + 1)]
     rows = []
@@ -217,11 +219,13 @@ def limits_table(entries: list[Entry], results: dict, method: str) -> list[str]:
 
 
 def method_line(method: str) -> str:
+    """The sentence above each table: method, statistic, CL and what the cells are."""
     return (f"Method: {METHODS[method]}. Statistic: {STATISTIC} likelihood. {round(CL * 100)} % CL. "
             "Cells: observed (expected); expected = median on background-only Asimov data, no toys.")
 
 
 def markdown(doc: dict, paper: list[Entry], new: list[Entry]) -> str:
+    """``tables.md``: every table, with its method, statistic, CL, the exonu version and the command."""
     results = doc["entries"]
     lines = [
         "# exonu results: XENON1T SR1, XENONnT SR0 and their combination",
@@ -337,6 +341,7 @@ def figure(curves: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Compute every table and write the three outputs; exit status 2 with one line on a library error."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
                         help="output folder (default: this script's folder, docs/results)")

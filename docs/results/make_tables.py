@@ -360,6 +360,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         check_writable_dir(args.out)
+        try:  # create it now, so that a bad --out fails before the computation, not after
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExonuError(f"cannot create the output folder {args.out}: {exc.strerror}") from None
         setups = [load_detector(name) for name in DETECTORS]
         spectrum = RecoilSpectrum()  # flux kernels built once, shared by every search
         paper, new = paper_entries(), new_model_entries()

@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.special import ndtr
 
-from ..errors import ConfigError, InputError, OutOfRangeError
+from ..errors import ConfigError, InputError, OutOfRangeError, check_float_array
 from .binning import Binning, raise_bad_input
 
 __all__ = [
@@ -518,7 +518,13 @@ class Response:
 
     # -- folding ---------------------------------------------------------------------------------
     def _check_rate(self, rate) -> np.ndarray:
-        r = np.asarray(rate, dtype=float)
+        if isinstance(rate, (str, bytes)):
+            raise InputError(f"rate must be numbers (events/(kg·day·keV)) on the response grid; got {rate!r}"[:200])
+        try:
+            r = np.asarray(rate, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError("rate must be numbers (events/(kg·day·keV)) on the response grid; "
+                             f"got {type(rate).__name__}") from None
         if r.shape != self.grid_kev.shape:
             raise InputError(f"rate must be given on the response grid (shape {self.grid_kev.shape}); "
                              f"got shape {r.shape}")
@@ -532,12 +538,14 @@ class Response:
 
     def fold_rate_function(self, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Expected counts per bin for ``fn(T_keV) -> events/(kg·day·keV)``, evaluated once on the grid."""
+        if not callable(fn):
+            raise InputError(f"the rate must be a function of T (keV) -> events/(kg·day·keV); got {fn!r}"[:200])
         return self.fold(fn(self.grid_kev))
 
     def fold_lines(self, energies_kev, rates_per_kg_day) -> np.ndarray:
         """Expected counts per bin for mono-energetic deposits (keV) with rates in events/(kg·day)."""
-        e = np.atleast_1d(np.asarray(energies_kev, dtype=float))
-        r = np.atleast_1d(np.asarray(rates_per_kg_day, dtype=float))
+        e = np.atleast_1d(check_float_array(energies_kev, "fold_lines: energies_kev", lower=0.0))
+        r = np.atleast_1d(check_float_array(rates_per_kg_day, "fold_lines: rates_per_kg_day"))
         if e.shape != r.shape:
             raise InputError("fold_lines: one rate per line energy")
         return (_kernel_matrix(self.model, self.binning, e) @ r) * self.exposure_kg_day

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import loggamma
 
 from ..constants import ALPHA, ELECTRON_MASS_MEV, KEV_PER_MEV
-from ..errors import InputError
+from ..errors import InputError, check_float_array, check_int
 
 __all__ = ["fermi_function", "beta_spectrum_pdf", "double_beta_summed_pdf"]
 
@@ -45,7 +45,9 @@ def fermi_function(kinetic_kev, daughter_z: int, mass_number: int) -> np.ndarray
     ----------
     E. J. Konopinski, *The Theory of Beta Radioactivity* (1966); standard textbook form.
     """
-    k = np.asarray(kinetic_kev, dtype=float)
+    k = check_float_array(kinetic_kev, "kinetic_kev", lower=0.0, allow_empty=True)
+    daughter_z = check_int(daughter_z, "daughter_z", lower=1, upper=int(1 / ALPHA))  # γ = √(1 − (αZ)²) real
+    mass_number = check_int(mass_number, "mass_number", lower=1, upper=300)
     w = 1.0 + k / _ME_KEV
     p = np.sqrt(np.clip(w * w - 1.0, 1e-300, None))
     az = ALPHA * daughter_z

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import InputError, OutOfRangeError
+from ..errors import InputError, OutOfRangeError, check_float, check_float_array
 from .response import check_extend
 
 __all__ = ["TabulatedSpectrum", "TABLE_SHAPES", "histogram_edges_from_centres"]
@@ -50,7 +50,11 @@ def histogram_edges_from_centres(centres_kev: np.ndarray, width_kev: float | Non
     ndarray
         ``len(centres_kev) + 1`` edges (keV).
     """
-    c = np.asarray(centres_kev, dtype=float)
+    c = check_float_array(centres_kev, f"{source}: bin centres (keV)")
+    if c.ndim != 1:
+        raise InputError(f"{source}: bin centres must be a one-dimensional list; got shape {c.shape}")
+    if width_kev is not None:
+        width_kev = check_float(width_kev, f"{source}: width_kev", lower=0.0, lower_inclusive=False)
     if width_kev is None:
         if c.size < 2:
             raise InputError(f"{source}: a histogram given by one centre needs its bin width")

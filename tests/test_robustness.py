@@ -24,8 +24,9 @@ import exonu.cli.data
 from exonu import fileio, xsec
 from exonu.cli import main
 from exonu.config import load_detector, read_dataset, read_table, write_dataset
-from exonu.detector import (Binning, fermi_function, histogram_edges_from_centres, integrate_over_bins,
-                            overlap_fractions)
+from exonu.detector import (Binning, ConstantEfficiency, Dataset, DetectorModel, LogisticEfficiency,
+                            ParametricResolution, TabulatedSpectrum, double_beta_summed_pdf, fermi_function,
+                            histogram_edges_from_centres, integrate_over_bins, overlap_fractions, solar_sm_rate)
 from exonu.detector.binning import MAX_RANGE_BINS
 from exonu.detector.pseudodata import simulate_data
 from exonu.errors import ConfigError, InputError, OutputError
@@ -617,6 +618,22 @@ API_CASES = {
     "centres-text": (lambda s: histogram_edges_from_centres(["a"]), "bin centres (keV)"),
     "integrate-binning-text": (lambda s: integrate_over_bins(lambda e: e, "x"), "binning must be a Binning"),
     "overlap-text": (lambda s: overlap_fractions([1.0, 2.0], [3.0, "a"]), "region_edges_kev"),
+    "exposure-text": (lambda s: DetectorModel(exposure_kg_day="a", resolution=ParametricResolution(0.5)),
+                      "exposure_kg_day must be a real number"),
+    "resolution-as-text": (lambda s: DetectorModel(exposure_kg_day=1.0, resolution="x"),
+                           "resolution must be a ParametricResolution"),
+    "threshold-text": (lambda s: DetectorModel(1.0, ParametricResolution(0.5), threshold_kev="1"),
+                       "threshold_kev must be a real number"),
+    "resolution-term-none": (lambda s: ParametricResolution(None), "resolution a_sqrt_kev must be a real number"),
+    "efficiency-text": (lambda s: ConstantEfficiency("a"), "efficiency must be a real number"),
+    "logistic-text": (lambda s: LogisticEfficiency("a", 1.0, 1.0), "plateau must be a real number"),
+    "dataset-counts-text": (lambda s: Dataset([1.0, 2.0], ["a"]), "Dataset counts must be an array of real numbers"),
+    "dataset-counts-negative": (lambda s: Dataset([1.0, 2.0], [-1.0]), "Dataset counts must be ≥ 0"),
+    "dataset-counts-shape": (lambda s: Dataset([1.0, 2.0, 3.0], [1.0]), "2 bins but counts of shape (1,)"),
+    "table-energies-text": (lambda s: TabulatedSpectrum([1.0, 2.0], [1.0, 2.0]).integrate("x"), "energies (keV)"),
+    "double-beta-q-text": (lambda s: double_beta_summed_pdf([1.0], "x"), "Q (keV) must be a real number"),
+    "double-beta-energies-text": (lambda s: double_beta_summed_pdf(["a"], 2458.0), "sum_kinetic_kev"),
+    "solar-sm-spectrum-text": (lambda s: solar_sm_rate([5.0], spectrum="x"), "spectrum must be a RecoilSpectrum"),
     # searches/
     "spec-mass-text": (lambda s: SearchSpec("k", "dark-photon", mass_mev="1"), "mediator mass must be a real number"),
     "spec-model-list": (lambda s: SearchSpec("k", ["sm"]), "unknown signal model ['sm']"),

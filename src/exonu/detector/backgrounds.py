@@ -97,6 +97,8 @@ def solar_sm_rate(t_kev, spectrum: RecoilSpectrum | None = None,
     from ..spectrum import RecoilSpectrum
     from ..xsec import Weak
 
+    if spectrum is not None and not isinstance(spectrum, RecoilSpectrum):
+        raise InputError(f"spectrum must be a RecoilSpectrum or None; got {type(spectrum).__name__}")
     spectrum = RecoilSpectrum() if spectrum is None else spectrum
     if sources is not None:
         spectrum = spectrum.restricted(tuple(sources))

@@ -144,7 +144,7 @@ class TabulatedSpectrum:
 
     def __call__(self, e_kev) -> np.ndarray:
         """The tabulated value at energies ``e_kev`` (keV): linear between points, or the step's value."""
-        e = np.asarray(e_kev, dtype=float)
+        e = check_float_array(e_kev, f"{self.source}: energies (keV)", allow_empty=True)
         if e.size:
             self._check_range(float(np.min(e)), float(np.max(e)))
         if self.shape == "points":
@@ -154,7 +154,7 @@ class TabulatedSpectrum:
 
     def cumulative(self, e_kev) -> np.ndarray:
         """∫ from the first table energy to ``e_kev`` of the tabulated function (value × keV), exact."""
-        e = np.asarray(e_kev, dtype=float)
+        e = check_float_array(e_kev, f"{self.source}: energies (keV)", allow_empty=True)
         if e.size:
             self._check_range(float(np.min(e)), float(np.max(e)))
         x, y = self.energy_kev, self.values
@@ -174,4 +174,4 @@ class TabulatedSpectrum:
 
     def integrate(self, edges_kev) -> np.ndarray:
         """Exact integrals of the tabulated function over the bins with ``edges_kev`` (value × keV)."""
-        return np.diff(self.cumulative(np.asarray(edges_kev, dtype=float)))
+        return np.diff(self.cumulative(edges_kev))

@@ -576,6 +576,14 @@ def test_r6_spectrum_options_that_do_not_apply_are_refused(tmp_path, capsys, arg
     assert out == ""
 
 
+@pytest.mark.parametrize("indent", ["-5", "100000000"])
+def test_config_schema_indent_out_of_range_is_refused(capsys, indent):
+    """A negative indent was silently clamped to 0; 10⁸ spaces per level were killed for memory."""
+    code, out, err = run(capsys, "config-schema", "--indent", indent)
+    assert_one_error_line(code, err, f"--indent must be an integer from 0 to 16; got {indent}")
+    assert out == ""
+
+
 # --- R7 / R20: the Python API raises ExonuError subclasses naming the argument ------------------------
 
 @pytest.fixture(scope="module")

@@ -223,10 +223,12 @@ def read_dataset(path, binning: Binning | None = None) -> Dataset:
     b = Binning(edges, key=f"{path}: edges_kev", error=ConfigError)
     try:
         c = np.asarray(counts, dtype=float)
-    except (TypeError, ValueError, OverflowError):  # a 400-digit integer overflows a float
-        raise ConfigError(f"{path}: counts must be numbers within the float range") from None
+    except OverflowError:  # e.g. a 400-digit integer
+        raise ConfigError(f"{path}: a count is beyond the float range") from None
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: counts must be a flat list of numbers") from None
     if c.shape != (b.n_bins,):
-        raise ConfigError(f"{path}: {b.n_bins} bins but {c.size} counts")
+        raise ConfigError(f"{path}: {b.n_bins} bins but counts of shape {c.shape}")
     if np.any(c < 0) or not np.all(np.isfinite(c)):
         raise ConfigError(f"{path}: counts must be finite and ≥ 0")
     if binning is not None and not (binning.n_bins == b.n_bins and np.allclose(binning.edges_kev, b.edges_kev)):

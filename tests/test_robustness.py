@@ -605,6 +605,13 @@ API_CASES = {
     "sin2w-none": (lambda s: xsec.Weak(None), "sin2_theta_w must be a real number"),
     "sin2w-text": (lambda s: xsec.Weak("0.23"), "sin2_theta_w must be a real number"),
     "coupling-text": (lambda s: xsec.DarkPhotonBL("a", 1), "coupling g must be a real number"),
+    "dsigma-text": (lambda s: xsec.Weak().dsigma_dt("a", 100.0), "t_kev must be numbers"),
+    "dsigma-nan-energy": (lambda s: xsec.Weak().dsigma_dt(5.0, float("nan")), "e_nu_kev must be finite"),
+    "dsigma-negative-recoil": (lambda s: xsec.Weak().dsigma_dt(-5.0, 500.0), "t_kev must be ≥ 0"),
+    "dsigma-shapes": (lambda s: xsec.Weak().dsigma_dt(np.ones(3), np.ones(2)), "do not broadcast"),
+    "t-max-text": (lambda s: xsec.max_recoil_kev("a"), "e_nu_kev must be numbers"),
+    "e-min-negative": (lambda s: xsec.electron_min_neutrino_energy_kev(-1.0), "t_kev must be ≥ 0"),
+    "delta-gv-text": (lambda s: xsec.delta_gv("a"), "charge radius <r^2> must be a real number"),
     # spectrum.py
     "energies-text": (lambda s: validate_energies(["a"]), "energies must be numbers in keV"),
     "energies-string": (lambda s: differential_rate("abc"), "energies must be numbers in keV"),

@@ -223,6 +223,11 @@ class SearchSpec:
             raise InputError(f"window must be a window name (str) or None; got {self.window!r}")
         if isinstance(self.atomic_model, str) and self.atomic_model not in ATOMIC_MODELS:
             raise InputError(f"atomic_model must be one of {ATOMIC_MODELS} (or a RatioTable); got {self.atomic_model!r}")
+        if self.published is not None:  # a limit: ratios to it are reported, so it must be a number of the search's sign
+            pub = checks.real_number("published", self.published)
+            if pub == 0 or (pub < 0) != (self.sign < 0):
+                raise InputError(f"published must be a non-zero limit with the sign of the search ({self.sign:+d}); "
+                                 f"got {pub:g}")
         if self.reference is not None:
             ref = checks.real_number("reference", self.reference)
             if ref == 0 or (ref < 0) != (self.sign < 0):

@@ -2,13 +2,16 @@
 
 * tables: exact integrals — a histogram integrated over its own bins gives value × width, a points table
   over its own nodes gives the trapezoid sums, and every integral is additive over a split point;
-* data sets: anything written round-trips (including one bin);
+* data sets: anything written round-trips (including one bin and JSON metadata values); ordinary
+  ``#`` comments anywhere, with or without a colon, change nothing; an event list is binned exactly as
+  ``numpy.histogram``; any JSON document is either a data set or refused naming the file;
 * text tables: any numeric matrix round-trips; any text is either read or refused with a ConfigError
   naming the file;
 * configs: a mutated value either loads with finite, non-negative templates or is refused with a
   one-line ConfigError naming the file.
 """
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exonu.config import load_detector, packaged_detector_dir, read_dataset, read_table, to_per_kg_day_kev, write_dataset
-from exonu.detector import TabulatedSpectrum
+from exonu.detector import Binning, TabulatedSpectrum
 from exonu.errors import ConfigError
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,6 +92,70 @@ def test_data_sets_round_trip(w, data, suffix, meta):
     assert ds.counts.tolist() == [float(c) for c in counts]
     assert np.allclose(ds.edges_kev, edges, rtol=1e-9)
     assert ds.metadata == meta
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                           | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                           max_leaves=8)
+comments = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 1000), min_size=1, max_size=10), st.dictionaries(
+    st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda k: k != "format"), json_values, max_size=3),
+    st.lists(comments, max_size=4), st.data())
+def test_text_data_sets_round_trip_with_comments_anywhere(counts, meta, extra_comments, data):
+    """Comments (``# source: my own run`` included) inserted between any rows leave counts and metadata as written."""
+    edges = np.arange(len(counts) + 1, dtype=float) + 1.0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_dataset(Path(tmp) / "d.txt", counts, edges, meta)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for comment in extra_comments:
+            if comment.strip().partition(":")[0].strip() in meta or comment.lstrip().startswith("format"):
+                continue  # a comment that repeats a metadata key would (rightly) be read as that key
+            if ":" in comment:
+                try:
+                    json.loads(comment.partition(":")[2])
+                    continue  # "# word: <json>" is metadata by definition, not a comment
+                except ValueError:
+                    pass
+            lines.insert(data.draw(st.integers(0, len(lines))), "# " + comment)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        ds = read_dataset(path)
+    assert ds.counts.tolist() == [float(c) for c in counts]
+    assert ds.metadata == meta
+
+
+@SETTINGS
+@given(st.lists(st.floats(0.0, 40.0), min_size=1, max_size=200), st.lists(comments, max_size=3))
+def test_event_lists_are_binned_like_numpy_histogram(energies, extra_comments):
+    binning = Binning(np.linspace(1.0, 30.0, 30))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.txt"
+        text = "".join(f"# {c}\n" for c in extra_comments if "\n" not in c and "\r" not in c)
+        path.write_text(text + "".join(f"{e!r}\n" for e in energies), encoding="utf-8")
+        ds = read_dataset(path, binning)
+    expected = np.histogram(energies, bins=binning.edges_kev)[0]
+    assert ds.counts.tolist() == expected.astype(float).tolist()
+    assert ds.metadata["events_in_window"] + ds.metadata["events_outside_window"] == len(energies)
+
+
+@SETTINGS
+@given(st.one_of(json_values, st.fixed_dictionaries({"edges_kev": json_values, "counts": json_values}),
+                 st.fixed_dictionaries({"edges_kev": st.just([1.0, 2.0]), "counts": json_values,
+                                        "metadata": json_values})))
+def test_any_json_document_is_a_data_set_or_refused_naming_the_file(doc):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        try:
+            ds = read_dataset(path)
+        except ConfigError as exc:
+            assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
+        else:
+            assert np.all(np.isfinite(ds.counts)) and np.all(ds.counts >= 0)
+            assert ds.counts.size == ds.edges_kev.size - 1
 
 
 @SETTINGS

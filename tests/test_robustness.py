@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
+import select
 import signal
 import subprocess
 import sys
-import time
 
+import numpy as np
 import pytest
 
 import exonu.cli.data
-from exonu import fileio
+from exonu import fileio, xsec
 from exonu.cli import main
+from exonu.config import load_detector, read_dataset, read_table, write_dataset
+from exonu.detector import (Binning, ConstantEfficiency, Dataset, DetectorModel, LogisticEfficiency,
+                            ParametricResolution, TabulatedSpectrum, double_beta_summed_pdf, fermi_function,
+                            histogram_edges_from_centres, integrate_over_bins, overlap_fractions, solar_sm_rate)
+from exonu.detector.binning import MAX_RANGE_BINS
+from exonu.detector.pseudodata import simulate_data
 from exonu.errors import ConfigError, InputError, OutputError
+from exonu.searches.joint import combine_models
+from exonu.searches.mediators import exclusion_curve, mediator_masses, spec_factory
+from exonu.searches.spec import SearchSpec, dark_photon_masses, dark_photon_specs, search_spec
+from exonu.searches.templates import build_binned_model, choose_window, signal_templates
+from exonu.spectrum import RecoilSpectrum, differential_rate, validate_energies
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -267,17 +280,30 @@ def test_r14_signal_during_a_fit(signum, status, stderr):
     """The report's reproducer: SIGINT to a long `exonu fit` (100 000 toys take far longer than the wait)
     gives one line and 130; SIGTERM ends quietly with 143 (after unwinding, so temporary files are removed).
 
-    The child says "ready" once exonu is imported, so the signal lands in the command however slow the
-    machine is, not in Python's start-up (where no program can catch it).
+    The signal must land in the command, not in Python's start-up or before `main` has installed its
+    SIGTERM handler (no program can catch it there): the child wraps `cmd_fit` so that it prints
+    "started" on stdout only once `main` is dispatching, i.e. after the handlers are in place, and the
+    parent waits for that line however loaded the machine is (bounded by the timeouts below).
     """
-    child = ("import sys, exonu.cli; print('ready', file=sys.stderr, flush=True); "
+    child = ("import signal, sys, exonu.cli, exonu.cli.fit as fit\n"
+             "original = fit.cmd_fit\n"
+             "def started(args):\n"
+             "    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
+             "    print('started', flush=True)\n"
+             "    return original(args)\n"
+             "fit.cmd_fit = started\n"
              "sys.exit(exonu.cli.main(['fit', '--detector', 'xenon1t-sr1', '--signal', 'magnetic-moment', "
-             "'--toys', '100000']))")
+             "'--toys', '100000']))\n")
     proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr.readline() == "ready\n"
-    time.sleep(1.0)  # into the computation
-    proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready and proc.stdout.readline() == "started\n", "the child never reached cmd_fit"
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == status, err
     assert err == stderr
 
@@ -436,3 +462,237 @@ def test_read_text_input_unreadable_file(tmp_path, monkeypatch):
     monkeypatch.setattr(fileio.Path, "read_bytes", denied)
     with pytest.raises(ConfigError, match=f"{path}: cannot read detector config: Permission denied"):
         fileio.read_text_input(path, "detector config")
+
+
+# --- R9 / R19: data-set files (exonu.config.datasets.read_dataset) -----------------------------------
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("list.json", "[1, 2, 3]", "expected a JSON object with edges_kev and counts"),
+    ("number.json", "42", "expected a JSON object with edges_kev and counts"),
+    ("string.json", '"hello"', "expected a JSON object with edges_kev and counts"),
+    ("null.json", "null", "expected a JSON object with edges_kev and counts"),
+    ("nocounts.json", '{"edges_kev": [1, 2]}', "expected a JSON object with edges_kev and counts"),
+    ("textcounts.json", '{"edges_kev": [1, 2], "counts": ["a"]}', "counts must be a flat list of numbers"),
+    ("nestedcounts.json", '{"edges_kev": [1, 2, 3], "counts": [[1, 2]]}', "2 bins but counts of shape (1, 2)"),
+    ("scalarcounts.json", '{"edges_kev": [1, 2], "counts": 5}', "must be JSON lists of numbers"),
+    ("listmeta.json", '{"edges_kev": [1, 2], "counts": [1], "metadata": [1, 2]}', "metadata must be a JSON object"),
+    ("hugecount.json", '{"edges_kev": [1, 2], "counts": [' + "9" * 400 + "]}", "a count is beyond the float range"),
+    ("broken.json", '{"edges_kev": [1, 2', "not a valid data set"),
+    ("ragged.txt", "1 2 3\n2 3\n", "line 2 has 2 columns"),
+    ("words.txt", "1 2 three\n", "line 1 is not numeric"),
+])
+def test_r9_malformed_data_files_are_one_line_naming_the_file(tmp_path, capsys, name, content, fragment):
+    data = tmp_path / name
+    data.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--toys", "0",
+                       "--data", str(data))
+    assert_one_error_line(code, err, str(data), fragment)
+
+
+def test_r9_non_utf8_data_file_names_file_and_byte(tmp_path):
+    data = tmp_path / "latin1.txt"
+    data.write_bytes("# caf\xe9\n1 2 3\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.txt: data file is not UTF-8 text \(byte 0xe9 at offset 5\)"):
+        read_dataset(data)
+
+
+def test_r9_data_file_that_is_a_directory(tmp_path, capsys):
+    code, _, err = run(capsys, "fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--toys", "0",
+                       "--data", str(tmp_path))
+    assert_one_error_line(code, err, "data file is a directory")
+
+
+def test_r19_ordinary_comments_with_a_colon_are_comments(tmp_path):
+    data = tmp_path / "c.txt"
+    data.write_text("# source: my own run\n# run: 5\n1 2 3\n2 3 4\n", encoding="utf-8")
+    ds = read_dataset(data)
+    assert ds.counts.tolist() == [3.0, 4.0] and ds.edges_kev.tolist() == [1.0, 2.0, 3.0]
+    assert ds.metadata == {"run": 5}  # "my own run" is not JSON: a comment, not metadata
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".json"])
+def test_r19_one_bin_data_set_round_trips(tmp_path, suffix):
+    ds = read_dataset(write_dataset(tmp_path / f"one{suffix}", [5], [1.0, 2.0], {"note": "x"}))
+    assert ds.counts.tolist() == [5.0] and ds.edges_kev.tolist() == [1.0, 2.0] and ds.metadata["note"] == "x"
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"path": None}, "path must be a file name"),
+    ({"metadata": [1, 2]}, "metadata must be a dict"),
+    ({"metadata": {"two words": 1}}, "metadata keys must be single words"),
+    ({"metadata": {"format": "x"}}, "metadata keys must be single words"),
+    ({"counts": ["a"]}, "counts must be numbers"),
+    ({"counts": [-1]}, "finite and ≥ 0"),
+    ({"counts": [1, 2]}, "1 counts expected"),
+])
+def test_write_dataset_bad_arguments(tmp_path, kwargs, fragment):
+    args = {"path": tmp_path / "d.txt", "counts": [1], "edges_kev": [1.0, 2.0], **kwargs}
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        write_dataset(args.pop("path"), **args)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- R11 / R15: detector configs ------------------------------------------------------------------
+
+def test_r11_detector_directory_says_so(tmp_path, capsys):
+    code, _, err = run(capsys, "fit", "--detector", str(tmp_path), "--signal", "millicharge", "--toys", "0")
+    assert_one_error_line(code, err, str(tmp_path), "is a directory, not a file")
+
+
+def test_r11_non_utf8_detector_config_names_file_and_byte(tmp_path, capsys):
+    config = tmp_path / "latin.toml"
+    config.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    code, _, err = run(capsys, "fit", "--detector", str(config), "--signal", "millicharge", "--toys", "0")
+    assert_one_error_line(code, err, str(config), "not UTF-8 text (byte 0xe9 at offset 11)")
+
+
+def test_r15_deeply_nested_toml_names_the_file(tmp_path):
+    config = tmp_path / "deep.toml"
+    config.write_text("a = " + "[" * 50_000 + "\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{config}: not valid TOML (nested too deeply)")):
+        load_detector(config)
+
+
+def test_r15_binning_from_range_refuses_absurd_bin_counts():
+    with pytest.raises(InputError, match="9.9e\\+10 bins; at most 100000"):
+        Binning.from_range(1.0, 100.0, 1e-9)
+    assert Binning.from_range(0.0, 10.0, 1e-4).n_bins == MAX_RANGE_BINS  # the limit itself is allowed
+
+
+# --- R6: options that do not apply to the model (cli/spectrum.py) ----------------------------------
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--model", "sm", "--mu", "1e-11"], "--mu does not apply to --model sm"),
+    (["--model", "sm", "--rrpa-ratio-file", "RATIO"], "--rrpa-ratio-file does not apply to --model sm"),
+    (["--model", "magnetic-moment", "--mu", "1e-11", "--q", "1e-12"], "--q does not apply to --model magnetic-moment"),
+    (["--model", "millicharge", "--q", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "RATIO"],
+     "give one of --atomic and --rrpa-ratio-file"),
+])
+def test_r6_spectrum_options_that_do_not_apply_are_refused(tmp_path, capsys, argv, fragment):
+    ratio = tmp_path / "ratio.txt"
+    ratio.write_text("1 1\n100 1\n")
+    argv = [str(ratio) if a == "RATIO" else a for a in argv]
+    code, out, err = run(capsys, "spectrum", *argv, "--energies-kev", "5")
+    assert_one_error_line(code, err, fragment)
+    assert out == ""
+
+
+@pytest.mark.parametrize("indent", ["-5", "100000000"])
+def test_config_schema_indent_out_of_range_is_refused(capsys, indent):
+    """A negative indent was silently clamped to 0; 10⁸ spaces per level were killed for memory."""
+    code, out, err = run(capsys, "config-schema", "--indent", indent)
+    assert_one_error_line(code, err, f"--indent must be an integer from 0 to 16; got {indent}")
+    assert out == ""
+
+
+# --- R7 / R20: the Python API raises ExonuError subclasses naming the argument ------------------------
+
+@pytest.fixture(scope="module")
+def xmass():
+    return load_detector("xmass-i")
+
+
+API_CASES = {
+    # R7: physics inputs that gave negative or NaN rates
+    "epa-mass-above-pp-energies": (lambda s: differential_rate([1, 5, 10], "millicharge", charge_e=1e-12,
+                                                               epa_neutrino_mass_ev=1e6), "epa_neutrino_mass_ev"),
+    "sin2w-nan": (lambda s: xsec.DarkPhotonBL(1e-6, 1.0, sin2_theta_w=float("nan")), "sin2_theta_w must be finite"),
+    "sin2w-above-one": (lambda s: xsec.DarkPhotonBL(1e-6, 1.0, sin2_theta_w=5), "sin2_theta_w must be ≤ 1"),
+    "no-flavours": (lambda s: xsec.Millicharge(1e-12, flavours=[]), "at least one of"),
+    "unknown-flavour": (lambda s: xsec.Millicharge(1e-12, flavours=["x"]), "unknown flavour 'x'"),
+    # R12 / R20: couplings of the wrong type
+    "moment-as-text": (lambda s: xsec.MagneticMoment("1e-11"), "magnetic moment must be a real number"),
+    "sin2w-none": (lambda s: xsec.Weak(None), "sin2_theta_w must be a real number"),
+    "sin2w-text": (lambda s: xsec.Weak("0.23"), "sin2_theta_w must be a real number"),
+    "coupling-text": (lambda s: xsec.DarkPhotonBL("a", 1), "coupling g must be a real number"),
+    "dsigma-text": (lambda s: xsec.Weak().dsigma_dt("a", 100.0), "t_kev must be numbers"),
+    "dsigma-nan-energy": (lambda s: xsec.Weak().dsigma_dt(5.0, float("nan")), "e_nu_kev must be finite"),
+    "dsigma-negative-recoil": (lambda s: xsec.Weak().dsigma_dt(-5.0, 500.0), "t_kev must be ≥ 0"),
+    "dsigma-shapes": (lambda s: xsec.Weak().dsigma_dt(np.ones(3), np.ones(2)), "do not broadcast"),
+    "t-max-text": (lambda s: xsec.max_recoil_kev("a"), "e_nu_kev must be numbers"),
+    "e-min-negative": (lambda s: xsec.electron_min_neutrino_energy_kev(-1.0), "t_kev must be ≥ 0"),
+    "delta-gv-text": (lambda s: xsec.delta_gv("a"), "charge radius <r^2> must be a real number"),
+    # spectrum.py
+    "energies-text": (lambda s: validate_energies(["a"]), "energies must be numbers in keV"),
+    "energies-string": (lambda s: differential_rate("abc"), "energies must be numbers in keV"),
+    "model-as-list": (lambda s: differential_rate([5.0], model=["sm"]), "unknown model ['sm']"),
+    "flux-as-name": (lambda s: RecoilSpectrum(flux="pp"), "flux must be a SolarFlux"),
+    "interaction-as-name": (lambda s: RecoilSpectrum().rate([5.0], "sm"), "use differential_rate for model names"),
+    "nodes-nan": (lambda s: RecoilSpectrum(quadrature_nodes=float("nan")), "quadrature_nodes must be an integer"),
+    "nodes-huge": (lambda s: RecoilSpectrum(quadrature_nodes=10**9), "quadrature_nodes must be an integer"),
+    # config/ and detector/
+    "detector-none": (lambda s: load_detector(None), "give a packaged detector name or a TOML path"),
+    "dataset-none": (lambda s: read_dataset(None), "path must be a file name"),
+    "table-none": (lambda s: read_table(None, "k", [0]), "table path must be a file name"),
+    "edges-text": (lambda s: Binning(["a", "b"]), "bin edges must be numbers"),
+    "fold-text": (lambda s: s.window("full").response.fold("abc"), "rate must be numbers"),
+    "fold-not-callable": (lambda s: s.window("full").fold("x"), "the rate must be a function of T"),
+    "fold-lines-text": (lambda s: s.window("full").response.fold_lines(["a"], [1.0]), "energies_kev"),
+    "seed-negative": (lambda s: simulate_data(s, "full", seed=-1), "seed must be ≥ 0"),
+    "fermi-text": (lambda s: fermi_function(["a"], 55, 136), "kinetic_kev must be an array of real numbers"),
+    "fermi-z-too-large": (lambda s: fermi_function([10.0], 200, 136), "daughter_z must be ≤ 137"),
+    "centres-text": (lambda s: histogram_edges_from_centres(["a"]), "bin centres (keV)"),
+    "integrate-binning-text": (lambda s: integrate_over_bins(lambda e: e, "x"), "binning must be a Binning"),
+    "overlap-text": (lambda s: overlap_fractions([1.0, 2.0], [3.0, "a"]), "region_edges_kev"),
+    "exposure-text": (lambda s: DetectorModel(exposure_kg_day="a", resolution=ParametricResolution(0.5)),
+                      "exposure_kg_day must be a real number"),
+    "resolution-as-text": (lambda s: DetectorModel(exposure_kg_day=1.0, resolution="x"),
+                           "resolution must be a ParametricResolution"),
+    "threshold-text": (lambda s: DetectorModel(1.0, ParametricResolution(0.5), threshold_kev="1"),
+                       "threshold_kev must be a real number"),
+    "resolution-term-none": (lambda s: ParametricResolution(None), "resolution a_sqrt_kev must be a real number"),
+    "efficiency-text": (lambda s: ConstantEfficiency("a"), "efficiency must be a real number"),
+    "logistic-text": (lambda s: LogisticEfficiency("a", 1.0, 1.0), "plateau must be a real number"),
+    "dataset-counts-text": (lambda s: Dataset([1.0, 2.0], ["a"]), "Dataset counts must be an array of real numbers"),
+    "dataset-counts-negative": (lambda s: Dataset([1.0, 2.0], [-1.0]), "Dataset counts must be ≥ 0"),
+    "dataset-counts-shape": (lambda s: Dataset([1.0, 2.0, 3.0], [1.0]), "2 bins but counts of shape (1,)"),
+    "table-energies-text": (lambda s: TabulatedSpectrum([1.0, 2.0], [1.0, 2.0]).integrate("x"), "energies (keV)"),
+    "double-beta-q-text": (lambda s: double_beta_summed_pdf([1.0], "x"), "Q (keV) must be a real number"),
+    "double-beta-energies-text": (lambda s: double_beta_summed_pdf(["a"], 2458.0), "sum_kinetic_kev"),
+    "solar-sm-spectrum-text": (lambda s: solar_sm_rate([5.0], spectrum="x"), "spectrum must be a RecoilSpectrum"),
+    # searches/
+    "spec-mass-text": (lambda s: SearchSpec("k", "dark-photon", mass_mev="1"), "mediator mass must be a real number"),
+    "spec-model-list": (lambda s: SearchSpec("k", ["sm"]), "unknown signal model ['sm']"),
+    "spec-window-number": (lambda s: SearchSpec("k", "magnetic-moment", window=5), "window must be a window name"),
+    "spec-atomic-unknown": (lambda s: SearchSpec("k", "magnetic-moment", atomic_model="xx"), "atomic_model must be"),
+    "spec-published-text": (lambda s: SearchSpec("k", "magnetic-moment", published="x"),
+                            "published must be a real number"),
+    "spec-published-nan": (lambda s: SearchSpec("k", "magnetic-moment", published=float("nan")), "published"),
+    "spec-published-negative": (lambda s: SearchSpec("k", "magnetic-moment", published=-1.0),
+                                "published must be a non-zero limit with the sign of the search"),
+    "search-spec-list": (lambda s: search_spec(["sm"]), "unknown signal ['sm']"),
+    "dp-masses-float-n": (lambda s: dark_photon_masses(2.5), "integer number ≥ 2"),
+    "dp-masses-negative": (lambda s: dark_photon_masses(5, low_mev=-1), "mediator mass must be > 0"),
+    "dp-specs-text": (lambda s: dark_photon_specs(["a"]), "masses_mev must be an array of real numbers"),
+    "mediator-masses-text": (lambda s: mediator_masses(5, low_mev="a"), "mediator mass must be a real number"),
+    "setup-as-name": (lambda s: choose_window("xmass-i", search_spec("magnetic-moment")),
+                      "setup must be a loaded detector"),
+    "templates-spec-as-name": (lambda s: signal_templates(s, "magnetic-moment"), "spec must be a SearchSpec"),
+    "model-data-text": (lambda s: build_binned_model(s, search_spec("magnetic-moment"), data="abc"), "must be numbers"),
+    "model-spectrum-text": (lambda s: build_binned_model(s, search_spec("magnetic-moment"), spectrum="x"),
+                            "spectrum must be a RecoilSpectrum"),
+    "exclusion-setup-as-name": (lambda s: exclusion_curve("xmass-i", spec_factory("dark-photon"), [1.0]),
+                                "setup must be a loaded detector"),
+    "exclusion-masses-text": (lambda s: exclusion_curve(s, spec_factory("dark-photon"), ["a"]), "masses_mev"),
+    "factory-signal-list": (lambda s: spec_factory(["dark-photon"]), "has no mediator mass"),
+    "combine-text": (lambda s: combine_models("abc"), "models must be a mapping"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(API_CASES))
+def test_r7_r20_api_bad_arguments_raise_input_errors(xmass, case):
+    call, fragment = API_CASES[case]
+    with pytest.raises(InputError) as info:
+        call(xmass)
+    message = str(info.value)
+    assert fragment in message and "\n" not in message
+
+
+def test_activity_constraints_apply_to_every_signal_model(xmass):
+    """Only the paper's searches free a component (free_in_searches); any other model keeps every constraint."""
+    background = xmass.window("full").background
+    constrained = background.activity_sigma()
+    assert np.array_equal(background.activity_sigma("light-vector"), constrained)
+    assert np.isinf(background.activity_sigma("magnetic-moment")).sum() > 0  # arXiv:2005.11891 §4.1
+    with pytest.raises(InputError, match="unknown signal model 'bogus'"):
+        background.activity_sigma("bogus")

@@ -54,8 +54,13 @@ def _read_toml(path: Path) -> tuple[bytes, dict]:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
         return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: detector config is not UTF-8 text (byte 0x{raw_bytes[exc.start]:02x} at offset "
+                          f"{exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from None
 
 
 def list_detectors() -> list[tuple[str, str]]:
@@ -73,6 +78,8 @@ def _resolve(name_or_path) -> Path:
                          f"{type(name_or_path).__name__}")
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
+        if p.is_dir():
+            raise ConfigError(f"{p}: detector config is a directory, not a file")
         if not p.is_file():
             raise ConfigError(f"{p}: detector config file not found")
         return p

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..detector import Binning, Dataset
 from ..errors import ConfigError, InputError
+from ..fileio import read_text_input
 from .tables import to_per_kg_day_kev
 
 __all__ = ["write_dataset", "read_dataset", "dataset_from_events", "dataset_from_binned"]
@@ -29,15 +30,43 @@ DATASET_FORMAT = "exonu-binned-counts/1"
 _INTEGER_TOLERANCE = 0.05
 
 
+def _is_metadata_word(key) -> bool:
+    """Whether ``key`` can be a ``# key: value`` header key that :func:`read_dataset` reads back."""
+    return isinstance(key, str) and bool(key) and key != "format" and not any(c.isspace() or c == ":" for c in key)
+
+
 def write_dataset(path, counts, edges_kev, metadata: dict | None = None) -> Path:
     """Write binned counts: JSON for ``*.json``, otherwise text (``low_kev high_kev counts`` per row,
-    metadata as ``# key: json-value`` header lines)."""
+    metadata as ``# key: json-value`` header lines). :func:`read_dataset` reads every such file back.
+
+    Parameters
+    ----------
+    path : str or Path
+    counts : array_like
+        Events per bin (finite, ≥ 0).
+    edges_kev : array_like or Binning
+        Bin edges in keV.
+    metadata : dict, optional
+        JSON-serialisable values; in a text file the keys must be single words other than ``format``.
+
+    Raises
+    ------
+    InputError
+        A path that is not a file name, counts that do not match the bins, metadata that would not read back.
+    """
+    if not isinstance(path, (str, Path)) or str(path) == "":
+        raise InputError(f"write_dataset: path must be a file name; got {path!r}")
     path = Path(path)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InputError(f"write_dataset: metadata must be a dict of key → JSON value; got {type(metadata).__name__}")
+    if path.suffix.lower() != ".json" and metadata and not all(_is_metadata_word(k) for k in metadata):
+        raise InputError(f"write_dataset: in a text data set, metadata keys must be single words without ':' "
+                         f"(and not 'format'), so that they read back; got {list(metadata)}"[:300])
     b = edges_kev if isinstance(edges_kev, Binning) else Binning(edges_kev)
     try:
         c = np.asarray(counts, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"write_dataset: counts must be numbers; got {counts!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"write_dataset: counts must be numbers; got {counts!r}"[:200]) from None
     if c.shape != (b.n_bins,):
         raise InputError(f"write_dataset: {b.n_bins} counts expected; got shape {c.shape}")
     if np.any(c < 0) or not np.all(np.isfinite(c)):
@@ -123,6 +152,19 @@ def _parse_metadata_line(body: str, meta: dict) -> None:
         return  # an ordinary comment that happens to contain a colon
 
 
+def _parse_json_dataset(text: str) -> tuple[list, list, dict]:
+    """(edges_kev, counts, metadata) of an exonu JSON data set; ValueError saying what is wrong."""
+    doc = json.loads(text)
+    if not isinstance(doc, dict) or "edges_kev" not in doc or "counts" not in doc:
+        raise ValueError("expected a JSON object with edges_kev and counts")
+    edges, counts, meta = doc["edges_kev"], doc["counts"], doc.get("metadata", {})
+    if not isinstance(edges, list) or not isinstance(counts, list):
+        raise ValueError("edges_kev and counts must be JSON lists of numbers")
+    if not isinstance(meta, dict):
+        raise ValueError(f"metadata must be a JSON object; got {type(meta).__name__}")
+    return edges, counts, dict(meta)
+
+
 def read_dataset(path, binning: Binning | None = None) -> Dataset:
     """Read a data set: an exonu data-set file (JSON or ``low high counts`` text) or an event list.
 
@@ -141,19 +183,11 @@ def read_dataset(path, binning: Binning | None = None) -> Dataset:
     if not isinstance(path, (str, Path)):
         raise InputError(f"read_dataset: path must be a file name; got {type(path).__name__}")
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: data file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a valid data set (not UTF-8 text)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: data file cannot be read ({exc.strerror})") from None
+    text = read_text_input(path, "data file")
     meta: dict = {}
     try:
         if path.suffix.lower() == ".json":
-            doc = json.loads(text)
-            edges, counts, meta = doc["edges_kev"], doc["counts"], dict(doc.get("metadata", {}))
+            edges, counts, meta = _parse_json_dataset(text)
         else:
             rows = []
             for number, ln in enumerate(text.splitlines(), start=1):
@@ -184,15 +218,17 @@ def read_dataset(path, binning: Binning | None = None) -> Dataset:
             if arr.shape[0] > 1 and np.any(np.abs(arr[1:, 0] - arr[:-1, 1]) > 1e-9 * np.abs(arr[1:, 0]).max()):
                 raise ValueError("bins are not contiguous (each low edge must equal the previous high edge)")
             edges, counts = np.append(arr[:, 0], arr[-1, 1]), arr[:, 2]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (ValueError, OverflowError) as exc:  # JSONDecodeError is a ValueError
         raise ConfigError(f"{path}: not a valid data set ({exc})") from None
     b = Binning(edges, key=f"{path}: edges_kev", error=ConfigError)
     try:
         c = np.asarray(counts, dtype=float)
+    except OverflowError:  # e.g. a 400-digit integer
+        raise ConfigError(f"{path}: a count is beyond the float range") from None
     except (TypeError, ValueError):
-        raise ConfigError(f"{path}: counts must be numbers") from None
+        raise ConfigError(f"{path}: counts must be a flat list of numbers") from None
     if c.shape != (b.n_bins,):
-        raise ConfigError(f"{path}: {b.n_bins} bins but {c.size} counts")
+        raise ConfigError(f"{path}: {b.n_bins} bins but counts of shape {c.shape}")
     if np.any(c < 0) or not np.all(np.isfinite(c)):
         raise ConfigError(f"{path}: counts must be finite and ≥ 0")
     if binning is not None and not (binning.n_bins == b.n_bins and np.allclose(binning.edges_kev, b.edges_kev)):

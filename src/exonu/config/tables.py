@@ -13,7 +13,7 @@ import numpy as np
 
 from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..detector import TabulatedSpectrum, histogram_edges_from_centres
-from ..errors import ConfigError, ExonuError
+from ..errors import ConfigError, ExonuError, InputError
 
 __all__ = ["RATE_UNITS", "read_table", "to_per_kg_day_kev", "read_tabulated_spectrum"]
 
@@ -76,6 +76,8 @@ def read_table(path: Path, key: str, columns: list[int]) -> list[np.ndarray]:
     ConfigError
         If the file is missing, unreadable, not UTF-8 text, ragged, non-numeric or non-finite.
     """
+    if not isinstance(path, (str, Path)) or str(path) == "":
+        raise InputError(f"{key}: table path must be a file name; got {path!r}")
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{key}: table file {path} not found or not a regular file (paths are relative to the "

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, check_float
 from ..xsec import MODELS
 from .binning import Binning
 from .response import Response
@@ -64,6 +64,11 @@ COMPONENT_GROUPS = ("surface", "internal", "solar", "total", "other")
 def integrate_over_bins(fn: Callable[[np.ndarray], np.ndarray], binning: Binning, step_kev: float = 0.02
                         ) -> np.ndarray:
     """∫ fn(E) dE over each bin (midpoint rule on sub-bins of ≤ ``step_kev`` keV); fn in per-keV units."""
+    if not isinstance(binning, Binning):
+        raise InputError(f"binning must be a Binning (exonu.detector.Binning(edges_kev)); got {type(binning).__name__}")
+    if not callable(fn):
+        raise InputError(f"fn must be a function of E (keV); got {fn!r}"[:200])
+    step_kev = check_float(step_kev, "step_kev", lower=1e-6 * float(binning.widths_kev.min()), lower_inclusive=False)
     n_sub = np.maximum(1, np.ceil(binning.widths_kev / step_kev).astype(int))
     idx = np.repeat(np.arange(binning.n_bins), n_sub)
     first = np.concatenate([[0], np.cumsum(n_sub)[:-1]])
@@ -75,7 +80,8 @@ def integrate_over_bins(fn: Callable[[np.ndarray], np.ndarray], binning: Binning
 
 def overlap_fractions(edges_kev: np.ndarray, region_edges_kev: Sequence[float]) -> np.ndarray:
     """(n_regions, n_bins): the fraction of each bin's width that lies in each energy region."""
-    r = np.asarray(region_edges_kev, dtype=float)
+    edges_kev = Binning(edges_kev).edges_kev
+    r = Binning(region_edges_kev, key="region_edges_kev").edges_kev
     lo = np.maximum(edges_kev[None, :-1], r[:-1, None])
     hi = np.minimum(edges_kev[None, 1:], r[1:, None])
     return np.clip(hi - lo, 0.0, None) / np.diff(edges_kev)[None, :]
@@ -91,6 +97,8 @@ def solar_sm_rate(t_kev, spectrum: RecoilSpectrum | None = None,
     from ..spectrum import RecoilSpectrum
     from ..xsec import Weak
 
+    if spectrum is not None and not isinstance(spectrum, RecoilSpectrum):
+        raise InputError(f"spectrum must be a RecoilSpectrum or None; got {type(spectrum).__name__}")
     spectrum = RecoilSpectrum() if spectrum is None else spectrum
     if sources is not None:
         spectrum = spectrum.restricted(tuple(sources))
@@ -424,11 +432,16 @@ class BackgroundModel:
         return self.templates.sum(axis=0)
 
     def activity_sigma(self, search: str | None = None) -> np.ndarray:
-        """σ(B_RI)_j for the signal model ``search`` (``inf`` where that search drops the constraint)."""
+        """σ(B_RI)_j for the signal model ``search`` (``inf`` where that search drops the constraint).
+
+        ``search`` is any signal model of :data:`exonu.xsec.MODELS`; a component's constraint is dropped
+        for the models its config lists in ``free_in_searches`` (any of :data:`SEARCH_MODELS`) and kept for
+        every other model.
+        """
         sig = np.array(self.sigma_nominal, dtype=float)
         if search is not None:
-            if search not in SEARCH_MODELS:
-                raise InputError(f"unknown signal model {search!r}; expected one of {list(SEARCH_MODELS)}")
+            if not isinstance(search, str) or search not in MODELS:
+                raise InputError(f"unknown signal model {search!r}; expected one of {list(MODELS)}")
             free = np.array([search in f for f in self.free_in_searches], dtype=bool)
             sig[free] = np.inf
         return sig

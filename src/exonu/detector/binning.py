@@ -10,7 +10,11 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Binning", "raise_bad_input"]
+__all__ = ["Binning", "raise_bad_input", "MAX_RANGE_BINS"]
+
+#: Most bins :meth:`Binning.from_range` makes: a response matrix of 10⁵ reconstructed bins is already
+#: gigabytes, and a mistyped width (1e-9 keV) would otherwise try to allocate hundreds of GiB.
+MAX_RANGE_BINS = 100_000
 
 
 def raise_bad_input(message: str, key: str | None, error: type[Exception] = InputError) -> None:
@@ -70,6 +74,9 @@ class Binning:
         n = (stop - start) / width
         if abs(n - round(n)) > 1e-6 * max(1.0, n):
             raise_bad_input(f"the range {start}–{stop} keV is not a whole number of {width} keV bins", key, error)
+        if n > MAX_RANGE_BINS:
+            raise_bad_input(f"{start}–{stop} keV in {width:g} keV bins is {n:.3g} bins; at most {MAX_RANGE_BINS}",
+                            key, error)
         return cls(np.linspace(start, stop, int(round(n)) + 1), key=key, error=error)
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_int
 from .setup import DetectorSetup
 
 __all__ = ["fisher_sigma_alpha", "asimov_data", "simulate_data"]
@@ -109,10 +109,7 @@ def simulate_data(setup: DetectorSetup, window: str, seed: int, signal_counts=No
     metadata : dict with ``"simulated": True`` and the seed.
     """
     expected, meta = asimov_data(setup, window, signal_counts)
-    try:
-        seed = int(seed)
-    except (TypeError, ValueError):
-        raise InputError(f"seed must be an integer; got {seed!r}") from None
+    seed = check_int(seed, "seed", lower=0)  # numpy's generators take seeds ≥ 0
     counts = np.random.default_rng(seed).poisson(expected)
     meta.update({"asimov": False, "seed": seed, "note": _SIMULATED_NOTE + f"; Poisson, seed {seed}"})
     return counts, meta

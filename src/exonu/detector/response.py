@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.special import ndtr
 
-from ..errors import ConfigError, InputError, OutOfRangeError
+from ..errors import ConfigError, InputError, OutOfRangeError, check_float, check_float_array
 from .binning import Binning, raise_bad_input
 
 __all__ = [
@@ -66,8 +66,10 @@ _MAX_RESOLUTION_TERM = 1e6
 # small table helper: interpolation that refuses to extrapolate
 # ------------------------------------------------------------------------------------------------
 def _checked_table(x, y, what: str, key: str, error=ConfigError) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=float).reshape(-1)
-    y = np.asarray(y, dtype=float).reshape(-1)
+    try:
+        x, y = np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise_bad_input(f"{what} table must be numbers (keV and values); got {x!r:.40}, {y!r:.40}", key, error)
     if x.size < 2 or x.size != y.size:
         raise_bad_input(f"{what} table needs ≥ 2 rows with one value per energy; got {x.size} energies, {y.size} values",
               key, error)
@@ -133,9 +135,7 @@ class ParametricResolution:
 
     def __post_init__(self):
         for name in ("a_sqrt_kev", "b", "c_kev", "scale"):
-            v = getattr(self, name)
-            if not np.isfinite(v) or v < 0:
-                raise InputError(f"resolution {name} must be finite and ≥ 0; got {v}")
+            check_float(getattr(self, name), f"resolution {name}", lower=0.0)
         if self.combine not in ("quadrature", "linear"):
             raise InputError(f"resolution combine must be 'quadrature' or 'linear'; got {self.combine!r}")
         if max(self.a_sqrt_kev, self.b, self.c_kev) > _MAX_RESOLUTION_TERM:
@@ -204,8 +204,8 @@ class ConstantEfficiency:
     uncertainty: float = 0.0
 
     def __post_init__(self):
-        if not (0.0 <= self.value <= 1.0):
-            raise InputError(f"efficiency must lie in [0, 1]; got {self.value}")
+        check_float(self.value, "efficiency", lower=0.0, upper=1.0)
+        check_float(self.uncertainty, "efficiency uncertainty", lower=0.0)
 
     def __call__(self, e_kev) -> np.ndarray:
         return np.full(np.shape(e_kev), self.value)
@@ -239,6 +239,8 @@ class LogisticEfficiency:
     e50_uncertainty_kev: float = 0.0
 
     def __post_init__(self):
+        for name in ("plateau", "e50_kev", "width_kev", "e50_uncertainty_kev"):
+            check_float(getattr(self, name), f"logistic efficiency {name}")
         if not (0.0 < self.plateau <= 1.0):
             raise InputError(f"efficiency plateau must lie in (0, 1]; got {self.plateau}")
         if not (self.width_kev > 0 and np.isfinite(self.e50_kev)):
@@ -405,10 +407,17 @@ class DetectorModel:
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
-        if not (np.isfinite(self.exposure_kg_day) and self.exposure_kg_day > 0):
-            raise InputError(f"exposure_kg_day must be finite and > 0; got {self.exposure_kg_day}")
-        if not (np.isfinite(self.threshold_kev) and self.threshold_kev >= 0):
-            raise InputError(f"threshold_kev must be ≥ 0; got {self.threshold_kev}")
+        check_float(self.exposure_kg_day, "exposure_kg_day", lower=0.0, lower_inclusive=False)
+        check_float(self.threshold_kev, "threshold_kev", lower=0.0)
+        check_float(self.grid_step_kev, "grid_step_kev")
+        check_float(self.resolution_uncertainty, "resolution_uncertainty")
+        if not isinstance(self.resolution, (ParametricResolution, TableResolution)):
+            raise InputError(f"resolution must be a ParametricResolution or TableResolution; got {self.resolution!r:.60}")
+        if not isinstance(self.efficiency, (ConstantEfficiency, LogisticEfficiency, TableEfficiency)):
+            raise InputError("efficiency must be a ConstantEfficiency, LogisticEfficiency or TableEfficiency; "
+                             f"got {self.efficiency!r:.60}")
+        if not isinstance(self.energy_scale, EnergyScale):
+            raise InputError(f"energy_scale must be an EnergyScale; got {self.energy_scale!r:.60}")
         if self.efficiency_on not in ("reconstructed", "true"):
             raise InputError(f"efficiency_on must be 'reconstructed' or 'true'; got {self.efficiency_on!r}")
         if not (0 < self.grid_step_kev <= 1.0):
@@ -518,7 +527,13 @@ class Response:
 
     # -- folding ---------------------------------------------------------------------------------
     def _check_rate(self, rate) -> np.ndarray:
-        r = np.asarray(rate, dtype=float)
+        if isinstance(rate, (str, bytes)):
+            raise InputError(f"rate must be numbers (events/(kg·day·keV)) on the response grid; got {rate!r}"[:200])
+        try:
+            r = np.asarray(rate, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError("rate must be numbers (events/(kg·day·keV)) on the response grid; "
+                             f"got {type(rate).__name__}") from None
         if r.shape != self.grid_kev.shape:
             raise InputError(f"rate must be given on the response grid (shape {self.grid_kev.shape}); "
                              f"got shape {r.shape}")
@@ -532,12 +547,14 @@ class Response:
 
     def fold_rate_function(self, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Expected counts per bin for ``fn(T_keV) -> events/(kg·day·keV)``, evaluated once on the grid."""
+        if not callable(fn):
+            raise InputError(f"the rate must be a function of T (keV) -> events/(kg·day·keV); got {fn!r}"[:200])
         return self.fold(fn(self.grid_kev))
 
     def fold_lines(self, energies_kev, rates_per_kg_day) -> np.ndarray:
         """Expected counts per bin for mono-energetic deposits (keV) with rates in events/(kg·day)."""
-        e = np.atleast_1d(np.asarray(energies_kev, dtype=float))
-        r = np.atleast_1d(np.asarray(rates_per_kg_day, dtype=float))
+        e = np.atleast_1d(check_float_array(energies_kev, "fold_lines: energies_kev", lower=0.0))
+        r = np.atleast_1d(check_float_array(rates_per_kg_day, "fold_lines: rates_per_kg_day"))
         if e.shape != r.shape:
             raise InputError("fold_lines: one rate per line energy")
         return (_kernel_matrix(self.model, self.binning, e) @ r) * self.exposure_kg_day

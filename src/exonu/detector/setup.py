@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_float_array
 from .backgrounds import BackgroundModel, overlap_fractions
 from .binning import Binning
 from .response import DetectorModel, Response
@@ -31,6 +31,16 @@ class Dataset:
     edges_kev: np.ndarray
     counts: np.ndarray
     metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        edges = Binning(self.edges_kev, key="Dataset edges_kev").edges_kev
+        counts = check_float_array(self.counts, "Dataset counts", lower=0.0)
+        if counts.shape != (edges.size - 1,):
+            raise InputError(f"Dataset: {edges.size - 1} bins but counts of shape {counts.shape}")
+        if not isinstance(self.metadata, dict):
+            raise InputError(f"Dataset metadata must be a dict; got {type(self.metadata).__name__}")
+        object.__setattr__(self, "edges_kev", edges)
+        object.__setattr__(self, "counts", counts)
 
     @property
     def binning(self) -> Binning:

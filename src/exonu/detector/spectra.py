@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import loggamma
 
 from ..constants import ALPHA, ELECTRON_MASS_MEV, KEV_PER_MEV
-from ..errors import InputError
+from ..errors import InputError, check_float, check_float_array, check_int
 
 __all__ = ["fermi_function", "beta_spectrum_pdf", "double_beta_summed_pdf"]
 
@@ -45,7 +45,9 @@ def fermi_function(kinetic_kev, daughter_z: int, mass_number: int) -> np.ndarray
     ----------
     E. J. Konopinski, *The Theory of Beta Radioactivity* (1966); standard textbook form.
     """
-    k = np.asarray(kinetic_kev, dtype=float)
+    k = check_float_array(kinetic_kev, "kinetic_kev", lower=0.0, allow_empty=True)
+    daughter_z = check_int(daughter_z, "daughter_z", lower=1, upper=int(1 / ALPHA))  # γ = √(1 − (αZ)²) real
+    mass_number = check_int(mass_number, "mass_number", lower=1, upper=300)
     w = 1.0 + k / _ME_KEV
     p = np.sqrt(np.clip(w * w - 1.0, 1e-300, None))
     az = ALPHA * daughter_z
@@ -89,8 +91,8 @@ def beta_spectrum_pdf(kinetic_kev, q_kev: float, daughter_z: int, mass_number: i
         Daughter nucleus charge and mass number (Fermi function).
     forbiddenness : {"allowed", "unique_first"}
     """
-    if not (q_kev > 0):
-        raise InputError(f"β spectrum: Q must be > 0 keV; got {q_kev}")
+    q_kev = check_float(q_kev, "β spectrum: Q (keV)", lower=0.0, lower_inclusive=False)
+    kinetic_kev = check_float_array(kinetic_kev, "β spectrum: kinetic_kev", allow_empty=True)
     grid = (np.arange(4000) + 0.5) * (q_kev / 4000)
     norm = np.sum(_beta_shape_unnormalised(grid, q_kev, daughter_z, mass_number, forbiddenness)) * (q_kev / 4000)
     return _beta_shape_unnormalised(np.asarray(kinetic_kev, dtype=float), q_kev, daughter_z, mass_number,
@@ -107,8 +109,8 @@ def double_beta_summed_pdf(sum_kinetic_kev, q_kev: float) -> np.ndarray:
     ----------
     H. Primakoff and S. P. Rosen, Rep. Prog. Phys. 22 (1959) 121.
     """
-    if not (q_kev > 0):
-        raise InputError(f"2νββ spectrum: Q must be > 0 keV; got {q_kev}")
+    q_kev = check_float(q_kev, "2νββ spectrum: Q (keV)", lower=0.0, lower_inclusive=False)
+    sum_kinetic_kev = check_float_array(sum_kinetic_kev, "2νββ spectrum: sum_kinetic_kev", allow_empty=True)
 
     def shape(k_kev):
         k = np.clip(np.asarray(k_kev, dtype=float), 0.0, q_kev) / _ME_KEV

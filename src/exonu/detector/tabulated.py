@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import InputError, OutOfRangeError
+from ..errors import InputError, OutOfRangeError, check_float, check_float_array
 from .response import check_extend
 
 __all__ = ["TabulatedSpectrum", "TABLE_SHAPES", "histogram_edges_from_centres"]
@@ -50,7 +50,11 @@ def histogram_edges_from_centres(centres_kev: np.ndarray, width_kev: float | Non
     ndarray
         ``len(centres_kev) + 1`` edges (keV).
     """
-    c = np.asarray(centres_kev, dtype=float)
+    c = check_float_array(centres_kev, f"{source}: bin centres (keV)")
+    if c.ndim != 1:
+        raise InputError(f"{source}: bin centres must be a one-dimensional list; got shape {c.shape}")
+    if width_kev is not None:
+        width_kev = check_float(width_kev, f"{source}: width_kev", lower=0.0, lower_inclusive=False)
     if width_kev is None:
         if c.size < 2:
             raise InputError(f"{source}: a histogram given by one centre needs its bin width")
@@ -140,7 +144,7 @@ class TabulatedSpectrum:
 
     def __call__(self, e_kev) -> np.ndarray:
         """The tabulated value at energies ``e_kev`` (keV): linear between points, or the step's value."""
-        e = np.asarray(e_kev, dtype=float)
+        e = check_float_array(e_kev, f"{self.source}: energies (keV)", allow_empty=True)
         if e.size:
             self._check_range(float(np.min(e)), float(np.max(e)))
         if self.shape == "points":
@@ -150,7 +154,7 @@ class TabulatedSpectrum:
 
     def cumulative(self, e_kev) -> np.ndarray:
         """∫ from the first table energy to ``e_kev`` of the tabulated function (value × keV), exact."""
-        e = np.asarray(e_kev, dtype=float)
+        e = check_float_array(e_kev, f"{self.source}: energies (keV)", allow_empty=True)
         if e.size:
             self._check_range(float(np.min(e)), float(np.max(e)))
         x, y = self.energy_kev, self.values
@@ -170,4 +174,4 @@ class TabulatedSpectrum:
 
     def integrate(self, edges_kev) -> np.ndarray:
         """Exact integrals of the tabulated function over the bins with ``edges_kev`` (value × keV)."""
-        return np.diff(self.cumulative(np.asarray(edges_kev, dtype=float)))
+        return np.diff(self.cumulative(edges_kev))

@@ -113,6 +113,8 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
         No model, different signal powers, a shared component with different activity constraints in
         two detectors, or a shared name that fewer than two detectors have.
     """
+    if not isinstance(models, Mapping) or not all(isinstance(m, BinnedModel) for m in models.values()):
+        raise InputError(f"models must be a mapping detector name → BinnedModel; got {type(models).__name__}")
     if not models:
         raise InputError("a joint fit needs at least one detector model")
     if isinstance(shared, str) and shared != "all":

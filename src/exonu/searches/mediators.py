@@ -18,10 +18,12 @@ from functools import partial
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_float_array
+from ..xsec import checks
 from ..spectrum import RecoilSpectrum
 from .run import SearchResult, run_search
 from .spec import MEDIATORS, SearchSpec, search_spec
+from .templates import check_setup
 
 #: Mediator families with an exclusion curve, and the options that define each (light vector: per charge set)
 MEDIATOR_FAMILIES = {
@@ -36,14 +38,15 @@ def mediator_masses(n: int = 13, low_mev: float = 1e-3, high_mev: float = 1e3) -
     """Log-spaced mediator masses in MeV (default 13 points, two per decade from 1 keV to 1 GeV)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise InputError(f"a mass scan needs an integer number ≥ 2 of masses; got {n!r}")
-    if not (0 < low_mev < high_mev):
+    low_mev, high_mev = checks.mediator_mass_mev(low_mev), checks.mediator_mass_mev(high_mev)
+    if not low_mev < high_mev:
         raise InputError(f"mass range must satisfy 0 < low < high (MeV); got {low_mev}, {high_mev}")
     return np.geomspace(low_mev, high_mev, n)
 
 
 def spec_factory(signal: str, **options) -> Callable[[float], SearchSpec]:
     """A ``mass_mev -> SearchSpec`` factory for one mediator signal (options as :func:`.spec.search_spec`)."""
-    if signal not in MEDIATORS:
+    if not isinstance(signal, str) or signal not in MEDIATORS:
         raise InputError(f"{signal!r} has no mediator mass; exclusion curves exist for {list(MEDIATORS)}")
     return partial(_spec_at_mass, signal, options)
 
@@ -77,7 +80,11 @@ def exclusion_curve(setup, signal_spec_factory: Callable[[float], SearchSpec], m
     list of SearchResult
         One per mass, in the order given; ``observed``/``expected`` are couplings g.
     """
-    masses = np.asarray(masses_mev, dtype=float)
+    check_setup(setup)
+    if not callable(signal_spec_factory):
+        raise InputError(f"signal_spec_factory must be a callable mass_mev -> SearchSpec (spec_factory(signal)); "
+                         f"got {signal_spec_factory!r}")
+    masses = check_float_array(masses_mev, "masses_mev", lower=0.0, lower_inclusive=False, allow_empty=True)
     if masses.ndim != 1 or masses.size == 0:
         raise InputError("masses_mev must be a non-empty list of masses in MeV")
     spectrum = spectrum or RecoilSpectrum()
@@ -112,7 +119,7 @@ def family_curves(setup, family: str, masses_mev: Sequence[float], *, charge_set
         Curve label (charge set or family name) → list of SearchResult, ready for
         :func:`exonu.figures_models.exclusion_curves_figure`.
     """
-    if family not in MEDIATOR_FAMILIES:
+    if not isinstance(family, str) or family not in MEDIATOR_FAMILIES:
         raise InputError(f"unknown mediator family {family!r}; expected one of {list(MEDIATOR_FAMILIES)}")
     if charge_sets is not None and family != "light-vector":
         raise InputError(f"charge sets apply to the light-vector family only, not to {family!r}")

@@ -26,7 +26,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_float_array
+from ..spectrum import ATOMIC_MODELS
 from ..xsec import CHARGE_SETS, FLAVOURS, MODELS, Interaction
 from ..xsec import checks
 
@@ -187,7 +188,9 @@ class SearchSpec:
     parametrisation: SignalParametrisation = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if self.model not in PARAMETRISATIONS:
+        if not isinstance(self.key, str) or not self.key:
+            raise InputError(f"SearchSpec key must be a non-empty string; got {self.key!r}")
+        if not isinstance(self.model, str) or self.model not in PARAMETRISATIONS:
             raise InputError(f"unknown signal model {self.model!r}; expected one of {sorted(PARAMETRISATIONS)}")
         object.__setattr__(self, "parametrisation", PARAMETRISATIONS[self.model])
         if self.model in MEDIATORS:
@@ -216,6 +219,15 @@ class SearchSpec:
         object.__setattr__(self, "flavours", checks.flavour_tuple(self.flavours, FLAVOURS))
         if "flavours" not in SIGNALS[self.model].optional and self.flavours != FLAVOURS:
             raise InputError(f"the {self.model} signal couples to the flavours its charges give; it takes no flavours")
+        if self.window is not None and not isinstance(self.window, str):
+            raise InputError(f"window must be a window name (str) or None; got {self.window!r}")
+        if isinstance(self.atomic_model, str) and self.atomic_model not in ATOMIC_MODELS:
+            raise InputError(f"atomic_model must be one of {ATOMIC_MODELS} (or a RatioTable); got {self.atomic_model!r}")
+        if self.published is not None:  # a limit: ratios to it are reported, so it must be a number of the search's sign
+            pub = checks.real_number("published", self.published)
+            if pub == 0 or (pub < 0) != (self.sign < 0):
+                raise InputError(f"published must be a non-zero limit with the sign of the search ({self.sign:+d}); "
+                                 f"got {pub:g}")
         if self.reference is not None:
             ref = checks.real_number("reference", self.reference)
             if ref == 0 or (ref < 0) != (self.sign < 0):
@@ -279,7 +291,7 @@ def search_spec(signal: str, *, mass_mev: float | None = None, charges: str | No
     InputError
         Unknown signal or option, an option the signal does not take, a missing required option.
     """
-    if signal not in SIGNALS:
+    if not isinstance(signal, str) or signal not in SIGNALS:
         raise InputError(f"unknown signal {signal!r}; expected one of {sorted(SIGNALS)}")
     options = SIGNALS[signal]
     given = {"mass_mev": mass_mev, "charges": charges, "flavours": flavours,
@@ -353,6 +365,16 @@ def dark_photon_masses(n: int = 43, low_mev: float = 1e-3, high_mev: float = 1e3
 
 
 def dark_photon_specs(masses_mev) -> list[SearchSpec]:
+    """One dark-photon :class:`SearchSpec` per mass (MeV), carrying the paper's limit where it has one.
+
+    Raises
+    ------
+    InputError
+        If ``masses_mev`` is not a non-empty sequence of positive masses in MeV.
+    """
+    masses_mev = check_float_array(masses_mev, "masses_mev", lower=0.0, lower_inclusive=False)
+    if masses_mev.ndim != 1:
+        raise InputError(f"masses_mev must be a one-dimensional list of masses in MeV; got shape {masses_mev.shape}")
     published = {p["mass_mev"]: p["limit"] for p in PUBLISHED_DARK_PHOTON}
     return [SearchSpec(f"dark_photon_{m:.4g}MeV", "dark-photon", mass_mev=float(m), published=published.get(float(m)))
             for m in masses_mev]

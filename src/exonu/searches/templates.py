@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..detector import DetectorSetup
+from ..errors import InputError, check_float_array
 from ..spectrum import RecoilSpectrum
 from ..stats import BinnedModel
 from .spec import ATOMIC_MODEL, PREFERRED_WINDOWS, SearchSpec
@@ -24,8 +25,34 @@ from .spec import ATOMIC_MODEL, PREFERRED_WINDOWS, SearchSpec
 REFERENCE_COUNTS = 100.0
 
 
+def check_setup(setup) -> None:
+    """Raise :class:`InputError` unless ``setup`` is a loaded detector (a name is the usual mistake)."""
+    if not isinstance(setup, DetectorSetup):
+        raise InputError(f"setup must be a loaded detector (exonu.io.load_detector(name)), not the "
+                         f"{type(setup).__name__} {setup!r}"[:200])
+
+
+def check_search_inputs(setup, spec, spectrum=None) -> None:
+    """Refuse, with an :class:`InputError` saying what to pass, arguments of the wrong kind.
+
+    Parameters
+    ----------
+    setup : DetectorSetup
+        A loaded detector (``exonu.io.load_detector(name)``), not its name.
+    spec : SearchSpec
+        The search (``exonu.searches.search_spec(signal, ...)``), not a signal name.
+    spectrum : RecoilSpectrum, optional
+    """
+    check_setup(setup)
+    if not isinstance(spec, SearchSpec):
+        raise InputError(f"spec must be a SearchSpec (exonu.searches.search_spec(signal, ...)); got {spec!r}")
+    if spectrum is not None and not isinstance(spectrum, RecoilSpectrum):
+        raise InputError(f"spectrum must be a RecoilSpectrum or None; got {type(spectrum).__name__}")
+
+
 def choose_window(setup, spec: SearchSpec) -> str:
     """The spec's window, the paper's window for the model if the detector has it, or the only one."""
+    check_search_inputs(setup, spec)
     if spec.window is not None:
         setup.window(spec.window)  # raises a clear error if absent
         return spec.window
@@ -70,6 +97,7 @@ def term_rates(window, spec: SearchSpec, value: float, atomic_model, spectrum: R
 
 def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = None) -> SignalTemplates:
     """Fold the signal of ``spec`` through the detector window (templates at α = 1)."""
+    check_search_inputs(setup, spec, spectrum)
     spectrum = spectrum or RecoilSpectrum()
     w = setup.window(choose_window(setup, spec))
     atomic_model = spec.atomic_model or ATOMIC_MODEL[spec.model]
@@ -104,13 +132,16 @@ def build_binned_model(setup, spec: SearchSpec, data=None, spectrum: RecoilSpect
     ``data`` (counts per bin of the window) defaults to the detector's data, or to the background-only
     Asimov data set when it has none (the XMASS-I reconstruction).
     """
+    check_search_inputs(setup, spec, spectrum)
+    if templates is not None and not isinstance(templates, SignalTemplates):
+        raise InputError(f"templates must be SignalTemplates (from signal_templates) or None; got {type(templates).__name__}")
     window = choose_window(setup, spec)
     w = setup.window(window)
     templates = templates or signal_templates(setup, spec, spectrum)
     bkg = w.background
     if data is None:
         data = w.data_counts if w.data_counts is not None else bkg.templates.sum(axis=0)
-    data = np.asarray(data, dtype=float)
+    data = check_float_array(data, f"data for window {window!r}", lower=0.0, allow_empty=True)
     if data.shape != (w.binning.n_bins,):
         raise InputError(f"data for window {window!r} must have {w.binning.n_bins} bins; got {data.shape}")
     model = BinnedModel(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import ELECTRON_MASS_MEV, HBARC2_MEV2_CM2, KEV_PER_MEV
-from ..errors import InputError
+from ..errors import InputError, check_float_array
 
 FLAVOURS = ("e", "mu", "tau")
 _ME_KEV = ELECTRON_MASS_MEV * KEV_PER_MEV
@@ -15,13 +15,13 @@ MEV3_TO_CM2_PER_KEV = HBARC2_MEV2_CM2 / KEV_PER_MEV
 
 def max_recoil_kev(e_nu_kev):
     """Largest recoil kinetic energy on a free electron at rest, T_max = 2E²/(m_e + 2E) (keV)."""
-    e = np.asarray(e_nu_kev, dtype=float)
+    e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True)
     return 2 * e**2 / (_ME_KEV + 2 * e)
 
 
 def electron_min_neutrino_energy_kev(t_kev):
     """Smallest neutrino energy that can give recoil T: E_min = [T + √(T² + 2 m_e T)]/2 (keV)."""
-    t = np.asarray(t_kev, dtype=float)
+    t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True)
     return 0.5 * (t + np.sqrt(t**2 + 2 * _ME_KEV * t))
 
 
@@ -59,8 +59,12 @@ class Interaction:
             Neutrino flavour at the detector.
         """
         flavour_index(flavour)
-        t = np.asarray(t_kev, dtype=float) / KEV_PER_MEV
-        e = np.asarray(e_nu_kev, dtype=float) / KEV_PER_MEV
+        t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True) / KEV_PER_MEV
+        e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True) / KEV_PER_MEV
+        try:
+            np.broadcast_shapes(t.shape, e.shape)
+        except ValueError:
+            raise InputError(f"t_kev of shape {t.shape} and e_nu_kev of shape {e.shape} do not broadcast") from None
         allowed = (t > 0) & (t <= 2 * e**2 / (ELECTRON_MASS_MEV + 2 * e))
         t_safe = np.where(allowed, t, 1.0)
         e_safe = np.where(allowed, e, 1.0)

@@ -32,7 +32,8 @@ MAX_RADIUS2_CM2 = 1e-26
 
 def delta_gv(radius2_cm2: float) -> float:
     """Shift of the vector coupling, Δg_V = √2 π α ⟨r²⟩/(3 G_F), for ⟨r²⟩ in cm²."""
-    return DELTA_GV_PER_CM2 * radius2_cm2
+    return DELTA_GV_PER_CM2 * checks.real_number("charge radius <r^2>", radius2_cm2, low=-MAX_RADIUS2_CM2,
+                                                 high=MAX_RADIUS2_CM2, unit="cm²")
 
 
 class ChargeRadius(ChiralShiftInteraction):

@@ -356,3 +356,17 @@ def test_joint_neyman(xmass, xenon1t):
     lo, hi = result.combined.expected_band
     assert 0 < lo <= hi and result.combined.seed == 3
     assert result.combined.observed > 0 and np.isfinite(result.combined.observed)
+
+
+def test_models_without_a_fixed_reference_get_one_common_reference():
+    """NSI (α-power 2 in ε): the joint reference follows x_ref = (Σ_d |x_d|^−2)^(−1/2) of the detectors' own."""
+    from exonu.searches import signal_templates
+    from exonu.searches.joint import build_joint_model
+    from exonu.searches.spec import search_spec
+
+    setups = [load_detector("xenon1t-sr1"), load_detector("xmass-i")]
+    spec = search_spec("nsi")
+    own = np.array([signal_templates(s, spec).reference for s in setups])
+    joint = build_joint_model(setups, spec)
+    assert joint.reference == pytest.approx(np.sum(own**-2.0) ** -0.5, rel=1e-12)
+    assert joint.reference < own.min()

@@ -312,16 +312,19 @@ def _common_reference(setups, spec: SearchSpec, windows: Mapping[str, str],
                       spectrum: RecoilSpectrum | None) -> float:
     """One reference value of the physical parameter for every detector.
 
-    The dark photon's default reference makes the pure g⁴ term give ~100 events in one detector
-    (:func:`signal_templates`); summed over detectors the pure counts are Σ_d 100 (g/g_d)⁴, so
-    g_ref = (Σ_d g_d⁻⁴)^(−1/4) gives ~100 events in total.
+    Models with a fixed default reference (millicharge, magnetic moment) use it. For the others the
+    single-detector reference makes the highest-power term give ~100 events in that detector
+    (:func:`signal_templates`); summed over detectors those counts are Σ_d 100 (x/x_d)^p with p the
+    α-power, so x_ref = sign · (Σ_d |x_d|^−p)^(−1/p) gives ~100 events in total (p = 4 for the dark
+    photon: g_ref = (Σ_d g_d⁻⁴)^(−1/4)).
     """
     if spec.reference is not None:
         return float(spec.reference)
-    if spec.model != "dark-photon":
+    if spec.model in DEFAULT_REFERENCE:
         return float(DEFAULT_REFERENCE[spec.model])
-    g = np.array([_signal_for(s, replace(spec, window=windows[s.name]), spectrum).reference for s in setups])
-    return float(np.sum(g ** -4.0) ** -0.25)
+    x = np.array([_signal_for(s, replace(spec, window=windows[s.name]), spectrum).reference for s in setups])
+    p = float(spec.alpha_power)
+    return float(np.sign(x[0]) * np.sum(np.abs(x) ** -p) ** (-1.0 / p))
 
 
 def _signal_for(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None) -> SignalTemplates:

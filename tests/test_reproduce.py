@@ -72,7 +72,7 @@ def test_expected_limits_within_factor_1p5_of_published(quick_reproduction):
     """Issue 5 target for the reconstruction: expected limits within a factor 1.5 of the paper's."""
     _, res = quick_reproduction
     for spec in PAPER_SEARCHES:
-        ratio = res[spec.key]["expected"] / spec.published
+        ratio = res[spec.key]["expected"] / res[spec.key]["published"]  # the paper's, from xmass_i.toml
         assert 1 / 1.5 < ratio < 1.5, (spec.key, ratio)
     for d in res["dark_photon"]:
         if d["published"]:

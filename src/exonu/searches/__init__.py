@@ -21,7 +21,7 @@ several detectors at once, shared solar-flux nuisances).
 
 from .joint import (JointModel, JointResult, build_joint_model, combine_models, run_joint_search,
                     search_result_from_model)
-from .paper import PAPER_BEST_FITS, PaperResults, mu_squared_sigma_from_profile, paper_best_fit_check, reproduce_paper
+from .paper import PAPER_BEST_FITS, PaperResults, published_value, mu_squared_sigma_from_profile, paper_best_fit_check, reproduce_paper
 from .run import SearchResult, run_search
 from .spec import (
     ATOMIC_MODEL,
@@ -29,17 +29,21 @@ from .spec import (
     PAPER_SEARCHES,
     PARAMETERS,
     PREFERRED_WINDOWS,
-    PUBLISHED_DARK_PHOTON,
+    PARAMETRISATIONS,
+    SIGNALS,
+    SignalParametrisation,
     SearchSpec,
     dark_photon_masses,
     dark_photon_specs,
+    search_spec,
 )
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
 
 __all__ = [
     "ATOMIC_MODEL", "DEFAULT_REFERENCE", "JointModel", "JointResult", "PAPER_BEST_FITS", "PAPER_SEARCHES",
-    "PARAMETERS", "PREFERRED_WINDOWS", "PUBLISHED_DARK_PHOTON", "PaperResults", "SearchResult", "SearchSpec",
+    "PARAMETERS", "PARAMETRISATIONS", "PREFERRED_WINDOWS", "PaperResults", "SIGNALS", "SignalParametrisation", "SearchResult", "SearchSpec",
     "SignalTemplates", "build_binned_model", "build_joint_model", "choose_window", "combine_models",
     "dark_photon_masses", "dark_photon_specs", "mu_squared_sigma_from_profile", "paper_best_fit_check",
-    "reproduce_paper", "run_joint_search", "run_search", "search_result_from_model", "signal_templates",
+    "published_value", "reproduce_paper", "run_joint_search", "run_search", "search_result_from_model", "search_spec",
+    "signal_templates",
 ]

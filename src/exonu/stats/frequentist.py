@@ -57,7 +57,7 @@ __all__ = [
 
 #: how p-values are computed
 CALCULATORS = ("asymptotic", "toys")
-#: fewest toys that make a ±2σ band (below it the band is refused: 2.5 % of 40 toys is one toy)
+#: fewest toys for a trusted ±2σ band (2.5 % of 40 toys is one toy): fewer are flagged, 1 is refused
 MIN_BAND_TOYS = 40
 #: the expected-band edges in standard deviations, by name
 BAND_SIGMAS = {"-2sigma": -2.0, "-1sigma": -1.0, "median": 0.0, "+1sigma": 1.0, "+2sigma": 2.0}

@@ -46,6 +46,7 @@ from .chi2 import check_statistic, variance_base
 from .model import BinnedModel
 from .profiling import ProfileResult, minimise_fit_variable, profile_batch, split_theta
 from .frequentist import (
+    MIN_BAND_TOYS,
     cls_expected,
     cls_limits_for_problem,
     cls_upper_limit,
@@ -75,8 +76,7 @@ __all__ = [
 ]
 
 METHODS = ("bayesian", "plr", "neyman", "cls", "pcl", "fc")
-#: fewest toys for a ±1σ/±2σ band; fewer give the Asimov median only, flagged (2.5 % of 40 is one toy)
-MIN_BAND_TOYS = 40  # also in exonu.stats.frequentist
+
 #: the percentiles of toy limits that make the expected band: −2σ, −1σ, median, +1σ, +2σ
 BAND_PERCENTILES = {"-2sigma": 2.5, "-1sigma": 16.0, "median": 50.0, "+1sigma": 84.0, "+2sigma": 97.5}
 _DENSE = 4001  # dense points for the spline integration of one data set

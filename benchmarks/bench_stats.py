@@ -4,7 +4,8 @@ Both fit engines are timed (``fast``: profiled minimum + exact Hessian; ``minuit
 """
 import time
 import numpy as np
-from exonu.stats import BinnedModel, profile, fit, bayesian_chi2_limit, plr_upper_limit, expected_limits
+from exonu.stats import (BinnedModel, profile, fit, bayesian_chi2_limit, plr_upper_limit, expected_limits,
+                         cls_upper_limit, pcl_upper_limit, fc_interval)
 
 
 def random_model(n_bins=99, n_comp=12, n_bsys=10, n_ssys=3, seed=1, n_free=4):
@@ -50,9 +51,19 @@ for stat in ("chi2", "poisson"):
     print(f"Bayesian limit (observed) : best {t*1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f} ({lr.details['n_points']} profiled points)")
     t, med, lr = best_of(lambda: plr_upper_limit(m, statistic=stat, expected=False), 5)
     print(f"PLR limit (observed)      : best {t*1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f}")
+    t, med, lr = best_of(lambda: cls_upper_limit(m, statistic=stat, expected=False), 5)
+    print(f"CLs limit (asymptotic)    : best {t*1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f}")
+    t, med, lr = best_of(lambda: pcl_upper_limit(m, statistic=stat), 5)
+    print(f"PCL limit (asymptotic)    : best {t*1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f} "
+          f"(constrained: {lr.details['power_constrained']})")
+    t, med, lr = best_of(lambda: fc_interval(m, statistic=stat, n_toys=500, seed=1, expected=False), 1)
+    print(f"FC interval (500 toys/pt) : {t:.2f} s  [{lr.alpha_lower:.4f}, {lr.alpha_limit:.4f}]")
     t0 = time.perf_counter()
     e = expected_limits(m, "bayesian", n_toys=1000, seed=2020, statistic=stat, progress=False)
     print(f"1000-toy expected Bayesian: {time.perf_counter()-t0:.2f} s  {e}")
     t0 = time.perf_counter()
     e = expected_limits(m, "plr", n_toys=1000, seed=2020, statistic=stat, progress=False)
     print(f"1000-toy expected PLR     : {time.perf_counter()-t0:.2f} s  {e}")
+    t0 = time.perf_counter()
+    e = expected_limits(m, "cls", n_toys=1000, seed=2020, statistic=stat, progress=False)
+    print(f"1000-toy expected CLs     : {time.perf_counter()-t0:.2f} s  {e}")

@@ -124,7 +124,7 @@ def test_bad_arguments_of_the_layer():
     with pytest.raises(InputError, match="n_toys must be a positive integer"):
         generate_toys(m, 0, seed=1)
     with pytest.raises(InputError, match="method must be one of"):
-        expected_limits(m, "cls", n_toys=0)
+        expected_limits(m, "nope", n_toys=0)
     with pytest.raises(InputError, match="start must have 4 entries"):
         profile(m, 1.0, start=[1.0, 2.0])
     with pytest.raises(InputError, match="p of a fixed component"):

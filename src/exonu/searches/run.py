@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import FitError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import expected_limits, fit, plr_interval, upper_limit
+from ..stats import METHODS, check_cl, expected_limits, fit, plr_interval, upper_limit
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
@@ -35,6 +36,18 @@ class SearchResult:
     interval: tuple | None = None
     expected_toy_median: float | None = None
     expected_band_fixed_aux: tuple | None = None
+    cl: float = 0.9
+    expected_detail: object = field(repr=False, default=None)
+
+    @property
+    def provenance(self) -> dict:
+        """How the observed limit was made (:meth:`~exonu.stats.LimitResult.describe`)."""
+        return self.limit_result.describe() if self.limit_result is not None else {"method": self.method, "cl": self.cl}
+
+    @property
+    def expected_warnings(self) -> list[str]:
+        """Warnings about the expected band (too few toys, Asimov median outside the toy ±1σ band)."""
+        return list(self.expected_detail.warnings) if self.expected_detail is not None else []
 
     def to_physical(self, alpha):
         """α → physical parameter, x = x_ref α^(1/power) (α < 0 maps to 0)."""
@@ -54,7 +67,8 @@ class SearchResult:
              "unit": self.spec.unit, "best_fit": self.best_fit, "chi2_min": self.chi2_min,
              "chi2_background_only": self.chi2_background_only, "ndof": self.ndof,
              "significance_sigma": self.significance_sigma, "method": self.method, "window": self.window,
-             "flavours": list(self.spec.flavours), "reference_value": self.reference, "seed": self.seed}
+             "flavours": list(self.spec.flavours), "reference_value": self.reference, "seed": self.seed,
+             "cl": self.cl, "limit_provenance": self.provenance, "expected_warnings": self.expected_warnings}
         if self.spec.mass_mev is not None:
             d["mass_mev"] = self.spec.mass_mev
         if self.interval is not None:
@@ -65,32 +79,50 @@ class SearchResult:
 def run_search(setup, spec: SearchSpec, data=None, *, method: str = "bayesian", n_toys: int = 200, seed: int = 0,
                statistic: str = "chi2", spectrum: RecoilSpectrum | None = None, interval: bool = False,
                templates: SignalTemplates | None = None, progress=False, neyman_toys: int = 500,
-               fixed_aux_band: bool = True) -> SearchResult:
-    """Fit, observed and expected 90 % CL limits for one search, in physical units.
+               fixed_aux_band: bool = True, cl: float = 0.9) -> SearchResult:
+    """Fit, observed and expected limits at confidence level ``cl`` for one search, in physical units.
 
-    ``method``: ``"bayesian"`` (the paper's: flat prior in α, exp(−χ²_min/2)), ``"plr"`` (asymptotic
-    one-sided profile likelihood) or ``"neyman"`` (the same statistic with critical values from
-    ``neyman_toys`` toys per point of an α grid). ``fixed_aux_band`` also runs the toys with the
+    ``method`` (see :func:`exonu.stats.upper_limit`): ``"bayesian"`` (the paper's: flat prior in α,
+    exp(−χ²_min/2)), ``"plr"`` (asymptotic one-sided profile likelihood, Δχ² = Φ⁻¹(cl)²), ``"neyman"``
+    (the same statistic with critical values from ``neyman_toys`` toys per point of an α grid),
+    ``"cls"`` (asymptotic CL_s with q̃_μ), ``"pcl"`` (power-constrained at the −1σ expected limit) or
+    ``"fc"`` (Feldman–Cousins interval from ``neyman_toys`` toys per grid point; the limit is its
+    upper end and ``interval`` its two ends). ``fixed_aux_band`` also runs the toys with the
     auxiliary measurements held at nominal (a second band; doubles the toy time).
     ``n_toys`` background-only toys give the ±1σ band (0: Asimov median only). ``interval=True`` also
-    computes the two-sided 90 % profile-likelihood interval.
+    computes the two-sided profile-likelihood interval at ``cl``.
+
+    Raises
+    ------
+    FitError
+        If the best fit or the background-only fit failed or is not finite: no limit is made from it.
     """
+    cl = check_cl(cl)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     model, templates = build_binned_model(setup, spec, data, spectrum, templates)
-    if method == "neyman":  # the toy belt is built once and reused for the expected limits
-        limit = upper_limit(model, 0.9, method="neyman", statistic=statistic, n_toys=neyman_toys, seed=seed,
-                            expected=False)
-        exp = expected_limits(model, method="neyman", n_toys=n_toys, seed=seed, statistic=statistic,
-                              progress=progress, belt=limit.details["belt"])
-    else:
-        limit = upper_limit(model, 0.9, method=method, statistic=statistic)
-        exp = expected_limits(model, method=method, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress)
     best = fit(model, statistic=statistic, ndof_convention="poi")
     null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
+    for name, f in (("best fit", best), ("background-only fit", null)):
+        if not (f.converged and np.isfinite(f.chi2)):
+            raise FitError(f"the {name} failed ({f.message}; statistic {f.chi2}): no limit is made from it — "
+                           "check the data (counts per bin) and the detector model")
+    if method in ("neyman", "fc"):  # the toy belt is built once and reused for the expected limits
+        limit = upper_limit(model, cl, method=method, statistic=statistic, n_toys=neyman_toys, seed=seed,
+                            expected=False)
+        exp = expected_limits(model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
+                              progress=progress, belt=limit.details["belt"])
+    else:
+        limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
+        exp = expected_limits(model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
+                              progress=progress)
+    if not np.isfinite(limit.alpha_limit):
+        raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
     result = SearchResult(spec=spec, window=choose_window(setup, spec), reference=templates.reference, observed=0.0,
                           expected=0.0, expected_band=None, best_fit=0.0, chi2_min=float(best.chi2),
                           chi2_background_only=float(null.chi2), ndof=int(best.ndof), method=method,
-                          seed=seed if n_toys else None, fit_result=best, limit_result=limit, model=model,
-                          templates=templates)
+                          seed=seed if (n_toys or method in ("neyman", "fc")) else None, fit_result=best,
+                          limit_result=limit, model=model, templates=templates, cl=cl, expected_detail=exp)
     result.observed = result.to_physical(limit.alpha_limit)
     result.expected = result.to_physical(exp.asimov)
     result.best_fit = result.to_physical(best.alpha)
@@ -100,11 +132,14 @@ def run_search(setup, spec: SearchSpec, data=None, *, method: str = "bayesian", 
     if exp.band and fixed_aux_band:
         # the same toys with the auxiliary measurements (pull centres) held at nominal: the data's
         # Poisson fluctuations alone, to show how much of the band the constraints contribute
-        fixed = expected_limits(model, method=method if method != "neyman" else "plr", n_toys=n_toys, seed=seed,
-                                statistic=statistic, progress=progress, fluctuate_aux=False)
+        fixed = expected_limits(model, method=method if method not in ("neyman", "fc") else "plr", cl=cl,
+                                n_toys=n_toys, seed=seed, statistic=statistic, progress=progress,
+                                fluctuate_aux=False)
         result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
                                           result.to_physical(fixed.band["+1sigma"]))
-    if interval:
-        iv = plr_interval(model, 0.9, statistic=statistic)
+    if method == "fc":
+        result.interval = (result.to_physical(limit.alpha_lower or 0.0), result.to_physical(limit.alpha_limit))
+    elif interval:
+        iv = plr_interval(model, cl, statistic=statistic)
         result.interval = (result.to_physical(iv.alpha_lower or 0.0), result.to_physical(iv.alpha_limit))
     return result

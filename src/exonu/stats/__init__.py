@@ -11,14 +11,24 @@ Modules, in the order a result is produced:
 * :mod:`~exonu.stats.profiling` — profiling the nuisances at fixed α (the fast core)
 * :mod:`~exonu.stats.fit` — the global fit with iminuit (HESSE errors, χ²/ndof)
 * :mod:`~exonu.stats.toys` — seeded pseudo-experiments
+* :mod:`~exonu.stats.layout` — :class:`ParameterLayout`, the names/slices/bounds of a fit vector
+* :mod:`~exonu.stats.problem` — :class:`FitProblem` (model + statistic + data sets) and the
+  profile-likelihood test statistics q̃_μ, t̃_μ
+* :mod:`~exonu.stats.calculators` — p-values, asymptotic (CL_s formulas) or from toys; Neyman belts
+* :mod:`~exonu.stats.frequentist` — CL_s, power-constrained limits, Feldman–Cousins intervals,
+  the best-fit ± Nσ band
 * :mod:`~exonu.stats.limits` — Bayesian χ² limit (the paper's), PLR limits/intervals, Neyman
-  construction, expected limits and bands
+  construction, expected limits and bands, and :func:`upper_limit` for every method
 * :mod:`~exonu.stats.pyhf_export` — HistFactory JSON export (pyhf optional)
 """
 
 from .chi2 import STATISTICS, chi2_value
 from .fit import FitResult, fit
+from .frequentist import best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
+from .layout import ParameterLayout
 from .limits import (
+    METHODS,
+    MIN_BAND_TOYS,
     ExpectedLimits,
     LimitResult,
     NeymanBelt,
@@ -27,12 +37,14 @@ from .limits import (
     limits_for_toys,
     neyman_belt,
     neyman_upper_limit,
+    check_cl,
     plr_critical_value,
     plr_interval,
     plr_upper_limit,
     upper_limit,
 )
 from .model import BinnedModel
+from .problem import FitProblem
 from .profiling import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import to_pyhf_model, to_pyhf_workspace
 from .toys import ToyEnsemble, generate_toys
@@ -56,11 +68,20 @@ __all__ = [
     "plr_upper_limit",
     "plr_interval",
     "plr_critical_value",
+    "check_cl",
     "neyman_belt",
     "neyman_upper_limit",
     "expected_limits",
     "limits_for_toys",
     "upper_limit",
+    "cls_upper_limit",
+    "pcl_upper_limit",
+    "fc_interval",
+    "best_fit_band",
+    "ParameterLayout",
+    "FitProblem",
+    "METHODS",
+    "MIN_BAND_TOYS",
     "to_pyhf_workspace",
     "to_pyhf_model",
 ]

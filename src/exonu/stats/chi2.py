@@ -22,7 +22,7 @@ variances are not used by the Poisson statistic (that would need a Barlow–Bees
 
 All functions here are vectorised over a leading batch axis (toys or α values): ``data`` (N, n),
 ``u`` (N,), ``theta`` (N, P), ``centres`` (N, P). The signal strength enters as u = α^c (see
-:class:`~exonu.stats.model._Compiled`).
+:class:`~exonu.stats.model.CompiledModel`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ..errors import InputError
-from .model import BinnedModel, _as_array, check_alpha
+from .model import BinnedModel, as_array, check_alpha
 
 __all__ = ["STATISTICS", "chi2_value", "check_statistic"]
 
@@ -48,7 +48,7 @@ def check_statistic(statistic: str) -> str:
 
 
 @dataclass
-class _State:
+class ExpectationState:
     """Pieces of the expectation at (u, θ), kept for the Jacobian."""
 
     expected: np.ndarray  # (N, n)
@@ -58,7 +58,7 @@ class _State:
     sfac: np.ndarray  # (N, n) 1 + Σ_l r_l ε_l
 
 
-def expectation(cm, u: np.ndarray, theta: np.ndarray) -> _State:
+def expectation(cm, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
     """Expected counts for a batch of (u, θ).
 
     The bilinear background term Σ_jk p_j q_k σ_ijk is one product of the (N, J·K) outer products
@@ -81,7 +81,7 @@ def expectation(cm, u: np.ndarray, theta: np.ndarray) -> _State:
         sfac = 1.0 + theta[:, n_p + n_q :] @ cm.ssys
     else:
         sfac = np.ones_like(s0)
-    return _State(bkg_counts + s0 * sfac, p_full, q, s0, sfac)
+    return ExpectationState(bkg_counts + s0 * sfac, p_full, q, s0, sfac)
 
 
 def variance_base(cm, data: np.ndarray) -> np.ndarray:
@@ -119,7 +119,7 @@ def objective(cm, statistic: str, data, den, u, theta, centres):
     return f + pull_terms(cm, theta, centres), st
 
 
-def jacobian_theta(cm, st: _State) -> np.ndarray:
+def jacobian_theta(cm, st: ExpectationState) -> np.ndarray:
     """Transposed Jacobian ∂E_i/∂θ_a, shape (N, P, n), written block by block into one buffer."""
     batch, n = st.expected.shape[0], cm.n_bins
     n_p, n_q, n_r = cm.n_p, cm.n_q, cm.n_r
@@ -140,7 +140,7 @@ def jacobian_theta(cm, st: _State) -> np.ndarray:
     return jt.reshape(batch, cm.n_par, n)
 
 
-def grad_hess_theta(cm, statistic: str, data, den, st: _State, theta, centres, hessian: bool = True,
+def grad_hess_theta(cm, statistic: str, data, den, st: ExpectationState, theta, centres, hessian: bool = True,
                     newton: bool = True):
     """Gradient (N, P), Gauss–Newton matrix (N, P, P) and Newton Hessian of the statistic in θ.
 
@@ -178,7 +178,7 @@ def grad_hess_theta(cm, statistic: str, data, den, st: _State, theta, centres, h
     return g, h, h_newton
 
 
-def grad_u(cm, statistic: str, data, base, st: _State, u) -> np.ndarray:
+def grad_u(cm, statistic: str, data, base, st: ExpectationState, u) -> np.ndarray:
     """∂(statistic)/∂u at fixed θ, shape (N,).
 
     At a profiled θ̂(u) this is also the total derivative of the profile χ²_min(u) (the θ-gradient
@@ -223,10 +223,10 @@ def chi2_value(model: BinnedModel, alpha: float, p=None, q=None, r=None, statist
     """
     check_statistic(statistic)
     alpha = check_alpha(model, alpha)
-    cm = model._compiled
-    p = np.ones(model.n_components) if p is None else _as_array(p, "p", 1, (model.n_components,))
-    q = np.zeros(model.n_bkg_sys) if q is None else _as_array(q, "q", 1, (model.n_bkg_sys,))
-    r = np.zeros(model.n_sig_sys) if r is None else _as_array(r, "r", 1, (model.n_sig_sys,))
+    cm = model.compiled
+    p = np.ones(model.n_components) if p is None else as_array(p, "p", 1, (model.n_components,))
+    q = np.zeros(model.n_bkg_sys) if q is None else as_array(q, "q", 1, (model.n_bkg_sys,))
+    r = np.zeros(model.n_sig_sys) if r is None else as_array(r, "r", 1, (model.n_sig_sys,))
     if np.any(p[model.fixed] != 1.0):
         raise InputError("p of a fixed component (activity_sigma = 0) must be 1")
     theta = np.concatenate([p[cm.free], q, r])[None, :]

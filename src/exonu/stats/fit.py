@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import InputError
 from .chi2 import check_statistic, denominator, grad_hess_theta, grad_u, objective, variance_base
 from .model import BinnedModel, check_alpha
-from .profiling import _minimise_u, _profile_batch, _split_theta, _u_scale
+from .profiling import minimise_fit_variable, profile_batch, split_theta, fit_variable_scale
 
 __all__ = ["FitResult", "fit"]
 
@@ -146,11 +146,11 @@ class FitResult:
     __str__ = summary
 
 
-class _Objective:
+class FitObjective:
     """The statistic and its analytic gradient as functions of the Minuit vector x = [u, θ]."""
 
     def __init__(self, model: BinnedModel, statistic: str):
-        self.cm = model._compiled
+        self.cm = model.compiled
         self.statistic = statistic
         self.data = model.data[None, :]
         self.base = variance_base(self.cm, self.data)
@@ -261,7 +261,7 @@ def _covariance(hess, pinned):
 
 def _fast_engine(model, statistic, data, base, centres, u0, theta0, fix_alpha, allow_negative, tol):
     """Hessian at the profiled minimum → (f, values, errors, covariance, valid, messages)."""
-    cm = model._compiled
+    cm = model.compiled
     n = 1 + cm.n_par
     values = np.concatenate([[u0], theta0])
     den = denominator(cm, base, np.array([u0]))
@@ -269,7 +269,7 @@ def _fast_engine(model, statistic, data, base, centres, u0, theta0, fix_alpha, a
     if not np.isfinite(fval):
         return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
     with_u = fix_alpha is None
-    u_step = 1e-3 * float(_u_scale(cm, data, base)[0])
+    u_step = 1e-3 * float(fit_variable_scale(cm, data, base)[0])
     grad, hess = _hessian(cm, statistic, data, base, centres, u0, theta0, with_u, u_step, allow_negative)
     if not with_u:  # α held: its row and column are zero, as for any fixed parameter
         grad = np.concatenate([[0.0], grad])
@@ -316,8 +316,8 @@ def _minuit_engine(model, statistic, names, u0, theta0, f_core, fix_alpha, allow
     """MIGRAD + HESSE from the profiled minimum → (f, values, errors, covariance, valid, converged, messages)."""
     from iminuit import Minuit  # imported here: the rest of the layer does not need it
 
-    cm = model._compiled
-    obj = _Objective(model, statistic)
+    cm = model.compiled
+    obj = FitObjective(model, statistic)
     poi = names[0]
     m = Minuit(obj, np.concatenate([[u0], theta0]), grad=obj.grad, name=names)
     m.errordef = Minuit.LEAST_SQUARES  # both statistics are −2 ln L-like: Δ = 1 at 1σ
@@ -389,7 +389,7 @@ def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = F
         raise InputError(f"ndof_convention must be one of {NDOF_CONVENTIONS}; got {ndof_convention!r}")
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {ENGINES}; got {engine!r}")
-    cm = model._compiled
+    cm = model.compiled
     if allow_negative and not cm.allow_negative_u:
         raise InputError(
             f"allow_negative=True needs integer signal powers; got {model.signal_powers.tolist()}"
@@ -400,11 +400,11 @@ def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = F
 
     # 1. The minimum from the profiled core.
     if fix_alpha is None:
-        um = _minimise_u(cm, statistic, data, base, centres, cm.nominal[None, :], allow_negative, tol)
+        um = minimise_fit_variable(cm, statistic, data, base, centres, cm.nominal[None, :], allow_negative, tol)
         u0, theta0, f_core, core_ok = float(um.u[0]), um.theta[0], float(um.f[0]), bool(um.converged[0])
     else:
         u0 = float(cm.alpha_to_u(check_alpha(model, fix_alpha)))
-        th, f, conv, _ = _profile_batch(cm, statistic, data, base, np.array([u0]), centres, cm.nominal[None, :], tol)
+        th, f, conv, _ = profile_batch(cm, statistic, data, base, np.array([u0]), centres, cm.nominal[None, :], tol)
         theta0, f_core, core_ok = th[0], float(f[0]), bool(conv[0])
 
     # 2. Errors and covariance.
@@ -429,8 +429,8 @@ def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = F
         messages.append("alpha at the 0 boundary: its error is not meaningful (use a limit)")
 
     theta = values[1:]
-    p, q, r = _split_theta(model, theta)
-    p_err, q_err, r_err = _split_theta(model, errors[1:])
+    p, q, r = split_theta(model, theta)
+    p_err, q_err, r_err = split_theta(model, errors[1:])
     p_err = np.where(model.fixed, 0.0, p_err)
     pulls = {}
     sig = cm.pull_sigma

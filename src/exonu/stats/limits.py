@@ -44,8 +44,21 @@ from scipy.stats import norm
 from ..errors import FitError, InputError
 from .chi2 import check_statistic, variance_base
 from .model import BinnedModel
-from .profiling import ProfileResult, _minimise_u, _profile_batch, _split_theta
-from .toys import chunks, generate_toys, progress_iter, resolve_seed
+from .profiling import ProfileResult, minimise_fit_variable, profile_batch, split_theta
+from .frequentist import (
+    MIN_BAND_TOYS,
+    cls_expected,
+    cls_limits_for_problem,
+    cls_upper_limit,
+    default_fc_grid,
+    fc_belt,
+    fc_interval,
+    fc_limits_for_problem,
+    pcl_expected,
+    pcl_upper_limit,
+)
+from .problem import FitProblem
+from .toys import child_seed, chunks, generate_toys, progress_iter, resolve_seed
 
 __all__ = [
     "LimitResult",
@@ -62,7 +75,8 @@ __all__ = [
     "plr_critical_value",
 ]
 
-METHODS = ("bayesian", "plr", "neyman")
+METHODS = ("bayesian", "plr", "neyman", "cls", "pcl", "fc")
+
 #: the percentiles of toy limits that make the expected band: −2σ, −1σ, median, +1σ, +2σ
 BAND_PERCENTILES = {"-2sigma": 2.5, "-1sigma": 16.0, "median": 50.0, "+1sigma": 84.0, "+2sigma": 97.5}
 _DENSE = 4001  # dense points for the spline integration of one data set
@@ -75,7 +89,7 @@ def plr_critical_value(cl: float, sided: str = "one") -> float:
     ``sided="one"``: upper limit with the α ≥ 0 boundary, z² with z = Φ⁻¹(cl) (1.642 at 90 %).
     ``sided="two"``: two-sided interval, the χ²₁ quantile at cl (2.706 at 90 %).
     """
-    _check_cl(cl)
+    check_cl(cl)
     if sided == "one":
         return float(norm.ppf(cl) ** 2)
     if sided == "two":
@@ -83,7 +97,15 @@ def plr_critical_value(cl: float, sided: str = "one") -> float:
     raise InputError(f"sided must be 'one' or 'two'; got {sided!r}")
 
 
-def _check_cl(cl) -> float:
+def check_n_toys(n_toys) -> int:
+    """``n_toys`` must be a non-negative integer."""
+    if isinstance(n_toys, bool) or not isinstance(n_toys, (int, np.integer)) or n_toys < 0:
+        raise InputError(f"n_toys must be a non-negative integer; got {n_toys!r}")
+    return int(n_toys)
+
+
+def check_cl(cl) -> float:
+    """``cl`` must be a number in (0.5, 1)."""
     if not (isinstance(cl, (float, int)) and 0.5 < float(cl) < 1.0):
         raise InputError(f"cl must be a number in (0.5, 1); got {cl!r}")
     return float(cl)
@@ -121,6 +143,36 @@ class ExpectedLimits:
     n_failed: int
     seed: int | None
     fluctuate_aux: bool
+    calculator: str = "asymptotic"
+    asymptotic_band: dict | None = None
+
+    @property
+    def toy_median(self) -> float | None:
+        """Median of the toys' limits (None without toys)."""
+        return None if not self.band else self.band["median"]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Reasons to distrust the band: too few toys, failed toys, the Asimov median outside ±1σ."""
+        out = []
+        if self.band:
+            if self.n_toys < MIN_BAND_TOYS:
+                out.append(f"only {self.n_toys} toys: the ±2σ edges rest on less than one toy each "
+                           f"(use ≥ {MIN_BAND_TOYS})")
+            if self.n_failed:
+                out.append(f"{self.n_failed} of {self.n_toys} toys failed and are left out of the band")
+            if not (self.band["-1sigma"] <= self.asimov <= self.band["+1sigma"]):
+                out.append(f"the Asimov median {self.asimov:.4g} lies outside the toy ±1σ band "
+                           f"[{self.band['-1sigma']:.4g}, {self.band['+1sigma']:.4g}] (toy median "
+                           f"{self.band['median']:.4g}): the asymptotic approximation is poor here")
+        return out
+
+    def describe(self) -> dict:
+        """How the expected limits were made, as plain data."""
+        return {"method": self.method, "cl": self.cl, "statistic": self.statistic, "calculator": self.calculator,
+                "asimov_median": self.asimov, "toy_median": self.toy_median, "band": self.band,
+                "asymptotic_band": self.asymptotic_band, "n_toys": self.n_toys, "n_failed": self.n_failed,
+                "seed": self.seed, "fluctuate_aux": self.fluctuate_aux, "warnings": self.warnings}
 
     def summary(self) -> str:
         s = f"expected {self.method} limit ({self.cl:.0%} CL): Asimov median {self.asimov:.4g}"
@@ -128,6 +180,8 @@ class ExpectedLimits:
             b = self.band
             s += (f"; toys (n={self.n_toys}, seed={self.seed}, failed={self.n_failed}): median {b['median']:.4g}, "
                   f"±1σ [{b['-1sigma']:.4g}, {b['+1sigma']:.4g}], ±2σ [{b['-2sigma']:.4g}, {b['+2sigma']:.4g}]")
+        for w in self.warnings:
+            s += f"\n  warning: {w}"
         return s
 
     __str__ = summary
@@ -190,6 +244,17 @@ class LimitResult:
     message: str = ""
     poi_name: str = "alpha"
     details: dict = field(default_factory=dict)
+    test_statistic: str = ""
+    threshold: str | float | None = None
+    sided: str = "one"
+    n_toys: int = 0
+    calculator: str = "asymptotic"
+
+    def describe(self) -> dict:
+        """How this limit was made: method, test statistic, threshold, CL, sidedness, statistic, toys."""
+        return {"method": self.method, "test_statistic": self.test_statistic, "threshold": self.threshold,
+                "cl": self.cl, "sided": self.sided, "statistic": self.statistic, "calculator": self.calculator,
+                "n_toys": self.n_toys, "seed": self.seed, "converged": self.converged}
 
     def summary(self) -> str:
         name = self.poi_name
@@ -198,7 +263,9 @@ class LimitResult:
                     f"{self.alpha_lower:.4g} ≤ {name} ≤ {self.alpha_limit:.4g}")
         else:
             head = f"{self.cl:.0%} CL upper limit ({self.method}, {self.statistic}): {name} < {self.alpha_limit:.4g}"
-        lines = [head, f"  best fit {name} = {self.alpha_hat:.4g}, statistic = {self.chi2_min:.6g}"]
+        lines = [head, f"  best fit {name} = {self.alpha_hat:.4g}, statistic = {self.chi2_min:.6g}",
+                 f"  test statistic: {self.test_statistic}; threshold: {self.threshold}; {self.sided}-sided; "
+                 f"{self.calculator}{f' ({self.n_toys} toys)' if self.n_toys else ''}"]
         if self.critical_value is not None:
             lines.append(f"  critical Δχ² = {self.critical_value:.4g}")
         if self.expected is not None:
@@ -245,7 +312,7 @@ def _profile_points(cm, statistic, data, base, centres, u, theta0):
     n, g = u.shape
     if n < 8:
         rep = np.repeat(np.arange(n), g)
-        th, f, ok, _ = _profile_batch(cm, statistic, data[rep], base[rep], u.ravel(), centres[rep],
+        th, f, ok, _ = profile_batch(cm, statistic, data[rep], base[rep], u.ravel(), centres[rep],
                                       theta0.reshape(n * g, -1), newton=True)
         return f.reshape(n, g), th.reshape(n, g, -1), ok.reshape(n, g)
     f = np.empty((n, g))
@@ -253,7 +320,7 @@ def _profile_points(cm, statistic, data, base, centres, u, theta0):
     ok = np.empty((n, g), dtype=bool)
     start = theta0[:, 0]
     for k in range(g):
-        th, f[:, k], ok[:, k], _ = _profile_batch(cm, statistic, data, base, u[:, k], centres, start, newton=True)
+        th, f[:, k], ok[:, k], _ = profile_batch(cm, statistic, data, base, u[:, k], centres, start, newton=True)
         th_all[:, k] = th
         start = th
     return f, th_all, ok
@@ -295,7 +362,7 @@ def _scan_range(um, target):
 
 @dataclass
 class _Scan:
-    um: object  # _UMinimum
+    um: object  # FitVariableMinimum
     t: np.ndarray  # (G,) shared normalised grid in [0, 1]
     u_cut: np.ndarray  # (N,)
     f: np.ndarray  # (N, G)
@@ -306,7 +373,7 @@ class _Scan:
 
 def _scan(cm, statistic, data, base, centres, target, n_grid):
     """Minimise over u ≥ 0, then profile a uniform grid in u on [0, u_cut] (Δχ²(u_cut) ≈ target)."""
-    um = _minimise_u(cm, statistic, data, base, centres, np.tile(cm.nominal, (data.shape[0], 1)),
+    um = minimise_fit_variable(cm, statistic, data, base, centres, np.tile(cm.nominal, (data.shape[0], 1)),
                      stop_delta=target)
     u_cut, has = _scan_range(um, target)
     bad = ~np.isfinite(u_cut) | (u_cut <= 0)
@@ -399,8 +466,8 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     LimitResult
     """
     check_statistic(statistic)
-    _check_cl(cl)
-    cm = model._compiled
+    check_cl(cl)
+    cm = model.compiled
     data = model.data[None, :]
     base = variance_base(cm, data)
     centres = cm.centres[None, :]
@@ -415,7 +482,7 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     def add_points(new_u, starts):
         nonlocal f_min, ok
         k = new_u.size
-        th, fm, okm, _ = _profile_batch(cm, statistic, np.repeat(data, k, 0), np.repeat(base, k, 0), new_u,
+        th, fm, okm, _ = profile_batch(cm, statistic, np.repeat(data, k, 0), np.repeat(base, k, 0), new_u,
                                         np.repeat(centres, k, 0), starts, newton=True)
         u.extend(new_u)
         f.extend(fm)
@@ -458,7 +525,7 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     posterior = np.exp(-0.5 * (delta - 0.0)) / z[0] if np.isfinite(z[0]) and z[0] > 0 else None
     # ``delta`` is relative to f_min; z was computed after subtracting the dense minimum (≤ 1e-9
     # different), so the posterior is normalised per unit α to that precision.
-    best = _best_profile(model, statistic, um, 0)
+    best = best_profile(model, statistic, um, 0)
     exp_detail = None
     if expected or n_toys:
         exp_detail = expected_limits(model, "bayesian", cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
@@ -472,12 +539,14 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
         expected_band=None if exp_detail is None else exp_detail.band, expected_detail=exp_detail,
         seed=None if exp_detail is None else exp_detail.seed, converged=ok, message=msg, poi_name=model.poi_name,
         details={"alpha_limit_trapezoid": alpha_trap, "n_points": int(uu.size), "delta_chi2_max": delta_chi2_max},
+        test_statistic="posterior ∝ exp(−Δχ²_min(α)/2), flat prior in α ≥ 0 (arXiv:2005.11891 §4)",
+        threshold=f"posterior quantile {cl:.3g}", sided="one", n_toys=0, calculator="bayesian integral",
     )
 
 
-def _best_profile(model, statistic, um, i) -> ProfileResult:
-    cm = model._compiled
-    p, q, r = _split_theta(model, um.theta[i])
+def best_profile(model, statistic, um, i) -> ProfileResult:
+    cm = model.compiled
+    p, q, r = split_theta(model, um.theta[i])
     return ProfileResult(float(cm.u_to_alpha(um.u[i])), float(um.f[i]), p, q, r, um.theta[i].copy(),
                          bool(um.converged[i]), 0, "best fit on alpha >= 0 (profiled)", statistic)
 
@@ -518,7 +587,7 @@ def _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, thet
     state = {"theta": theta0[None, :].copy()}
 
     def h(u):
-        th, f, _, _ = _profile_batch(cm, statistic, data, base, np.array([u]), centres, state["theta"], newton=True)
+        th, f, _, _ = profile_batch(cm, statistic, data, base, np.array([u]), centres, state["theta"], newton=True)
         state["theta"] = th
         return float(f[0]) - f_min - crit
 
@@ -529,7 +598,7 @@ def _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, thet
 
 
 def _plr_single(model, statistic, cl, sided, n_grid):
-    cm = model._compiled
+    cm = model.compiled
     data = model.data[None, :]
     base = variance_base(cm, data)
     centres = cm.centres[None, :]
@@ -591,7 +660,7 @@ def plr_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     if method != "asymptotic":
         raise InputError(f"method must be 'asymptotic' or 'neyman'; got {method!r}")
     check_statistic(statistic)
-    _check_cl(cl)
+    check_cl(cl)
     up, _, ok, sc, crit = _plr_single(model, statistic, cl, "one", n_grid)
     exp_detail = None
     if expected or n_toys:
@@ -609,22 +678,25 @@ def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2"
         ``alpha_lower`` (0 if the interval reaches the boundary) and ``alpha_limit`` (upper end).
     """
     check_statistic(statistic)
-    _check_cl(cl)
+    check_cl(cl)
     up, lo, ok, sc, crit = _plr_single(model, statistic, cl, "two", n_grid)
     return _plr_result(model, "plr-interval", statistic, cl, up, lo, ok, sc, crit, None)
 
 
 def _plr_result(model, method, statistic, cl, up, lo, ok, sc, crit, exp_detail):
-    cm = model._compiled
+    cm = model.compiled
     return LimitResult(
         alpha_limit=up, alpha_lower=lo, method=method, cl=cl, statistic=statistic,
         alpha_hat=float(cm.u_to_alpha(sc.um.u[0])), chi2_min=float(sc.f_min[0]),
-        best_fit=_best_profile(model, statistic, sc.um, 0), alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t),
+        best_fit=best_profile(model, statistic, sc.um, 0), alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t),
         chi2_profile=sc.f[0].copy(), critical_value=crit,
         expected=None if exp_detail is None else exp_detail.asimov,
         expected_band=None if exp_detail is None else exp_detail.band, expected_detail=exp_detail,
         seed=None if exp_detail is None else exp_detail.seed, converged=ok,
         message="" if ok else "profile scan or crossing search did not converge", poi_name=model.poi_name,
+        test_statistic=("q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)" if lo is None
+                        else "t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)"),
+        threshold=crit, sided="one" if lo is None else "two", n_toys=0, calculator="asymptotic",
     )
 
 
@@ -632,17 +704,12 @@ def _plr_result(model, method, statistic, cl, up, lo, ok, sc, crit, exp_detail):
 def _q_one_sided(cm, statistic, data, base, centres, u_values):
     """One-sided q(u_k) for every data set and every u_k (vectorised over data sets)."""
     n = data.shape[0]
-    um = _minimise_u(cm, statistic, data, base, centres, np.tile(cm.nominal, (n, 1)))
+    um = minimise_fit_variable(cm, statistic, data, base, centres, np.tile(cm.nominal, (n, 1)))
     u = np.broadcast_to(np.asarray(u_values, float), (n, len(u_values))).copy()
     f, _, ok_pts = _profile_points(cm, statistic, data, base, centres, u, _nearest_ladder_theta(um, u))
     q = np.where(um.u[:, None] <= u, np.maximum(f - um.f[:, None], 0.0), 0.0)
     ok = um.converged[:, None] & ok_pts
     return np.where(ok, q, np.nan), um
-
-
-def _child_seed(seed: int, k: int) -> int:
-    """A reproducible independent seed for sub-task ``k`` of a computation seeded with ``seed``."""
-    return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] % (2**63))
 
 
 def neyman_belt(model: BinnedModel, alpha_grid, *, cl: float = 0.9, n_toys: int = 1000, seed=None,
@@ -652,19 +719,19 @@ def neyman_belt(model: BinnedModel, alpha_grid, *, cl: float = 0.9, n_toys: int 
 
     For each α_k, ``n_toys`` toys are generated at α_k (nuisances nominal, auxiliary measurements
     fluctuated unless ``fluctuate_aux=False``), q(α_k) is computed for each (with α̂ ≥ 0), and the
-    ``cl`` quantile is the critical value. Grid point k uses the seed ``_child_seed(seed, k)``.
+    ``cl`` quantile is the critical value. Grid point k uses the seed ``child_seed(seed, k)``.
     """
     check_statistic(statistic)
-    _check_cl(cl)
+    check_cl(cl)
     alpha_grid = np.asarray(alpha_grid, dtype=float)
     if alpha_grid.ndim != 1 or alpha_grid.size < 2 or np.any(alpha_grid <= 0) or np.any(np.diff(alpha_grid) <= 0):
         raise InputError("alpha_grid must be a strictly increasing 1-D array of at least 2 positive values")
     seed = resolve_seed(seed)
-    cm = model._compiled
+    cm = model.compiled
     u_grid = cm.alpha_to_u(alpha_grid)
     q_toys = np.empty((alpha_grid.size, n_toys))
     for k in progress_iter(range(alpha_grid.size), progress, "Neyman belt", unit="alpha"):
-        ens = generate_toys(model, n_toys, alpha=float(alpha_grid[k]), seed=_child_seed(seed, k),
+        ens = generate_toys(model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k),
                             fluctuate_aux=fluctuate_aux)
         for sl in _slices(n_toys, chunk_size):
             data = ens.data[sl]
@@ -714,8 +781,8 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
     n_toys : int
         Toys per grid point of the belt.
     seed : int, optional
-        Seed of the belt (grid point k uses the child seed ``_child_seed(seed, k)``; the
-        expected-band toys use ``_child_seed(seed, 10**6)``); recorded in the result.
+        Seed of the belt (grid point k uses the child seed ``child_seed(seed, k)``; the
+        expected-band toys use ``child_seed(seed, 10**6)``); recorded in the result.
     alpha_grid : array_like, optional
         Belt grid. Default: ``n_alpha`` points uniform in u up to 2.5× the larger of the observed
         and expected asymptotic limits.
@@ -730,8 +797,8 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
         ``details["belt"]`` holds the belt.
     """
     check_statistic(statistic)
-    _check_cl(cl)
-    cm = model._compiled
+    check_cl(cl)
+    cm = model.compiled
     if belt is None:
         if alpha_grid is None:
             obs = _plr_single(model, statistic, cl, "one", 32)[0]
@@ -744,11 +811,11 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
         raise InputError(f"belt was built for cl={belt.cl}, statistic={belt.statistic!r}; got cl={cl}, {statistic!r}")
     data = model.data[None, :]
     lim, ok = _neyman_batch(cm, statistic, data, variance_base(cm, data), cm.centres[None, :], belt)
-    um = _minimise_u(cm, statistic, data, variance_base(cm, data), cm.centres[None, :], cm.nominal[None, :])
+    um = minimise_fit_variable(cm, statistic, data, variance_base(cm, data), cm.centres[None, :], cm.nominal[None, :])
     exp_detail = None
     if expected or n_toys_expected:
         exp_detail = expected_limits(model, "neyman", cl=cl, n_toys=n_toys_expected,
-                                     seed=_child_seed(belt.seed, 10**6), statistic=statistic,
+                                     seed=child_seed(belt.seed, 10**6), statistic=statistic,
                                      fluctuate_aux=fluctuate_aux, progress=progress, belt=belt)
     q_obs = _q_one_sided(cm, statistic, data, variance_base(cm, data), cm.centres[None, :],
                          cm.alpha_to_u(belt.alpha_grid))[0][0]
@@ -756,42 +823,60 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
     return LimitResult(
         alpha_limit=float(lim[0]), method="neyman", cl=cl, statistic=statistic,
         alpha_hat=float(cm.u_to_alpha(um.u[0])), chi2_min=float(um.f[0]),
-        best_fit=_best_profile(model, statistic, um, 0), alpha_grid=belt.alpha_grid,
+        best_fit=best_profile(model, statistic, um, 0), alpha_grid=belt.alpha_grid,
         chi2_profile=q_obs + float(um.f[0]), critical_value=None,
         expected=None if exp_detail is None else exp_detail.asimov,
         expected_band=None if exp_detail is None else exp_detail.band, expected_detail=exp_detail,
         seed=belt.seed, converged=bool(ok[0]), message=msg, poi_name=model.poi_name,
         details={"belt": belt, "q_observed": q_obs},
+        test_statistic="q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)",
+        threshold=f"toy {cl:.3g} quantile of q̃ at each of {belt.alpha_grid.size} grid points", sided="one",
+        n_toys=int(belt.n_toys), calculator="toys",
     )
 
 
 # ------------------------------------------------------------------------------------------ expected
-def _limits_batch(method, cm, statistic, data, centres, cl, *, n_grid=48, delta_chi2_max=30.0, belt=None):
+def _limits_batch(method, model, statistic, data, centres, cl, *, n_grid=48, delta_chi2_max=30.0, belt=None,
+                  context=None):
+    """Upper limits of many data sets with one method; ``context`` holds what a method precomputed."""
+    cm = model.compiled
     base = variance_base(cm, data)
     if method == "bayesian":
         return _bayes_batch(cm, statistic, data, base, centres, cl, delta_chi2_max, n_grid)
-    if method == "plr":
+    if method in ("plr", "pcl"):
         up, _, ok, _ = _plr_batch(cm, statistic, data, base, centres, plr_critical_value(cl, "one"), n_grid)
+        if method == "pcl":
+            up = np.maximum(up, context["pcl_threshold"])
         return up, ok
     if method == "neyman":
         return _neyman_batch(cm, statistic, data, base, centres, belt)
+    if method == "cls":
+        u_grid, q_asimov = context["cls_grid"]
+        u_lim = cls_limits_for_problem(FitProblem(model, statistic, data, centres), cl, u_grid, q_asimov)
+        return cm.u_to_alpha(u_lim), np.isfinite(u_lim)
+    if method == "fc":
+        _, up, ok = fc_limits_for_problem(FitProblem(model, statistic, data, centres), belt)
+        return up, ok
     raise InputError(f"method must be one of {METHODS}; got {method!r}")
 
 
 def expected_limits(model: BinnedModel, method: str = "bayesian", *, cl: float = 0.9, n_toys: int = 1000, seed=None,
                     statistic: str = "chi2", fluctuate_aux: bool = True, progress=None, chunk_size: int = 200,
-                    n_grid: int = 48, delta_chi2_max: float = 30.0, belt: NeymanBelt | None = None,
-                    belt_toys: int = 1000) -> ExpectedLimits:
-    """Expected limits under the background-only hypothesis.
+                    n_grid: int = 48, delta_chi2_max: float = 30.0, belt=None, belt_toys: int = 1000) -> ExpectedLimits:
+    """Expected limits under the background-only hypothesis: Asimov median and toy band side by side.
 
     Parameters
     ----------
     model : BinnedModel
         Its data are ignored.
-    method : {"bayesian", "plr", "neyman"}
+    method : {"bayesian", "plr", "neyman", "cls", "pcl", "fc"}
+        ``"cls"`` and ``"pcl"`` also carry their asymptotic band (``asymptotic_band``); the toys of
+        ``"cls"`` are evaluated with the asymptotic formulas (q_A of the nominal Asimov data set);
+        the toy band of ``"pcl"`` is the PLR band with everything below its own −1σ edge at −1σ.
     cl : float
     n_toys : int
-        Toys for the ±1σ/±2σ band (0: Asimov median only).
+        Toys for the ±1σ/±2σ band: 0 gives the Asimov median only; 1 is refused; fewer than
+        ``MIN_BAND_TOYS`` is flagged in ``warnings``.
     seed : int, optional
         Seed of the toys (``generate_toys(model, n_toys, seed=seed)`` reproduces them); a fresh
         seed is drawn and recorded if None.
@@ -804,73 +889,108 @@ def expected_limits(model: BinnedModel, method: str = "bayesian", *, cl: float =
         Toys processed together (vectorised).
     n_grid, delta_chi2_max
         Scan settings (Bayesian / PLR).
-    belt : NeymanBelt, optional
-        For ``method="neyman"``; built with ``belt_toys`` toys per point if missing.
+    belt : NeymanBelt or dict, optional
+        For ``method="neyman"`` (a :class:`NeymanBelt`) or ``"fc"`` (from
+        :func:`~exonu.stats.frequentist.fc_belt`); built with ``belt_toys`` toys per point if missing.
 
     Returns
     -------
     ExpectedLimits
     """
     check_statistic(statistic)
-    _check_cl(cl)
+    check_cl(cl)
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
-    if not isinstance(n_toys, (int, np.integer)) or n_toys < 0:
-        raise InputError(f"n_toys must be a non-negative integer; got {n_toys!r}")
-    cm = model._compiled
+    n_toys = check_n_toys(n_toys)
+    if n_toys == 1:
+        raise InputError(f"n_toys=1 makes no band: use 0 (Asimov median only) or at least {MIN_BAND_TOYS}")
+    cm = model.compiled
     asimov_model = model.with_data(model.asimov(0.0)).with_aux(np.ones(model.n_components), np.zeros(cm.n_q),
                                                                np.zeros(cm.n_r))
+    calculator = {"bayesian": "bayesian integral", "neyman": "toys", "fc": "toys"}.get(method, "asymptotic")
+    context, asym_band = {}, None
     if method == "neyman" and belt is None:
         seed = resolve_seed(seed)
         u_max = 2.5 * float(cm.alpha_to_u(_plr_single(asimov_model, statistic, cl, "one", 32)[0]))
         belt = neyman_belt(model, cm.u_to_alpha(np.linspace(0, u_max, 13)[1:]), cl=cl, n_toys=belt_toys,
-                           seed=_child_seed(seed, 10**6 + 1), statistic=statistic, fluctuate_aux=fluctuate_aux,
+                           seed=child_seed(seed, 10**6 + 1), statistic=statistic, fluctuate_aux=fluctuate_aux,
                            progress=progress)
-    kw = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt}
-    a_data = asimov_model.data[None, :]
-    asimov_limit, _ = _limits_batch(method, cm, statistic, a_data, np.tile(cm.nominal, (1, 1)), cl, **kw)
+    if method == "fc" and belt is None:
+        seed = resolve_seed(seed)
+        belt = fc_belt(model, default_fc_grid(asimov_model, statistic, cl, 16), cl=cl, statistic=statistic,
+                       n_toys=belt_toys, seed=child_seed(seed, 10**6 + 1), fluctuate_aux=fluctuate_aux,
+                       progress=progress)
+    if method == "cls":
+        asym_band = cls_expected(model, statistic, cl)
+        u_grid = np.linspace(0.0, 3.0 * float(cm.alpha_to_u(asym_band["+2sigma"])), 61)[1:]
+        q_asimov = FitProblem(model, statistic).nominal_asimov(0.0).test_statistic(u_grid, "one")[0][0]
+        context["cls_grid"] = (u_grid, q_asimov)
+    if method == "pcl":
+        asym_band = pcl_expected(model, statistic, cl)
+        context["pcl_threshold"] = asym_band["-1sigma"]
+    kw = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt, "context": context}
+    if asym_band is not None:
+        asimov_limit = asym_band["median"]
+    else:
+        a_data = asimov_model.data[None, :]
+        asimov_limit = float(_limits_batch(method, model, statistic, a_data, cm.nominal[None, :], cl, **kw)[0][0])
     if n_toys == 0:
-        return ExpectedLimits(method, cl, statistic, float(asimov_limit[0]), None, None, 0, 0, None, fluctuate_aux)
+        return ExpectedLimits(method, cl, statistic, asimov_limit, None, None, 0, 0, None, fluctuate_aux,
+                              calculator, asym_band)
     seed = resolve_seed(seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=fluctuate_aux)
-    limits = limits_for_toys(model, toys, method, cl=cl, statistic=statistic, progress=progress,
-                             chunk_size=chunk_size, **kw)
+    limits = limits_for_toys(model, toys, "plr" if method == "pcl" else method, cl=cl, statistic=statistic,
+                             progress=progress, chunk_size=chunk_size, **kw)
     good = np.isfinite(limits)
+    if method == "pcl" and good.any():  # the power constraint at the toys' own −1σ edge
+        limits = np.where(good, np.maximum(limits, np.percentile(limits[good], BAND_PERCENTILES["-1sigma"])), np.nan)
     band = {k: float(np.percentile(limits[good], p)) for k, p in BAND_PERCENTILES.items()} if good.any() else None
-    return ExpectedLimits(method, cl, statistic, float(asimov_limit[0]), band, limits, int(n_toys),
-                          int(np.sum(~good)), seed, fluctuate_aux)
+    return ExpectedLimits(method, cl, statistic, asimov_limit, band, limits, int(n_toys), int(np.sum(~good)), seed,
+                          fluctuate_aux, "toys" if method in ("neyman", "fc") else calculator, asym_band)
 
 
 def limits_for_toys(model: BinnedModel, toys, method: str = "bayesian", *, cl: float = 0.9, statistic: str = "chi2",
                     progress=None, chunk_size: int = 200, n_grid: int = 48, delta_chi2_max: float = 30.0,
-                    belt: NeymanBelt | None = None) -> np.ndarray:
+                    belt=None, context: dict | None = None) -> np.ndarray:
     """Upper limit of every toy in a :class:`~exonu.stats.toys.ToyEnsemble` (vectorised in chunks).
 
     Useful for coverage studies (toys generated at a true α ≠ 0). ``method="neyman"`` needs a
     ``belt``. Returns an array with NaN where a toy's computation failed.
     """
     check_statistic(statistic)
-    _check_cl(cl)
+    check_cl(cl)
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
-    if method == "neyman" and belt is None:
-        raise InputError("method='neyman' needs a belt (see neyman_belt)")
-    cm = model._compiled
+    if method in ("neyman", "fc") and belt is None:
+        raise InputError(f"method={method!r} needs a belt (see neyman_belt / fc_belt)")
+    if context is None:
+        context = {}
+        if method == "cls":
+            cm = model.compiled
+            u_top = 3.0 * float(cm.alpha_to_u(cls_expected(model, statistic, cl)["+2sigma"]))
+            u_grid = np.linspace(0.0, u_top, 61)[1:]
+            q_a = FitProblem(model, statistic).nominal_asimov(0.0).test_statistic(u_grid, "one")[0][0]
+            context["cls_grid"] = (u_grid, q_a)
+        if method == "pcl":
+            context["pcl_threshold"] = pcl_expected(model, statistic, cl)["-1sigma"]
     limits = np.full(toys.n_toys, np.nan)
-    kw = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt}
+    kw = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt, "context": context}
     for sl in chunks(toys.n_toys, chunk_size, progress, f"{method} limits"):
-        lim, ok = _limits_batch(method, cm, statistic, toys.data[sl], toys.centres[sl], cl, **kw)
+        lim, ok = _limits_batch(method, model, statistic, toys.data[sl], toys.centres[sl], cl, **kw)
         limits[sl] = np.where(ok, lim, np.nan)
     return limits
 
 
 def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian", **kwargs) -> LimitResult:
-    """Dispatch to :func:`bayesian_chi2_limit` (``"bayesian"``), :func:`plr_upper_limit` (``"plr"``)
-    or :func:`neyman_upper_limit` (``"neyman"``)."""
-    if method == "bayesian":
-        return bayesian_chi2_limit(model, cl, **kwargs)
-    if method == "plr":
-        return plr_upper_limit(model, cl, **kwargs)
-    if method == "neyman":
-        return neyman_upper_limit(model, cl, **kwargs)
-    raise InputError(f"method must be one of {METHODS}; got {method!r}")
+    """The upper limit on α with one method; every result says how it was made (``describe()``).
+
+    ``"bayesian"`` → :func:`bayesian_chi2_limit`, ``"plr"`` → :func:`plr_upper_limit`, ``"neyman"`` →
+    :func:`neyman_upper_limit`, ``"cls"`` → :func:`~exonu.stats.frequentist.cls_upper_limit`,
+    ``"pcl"`` → :func:`~exonu.stats.frequentist.pcl_upper_limit`, ``"fc"`` →
+    :func:`~exonu.stats.frequentist.fc_interval` (whose ``alpha_limit`` is the upper end).
+    """
+    dispatch = {"bayesian": bayesian_chi2_limit, "plr": plr_upper_limit, "neyman": neyman_upper_limit,
+                "cls": cls_upper_limit, "pcl": pcl_upper_limit, "fc": fc_interval}
+    if method not in dispatch:
+        raise InputError(f"method must be one of {METHODS}; got {method!r}")
+    return dispatch[method](model, cl, **kwargs)

@@ -38,7 +38,7 @@ from ..errors import InputError
 __all__ = ["BinnedModel"]
 
 
-def _as_array(value, name: str, ndim: int, shape: tuple | None = None) -> np.ndarray:
+def as_array(value, name: str, ndim: int, shape: tuple | None = None) -> np.ndarray:
     """Convert ``value`` to a read-only float array of the given rank and shape, or raise InputError."""
     try:
         arr = np.array(value, dtype=float)
@@ -52,13 +52,13 @@ def _as_array(value, name: str, ndim: int, shape: tuple | None = None) -> np.nda
     return arr
 
 
-def _require_finite(arr: np.ndarray, name: str) -> None:
+def require_finite(arr: np.ndarray, name: str) -> None:
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise InputError(f"{name} must be finite; found {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
 
 
-def _require_nonnegative(arr: np.ndarray, name: str) -> None:
+def require_nonnegative(arr: np.ndarray, name: str) -> None:
     if np.any(arr < 0):
         bad = np.argwhere(arr < 0)[0]
         raise InputError(
@@ -144,49 +144,49 @@ class BinnedModel:
     def __post_init__(self) -> None:
         put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
 
-        data = _as_array(self.data, "data", 1)
+        data = as_array(self.data, "data", 1)
         if data.size == 0:
             raise InputError("data must contain at least one bin; got an empty array")
-        _require_finite(data, "data")
-        _require_nonnegative(data, "data")
+        require_finite(data, "data")
+        require_nonnegative(data, "data")
         n = data.size
         put("data", data)
 
         bkg = np.array(self.background_templates, dtype=float) if self.background_templates is not None else None
         if bkg is None or (bkg.size == 0 and bkg.ndim <= 1):
             bkg = np.zeros((0, n))
-        bkg = _as_array(bkg, "background_templates", 2)
+        bkg = as_array(bkg, "background_templates", 2)
         if bkg.shape[1] != n:
             raise InputError(
                 f"background_templates must have shape (n_components, {n}) to match data; got {bkg.shape}"
             )
-        _require_finite(bkg, "background_templates")
-        _require_nonnegative(bkg, "background_templates")
+        require_finite(bkg, "background_templates")
+        require_nonnegative(bkg, "background_templates")
         n_comp = bkg.shape[0]
         put("background_templates", bkg)
         put("background_names", _names(self.background_names, n_comp, "background_names", "bkg"))
 
         sig_act = np.array(self.activity_sigma, dtype=float) if self.activity_sigma is not None else np.zeros(0)
-        sig_act = _as_array(np.atleast_1d(sig_act) if sig_act.ndim == 0 else sig_act, "activity_sigma", 1,
+        sig_act = as_array(np.atleast_1d(sig_act) if sig_act.ndim == 0 else sig_act, "activity_sigma", 1,
                             (n_comp,))
         if np.any(np.isnan(sig_act)):
             raise InputError("activity_sigma must not contain NaN (use np.inf for a free component)")
-        _require_nonnegative(sig_act, "activity_sigma")
+        require_nonnegative(sig_act, "activity_sigma")
         put("activity_sigma", sig_act)
 
         tmpl = np.array(self.signal_templates, dtype=float)
         if tmpl.ndim == 1:
             tmpl = tmpl[None, :]
-        tmpl = _as_array(tmpl, "signal_templates", 2)
+        tmpl = as_array(tmpl, "signal_templates", 2)
         if tmpl.shape[0] < 1 or tmpl.shape[1] != n:
             raise InputError(f"signal_templates must have shape (n_terms >= 1, {n}); got {tmpl.shape}")
-        _require_finite(tmpl, "signal_templates")
+        require_finite(tmpl, "signal_templates")
         put("signal_templates", tmpl)
         n_terms = tmpl.shape[0]
 
         powers = np.ones(n_terms) if self.signal_powers is None else np.atleast_1d(self.signal_powers)
-        powers = _as_array(powers, "signal_powers", 1, (n_terms,))
-        _require_finite(powers, "signal_powers")
+        powers = as_array(powers, "signal_powers", 1, (n_terms,))
+        require_finite(powers, "signal_powers")
         if np.any(powers <= 0):
             raise InputError(f"signal_powers must be > 0 (an α-independent term is background); got {powers}")
         put("signal_powers", powers)
@@ -195,12 +195,12 @@ class BinnedModel:
         bsys = np.zeros((0, n_comp, n)) if bsys is None else np.array(bsys, dtype=float)
         if bsys.size == 0 and bsys.ndim != 3:
             bsys = np.zeros((0, n_comp, n))
-        bsys = _as_array(bsys, "background_shape_sys", 3)
+        bsys = as_array(bsys, "background_shape_sys", 3)
         if bsys.shape[1:] != (n_comp, n):
             raise InputError(
                 f"background_shape_sys must have shape (n_bkg_sys, {n_comp}, {n}); got {bsys.shape}"
             )
-        _require_finite(bsys, "background_shape_sys")
+        require_finite(bsys, "background_shape_sys")
         put("background_shape_sys", bsys)
         put("background_sys_names", _names(self.background_sys_names, bsys.shape[0], "background_sys_names", "bsys"))
 
@@ -208,18 +208,18 @@ class BinnedModel:
         ssys = np.zeros((0, n)) if ssys is None else np.array(ssys, dtype=float)
         if ssys.size == 0 and ssys.ndim != 2:
             ssys = np.zeros((0, n))
-        ssys = _as_array(ssys, "signal_shape_sys", 2)
+        ssys = as_array(ssys, "signal_shape_sys", 2)
         if ssys.shape[1] != n:
             raise InputError(f"signal_shape_sys must have shape (n_sig_sys, {n}); got {ssys.shape}")
-        _require_finite(ssys, "signal_shape_sys")
+        require_finite(ssys, "signal_shape_sys")
         put("signal_shape_sys", ssys)
         put("signal_sys_names", _names(self.signal_sys_names, ssys.shape[0], "signal_sys_names", "ssys"))
 
         for name in ("background_mc_stat_var", "signal_mc_stat_var"):
             value = getattr(self, name)
-            arr = _as_array(np.zeros(n) if value is None else value, name, 1, (n,))
-            _require_finite(arr, name)
-            _require_nonnegative(arr, name)
+            arr = as_array(np.zeros(n) if value is None else value, name, 1, (n,))
+            require_finite(arr, name)
+            require_nonnegative(arr, name)
             put(name, arr)
 
         for name, default in (
@@ -228,8 +228,8 @@ class BinnedModel:
             ("aux_sig_sys", np.zeros(ssys.shape[0])),
         ):
             value = getattr(self, name)
-            arr = _as_array(default if value is None else value, name, 1, default.shape)
-            _require_finite(arr, name)
+            arr = as_array(default if value is None else value, name, 1, default.shape)
+            require_finite(arr, name)
             put(name, arr)
 
         if not isinstance(self.poi_name, str) or not self.poi_name:
@@ -314,9 +314,9 @@ class BinnedModel:
 
         ``p`` has one entry per component (fixed components must be given as 1 or left nominal).
         """
-        p = np.ones(self.n_components) if p is None else _as_array(p, "p", 1, (self.n_components,))
-        q = np.zeros(self.n_bkg_sys) if q is None else _as_array(q, "q", 1, (self.n_bkg_sys,))
-        r = np.zeros(self.n_sig_sys) if r is None else _as_array(r, "r", 1, (self.n_sig_sys,))
+        p = np.ones(self.n_components) if p is None else as_array(p, "p", 1, (self.n_components,))
+        q = np.zeros(self.n_bkg_sys) if q is None else as_array(q, "q", 1, (self.n_bkg_sys,))
+        r = np.zeros(self.n_sig_sys) if r is None else as_array(r, "r", 1, (self.n_sig_sys,))
         beff = self.background_templates + np.tensordot(q, self.background_shape_sys, axes=(0, 0))
         return p @ beff + self.signal(alpha) * (1.0 + r @ self.signal_shape_sys)
 
@@ -348,21 +348,29 @@ class BinnedModel:
             parts = {"p": pulls.p, "q": pulls.q, "r": pulls.r}
         else:
             raise InputError("pulls must be a mapping with keys 'p', 'q', 'r' or a fit/profile result")
-        p = _as_array(parts.get("p", np.ones(self.n_components)), "pulls['p']", 1, (self.n_components,))
-        q = _as_array(parts.get("q", np.zeros(self.n_bkg_sys)), "pulls['q']", 1, (self.n_bkg_sys,))
-        r = _as_array(parts.get("r", np.zeros(self.n_sig_sys)), "pulls['r']", 1, (self.n_sig_sys,))
+        p = as_array(parts.get("p", np.ones(self.n_components)), "pulls['p']", 1, (self.n_components,))
+        q = as_array(parts.get("q", np.zeros(self.n_bkg_sys)), "pulls['q']", 1, (self.n_bkg_sys,))
+        r = as_array(parts.get("r", np.zeros(self.n_sig_sys)), "pulls['r']", 1, (self.n_sig_sys,))
         for arr, name in ((p, "pulls['p']"), (q, "pulls['q']"), (r, "pulls['r']")):
-            _require_finite(arr, name)
+            require_finite(arr, name)
         return p, q, r
 
-    # ------------------------------------------------------------------ internal compiled form
+    # ------------------------------------------------------------------ compiled form and layout
     @cached_property
-    def _compiled(self) -> "_Compiled":
-        return _Compiled.from_model(self)
+    def compiled(self) -> "CompiledModel":
+        """The arrays of this model arranged for the vectorised statistic (built once, cached)."""
+        return CompiledModel.from_model(self)
+
+    @cached_property
+    def layout(self) -> "ParameterLayout":
+        """Names, slices and bounds of the fit vector [u, profiled nuisances] (see :class:`ParameterLayout`)."""
+        from .layout import ParameterLayout
+
+        return ParameterLayout.from_model(self)
 
     def alpha_from_fit_variable(self, u) -> np.ndarray:
         """α for values of the fit variable u = α^c (``FitResult.values[0]``; u = α for a linear signal)."""
-        return self._compiled.u_to_alpha(u)
+        return self.compiled.u_to_alpha(u)
 
     def __repr__(self) -> str:
         return (
@@ -388,7 +396,7 @@ def check_alpha(model: BinnedModel, alpha) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class _Compiled:
+class CompiledModel:
     """Arrays of a model arranged for the vectorised objective (built once per model and cached).
 
     The profiled parameter vector θ is laid out as [p_j for non-fixed j, q_k, r_l]. The fit variable
@@ -429,7 +437,7 @@ class _Compiled:
         return self.n_p + self.n_q + self.n_r
 
     @classmethod
-    def from_model(cls, m: BinnedModel) -> "_Compiled":
+    def from_model(cls, m: BinnedModel) -> "CompiledModel":
         free = np.flatnonzero(~m.fixed)
         sig_p = m.activity_sigma[free]
         w_p = np.where(np.isinf(sig_p), 0.0, 1.0 / np.where(np.isinf(sig_p), 1.0, sig_p) ** 2)

@@ -18,7 +18,7 @@ Everything is vectorised over a leading batch axis so that many toys, or many α
 set, are profiled together with stacked linear algebra; per profile that is ~10× cheaper than one
 call at a time, whose cost is dominated by numpy call overhead.
 
-The 1-D search over α (:func:`_minimise_u`) uses the envelope theorem: at a profiled point the total
+The 1-D search over α (:func:`minimise_fit_variable`) uses the envelope theorem: at a profiled point the total
 derivative of χ²_min(α) equals the partial derivative at fixed nuisances, which is analytic; a
 bracketing secant (Illinois) search on that derivative converges in a few profiles.
 """
@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import InputError
 from .chi2 import (
-    _State,
+    ExpectationState,
     check_statistic,
     denominator,
     grad_hess_theta,
@@ -97,8 +97,8 @@ class ProfileScan:
 
 
 # ---------------------------------------------------------------------------------------- core
-def _take(st: _State, idx: np.ndarray) -> _State:
-    return _State(st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx])
+def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
+    return ExpectationState(st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx])
 
 
 def _project(cm, theta: np.ndarray) -> np.ndarray:
@@ -107,7 +107,7 @@ def _project(cm, theta: np.ndarray) -> np.ndarray:
     return theta
 
 
-def _profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_iter=100, newton=False):
+def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_iter=100, newton=False):
     """Profile a batch: returns (theta (N, P), f (N,), converged (N,), n_iter (N,)).
 
     ``tol`` is the decrease (χ² units) predicted by the Gauss–Newton model below which a data set
@@ -339,7 +339,7 @@ def _bounded_step(h, g, theta, bounded, diag, max_rounds=None):
     return delta, pred, curv, stuck
 
 
-def _put(st: _State, idx: np.ndarray, new: _State) -> None:
+def _put(st: ExpectationState, idx: np.ndarray, new: ExpectationState) -> None:
     st.expected[idx] = new.expected
     st.p_full[idx] = new.p_full
     st.q[idx] = new.q
@@ -347,7 +347,7 @@ def _put(st: _State, idx: np.ndarray, new: _State) -> None:
     st.sfac[idx] = new.sfac
 
 
-def _u_scale(cm, data: np.ndarray, base: np.ndarray) -> np.ndarray:
+def fit_variable_scale(cm, data: np.ndarray, base: np.ndarray) -> np.ndarray:
     """Rough 1σ scale of u per data set: where the nominal signal alone adds Δχ² ≈ 1.
 
     Only a starting step for the searches (nuisances ignored); exact for a linear signal without
@@ -362,8 +362,8 @@ def _u_scale(cm, data: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _UMinimum:
-    """Result of the batched search over u (see :func:`_minimise_u`)."""
+class FitVariableMinimum:
+    """Result of the batched search over u (see :func:`minimise_fit_variable`)."""
 
     u: np.ndarray  # (N,) best u
     f: np.ndarray  # (N,) χ²_min at u
@@ -377,18 +377,18 @@ class _UMinimum:
 
 def _evaluate_u(cm, statistic, data, base, centres, idx, u, theta0, tol, newton=True):
     """Profile the toys ``idx`` at their u; also return the envelope derivative dχ²_min/du."""
-    th, f, conv, _ = _profile_batch(cm, statistic, data[idx], base[idx], u, centres[idx], theta0, tol, newton=newton)
+    th, f, conv, _ = profile_batch(cm, statistic, data[idx], base[idx], u, centres[idx], theta0, tol, newton=newton)
     den = denominator(cm, base[idx], u)
     st = objective(cm, statistic, data[idx], den, u, th, centres[idx])[1]
     g = grad_u(cm, statistic, data[idx], base[idx], st, u)
     return th, f, np.where(np.isfinite(f), g, np.nan), conv
 
 
-def _minimise_u(cm, statistic, data, base, centres, theta0, allow_negative=False, tol=1e-9, max_iter=60,
-                stop_delta=10.0) -> _UMinimum:
+def minimise_fit_variable(cm, statistic, data, base, centres, theta0, allow_negative=False, tol=1e-9, max_iter=60,
+                stop_delta=10.0) -> FitVariableMinimum:
     """Batched global minimisation of χ²_min(u) over u ≥ 0 (or all u).
 
-    1. A ladder u = 0, ±s/4, ±s/2, ±s, ±2s, … (s from :func:`_u_scale`) is climbed until χ²_min has
+    1. A ladder u = 0, ±s/4, ±s/2, ±s, ±2s, … (s from :func:`fit_variable_scale`) is climbed until χ²_min has
        risen ``stop_delta`` above the lowest value seen and is still rising. A non-linear signal
        (interference) can make χ²_min(u) non-convex, and the ladder finds the deepest basin.
     2. The zero of the envelope derivative g = dχ²_min/du is then bracketed by the best ladder point
@@ -396,7 +396,7 @@ def _minimise_u(cm, statistic, data, base, centres, theta0, allow_negative=False
        superlinearly on the nearly linear g of a nearly parabolic profile.
     """
     batch, n_par = data.shape[0], cm.n_par
-    scale = _u_scale(cm, data, base)
+    scale = fit_variable_scale(cm, data, base)
     all_idx = np.arange(batch)
     th0, f0, g0, c0 = _evaluate_u(cm, statistic, data, base, centres, all_idx, np.zeros(batch), theta0, tol, False)
     cols_u, cols_f, cols_g, cols_th = [np.zeros(batch)], [f0], [g0], [th0]
@@ -475,7 +475,7 @@ def _minimise_u(cm, statistic, data, base, centres, theta0, allow_negative=False
         done = (err < tol) | ~np.isfinite(g) | (width <= 1e-12 * np.maximum(np.abs(a[live]) + np.abs(b[live]), 1e-300))
         live = live[~done]
     ok[live] = False
-    return _UMinimum(u_hat, f_hat, th_hat, curvature, ok, lu, lf, lth)
+    return FitVariableMinimum(u_hat, f_hat, th_hat, curvature, ok, lu, lf, lth)
 
 
 # ---------------------------------------------------------------------------------------- public API
@@ -491,8 +491,8 @@ def _start_vector(cm, start, n: int) -> np.ndarray:
     return np.broadcast_to(theta, (n, cm.n_par)).copy()
 
 
-def _split_theta(model: BinnedModel, theta: np.ndarray):
-    cm = model._compiled
+def split_theta(model: BinnedModel, theta: np.ndarray):
+    cm = model.compiled
     p = np.ones(model.n_components)
     p[cm.free] = theta[: cm.n_p]
     return p, theta[cm.n_p : cm.n_p + cm.n_q].copy(), theta[cm.n_p + cm.n_q :].copy()
@@ -539,20 +539,20 @@ def profile(model: BinnedModel, alpha: float, *, statistic: str = "chi2", start=
     alpha = check_alpha(model, alpha)
     if not isinstance(restarts, (int, np.integer)) or restarts < 0:
         raise InputError(f"restarts must be a non-negative integer; got {restarts!r}")
-    cm = model._compiled
+    cm = model.compiled
     n = 1 + int(restarts)
     data = np.repeat(model.data[None, :], n, 0)
     u = np.repeat(cm.alpha_to_u(np.array([alpha])), n)
     theta0 = _start_vector(cm, start, 1)
     if restarts:
         theta0 = np.vstack([theta0, _random_starts(cm, int(restarts))])
-    theta, f, conv, n_iter = _profile_batch(
+    theta, f, conv, n_iter = profile_batch(
         cm, statistic, data, variance_base(cm, data), u, np.repeat(cm.centres[None, :], n, 0), theta0, tol,
         max_iter, newton=start is not None,
     )
     candidates = np.where(conv, f, np.inf)
     best = int(np.argmin(candidates)) if np.any(np.isfinite(candidates)) else 0
-    p, q, r = _split_theta(model, theta[best])
+    p, q, r = split_theta(model, theta[best])
     if not np.isfinite(f[best]):
         msg = "no nuisance values give a positive expectation in every bin with data (Poisson statistic)"
     elif conv[best]:
@@ -587,10 +587,10 @@ def profile_scan(model: BinnedModel, alphas, *, statistic: str = "chi2", start=N
         raise InputError(f"alphas must be a non-empty 1-D array; got shape {alphas.shape}")
     for a in alphas:
         check_alpha(model, a)
-    cm = model._compiled
+    cm = model.compiled
     n = alphas.size
     data = np.broadcast_to(model.data, (n, model.n_bins))
-    theta, f, conv, _ = _profile_batch(
+    theta, f, conv, _ = profile_batch(
         cm, statistic, data, variance_base(cm, data), cm.alpha_to_u(alphas),
         np.broadcast_to(cm.centres, (n, cm.n_par)), _start_vector(cm, start, n), tol,
     )

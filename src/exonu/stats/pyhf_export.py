@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from .model import BinnedModel
-from .profiling import _u_scale
+from .profiling import fit_variable_scale
 from .chi2 import variance_base
 
 __all__ = ["to_pyhf_workspace", "to_pyhf_model", "pyhf_parameter_names"]
@@ -138,8 +138,8 @@ def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_n
         samples.append({"name": comp, "data": tolist(tmpl), "modifiers": mods})
 
     if poi_bounds is None:
-        cm = model._compiled
-        scale = float(_u_scale(cm, model.data[None, :], variance_base(cm, model.data[None, :]))[0])
+        cm = model.compiled
+        scale = float(fit_variable_scale(cm, model.data[None, :], variance_base(cm, model.data[None, :]))[0])
         poi_bounds = (0.0, max(10.0, 50.0 * scale))
     parameters.insert(0, {"name": poi_name, "bounds": [[float(poi_bounds[0]), float(poi_bounds[1])]], "inits": [1.0]})
     return {

@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InputError
 from .model import BinnedModel, check_alpha
 
-__all__ = ["ToyEnsemble", "generate_toys", "resolve_seed", "progress_iter", "chunks"]
+__all__ = ["ToyEnsemble", "generate_toys", "resolve_seed", "child_seed", "progress_iter", "chunks"]
 
 
 def resolve_seed(seed) -> int:
@@ -68,7 +68,7 @@ class ToyEnsemble:
 
     def model(self, model: BinnedModel, i: int) -> BinnedModel:
         """The model with toy ``i``'s data and auxiliary values (for inspection and debugging)."""
-        cm = model._compiled
+        cm = model.compiled
         aux_act = model.aux_activity.copy()
         aux_act[cm.free] = self.centres[i, : cm.n_p]
         return model.with_data(self.data[i]).with_aux(
@@ -105,7 +105,7 @@ def generate_toys(model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=N
     mean = model.asimov(alpha, pulls)
     if np.any(mean < 0):
         raise InputError(f"the expectation at alpha = {alpha} is negative in some bins: cannot draw Poisson toys")
-    cm = model._compiled
+    cm = model.compiled
     rng = np.random.default_rng(seed)
     data = rng.poisson(mean, size=(int(n_toys), model.n_bins)).astype(float)
     # The auxiliary measurements are centred on the true nuisance values (nominal unless given).
@@ -117,6 +117,11 @@ def generate_toys(model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=N
         noise = rng.standard_normal(size=centres.shape)
         centres[:, pulled] += noise[:, pulled] * cm.pull_sigma[pulled]
     return ToyEnsemble(data, centres, alpha, seed, bool(fluctuate_aux))
+
+
+def child_seed(seed: int, k: int) -> int:
+    """A reproducible independent seed for sub-task ``k`` of a computation seeded with ``seed``."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] % (2**63))
 
 
 def progress_iter(iterable, progress, desc: str, total: int | None = None, unit: str = "it"):

@@ -246,3 +246,13 @@ def test_fig5_band_is_the_profile_band_inside_the_90cl_signal():
     assert np.max(excess) > 0 and np.all(excess <= signal90) and np.all(central - low <= signal90)
     _, _, wide = covariance_band(result)
     assert np.max(wide - central) > 3 * np.max(excess)  # the linearisation this replaces
+
+
+def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
+    code = main(["fit", "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
+                 "--method", "plr", "--toys", "0"])
+    out = capsys.readouterr().out
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert "90% CL" in header and "plr" in header and "threshold 1.64" in header and "one-sided" in header
+    assert [r.split()[0] for r in rows[1:4]] == ["combined", "xenonnt-sr0", "xenon1t-sr1"]

@@ -294,8 +294,10 @@ def joint_fit(setups: list, spec, data: dict[str, DataChoice], args: argparse.Na
         print_json(joint_output(result, data, args))
         return 0
     u = spec.unit
+    prov = result.combined.provenance
     print(f"joint fit of {', '.join(result.joint.detectors)} / {spec.key}: {result.cl:.0%} CL upper limits "
-          f"({args.method}, {result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})")
+          f"({args.method}; {prov.get('test_statistic')}; threshold {prov.get('threshold')}; {prov.get('sided')}-sided; "
+          f"{result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})")
     print(f"  {'':<16} {'observed':>11} {'expected':>11} {'best fit':>11}  unit")
     for label, r in rows:
         print(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {r.best_fit:>11.3g}  {u}")

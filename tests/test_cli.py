@@ -104,3 +104,114 @@ def test_binary_at_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     # "not UTF-8" under a UTF-8 locale; a Latin-1 locale decodes the bytes and the float conversion refuses them
     assert code == 2 and err.count("\n") == 1 and ("not UTF-8" in err or "invalid float value" in err)
+
+
+# --- plot --out (R10), spectrum help units, reproduce --seed --------------------------------------------------
+
+def one_line_error(capsys, *argv) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "", err
+    assert err.startswith("exonu: error: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("name", ["fig.xyz", "fig", "fig.PNG.gz"])
+def test_plot_refuses_an_unsupported_suffix_before_computing(tmp_path, capsys, name):
+    err = one_line_error(capsys, "plot", "spectra", "--out", str(tmp_path / name))
+    assert "cannot write a figure as" in err and ".png" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_checks_out_before_the_spectra(tmp_path, capsys, monkeypatch):
+    import exonu.output.figures
+
+    def no_spectra(*args, **kwargs):
+        raise AssertionError("the spectra were computed before --out was checked")
+
+    monkeypatch.setattr(exonu.output.figures, "plot_signal_spectra", no_spectra)
+    (tmp_path / "dir.png").mkdir()
+    err = one_line_error(capsys, "plot", "spectra", "--out", str(tmp_path / "dir.png"))
+    assert "is a directory" in err
+
+
+def test_plot_writes_the_format_of_the_suffix_atomically(tmp_path, capsys):
+    out = tmp_path / "new" / "fig2.svg"
+    code, _, err = run(capsys, "plot", "background", "--detector", "xenonnt-sr0", "--out", str(out))
+    assert code == 0, err
+    assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "<svg" in out.read_text(encoding="utf-8")
+    assert [p.name for p in out.parent.iterdir()] == ["fig2.svg"]  # no temporary file left
+
+
+def test_spectrum_help_states_units(capsys):
+    with pytest.raises(SystemExit):
+        main(["spectrum", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, unit in (("--mu", "Bohr magnetons"), ("--q", "units of e"), ("--g", "dimensionless"),
+                         ("--mass-mev", "MeV"), ("--r2-cm2", "cm²"), ("--energies-kev", "keV"),
+                         ("--eps-l", "dimensionless"), ("--sin2w", "dimensionless")):
+        start = text.index(f"{option} ", text.index("options:"))
+        assert unit in text[start:start + 200], option
+
+
+def test_reproduce_refuses_a_negative_seed(tmp_path, capsys):
+    err = one_line_error(capsys, "reproduce", "--out", str(tmp_path / "out"), "--seed", "-1")
+    assert "--seed must be an integer ≥ 0" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_fit_help_lists_every_signal(capsys):
+    from exonu.searches import SIGNALS
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = capsys.readouterr().out
+    for signal in SIGNALS:
+        assert signal in text
+
+
+@pytest.fixture(scope="module")
+def small_reproduction():
+    """The paper's searches on the XMASS-I reconstruction, Asimov data, no toys, two dark-photon masses."""
+    from exonu.io import load_detector
+    from exonu.searches import dark_photon_masses, reproduce_paper
+
+    return reproduce_paper(load_detector("xmass-i"), [], seed=0, n_toys=0, masses_mev=dark_photon_masses(2),
+                           statistic="chi2", dark_photon_toys=0)
+
+
+def test_results_md_says_how_each_limit_was_made(small_reproduction):
+    from exonu.output import results_markdown
+    from exonu.output.labels import limit_description
+
+    text = results_markdown(small_reproduction)
+    section = text.split("How each limit was made:")[1].split("\n\n", 2)[1]
+    for result in small_reproduction.searches.values():
+        prov = result.provenance
+        line = next(l for l in section.splitlines() if limit_description(result) in l)
+        for key in ("method", "test_statistic", "sided", "statistic"):
+            assert str(prov[key]) in line, key
+        assert "90 % CL" in line and "threshold" in line and "no toys" in line
+
+
+def test_limit_description_states_the_plr_threshold():
+    """One-sided PLR at 95 % CL: Δχ² = Φ⁻¹(0.95)² = 2.706 (arXiv:1007.1727 Eq. 59) is stated with the CL."""
+    from exonu.io import load_detector
+    from exonu.output.labels import limit_description
+    from exonu.searches import run_search, search_spec
+
+    r = run_search(load_detector("xmass-i"), search_spec("magnetic-moment"), method="plr", n_toys=0, cl=0.95)
+    text = limit_description(r)
+    assert text.startswith("plr: ") and "threshold 2.706;" in text and "95 % CL" in text and "one-sided" in text
+
+
+def test_fit_figures_carry_the_limit_description(small_reproduction):
+    import matplotlib.pyplot as plt
+
+    from exonu.output.figures import plot_search_fit, wrapped
+    from exonu.output.labels import limit_description
+
+    result = small_reproduction.searches["magnetic_moment_mub"]
+    fig = plot_search_fit(small_reproduction, result, "magnetic moment")
+    title = fig.axes[0].get_title()
+    plt.close(fig)
+    assert wrapped(limit_description(result)) in title

@@ -80,3 +80,179 @@ def test_dark_photon_best_fit_band_lies_inside_the_90cl_signal():
     # Δχ² = 1 against the 90 % one-sided PLR threshold Φ⁻¹(0.9)² = 1.642 on the same profile
     plr = upper_limit(model, 0.9, method="plr", expected=False).alpha_limit
     assert hi < plr
+
+
+# --- every signal model, joint fits, published values, reports (`exonu fit`) -----------------------------------
+
+def fit_json(capsys, *argv) -> dict:
+    code = main(["fit", *argv, "--toys", "0", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def one_line_error(capsys, argv: list[str]) -> str:
+    """Run a command that must fail: exit 2, nothing on stdout, exactly one line on stderr."""
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == "" and err.startswith("exonu: error: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("options, parameters", [
+    (("--signal", "light-vector", "--charges", "Lmu-Ltau", "--mass-mev", "10"),
+     {"charges": "Lmu-Ltau", "mass_mev": 10.0}),
+    (("--signal", "scalar", "--mass-mev", "10"), {"charges": None, "mass_mev": 10.0}),
+    (("--signal", "axial-vector", "--mass-mev", "10"), {"mass_mev": 10.0}),
+    (("--signal", "pseudoscalar", "--mass-mev", "10"), {"mass_mev": 10.0}),
+    (("--signal", "nsi", "--chirality", "V", "--flavour", "mu"), {"chirality": "V", "flavours": ["mu"]}),
+    (("--signal", "charge-radius", "--sign", "negative"), {"sign": "negative", "flavours": ["e"]}),
+])
+def test_fit_every_model_gives_the_library_limit(capsys, options, parameters):
+    """arXiv:2208.02144-style searches on XENONnT SR0: the CLI's limit is run_search's on the spec of the
+    same options (no option dropped on the way), finite, with the model parameters in the JSON."""
+    from exonu.searches import search_spec
+
+    res = fit_json(capsys, "--detector", "xenonnt-sr0", *options, "--method", "plr")
+    for key, value in parameters.items():
+        assert res[key] == value, key
+    argv = dict(zip(options[::2], options[1::2]))
+    flavour = argv.get("--flavour")
+    spec = search_spec(argv["--signal"], mass_mev=float(argv["--mass-mev"]) if "--mass-mev" in argv else None,
+                       charges=argv.get("--charges"), flavours=None if flavour is None else (flavour,),
+                       **{k: argv[f"--{k}"] for k in ("chirality", "sign") if f"--{k}" in argv})
+    expected = run_search(load_detector("xenonnt-sr0"), spec, method="plr", n_toys=0)
+    assert res["upper_limit"] == pytest.approx(expected.observed, rel=1e-9)
+    assert np.isfinite(res["upper_limit"]) and res["upper_limit"] != 0 and res["fit_valid"]
+    assert (res["upper_limit"] < 0) == (res["sign"] == "negative")  # a negative ⟨r²⟩ limit is negative
+
+
+def test_fit_json_carries_the_published_value_of_the_detector_config(capsys):
+    """XENONnT SR0 (arXiv:2207.11330): μ_ν < 6.3e-12 μ_B at 90 % CL from a likelihood fit; exonu's Poisson
+    PLR limit is within ±15 % of it."""
+    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr",
+                   "--statistic", "poisson")
+    pub = res["published"]
+    assert pub["value"] == 6.3e-12 and pub["unit"] == "mu_B" and pub["cl"] == 0.9
+    assert "arXiv:2207.11330" in pub["source"] and pub["method"]
+    assert abs(res["upper_limit"] / pub["value"] - 1) < 0.15
+    assert res["charges"] is None and res["chirality"] is None and res["sign"] == "positive"
+
+
+def test_fit_flavour_of_the_magnetic_moment_is_a_different_search(capsys):
+    """--flavour e for the magnetic moment: only ν_e has the moment. With f_e = 0.54 of the flux the rate
+    falls by ≈ 0.54 at fixed μ, so the limit on μ_νe is ≈ 1/√0.54 = 1.36× the common one (arXiv:2005.11891
+    §4.2 for the same scaling of the millicharge); no published common value is compared with it."""
+    common = fit_json(capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "plr")
+    nue = fit_json(capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "plr", "--flavour", "e")
+    assert nue["flavours"] == ["e"] and nue["published"] is None and common["published"] is not None
+    assert nue["upper_limit"] / common["upper_limit"] == pytest.approx(1 / np.sqrt(0.54), rel=0.03)
+
+
+def test_joint_fit_gives_the_combined_and_each_detectors_limit(capsys):
+    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
+                   "--method", "plr")
+    assert res["detectors"] == ["xenonnt-sr0", "xenon1t-sr1"] and set(res["per_detector"]) == set(res["detectors"])
+    assert "r_solar_flux_pp" in res["shared_parameters"]
+    assert res["method"] == "plr" and res["threshold"] == pytest.approx(1.6424, rel=1e-4) and res["sided"] == "one"
+    single = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
+    assert res["per_detector"]["xenonnt-sr0"]["observed"] == pytest.approx(single["upper_limit"], rel=1e-6)
+    # two experiments together are more sensitive than either alone (Asimov medians)
+    assert res["combined"]["expected"] < min(r["expected"] for r in res["per_detector"].values())
+
+
+def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
+    """Background-only Asimov data given to XENONnT only: its observed limit becomes its expected one,
+    while XENON1T keeps its own data."""
+    setup = load_detector("xenonnt-sr0")
+    spec = next(s for s in PAPER_SEARCHES if s.key == "magnetic_moment_mub")
+    model, _ = build_binned_model(setup, spec)
+    w = setup.window(choose_window(setup, spec))
+    path = write_dataset(tmp_path / "asimov.txt", model.asimov(0.0), w.binning.edges_kev, {"asimov": True})
+    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
+                   "--method", "plr", "--data", f"xenonnt-sr0={path}")
+    nt, one_t = res["per_detector"]["xenonnt-sr0"], res["per_detector"]["xenon1t-sr1"]
+    assert nt["observed"] == pytest.approx(nt["expected"], rel=1e-4)
+    assert one_t["observed"] != pytest.approx(one_t["expected"], rel=1e-2)
+    assert res["data"]["xenonnt-sr0"] == f"file {path}" and res["data"]["xenon1t-sr1"] == "the detector's data set"
+
+
+def test_fit_report_writes_html(tmp_path, capsys):
+    report = tmp_path / "fit.html"
+    res = fit_json(capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--report", str(report))
+    html = report.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") or "<html" in html[:200]
+    assert "xmass-i" in html and "data:image/png;base64," in html
+    assert f'data-value="{res["upper_limit"]!r}"' in html  # the table holds the fit's limit
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--signal", "magnetic-moment", "--seed", "-1"], "--seed must be an integer ≥ 0"),
+    (["--signal", "magnetic-moment", "--method", "neyman", "--belt-toys", "-1"], "--belt-toys must be"),
+    (["--signal", "scalar", "--mass-mev", "10", "--charges", "B-L"], "takes no charges"),
+    (["--signal", "light-vector", "--mass-mev", "10"], "needs charges"),
+    (["--signal", "light-vector", "--charges", "B-L", "--mass-mev", "-3"], "mass"),
+    (["--signal", "dark-photon", "--mass-mev", "10", "--flavour", "e"], "takes no flavours"),
+    (["--signal", "magnetic-moment", "--chirality", "R"], "takes no chirality"),
+    (["--signal", "magnetic-moment", "--sign", "negative"], "takes no sign"),
+    (["--signal", "nsi", "--mass-mev", "1"], "takes no mass_mev"),
+    (["--signal", "magnetic-moment", "--detector", "xenonnt-sr0"], "given 2 times"),
+    (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--data", "x.txt"], "write --data DETECTOR=PATH"),
+    (["--signal", "magnetic-moment", "--data", "xenonnt-sr0=a.txt", "--data", "xenonnt-sr0=b.txt"], "two files"),
+    (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--report", "r.html"], "--report"),
+    (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--window", "low_er"], "--window"),
+])
+def test_fit_bad_input_is_one_line(capsys, argv, message):
+    err = one_line_error(capsys, ["fit", "--detector", "xenonnt-sr0", *argv, "--toys", "0"])
+    assert message in err
+
+
+def test_fit_unknown_charge_set_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", "--detector", "xenonnt-sr0", "--signal", "light-vector", "--charges", "B-L-X", "--mass-mev", "3"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "invalid choice: 'B-L-X'" in err
+
+
+def test_fit_report_path_is_checked_before_the_fit(tmp_path, capsys, monkeypatch):
+    import exonu.searches
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit ran before --report was checked")
+
+    monkeypatch.setattr(exonu.searches, "run_search", no_fit)
+    err = one_line_error(capsys, ["fit", "--detector", "xmass-i", "--signal", "magnetic-moment",
+                                  "--report", str(tmp_path)])
+    assert "is a directory" in err
+
+
+def test_fig5_band_is_the_profile_band_inside_the_90cl_signal():
+    """Fig. 5 of arXiv:2005.11891 (dark photon, 1e-3 MeV, Asimov data of the XMASS-I reconstruction): the
+    ±1σ band of the best fit comes from the profile (exonu.stats.best_fit_band), so its excess over the best
+    fit lies inside the 90 % CL signal in every bin; the covariance linearised through α^½ did not."""
+    from exonu.output.figures import best_fit_band as covariance_band
+    from exonu.output.figures import profile_band
+    from exonu.searches import search_spec
+
+    setup = load_detector("xmass-i")
+    result = run_search(setup, search_spec("dark-photon", mass_mev=1e-3), n_toys=0)
+    central, low, high = profile_band(result)
+    alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
+    signal90 = result.model.signal(alpha90)
+    np.testing.assert_allclose(central, result.model.data, rtol=1e-6)  # Asimov data: the fit is the data
+    assert np.all(low <= central) and np.all(central <= high)
+    excess = high - central
+    assert np.max(excess) > 0 and np.all(excess <= signal90) and np.all(central - low <= signal90)
+    _, _, wide = covariance_band(result)
+    assert np.max(wide - central) > 3 * np.max(excess)  # the linearisation this replaces
+
+
+def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
+    code = main(["fit", "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
+                 "--method", "plr", "--toys", "0"])
+    out = capsys.readouterr().out
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert "90% CL" in header and "plr" in header and "threshold 1.64" in header and "one-sided" in header
+    assert [r.split()[0] for r in rows[1:4]] == ["combined", "xenonnt-sr0", "xenon1t-sr1"]

@@ -201,7 +201,7 @@ def test_exclusion_curve_input_errors(setup):
 
 def test_exclusion_figure_per_mediator_family(setup, spectrum, tmp_path):
     """One PNG per family with finite curves; the plotted numbers are the scan's limits."""
-    from exonu.figures_models import exclusion_curves_figure
+    from exonu.output.figures_models import exclusion_curves_figure
     import matplotlib.pyplot as plt
 
     masses = mediator_masses(3, 1e-2, 1e2)

@@ -337,7 +337,7 @@ def figure(curves: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from exonu.figures_models import exclusion_curves_figure
+    from exonu.output.figures_models import exclusion_curves_figure
 
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     exclusion_curves_figure({TITLES[c]: curves[c] for c in (*DETECTORS, COMBINED)}, ax=ax,

@@ -27,7 +27,7 @@ from typing import NoReturn, Sequence
 
 from .. import __version__
 from ..errors import ExonuError
-from . import config, data, fit, plot, reproduce, scan, spectrum, toys
+from . import config, data, exclusion, fit, plot, reproduce, scan, spectrum, toys
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
 SUBCOMMANDS = (
@@ -41,6 +41,7 @@ SUBCOMMANDS = (
     config.add_parser,
     toys.add_parser,
     scan.add_parser,
+    exclusion.add_parser,
 )
 
 #: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it

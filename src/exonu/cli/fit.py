@@ -1,12 +1,28 @@
-"""`exonu fit`: one search on any configured detector (fit, limits, significance)."""
+"""`exonu fit`: one search on one or several detectors (fit, limits, significance).
+
+With one ``--detector`` the search is :func:`exonu.searches.run_search`; with several it is
+:func:`exonu.searches.run_joint_search` (one signal parameter, shared solar-flux normalisations) and the
+output shows the combined result beside each detector's own.
+
+Which options apply to which signal is decided by :func:`exonu.searches.search_spec` (its
+:data:`~exonu.searches.SIGNALS` table): ``--mass-mev`` for the mediators, ``--charges`` for the light
+vector, ``--chirality`` for NSI, ``--sign`` for NSI and the charge radius, ``--flavour`` for the millicharge,
+the magnetic moment, NSI and the charge radius. Any other combination is a one-line error.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ..errors import InputError
+from ..searches import SIGNALS, search_spec
 from ..stats import METHODS, MIN_BAND_TOYS
+from ..xsec import CHARGE_SETS
 
 #: what each --method computes, with its threshold at the default 90 % CL (shown in --help)
 METHOD_HELP = {
@@ -18,15 +34,57 @@ METHOD_HELP = {
     "fc": "Feldman–Cousins unified interval from toys (t̃ ordering); the limit is its upper end",
 }
 
+#: --flavour help: what one flavour means for each signal that takes it
+FLAVOUR_HELP = ("flavour carrying the interaction (default: all three for the millicharge and the magnetic moment, "
+                "e for NSI and the charge radius). millicharge: only ν_α is charged; magnetic-moment: only ν_α has "
+                "the moment (the limit is then on μ_να, not on the common μ_ν, and no published common value is "
+                "compared); nsi: ε^{eP}_αα; charge-radius: ⟨r²⟩_να. Refused for the mediators, whose charges fix "
+                "the flavours")
 
-def add_parser(sub):
-    p = sub.add_parser("fit", help="one search on any configured detector: fit, limits, significance (JSON)")
-    p.add_argument("--detector", required=True, help="packaged detector name (see `exonu detectors`) or TOML path")
-    p.add_argument("--signal", required=True, choices=["millicharge", "magnetic-moment", "dark-photon"])
-    p.add_argument("--mass-mev", type=float, help="dark-photon mass in MeV (--signal dark-photon)")
-    p.add_argument("--flavour", default="all", choices=["all", "e", "mu", "tau"], help="flavour(s) carrying the millicharge")
-    p.add_argument("--window", help="analysis window of the detector (default: the paper's, or the only one)")
-    p.add_argument("--data", type=Path, help="binned data file; default the detector's data, else Asimov background-only")
+
+def add_signal_arguments(p: argparse.ArgumentParser, *, mediators_only: bool = False) -> None:
+    """The options that define a signal (shared by `exonu fit` and `exonu exclusion`)."""
+    if not mediators_only:
+        p.add_argument("--signal", required=True, choices=sorted(SIGNALS), metavar="SIGNAL",
+                       help="signal model: " + "; ".join(f"{k}: {v.description}" for k, v in sorted(SIGNALS.items()))
+                       .replace("%", "%%"))
+        p.add_argument("--mass-mev", type=float, help="mediator mass in MeV (> 0; required for the mediator signals "
+                                                      "dark-photon, light-vector, axial-vector, scalar, pseudoscalar)")
+    p.add_argument("--charges", choices=sorted(CHARGE_SETS),
+                   help="U(1) charge set of the light vector (--signal light-vector only; required there)")
+    if not mediators_only:
+        p.add_argument("--chirality", choices=["L", "R", "V"],
+                       help="NSI only: ε^{eL} alone, ε^{eR} alone, or vector ε^{eV} (ε^{eL} = ε^{eR} = ε^{eV}/2); "
+                            "default L")
+        p.add_argument("--sign", choices=["positive", "negative"],
+                       help="NSI and charge radius only: the side of the (signed) parameter the one-sided limit is set "
+                            "on; default positive")
+        p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help=FLAVOUR_HELP)
+
+
+def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> Any:
+    """The :class:`~exonu.searches.SearchSpec` of the signal options (one-line InputError for bad ones)."""
+    flavour = getattr(args, "flavour", None)
+    options: dict[str, Any] = {}
+    for name in ("chirality", "sign"):
+        if getattr(args, name, None) is not None:
+            options[name] = getattr(args, name)
+    flavours = None if flavour is None else (("e", "mu", "tau") if flavour == "all" else (flavour,))
+    return search_spec(args.signal, mass_mev=getattr(args, "mass_mev", None) if mass_mev is None else mass_mev, charges=args.charges,
+                       flavours=flavours, window=getattr(args, "window", None), **options)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("fit", help="one search on one or several detectors: fit, limits, significance (JSON)")
+    p.add_argument("--detector", required=True, action="append",
+                   help="packaged detector name (see `exonu detectors`) or TOML path; repeat for a joint fit of "
+                        "several detectors (shared solar-flux normalisations)")
+    add_signal_arguments(p)
+    p.add_argument("--window", help="analysis window of the detector (default: the paper's, or the only one; one "
+                                    "detector only)")
+    p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH",
+                   help="binned data file; default the detector's data, else Asimov background-only. With several "
+                        "detectors write DETECTOR=PATH (repeatable, once per detector)")
     p.add_argument("--interval", choices=["upper", "two-sided"], default="upper",
                    help="also compute the two-sided profile-likelihood interval, Δχ² = χ²₁(cl) (2.706 at 90 %%)")
     p.add_argument("--method", choices=list(METHODS), default="bayesian",
@@ -39,19 +97,78 @@ def add_parser(sub):
                    help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
                         f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)")
     p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the toys (integer ≥ 0; default 0)")
+    p.add_argument("--report", type=Path, metavar="PATH",
+                   help="also write a self-contained report.html of the fit to PATH (one detector only)")
     p.add_argument("--json", action="store_true", help="print JSON (default: a short summary)")
     p.set_defaults(func=cmd_fit)
 
 
-def fit_output(setup, spec, window: str, data_source: str, args, r) -> dict:
-    """The JSON record of one `exonu fit` run: results and how each limit was made."""
+@dataclass(frozen=True)
+class DataChoice:
+    """Which data a detector is fitted to: counts (None: the detector's own) and a description."""
+
+    counts: Any
+    source: str
+
+
+def assign_data_files(data_args: list[str] | None, detector_args: list[str], names: list[str]) -> dict[str, Path]:
+    """Map each ``--data`` to its detector: ``NAME=PATH`` (NAME a detector name or its ``--detector`` word).
+
+    A bare PATH is accepted with one detector only; a detector given two files is refused.
+    """
+    aliases = {**{a: n for a, n in zip(detector_args, names)}, **{n: n for n in names}}
+    files: dict[str, Path] = {}
+    for item in data_args or ():
+        head, sep, tail = item.partition("=")
+        if sep and head in aliases:
+            name, path = aliases[head], Path(tail)
+        elif len(names) == 1:
+            name, path = names[0], Path(item)
+        else:
+            raise InputError(f"--data {item}: with several detectors write --data DETECTOR=PATH, DETECTOR one of "
+                             f"{names}")
+        if name in files:
+            raise InputError(f"--data gives detector {name!r} two files ({files[name]}, {path}); give one per detector")
+        files[name] = path
+    return files
+
+
+def detector_data(setup, window: str, path: Path | None) -> DataChoice:
+    """The data of one detector's window: the file ``path``, else its own data set, else Asimov."""
+    if path is None:
+        own = setup.window(window).data_counts is not None
+        return DataChoice(None, "the detector's data set" if own else "Asimov background-only data (SIMULATED)")
+    from ..io import read_dataset
+
+    ds = read_dataset(path, setup.window(window).binning)
+    return DataChoice(ds.counts, f"file {path}" + (" (SIMULATED)" if ds.metadata.get("simulated") else ""))
+
+
+def published_record(setup, spec) -> dict | None:
+    """The detector config's published value for ``spec`` (value, unit, cl, method, source), or None."""
+    from ..searches import published_value
+
+    pub = published_value(setup, spec)
+    if pub is None:
+        return None
+    return {"value": pub.value, "unit": pub.unit, "cl": pub.cl, "method": pub.method, "source": pub.source}
+
+
+def model_parameters(spec) -> dict:
+    """The options that define the signal, as recorded in every output."""
+    return {"signal": spec.model, "parameter": spec.parameter, "flavours": list(spec.flavours),
+            "mass_mev": spec.mass_mev, "charges": spec.charges, "chirality": spec.chirality,
+            "sign": "positive" if spec.sign > 0 else "negative", "units": spec.unit}
+
+
+def fit_output(setup, spec, window: str, data_source: str, args: argparse.Namespace, r) -> dict:
+    """The JSON record of one single-detector `exonu fit` run: results and how each limit was made."""
     prov = r.provenance
     exp = r.expected_detail
     return {
         "detector": setup.name, "is_reconstruction": bool(setup.is_reconstruction), "config_sha256": setup.config_hash,
-        "window": window, "data": data_source, "signal": args.signal, "flavours": list(spec.flavours),
-        "mass_mev": args.mass_mev, "units": spec.unit,
+        "window": window, "data": data_source, **model_parameters(spec),
         "method": args.method, "test_statistic": prov["test_statistic"], "threshold": prov["threshold"],
         "cl": r.cl, "sided": prov["sided"], "statistic": args.statistic, "calculator": prov["calculator"],
         "n_toys": prov["n_toys"],
@@ -63,39 +180,79 @@ def fit_output(setup, spec, window: str, data_source: str, args, r) -> dict:
         "expected_band": list(r.expected_band) if r.expected_band else None,
         "expected_n_toys": exp.n_toys if exp is not None else 0,
         "expected_warnings": r.expected_warnings,
+        "published": published_record(setup, spec),
         "seed": r.seed,
         "fit_valid": bool(r.fit_result.valid), "fit_message": r.fit_result.message,
     }
 
 
-def cmd_fit(args) -> int:
+def check_toy_options(args: argparse.Namespace) -> None:
+    """``--seed`` ≥ 0 and ``--belt-toys`` ≥ 1 (shared by `exonu fit` and `exonu exclusion`)."""
+    if args.seed < 0:
+        raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
+    if args.belt_toys < 1:
+        raise InputError(f"--belt-toys must be an integer ≥ 1 (toys per grid point of the neyman/fc belt); "
+                         f"got {args.belt_toys}")
+
+
+def check_fit_options(args: argparse.Namespace) -> None:
+    """Refuse option values no search can use, before loading anything."""
+    check_toy_options(args)
+    if len(args.detector) > 1:
+        if args.window is not None:
+            raise InputError("--window names a window of one detector; a joint fit uses each detector's default "
+                             "window (drop --window)")
+        if args.report is not None:
+            raise InputError("--report writes the report of one detector's fit; a joint fit has none yet (drop "
+                             "--report, or fit one --detector)")
+    if args.report is not None:
+        from ..fileio import check_output_file
+
+        check_output_file(args.report)  # before the (slow) fit
+
+
+def print_json(document: dict) -> None:
+    from ..output import to_jsonable
+
+    print(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
     from ..io import load_detector
-    from ..searches import SearchSpec, choose_window, run_search
+    from ..searches import choose_window
 
-    setup = load_detector(args.detector)
-    flavours = ("e", "mu", "tau") if args.flavour == "all" else (args.flavour,)
-    spec = SearchSpec(f"{args.signal}", args.signal, window=args.window, flavours=flavours, mass_mev=args.mass_mev)
-    window = choose_window(setup, spec)
-    data, data_source = None, ("the detector's data set" if setup.window(window).data_counts is not None
-                               else "Asimov background-only data (SIMULATED)")
-    if args.data is not None:
-        from ..io import read_dataset
+    check_fit_options(args)
+    spec = spec_from_args(args)
+    setups = [load_detector(d) for d in args.detector]
+    names = [s.name for s in setups]
+    for n in names:
+        if names.count(n) > 1:
+            raise InputError(f"detector {n!r} is given {names.count(n)} times; give each detector once")
+    files = assign_data_files(args.data, args.detector, names)
+    windows = {s.name: choose_window(s, spec) for s in setups}
+    data = {s.name: detector_data(s, windows[s.name], files.get(s.name)) for s in setups}
+    if len(setups) > 1:
+        return joint_fit(setups, spec, data, args)
+    return single_fit(setups[0], spec, windows[names[0]], data[names[0]], args)
 
-        w = setup.window(window)
-        ds = read_dataset(args.data, w.binning)
-        data, data_source = ds.counts, f"file {args.data}" + (" (SIMULATED)" if ds.metadata.get("simulated") else "")
-    r = run_search(setup, spec, data, method=args.method, statistic=args.statistic, n_toys=args.toys, seed=args.seed,
-                   interval=args.interval == "two-sided", cl=args.cl, neyman_toys=args.belt_toys)
-    out = fit_output(setup, spec, window, data_source, args, r)
+
+def single_fit(setup, spec, window: str, data: DataChoice, args: argparse.Namespace) -> int:
+    from ..searches import run_search
+
+    r = run_search(setup, spec, data.counts, method=args.method, statistic=args.statistic, n_toys=args.toys,
+                   seed=args.seed, interval=args.interval == "two-sided", cl=args.cl, neyman_toys=args.belt_toys)
+    out = fit_output(setup, spec, window, data.source, args, r)
     for w in r.expected_warnings:
         print(f"exonu: warning: {w}", file=sys.stderr)
-    if args.json:
-        from ..report import _clean
+    if args.report is not None:
+        from ..output import write_html_report
 
-        print(json.dumps(_clean(out), indent=2, ensure_ascii=False))
+        write_html_report(r, args.report, setup=setup, data_source=data.source)
+    if args.json:
+        print_json(out)
     else:
         u = spec.unit
-        print(f"{setup.name} / {window} / {args.signal}: best fit {r.best_fit:.3g} {u}, chi2/ndof = {r.chi2_min:.2f}/{r.ndof}, "
+        print(f"{setup.name} / {window} / {spec.key}: best fit {r.best_fit:.3g} {u}, chi2/ndof = {r.chi2_min:.2f}/{r.ndof}, "
               f"{r.significance_sigma:.2f} sigma over background-only")
         print(f"  {r.cl:.0%} CL upper limit ({args.method}; {out['test_statistic']}; threshold {out['threshold']}; "
               f"{out['sided']}-sided): {r.observed:.3g} {u}")
@@ -103,5 +260,47 @@ def cmd_fit(args) -> int:
         print(f"  expected: Asimov median {r.expected:.3g} {u}{toy}")
         if r.interval:
             print(f"  {r.cl:.0%} CL interval: [{r.interval[0]:.3g}, {r.interval[1]:.3g}] {u}")
-        print(f"  data: {data_source}")
+        if out["published"] is not None:
+            pub = out["published"]
+            print(f"  published: {pub['value']:.3g} {pub['unit']} ({pub['cl']:.0%} CL, {pub['method']}; {pub['source']})")
+        print(f"  data: {data.source}")
+        if args.report is not None:
+            print(f"  wrote {args.report}")
+    return 0
+
+
+def joint_output(result, data: dict[str, DataChoice], args: argparse.Namespace) -> dict:
+    """The JSON record of a joint fit: :meth:`JointResult.to_dict` plus how it was made and on which data."""
+    spec = result.joint.spec
+    prov = result.combined.provenance
+    return {**result.to_dict(), **model_parameters(spec), "method": args.method,
+            "test_statistic": prov.get("test_statistic"), "threshold": prov.get("threshold"),
+            "sided": prov.get("sided"), "n_toys": prov.get("n_toys"), "expected_n_toys": args.toys,
+            "seed": args.seed, "data": {name: choice.source for name, choice in data.items()}}
+
+
+def joint_fit(setups: list, spec, data: dict[str, DataChoice], args: argparse.Namespace) -> int:
+    from ..searches import run_joint_search
+
+    datas = {name: choice.counts for name, choice in data.items() if choice.counts is not None}
+    result = run_joint_search(setups, spec, datas or None, method=args.method, statistic=args.statistic,
+                              n_toys=args.toys, seed=args.seed, cl=args.cl, interval=args.interval == "two-sided",
+                              neyman_toys=args.belt_toys)
+    rows = [("combined", result.combined), *result.detectors.items()]
+    for label, r in rows:
+        for w in r.expected_warnings:
+            print(f"exonu: warning: {label}: {w}", file=sys.stderr)
+    if args.json:
+        print_json(joint_output(result, data, args))
+        return 0
+    u = spec.unit
+    prov = result.combined.provenance
+    print(f"joint fit of {', '.join(result.joint.detectors)} / {spec.key}: {result.cl:.0%} CL upper limits "
+          f"({args.method}; {prov.get('test_statistic')}; threshold {prov.get('threshold')}; {prov.get('sided')}-sided; "
+          f"{result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})")
+    print(f"  {'':<16} {'observed':>11} {'expected':>11} {'best fit':>11}  unit")
+    for label, r in rows:
+        print(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {r.best_fit:>11.3g}  {u}")
+    for name, choice in data.items():
+        print(f"  data {name}: {choice.source}")
     return 0

@@ -23,7 +23,7 @@ def add_parser(sub):
     p = sub.add_parser("reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures")
     p.add_argument("--out", type=Path, default=Path("exonu_results"),
                    help="output folder (default exonu_results); replaced as a whole run, other files kept")
-    p.add_argument("--seed", type=int, default=0, help="seed of the toys for the expected bands (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the toys for the expected bands (integer ≥ 0; default 0)")
     p.add_argument("--jobs", type=int, default=1, help="processes for the dark-photon mass scan (default 1)")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path (default the XMASS-I reconstruction)")
     p.add_argument("--data", type=Path, action="append",
@@ -58,6 +58,8 @@ def cmd_reproduce(args) -> int:
     from ..output import RunFolder, results_markdown, write_run_files
     from ..searches import dark_photon_masses, reproduce_paper
 
+    if args.seed < 0:
+        raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
     if args.jobs < 1:
         raise InputError(f"--jobs must be ≥ 1; got {args.jobs}")
     if args.toys < 0 or args.dark_photon_toys < 0:

@@ -34,13 +34,13 @@ def add_parser(sub):
     p.add_argument("--model", required=True, choices=MODEL_CHOICES)
     p.add_argument("--mu", type=float, help="magnetic moment in Bohr magnetons (--model magnetic-moment)")
     p.add_argument("--q", type=float, help="millicharge in units of e (--model millicharge)")
-    p.add_argument("--g", type=float, help="mediator coupling g (= g_ν = g_e; dark-photon, light-vector, scalar, "
-                                           "axial-vector, pseudoscalar)")
-    p.add_argument("--mass-mev", type=float, help="mediator mass in MeV (with --g)")
+    p.add_argument("--g", type=float, help="mediator coupling g, dimensionless (= g_ν = g_e; dark-photon, light-vector, "
+                                           "scalar, axial-vector, pseudoscalar)")
+    p.add_argument("--mass-mev", type=float, help="mediator mass in MeV, > 0 (with --g)")
     p.add_argument("--charges", choices=CHARGE_CHOICES, help="U(1) charges of the light vector (--model light-vector)")
-    p.add_argument("--eps-l", type=float, help="NSI ε^{eL}_{αα} (--model nsi)")
-    p.add_argument("--eps-r", type=float, help="NSI ε^{eR}_{αα} (--model nsi)")
-    p.add_argument("--eps-v", type=float, help="vector NSI ε^{eV}_{αα}: ε^{eL} = ε^{eR} = ε^{eV}/2 (--model nsi)")
+    p.add_argument("--eps-l", type=float, help="NSI ε^{eL}_{αα}, dimensionless, in units of G_F (--model nsi)")
+    p.add_argument("--eps-r", type=float, help="NSI ε^{eR}_{αα}, dimensionless, in units of G_F (--model nsi)")
+    p.add_argument("--eps-v", type=float, help="vector NSI ε^{eV}_{αα}, dimensionless: ε^{eL} = ε^{eR} = ε^{eV}/2 (--model nsi)")
     p.add_argument("--r2-cm2", type=float, help="neutrino charge radius ⟨r²⟩ in cm², may be negative; "
                                                 "Δg_V = √2πα⟨r²⟩/(3G_F); write a negative value as --r2-cm2=-1e-32 (--model charge-radius)")
     p.add_argument("--nu-flavours", nargs="+", choices=["e", "mu", "tau"],
@@ -50,12 +50,12 @@ def add_parser(sub):
     p.add_argument("--atomic", choices=["fea", "rrpa", "free"],
                    help="atomic treatment (default: the paper's, rrpa for the millicharge, fea otherwise)")
     p.add_argument("--rrpa-ratio-file", type=Path, help="replace the built-in millicharge treatment by FEA × R(T) from this table")
-    p.add_argument("--energies-kev", type=float, nargs="+", required=True, help="deposited energies in keV")
+    p.add_argument("--energies-kev", type=float, nargs="+", required=True, help="deposited (true recoil) energies in keV")
     p.add_argument("--solar-model", default="SFII-GS98", help="solar-model preset (default the paper's SFII-GS98)")
     p.add_argument("--sources", nargs="+", default=["pp", "7Be"], help="solar sources (default the paper's pp 7Be)")
     p.add_argument("--flavour-content", default="constant", choices=["constant", "msw"],
                    help="constant 54/23/23 %% (the paper's) or energy-dependent MSW-LMA")
-    p.add_argument("--sin2w", type=float, default=0.2386, help="weak mixing angle (default 0.2386, low-Q² value)")
+    p.add_argument("--sin2w", type=float, default=0.2386, help="weak mixing angle sin²θ_W, dimensionless (default 0.2386, low-Q² value)")
     p.add_argument("--binding", default="xraydb", choices=["xraydb", "dirac-fock"], help="binding energies of the FEA steps")
     p.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     p.set_defaults(func=cmd_spectrum)

@@ -301,7 +301,10 @@ def nuisance_arrays_from_fit_vector(fit_result, model,
 
 
 def best_fit_band(result, n_samples: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best-fit expectation per bin (counts) and its ±1σ band from the HESSE covariance of the fit.
+    """Best-fit expectation per bin (counts) and a ±1σ band sampled from the HESSE covariance of the fit.
+
+    Not used by the figures: near α = 0 the covariance, linearised through the fit variable (α^½ for the
+    dark photon), makes the band far too wide; :func:`profile_band` is the band of Figs. 3 and 5.
 
     The central curve is the model's expectation at the fitted α with the fitted nuisances
     (``BinnedModel.asimov(α̂, pulls=fit_result)``). The band samples the covariance of the fit vector
@@ -327,18 +330,60 @@ def best_fit_band(result, n_samples: int = 300, seed: int = 0) -> tuple[np.ndarr
     return central, low, high
 
 
+def wrapped(text: str, width: int = 90) -> str:
+    """``text`` folded into lines of at most ``width`` characters (figure titles and captions)."""
+    import textwrap
+
+    return textwrap.fill(text, width)
+
+
+def profile_band(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best-fit expectation per bin (counts) and its ±1σ band from the profile likelihood of the signal.
+
+    The ±1σ interval of α is :func:`exonu.stats.best_fit_band` (Δχ²(α) ≤ 1 on α ≥ 0, found on the profile, so
+    it is right at the α = 0 boundary and for the dark photon's α^½ term, where a linearisation of the fit
+    covariance through α^½ gives a band ~10× too wide). The band per bin spans the model expectation, with
+    the nuisances profiled, at α̂ and at both ends of that interval.
+
+    Parameters
+    ----------
+    result : SearchResult
+        One search of :func:`exonu.searches.run_search` (its ``model`` and ``fit_result``).
+
+    Returns
+    -------
+    central, low, high : ndarray
+        Counts per bin.
+    """
+    from ..stats import best_fit_band as alpha_band
+    from ..stats import fit
+    from .serialize import statistic_of
+
+    f, model = result.fit_result, result.model
+    statistic = statistic_of(result)
+    central = model.asimov(max(float(f.alpha), 0.0), pulls=f)
+    _, alpha_low, alpha_high = alpha_band(model, f, statistic=statistic)
+    curves = [central]
+    for alpha in (alpha_low, alpha_high):
+        profiled = fit(model, statistic=statistic, fix_alpha=alpha)
+        curves.append(model.asimov(alpha, pulls=profiled))
+    stacked = np.array(curves)
+    return central, stacked.min(axis=0), stacked.max(axis=0)
+
+
 def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: bool = True) -> "matplotlib.figure.Figure":
-    """Data vs the best fit of one search of a reproduction, with the 90 % CL signal and residuals."""
-    from .labels import UNIT_TEXT, detector_note, uses_simulated_data, window_range
+    """Data vs the best fit of one search of a reproduction (±1σ from the profile, :func:`profile_band`),
+    with the 90 % CL signal, residuals and a line saying how the limit was made."""
+    from .labels import UNIT_TEXT, detector_note, limit_description, uses_simulated_data, window_range
 
     w = res.setup.window(result.window)
-    central, low, high = best_fit_band(result)
+    central, low, high = profile_band(result)
     alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
     unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
     return plot_fit(w.binning.edges_kev, result.model.data, central, low, high, result.model.signal(alpha90),
                     w.exposure_kg_day, ax=ax, residual_ax=residual_ax, log_y=log_y,
                     title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}".rstrip() + "\n"
-                          f"{detector_note(res)}",
+                          f"{detector_note(res)}\n{wrapped(limit_description(result))}",
                     signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
                     data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data")
 
@@ -352,16 +397,18 @@ def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
     """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
     import matplotlib.pyplot as plt
 
-    from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon
+    from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon, limit_description
 
     note = detector_note(res)
+    millicharge_note = f"{note}\n{wrapped(limit_description(res.searches['millicharge_common_e']))}"
+    dark_photon_note = f"{note}\n{wrapped(limit_description(res.dark_photon[0]))}" if res.dark_photon else note
     figures = {FIGURE_FILES[0]: plot_signal_spectra(), FIGURE_FILES[1]: plot_background(res.setup)}
     figures[FIGURE_FILES[2]] = plot_search_fit(res, res.searches["millicharge_common_e"],
                                                "Fig. 3 analogue: millicharge (common)", log_y=False)
     limits = {FLAVOUR_LABELS[k]: (res.searches[k].observed, res.searches[k].expected) for k in FLAVOUR_LABELS}
     published = {FLAVOUR_LABELS[k]: res.searches[k].spec.published for k in FLAVOUR_LABELS
                  if res.searches[k].spec.published is not None}
-    figures[FIGURE_FILES[3]] = plot_millicharge_limits(limits, published or None, note=note)
+    figures[FIGURE_FILES[3]] = plot_millicharge_limits(limits, published or None, note=millicharge_note)
     panels = [("magnetic moment", res.searches["magnetic_moment_mub"])]
     panels += [(f"dark photon, M = {r.spec.mass_mev:g} MeV", r) for r in highlighted_dark_photon(res)]
     fig = plt.figure(figsize=(7.0, 4.8 * len(panels)), layout="constrained")
@@ -375,5 +422,6 @@ def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
     figures[FIGURE_FILES[5]] = plot_dark_photon_limits(
         masses, [r.observed for r in res.dark_photon], [r.expected for r in res.dark_photon],
         expected_band=band if all(b is not None for b in band) else None,
-        published_points=[(p.mass_mev, p.value) for p in res.published.values() if p.mass_mev is not None], note=note)
+        published_points=[(p.mass_mev, p.value) for p in res.published.values() if p.mass_mev is not None],
+        note=dark_photon_note)
     return figures

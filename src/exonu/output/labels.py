@@ -60,3 +60,24 @@ def highlighted_dark_photon(res: PaperResults) -> list[SearchResult]:
     if not res.dark_photon:
         return []
     return [res.dark_photon[0], res.dark_photon[-1]] if len(res.dark_photon) > 1 else list(res.dark_photon)
+
+
+def limit_description(result: SearchResult) -> str:
+    """How one limit was made, in one line: method, test statistic, threshold, CL, sidedness, statistic, toys.
+
+    From :attr:`SearchResult.provenance` (``LimitResult.describe()``) and the expected-limit toys, e.g.
+    ``"plr: q̃_μ (…); threshold 1.642; 90 % CL; one-sided; chi2 statistic; asymptotic (no toys); expected band
+    from 200 toys"``.
+    """
+    prov = result.provenance
+    toys = prov.get("n_toys") or 0
+    made = f"{toys} toys" if toys else "asymptotic (no toys)"
+    threshold = prov.get("threshold")
+    threshold = f"{threshold:.4g}" if isinstance(threshold, float) else str(threshold)
+    exp = result.expected_detail
+    band_toys = getattr(exp, "n_toys", 0) if exp is not None else 0
+    cl = prov.get("cl", result.cl)
+    level = f"{cl * 100:g} % CL"
+    return (f"{prov.get('method', result.method)}: {prov.get('test_statistic', '—')}; threshold {threshold}; "
+            f"{level}; {prov.get('sided', '—')}-sided; {prov.get('statistic', '—')} statistic; {made}; "
+            + (f"expected band from {band_toys} toys" if band_toys else "expected = Asimov median only"))

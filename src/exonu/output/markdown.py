@@ -7,7 +7,7 @@ import numpy as np
 from .. import __version__
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
-from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon, search_title, window_range
+from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon, limit_description, search_title, window_range
 from .serialize import statistic_of
 
 
@@ -34,6 +34,27 @@ def table_rows(res: PaperResults) -> list[SearchResult]:
     return list(res.searches.values()) + highlighted_dark_photon(res)
 
 
+def provenance_lines(res: PaperResults) -> list[str]:
+    """How each limit of the table was made (method, test statistic, threshold, CL, sidedness, statistic,
+    toys), then every expected-limit warning (e.g. an Asimov median outside its toy band)."""
+    rows = table_rows(res)
+    scan = res.dark_photon
+    made: dict[str, list[str]] = {}  # description → the searches made that way
+    for r in rows:
+        made.setdefault(limit_description(r), []).append(search_title(r))
+    if scan:
+        made.setdefault(limit_description(scan[0]), []).append(f"the dark-photon scan of Fig. 6 ({len(scan)} masses)")
+    lines = ["How each limit was made:", ""]
+    lines += [f"* {', '.join(titles)}: {description}" for description, titles in made.items()]
+    shown = {id(r) for r in rows}
+    warnings = [(search_title(r), w) for r in rows + [r for r in scan if id(r) not in shown]
+                for w in r.expected_warnings]
+    lines += [""]
+    if warnings:
+        lines += ["Expected-limit warnings:", ""] + [f"* {title}: {w}" for title, w in warnings] + [""]
+    return lines
+
+
 def results_markdown(res: PaperResults) -> str:
     """``results.md`` text."""
     setup = res.setup
@@ -50,6 +71,7 @@ def results_markdown(res: PaperResults) -> str:
               "fluctuated too.", ""]
     lines += ["| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(table_row(r)) + " |" for r in table_rows(res)]
+    lines += [""] + provenance_lines(res)
     mc = res.searches["millicharge_common_e"]
     if mc.observed > 0:
         lines += ["", "Flavour limits are the common limit divided by √f (f = 0.54, 0.23, 0.23): "

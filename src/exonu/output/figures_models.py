@@ -1,7 +1,7 @@
 """Figures of the light-mediator searches: exclusion curves of the coupling versus mediator mass.
 
 Each function draws on a matplotlib ``ax`` (created if not given) and returns it; the results come
-from :func:`exonu.searches.mediators.exclusion_curve`.
+from :func:`exonu.searches.mediators.exclusion_curve` or ``exonu exclusion``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
-def exclusion_curves_figure(curves: Mapping[str, Sequence], ax=None, *, expected: bool = True, title: str | None = None):
-    """90 % CL upper limits on the coupling g versus mediator mass, one line per curve.
+def exclusion_curves_figure(curves: Mapping[str, Sequence], ax=None, *, expected: bool = True, title: str | None = None,
+                            cl: float = 0.9, caption: str | None = None):
+    """Upper limits on the coupling g versus mediator mass, one line per curve.
 
     Parameters
     ----------
@@ -24,6 +25,10 @@ def exclusion_curves_figure(curves: Mapping[str, Sequence], ax=None, *, expected
     expected : bool
         Also draw the expected (Asimov) limit as a dashed line of the same colour.
     title : str, optional
+    cl : float
+        Confidence level of the limits, for the axis label (default 0.9).
+    caption : str, optional
+        How the limits were made (method, statistic, threshold), written small under the axes.
 
     Returns
     -------
@@ -44,9 +49,12 @@ def exclusion_curves_figure(curves: Mapping[str, Sequence], ax=None, *, expected
         if expected:
             ax.loglog(masses, [r.expected for r in results], "--", color=line.get_color(), label=f"{label} (expected)")
     ax.set_xlabel("mediator mass M [MeV]")
-    ax.set_ylabel("coupling g (90 % CL upper limit)")
+    ax.set_ylabel(f"coupling g (dimensionless), {cl:.0%} CL upper limit".replace("%", " %"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
+    if caption:
+        ax.figure.text(0.01, 0.005, caption, fontsize=6, ha="left", va="bottom", wrap=True)
+        ax.figure.subplots_adjust(bottom=0.2)
     return ax

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import matplotlib
 
@@ -12,7 +11,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from exonu.output.figures import (  # noqa: E402
-    best_fit_band,
     log_axis_range,
     nuisance_arrays_from_fit_vector,
     plot_dark_photon_limits,
@@ -71,19 +69,6 @@ def test_fit_vector_maps_back_to_every_component_by_name(fitted_model_with_fixed
     shifted[f.parameter_names.index("p_c")] += 0.5
     p, _, _ = nuisance_arrays_from_fit_vector(f, model, shifted[None, :])
     assert p[0][2] == pytest.approx(f.p[2] + 0.5) and p[0][1] == f.p[1] and p[0][0] == f.p[0]
-
-
-def test_best_fit_curve_is_the_model_at_the_fitted_parameters(fitted_model_with_fixed_component):
-    model, f = fitted_model_with_fixed_component
-    result = SimpleNamespace(fit_result=f, model=model)
-    central, low, high = best_fit_band(result, n_samples=200)
-    np.testing.assert_allclose(central, model.expected(f.alpha, f.p, f.q, f.r), rtol=1e-12)
-    assert np.all(low <= high) and np.all(low < central * 1.05) and np.all(high > central * 0.95)
-    no_cov = SimpleNamespace(fit_result=SimpleNamespace(**{**f.__dict__, "covariance": None}), model=model)
-    c2, l2, h2 = best_fit_band(no_cov)
-    np.testing.assert_array_equal(c2, central)
-    np.testing.assert_array_equal(l2, central)
-    np.testing.assert_array_equal(h2, central)
 
 
 def test_fit_figure_has_a_residual_panel_that_fits_the_residuals():

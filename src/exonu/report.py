@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .output.figures import best_fit_band, reproduction_figures
+from .output.figures import profile_band as best_fit_band  # 0.1 name; now the profile-based band
+from .output.figures import reproduction_figures
 from .output.labels import FLAVOUR_LABELS, HEADLINE
 from .output.markdown import results_markdown
 from .output.serialize import results_dict, to_jsonable

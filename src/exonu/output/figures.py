@@ -300,36 +300,6 @@ def nuisance_arrays_from_fit_vector(fit_result, model,
             columns("r", model.signal_sys_names, fit_result.r))
 
 
-def best_fit_band(result, n_samples: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best-fit expectation per bin (counts) and a ±1σ band sampled from the HESSE covariance of the fit.
-
-    Not used by the figures: near α = 0 the covariance, linearised through the fit variable (α^½ for the
-    dark photon), makes the band far too wide; :func:`profile_band` is the band of Figs. 3 and 5.
-
-    The central curve is the model's expectation at the fitted α with the fitted nuisances
-    (``BinnedModel.asimov(α̂, pulls=fit_result)``). The band samples the covariance of the fit vector
-    and maps each sample back to (α, p, q, r) by parameter name (fixed components stay at their value).
-
-    Returns
-    -------
-    central, low, high : ndarray
-        Counts per bin; ``low = high = central`` when the fit has no covariance.
-    """
-    f, model = result.fit_result, result.model
-    central = model.asimov(max(float(f.alpha), 0.0), pulls=f)
-    if f.covariance is None:
-        return central, central, central
-    rng = np.random.default_rng(seed)
-    samples = rng.multivariate_normal(f.values, np.asarray(f.covariance), size=n_samples, check_valid="ignore",
-                                      method="eigh")
-    # the fit variable is u = α^c; sampled values below the α = 0 boundary mean no signal
-    alphas = np.maximum(model.alpha_from_fit_variable(samples[:, 0]), 0.0)
-    p, q, r = nuisance_arrays_from_fit_vector(f, model, samples)
-    curves = np.array([model.expected(float(a), pi, qi, ri) for a, pi, qi, ri in zip(alphas, p, q, r)])
-    low, high = np.percentile(curves, [15.87, 84.13], axis=0)
-    return central, low, high
-
-
 def wrapped(text: str, width: int = 90) -> str:
     """``text`` folded into lines of at most ``width`` characters (figure titles and captions)."""
     import textwrap

@@ -122,7 +122,7 @@ def test_fit_every_model_gives_the_library_limit(capsys, options, parameters):
     spec = search_spec(argv["--signal"], mass_mev=float(argv["--mass-mev"]) if "--mass-mev" in argv else None,
                        charges=argv.get("--charges"), flavours=None if flavour is None else (flavour,),
                        **{k: argv[f"--{k}"] for k in ("chirality", "sign") if f"--{k}" in argv})
-    expected = run_search(load_detector("xenonnt-sr0"), spec, method="plr", n_toys=0)
+    expected = run_search(load_detector("xenonnt-sr0"), spec, method="plr", n_toys=0, statistic=res["statistic"])
     assert res["upper_limit"] == pytest.approx(expected.observed, rel=1e-9)
     assert np.isfinite(res["upper_limit"]) and res["upper_limit"] != 0 and res["fit_valid"]
     assert (res["upper_limit"] < 0) == (res["sign"] == "negative")  # a negative ⟨r²⟩ limit is negative
@@ -230,8 +230,7 @@ def test_fit_report_path_is_checked_before_the_fit(tmp_path, capsys, monkeypatch
 def test_fig5_band_is_the_profile_band_inside_the_90cl_signal():
     """Fig. 5 of arXiv:2005.11891 (dark photon, 1e-3 MeV, Asimov data of the XMASS-I reconstruction): the
     ±1σ band of the best fit comes from the profile (exonu.stats.best_fit_band), so its excess over the best
-    fit lies inside the 90 % CL signal in every bin; the covariance linearised through α^½ did not."""
-    from exonu.output.figures import best_fit_band as covariance_band
+    fit lies inside the 90 % CL signal in every bin (the covariance linearised through α^½ was > 3× wider)."""
     from exonu.output.figures import profile_band
     from exonu.searches import search_spec
 
@@ -244,8 +243,6 @@ def test_fig5_band_is_the_profile_band_inside_the_90cl_signal():
     assert np.all(low <= central) and np.all(central <= high)
     excess = high - central
     assert np.max(excess) > 0 and np.all(excess <= signal90) and np.all(central - low <= signal90)
-    _, _, wide = covariance_band(result)
-    assert np.max(wide - central) > 3 * np.max(excess)  # the linearisation this replaces
 
 
 def test_joint_fit_summary_says_how_the_limits_were_made(capsys):

@@ -73,3 +73,26 @@ def test_magnetic_moment_limit_within_15_percent_of_published(capsys):
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["fit_valid"] and out["upper_limit"] == pytest.approx(6.3e-12, rel=0.15)  # we get 6.09e-12
+
+
+def test_the_issue_command_uses_the_detectors_own_statistic(capsys):
+    """`exonu fit --detector xenonnt-sr0 --signal magnetic-moment --method plr --json` (no --statistic) uses the
+    config's Poisson statistic and lands within ±15 % of the published 6.3e-12 μ_B (arXiv:2207.11330)."""
+    import json
+
+    from exonu.cli import main
+
+    assert main(["fit", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr",
+                 "--toys", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["statistic"] == "poisson"
+    assert abs(out["upper_limit"] / 6.3e-12 - 1) < 0.15
+
+
+def test_joint_fit_of_detectors_with_different_default_statistics_asks_for_one(capsys):
+    from exonu.cli import main
+
+    code = main(["fit", "--detector", "xmass-i", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment",
+                 "--toys", "0", "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "choose one with --statistic" in err

@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..searches.spec import MEDIATORS
 from ..stats import METHODS
 from .fit import METHOD_HELP, add_signal_arguments, check_toy_options, print_json, spec_from_args
+from .options import add_statistic_argument, resolve_statistic
 
 #: Files written into --out
 JSON_FILE = "exclusion.json"
@@ -47,8 +48,7 @@ def add_parser(sub) -> None:
                    help="lowest and highest mass in MeV (default 1e-3 1e3)")
     p.add_argument("--method", choices=list(METHODS), default="bayesian",
                    help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
-    p.add_argument("--statistic", choices=["chi2", "poisson"], default="chi2",
-                   help="the paper's χ² of Eqs. (4)–(7) (default) or a Poisson likelihood")
+    add_statistic_argument(p)
     p.add_argument("--cl", type=float, default=0.9, help="confidence (credibility) level in (0.5, 1); default 0.9")
     p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the neyman/fc belt toys (integer ≥ 0; default 0)")
@@ -176,6 +176,7 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     masses = masses_from_args(args)
     specs = [spec_from_args(args, mass_mev=float(m)) for m in masses]  # every mass's options checked up front
     setups = [load_detector(d) for d in args.detector]
+    resolve_statistic(args, setups)
     names = [s.name for s in setups]
     for n in names:
         if names.count(n) > 1:

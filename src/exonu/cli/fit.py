@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..searches import SIGNALS, search_spec
 from ..stats import METHODS, MIN_BAND_TOYS
 from ..xsec import CHARGE_SETS
+from .options import add_statistic_argument, resolve_statistic
 
 #: what each --method computes, with its threshold at the default 90 % CL (shown in --help)
 METHOD_HELP = {
@@ -91,8 +92,7 @@ def add_parser(sub) -> None:
                    help="upper-limit method (default bayesian): "
                         + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
     p.add_argument("--cl", type=float, default=0.9, help="confidence (credibility) level in (0.5, 1); default 0.9")
-    p.add_argument("--statistic", choices=["chi2", "poisson"], default="chi2",
-                   help="the paper's χ² of Eqs. (4)–(7) (default) or a Poisson likelihood")
+    add_statistic_argument(p)
     p.add_argument("--toys", type=int, default=200,
                    help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
                         f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)")
@@ -224,6 +224,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     check_fit_options(args)
     spec = spec_from_args(args)
     setups = [load_detector(d) for d in args.detector]
+    resolve_statistic(args, setups)
     names = [s.name for s in setups]
     for n in names:
         if names.count(n) > 1:

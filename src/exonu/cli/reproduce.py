@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from .options import add_statistic_argument, resolve_statistic
 
 
 def _load_datasets(paths):
@@ -33,8 +34,7 @@ def add_parser(sub):
     p.add_argument("--masses", type=int, default=43, help="dark-photon masses, log-spaced 1e-3–1e3 MeV (default 43, ≥ 40)")
     p.add_argument("--dark-photon-toys", type=int, default=40,
                    help="toys per dark-photon mass for the expected band of Fig. 6 (default 40; 0: median only)")
-    p.add_argument("--statistic", choices=["chi2", "poisson"], default="chi2",
-                   help="the paper's χ² of Eqs. (4)–(7) (default) or a Poisson likelihood (better for low counts)")
+    add_statistic_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures (report.html then has none)")
     p.set_defaults(func=cmd_reproduce)
 
@@ -66,8 +66,9 @@ def cmd_reproduce(args) -> int:
         raise InputError(f"--toys and --dark-photon-toys must be ≥ 0; got {args.toys}, {args.dark_photon_toys}")
     if args.masses < 2:
         raise InputError(f"--masses must be ≥ 2; got {args.masses}")
-    command_line = canonical_command_line(args)
     setup = load_detector(args.detector)
+    resolve_statistic(args, [setup])
+    command_line = canonical_command_line(args)
     datasets = _load_datasets(args.data)
     # the output folder is checked (and a staging folder made) before any computation
     with RunFolder(args.out, seed=args.seed, command_line=command_line) as run:

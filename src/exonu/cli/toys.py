@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from .options import add_statistic_argument, resolve_statistic
 
 
 def add_search_arguments(p) -> None:
@@ -16,7 +17,7 @@ def add_search_arguments(p) -> None:
     p.add_argument("--signal", required=True, choices=["millicharge", "magnetic-moment", "dark-photon"])
     p.add_argument("--flavour", default="all", choices=["all", "e", "mu", "tau"], help="flavour(s) carrying the millicharge")
     p.add_argument("--window", help="analysis window of the detector (default: the paper's, or the only one)")
-    p.add_argument("--statistic", choices=["chi2", "poisson"], default="chi2")
+    add_statistic_argument(p)
     p.add_argument("--seed", type=int, default=0, help="run seed (≥ 0); with the unit keys it fixes every toy")
     p.add_argument("--out", type=Path, required=True, help="run folder: stored units, summary.json (a rerun resumes)")
     p.add_argument("--chunk-size", type=int, default=25, help="toys per work unit (default 25)")
@@ -32,7 +33,10 @@ def add_search_arguments(p) -> None:
 def model_description(args, mass_mev: float | None):
     """The picklable description of the search named by the arguments."""
     from ..parallel import ModelDescription, resolve_detector
+    from ..parallel.units import load_detector_cached
     from ..searches import SearchSpec
+
+    resolve_statistic(args, [load_detector_cached(resolve_detector(d)) for d in args.detector])
 
     flavours = ("e", "mu", "tau") if args.flavour == "all" else (args.flavour,)
     spec = SearchSpec(args.signal, args.signal, window=args.window, flavours=flavours, mass_mev=mass_mev)

@@ -518,6 +518,6 @@ def load_detector(name_or_path, spectrum: RecoilSpectrum | None = None) -> Detec
                          detector=detector, windows=windows,
                          background_includes_solar_sm=windows[next(iter(windows))].background.includes_solar_sm,
                          config_path=path, config_hash=hashlib.sha256(raw_bytes).hexdigest(), config=cfg,
-                         references=tuple(cfg.references), published=published,
+                         references=tuple(cfg.references), published=published, statistic=cfg.statistic,
                          extrapolations=tuple(extrapolations), notes=tuple(load_notes),
                          background_builder=background_for, schema_version=cfg.schema_version)

@@ -323,6 +323,9 @@ class DetectorCfg(_Strict):
     signal_systematics: SignalSysCfg = SignalSysCfg()
     data: dict[str, DataCfg] = {}
     published: list[PublishedCfg] = []
+    #: the fit statistic used for this detector unless a command asks for another: the paper's "chi2"
+    #: (Eqs. 4–7) or "poisson" (unbiased where bins hold few counts)
+    statistic: Literal["chi2", "poisson"] = "chi2"
 
 
 def json_schema() -> dict:

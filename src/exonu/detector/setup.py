@@ -246,6 +246,8 @@ class DetectorSetup:
         Other choices made while loading (e.g. data rows outside a window that were ignored).
     background_builder : callable, optional
         ``Binning -> BackgroundModel`` for other binnings (:meth:`background_for`).
+    statistic : {"chi2", "poisson"}
+        The fit statistic commands use for this detector unless told otherwise (config key ``statistic``).
     schema_version : int
     """
 
@@ -264,6 +266,7 @@ class DetectorSetup:
     notes: tuple = ()
     background_builder: Callable[[Binning], BackgroundModel] | None = None
     schema_version: int = 1
+    statistic: str = "chi2"
 
     def window(self, name: str) -> WindowSetup:
         try:
@@ -280,6 +283,7 @@ class DetectorSetup:
         """What a results file records about this detector (including every extrapolated table)."""
         return {"detector": self.name, "config": str(self.config_path), "config_sha256": self.config_hash,
                 "is_reconstruction": self.is_reconstruction, "schema_version": self.schema_version,
+                "statistic": self.statistic,
                 "extrapolations": list(self.extrapolations), "notes": list(self.notes)}
 
     def published_for(self, search_key: str, mass_mev: float | None = None) -> PublishedValue | None:

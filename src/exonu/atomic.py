@@ -101,6 +101,13 @@ def effective_electrons(t_kev, binding: str = "xraydb") -> np.ndarray:
     References
     ----------
     XMASS-I, PLB 809 (2020) 135741, Eq. (2); J.-W. Chen et al., arXiv:1610.04177.
+
+    Examples
+    --------
+    Above the K edge (34.6 keV) all 54 electrons count; at 10 keV the two K electrons do not:
+
+    >>> effective_electrons([1.0, 10.0, 40.0])
+    array([40., 52., 54.])
     """
     t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True)
     shells = xenon_subshells(binding)

@@ -121,9 +121,10 @@ class SolarSource:
 
     def pdf(self, e_nu_kev) -> np.ndarray:
         """Unit-normalised spectrum λ(E_ν) in keV⁻¹ (continuum sources only)."""
-        if self.is_line:
+        shape = self.shape
+        if self.is_line or shape is None:  # __post_init__ ensures a shape whenever there are no lines
             raise InputError(f"source {self.name!r} is a line; it has no continuous pdf")
-        return self.shape(check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True)) / self._norm
+        return shape(check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True)) / self._norm
 
 
 def _beta_plus(name: str, endpoint_kev: float, daughter_z: int, citation: str) -> SolarSource:

@@ -14,8 +14,10 @@ PHYSICS.md §9, e.g. as in the Borexino and NuFIT literature (arXiv:2007.14792).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import presets
 from .errors import InputError, check_float, check_float_array
@@ -26,9 +28,31 @@ FLAVOURS = ("e", "mu", "tau")
 SQRT2_GF_NE_EV_PER_NA_CM3 = 7.6325e-14
 
 
+class FlavourContent(Protocol):
+    """What :class:`exonu.spectrum.RecoilSpectrum` needs of a flavour-content model.
+
+    Implemented by :class:`ConstantFlavourContent` and :class:`MSWFlavourContent`.
+    """
+
+    def fractions(self, e_nu_kev: ArrayLike, source: str = "pp") -> np.ndarray:
+        """Fractions (f_e, f_μ, f_τ) at Earth of neutrinos of energy ``e_nu_kev`` (keV) from solar source
+        ``source``; shape (3,) + shape(e_nu_kev), summing to 1 along the first axis."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The presets used, for provenance records."""
+        ...
+
+
 @dataclass(frozen=True)
 class ConstantFlavourContent:
-    """Energy-independent flavour fractions, default the paper's (0.54, 0.23, 0.23)."""
+    """Energy-independent flavour fractions, default the paper's (0.54, 0.23, 0.23).
+
+    Examples
+    --------
+    >>> ConstantFlavourContent().fractions(100.0).tolist()   # (f_e, f_μ, f_τ), arXiv:2005.11891 §4.2
+    [0.54, 0.23, 0.23]
+    """
 
     preset_name: str = presets.DEFAULT_FLAVOUR_CONTENT
 
@@ -112,7 +136,7 @@ class MSWFlavourContent:
                 "even_mu_tau": self.even_mu_tau}
 
 
-def flavour_content(name: str = "constant"):
+def flavour_content(name: str = "constant") -> FlavourContent:
     """Build a flavour-content model by name: ``"constant"`` (the paper's) or ``"msw"``."""
     if name == "constant":
         return ConstantFlavourContent()

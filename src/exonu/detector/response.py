@@ -26,9 +26,11 @@ XMASS Collaboration, K. Abe et al., Phys. Lett. B 809 (2020) 135741, arXiv:2005.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from ..errors import ConfigError, InputError, OutOfRangeError, check_float, check_float_array
@@ -36,6 +38,8 @@ from .binning import Binning, raise_bad_input
 
 __all__ = [
     "Binning",
+    "Resolution",
+    "Efficiency",
     "ParametricResolution",
     "TableResolution",
     "ConstantEfficiency",
@@ -105,6 +109,47 @@ def _interp_in_range(e, x, y, what: str, source: str, extend: str = "none") -> n
 
 
 # ------------------------------------------------------------------------------------------------
+# what a resolution and an efficiency are (the classes below implement these; a user may add more)
+# ------------------------------------------------------------------------------------------------
+class Resolution(Protocol):
+    """A Gaussian energy resolution σ(E), as :class:`DetectorModel` uses it.
+
+    Implemented by :class:`ParametricResolution` and :class:`TableResolution`.
+    """
+
+    def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
+        """σ in keV at reconstructed energy ``e_kev`` (keV), same shape as ``e_kev``."""
+        ...
+
+    def scaled(self, factor: float) -> Resolution:
+        """The same resolution with σ multiplied by ``factor`` (the ±1σ resolution templates)."""
+        ...
+
+    def describe(self) -> str:
+        """One line with the formula or table and its parameters, for reports."""
+        ...
+
+
+class Efficiency(Protocol):
+    """A detection efficiency ε(E) in [0, 1], as :class:`DetectorModel` uses it.
+
+    Implemented by :class:`ConstantEfficiency`, :class:`LogisticEfficiency` and :class:`TableEfficiency`.
+    """
+
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
+        """ε at energy ``e_kev`` (keV), same shape as ``e_kev``."""
+        ...
+
+    def shifted(self, n_sigma: float) -> Efficiency:
+        """The efficiency moved by ``n_sigma`` of its own uncertainty (the ±1σ efficiency templates)."""
+        ...
+
+    def describe(self) -> str:
+        """One line with the curve or table and its parameters, for reports."""
+        ...
+
+
+# ------------------------------------------------------------------------------------------------
 # resolution
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -125,6 +170,11 @@ class ParametricResolution:
     combine : {"quadrature", "linear"}
     scale : float
         Multiplies σ (used for the ±1σ resolution templates).
+
+    Examples
+    --------
+    >>> ParametricResolution(a_sqrt_kev=0.5).sigma_kev([4.0, 16.0])   # σ = a√E
+    array([1., 2.])
     """
 
     a_sqrt_kev: float
@@ -379,8 +429,10 @@ class DetectorModel:
     ----------
     exposure_kg_day : float
         Fiducial mass × live time in kg·day.
-    resolution : ParametricResolution or TableResolution
-    efficiency : ConstantEfficiency, LogisticEfficiency or TableEfficiency
+    resolution : Resolution
+        e.g. :class:`ParametricResolution` or :class:`TableResolution`.
+    efficiency : Efficiency
+        e.g. :class:`ConstantEfficiency`, :class:`LogisticEfficiency` or :class:`TableEfficiency`.
     energy_scale : EnergyScale
         Non-linearity and its uncertainty (default: identity, no uncertainty).
     threshold_kev : float
@@ -396,8 +448,8 @@ class DetectorModel:
     """
 
     exposure_kg_day: float
-    resolution: object
-    efficiency: object = field(default_factory=ConstantEfficiency)
+    resolution: Resolution
+    efficiency: Efficiency = field(default_factory=ConstantEfficiency)
     energy_scale: EnergyScale = field(default_factory=EnergyScale)
     threshold_kev: float = 1.0
     efficiency_on: str = "reconstructed"

@@ -26,7 +26,7 @@ from types import TracebackType
 
 from .. import __version__
 from ..errors import OutputError
-from ..fileio import atomic_write_bytes
+from ..fileio import SignalHandler, atomic_write_bytes
 
 MANIFEST = "manifest.json"
 JOURNAL = ".exonu-commit.json"
@@ -194,7 +194,7 @@ class RunFolder:
         self.staging: Path | None = None
         self.files: list[str] = []
         self.written: list[Path] = []
-        self._old_handler = None
+        self._old_handler: SignalHandler = None
 
     def __enter__(self) -> "RunFolder":
         try:

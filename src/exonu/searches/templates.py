@@ -105,6 +105,8 @@ def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = 
     powers = np.asarray(par.coupling_powers, dtype=float)
     if par.probe is None:
         probe = spec.reference or par.default_reference
+        # every parametrisation without a probe has a fixed default reference (spec.PARAMETRISATIONS)
+        assert probe is not None
     else:
         probe = spec.sign * par.probe
     rates = term_rates(w, spec, probe, atomic_model, spectrum)

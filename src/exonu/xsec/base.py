@@ -14,13 +14,29 @@ MEV3_TO_CM2_PER_KEV = HBARC2_MEV2_CM2 / KEV_PER_MEV
 
 
 def max_recoil_kev(e_nu_kev):
-    """Largest recoil kinetic energy on a free electron at rest, T_max = 2E²/(m_e + 2E) (keV)."""
+    """Largest recoil kinetic energy on a free electron at rest, T_max = 2E²/(m_e + 2E) (keV).
+
+    Examples
+    --------
+    The pp endpoint (420 keV) reaches recoils up to ≈ 261 keV:
+
+    >>> round(float(max_recoil_kev(420.0)), 1)
+    261.1
+    """
     e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True)
     return 2 * e**2 / (_ME_KEV + 2 * e)
 
 
 def electron_min_neutrino_energy_kev(t_kev):
-    """Smallest neutrino energy that can give recoil T: E_min = [T + √(T² + 2 m_e T)]/2 (keV)."""
+    """Smallest neutrino energy that can give recoil T: E_min = [T + √(T² + 2 m_e T)]/2 (keV).
+
+    Examples
+    --------
+    The inverse of :func:`max_recoil_kev`:
+
+    >>> round(float(electron_min_neutrino_energy_kev(max_recoil_kev(420.0))), 9)
+    420.0
+    """
     t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True)
     return 0.5 * (t + np.sqrt(t**2 + 2 * _ME_KEV * t))
 

@@ -113,6 +113,26 @@ def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Bi
 
     Rows whose centre lies outside the window are ignored and listed in ``metadata["ignored_rows"]``;
     the remaining centres must be the window's, to 1e-3 of the narrowest bin.
+
+    Examples
+    --------
+    Rates of 0.5 and 1.5 events/(kg·day·keV) in two 1-keV bins, for an exposure of 2 kg·day:
+
+    >>> import numpy as np
+    >>> from exonu.detector import Binning
+    >>> window = Binning([2.0, 3.0, 4.0])
+    >>> ds = dataset_from_binned(np.array([2.5, 3.5]), np.array([0.5, 1.5]), window, "data", "demo",
+    ...                          rate_unit="per_kg_day_kev", exposure_kg_day=2.0)
+    >>> ds.counts
+    array([1., 3.])
+
+    Rates without the exposure cannot become counts:
+
+    >>> dataset_from_binned(np.array([2.5, 3.5]), np.array([0.5, 1.5]), window, "data", "demo",
+    ...                     rate_unit="per_kg_day_kev")
+    Traceback (most recent call last):
+    ...
+    exonu.errors.InputError: data: rates in 'per_kg_day_kev' need exposure_kg_day to become counts
     """
     inside = (centres_kev > binning.low_kev) & (centres_kev < binning.high_kev)
     meta: dict[str, Any] = {"source": source, "simulated": False}

@@ -24,7 +24,7 @@ XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §3.2 and Eqs. (4)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -128,7 +128,7 @@ class BackgroundComponent:
     name: str
     activity_sigma: float
     label: str = ""
-    free_in_searches: tuple = ()
+    free_in_searches: tuple[str, ...] = ()
     group: str = "internal"
     description: str = ""
     kind = "component"
@@ -295,7 +295,7 @@ class SolarSMComponent(BackgroundComponent):
         window is the rate-share-weighted sum (:meth:`flux_weighted_sigma`).
     """
 
-    flux_relative_uncertainty: dict = field(default_factory=dict)
+    flux_relative_uncertainty: dict[str, float] = field(default_factory=dict)
     kind = "solar_sm"
 
     def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
@@ -332,10 +332,10 @@ class RegionCorrection:
     """
 
     name: str
-    region_edges_kev: tuple
-    factors: tuple
-    uncertainties: tuple
-    applies_to: tuple
+    region_edges_kev: tuple[float, ...]
+    factors: tuple[float, ...]
+    uncertainties: tuple[float, ...]
+    applies_to: tuple[str, ...]
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -391,17 +391,17 @@ class BackgroundModel:
     """
 
     binning: Binning
-    names: tuple
-    labels: tuple
-    groups: tuple
+    names: tuple[str, ...]
+    labels: tuple[str, ...]
+    groups: tuple[str, ...]
     templates: np.ndarray
     sigma_nominal: np.ndarray
-    free_in_searches: tuple
+    free_in_searches: tuple[tuple[str, ...], ...]
     shape_sys: np.ndarray
-    sys_names: tuple
+    sys_names: tuple[str, ...]
     includes_solar_sm: bool = False
     description: str = ""
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n_comp, n_bins = len(self.names), self.binning.n_bins

@@ -218,8 +218,8 @@ class TableResolution:
     Outside the table: an :class:`OutOfRangeError` (``extend="none"``) or the end value (``"flat"``).
     """
 
-    energy_kev: tuple
-    sigma_kev_values: tuple
+    energy_kev: tuple[float, ...]
+    sigma_kev_values: tuple[float, ...]
     source: str = "resolution table"
     scale: float = 1.0
     extend: str = "none"
@@ -320,10 +320,10 @@ class TableEfficiency:
     Outside the table: an :class:`OutOfRangeError` (``extend="none"``) or the end value (``"flat"``).
     """
 
-    energy_kev: tuple
-    values: tuple
-    upper: tuple | None = None
-    lower: tuple | None = None
+    energy_kev: tuple[float, ...]
+    values: tuple[float, ...]
+    upper: tuple[float, ...] | None = None
+    lower: tuple[float, ...] | None = None
     source: str = "efficiency table"
     extend: str = "none"
 
@@ -379,11 +379,11 @@ class EnergyScale:
         beyond the first and last points (a documented choice: calibration sources bracket the range).
     """
 
-    ratio_energy_kev: tuple | None = None
-    ratio: tuple | None = None
-    uncertainty_energy_kev: tuple | None = None
-    uncertainty_up: tuple | None = None
-    uncertainty_down: tuple | None = None
+    ratio_energy_kev: tuple[float, ...] | None = None
+    ratio: tuple[float, ...] | None = None
+    uncertainty_energy_kev: tuple[float, ...] | None = None
+    uncertainty_up: tuple[float, ...] | None = None
+    uncertainty_down: tuple[float, ...] | None = None
     source: str = "energy scale"
 
     def __post_init__(self):

@@ -248,13 +248,13 @@ class JointModel:
 
     model: BinnedModel
     spec: SearchSpec
-    detectors: tuple
-    bins: dict
-    windows: dict
-    models: dict
-    templates: dict
-    shared: tuple
-    provenance: dict = field(default_factory=dict)
+    detectors: tuple[str, ...]
+    bins: dict[str, slice]
+    windows: dict[str, str]
+    models: dict[str, BinnedModel]
+    templates: dict[str, SignalTemplates]
+    shared: tuple[str, ...]
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reference(self) -> float:
@@ -523,7 +523,7 @@ class JointResult:
     """
 
     combined: SearchResult
-    detectors: dict
+    detectors: dict[str, SearchResult]
     joint: JointModel = field(repr=False)
     statistic: str = "chi2"
     cl: float = 0.9

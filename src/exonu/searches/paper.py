@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -45,15 +46,15 @@ class PaperResults:
     (absent keys: nothing to compare with); ``statistic`` is the one every search used.
     """
 
-    searches: dict  # key → SearchResult
-    dark_photon: list  # SearchResult per mass
+    searches: dict[str, SearchResult]  # by search key
+    dark_photon: list[SearchResult]  # one per mass
     setup: DetectorSetup = field(repr=False)
-    data_source: dict = field(default_factory=dict)  # window → description of the data used
+    data_source: dict[str, str] = field(default_factory=dict)  # window → description of the data used
     seed: int = 0
     seconds: float = 0.0
-    calibration: dict = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
     statistic: str = "chi2"
-    published: dict = field(default_factory=dict)  # search key → PublishedValue (only those the config has)
+    published: dict[str, PublishedValue] = field(default_factory=dict)  # search key → PublishedValue (only those the config has)
 
     @property
     def has_paper_check(self) -> bool:

@@ -177,7 +177,7 @@ class SearchSpec:
     key: str
     model: str
     window: str | None = None
-    flavours: tuple = FLAVOURS
+    flavours: tuple[str, ...] = FLAVOURS
     mass_mev: float | None = None
     reference: float | None = None
     published: float | None = None

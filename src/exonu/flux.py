@@ -18,6 +18,7 @@ from importlib import resources
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import integrate
 
 from . import presets
@@ -28,7 +29,7 @@ from .errors import InputError, check_float, check_float_array, check_int
 PEP_LINE_KEV = (2 * PROTON_MASS_MEV + ELECTRON_MASS_MEV - DEUTERON_MASS_MEV) * KEV_PER_MEV
 
 
-def allowed_beta_plus_shape(e_nu_kev, endpoint_kev: float, daughter_z: int):
+def allowed_beta_plus_shape(e_nu_kev: ArrayLike, endpoint_kev: float, daughter_z: int) -> np.ndarray:
     """Unnormalised allowed β⁺ neutrino spectrum E_ν² W p F(Z_d, W).
 
     Parameters
@@ -119,7 +120,7 @@ class SolarSource:
         value, _ = integrate.quad(self.shape, 0.0, self.endpoint_kev, limit=400, epsabs=0, epsrel=1e-9)
         return value
 
-    def pdf(self, e_nu_kev) -> np.ndarray:
+    def pdf(self, e_nu_kev: ArrayLike) -> np.ndarray:
         """Unit-normalised spectrum λ(E_ν) in keV⁻¹ (continuum sources only)."""
         shape = self.shape
         if self.is_line or shape is None:  # __post_init__ ensures a shape whenever there are no lines

@@ -61,18 +61,18 @@ class ConstantFlavourContent:
         if abs(sum(p.fractions) - 1.0) > 1e-9:
             raise InputError(f"flavour fractions of {self.preset_name!r} do not sum to 1")
 
-    def fractions(self, e_nu_kev, source: str = "pp") -> np.ndarray:
+    def fractions(self, e_nu_kev: ArrayLike, source: str = "pp") -> np.ndarray:
         """Fractions (f_e, f_μ, f_τ), shape (3,) + shape(e_nu_kev)."""
         e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True)
         f = np.asarray(presets.FLAVOUR_CONTENT[self.preset_name].fractions)
         return f.reshape((3,) + (1,) * e.ndim) * np.ones_like(e)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"flavour_content": self.preset_name,
                 "fractions": list(presets.FLAVOUR_CONTENT[self.preset_name].fractions)}
 
 
-def survival_probability_msw(e_nu_kev, electron_density_na_cm3: float, mixing: presets.MixingPreset) -> np.ndarray:
+def survival_probability_msw(e_nu_kev: ArrayLike, electron_density_na_cm3: float, mixing: presets.MixingPreset) -> np.ndarray:
     """Adiabatic MSW-LMA ν_e survival probability P_ee at Earth.
 
     Parameters
@@ -124,13 +124,13 @@ class MSWFlavourContent:
     def mixing(self) -> presets.MixingPreset:
         return presets.MIXING[self.mixing_name]
 
-    def fractions(self, e_nu_kev, source: str = "pp") -> np.ndarray:
+    def fractions(self, e_nu_kev: ArrayLike, source: str = "pp") -> np.ndarray:
         density = presets.get_preset(presets.PRODUCTION_ELECTRON_DENSITY_NA_CM3, source, "solar source")
         pee = survival_probability_msw(e_nu_kev, density, self.mixing)
         s23 = 0.5 if self.even_mu_tau else self.mixing.sin2_theta23
         return np.stack([pee, (1.0 - pee) * (1.0 - s23), (1.0 - pee) * s23])
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"flavour_content": "MSW-LMA", "mixing": self.mixing_name,
                 "production_density_na_cm3": dict(presets.PRODUCTION_ELECTRON_DENSITY_NA_CM3),
                 "even_mu_tau": self.even_mu_tau}

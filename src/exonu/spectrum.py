@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import atomic
 from .constants import PER_TONNE_YEAR_TO_PER_KG_DAY, SECONDS_PER_YEAR, XENON_ATOMS_PER_TONNE, XENON_Z
@@ -57,7 +59,7 @@ def _gauss_legendre(n: int):
     return 0.5 * (x + 1.0), 0.5 * w  # nodes and weights on [0, 1]
 
 
-def validate_energies(t_kev, name: str = "energies_kev") -> np.ndarray:
+def validate_energies(t_kev: ArrayLike, name: str = "energies_kev") -> np.ndarray:
     """Return T as a float array, raising :class:`InputError` for non-numeric, non-finite or non-positive values."""
     try:
         t = np.asarray(t_kev, dtype=float)
@@ -128,7 +130,7 @@ class RecoilSpectrum:
             raise InputError(f"quadrature_nodes must be an integer in [8, {MAX_QUADRATURE_NODES}]; got {nodes!r}")
 
     # -- flux kernels ---------------------------------------------------------------------------
-    def kernel(self, t_kev, lower_limit: str = "electron") -> FluxKernel:
+    def kernel(self, t_kev: ArrayLike, lower_limit: str = "electron") -> FluxKernel:
         """Flux-weighted nodes for the T grid; cached by grid.
 
         ``lower_limit="electron"`` integrates from E_min(T) (free-electron kinematics);
@@ -171,8 +173,8 @@ class RecoilSpectrum:
         return FluxKernel(e_all.reshape(shape), w_all.reshape((3,) + shape))
 
     # -- rates ------------------------------------------------------------------------------------
-    def rate(self, t_kev, interaction: Interaction, flavour: str = "all", atomic_model="fea",
-             per: str = "tonne-year") -> np.ndarray:
+    def rate(self, t_kev: ArrayLike, interaction: Interaction, flavour: str = "all",
+             atomic_model: str | atomic.RatioTable = "fea", per: str = "tonne-year") -> np.ndarray:
         """Differential rate dR/dT for one interaction term.
 
         Parameters
@@ -214,7 +216,7 @@ class RecoilSpectrum:
             per_atom = XENON_Z * per_electron
         else:
             per_atom = atomic.effective_electrons(t, self.binding) * per_electron
-            if is_table:
+            if isinstance(atomic_model, atomic.RatioTable):
                 per_atom = per_atom * atomic_model(t)
             elif atomic_model == "rrpa":
                 # the EPA term is per atom and reaches down to E_ν = T (absorption of the whole transfer)
@@ -241,7 +243,7 @@ class RecoilSpectrum:
             total += np.sum(k.weights[FLAVOURS.index(f)] * dsigma_dt(t_b, k.energies_kev, f), axis=-1)
         return total
 
-    def restricted(self, sources) -> "RecoilSpectrum":
+    def restricted(self, sources: Iterable[str]) -> RecoilSpectrum:
         """The same spectrum with only some solar sources (per-source systematics); cached, so its
         flux kernels are built once however many signals are folded."""
         key = tuple(sources)
@@ -291,8 +293,9 @@ def default_atomic_model(model: str) -> str:
     return "rrpa" if model == "millicharge" else "fea"
 
 
-def differential_rate(energies_kev, model: str = "sm", flavour: str = "all", atomic_model=None,
-                      per: str = "tonne-year", spectrum: RecoilSpectrum | None = None, **parameters) -> np.ndarray:
+def differential_rate(energies_kev: ArrayLike, model: str = "sm", flavour: str = "all",
+                      atomic_model: str | atomic.RatioTable | None = None, per: str = "tonne-year",
+                      spectrum: RecoilSpectrum | None = None, **parameters: Any) -> np.ndarray:
     """One-call dR/dT for a named model with the paper's defaults.
 
     Examples

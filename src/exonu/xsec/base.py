@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..constants import ELECTRON_MASS_MEV, HBARC2_MEV2_CM2, KEV_PER_MEV
 from ..errors import InputError, check_float_array
@@ -13,7 +16,7 @@ _ME_KEV = ELECTRON_MASS_MEV * KEV_PER_MEV
 MEV3_TO_CM2_PER_KEV = HBARC2_MEV2_CM2 / KEV_PER_MEV
 
 
-def max_recoil_kev(e_nu_kev):
+def max_recoil_kev(e_nu_kev: ArrayLike) -> np.ndarray:
     """Largest recoil kinetic energy on a free electron at rest, T_max = 2E²/(m_e + 2E) (keV).
 
     Examples
@@ -27,7 +30,7 @@ def max_recoil_kev(e_nu_kev):
     return 2 * e**2 / (_ME_KEV + 2 * e)
 
 
-def electron_min_neutrino_energy_kev(t_kev):
+def electron_min_neutrino_energy_kev(t_kev: ArrayLike) -> np.ndarray:
     """Smallest neutrino energy that can give recoil T: E_min = [T + √(T² + 2 m_e T)]/2 (keV).
 
     Examples
@@ -62,7 +65,7 @@ class Interaction:
     def _dsigma_dt_natural(self, t_mev, e_mev, flavour: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def dsigma_dt(self, t_kev, e_nu_kev, flavour: str = "e") -> np.ndarray:
+    def dsigma_dt(self, t_kev: ArrayLike, e_nu_kev: ArrayLike, flavour: str = "e") -> np.ndarray:
         """dσ/dT per free electron in cm² keV⁻¹; zero where T > T_max(E_ν).
 
         Parameters
@@ -87,8 +90,8 @@ class Interaction:
         value = self._dsigma_dt_natural(t_safe, e_safe, flavour)
         return np.where(allowed, value, 0.0) * MEV3_TO_CM2_PER_KEV
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {}
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"model": self.name, **self.parameters()}

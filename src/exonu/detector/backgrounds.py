@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ConfigError, InputError, check_float
 from ..xsec import MODELS
@@ -87,7 +88,7 @@ def overlap_fractions(edges_kev: np.ndarray, region_edges_kev: Sequence[float]) 
     return np.clip(hi - lo, 0.0, None) / np.diff(edges_kev)[None, :]
 
 
-def solar_sm_rate(t_kev, spectrum: RecoilSpectrum | None = None,
+def solar_sm_rate(t_kev: ArrayLike, spectrum: RecoilSpectrum | None = None,
                   sources: Sequence[str] | None = None) -> np.ndarray:
     """Standard-Model solar-ν electron-recoil rate (FEA) in events/(kg·day·keV) at deposited energy T.
 
@@ -183,7 +184,7 @@ class BetaComponent(BackgroundComponent):
     shift_kev: float = 0.0
     kind = "beta"
 
-    def true_rate(self, t_kev) -> np.ndarray:
+    def true_rate(self, t_kev: ArrayLike) -> np.ndarray:
         """dR/dT in events/(kg·day·keV) of deposited energy."""
         t = np.asarray(t_kev, dtype=float) - self.shift_kev
         return self.decays_per_kg_day * self.branching * beta_spectrum_pdf(t, self.q_kev, self.daughter_z,
@@ -201,7 +202,7 @@ class DoubleBetaComponent(BackgroundComponent):
     decays_per_kg_day: float
     kind = "double_beta"
 
-    def true_rate(self, t_kev) -> np.ndarray:
+    def true_rate(self, t_kev: ArrayLike) -> np.ndarray:
         """dR/dT in events/(kg·day·keV) of deposited energy."""
         return self.decays_per_kg_day * double_beta_summed_pdf(t_kev, self.q_kev)
 

@@ -183,7 +183,7 @@ class ParametricResolution:
     combine: str = "quadrature"
     scale: float = 1.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("a_sqrt_kev", "b", "c_kev", "scale"):
             check_float(getattr(self, name), f"resolution {name}", lower=0.0)
         if self.combine not in ("quadrature", "linear"):
@@ -194,7 +194,7 @@ class ParametricResolution:
         if self.a_sqrt_kev == 0 and self.b == 0 and self.c_kev == 0:
             raise InputError("resolution: a, b and c are all zero (σ = 0 cannot be folded)")
 
-    def sigma_kev(self, e_kev) -> np.ndarray:
+    def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
         """σ in keV at reconstructed energy ``e_kev`` (keV)."""
         e = np.clip(np.asarray(e_kev, dtype=float), 0.0, None)
         if self.combine == "quadrature":
@@ -224,7 +224,7 @@ class TableResolution:
     scale: float = 1.0
     extend: str = "none"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.sigma_kev_values, "resolution", self.source)
         if np.any(y <= 0):
@@ -232,7 +232,7 @@ class TableResolution:
         object.__setattr__(self, "energy_kev", tuple(x))
         object.__setattr__(self, "sigma_kev_values", tuple(y))
 
-    def sigma_kev(self, e_kev) -> np.ndarray:
+    def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
         return self.scale * _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.sigma_kev_values),
                                              "the resolution", self.source, self.extend)
 
@@ -253,11 +253,11 @@ class ConstantEfficiency:
     value: float = 1.0
     uncertainty: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_float(self.value, "efficiency", lower=0.0, upper=1.0)
         check_float(self.uncertainty, "efficiency uncertainty", lower=0.0)
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         return np.full(np.shape(e_kev), self.value)
 
     def shifted(self, n_sigma: float) -> "ConstantEfficiency":
@@ -288,7 +288,7 @@ class LogisticEfficiency:
     width_kev: float
     e50_uncertainty_kev: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("plateau", "e50_kev", "width_kev", "e50_uncertainty_kev"):
             check_float(getattr(self, name), f"logistic efficiency {name}")
         if not (0.0 < self.plateau <= 1.0):
@@ -299,7 +299,7 @@ class LogisticEfficiency:
         if self.e50_uncertainty_kev < 0:
             raise InputError(f"e50_uncertainty_kev must be ≥ 0; got {self.e50_uncertainty_kev}")
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         z = (np.asarray(e_kev, dtype=float) - self.e50_kev) / self.width_kev
         return self.plateau * 0.5 * (1.0 + np.tanh(0.5 * z))  # = plateau·logistic(z), overflow-safe
 
@@ -327,7 +327,7 @@ class TableEfficiency:
     source: str = "efficiency table"
     extend: str = "none"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.values, "efficiency", self.source)
         if np.any(y < 0):
@@ -347,7 +347,7 @@ class TableEfficiency:
                                       f"and have one value per energy")
                 object.__setattr__(self, name, tuple(b))
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         return _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.values), "the efficiency",
                                 self.source, self.extend)
 
@@ -386,7 +386,7 @@ class EnergyScale:
     uncertainty_down: tuple[float, ...] | None = None
     source: str = "energy scale"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (self.ratio_energy_kev is None) != (self.ratio is None):
             raise ConfigError(f"{self.source}: give both ratio_energy_kev and ratio, or neither")
         if self.ratio is not None:
@@ -406,7 +406,7 @@ class EnergyScale:
             object.__setattr__(self, "uncertainty_up", tuple(up))
             object.__setattr__(self, "uncertainty_down", tuple(dn))
 
-    def mean_reconstructed_kev(self, t_kev, shift: float = 0.0) -> np.ndarray:
+    def mean_reconstructed_kev(self, t_kev: ArrayLike, shift: float = 0.0) -> np.ndarray:
         """Mean reconstructed energy (keV) for true energy ``t_kev`` and scale shift ``shift`` (σ units)."""
         t = np.asarray(t_kev, dtype=float)
         e = t if self.ratio is None else t * _interp_in_range(
@@ -458,7 +458,7 @@ class DetectorModel:
     description: str = ""
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_float(self.exposure_kg_day, "exposure_kg_day", lower=0.0, lower_inclusive=False)
         check_float(self.threshold_kev, "threshold_kev", lower=0.0)
         check_float(self.grid_step_kev, "grid_step_kev")
@@ -593,7 +593,7 @@ class Response:
             raise InputError("rate contains non-finite values")
         return r
 
-    def fold(self, rate_per_kg_day_kev) -> np.ndarray:
+    def fold(self, rate_per_kg_day_kev: ArrayLike) -> np.ndarray:
         """Expected counts per bin for a differential rate dR/dT (events/(kg·day·keV)) on ``grid_kev``."""
         return self.matrix @ self._check_rate(rate_per_kg_day_kev)
 
@@ -603,7 +603,7 @@ class Response:
             raise InputError(f"the rate must be a function of T (keV) -> events/(kg·day·keV); got {fn!r}"[:200])
         return self.fold(fn(self.grid_kev))
 
-    def fold_lines(self, energies_kev, rates_per_kg_day) -> np.ndarray:
+    def fold_lines(self, energies_kev: ArrayLike, rates_per_kg_day: ArrayLike) -> np.ndarray:
         """Expected counts per bin for mono-energetic deposits (keV) with rates in events/(kg·day)."""
         e = np.atleast_1d(check_float_array(energies_kev, "fold_lines: energies_kev", lower=0.0))
         r = np.atleast_1d(check_float_array(rates_per_kg_day, "fold_lines: rates_per_kg_day"))
@@ -611,7 +611,7 @@ class Response:
             raise InputError("fold_lines: one rate per line energy")
         return (_kernel_matrix(self.model, self.binning, e) @ r) * self.exposure_kg_day
 
-    def rate_density(self, rate_per_kg_day_kev) -> np.ndarray:
+    def rate_density(self, rate_per_kg_day_kev: ArrayLike) -> np.ndarray:
         """Folded spectrum as events/(kg·day·keV) of reconstructed energy (counts / exposure / width)."""
         return self.fold(rate_per_kg_day_kev) / (self.exposure_kg_day * self.binning.widths_kev)
 
@@ -634,7 +634,7 @@ class Response:
             self._variants[key] = k * self._weights[None, :]
         return self._variants[key]
 
-    def systematic_shifts(self, rate_per_kg_day_kev, names: Sequence[str] = RESPONSE_SYSTEMATICS
+    def systematic_shifts(self, rate_per_kg_day_kev: ArrayLike, names: Sequence[str] = RESPONSE_SYSTEMATICS
                           ) -> tuple[tuple[str, ...], np.ndarray]:
         """Fractional per-bin changes of a folded spectrum for +1σ of each response systematic.
 

@@ -32,7 +32,7 @@ class Dataset:
     counts: np.ndarray
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         edges = Binning(self.edges_kev, key="Dataset edges_kev").edges_kev
         counts = check_float_array(self.counts, "Dataset counts", lower=0.0)
         if counts.shape != (edges.size - 1,):

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .constants import AVOGADRO, EV_PER_KEV, XENON_MOLAR_MASS_G, XENON_Z
 from .errors import ConfigError, InputError, OutOfRangeError, check_choice, check_float_array
@@ -83,7 +84,7 @@ def _cached_subshells(binding: str) -> tuple[Subshell, ...]:
     return tuple(shells)
 
 
-def effective_electrons(t_kev, binding: str = "xraydb") -> np.ndarray:
+def effective_electrons(t_kev: ArrayLike, binding: str = "xraydb") -> np.ndarray:
     """FEA step function Z_eff(T) = Σ_i n_i θ(T − B_i) for xenon.
 
     Parameters
@@ -101,6 +102,13 @@ def effective_electrons(t_kev, binding: str = "xraydb") -> np.ndarray:
     References
     ----------
     XMASS-I, PLB 809 (2020) 135741, Eq. (2); J.-W. Chen et al., arXiv:1610.04177.
+
+    Examples
+    --------
+    Above the K edge (34.6 keV) all 54 electrons count; at 10 keV the two K electrons do not:
+
+    >>> effective_electrons([1.0, 10.0, 40.0])
+    array([40., 52., 54.])
     """
     t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True)
     shells = xenon_subshells(binding)
@@ -207,7 +215,7 @@ class RatioTable:
             raise ConfigError(f"{p}: {problem}")
         return cls(table[:, 0], table[:, 1], source=str(p))
 
-    def __call__(self, t_kev) -> np.ndarray:
+    def __call__(self, t_kev: ArrayLike) -> np.ndarray:
         """R(T) by linear interpolation; T in keV must lie inside the table."""
         t = check_float_array(t_kev, "t_kev", allow_empty=True)
         if t.size and np.any((t < self.t_kev[0]) | (t > self.t_kev[-1])):

@@ -10,12 +10,10 @@ Sources: CODATA 2018 (α, m_e, ħc, m_p, m_d, N_A), PDG (G_F), IUPAC (Xe molar m
 in shared/PHYSICS.md §1.
 """
 
-import math
 
 # --- conversion factors -------------------------------------------------------------------------
 KEV_PER_MEV = 1.0e3
 EV_PER_KEV = 1.0e3
-BARN_CM2 = 1.0e-24
 SECONDS_PER_DAY = 86400.0
 DAYS_PER_YEAR = 365.25  # Julian year; PHYSICS.md §1 asks for one choice, documented
 SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
@@ -30,7 +28,6 @@ FERMI_CONSTANT_MEV2 = 1.1663787e-11  # G_F/(ħc)³ in MeV⁻²
 PROTON_MASS_MEV = 938.27208816
 DEUTERON_MASS_MEV = 1875.61294257
 AVOGADRO = 6.02214076e23
-BOHR_MAGNETON_PER_MEV = math.sqrt(4.0 * math.pi * ALPHA) / (2.0 * ELECTRON_MASS_MEV)  # e/(2 m_e)
 
 # --- xenon target ---------------------------------------------------------------------------------
 XENON_Z = 54

@@ -43,13 +43,13 @@ class OutputError(ExonuError):
     """An output file or folder cannot be written (not writable, a directory, disk full); nothing was replaced."""
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     """A short, one-line rendering of a bad value for an error message."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_float(value, name: str, *, lower: float | None = None, upper: float | None = None,
+def check_float(value: object, name: str, *, lower: float | None = None, upper: float | None = None,
                 lower_inclusive: bool = True, upper_inclusive: bool = True) -> float:
     """Return ``value`` as a finite float inside the given bounds, else raise :class:`InputError`.
 
@@ -82,7 +82,7 @@ def check_float(value, name: str, *, lower: float | None = None, upper: float | 
     return x
 
 
-def check_int(value, name: str, *, lower: int | None = None, upper: int | None = None) -> int:
+def check_int(value: object, name: str, *, lower: int | None = None, upper: int | None = None) -> int:
     """Return ``value`` as an int inside [lower, upper], else raise :class:`InputError`.
 
     Integral floats (``3.0``) are refused as well as booleans: a count or an order is an integer.
@@ -97,7 +97,7 @@ def check_int(value, name: str, *, lower: int | None = None, upper: int | None =
     return n
 
 
-def check_float_array(values, name: str, *, lower: float | None = None, upper: float | None = None,
+def check_float_array(values: object, name: str, *, lower: float | None = None, upper: float | None = None,
                       lower_inclusive: bool = True, allow_empty: bool = False) -> np.ndarray:
     """Return ``values`` as a float ndarray with every element finite and inside the bounds.
 
@@ -139,7 +139,7 @@ def check_float_array(values, name: str, *, lower: float | None = None, upper: f
     return arr
 
 
-def check_choice(value, name: str, choices: Collection[str]) -> str:
+def check_choice(value: object, name: str, choices: Collection[str]) -> str:
     """Return ``value`` if it is one of the string ``choices``, else raise :class:`InputError` listing them."""
     if not isinstance(value, str) or value not in choices:
         raise InputError(f"unknown {name} {_describe(value)}; expected one of {list(choices)}")

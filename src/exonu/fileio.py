@@ -17,12 +17,17 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any, TypeAlias
 
 from .errors import ConfigError, InputError, OutputError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_output_path", "check_writable_dir",
+#: what ``signal.signal`` and ``signal.getsignal`` return: a handler function, SIG_DFL/SIG_IGN, or None
+SignalHandler: TypeAlias = Callable[[int, FrameType | None], Any] | int | None
+
+__all__ = ["SignalHandler", "atomic_write_text", "atomic_write_bytes", "atomic_output_path", "check_writable_dir",
            "check_output_file", "read_text_input"]
 
 

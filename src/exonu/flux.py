@@ -18,6 +18,7 @@ from importlib import resources
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import integrate
 
 from . import presets
@@ -28,7 +29,7 @@ from .errors import InputError, check_float, check_float_array, check_int
 PEP_LINE_KEV = (2 * PROTON_MASS_MEV + ELECTRON_MASS_MEV - DEUTERON_MASS_MEV) * KEV_PER_MEV
 
 
-def allowed_beta_plus_shape(e_nu_kev, endpoint_kev: float, daughter_z: int):
+def allowed_beta_plus_shape(e_nu_kev: ArrayLike, endpoint_kev: float, daughter_z: int) -> np.ndarray:
     """Unnormalised allowed β⁺ neutrino spectrum E_ν² W p F(Z_d, W).
 
     Parameters
@@ -119,11 +120,12 @@ class SolarSource:
         value, _ = integrate.quad(self.shape, 0.0, self.endpoint_kev, limit=400, epsabs=0, epsrel=1e-9)
         return value
 
-    def pdf(self, e_nu_kev) -> np.ndarray:
+    def pdf(self, e_nu_kev: ArrayLike) -> np.ndarray:
         """Unit-normalised spectrum λ(E_ν) in keV⁻¹ (continuum sources only)."""
-        if self.is_line:
+        shape = self.shape
+        if self.is_line or shape is None:  # __post_init__ ensures a shape whenever there are no lines
             raise InputError(f"source {self.name!r} is a line; it has no continuous pdf")
-        return self.shape(check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True)) / self._norm
+        return shape(check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True)) / self._norm
 
 
 def _beta_plus(name: str, endpoint_kev: float, daughter_z: int, citation: str) -> SolarSource:

@@ -14,8 +14,10 @@ PHYSICS.md §9, e.g. as in the Borexino and NuFIT literature (arXiv:2007.14792).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import presets
 from .errors import InputError, check_float, check_float_array
@@ -26,9 +28,31 @@ FLAVOURS = ("e", "mu", "tau")
 SQRT2_GF_NE_EV_PER_NA_CM3 = 7.6325e-14
 
 
+class FlavourContent(Protocol):
+    """What :class:`exonu.spectrum.RecoilSpectrum` needs of a flavour-content model.
+
+    Implemented by :class:`ConstantFlavourContent` and :class:`MSWFlavourContent`.
+    """
+
+    def fractions(self, e_nu_kev: ArrayLike, source: str = "pp") -> np.ndarray:
+        """Fractions (f_e, f_μ, f_τ) at Earth of neutrinos of energy ``e_nu_kev`` (keV) from solar source
+        ``source``; shape (3,) + shape(e_nu_kev), summing to 1 along the first axis."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The presets used, for provenance records."""
+        ...
+
+
 @dataclass(frozen=True)
 class ConstantFlavourContent:
-    """Energy-independent flavour fractions, default the paper's (0.54, 0.23, 0.23)."""
+    """Energy-independent flavour fractions, default the paper's (0.54, 0.23, 0.23).
+
+    Examples
+    --------
+    >>> ConstantFlavourContent().fractions(100.0).tolist()   # (f_e, f_μ, f_τ), arXiv:2005.11891 §4.2
+    [0.54, 0.23, 0.23]
+    """
 
     preset_name: str = presets.DEFAULT_FLAVOUR_CONTENT
 
@@ -37,18 +61,18 @@ class ConstantFlavourContent:
         if abs(sum(p.fractions) - 1.0) > 1e-9:
             raise InputError(f"flavour fractions of {self.preset_name!r} do not sum to 1")
 
-    def fractions(self, e_nu_kev, source: str = "pp") -> np.ndarray:
+    def fractions(self, e_nu_kev: ArrayLike, source: str = "pp") -> np.ndarray:
         """Fractions (f_e, f_μ, f_τ), shape (3,) + shape(e_nu_kev)."""
         e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True)
         f = np.asarray(presets.FLAVOUR_CONTENT[self.preset_name].fractions)
         return f.reshape((3,) + (1,) * e.ndim) * np.ones_like(e)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"flavour_content": self.preset_name,
                 "fractions": list(presets.FLAVOUR_CONTENT[self.preset_name].fractions)}
 
 
-def survival_probability_msw(e_nu_kev, electron_density_na_cm3: float, mixing: presets.MixingPreset) -> np.ndarray:
+def survival_probability_msw(e_nu_kev: ArrayLike, electron_density_na_cm3: float, mixing: presets.MixingPreset) -> np.ndarray:
     """Adiabatic MSW-LMA ν_e survival probability P_ee at Earth.
 
     Parameters
@@ -100,19 +124,19 @@ class MSWFlavourContent:
     def mixing(self) -> presets.MixingPreset:
         return presets.MIXING[self.mixing_name]
 
-    def fractions(self, e_nu_kev, source: str = "pp") -> np.ndarray:
+    def fractions(self, e_nu_kev: ArrayLike, source: str = "pp") -> np.ndarray:
         density = presets.get_preset(presets.PRODUCTION_ELECTRON_DENSITY_NA_CM3, source, "solar source")
         pee = survival_probability_msw(e_nu_kev, density, self.mixing)
         s23 = 0.5 if self.even_mu_tau else self.mixing.sin2_theta23
         return np.stack([pee, (1.0 - pee) * (1.0 - s23), (1.0 - pee) * s23])
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"flavour_content": "MSW-LMA", "mixing": self.mixing_name,
                 "production_density_na_cm3": dict(presets.PRODUCTION_ELECTRON_DENSITY_NA_CM3),
                 "even_mu_tau": self.even_mu_tau}
 
 
-def flavour_content(name: str = "constant"):
+def flavour_content(name: str = "constant") -> FlavourContent:
     """Build a flavour-content model by name: ``"constant"`` (the paper's) or ``"msw"``."""
     if name == "constant":
         return ConstantFlavourContent()

@@ -13,9 +13,6 @@ from typing import Mapping
 
 from .errors import InputError
 
-SOLAR_SOURCES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")
-
-
 @dataclass(frozen=True)
 class SolarModelPreset:
     """Total fluxes at 1 AU (cm⁻² s⁻¹) and their fractional 1σ uncertainties for one solar model."""
@@ -146,7 +143,7 @@ def get_preset(table: Mapping, name: str, what: str):
 
 
 __all__ = [
-    "SOLAR_SOURCES", "SolarModelPreset", "SOLAR_MODELS", "DEFAULT_SOLAR_MODEL", "DEFAULT_SOLAR_SOURCES",
+    "SolarModelPreset", "SOLAR_MODELS", "DEFAULT_SOLAR_MODEL", "DEFAULT_SOLAR_SOURCES",
     "MixingPreset", "MIXING", "DEFAULT_MIXING", "PRODUCTION_ELECTRON_DENSITY_NA_CM3", "SIN2_THETA_W",
     "DEFAULT_SIN2_THETA_W", "FlavourContentPreset", "FLAVOUR_CONTENT", "DEFAULT_FLAVOUR_CONTENT",
     "get_preset",

@@ -25,18 +25,22 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import atomic
 from .constants import PER_TONNE_YEAR_TO_PER_KG_DAY, SECONDS_PER_YEAR, XENON_ATOMS_PER_TONNE, XENON_Z
 from .errors import InputError
 from .flux import SolarFlux
-from .oscillation import ConstantFlavourContent
+from .oscillation import ConstantFlavourContent, FlavourContent
 from .xsec import FLAVOURS, MODELS, Interaction, electron_min_neutrino_energy_kev
 from .xsec.base import flavour_index
+from .xsec.millicharge import Millicharge
 
 ATOMIC_MODELS = ("fea", "rrpa", "free")
 RATE_UNITS = {"tonne-year": 1.0, "kg-day": PER_TONNE_YEAR_TO_PER_KG_DAY}
@@ -55,7 +59,7 @@ def _gauss_legendre(n: int):
     return 0.5 * (x + 1.0), 0.5 * w  # nodes and weights on [0, 1]
 
 
-def validate_energies(t_kev, name: str = "energies_kev") -> np.ndarray:
+def validate_energies(t_kev: ArrayLike, name: str = "energies_kev") -> np.ndarray:
     """Return T as a float array, raising :class:`InputError` for non-numeric, non-finite or non-positive values."""
     try:
         t = np.asarray(t_kev, dtype=float)
@@ -90,7 +94,7 @@ class RecoilSpectrum:
     ----------
     flux : SolarFlux
         Sources and solar model (default the paper's SFII-GS98 pp + 7Be).
-    flavour_content : object
+    flavour_content : FlavourContent
         ``ConstantFlavourContent()`` (the paper's 54/23/23 %, default) or ``MSWFlavourContent()``.
     binding : {"xraydb", "dirac-fock"}
         Binding-energy set of the FEA steps.
@@ -101,11 +105,12 @@ class RecoilSpectrum:
     --------
     >>> from exonu.xsec import MagneticMoment
     >>> rs = RecoilSpectrum()
-    >>> rs.rate([5.0], MagneticMoment(1e-11))   # events/(t·yr·keV), ≈ 2.195
+    >>> rs.rate([5.0], MagneticMoment(1e-11)).round(3)   # events/(t·yr·keV)
+    array([2.195])
     """
 
     flux: SolarFlux = field(default_factory=SolarFlux)
-    flavour_content: object = field(default_factory=ConstantFlavourContent)
+    flavour_content: FlavourContent = field(default_factory=ConstantFlavourContent)
     binding: str = "xraydb"
     quadrature_nodes: int = DEFAULT_QUADRATURE_NODES
     _kernels: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
@@ -125,7 +130,7 @@ class RecoilSpectrum:
             raise InputError(f"quadrature_nodes must be an integer in [8, {MAX_QUADRATURE_NODES}]; got {nodes!r}")
 
     # -- flux kernels ---------------------------------------------------------------------------
-    def kernel(self, t_kev, lower_limit: str = "electron") -> FluxKernel:
+    def kernel(self, t_kev: ArrayLike, lower_limit: str = "electron") -> FluxKernel:
         """Flux-weighted nodes for the T grid; cached by grid.
 
         ``lower_limit="electron"`` integrates from E_min(T) (free-electron kinematics);
@@ -168,8 +173,8 @@ class RecoilSpectrum:
         return FluxKernel(e_all.reshape(shape), w_all.reshape((3,) + shape))
 
     # -- rates ------------------------------------------------------------------------------------
-    def rate(self, t_kev, interaction: Interaction, flavour: str = "all", atomic_model="fea",
-             per: str = "tonne-year") -> np.ndarray:
+    def rate(self, t_kev: ArrayLike, interaction: Interaction, flavour: str = "all",
+             atomic_model: str | atomic.RatioTable = "fea", per: str = "tonne-year") -> np.ndarray:
         """Differential rate dR/dT for one interaction term.
 
         Parameters
@@ -211,11 +216,13 @@ class RecoilSpectrum:
             per_atom = XENON_Z * per_electron
         else:
             per_atom = atomic.effective_electrons(t, self.binding) * per_electron
-            if is_table:
+            if isinstance(atomic_model, atomic.RatioTable):
                 per_atom = per_atom * atomic_model(t)
             elif atomic_model == "rrpa":
                 # the EPA term is per atom and reaches down to E_ν = T (absorption of the whole transfer)
-                per_atom = per_atom + self._flux_averaged(t, interaction.epa_dsigma_dt_per_atom, flavours, "photon")
+                # only the millicharge has a photon pole (checked above), so only it has an EPA term
+                epa = cast(Millicharge, interaction).epa_dsigma_dt_per_atom
+                per_atom = per_atom + self._flux_averaged(t, epa, flavours, "photon")
         rate = per_atom * XENON_ATOMS_PER_TONNE * SECONDS_PER_YEAR  # events/(t·yr·keV)
         return rate * RATE_UNITS[per]
 
@@ -236,7 +243,7 @@ class RecoilSpectrum:
             total += np.sum(k.weights[FLAVOURS.index(f)] * dsigma_dt(t_b, k.energies_kev, f), axis=-1)
         return total
 
-    def restricted(self, sources) -> "RecoilSpectrum":
+    def restricted(self, sources: Iterable[str]) -> RecoilSpectrum:
         """The same spectrum with only some solar sources (per-source systematics); cached, so its
         flux kernels are built once however many signals are folded."""
         key = tuple(sources)
@@ -269,7 +276,7 @@ def make_interaction(model: str, **parameters) -> Interaction:
     if not isinstance(model, str) or model not in MODELS:
         raise InputError(f"unknown model {model!r}; expected one of {sorted(MODELS)}")
     cls = MODELS[model]
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(cls)  # the constructor's parameters, without self
     accepted = [name for name in signature.parameters if name != "self"]
     unknown = sorted(set(parameters) - set(accepted))
     if unknown:
@@ -286,17 +293,23 @@ def default_atomic_model(model: str) -> str:
     return "rrpa" if model == "millicharge" else "fea"
 
 
-def differential_rate(energies_kev, model: str = "sm", flavour: str = "all", atomic_model=None,
-                      per: str = "tonne-year", spectrum: RecoilSpectrum | None = None, **parameters) -> np.ndarray:
+def differential_rate(energies_kev: ArrayLike, model: str = "sm", flavour: str = "all",
+                      atomic_model: str | atomic.RatioTable | None = None, per: str = "tonne-year",
+                      spectrum: RecoilSpectrum | None = None, **parameters: Any) -> np.ndarray:
     """One-call dR/dT for a named model with the paper's defaults.
 
     Examples
     --------
-    >>> differential_rate([1, 5, 10], "magnetic-moment", mu_bohr=1e-11)   # events/(t·yr·keV)
-    >>> differential_rate([5], "millicharge", charge_e=5.4e-12, per="kg-day")
-    >>> differential_rate([5], "dark-photon", coupling=1e-6, mass_mev=1e-3)  # pure + interference
-    >>> differential_rate([5], "light-vector", coupling=5e-4, mass_mev=10, charges="Lmu-Ltau")
-    >>> differential_rate([5], "nsi", eps_l=0.1, flavours=("e",))            # excess over the SM
+    >>> differential_rate([1, 5, 10], "magnetic-moment", mu_bohr=1e-11).round(3)   # events/(t·yr·keV)
+    array([9.318, 2.195, 1.159])
+    >>> differential_rate([5], "millicharge", charge_e=5.4e-12, per="kg-day").round(6)
+    array([0.001744])
+    >>> differential_rate([5], "dark-photon", coupling=1e-6, mass_mev=1e-3).round(1)  # pure + interference
+    array([562.2])
+    >>> differential_rate([5], "light-vector", coupling=5e-4, mass_mev=10, charges="Lmu-Ltau").round(3)
+    array([0.742])
+    >>> differential_rate([5], "nsi", eps_l=0.1, flavours=("e",)).round(3)            # excess over the SM
+    array([0.653])
     """
     spectrum = spectrum or RecoilSpectrum()
     interaction = make_interaction(model, **parameters)

@@ -27,6 +27,7 @@ from typing import NoReturn, Sequence
 
 from .. import __version__
 from ..errors import ExonuError
+from ..fileio import SignalHandler
 from . import config, data, exclusion, fit, plot, reproduce, scan, spectrum, toys
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
@@ -121,7 +122,7 @@ def _terminate(signum: int, frame) -> NoReturn:
     raise SystemExit(EXIT_TERMINATED)
 
 
-def catch_sigterm() -> signal.Handlers | None:
+def catch_sigterm() -> SignalHandler:
     """Make SIGTERM raise ``SystemExit(143)`` if nobody else handles it; return the handler it replaced.
 
     Unwinding (instead of dying at once) runs the ``finally`` blocks that delete temporary output files

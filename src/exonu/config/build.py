@@ -14,20 +14,22 @@ import hashlib
 import tomllib
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 from pydantic import ValidationError
 
 from ..detector import (RESPONSE_SYSTEMATICS, BackgroundComponent, BackgroundModel, BetaComponent, Binning,
-                        ConstantEfficiency, Dataset, DetectorModel, DetectorSetup, DoubleBetaComponent,
+                        ConstantEfficiency, Dataset, DetectorModel, DetectorSetup, DoubleBetaComponent, Efficiency,
                         EmpiricalComponent, EnergyScale, LineComponent, LogisticEfficiency, ParametricResolution,
-                        PublishedValue, RegionCorrection, RegionSystematic, SignalSystematics, SolarSMComponent,
-                        TableComponent, TableEfficiency, TableResolution, WindowSetup, overlap_fractions)
+                        PublishedValue, RegionCorrection, RegionSystematic, Resolution, SignalSystematics,
+                        SolarSMComponent, TableComponent, TableEfficiency, TableResolution, WindowSetup,
+                        overlap_fractions)
 from ..errors import ConfigError, ExonuError, InputError
 from ..flux import SOURCES as SOLAR_SOURCES
 from .datasets import dataset_from_binned, dataset_from_events, read_dataset
-from .schema import SCHEMA_VERSION, DataCfg, DetectorCfg, WindowCfg
+from .schema import SCHEMA_VERSION, DataCfg, DetectorCfg, EmpiricalCfg, WindowCfg
 from .tables import read_table, read_tabulated_spectrum
 
 if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
@@ -38,6 +40,9 @@ __all__ = ["load_detector", "list_detectors", "packaged_detector_dir", "validate
 #: most analysis bins a window may have (robustness review R22: a tiny width_kev tried to allocate 216 GiB)
 MAX_BINS_PER_WINDOW = 10_000
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 
 # ------------------------------------------------------------------------------------------------
 # finding and validating a config
@@ -47,7 +52,7 @@ def packaged_detector_dir() -> Path:
     return Path(str(files("exonu").joinpath("data", "detectors")))
 
 
-def _read_toml(path: Path) -> tuple[bytes, dict]:
+def _read_toml(path: Path) -> tuple[bytes, dict[str, Any]]:
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
@@ -72,7 +77,7 @@ def list_detectors() -> list[tuple[str, str]]:
     return out
 
 
-def _resolve(name_or_path) -> Path:
+def _resolve(name_or_path: str | Path) -> Path:
     if not isinstance(name_or_path, (str, Path)):
         raise InputError(f"load_detector: give a packaged detector name or a TOML path; got "
                          f"{type(name_or_path).__name__}")
@@ -95,7 +100,7 @@ def _resolve(name_or_path) -> Path:
                       f"(packaged: {names})")
 
 
-def _short(value, n: int = 60) -> str:
+def _short(value: object, n: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= n else text[:n] + "…"
 
@@ -115,7 +120,7 @@ def _format_validation_error(path: Path, exc: ValidationError) -> str:
     return f"{path}: invalid detector config: " + "; ".join(lines)
 
 
-def validate_config(raw: dict, path: Path) -> DetectorCfg:
+def validate_config(raw: dict[str, Any], path: Path) -> DetectorCfg:
     """Validate a parsed TOML document against the schema and check every name it uses.
 
     Raises
@@ -135,7 +140,7 @@ def validate_config(raw: dict, path: Path) -> DetectorCfg:
     return cfg
 
 
-def _unknown(path: Path, key: str, what: str, names, valid) -> None:
+def _unknown(path: Path, key: str, what: str, names: Iterable[str], valid: Iterable[str]) -> None:
     bad = [n for n in names if n not in valid]
     if bad:
         raise ConfigError(f"{path}: key '{key}': unknown {what} {bad}; expected one of {sorted(valid)}")
@@ -181,7 +186,7 @@ def _check_names(cfg: DetectorCfg, path: Path) -> None:
 # ------------------------------------------------------------------------------------------------
 # building objects
 # ------------------------------------------------------------------------------------------------
-def _wrap(key: str, path: Path, fn: Callable, *args, **kwargs):
+def _wrap(key: str, path: Path, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Call a constructor and re-raise its ExonuError as ConfigError naming the file and key."""
     try:
         return fn(*args, **kwargs)
@@ -199,6 +204,7 @@ def _build_detector(cfg: DetectorCfg, path: Path, extrapolations: list[str]) -> 
     base = path.parent
     r = cfg.response
     res = r.resolution
+    resolution: Resolution
     if res.model == "table":
         key = "response.resolution.table"
         e, s = read_table(base / res.table, f"{path}: key '{key}'", [res.energy_column, res.sigma_kev_column])
@@ -210,18 +216,20 @@ def _build_detector(cfg: DetectorCfg, path: Path, extrapolations: list[str]) -> 
         resolution = _wrap("response.resolution", path, ParametricResolution, res.a_sqrt_kev, res.b, res.c_kev,
                            res.model)
     eff = r.efficiency
+    efficiency: Efficiency
     if eff.model == "table":
         key = "response.efficiency.table"
         cols = [eff.energy_column, eff.efficiency_column]
-        has_band = eff.upper_uncertainty_column is not None and eff.lower_uncertainty_column is not None
-        if (eff.upper_uncertainty_column is None) != (eff.lower_uncertainty_column is None):
+        upper_col, lower_col = eff.upper_uncertainty_column, eff.lower_uncertainty_column
+        has_band = upper_col is not None and lower_col is not None
+        if (upper_col is None) != (lower_col is None):
             raise ConfigError(f"{path}: key 'response.efficiency': give both upper_uncertainty_column and "
                               "lower_uncertainty_column, or neither")
-        if has_band:
-            cols += [eff.upper_uncertainty_column, eff.lower_uncertainty_column]
+        if upper_col is not None and lower_col is not None:
+            cols += [upper_col, lower_col]
         arrs = read_table(base / eff.table, f"{path}: key '{key}'", cols)
-        band = (tuple(arrs[2]), tuple(arrs[3])) if has_band else (None, None)
-        efficiency = _wrap(key, path, TableEfficiency, tuple(arrs[0]), tuple(arrs[1]), *band,
+        upper, lower = (tuple(arrs[2]), tuple(arrs[3])) if has_band else (None, None)
+        efficiency = _wrap(key, path, TableEfficiency, tuple(arrs[0]), tuple(arrs[1]), upper, lower,
                            source=str(base / eff.table), extend=eff.extend)
         if eff.extend == "flat":
             extrapolations.append(_extend_note(key, base / eff.table, arrs[0], arrs[1]))
@@ -232,7 +240,7 @@ def _build_detector(cfg: DetectorCfg, path: Path, extrapolations: list[str]) -> 
         efficiency = _wrap("response.efficiency", path, ConstantEfficiency, eff.value, eff.uncertainty)
     es = r.energy_scale
 
-    def as_tuple(v):
+    def as_tuple(v: Sequence[float] | None) -> tuple[float, ...] | None:
         return None if v is None else tuple(v)
 
     scale = _wrap("response.energy_scale", path, EnergyScale, as_tuple(es.nonlinearity_energy_kev),
@@ -247,10 +255,11 @@ def _build_detector(cfg: DetectorCfg, path: Path, extrapolations: list[str]) -> 
 def _build_components(cfg: DetectorCfg, path: Path, exposure_kg_day: float,
                       extrapolations: list[str]) -> list[BackgroundComponent]:
     """One typed component per config entry (tables read, units converted; anchored amplitudes = 1)."""
-    out = []
+    out: list[BackgroundComponent] = []
     for i, c in enumerate(cfg.background.components):
         key = f"background.components[{i}]"
-        common = dict(name=c.name, activity_sigma=float(c.activity_sigma), label=c.label or c.name,
+        comp: BackgroundComponent
+        common: dict[str, Any] = dict(name=c.name, activity_sigma=float(c.activity_sigma), label=c.label or c.name,
                       free_in_searches=tuple(c.free_in_searches), group=c.group, description=c.description)
         if c.kind == "beta":
             comp = _wrap(key, path, BetaComponent, q_kev=c.q_kev, daughter_z=c.daughter_z, mass_number=c.mass_number,
@@ -264,7 +273,8 @@ def _build_components(cfg: DetectorCfg, path: Path, exposure_kg_day: float,
                          branching=c.branching, **common)
         elif c.kind == "empirical":
             # an anchored amplitude starts at 1 and is fixed by the anchor (see _anchored_components)
-            amplitude = 1.0 if c.anchor_share is not None else c.rate_per_kg_day_kev
+            # (the schema requires exactly one of rate_per_kg_day_kev and anchor_share)
+            amplitude = c.rate_per_kg_day_kev if c.rate_per_kg_day_kev is not None else 1.0
             comp = _wrap(key, path, EmpiricalComponent, decay_kev=c.decay_kev, rate_per_kg_day_kev=amplitude,
                          pivot_kev=c.pivot_kev, flat_rate_per_kg_day_kev=c.flat_rate_per_kg_day_kev,
                          multiply_by_efficiency=c.multiply_by_efficiency, **common)
@@ -304,16 +314,19 @@ def _corrected(templates: np.ndarray, edges_kev: np.ndarray, names: list[str],
 
 def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
                          components: list[BackgroundComponent], corrections: list[RegionCorrection],
-                         spectrum: RecoilSpectrum | None = None) -> tuple[list[BackgroundComponent], dict]:
+                         spectrum: RecoilSpectrum | None = None
+                         ) -> tuple[list[BackgroundComponent], dict[str, dict[str, float]]]:
     """Compute the anchored amplitudes, then construct the final components with them (no mutation)."""
-    cfgs = cfg.background.components
-    anchored = [i for i, c in enumerate(cfgs) if getattr(c, "anchor_share", None) is not None]
+    # only empirical components have an anchor_share
+    share_of = {i: c.anchor_share for i, c in enumerate(cfg.background.components)
+                if isinstance(c, EmpiricalCfg) and c.anchor_share is not None}
+    anchored = list(share_of)
     if not anchored:
         return components, {}
     anchor = cfg.background.anchor
     if anchor is None:
         raise ConfigError(f"{path}: key 'background.anchor' is required when a component has anchor_share")
-    shares = sum(cfgs[i].anchor_share for i in anchored)
+    shares = sum(share_of.values())
     if abs(shares - 1.0) > 1e-6:
         raise ConfigError(f"{path}: key 'background.components[].anchor_share': shares must add up to 1; got {shares}")
     names = [c.name for c in components]
@@ -329,13 +342,15 @@ def _anchored_components(cfg: DetectorCfg, path: Path, detector: DetectorModel,
                           f"{fixed:.3g} /(kg·day·keV) at {anchor.energy_kev} keV, more than the anchor "
                           f"{anchor.rate_per_kg_day_kev:.3g}")
     out = list(components)
-    amplitudes = {}
+    amplitudes: dict[str, float] = {}
     for i in anchored:
         if not a_counts[i] > 0:
             raise ConfigError(f"{path}: key 'background.components[{i}]': the anchored component gives no events "
                               f"at the anchor energy {anchor.energy_kev} keV")
-        amp = float(cfgs[i].anchor_share * remainder / a_counts[i])
-        out[i] = dataclasses.replace(components[i], rate_per_kg_day_kev=amp)
+        amp = float(share_of[i] * remainder / a_counts[i])
+        anchored_component = components[i]
+        assert isinstance(anchored_component, EmpiricalComponent)  # built from the EmpiricalCfg at index i
+        out[i] = dataclasses.replace(anchored_component, rate_per_kg_day_kev=amp)
         amplitudes[names[i]] = amp
     return out, {"anchored_amplitude_per_kg_day_kev_at_pivot": amplitudes}
 
@@ -363,9 +378,9 @@ class BackgroundBuilder:
     cfg: DetectorCfg
     path: Path
     detector: DetectorModel
-    components: list
-    corrections: list
-    notes: dict
+    components: list[BackgroundComponent]
+    corrections: list[RegionCorrection]
+    notes: dict[str, dict[str, float]]
     spectrum: "RecoilSpectrum | None" = None
 
     def model(self, binning: Binning, where: str = "background") -> BackgroundModel:
@@ -430,6 +445,8 @@ class BackgroundBuilder:
 def _window_binning(name: str, w: WindowCfg, path: Path) -> Binning:
     if w.edges_kev is not None:
         return Binning(w.edges_kev, key=f"{path}: key 'windows.{name}.edges_kev'", error=ConfigError)
+    # WindowCfg guarantees all three are given when edges_kev is not
+    assert w.low_kev is not None and w.high_kev is not None and w.width_kev is not None
     n_bins = (w.high_kev - w.low_kev) / w.width_kev
     if n_bins > MAX_BINS_PER_WINDOW:
         raise ConfigError(f"{path}: key 'windows.{name}.width_kev': {n_bins:.3g} bins; at most "
@@ -470,7 +487,7 @@ def _signal_systematics(cfg: DetectorCfg, path: Path) -> SignalSystematics:
     return _wrap("signal_systematics", path, SignalSystematics, dict(ssys.response), dict(ssys.solar_flux), regions)
 
 
-def load_detector(name_or_path, spectrum: RecoilSpectrum | None = None) -> DetectorSetup:
+def load_detector(name_or_path: str | Path, spectrum: RecoilSpectrum | None = None) -> DetectorSetup:
     """Load, validate and build a detector: a packaged name (``"xmass-i"``, ``"xenon1t-sr1"``,
     ``"xenonnt-sr0"``) or a TOML path.
 
@@ -486,6 +503,14 @@ def load_detector(name_or_path, spectrum: RecoilSpectrum | None = None) -> Detec
     ------
     ConfigError
         On any problem with the file or the tables it points to; the message names the file and key.
+
+    Examples
+    --------
+    >>> setup = load_detector("xmass-i")
+    >>> setup.window("full").binning
+    Binning(99 bins, 2–200 keV)
+    >>> round(setup.detector.exposure_kg_day)   # 97 kg × 711 live days (arXiv:2005.11891 §3.2)
+    68967
     """
     path = _resolve(name_or_path)
     raw_bytes, raw = _read_toml(path)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..detector import Binning, Dataset
 from ..errors import ConfigError, InputError
@@ -30,12 +32,13 @@ DATASET_FORMAT = "exonu-binned-counts/1"
 _INTEGER_TOLERANCE = 0.05
 
 
-def _is_metadata_word(key) -> bool:
+def _is_metadata_word(key: object) -> bool:
     """Whether ``key`` can be a ``# key: value`` header key that :func:`read_dataset` reads back."""
     return isinstance(key, str) and bool(key) and key != "format" and not any(c.isspace() or c == ":" for c in key)
 
 
-def write_dataset(path, counts, edges_kev, metadata: dict | None = None) -> Path:
+def write_dataset(path: str | Path, counts: ArrayLike, edges_kev: ArrayLike | Binning,
+                  metadata: dict[str, Any] | None = None) -> Path:
     """Write binned counts: JSON for ``*.json``, otherwise text (``low_kev high_kev counts`` per row,
     metadata as ``# key: json-value`` header lines). :func:`read_dataset` reads every such file back.
 
@@ -110,9 +113,29 @@ def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Bi
 
     Rows whose centre lies outside the window are ignored and listed in ``metadata["ignored_rows"]``;
     the remaining centres must be the window's, to 1e-3 of the narrowest bin.
+
+    Examples
+    --------
+    Rates of 0.5 and 1.5 events/(kg·day·keV) in two 1-keV bins, for an exposure of 2 kg·day:
+
+    >>> import numpy as np
+    >>> from exonu.detector import Binning
+    >>> window = Binning([2.0, 3.0, 4.0])
+    >>> ds = dataset_from_binned(np.array([2.5, 3.5]), np.array([0.5, 1.5]), window, "data", "demo",
+    ...                          rate_unit="per_kg_day_kev", exposure_kg_day=2.0)
+    >>> ds.counts
+    array([1., 3.])
+
+    Rates without the exposure cannot become counts:
+
+    >>> dataset_from_binned(np.array([2.5, 3.5]), np.array([0.5, 1.5]), window, "data", "demo",
+    ...                     rate_unit="per_kg_day_kev")
+    Traceback (most recent call last):
+    ...
+    exonu.errors.InputError: data: rates in 'per_kg_day_kev' need exposure_kg_day to become counts
     """
     inside = (centres_kev > binning.low_kev) & (centres_kev < binning.high_kev)
-    meta: dict = {"source": source, "simulated": False}
+    meta: dict[str, Any] = {"source": source, "simulated": False}
     if not np.all(inside):
         meta["ignored_rows"] = [f"{c:g} keV: {v:g}" for c, v in zip(centres_kev[~inside], values[~inside])]
         meta["note"] = (f"{int((~inside).sum())} row(s) with bin centres outside the window "
@@ -130,6 +153,8 @@ def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Bi
         counts = values
         hint = ""
     else:
+        if exposure_kg_day is None:
+            raise InputError(f"{key}: rates in {rate_unit!r} need exposure_kg_day to become counts")
         counts = to_per_kg_day_kev(values, rate_unit, exposure_kg_day) * exposure_kg_day * binning.widths_kev
         dev = float(np.max(np.abs(counts - np.round(counts))))
         meta["max_deviation_from_integer"] = dev
@@ -140,7 +165,7 @@ def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Bi
     return Dataset(binning.edges_kev, np.asarray(counts, dtype=float), meta)
 
 
-def _parse_metadata_line(body: str, meta: dict) -> None:
+def _parse_metadata_line(body: str, meta: dict[str, Any]) -> None:
     """``key: json`` → metadata; anything else (including ``source: my own run``) is a comment."""
     k, sep, v = body.partition(":")
     k = k.strip()
@@ -152,7 +177,7 @@ def _parse_metadata_line(body: str, meta: dict) -> None:
         return  # an ordinary comment that happens to contain a colon
 
 
-def _parse_json_dataset(text: str) -> tuple[list, list, dict]:
+def _parse_json_dataset(text: str) -> tuple[list[Any], list[Any], dict[str, Any]]:
     """(edges_kev, counts, metadata) of an exonu JSON data set; ValueError saying what is wrong."""
     doc = json.loads(text)
     if not isinstance(doc, dict) or "edges_kev" not in doc or "counts" not in doc:
@@ -165,7 +190,7 @@ def _parse_json_dataset(text: str) -> tuple[list, list, dict]:
     return edges, counts, dict(meta)
 
 
-def read_dataset(path, binning: Binning | None = None) -> Dataset:
+def read_dataset(path: str | Path, binning: Binning | None = None) -> Dataset:
     """Read a data set: an exonu data-set file (JSON or ``low high counts`` text) or an event list.
 
     Parameters
@@ -184,7 +209,9 @@ def read_dataset(path, binning: Binning | None = None) -> Dataset:
         raise InputError(f"read_dataset: path must be a file name; got {type(path).__name__}")
     path = Path(path)
     text = read_text_input(path, "data file")
-    meta: dict = {}
+    meta: dict[str, Any] = {}
+    edges: list[Any] | np.ndarray
+    counts: list[Any] | np.ndarray
     try:
         if path.suffix.lower() == ".json":
             edges, counts, meta = _parse_json_dataset(text)

@@ -9,7 +9,7 @@ example in ``docs/configuration.md``; :func:`json_schema` is what ``exonu config
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Final, Literal, Self, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,7 +18,7 @@ from ..constants import DAYS_PER_YEAR, KG_PER_TONNE
 __all__ = ["SCHEMA_VERSION", "DetectorCfg", "RateUnit", "json_schema"]
 
 #: the version of the schema this exonu reads; configs state it as ``schema_version``
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 #: smallest exposure accepted (1 g·day): anything less is a unit mistake, and would give empty templates
 MIN_EXPOSURE_KG_DAY = 1e-3
@@ -44,7 +44,7 @@ class ExposureCfg(_Strict):
     exposure_kg_day: Positive | None = None
 
     @model_validator(mode="after")
-    def _one_way(self):
+    def _one_way(self) -> Self:
         ways = [self.fiducial_mass_kg is not None and self.livetime_days is not None,
                 self.exposure_tonne_year is not None, self.exposure_kg_day is not None]
         if sum(ways) != 1 or ((self.fiducial_mass_kg is None) != (self.livetime_days is None)):
@@ -61,6 +61,8 @@ class ExposureCfg(_Strict):
             return self.exposure_kg_day
         if self.exposure_tonne_year is not None:
             return self.exposure_tonne_year * KG_PER_TONNE * DAYS_PER_YEAR
+        # _one_way guarantees both are given when neither total exposure is
+        assert self.fiducial_mass_kg is not None and self.livetime_days is not None
         return self.fiducial_mass_kg * self.livetime_days
 
 
@@ -138,7 +140,7 @@ class WindowCfg(_Strict):
     description: str = ""
 
     @model_validator(mode="after")
-    def _one_way(self):
+    def _one_way(self) -> Self:
         rng = (self.low_kev, self.high_kev, self.width_kev)
         if (self.edges_kev is None) == all(v is None for v in rng) or (
                 self.edges_kev is None and any(v is None for v in rng)):
@@ -191,7 +193,7 @@ class EmpiricalCfg(_ComponentBase):
     multiply_by_efficiency: bool = True
 
     @model_validator(mode="after")
-    def _amplitude(self):
+    def _amplitude(self) -> Self:
         if (self.rate_per_kg_day_kev is None) == (self.anchor_share is None):
             raise ValueError("give exactly one of rate_per_kg_day_kev or anchor_share")
         return self
@@ -213,7 +215,7 @@ class TableComponentCfg(_ComponentBase):
     includes_solar_sm: bool = False
 
     @model_validator(mode="after")
-    def _shape_keys(self):
+    def _shape_keys(self) -> Self:
         if self.shape == "points" and (self.high_edge_column is not None or self.bin_width_kev is not None):
             raise ValueError("high_edge_column and bin_width_kev describe histograms; this table has shape "
                              "'points'")
@@ -328,14 +330,14 @@ class DetectorCfg(_Strict):
     statistic: Literal["chi2", "poisson"] = "chi2"
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, Any]:
     """The JSON Schema of a detector config (what ``exonu config-schema`` prints)."""
-    schema = _json_safe(DetectorCfg.model_json_schema())
+    schema: dict[str, Any] = _json_safe(DetectorCfg.model_json_schema())
     schema["title"] = f"exonu detector config, schema_version {SCHEMA_VERSION}"
     return schema
 
 
-def _json_safe(node):
+def _json_safe(node: Any) -> Any:
     """Infinite defaults (``high_kev = inf``) as the TOML spelling ``"inf"``: JSON has no infinity."""
     if isinstance(node, dict):
         return {k: _json_safe(v) for k, v in node.items()}

@@ -8,8 +8,10 @@ for every published rate. Errors name the file and the config key.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..detector import TabulatedSpectrum, histogram_edges_from_centres
@@ -27,7 +29,8 @@ RATE_UNITS = {
 _MAX_TABLE_BYTES = 200_000_000  # refuse /dev/zero and other unbounded or absurd inputs
 
 
-def to_per_kg_day_kev(values, unit: str, exposure_kg_day: float, bin_widths_kev=None) -> np.ndarray:
+def to_per_kg_day_kev(values: ArrayLike, unit: str, exposure_kg_day: float,
+                      bin_widths_kev: ArrayLike | None = None) -> np.ndarray:
     """Convert published rates to events/(kg·day·keV).
 
     Parameters
@@ -40,6 +43,13 @@ def to_per_kg_day_kev(values, unit: str, exposure_kg_day: float, bin_widths_kev=
         The detector's exposure (kg·day), used by the ``counts_*`` units.
     bin_widths_kev : array_like, optional
         Table bin widths (keV), required by ``counts_per_bin``.
+
+    Examples
+    --------
+    One event per tonne per day (365.25 per tonne-year) is 10⁻³ per kg·day:
+
+    >>> to_per_kg_day_kev([365.25], "per_tonne_year_kev", exposure_kg_day=1.0)
+    array([0.001])
     """
     v = np.asarray(values, dtype=float)
     if unit == "per_tonne_year_kev":
@@ -113,9 +123,10 @@ def read_table(path: Path, key: str, columns: list[int]) -> list[np.ndarray]:
     return [arr[:, c] for c in columns]
 
 
-def read_tabulated_spectrum(path: Path, key: str, shape: str, energy_column: int, value_column: int,
-                            unit: str, exposure_kg_day: float, high_edge_column: int | None = None,
-                            bin_width_kev: float | None = None, extend: str = "none") -> TabulatedSpectrum:
+def read_tabulated_spectrum(path: Path, key: str, shape: Literal["points", "histogram"], energy_column: int,
+                            value_column: int, unit: str, exposure_kg_day: float,
+                            high_edge_column: int | None = None, bin_width_kev: float | None = None,
+                            extend: Literal["none", "flat"] = "none") -> TabulatedSpectrum:
     """A published spectrum file as a :class:`TabulatedSpectrum` in events/(kg·day·keV).
 
     ``shape="histogram"`` tables give bin centres in ``energy_column`` (regular spacing, or

@@ -16,14 +16,15 @@ from .backgrounds import (COMPONENT_GROUPS, SEARCH_MODELS, BackgroundComponent, 
                           SolarSMComponent, TableComponent, integrate_over_bins, overlap_fractions, solar_sm_rate)
 from .binning import Binning
 from .pseudodata import asimov_data, fisher_sigma_alpha, simulate_data
-from .response import (EXTEND_MODES, RESPONSE_SYSTEMATICS, ConstantEfficiency, DetectorModel, EnergyScale,
-                       LogisticEfficiency, ParametricResolution, Response, TableEfficiency, TableResolution)
+from .response import (EXTEND_MODES, RESPONSE_SYSTEMATICS, ConstantEfficiency, DetectorModel, Efficiency,
+                       EnergyScale, LogisticEfficiency, ParametricResolution, Resolution, Response, TableEfficiency,
+                       TableResolution)
 from .setup import DetectorSetup, Dataset, PublishedValue, RegionSystematic, SignalSystematics, WindowSetup
 from .spectra import beta_spectrum_pdf, double_beta_summed_pdf, fermi_function
 from .tabulated import TABLE_SHAPES, TabulatedSpectrum, histogram_edges_from_centres
 
 __all__ = [
-    "Binning", "ParametricResolution", "TableResolution", "ConstantEfficiency", "LogisticEfficiency",
+    "Binning", "Resolution", "Efficiency", "ParametricResolution", "TableResolution", "ConstantEfficiency", "LogisticEfficiency",
     "TableEfficiency", "EnergyScale", "DetectorModel", "Response", "RESPONSE_SYSTEMATICS", "EXTEND_MODES",
     "TabulatedSpectrum", "TABLE_SHAPES", "histogram_edges_from_centres",
     "fermi_function", "beta_spectrum_pdf", "double_beta_summed_pdf",

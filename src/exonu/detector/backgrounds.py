@@ -24,9 +24,10 @@ XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §3.2 and Eqs. (4)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ConfigError, InputError, check_float
 from ..xsec import MODELS
@@ -87,7 +88,7 @@ def overlap_fractions(edges_kev: np.ndarray, region_edges_kev: Sequence[float]) 
     return np.clip(hi - lo, 0.0, None) / np.diff(edges_kev)[None, :]
 
 
-def solar_sm_rate(t_kev, spectrum: RecoilSpectrum | None = None,
+def solar_sm_rate(t_kev: ArrayLike, spectrum: RecoilSpectrum | None = None,
                   sources: Sequence[str] | None = None) -> np.ndarray:
     """Standard-Model solar-ν electron-recoil rate (FEA) in events/(kg·day·keV) at deposited energy T.
 
@@ -128,7 +129,7 @@ class BackgroundComponent:
     name: str
     activity_sigma: float
     label: str = ""
-    free_in_searches: tuple = ()
+    free_in_searches: tuple[str, ...] = ()
     group: str = "internal"
     description: str = ""
     kind = "component"
@@ -183,7 +184,7 @@ class BetaComponent(BackgroundComponent):
     shift_kev: float = 0.0
     kind = "beta"
 
-    def true_rate(self, t_kev) -> np.ndarray:
+    def true_rate(self, t_kev: ArrayLike) -> np.ndarray:
         """dR/dT in events/(kg·day·keV) of deposited energy."""
         t = np.asarray(t_kev, dtype=float) - self.shift_kev
         return self.decays_per_kg_day * self.branching * beta_spectrum_pdf(t, self.q_kev, self.daughter_z,
@@ -201,7 +202,7 @@ class DoubleBetaComponent(BackgroundComponent):
     decays_per_kg_day: float
     kind = "double_beta"
 
-    def true_rate(self, t_kev) -> np.ndarray:
+    def true_rate(self, t_kev: ArrayLike) -> np.ndarray:
         """dR/dT in events/(kg·day·keV) of deposited energy."""
         return self.decays_per_kg_day * double_beta_summed_pdf(t_kev, self.q_kev)
 
@@ -295,7 +296,7 @@ class SolarSMComponent(BackgroundComponent):
         window is the rate-share-weighted sum (:meth:`flux_weighted_sigma`).
     """
 
-    flux_relative_uncertainty: dict = field(default_factory=dict)
+    flux_relative_uncertainty: dict[str, float] = field(default_factory=dict)
     kind = "solar_sm"
 
     def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
@@ -332,10 +333,10 @@ class RegionCorrection:
     """
 
     name: str
-    region_edges_kev: tuple
-    factors: tuple
-    uncertainties: tuple
-    applies_to: tuple
+    region_edges_kev: tuple[float, ...]
+    factors: tuple[float, ...]
+    uncertainties: tuple[float, ...]
+    applies_to: tuple[str, ...]
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -391,17 +392,17 @@ class BackgroundModel:
     """
 
     binning: Binning
-    names: tuple
-    labels: tuple
-    groups: tuple
+    names: tuple[str, ...]
+    labels: tuple[str, ...]
+    groups: tuple[str, ...]
     templates: np.ndarray
     sigma_nominal: np.ndarray
-    free_in_searches: tuple
+    free_in_searches: tuple[tuple[str, ...], ...]
     shape_sys: np.ndarray
-    sys_names: tuple
+    sys_names: tuple[str, ...]
     includes_solar_sm: bool = False
     description: str = ""
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n_comp, n_bins = len(self.names), self.binning.n_bins

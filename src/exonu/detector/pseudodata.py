@@ -8,7 +8,10 @@ them SIMULATED.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError, check_int
 from .setup import DetectorSetup
@@ -76,7 +79,8 @@ def fisher_sigma_alpha(signal, templates, activity_sigma, shape_sys=None, extra_
     return float(1.0 / np.sqrt(info))
 
 
-def asimov_data(setup: DetectorSetup, window: str, signal_counts=None) -> tuple[np.ndarray, dict]:
+def asimov_data(setup: DetectorSetup, window: str,
+                signal_counts: ArrayLike | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Asimov data set (expected counts, not integers) of a configured model: background (+ signal).
 
     Returns ``(counts, metadata)`` with ``metadata["simulated"] = True`` and ``"asimov": True``.
@@ -91,7 +95,8 @@ def asimov_data(setup: DetectorSetup, window: str, signal_counts=None) -> tuple[
     return counts, meta
 
 
-def simulate_data(setup: DetectorSetup, window: str, seed: int, signal_counts=None) -> tuple[np.ndarray, dict]:
+def simulate_data(setup: DetectorSetup, window: str, seed: int,
+                  signal_counts: ArrayLike | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Seeded Poisson pseudo-data drawn around the background (+ signal) expectation.
 
     Parameters

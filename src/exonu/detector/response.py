@@ -26,9 +26,11 @@ XMASS Collaboration, K. Abe et al., Phys. Lett. B 809 (2020) 135741, arXiv:2005.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from ..errors import ConfigError, InputError, OutOfRangeError, check_float, check_float_array
@@ -36,6 +38,8 @@ from .binning import Binning, raise_bad_input
 
 __all__ = [
     "Binning",
+    "Resolution",
+    "Efficiency",
     "ParametricResolution",
     "TableResolution",
     "ConstantEfficiency",
@@ -105,6 +109,47 @@ def _interp_in_range(e, x, y, what: str, source: str, extend: str = "none") -> n
 
 
 # ------------------------------------------------------------------------------------------------
+# what a resolution and an efficiency are (the classes below implement these; a user may add more)
+# ------------------------------------------------------------------------------------------------
+class Resolution(Protocol):
+    """A Gaussian energy resolution σ(E), as :class:`DetectorModel` uses it.
+
+    Implemented by :class:`ParametricResolution` and :class:`TableResolution`.
+    """
+
+    def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
+        """σ in keV at reconstructed energy ``e_kev`` (keV), same shape as ``e_kev``."""
+        ...
+
+    def scaled(self, factor: float) -> Resolution:
+        """The same resolution with σ multiplied by ``factor`` (the ±1σ resolution templates)."""
+        ...
+
+    def describe(self) -> str:
+        """One line with the formula or table and its parameters, for reports."""
+        ...
+
+
+class Efficiency(Protocol):
+    """A detection efficiency ε(E) in [0, 1], as :class:`DetectorModel` uses it.
+
+    Implemented by :class:`ConstantEfficiency`, :class:`LogisticEfficiency` and :class:`TableEfficiency`.
+    """
+
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
+        """ε at energy ``e_kev`` (keV), same shape as ``e_kev``."""
+        ...
+
+    def shifted(self, n_sigma: float) -> Efficiency:
+        """The efficiency moved by ``n_sigma`` of its own uncertainty (the ±1σ efficiency templates)."""
+        ...
+
+    def describe(self) -> str:
+        """One line with the curve or table and its parameters, for reports."""
+        ...
+
+
+# ------------------------------------------------------------------------------------------------
 # resolution
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -125,6 +170,11 @@ class ParametricResolution:
     combine : {"quadrature", "linear"}
     scale : float
         Multiplies σ (used for the ±1σ resolution templates).
+
+    Examples
+    --------
+    >>> ParametricResolution(a_sqrt_kev=0.5).sigma_kev([4.0, 16.0])   # σ = a√E
+    array([1., 2.])
     """
 
     a_sqrt_kev: float
@@ -133,7 +183,7 @@ class ParametricResolution:
     combine: str = "quadrature"
     scale: float = 1.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("a_sqrt_kev", "b", "c_kev", "scale"):
             check_float(getattr(self, name), f"resolution {name}", lower=0.0)
         if self.combine not in ("quadrature", "linear"):
@@ -144,7 +194,7 @@ class ParametricResolution:
         if self.a_sqrt_kev == 0 and self.b == 0 and self.c_kev == 0:
             raise InputError("resolution: a, b and c are all zero (σ = 0 cannot be folded)")
 
-    def sigma_kev(self, e_kev) -> np.ndarray:
+    def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
         """σ in keV at reconstructed energy ``e_kev`` (keV)."""
         e = np.clip(np.asarray(e_kev, dtype=float), 0.0, None)
         if self.combine == "quadrature":
@@ -168,13 +218,13 @@ class TableResolution:
     Outside the table: an :class:`OutOfRangeError` (``extend="none"``) or the end value (``"flat"``).
     """
 
-    energy_kev: tuple
-    sigma_kev_values: tuple
+    energy_kev: tuple[float, ...]
+    sigma_kev_values: tuple[float, ...]
     source: str = "resolution table"
     scale: float = 1.0
     extend: str = "none"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.sigma_kev_values, "resolution", self.source)
         if np.any(y <= 0):
@@ -182,7 +232,7 @@ class TableResolution:
         object.__setattr__(self, "energy_kev", tuple(x))
         object.__setattr__(self, "sigma_kev_values", tuple(y))
 
-    def sigma_kev(self, e_kev) -> np.ndarray:
+    def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
         return self.scale * _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.sigma_kev_values),
                                              "the resolution", self.source, self.extend)
 
@@ -203,11 +253,11 @@ class ConstantEfficiency:
     value: float = 1.0
     uncertainty: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_float(self.value, "efficiency", lower=0.0, upper=1.0)
         check_float(self.uncertainty, "efficiency uncertainty", lower=0.0)
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         return np.full(np.shape(e_kev), self.value)
 
     def shifted(self, n_sigma: float) -> "ConstantEfficiency":
@@ -238,7 +288,7 @@ class LogisticEfficiency:
     width_kev: float
     e50_uncertainty_kev: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("plateau", "e50_kev", "width_kev", "e50_uncertainty_kev"):
             check_float(getattr(self, name), f"logistic efficiency {name}")
         if not (0.0 < self.plateau <= 1.0):
@@ -249,7 +299,7 @@ class LogisticEfficiency:
         if self.e50_uncertainty_kev < 0:
             raise InputError(f"e50_uncertainty_kev must be ≥ 0; got {self.e50_uncertainty_kev}")
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         z = (np.asarray(e_kev, dtype=float) - self.e50_kev) / self.width_kev
         return self.plateau * 0.5 * (1.0 + np.tanh(0.5 * z))  # = plateau·logistic(z), overflow-safe
 
@@ -270,14 +320,14 @@ class TableEfficiency:
     Outside the table: an :class:`OutOfRangeError` (``extend="none"``) or the end value (``"flat"``).
     """
 
-    energy_kev: tuple
-    values: tuple
-    upper: tuple | None = None
-    lower: tuple | None = None
+    energy_kev: tuple[float, ...]
+    values: tuple[float, ...]
+    upper: tuple[float, ...] | None = None
+    lower: tuple[float, ...] | None = None
     source: str = "efficiency table"
     extend: str = "none"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.values, "efficiency", self.source)
         if np.any(y < 0):
@@ -297,7 +347,7 @@ class TableEfficiency:
                                       f"and have one value per energy")
                 object.__setattr__(self, name, tuple(b))
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         return _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.values), "the efficiency",
                                 self.source, self.extend)
 
@@ -329,14 +379,14 @@ class EnergyScale:
         beyond the first and last points (a documented choice: calibration sources bracket the range).
     """
 
-    ratio_energy_kev: tuple | None = None
-    ratio: tuple | None = None
-    uncertainty_energy_kev: tuple | None = None
-    uncertainty_up: tuple | None = None
-    uncertainty_down: tuple | None = None
+    ratio_energy_kev: tuple[float, ...] | None = None
+    ratio: tuple[float, ...] | None = None
+    uncertainty_energy_kev: tuple[float, ...] | None = None
+    uncertainty_up: tuple[float, ...] | None = None
+    uncertainty_down: tuple[float, ...] | None = None
     source: str = "energy scale"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (self.ratio_energy_kev is None) != (self.ratio is None):
             raise ConfigError(f"{self.source}: give both ratio_energy_kev and ratio, or neither")
         if self.ratio is not None:
@@ -356,7 +406,7 @@ class EnergyScale:
             object.__setattr__(self, "uncertainty_up", tuple(up))
             object.__setattr__(self, "uncertainty_down", tuple(dn))
 
-    def mean_reconstructed_kev(self, t_kev, shift: float = 0.0) -> np.ndarray:
+    def mean_reconstructed_kev(self, t_kev: ArrayLike, shift: float = 0.0) -> np.ndarray:
         """Mean reconstructed energy (keV) for true energy ``t_kev`` and scale shift ``shift`` (σ units)."""
         t = np.asarray(t_kev, dtype=float)
         e = t if self.ratio is None else t * _interp_in_range(
@@ -379,8 +429,10 @@ class DetectorModel:
     ----------
     exposure_kg_day : float
         Fiducial mass × live time in kg·day.
-    resolution : ParametricResolution or TableResolution
-    efficiency : ConstantEfficiency, LogisticEfficiency or TableEfficiency
+    resolution : Resolution
+        e.g. :class:`ParametricResolution` or :class:`TableResolution`.
+    efficiency : Efficiency
+        e.g. :class:`ConstantEfficiency`, :class:`LogisticEfficiency` or :class:`TableEfficiency`.
     energy_scale : EnergyScale
         Non-linearity and its uncertainty (default: identity, no uncertainty).
     threshold_kev : float
@@ -396,8 +448,8 @@ class DetectorModel:
     """
 
     exposure_kg_day: float
-    resolution: object
-    efficiency: object = field(default_factory=ConstantEfficiency)
+    resolution: Resolution
+    efficiency: Efficiency = field(default_factory=ConstantEfficiency)
     energy_scale: EnergyScale = field(default_factory=EnergyScale)
     threshold_kev: float = 1.0
     efficiency_on: str = "reconstructed"
@@ -406,7 +458,7 @@ class DetectorModel:
     description: str = ""
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_float(self.exposure_kg_day, "exposure_kg_day", lower=0.0, lower_inclusive=False)
         check_float(self.threshold_kev, "threshold_kev", lower=0.0)
         check_float(self.grid_step_kev, "grid_step_kev")
@@ -541,7 +593,7 @@ class Response:
             raise InputError("rate contains non-finite values")
         return r
 
-    def fold(self, rate_per_kg_day_kev) -> np.ndarray:
+    def fold(self, rate_per_kg_day_kev: ArrayLike) -> np.ndarray:
         """Expected counts per bin for a differential rate dR/dT (events/(kg·day·keV)) on ``grid_kev``."""
         return self.matrix @ self._check_rate(rate_per_kg_day_kev)
 
@@ -551,7 +603,7 @@ class Response:
             raise InputError(f"the rate must be a function of T (keV) -> events/(kg·day·keV); got {fn!r}"[:200])
         return self.fold(fn(self.grid_kev))
 
-    def fold_lines(self, energies_kev, rates_per_kg_day) -> np.ndarray:
+    def fold_lines(self, energies_kev: ArrayLike, rates_per_kg_day: ArrayLike) -> np.ndarray:
         """Expected counts per bin for mono-energetic deposits (keV) with rates in events/(kg·day)."""
         e = np.atleast_1d(check_float_array(energies_kev, "fold_lines: energies_kev", lower=0.0))
         r = np.atleast_1d(check_float_array(rates_per_kg_day, "fold_lines: rates_per_kg_day"))
@@ -559,7 +611,7 @@ class Response:
             raise InputError("fold_lines: one rate per line energy")
         return (_kernel_matrix(self.model, self.binning, e) @ r) * self.exposure_kg_day
 
-    def rate_density(self, rate_per_kg_day_kev) -> np.ndarray:
+    def rate_density(self, rate_per_kg_day_kev: ArrayLike) -> np.ndarray:
         """Folded spectrum as events/(kg·day·keV) of reconstructed energy (counts / exposure / width)."""
         return self.fold(rate_per_kg_day_kev) / (self.exposure_kg_day * self.binning.widths_kev)
 
@@ -582,7 +634,7 @@ class Response:
             self._variants[key] = k * self._weights[None, :]
         return self._variants[key]
 
-    def systematic_shifts(self, rate_per_kg_day_kev, names: Sequence[str] = RESPONSE_SYSTEMATICS
+    def systematic_shifts(self, rate_per_kg_day_kev: ArrayLike, names: Sequence[str] = RESPONSE_SYSTEMATICS
                           ) -> tuple[tuple[str, ...], np.ndarray]:
         """Fractional per-bin changes of a folded spectrum for +1σ of each response systematic.
 

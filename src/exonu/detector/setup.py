@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -30,9 +30,9 @@ class Dataset:
 
     edges_kev: np.ndarray
     counts: np.ndarray
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         edges = Binning(self.edges_kev, key="Dataset edges_kev").edges_kev
         counts = check_float_array(self.counts, "Dataset counts", lower=0.0)
         if counts.shape != (edges.size - 1,):
@@ -52,8 +52,8 @@ class RegionSystematic:
     """A flat fractional signal systematic by energy region: ``fractions[r]`` inside region r (keV edges)."""
 
     name: str
-    region_edges_kev: tuple
-    fractions: tuple
+    region_edges_kev: tuple[float, ...]
+    fractions: tuple[float, ...]
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -78,9 +78,9 @@ class SignalSystematics:
     regions : tuple of RegionSystematic
     """
 
-    response: dict
-    solar_flux: dict
-    regions: tuple
+    response: dict[str, str]
+    solar_flux: dict[str, float]
+    regions: tuple[RegionSystematic, ...]
 
     def __post_init__(self) -> None:
         bad = {s: v for s, v in self.solar_flux.items() if not (math.isfinite(v) and v >= 0)}
@@ -255,15 +255,15 @@ class DetectorSetup:
     description: str
     is_reconstruction: bool
     detector: DetectorModel
-    windows: dict
+    windows: dict[str, WindowSetup]
     background_includes_solar_sm: bool
     config_path: Path
     config_hash: str
     config: object = None
-    references: tuple = ()
-    published: tuple = ()
-    extrapolations: tuple = ()
-    notes: tuple = ()
+    references: tuple[str, ...] = ()
+    published: tuple[PublishedValue, ...] = ()
+    extrapolations: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     background_builder: Callable[[Binning], BackgroundModel] | None = None
     schema_version: int = 1
     statistic: str = "chi2"

@@ -9,6 +9,7 @@ References
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import loggamma
 
 from ..constants import ALPHA, ELECTRON_MASS_MEV, KEV_PER_MEV
@@ -25,7 +26,7 @@ _LAMBDA_E_FM = 197.3269804 / ELECTRON_MASS_MEV
 # ------------------------------------------------------------------------------------------------
 # physical spectral shapes
 # ------------------------------------------------------------------------------------------------
-def fermi_function(kinetic_kev, daughter_z: int, mass_number: int) -> np.ndarray:
+def fermi_function(kinetic_kev: ArrayLike, daughter_z: int, mass_number: int) -> np.ndarray:
     """Relativistic Fermi function F(Z, W) for β⁻ decay (point charge, evaluated at the nuclear radius).
 
     F = 2(1+γ) (2pR)^(2γ−2) e^(πη) |Γ(γ + iη)|² / Γ(2γ+1)²,  γ = √(1 − (αZ)²),  η = αZW/p,
@@ -74,7 +75,7 @@ def _beta_shape_unnormalised(k, q_kev, daughter_z, mass_number, forbiddenness):
     return np.where(inside, shape, 0.0)
 
 
-def beta_spectrum_pdf(kinetic_kev, q_kev: float, daughter_z: int, mass_number: int,
+def beta_spectrum_pdf(kinetic_kev: ArrayLike, q_kev: float, daughter_z: int, mass_number: int,
                       forbiddenness: str = "allowed") -> np.ndarray:
     """Normalised β⁻ kinetic-energy spectrum (per keV), zero outside (0, Q).
 
@@ -99,7 +100,7 @@ def beta_spectrum_pdf(kinetic_kev, q_kev: float, daughter_z: int, mass_number: i
                                     forbiddenness) / norm
 
 
-def double_beta_summed_pdf(sum_kinetic_kev, q_kev: float) -> np.ndarray:
+def double_beta_summed_pdf(sum_kinetic_kev: ArrayLike, q_kev: float) -> np.ndarray:
     """Normalised 2νββ spectrum of the summed electron kinetic energy K (per keV), zero outside (0, Q).
 
     Primakoff–Rosen approximation (K, K₀ in units of m_e):
@@ -112,7 +113,7 @@ def double_beta_summed_pdf(sum_kinetic_kev, q_kev: float) -> np.ndarray:
     q_kev = check_float(q_kev, "2νββ spectrum: Q (keV)", lower=0.0, lower_inclusive=False)
     sum_kinetic_kev = check_float_array(sum_kinetic_kev, "2νββ spectrum: sum_kinetic_kev", allow_empty=True)
 
-    def shape(k_kev):
+    def shape(k_kev: ArrayLike) -> np.ndarray:
         k = np.clip(np.asarray(k_kev, dtype=float), 0.0, q_kev) / _ME_KEV
         k0 = q_kev / _ME_KEV
         return k * (k0 - k) ** 5 * (1 + 2 * k + 4 * k**2 / 3 + k**3 / 3 + k**4 / 30)

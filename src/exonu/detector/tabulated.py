@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError, OutOfRangeError, check_float, check_float_array
 from .response import check_extend
@@ -142,7 +143,7 @@ class TabulatedSpectrum:
                                   f"{lo_kev:g}–{hi_kev:g} keV is needed (no extrapolation; set extend = \"flat\" "
                                   "to hold the end values, or narrow the window)")
 
-    def __call__(self, e_kev) -> np.ndarray:
+    def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         """The tabulated value at energies ``e_kev`` (keV): linear between points, or the step's value."""
         e = check_float_array(e_kev, f"{self.source}: energies (keV)", allow_empty=True)
         if e.size:
@@ -152,7 +153,7 @@ class TabulatedSpectrum:
         i = np.clip(np.searchsorted(self.energy_kev, e, side="right") - 1, 0, self.values.size - 1)
         return self.values[i]
 
-    def cumulative(self, e_kev) -> np.ndarray:
+    def cumulative(self, e_kev: ArrayLike) -> np.ndarray:
         """∫ from the first table energy to ``e_kev`` of the tabulated function (value × keV), exact."""
         e = check_float_array(e_kev, f"{self.source}: energies (keV)", allow_empty=True)
         if e.size:
@@ -172,6 +173,6 @@ class TabulatedSpectrum:
         inside = edge_integral[i] + y[i] * (e - x[i])
         return np.where(e < x[0], y[0] * (e - x[0]), inside)
 
-    def integrate(self, edges_kev) -> np.ndarray:
+    def integrate(self, edges_kev: ArrayLike) -> np.ndarray:
         """Exact integrals of the tabulated function over the bins with ``edges_kev`` (value × keV)."""
         return np.diff(self.cumulative(edges_kev))

@@ -6,10 +6,15 @@ labels come from the detector and the results passed in, never from a detector n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..spectrum import RecoilSpectrum
 from ..xsec import DarkPhotonBL, MagneticMoment, Millicharge, Weak
+
+if TYPE_CHECKING:  # annotations only: matplotlib is imported where a figure is drawn
+    import matplotlib.figure
 
 #: Fig. 1 of the paper: the models and parameter values shown there (caption)
 FIG1_MODELS = (
@@ -382,7 +387,7 @@ def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
     panels = [("magnetic moment", res.searches["magnetic_moment_mub"])]
     panels += [(f"dark photon, M = {r.spec.mass_mev:g} MeV", r) for r in highlighted_dark_photon(res)]
     fig = plt.figure(figsize=(7.0, 4.8 * len(panels)), layout="constrained")
-    for subfig, (title, result) in zip(np.atleast_1d(fig.subfigures(len(panels), 1)), panels):
+    for subfig, (title, result) in zip(fig.subfigures(len(panels), 1, squeeze=False)[:, 0], panels):
         ax, residual_ax = subfig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
         plot_search_fit(res, result, title, ax=ax, residual_ax=residual_ax)
     fig.suptitle("Fig. 5 analogue: fits of the magnetic moment and the dark photon", fontsize=10)

@@ -26,7 +26,7 @@ from types import TracebackType
 
 from .. import __version__
 from ..errors import OutputError
-from ..fileio import atomic_write_bytes
+from ..fileio import SignalHandler, atomic_write_bytes
 
 MANIFEST = "manifest.json"
 JOURNAL = ".exonu-commit.json"
@@ -170,7 +170,7 @@ class RunFolder:
         with RunFolder(out, seed=0, command_line=sys.argv) as run:   # --out checked here
             ...compute...
             run.write("results.json", text)
-            run.save_figure("fig1.png", fig)
+            run.write("fig1.png", png_bytes)
         # on normal exit: files moved into place, stale files removed, manifest written last
 
     An exception inside the ``with`` block (including SIGTERM, turned into ``SystemExit``) discards the
@@ -194,7 +194,7 @@ class RunFolder:
         self.staging: Path | None = None
         self.files: list[str] = []
         self.written: list[Path] = []
-        self._old_handler = None
+        self._old_handler: SignalHandler = None
 
     def __enter__(self) -> "RunFolder":
         try:
@@ -218,17 +218,6 @@ class RunFolder:
     def write(self, name: str, data: bytes | str) -> Path:
         """Write one file of the run (atomically, into the staging folder)."""
         return write_atomic(self.path(name), data)
-
-    def save_figure(self, name: str, figure, **savefig_kwargs) -> Path:
-        """Save a matplotlib figure as file ``name`` of the run and close it."""
-        import io
-
-        import matplotlib.pyplot as plt
-
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=Path(name).suffix.lstrip(".") or "png", **savefig_kwargs)
-        plt.close(figure)
-        return self.write(name, buffer.getvalue())
 
     def commit(self) -> list[Path]:
         """Move the run's files into place (journalled), remove stale ones, write the manifest last."""

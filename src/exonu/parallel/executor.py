@@ -26,7 +26,8 @@ from ..errors import InputError
 try:  # the plugin base class when Dask is installed; the in-process path needs neither
     from distributed.diagnostics.plugin import WorkerPlugin
 except ImportError:
-    WorkerPlugin = object
+    # Dask absent: a plain base class, since only the in-process path (which never uses the plugin) can run
+    WorkerPlugin = object  # type: ignore[misc,assignment]  # a fallback class, not the Dask one
 
 #: Environment variable naming a Dask scheduler address (like --scheduler)
 SCHEDULER_ENV = "EXONU_SCHEDULER"

@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import STATISTICS, BinnedModel, expected_limits, fit, plr_interval, upper_limit
+from ..stats import STATISTICS, BinnedModel, LimitResult, expected_limits, fit, plr_interval, upper_limit
 from .run import SearchResult
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
@@ -141,9 +141,9 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
     bins = {d: slice(int(starts[i]), int(starts[i + 1])) for i, d in enumerate(dets)}
     n_bins = int(starts[-1])
 
-    comp_names, comp_idx = _joint_names({d: models[d].background_names for d in dets}, "p_", shared)
-    bsys_names, bsys_idx = _joint_names({d: models[d].background_sys_names for d in dets}, "q_", shared)
-    ssys_names, ssys_idx = _joint_names({d: models[d].signal_sys_names for d in dets}, "r_", shared)
+    comp_names, comp_idx = _joint_names({d: _filled(models[d].background_names) for d in dets}, "p_", shared)
+    bsys_names, bsys_idx = _joint_names({d: _filled(models[d].background_sys_names) for d in dets}, "q_", shared)
+    ssys_names, ssys_idx = _joint_names({d: _filled(models[d].signal_sys_names) for d in dets}, "r_", shared)
 
     bkg = np.zeros((len(comp_names), n_bins))
     bsys = np.zeros((len(bsys_names), len(comp_names), n_bins))
@@ -196,10 +196,25 @@ def _put_agreeing(target: np.ndarray, idx: np.ndarray, values: np.ndarray, names
     target[idx] = values
 
 
+def _limit_converged(result: SearchResult) -> bool:
+    """The convergence flag of a search's limit (``SearchResult.limit_result`` is typed ``object``)."""
+    limit = result.limit_result
+    if not isinstance(limit, LimitResult):
+        raise InputError(f"search {result.spec.key!r} has no limit result")
+    return bool(limit.converged)
+
+
+def _filled(names: Sequence[str] | None) -> tuple[str, ...]:
+    """A name list of a BinnedModel: typed optional as a constructor argument, always filled after it."""
+    assert names is not None  # BinnedModel.__post_init__ fills every name list
+    return tuple(names)
+
+
 def _local_parameter_names(model: BinnedModel) -> set[str]:
     """Every parameter name of one model in nuisance-name form, fixed components included."""
-    return ({f"p_{n}" for n in model.background_names} | {f"q_{n}" for n in model.background_sys_names}
-            | {f"r_{n}" for n in model.signal_sys_names})
+    return ({f"p_{n}" for n in _filled(model.background_names)}
+            | {f"q_{n}" for n in _filled(model.background_sys_names)}
+            | {f"r_{n}" for n in _filled(model.signal_sys_names)})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -233,17 +248,18 @@ class JointModel:
 
     model: BinnedModel
     spec: SearchSpec
-    detectors: tuple
-    bins: dict
-    windows: dict
-    models: dict
-    templates: dict
-    shared: tuple
-    provenance: dict = field(default_factory=dict)
+    detectors: tuple[str, ...]
+    bins: dict[str, slice]
+    windows: dict[str, str]
+    models: dict[str, BinnedModel]
+    templates: dict[str, SignalTemplates]
+    shared: tuple[str, ...]
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reference(self) -> float:
         """Value of the physical parameter at α = 1, the same in every detector."""
+        assert self.spec.reference is not None  # joint_model fixes the common reference
         return float(self.spec.reference)
 
     @property
@@ -254,7 +270,7 @@ class JointModel:
     def signal(self) -> SignalTemplates:
         """The joint signal templates (bins concatenated, systematics as in :attr:`model`)."""
         m = self.model
-        return SignalTemplates(m.signal_templates, m.signal_powers, self.reference, tuple(m.signal_sys_names),
+        return SignalTemplates(m.signal_templates, m.signal_powers, self.reference, _filled(m.signal_sys_names),
                                m.signal_shape_sys)
 
     def split(self, counts) -> dict[str, np.ndarray]:
@@ -479,6 +495,7 @@ def search_result_from_model(model: BinnedModel, spec: SearchSpec, templates: Si
         # the same toys with the auxiliary measurements held at nominal: the data's fluctuations alone
         fixed = expected_limits(model, method=method if method != "neyman" else "plr", cl=cl, n_toys=n_toys,
                                 seed=seed, statistic=statistic, progress=progress, fluctuate_aux=False)
+        assert fixed.band is not None  # the same toys as exp, which gave a band
         result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
                                           result.to_physical(fixed.band["+1sigma"]))
     if interval:
@@ -506,7 +523,7 @@ class JointResult:
     """
 
     combined: SearchResult
-    detectors: dict
+    detectors: dict[str, SearchResult]
     joint: JointModel = field(repr=False)
     statistic: str = "chi2"
     cl: float = 0.9
@@ -527,8 +544,8 @@ class JointResult:
             "combined": self.combined.as_dict(),
             "per_detector": {d: r.as_dict() for d, r in self.detectors.items()},
             # non-convergence is reported, not hidden: the limit's own flag for every result
-            "converged": {"combined": self.combined.limit_result.converged,
-                          **{d: r.limit_result.converged for d, r in self.detectors.items()}},
+            "converged": {"combined": _limit_converged(self.combined),
+                          **{d: _limit_converged(r) for d, r in self.detectors.items()}},
             "provenance": dict(self.joint.provenance),
         }
 
@@ -596,5 +613,5 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
             model, templates = build_binned_model(s, own, joint.models[s.name].data, spectrum)
         else:
             model, templates = joint.models[s.name], joint.templates[s.name]
-        alone[s.name] = search_result_from_model(model, own, templates, own.window, **options)
+        alone[s.name] = search_result_from_model(model, own, templates, joint.windows[s.name], **options)
     return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl)

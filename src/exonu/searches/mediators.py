@@ -26,8 +26,9 @@ from .spec import MEDIATORS, SearchSpec, search_spec
 from .templates import check_setup
 
 #: Mediator families with an exclusion curve, and the options that define each (light vector: per charge set)
-MEDIATOR_FAMILIES = {
-    "light-vector": ("universal", "B-L", "Le-Lmu", "Le-Ltau", "Lmu-Ltau"),
+_LIGHT_VECTOR_CHARGE_SETS = ("universal", "B-L", "Le-Lmu", "Le-Ltau", "Lmu-Ltau")
+MEDIATOR_FAMILIES: dict[str, tuple[str | None, ...]] = {
+    "light-vector": _LIGHT_VECTOR_CHARGE_SETS,
     "axial-vector": (None,),
     "scalar": (None,),
     "pseudoscalar": (None,),
@@ -127,4 +128,4 @@ def family_curves(setup, family: str, masses_mev: Sequence[float], *, charge_set
     if family != "light-vector":
         return {family: exclusion_curve(setup, spec_factory(family), masses_mev, spectrum=spectrum, **options)}
     return {c: exclusion_curve(setup, spec_factory(family, charges=c), masses_mev, spectrum=spectrum, **options)
-            for c in (charge_sets or MEDIATOR_FAMILIES["light-vector"])}
+            for c in (charge_sets or _LIGHT_VECTOR_CHARGE_SETS)}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
-from ..detector import PublishedValue
+from ..detector import DetectorSetup, PublishedValue
 from ..errors import InputError
 from ..spectrum import RecoilSpectrum
+from ..stats import LimitResult
 from .run import SearchResult, run_search
 from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
 from .templates import build_binned_model, choose_window
@@ -44,15 +46,15 @@ class PaperResults:
     (absent keys: nothing to compare with); ``statistic`` is the one every search used.
     """
 
-    searches: dict  # key → SearchResult
-    dark_photon: list  # SearchResult per mass
-    setup: object = field(repr=False)
-    data_source: dict = field(default_factory=dict)  # window → description of the data used
+    searches: dict[str, SearchResult]  # by search key
+    dark_photon: list[SearchResult]  # one per mass
+    setup: DetectorSetup = field(repr=False)
+    data_source: dict[str, str] = field(default_factory=dict)  # window → description of the data used
     seed: int = 0
     seconds: float = 0.0
-    calibration: dict = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
     statistic: str = "chi2"
-    published: dict = field(default_factory=dict)  # search key → PublishedValue (only those the config has)
+    published: dict[str, PublishedValue] = field(default_factory=dict)  # search key → PublishedValue (only those the config has)
 
     @property
     def has_paper_check(self) -> bool:
@@ -97,6 +99,8 @@ def mu_squared_sigma_from_profile(result: SearchResult) -> float:
     the search; this is the full-fit check of the XMASS-I calibration (≈ 1.1e-20 μ_B² from the paper's best fit, arXiv:2005.11891 §4.3).
     """
     lr = result.limit_result
+    if not isinstance(lr, LimitResult):
+        raise InputError(f"search {result.spec.key!r} has no limit curve to read σ(μ²) from")
     a, c = np.asarray(lr.alpha_grid), np.asarray(lr.chi2_profile)
     delta = c - c.min()
     i0 = int(np.argmin(c))
@@ -196,6 +200,7 @@ def paper_best_fit_check(setup, spectrum=None) -> dict:
         model, tpl = build_binned_model(setup, spec, spectrum=spectrum)
         alpha = (best / tpl.reference) ** spec.alpha_power
         r = run_search(setup, spec, model.asimov(alpha), n_toys=0, spectrum=spectrum, templates=tpl)
+        assert spec.published is not None  # every PAPER_BEST_FITS spec states the paper's limit
         out[key] = {"injected": best, "observed_limit": r.observed, "published_limit": spec.published,
                     "ratio": r.observed / spec.published, "delta_chi2_zero": r.chi2_background_only - r.chi2_min}
     return out

@@ -177,7 +177,7 @@ class SearchSpec:
     key: str
     model: str
     window: str | None = None
-    flavours: tuple = FLAVOURS
+    flavours: tuple[str, ...] = FLAVOURS
     mass_mev: float | None = None
     reference: float | None = None
     published: float | None = None
@@ -255,6 +255,7 @@ class SearchSpec:
             if self.model == "light-vector":
                 kwargs["charges"] = self.charges
         elif self.model == "nsi":
+            assert self.chirality is not None  # __post_init__ sets the NSI default "L"
             eps_l, eps_r = {"L": (value, 0.0), "R": (0.0, value), "V": (value / 2, value / 2)}[self.chirality]
             kwargs.update(eps_l=eps_l, eps_r=eps_r, flavours=tuple(self.flavours))
         else:  # charge radius

@@ -71,7 +71,7 @@ class SignalTemplates:
     templates: np.ndarray  # (n_terms, n_bins)
     powers: np.ndarray
     reference: float
-    systematic_names: tuple
+    systematic_names: tuple[str, ...]
     systematics: np.ndarray  # fractional (n_sys, n_bins)
 
 
@@ -80,7 +80,7 @@ class TermRates:
     """Rates of each signal term at one parameter value on a window's response grid (events/(kg·day·keV))."""
 
     total: np.ndarray  # (n_terms, n_grid), all solar sources
-    by_source: dict  # source → (n_terms, n_grid), for the solar-flux systematics
+    by_source: dict[str, np.ndarray]  # source → (n_terms, n_grid), for the solar-flux systematics
 
 
 def term_rates(window, spec: SearchSpec, value: float, atomic_model, spectrum: RecoilSpectrum) -> TermRates:
@@ -105,6 +105,8 @@ def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = 
     powers = np.asarray(par.coupling_powers, dtype=float)
     if par.probe is None:
         probe = spec.reference or par.default_reference
+        # every parametrisation without a probe has a fixed default reference (spec.PARAMETRISATIONS)
+        assert probe is not None
     else:
         probe = spec.sign * par.probe
     rates = term_rates(w, spec, probe, atomic_model, spectrum)

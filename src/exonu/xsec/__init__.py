@@ -22,7 +22,7 @@ from .scalar import Pseudoscalar, Scalar
 from .weak import Weak
 
 #: CLI/API model name → interaction class
-MODELS = {
+MODELS: dict[str, type[Interaction]] = {
     "sm": Weak,
     "magnetic-moment": MagneticMoment,
     "millicharge": Millicharge,

@@ -18,6 +18,7 @@ arXiv:2208.02144, arXiv:2208.06415.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -53,5 +54,5 @@ class AxialVector(ChiralShiftInteraction):
                                 * (2 * ELECTRON_MASS_MEV * t_mev + self.mass_mev**2))
         return -x, x
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"coupling": self.coupling, "mass_mev": self.mass_mev, **super().parameters()}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..constants import ELECTRON_MASS_MEV, HBARC2_MEV2_CM2, KEV_PER_MEV
 from ..errors import InputError, check_float_array
@@ -13,14 +16,30 @@ _ME_KEV = ELECTRON_MASS_MEV * KEV_PER_MEV
 MEV3_TO_CM2_PER_KEV = HBARC2_MEV2_CM2 / KEV_PER_MEV
 
 
-def max_recoil_kev(e_nu_kev):
-    """Largest recoil kinetic energy on a free electron at rest, T_max = 2E²/(m_e + 2E) (keV)."""
+def max_recoil_kev(e_nu_kev: ArrayLike) -> np.ndarray:
+    """Largest recoil kinetic energy on a free electron at rest, T_max = 2E²/(m_e + 2E) (keV).
+
+    Examples
+    --------
+    The pp endpoint (420 keV) reaches recoils up to ≈ 261 keV:
+
+    >>> round(float(max_recoil_kev(420.0)), 1)
+    261.1
+    """
     e = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True)
     return 2 * e**2 / (_ME_KEV + 2 * e)
 
 
-def electron_min_neutrino_energy_kev(t_kev):
-    """Smallest neutrino energy that can give recoil T: E_min = [T + √(T² + 2 m_e T)]/2 (keV)."""
+def electron_min_neutrino_energy_kev(t_kev: ArrayLike) -> np.ndarray:
+    """Smallest neutrino energy that can give recoil T: E_min = [T + √(T² + 2 m_e T)]/2 (keV).
+
+    Examples
+    --------
+    The inverse of :func:`max_recoil_kev`:
+
+    >>> round(float(electron_min_neutrino_energy_kev(max_recoil_kev(420.0))), 9)
+    420.0
+    """
     t = check_float_array(t_kev, "t_kev", lower=0.0, allow_empty=True)
     return 0.5 * (t + np.sqrt(t**2 + 2 * _ME_KEV * t))
 
@@ -46,7 +65,7 @@ class Interaction:
     def _dsigma_dt_natural(self, t_mev, e_mev, flavour: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def dsigma_dt(self, t_kev, e_nu_kev, flavour: str = "e") -> np.ndarray:
+    def dsigma_dt(self, t_kev: ArrayLike, e_nu_kev: ArrayLike, flavour: str = "e") -> np.ndarray:
         """dσ/dT per free electron in cm² keV⁻¹; zero where T > T_max(E_ν).
 
         Parameters
@@ -71,8 +90,8 @@ class Interaction:
         value = self._dsigma_dt_natural(t_safe, e_safe, flavour)
         return np.where(allowed, value, 0.0) * MEV3_TO_CM2_PER_KEV
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {}
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"model": self.name, **self.parameters()}

@@ -17,6 +17,8 @@ changes g_V by twice this amount; a limit quoted in that convention is half of o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from ..constants import ALPHA, FERMI_CONSTANT_MEV2, HBARC_MEV_CM
 from ..presets import DEFAULT_SIN2_THETA_W
@@ -55,7 +57,7 @@ class ChargeRadius(ChiralShiftInteraction):
 
     name = "charge-radius"
 
-    def __init__(self, radius2_cm2: float, flavours=("e",), part: str = "both",
+    def __init__(self, radius2_cm2: float, flavours: Sequence[str] = ("e",), part: str = "both",
                  sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
         super().__init__(part, sin2_theta_w)
         self.radius2_cm2 = checks.real_number("charge radius <r^2>", radius2_cm2, low=-MAX_RADIUS2_CM2,
@@ -66,6 +68,6 @@ class ChargeRadius(ChiralShiftInteraction):
         half_shift = 0.5 * delta_gv(self.radius2_cm2) if flavour in self.flavours else 0.0
         return half_shift + 0.0 * t_mev, half_shift + 0.0 * t_mev
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"radius2_cm2": self.radius2_cm2, "flavours": list(self.flavours),
                 "delta_gv": delta_gv(self.radius2_cm2), **super().parameters()}

@@ -19,7 +19,7 @@ MAX_COUPLING = math.sqrt(4.0 * math.pi)
 MAX_MEDIATOR_MASS_MEV = 1.0e5
 
 
-def real_number(name: str, value, *, low: float | None = None, high: float | None = None,
+def real_number(name: str, value: object, *, low: float | None = None, high: float | None = None,
                 low_open: bool = False, unit: str = "") -> float:
     """``value`` as a float, or :class:`InputError` if it is not a finite real number in [low, high].
 
@@ -48,17 +48,17 @@ def real_number(name: str, value, *, low: float | None = None, high: float | Non
     return x
 
 
-def coupling(name: str, value) -> float:
+def coupling(name: str, value: object) -> float:
     """A non-negative dimensionless coupling within the perturbative bound √(4π)."""
     return real_number(name, value, low=0.0, high=MAX_COUPLING)
 
 
-def mediator_mass_mev(value) -> float:
+def mediator_mass_mev(value: object) -> float:
     """A mediator mass in MeV, 0 < M ≤ 10⁵ MeV."""
     return real_number("mediator mass", value, low=0.0, low_open=True, high=MAX_MEDIATOR_MASS_MEV, unit="MeV")
 
 
-def sin2_theta_w(value) -> float:
+def sin2_theta_w(value: object) -> float:
     """The weak mixing angle sin²θ_W, strictly inside (0, 1)."""
     x = real_number("sin2_theta_w", value, low=0.0, low_open=True, high=1.0)
     if x == 1.0:
@@ -66,7 +66,7 @@ def sin2_theta_w(value) -> float:
     return x
 
 
-def flavour_tuple(value, flavours_known: tuple[str, ...]) -> tuple[str, ...]:
+def flavour_tuple(value: object, flavours_known: tuple[str, ...]) -> tuple[str, ...]:
     """A non-empty tuple of known, distinct neutrino flavours."""
     if isinstance(value, str):
         value = (value,)

@@ -23,6 +23,7 @@ Each is exact (the cross section is quadratic in δ); the excess over the SM is 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -100,5 +101,5 @@ class ChiralShiftInteraction(Interaction):
             return interference
         return interference + pure
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"part": self.part, "sin2_theta_w": self.sin2_theta_w}

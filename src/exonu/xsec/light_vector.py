@@ -30,6 +30,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ CHARGE_SETS: Mapping[str, ChargeSet] = MappingProxyType({
 })
 
 
-def charge_set(name) -> ChargeSet:
+def charge_set(name: str | ChargeSet) -> ChargeSet:
     """The :class:`ChargeSet` called ``name`` (one of :data:`CHARGE_SETS`), or an InputError."""
     if isinstance(name, ChargeSet):
         return name
@@ -106,7 +107,7 @@ class LightVector(ChiralShiftInteraction):
 
     name = "light-vector"
 
-    def __init__(self, coupling: float, mass_mev: float, charges="universal", part: str = "both",
+    def __init__(self, coupling: float, mass_mev: float, charges: str = "universal", part: str = "both",
                  sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
         super().__init__(part, sin2_theta_w)
         self.coupling = checks.coupling(f"{self.name} coupling g", coupling)
@@ -118,7 +119,7 @@ class LightVector(ChiralShiftInteraction):
         x = c / (2 * math.sqrt(2) * FERMI_CONSTANT_MEV2 * (2 * ELECTRON_MASS_MEV * t_mev + self.mass_mev**2))
         return x, x
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"coupling": self.coupling, "mass_mev": self.mass_mev, "charges": self.charges.name,
                 **super().parameters()}
 
@@ -146,6 +147,6 @@ class DarkPhotonBL(LightVector):
                  sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
         super().__init__(coupling, mass_mev, "B-L", part, sin2_theta_w)
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"coupling": self.coupling, "mass_mev": self.mass_mev, "part": self.part,
                 "sin2_theta_w": self.sin2_theta_w}

@@ -10,6 +10,8 @@ arXiv:1403.6344.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from ..constants import ALPHA, ELECTRON_MASS_MEV
 from . import checks
@@ -32,7 +34,7 @@ class MagneticMoment(Interaction):
 
     name = "magnetic-moment"
 
-    def __init__(self, mu_bohr: float, flavours=FLAVOURS):
+    def __init__(self, mu_bohr: float, flavours: Sequence[str] = FLAVOURS):
         self.mu_bohr = checks.real_number("magnetic moment", mu_bohr, low=0.0, high=MAX_MAGNETIC_MOMENT_BOHR,
                                           unit="μ_B")
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
@@ -42,5 +44,5 @@ class MagneticMoment(Interaction):
             return 0.0 * t
         return (math.pi * ALPHA**2 / ELECTRON_MASS_MEV**2) * self.mu_bohr**2 * (1 / t - 1 / e)
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"mu_bohr": self.mu_bohr, "flavours": list(self.flavours)}

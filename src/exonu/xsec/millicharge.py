@@ -21,8 +21,11 @@ C.-C. Hsieh et al., PRD 100 (2019) 073001, arXiv:1903.06085 (RRPA, Xe); XMASS-I,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..atomic import photoabsorption_cm2_per_atom
 from ..constants import ALPHA, ELECTRON_MASS_MEV
@@ -53,7 +56,7 @@ class Millicharge(Interaction):
     name = "millicharge"
     photon_pole = True
 
-    def __init__(self, charge_e: float, flavours=FLAVOURS, epa_neutrino_mass_ev: float = DEFAULT_EPA_NEUTRINO_MASS_EV):
+    def __init__(self, charge_e: float, flavours: Sequence[str] = FLAVOURS, epa_neutrino_mass_ev: float = DEFAULT_EPA_NEUTRINO_MASS_EV):
         self.charge_e = checks.real_number("millicharge", charge_e, low=0.0, high=MAX_MILLICHARGE_E, unit="e")
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
         # ln(E_ν/m_ν) must stay large and positive for the EPA: m_ν well below the solar ν energies
@@ -67,7 +70,7 @@ class Millicharge(Interaction):
         bracket = 1 - t / e + (t**2 - me * t) / (2 * e**2)
         return 2 * math.pi * ALPHA**2 * self.charge_e**2 / (me * t**2) * bracket
 
-    def epa_dsigma_dt_per_atom(self, t_kev, e_nu_kev, flavour: str = "e") -> np.ndarray:
+    def epa_dsigma_dt_per_atom(self, t_kev: ArrayLike, e_nu_kev: ArrayLike, flavour: str = "e") -> np.ndarray:
         """Equivalent-photon (low-Q²) millicharge cross section per Xe **atom**, cm² keV⁻¹.
 
         dσ/dT = (α q²/π) · [1 + (1 − y)²]/T · σ_γ(T) · ln(E_ν/m_ν), y = T/E_ν, for T < E_ν.
@@ -88,6 +91,6 @@ class Millicharge(Interaction):
         value = ALPHA * self.charge_e**2 / math.pi * (1 + (1 - y) ** 2) / np.where(t > 0, t, 1.0) * sigma_gamma * log_term
         return np.where(allowed, value, 0.0)
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"charge_e": self.charge_e, "flavours": list(self.flavours),
                 "epa_neutrino_mass_ev": self.epa_neutrino_mass_ev}

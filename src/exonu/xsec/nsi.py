@@ -13,6 +13,9 @@ plus quadratic (pure) in ε; flavour-changing ε_{αβ} are not included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ..presets import DEFAULT_SIN2_THETA_W
 from . import checks
 from .base import FLAVOURS
@@ -42,7 +45,7 @@ class ElectronNSI(ChiralShiftInteraction):
 
     name = "nsi"
 
-    def __init__(self, eps_l: float = 0.0, eps_r: float = 0.0, flavours=("e",), part: str = "both",
+    def __init__(self, eps_l: float = 0.0, eps_r: float = 0.0, flavours: Sequence[str] = ("e",), part: str = "both",
                  sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
         super().__init__(part, sin2_theta_w)
         self.eps_l = checks.real_number("NSI eps_l", eps_l, low=-MAX_NSI, high=MAX_NSI)
@@ -54,5 +57,5 @@ class ElectronNSI(ChiralShiftInteraction):
             return 0.0 * t_mev, 0.0 * t_mev
         return self.eps_l + 0.0 * t_mev, self.eps_r + 0.0 * t_mev
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"eps_l": self.eps_l, "eps_r": self.eps_r, "flavours": list(self.flavours), **super().parameters()}

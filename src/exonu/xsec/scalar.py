@@ -20,6 +20,7 @@ arXiv:1903.09891). Both are pure terms ∝ g⁴ for g_ν = g_e = g; they are fla
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..constants import ELECTRON_MASS_MEV
 from ..errors import InputError
@@ -44,7 +45,7 @@ class _ChiralityFlipMediator(Interaction):
     def _denominator(self, t, e):
         return 8 * math.pi * e**2 * (2 * ELECTRON_MASS_MEV * t + self.mass_mev**2) ** 2
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"coupling": self.coupling, "mass_mev": self.mass_mev, "part": self.part}
 
 

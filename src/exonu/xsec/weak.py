@@ -10,6 +10,8 @@ the rate at the percent level, and XMASS very likely used tree level.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..constants import ELECTRON_MASS_MEV, FERMI_CONSTANT_MEV2
 from ..presets import DEFAULT_SIN2_THETA_W
 from . import checks
@@ -46,5 +48,5 @@ class Weak(Interaction):
             (gv + ga) ** 2 + (gv - ga) ** 2 * (1 - t / e) ** 2 - (gv**2 - ga**2) * me * t / e**2
         )
 
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         return {"sin2_theta_w": self.sin2_theta_w}

@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
-from .labels import detector_note, search_title, window_range
+from .labels import limit_description, detector_note, search_title, window_range
 from .markdown import table_rows
 from .serialize import statistic_of
 
@@ -68,7 +68,7 @@ def _row(result, key: str) -> dict:
         "observed": result.observed, "expected": result.expected,
         "band": list(result.expected_band) if result.expected_band else None,
         "published": spec.published, "ratio": (result.expected / spec.published) if spec.published else None,
-        "method": result.method, "statistic": statistic_of(result),
+        "method": result.method, "statistic": statistic_of(result), "how": limit_description(result),
     }
 
 
@@ -84,12 +84,16 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) 
         As written to results.json (:func:`exonu.output.serialize.provenance`).
     """
     rows = [_row(r, r.spec.key) for r in table_rows(res)]
+    # how each limit was made: listed once under the table, each row points at its entry
+    methods = list(dict.fromkeys(row["how"] for row in rows))
+    for row in rows:
+        row["how_ref"] = methods.index(row["how"]) + 1
     titles = {r.spec.key: search_title(r) for r in list(res.searches.values()) + list(res.dark_photon)}
     published = [{"title": titles.get(key, key), "value": p.value, "unit": p.unit, "cl": p.cl, "method": p.method, "source": p.source}
                  for key, p in res.published.items()]
     windows = [{"name": w, "range": window_range(res, w), "data": s} for w, s in res.data_source.items()]
     return _environment().get_template("report.html.j2").render(
-        version=__version__, setup=res.setup, note=detector_note(res), rows=rows, published=published,
+        version=__version__, setup=res.setup, note=detector_note(res), rows=rows, methods=methods, published=published,
         show_published=any(row["published"] is not None for row in rows),
         windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, FIT_CAPTION)} for n, u in figures.items()],
         provenance=provenance, calibration=res.calibration, seconds=res.seconds, statistic=res.statistic,

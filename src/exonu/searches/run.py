@@ -8,7 +8,8 @@ import numpy as np
 
 from ..errors import FitError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import METHODS, check_cl, expected_limits, fit, plr_interval, upper_limit
+from ..stats import (METHODS, BinnedModel, ExpectedLimits, FitResult, LimitResult, check_cl, expected_limits, fit,
+                     plr_interval, upper_limit)
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
@@ -29,15 +30,15 @@ class SearchResult:
     ndof: int
     method: str
     seed: int | None
-    fit_result: object = field(repr=False, default=None)
-    limit_result: object = field(repr=False, default=None)
-    model: object = field(repr=False, default=None)
-    templates: object = field(repr=False, default=None)
+    fit_result: FitResult | None = field(repr=False, default=None)
+    limit_result: LimitResult | None = field(repr=False, default=None)
+    model: BinnedModel | None = field(repr=False, default=None)
+    templates: SignalTemplates | None = field(repr=False, default=None)
     interval: tuple | None = None
     expected_toy_median: float | None = None
     expected_band_fixed_aux: tuple | None = None
     cl: float = 0.9
-    expected_detail: object = field(repr=False, default=None)
+    expected_detail: ExpectedLimits | None = field(repr=False, default=None)
 
     @property
     def provenance(self) -> dict:
@@ -135,8 +136,9 @@ def run_search(setup, spec: SearchSpec, data=None, *, method: str = "bayesian", 
         fixed = expected_limits(model, method=method if method not in ("neyman", "fc") else "plr", cl=cl,
                                 n_toys=n_toys, seed=seed, statistic=statistic, progress=progress,
                                 fluctuate_aux=False)
-        result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
-                                          result.to_physical(fixed.band["+1sigma"]))
+        if fixed.band:
+            result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
+                                              result.to_physical(fixed.band["+1sigma"]))
     if method == "fc":
         result.interval = (result.to_physical(limit.alpha_lower or 0.0), result.to_physical(limit.alpha_limit))
     elif interval:

@@ -1,12 +1,12 @@
 """Background shapes, the XMASS-I reconstruction's anchors, the Fisher estimate, pseudo-data.
 
 Reference numbers and their sources:
-* 4.2e-3 events/(kg·day·keV) at 5 keV after selection — XMASS, PLB 789 (2019) 45 (PHYSICS.md §0b);
-* ~1e-4 /(kg·day·keV) dissolved BG at 40–120 keV — XMASS, PRL 113 (2014) 121301 (PHYSICS.md §0c);
-* σ(μ²) ≈ 1.1e-20 μ_B² — derived from the paper's χ² values (PHYSICS.md §0b); checked on the bounded
+* 4.2e-3 events/(kg·day·keV) at 5 keV after selection — XMASS, PLB 789 (2019) 45 (docs/physics.md §0b);
+* ~1e-4 /(kg·day·keV) dissolved BG at 40–120 keV — XMASS, PRL 113 (2014) 121301 (docs/physics.md §0c);
+* σ(μ²) ≈ 1.1e-20 μ_B² — derived from the paper's χ² values (docs/physics.md §0b); checked on the bounded
   full-fit χ² profile (free activities p ≥ 0) and with the Fisher estimate;
 * the paper's 90 % CL limits (abstract): expected limits of the reconstruction within a factor 1.5;
-* 136Xe 2νββ: 3.9e-5 /(kg·day·keV) at 100 keV (PHYSICS.md §0c).
+* 136Xe 2νββ: 3.9e-5 /(kg·day·keV) at 100 keV (docs/physics.md §0c).
 """
 
 import numpy as np
@@ -97,7 +97,7 @@ def test_xmass_expected_limits_near_published(xmass):
     """Asimov expected limits (the paper's Bayesian method) within a factor 1.5 of the published ones.
 
     The magnetic moment is compared with its *expected* value 1.35e-10 μ_B (the published 1.8e-10
-    includes a 1.5σ upward fluctuation, PHYSICS.md §0b); the others had null best fits.
+    includes a 1.5σ upward fluctuation, docs/physics.md §0b); the others had null best fits.
     """
     from exonu.searches import PAPER_SEARCHES, build_binned_model, dark_photon_specs, published_value
     from exonu.stats import expected_limits

@@ -18,7 +18,7 @@ def test_spectrum_json_magnetic_moment(capsys):
     assert code == 0
     d = json.loads(out)
     assert d["energies_kev"] == [1.0, 5.0, 10.0]
-    assert d["rate_per_tonne_year_kev"] == pytest.approx([9.318, 2.195, 1.159], rel=0.01)  # PHYSICS.md §11.2(a)
+    assert d["rate_per_tonne_year_kev"] == pytest.approx([9.318, 2.195, 1.159], rel=0.01)  # docs/physics.md §11.2(a)
     assert d["sm_rate_per_tonne_year_kev"] == pytest.approx([2.467, 2.915, 3.098], rel=0.01)
     assert d["presets"]["solar_model"] == "SFII-GS98" and d["atomic_model"] == "fea"
 

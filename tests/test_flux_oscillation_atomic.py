@@ -1,4 +1,4 @@
-"""Solar sources (PHYSICS.md §8), flavour content (§9) and xenon atomic data (§5.3, §7)."""
+"""Solar sources (docs/physics.md §8), flavour content (§9) and xenon atomic data (§5.3, §7)."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from exonu.presets import MIXING, SOLAR_MODELS
 
 @pytest.mark.parametrize("name, mean_mev", [("pp", 0.2667), ("13N", 0.7066), ("15O", 0.996), ("17F", 0.999)])
 def test_beta_shapes_normalised_and_mean_energy(name, mean_mev):
-    """⟨E⟩ of the allowed β⁺ shapes agree with Bahcall's tables (PHYSICS.md §8.1)."""
+    """⟨E⟩ of the allowed β⁺ shapes agree with Bahcall's tables (docs/physics.md §8.1)."""
     s = SOURCES[name]
     e = np.linspace(0, s.endpoint_kev, 100001)
     p = s.pdf(e)
@@ -59,7 +59,7 @@ def test_constant_flavour_content_is_the_papers():
     ("pep", 1442.0, 0.510), ("8B", 10000.0, 0.316),
 ])
 def test_msw_survival_probability_physics_sheet_section_9(source, e_kev, pee):
-    """PHYSICS.md §9 table (NuFIT 5.0; n_e 70/90/80/100 N_A for pp/7Be/pep/8B), to ±0.005."""
+    """docs/physics.md §9 table, last column (NuFIT 5.0; n_e 70/90/80/100 N_A for pp/7Be/pep/8B), to ±0.005."""
     f = MSWFlavourContent().fractions(e_kev, source)
     assert f[0] == pytest.approx(pee, abs=0.005)
     assert f.sum() == pytest.approx(1.0)
@@ -123,7 +123,7 @@ def test_ratio_table_file(tmp_path):
     (1442.0, 0.516, 0.499), (10000.0, 0.340, 0.316),
 ])
 def test_msw_full_table_physics_sheet_section_9(e_kev, p70, p100):
-    """Every entry of the PHYSICS.md §9 table (NuFIT 5.0 NO; n_e = 70 and 100 N_A cm⁻³), ±0.005."""
+    """Every entry of the docs/physics.md §9 table (NuFIT 5.0 NO; n_e = 70 and 100 N_A cm⁻³), ±0.005."""
     from exonu.oscillation import survival_probability_msw
     from exonu.presets import MIXING
 

@@ -1,4 +1,4 @@
-"""pyhf's MLE on the exported XMASS-I μ_ν search agrees with exonu's Poisson fit (issue 4)."""
+"""pyhf's MLE on the exported XMASS-I μ_ν search agrees with exonu's Poisson fit (HistFactory, arXiv:1007.1727 asymptotics; pyhf 0.7)."""
 
 import json
 import warnings

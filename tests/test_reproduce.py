@@ -60,7 +60,7 @@ def test_results_json_records_the_method_and_statistic_used(quick_reproduction):
 
 
 def test_flavour_limits_are_common_over_sqrt_fraction(quick_reproduction):
-    """Paper §4.2 / PHYSICS.md §11.1 P3: a pure-q² signal gives q_α = q_common/√f_α exactly."""
+    """Paper §4.2 / docs/physics.md §11.1 P3: a pure-q² signal gives q_α = q_common/√f_α exactly."""
     _, res = quick_reproduction
     common = res["millicharge_common_e"]["observed"]
     for key, f in (("millicharge_nue_e", 0.54), ("millicharge_numu_e", 0.23), ("millicharge_nutau_e", 0.23)):

@@ -1,6 +1,6 @@
 """Xenon target atoms: subshell binding energies, free-electron steps and photoabsorption.
 
-* **FEA steps** (paper Eq. (2), PHYSICS.md §7): each of the 17 Xe subshells contributes its electrons
+* **FEA steps** (paper Eq. (2), docs/physics.md §7): each of the 17 Xe subshells contributes its electrons
   as free once T exceeds its binding energy, Z_eff(T) = Σ n_i θ(T − B_i). Binding energies from the
   X-ray edges of ``xraydb`` (Elam, Ravel & Sieber tables = X-ray Data Booklet, default) or the
   Dirac–Fock orbital energies of Chen et al., PLB 774 (2017) 656, arXiv:1610.04177 (shipped table).

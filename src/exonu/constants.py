@@ -1,13 +1,13 @@
 """Physical constants and the one unit convention of exonu.
 
-Convention (see STYLE.md §1): every public function takes and returns energies in **keV**, cross
+Convention (one for the whole package, declared here): every public function takes and returns energies in **keV**, cross
 sections in **cm²** (differential ones in cm² keV⁻¹ per target electron), fluxes in cm⁻² s⁻¹, exposure
 in kg·day, and rates in events/(t·yr·keV) or events/(kg·day·keV), named explicitly. Inside the cross
 section formulas we work in natural units with energies in MeV and convert once with (ħc)²; the only
 keV↔MeV conversions in the package use :data:`KEV_PER_MEV`.
 
 Sources: CODATA 2018 (α, m_e, ħc, m_p, m_d, N_A), PDG (G_F), IUPAC (Xe molar mass); values as listed
-in shared/PHYSICS.md §1.
+in docs/physics.md §1.
 """
 
 
@@ -15,7 +15,7 @@ in shared/PHYSICS.md §1.
 KEV_PER_MEV = 1.0e3
 EV_PER_KEV = 1.0e3
 SECONDS_PER_DAY = 86400.0
-DAYS_PER_YEAR = 365.25  # Julian year; PHYSICS.md §1 asks for one choice, documented
+DAYS_PER_YEAR = 365.25  # Julian year; docs/physics.md §1 asks for one choice, documented
 SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 KG_PER_TONNE = 1.0e3
 

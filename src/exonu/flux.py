@@ -4,7 +4,7 @@ Each source is a :class:`SolarSource`: either a continuum with a unit-normalised
 on [0, endpoint], or a set of monochromatic lines with branching fractions. A :class:`SolarFlux`
 combines sources with the total fluxes of a solar-model preset (:mod:`exonu.presets`).
 
-Shapes (PHYSICS.md §8.1): pp, 13N, 15O and 17F use the allowed β⁺ shape with a non-relativistic Fermi
+Shapes (docs/physics.md §8.1): pp, 13N, 15O and 17F use the allowed β⁺ shape with a non-relativistic Fermi
 function, which reproduces Bahcall's tables to < 1 %; 8B (Winter et al., PRC 73 (2006) 025503) and hep
 (Bahcall) are shipped tables, renormalised to unit integral on load. 7Be is two lines, 861.8 keV
 (89.7 %) and 384.3 keV (10.3 %) as in Bahcall's line-shape file; pep a line at 1442.2 keV.
@@ -25,7 +25,7 @@ from . import presets
 from .constants import ALPHA, DEUTERON_MASS_MEV, ELECTRON_MASS_MEV, KEV_PER_MEV, PROTON_MASS_MEV
 from .errors import InputError, check_float, check_float_array, check_int
 
-#: pep line: 2 m_p + m_e − m_d (PHYSICS.md §8.1)
+#: pep line: 2 m_p + m_e − m_d (docs/physics.md §8.1)
 PEP_LINE_KEV = (2 * PROTON_MASS_MEV + ELECTRON_MASS_MEV - DEUTERON_MASS_MEV) * KEV_PER_MEV
 
 
@@ -49,7 +49,7 @@ def allowed_beta_plus_shape(e_nu_kev: ArrayLike, endpoint_kev: float, daughter_z
     Notes
     -----
     W = E₀ + m_e − E_ν is the positron total energy, p its momentum, and F = 2πη/(exp(2πη) − 1) with
-    η = Z_d α W/p the non-relativistic Fermi function for a positron (PHYSICS.md §8.1).
+    η = Z_d α W/p the non-relativistic Fermi function for a positron (docs/physics.md §8.1).
     """
     e = check_float_array(e_nu_kev, "e_nu_kev", allow_empty=True) / KEV_PER_MEV
     e0 = check_float(endpoint_kev, "endpoint_kev", lower=0.0, lower_inclusive=False) / KEV_PER_MEV
@@ -145,7 +145,7 @@ def _tabulated(name: str, filename: str, citation: str) -> SolarSource:
 
 
 def _build_sources() -> dict[str, SolarSource]:
-    bahcall = "allowed β⁺ shape, PHYSICS.md §8.1 (reproduces J. N. Bahcall's tables to < 1 %)"
+    bahcall = "allowed β⁺ shape, docs/physics.md §8.1 (reproduces J. N. Bahcall's tables to < 1 %)"
     return {
         # pp endpoint 423.41 keV: Bahcall's solar value (thermal energy of the protons adds ~3 keV).
         "pp": _beta_plus("pp", 423.41, 1, bahcall),
@@ -155,7 +155,7 @@ def _build_sources() -> dict[str, SolarSource]:
         "7Be": SolarSource("7Be", 861.8, lines=((861.8, 0.897), (384.3, 0.103)),
                            citation="J. N. Bahcall, PRD 49 (1994) 3923; branching 89.7/10.3 % as in 7belineshape"),
         "pep": SolarSource("pep", PEP_LINE_KEV, lines=((PEP_LINE_KEV, 1.0),),
-                           citation="line at 2m_p + m_e − m_d, PHYSICS.md §8.1"),
+                           citation="line at 2m_p + m_e − m_d, docs/physics.md §8.1"),
         "8B": _tabulated("8B", "b8_spectrum_winter2006.txt", "W. T. Winter et al., PRC 73 (2006) 025503"),
         "hep": _tabulated("hep", "hep_spectrum_bahcall.txt", "J. N. Bahcall, solar neutrino tables"),
     }

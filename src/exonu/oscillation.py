@@ -4,11 +4,11 @@ Two models with one interface, ``fractions(e_nu_kev, source) -> (f_e, f_μ, f_τ
 
 * :class:`ConstantFlavourContent` — the paper's energy-independent 54/23/23 % (paper §4.2), default.
 * :class:`MSWFlavourContent` — adiabatic MSW-LMA survival probability P_ee(E_ν) averaged over the
-  Sun–Earth distance, no day–night effect (PHYSICS.md §9), with the electron density at the
+  Sun–Earth distance, no day–night effect (docs/physics.md §9), with the electron density at the
   production point of each source.
 
 References: S. P. Mikheyev, A. Yu. Smirnov (1985); L. Wolfenstein (1978); the formula in the form of
-PHYSICS.md §9, e.g. as in the Borexino and NuFIT literature (arXiv:2007.14792).
+docs/physics.md §9, e.g. as in the Borexino and NuFIT literature (arXiv:2007.14792).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .errors import InputError, check_float, check_float_array
 
 FLAVOURS = ("e", "mu", "tau")
 
-#: √2 G_F n_e for n_e = 1 N_A cm⁻³, in eV (PHYSICS.md §9)
+#: √2 G_F n_e for n_e = 1 N_A cm⁻³, in eV (docs/physics.md §9)
 SQRT2_GF_NE_EV_PER_NA_CM3 = 7.6325e-14
 
 
@@ -87,7 +87,7 @@ def survival_probability_msw(e_nu_kev: ArrayLike, electron_density_na_cm3: float
     Returns
     -------
     ndarray
-        P_ee = cos⁴θ13 P_2ν + sin⁴θ13, with P_2ν = ½ + ½ cos2θ12 cos2θ12^m (PHYSICS.md §9).
+        P_ee = cos⁴θ13 P_2ν + sin⁴θ13, with P_2ν = ½ + ½ cos2θ12 cos2θ12^m (docs/physics.md §9).
     """
     e_ev = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True) * 1e3
     electron_density_na_cm3 = check_float(electron_density_na_cm3, "electron_density_na_cm3", lower=0.0)

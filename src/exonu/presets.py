@@ -1,8 +1,8 @@
 """Named, cited parameter sets: solar models, mixing parameters, weak mixing angle, flavour content.
 
 Every physics input that a user might want to change lives here as a frozen preset with its reference,
-and results record the names of the presets they used (STYLE.md §2). Numbers are those of
-shared/PHYSICS.md §1, §8.3 and §9.
+and results record the names of the presets they used. Numbers are those of
+docs/physics.md §1, §8.3 and §9.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ MIXING: Mapping[str, MixingPreset] = _frozen(
 )
 DEFAULT_MIXING = "NuFIT-5.0-NO"
 
-#: Electron density at the production point, in units of N_A cm⁻³ (PHYSICS.md §9, production-weighted
+#: Electron density at the production point, in units of N_A cm⁻³ (docs/physics.md §9, production-weighted
 #: typical values [M]). hep has no value in the sheet; it shares 8B's (irrelevant below 1 MeV recoils).
 PRODUCTION_ELECTRON_DENSITY_NA_CM3: Mapping[str, float] = _frozen(
     {"pp": 70.0, "pep": 80.0, "7Be": 90.0, "13N": 100.0, "15O": 100.0, "17F": 100.0, "8B": 100.0, "hep": 100.0}
@@ -104,7 +104,7 @@ PRODUCTION_ELECTRON_DENSITY_NA_CM3: Mapping[str, float] = _frozen(
 
 SIN2_THETA_W: Mapping[str, float] = _frozen(
     {
-        "low-Q2": 0.2386,  # MS-bar running to Q→0 (PDG); the default, as in PHYSICS.md §11.2
+        "low-Q2": 0.2386,  # MS-bar running to Q→0 (PDG); the default, as in docs/physics.md §11.2
         "MSbar-MZ": 0.23121,
         "on-shell": 0.2229,
     }

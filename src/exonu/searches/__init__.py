@@ -6,7 +6,7 @@ signal strength α = 1 and how α scales with the physical parameter:
 * millicharge q and magnetic moment μ: the rate ∝ q², μ², so α = (x/x_ref)² and x_90 = x_ref √α_90;
 * B−L dark photon: the excess is g² I + g⁴ P (interference + pure). With α = (g/g_ref)⁴ the signal
   is α^½ I_ref + α P_ref — fitted exactly, not linearised — and the flat prior of the paper's method
-  is flat in g⁴ (PHYSICS.md §6, §10).
+  is flat in g⁴ (docs/physics.md §6, §10).
 
 :func:`build_binned_model` turns a spec and a loaded detector (:func:`exonu.io.load_detector`) into
 the unitless :class:`exonu.stats.BinnedModel`; :func:`run_search` computes the fit, the observed

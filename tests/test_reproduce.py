@@ -69,7 +69,7 @@ def test_flavour_limits_are_common_over_sqrt_fraction(quick_reproduction):
 
 
 def test_expected_limits_within_factor_1p5_of_published(quick_reproduction):
-    """Issue 5 target for the reconstruction: expected limits within a factor 1.5 of the paper's."""
+    """The reconstruction's expected limits lie within a factor 1.5 of the paper's (arXiv:2005.11891 §4)."""
     _, res = quick_reproduction
     for spec in PAPER_SEARCHES:
         ratio = res[spec.key]["expected"] / res[spec.key]["published"]  # the paper's, from xmass_i.toml

@@ -32,7 +32,7 @@ are fluctuated too (see :mod:`exonu.stats.toys`); the toys' own median is also r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -371,8 +371,54 @@ class _Scan:
     f_min: np.ndarray  # (N,)
 
 
-def _scan(cm, statistic, data, base, centres, target, n_grid):
-    """Minimise over u ≥ 0, then profile a uniform grid in u on [0, u_cut] (Δχ²(u_cut) ≈ target)."""
+def _bracket_target(cm, statistic, data, base, centres, um, target, rows, lo, hi, theta0, rel_tol=1e-3,
+                    max_iter=60):
+    """Upper ends u (for ``rows``) where the exact profile has Δχ² ≥ ``target``, close to the crossing.
+
+    ``[lo, hi]`` brackets the crossing (Δχ²(lo) < target ≤ Δχ²(hi), hi may be Poisson-infeasible).
+    The bracket is shrunk with the Illinois false-position method on h(u) = Δχ²(u) − target (plain
+    bisection while an end is infinite) until it is ``rel_tol`` wide; the upper end is returned, so
+    the scan ending there is certain to contain the crossing however steeply Δχ² rises.
+    """
+    f_ref = np.minimum(um.f[rows], np.min(um.ladder_f[rows], axis=1))
+    lo, hi = lo.copy(), hi.copy()
+    h_lo = np.full(rows.size, -target)  # only its sign and the false-position weight matter
+    h_hi = np.full(rows.size, np.inf)
+    theta = theta0.copy()
+    side = np.zeros(rows.size, dtype=int)
+    live = np.arange(rows.size)
+    for _ in range(max_iter):
+        live = live[(hi[live] - lo[live]) > rel_tol * hi[live]]
+        if live.size == 0:
+            break
+        finite = np.isfinite(h_hi[live]) & np.isfinite(h_lo[live]) & (h_hi[live] > h_lo[live])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x_fp = lo[live] - h_lo[live] * (hi[live] - lo[live]) / (h_hi[live] - h_lo[live])
+        width = hi[live] - lo[live]
+        x = np.where(finite, np.clip(x_fp, lo[live] + 0.01 * width, hi[live] - 0.01 * width),
+                     0.5 * (lo[live] + hi[live]))
+        r = rows[live]
+        th, f, _, _ = profile_batch(cm, statistic, data[r], base[r], x, centres[r], theta[live], newton=True)
+        h = f - f_ref[live] - target
+        above = ~(h < 0)  # NaN/inf (infeasible) counts as above: it is beyond the crossing
+        up, dn = live[above], live[~above]
+        hi[up], h_hi[up] = x[above], np.where(np.isfinite(h[above]), h[above], np.inf)
+        h_lo[up] = np.where(side[up] == 1, 0.5 * h_lo[up], h_lo[up])  # Illinois: halve the stale end
+        lo[dn], h_lo[dn] = x[~above], h[~above]
+        h_hi[dn] = np.where(side[dn] == -1, 0.5 * h_hi[dn], h_hi[dn])
+        theta[dn] = th[~above]
+        side[up], side[dn] = 1, -1
+    return hi
+
+
+def _scan(cm, statistic, data, base, centres, target, n_grid, must_reach=None):
+    """Minimise over u ≥ 0, then profile a uniform grid in u on [0, u_cut] (Δχ²(u_cut) ≈ target).
+
+    u_cut is first interpolated between ladder points (:func:`_scan_range`). Where the profile
+    rises much faster than a parabola between them, the grid can end below ``must_reach``
+    (default ``target``); for those data sets the crossing of ``target`` is bracketed and solved on
+    the exact profile (:func:`_bracket_target`) and the grid is profiled again.
+    """
     um = minimise_fit_variable(cm, statistic, data, base, centres, np.tile(cm.nominal, (data.shape[0], 1)),
                      stop_delta=target)
     u_cut, has = _scan_range(um, target)
@@ -384,8 +430,27 @@ def _scan(cm, statistic, data, base, centres, target, n_grid):
     u = u_cut[:, None] * t[None, :]
     f, th, ok_pts = _profile_points(cm, statistic, data, base, centres, u, _nearest_ladder_theta(um, u))
     f_min = np.minimum(um.f, np.nanmin(np.where(np.isfinite(f), f, np.inf), axis=1))
+    short = has & ~bad & (f[:, -1] - f_min < (0.5 * target if must_reach is None else must_reach))
+    if np.any(short):
+        rows = np.flatnonzero(short)
+        lu = np.where(np.isfinite(um.ladder_u[rows]), um.ladder_u[rows], np.inf)
+        upper = np.min(np.where(lu > u_cut[rows, None] * (1 + 1e-12), lu, np.inf), axis=1)
+        u_cut[rows] = _bracket_target(cm, statistic, data, base, centres, um, target, rows, u_cut[rows].copy(),
+                                      upper, th[rows, -1])
+        u_rows = u_cut[rows, None] * t[None, :]
+        f_r, th_r, ok_r = _profile_points(cm, statistic, data[rows], base[rows], centres[rows], u_rows,
+                                          _nearest_ladder_theta(_take_minimum(um, rows), u_rows))
+        f[rows], th[rows], ok_pts[rows] = f_r, th_r, ok_r
+        f_min = np.minimum(um.f, np.nanmin(np.where(np.isfinite(f), f, np.inf), axis=1))
     ok = um.converged & has & np.all(ok_pts | ~np.isfinite(f), axis=1)
     return _Scan(um, t, u_cut, f, th, ok, f_min)
+
+
+def _take_minimum(um, rows):
+    """The ladder part of a :class:`FitVariableMinimum` for some data sets (for warm starts)."""
+    return replace(um, u=um.u[rows], f=um.f[rows], theta=um.theta[rows], curvature=um.curvature[rows],
+                   converged=um.converged[rows], ladder_u=um.ladder_u[rows], ladder_f=um.ladder_f[rows],
+                   ladder_theta=um.ladder_theta[rows])
 
 
 def _finite_delta(f, f_min):
@@ -554,7 +619,8 @@ def best_profile(model, statistic, um, i) -> ProfileResult:
 # ------------------------------------------------------------------------------------------ PLR
 def _plr_batch(cm, statistic, data, base, centres, crit, n_grid, lower=False):
     """Asymptotic PLR limits from a scan (vectorised): upper (and lower) crossings of Δχ² = crit."""
-    sc = _scan(cm, statistic, data, base, centres, crit + 4.0, n_grid)
+    # The scan must contain the crossing itself; it aims 4 units beyond it for the spline's sake.
+    sc = _scan(cm, statistic, data, base, centres, crit + 4.0, n_grid, must_reach=crit)
     n = data.shape[0]
     s = np.linspace(0.0, 1.0, _DENSE_TOYS)
     delta = CubicSpline(sc.t, _finite_delta(sc.f, sc.f_min).T, axis=0)(s)  # (D, N)
@@ -567,8 +633,8 @@ def _plr_batch(cm, statistic, data, base, centres, crit, n_grid, lower=False):
     d0, d1 = delta[k - 1, cols], delta[k, cols]
     w = np.where(d1 > d0, (crit - d0) / (d1 - d0), 0.5)
     t_up = s[k - 1] + np.clip(w, 0, 1) * (s[k] - s[k - 1])
-    up = cm.u_to_alpha(t_up * sc.u_cut)
     ok = sc.ok & found
+    up = np.where(found, cm.u_to_alpha(t_up * sc.u_cut), np.nan)  # no crossing in the scan: no limit
     if not lower:
         return up, None, ok, sc
     below = (delta >= crit) & (s[:, None] < t_hat[None, :])

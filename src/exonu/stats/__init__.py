@@ -48,6 +48,8 @@ from .problem import FitProblem
 from .profiling import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import to_pyhf_model, to_pyhf_workspace
 from .toys import ToyEnsemble, generate_toys
+from .newton import BatchedFit, batched_best_fit
+from .belt import BeltStatistic, belt_statistic
 
 __all__ = [
     "STATISTICS",
@@ -84,4 +86,8 @@ __all__ = [
     "MIN_BAND_TOYS",
     "to_pyhf_workspace",
     "to_pyhf_model",
+    "BatchedFit",
+    "batched_best_fit",
+    "BeltStatistic",
+    "belt_statistic",
 ]

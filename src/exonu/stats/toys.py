@@ -66,6 +66,12 @@ class ToyEnsemble:
     def n_toys(self) -> int:
         return self.data.shape[0]
 
+    @classmethod
+    def observed(cls, model: BinnedModel) -> "ToyEnsemble":
+        """The model's own data and auxiliary values as an ensemble of one (seed 0, nothing drawn)."""
+        cm = model.compiled
+        return cls(np.asarray(model.data, dtype=float)[None, :].copy(), cm.centres[None, :].copy(), 0.0, 0, False)
+
     def model(self, model: BinnedModel, i: int) -> BinnedModel:
         """The model with toy ``i``'s data and auxiliary values (for inspection and debugging)."""
         cm = model.compiled

@@ -18,6 +18,7 @@ from exonu.stats import (
     belt_statistic,
     fit,
     generate_toys,
+    limits_for_toys,
 )
 from exonu.stats.chi2 import denominator, grad_u, objective, variance_base
 from exonu.stats.newton import batched_newton_applies
@@ -118,3 +119,34 @@ def test_belt_statistic_rejects_bad_input(magnetic):
         belt_statistic(magnetic, toys, [np.nan])
     with pytest.raises(InputError, match="ordering"):
         belt_statistic(magnetic, toys, [1.0]).t("two")
+
+
+@pytest.mark.parametrize("statistic", ["chi2", "poisson"])
+@pytest.mark.parametrize("method", ["plr", "bayesian"])
+def test_newton_engine_toy_limits_within_1_percent_of_the_ladder(magnetic, statistic, method):
+    """The faster toy limits (one Newton fit, 16 profile points) against the default (ladder, 48)."""
+    toys = generate_toys(magnetic, 40, alpha=0.0, seed=21)
+    ref = limits_for_toys(magnetic, toys, method, statistic=statistic, progress=False)
+    fast = limits_for_toys(magnetic, toys, method, statistic=statistic, n_grid=16, engine="newton", progress=False)
+    assert np.all(np.isfinite(ref)) and np.all(np.isfinite(fast))
+    np.testing.assert_allclose(fast, ref, rtol=1e-2)
+    # with the default grid the two engines differ only by where the grid ends
+    same_grid = limits_for_toys(magnetic, toys, method, statistic=statistic, engine="newton", progress=False)
+    np.testing.assert_allclose(same_grid, ref, rtol=1e-3)
+
+
+def test_newton_engine_on_a_nonlinear_signal_is_the_ladder():
+    d = np.array([1000.0, 800.0, 600.0])
+    model = BinnedModel(data=d, background_templates=d[None, :], activity_sigma=[0.1],
+                        signal_templates=np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.2]]), signal_powers=[0.5, 1.0])
+    toys = generate_toys(model, 10, seed=2)
+    np.testing.assert_array_equal(limits_for_toys(model, toys, "plr", engine="newton", progress=False),
+                                  limits_for_toys(model, toys, "plr", progress=False))
+
+
+@pytest.mark.parametrize("kwargs, message", [({"engine": "fast"}, "engine"), ({"n_grid": 3}, "n_grid"),
+                                             ({"n_grid": 16.0}, "n_grid")])
+def test_limits_for_toys_rejects_bad_engine_and_grid(magnetic, kwargs, message):
+    toys = generate_toys(magnetic, 2, seed=1)
+    with pytest.raises(InputError, match=message):
+        limits_for_toys(magnetic, toys, "plr", progress=False, **kwargs)

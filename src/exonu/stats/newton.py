@@ -56,6 +56,11 @@ class BatchedFit:
         Newton iterations (0 where the ladder engine did the fit).
     newton : ndarray of bool (N,)
         True where the joint Newton solve converged; False where the ladder engine took over.
+    slope, curvature : ndarray (N,) or None
+        dχ²_min/du at the best fit (0 inside, ≥ 0 at the u = 0 boundary) and d²χ²_min/du², the
+        curvature of the profile (Schur complement of the nuisance block of the Newton matrix);
+        together a local model Δχ²_min(u) ≈ slope·(u − û) + ½ curvature·(u − û)² that places
+        profile scans. None for models outside the joint solve's scope.
     """
 
     u: np.ndarray
@@ -64,6 +69,8 @@ class BatchedFit:
     converged: np.ndarray
     n_iter: np.ndarray
     newton: np.ndarray
+    slope: np.ndarray | None = None
+    curvature: np.ndarray | None = None
 
 
 def batched_newton_applies(model: BinnedModel) -> bool:
@@ -219,4 +226,23 @@ def batched_best_fit(model: BinnedModel, statistic: str, data: np.ndarray, centr
         um = minimise_fit_variable(cm, statistic, data[rest], base[rest], centres[rest],
                                    np.tile(cm.nominal, (rest.size, 1)), tol=1e-9)
         x[rest, 0], x[rest, 1:], f[rest], ok[rest] = um.u, um.theta, um.f, um.converged
-    return BatchedFit(x[:, 0].copy(), f, x[:, 1:].copy(), ok, n_iter, newton)
+    slope = curvature = None
+    if batched_newton_applies(model):
+        slope, curvature = _profile_derivatives(cm, statistic, data, base, centres, x)
+    return BatchedFit(x[:, 0].copy(), f, x[:, 1:].copy(), ok, n_iter, newton, slope, curvature)
+
+
+def _profile_derivatives(cm, statistic: str, data, base, centres, x):
+    """dχ²_min/du and d²χ²_min/du² at x (the nuisances profiled): the envelope derivative and the
+    Schur complement h_uu − h_uθ H_θθ⁻¹ h_θu of the Newton matrix."""
+    den = denominator(cm, base, np.zeros(data.shape[0]))
+    st = expectation(cm, x[:, 0], x[:, 1:])
+    g, h_gn, h_n = _derivatives(cm, statistic, data, den, st, x, centres)
+    if cm.n_par == 0:
+        return g[:, 0], h_n[:, 0, 0]
+    h_tt, h_tu = h_n[:, 1:, 1:], h_n[:, 1:, 0]
+    try:
+        coupled = np.linalg.solve(h_tt, h_tu[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        coupled = (np.linalg.pinv(h_tt) @ h_tu[:, :, None])[:, :, 0]
+    return np.maximum(g[:, 0], 0.0), h_n[:, 0, 0] - np.sum(h_tu * coupled, axis=1)

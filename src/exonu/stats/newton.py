@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chi2 import denominator, expectation, jacobian_theta, objective, variance_base
+from .chi2 import denominator, expectation, jacobian_theta, objective, statistic_for, variance_base
 from .model import BinnedModel
 from .profiling import bounded_quadratic_step, minimise_fit_variable
 
@@ -82,14 +82,7 @@ def batched_newton_applies(model: BinnedModel) -> bool:
 def _derivatives(cm, statistic: str, data, den, st, x, centres):
     """Gradient (N, P+1), Gauss–Newton and Newton matrices (N, P+1, P+1) of the statistic in x = (u, θ)."""
     batch, n = data.shape
-    e = st.expected
-    if statistic == "chi2":
-        w = 1.0 / den
-        dfde = -2.0 * (data - e) * w
-    else:
-        e_safe = np.where(e > 0, e, 1.0)
-        dfde = 2.0 * (1.0 - data / e_safe)
-        w = data / e_safe**2
+    dfde, w = statistic_for(cm, statistic).derivatives(data, den, st.expected)
     jac = np.empty((batch, cm.n_par + 1, n))
     jac[:, 0, :] = cm.template_sum[None, :] * st.sfac  # ∂E/∂u
     jac[:, 1:, :] = jacobian_theta(cm, st)

@@ -42,7 +42,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ..errors import InputError
-from .model import BinnedModel, as_array, check_alpha
+from .model import BinnedModel, as_array, check_alpha, require_finite
 
 __all__ = ["STATISTICS", "PER_BIN", "Statistic", "statistic_for", "chi2_value", "check_statistic"]
 
@@ -330,6 +330,8 @@ def chi2_value(model: BinnedModel, alpha: float, p=None, q=None, r=None, statist
     p = np.ones(model.n_components) if p is None else as_array(p, "p", 1, (model.n_components,))
     q = np.zeros(model.n_bkg_sys) if q is None else as_array(q, "q", 1, (model.n_bkg_sys,))
     r = np.zeros(model.n_sig_sys) if r is None else as_array(r, "r", 1, (model.n_sig_sys,))
+    for name, value in (("p", p), ("q", q), ("r", r)):
+        require_finite(value, name)
     if np.any(p[model.fixed] != 1.0):
         raise InputError("p of a fixed component (activity_sigma = 0) must be 1")
     theta = np.concatenate([p[cm.free], q, r])[None, :]

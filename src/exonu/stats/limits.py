@@ -114,6 +114,13 @@ def check_n_toys(n_toys) -> int:
     return int(n_toys)
 
 
+def check_n_grid(n_grid) -> int:
+    """``n_grid`` (points of a profile scan) must be an integer ≥ 8: the spline through them needs a few."""
+    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 8:
+        raise InputError(f"n_grid must be an integer >= 8 (points of the profile scan); got {n_grid!r}")
+    return int(n_grid)
+
+
 def check_cl(cl) -> float:
     """``cl`` must be a number in (0.5, 1)."""
     if not (isinstance(cl, (float, int)) and 0.5 < float(cl) < 1.0):
@@ -616,6 +623,7 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     """
     check_statistic(statistic)
     check_cl(cl)
+    check_n_grid(n_grid)
     cm = model.compiled
     data = model.data[None, :]
     base = variance_base(cm, data)
@@ -817,6 +825,7 @@ def plr_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
         raise InputError(f"method must be 'asymptotic' or 'neyman'; got {method!r}")
     check_statistic(statistic)
     check_cl(cl)
+    check_n_grid(n_grid)
     up, _, ok, sc, crit = _plr_single(model, statistic, cl, "one", n_grid)
     exp_detail = None
     if expected or n_toys:
@@ -835,6 +844,7 @@ def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2"
     """
     check_statistic(statistic)
     check_cl(cl)
+    check_n_grid(n_grid)
     up, lo, ok, sc, crit = _plr_single(model, statistic, cl, "two", n_grid)
     return _plr_result(model, "plr-interval", statistic, cl, up, lo, ok, sc, crit, None)
 
@@ -1056,6 +1066,7 @@ def expected_limits(model: BinnedModel, method: str = "bayesian", *, cl: float =
     """
     check_statistic(statistic)
     check_cl(cl)
+    check_n_grid(n_grid)
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
     n_toys = check_n_toys(n_toys)
@@ -1123,10 +1134,9 @@ def limits_for_toys(model: BinnedModel, toys, method: str = "bayesian", *, cl: f
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {ENGINES}; got {engine!r}")
-    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 8:
-        raise InputError(f"n_grid must be an integer >= 8 (points of the profile scan); got {n_grid!r}")
     check_statistic(statistic)
     check_cl(cl)
+    check_n_grid(n_grid)
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
     if method in ("neyman", "fc") and belt is None:

@@ -267,6 +267,29 @@ class LimitResult:
     n_toys: int = 0
     calculator: str = "asymptotic"
 
+    @classmethod
+    def from_fit(cls, model: BinnedModel, statistic: str, minimum, *, seed: int | None,
+                 expected_detail: ExpectedLimits | None = None, chi2_min: float | None = None,
+                 **fields) -> "LimitResult":
+        """The one place a limit result is assembled (every method's function calls it).
+
+        The best fit (α̂, χ²_min, nuisances) comes from ``minimum`` (a
+        :class:`~exonu.stats.profiling.FitVariableMinimum` of the observed data, first data set),
+        the expected limit and band from ``expected_detail``, the parameter name from ``model``;
+        ``fields`` are the method's own (limit, grid, test statistic, threshold, …).
+
+        Parameters
+        ----------
+        chi2_min : float, optional
+            The minimum if a scan found one below ``minimum.f`` (default ``minimum.f[0]``).
+        """
+        return cls(statistic=statistic, alpha_hat=float(model.compiled.u_to_alpha(minimum.u[0])),
+                   chi2_min=float(minimum.f[0] if chi2_min is None else chi2_min),
+                   best_fit=best_profile(model, statistic, minimum, 0), poi_name=model.poi_name, seed=seed,
+                   expected=None if expected_detail is None else expected_detail.asimov,
+                   expected_band=None if expected_detail is None else expected_detail.band,
+                   expected_detail=expected_detail, **fields)
+
     def describe(self) -> dict:
         """How this limit was made: method, test statistic, threshold, CL, sidedness, statistic, toys."""
         return {"method": self.method, "test_statistic": self.test_statistic, "threshold": self.threshold,
@@ -682,19 +705,16 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     posterior = np.exp(-0.5 * (delta - 0.0)) / z[0] if np.isfinite(z[0]) and z[0] > 0 else None
     # ``delta`` is relative to f_min; z was computed after subtracting the dense minimum (≤ 1e-9
     # different), so the posterior is normalised per unit α to that precision.
-    best = best_profile(model, statistic, um, 0)
     exp_detail = None
     if expected or n_toys:
         exp_detail = expected_limits(model, "bayesian", cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
                                      fluctuate_aux=fluctuate_aux, progress=progress,
                                      n_grid=n_grid, delta_chi2_max=delta_chi2_max)
     msg = "" if ok else "some profiles or the α search did not converge"
-    return LimitResult(
-        alpha_limit=alpha_limit, method="bayesian", cl=cl, statistic=statistic, alpha_hat=float(cm.u_to_alpha(um.u[0])),
-        chi2_min=f_min, best_fit=best, alpha_grid=alpha_pts, chi2_profile=ff, posterior=posterior,
-        expected=None if exp_detail is None else exp_detail.asimov,
-        expected_band=None if exp_detail is None else exp_detail.band, expected_detail=exp_detail,
-        seed=None if exp_detail is None else exp_detail.seed, converged=ok, message=msg, poi_name=model.poi_name,
+    return LimitResult.from_fit(
+        model, statistic, um, seed=None if exp_detail is None else exp_detail.seed, expected_detail=exp_detail,
+        chi2_min=f_min, alpha_limit=alpha_limit, method="bayesian", cl=cl, alpha_grid=alpha_pts, chi2_profile=ff,
+        posterior=posterior, converged=ok, message=msg,
         details={"alpha_limit_trapezoid": alpha_trap, "n_points": int(uu.size), "delta_chi2_max": delta_chi2_max},
         test_statistic="posterior ∝ exp(−Δχ²_min(α)/2), flat prior in α ≥ 0 (arXiv:2005.11891 §4)",
         threshold=f"posterior quantile {cl:.3g}", sided="one", n_toys=0, calculator="bayesian integral",
@@ -851,15 +871,11 @@ def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2"
 
 def _plr_result(model, method, statistic, cl, up, lo, ok, sc, crit, exp_detail):
     cm = model.compiled
-    return LimitResult(
-        alpha_limit=up, alpha_lower=lo, method=method, cl=cl, statistic=statistic,
-        alpha_hat=float(cm.u_to_alpha(sc.um.u[0])), chi2_min=float(sc.f_min[0]),
-        best_fit=best_profile(model, statistic, sc.um, 0), alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t),
-        chi2_profile=sc.f[0].copy(), critical_value=crit,
-        expected=None if exp_detail is None else exp_detail.asimov,
-        expected_band=None if exp_detail is None else exp_detail.band, expected_detail=exp_detail,
-        seed=None if exp_detail is None else exp_detail.seed, converged=ok,
-        message="" if ok else "profile scan or crossing search did not converge", poi_name=model.poi_name,
+    return LimitResult.from_fit(
+        model, statistic, sc.um, seed=None if exp_detail is None else exp_detail.seed, expected_detail=exp_detail,
+        chi2_min=float(sc.f_min[0]), alpha_limit=up, alpha_lower=lo, method=method, cl=cl,
+        alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t), chi2_profile=sc.f[0].copy(), critical_value=crit,
+        converged=ok, message="" if ok else "profile scan or crossing search did not converge",
         test_statistic=("q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)" if lo is None
                         else "t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)"),
         threshold=crit, sided="one" if lo is None else "two", n_toys=0, calculator="asymptotic",
@@ -986,14 +1002,10 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
     q_obs = _q_one_sided(cm, statistic, data, variance_base(cm, data), cm.centres[None, :],
                          cm.alpha_to_u(belt.alpha_grid))[0][0]
     msg = "" if ok[0] else "limit not inside the belt grid (extend alpha_grid) or a fit failed"
-    return LimitResult(
-        alpha_limit=float(lim[0]), method="neyman", cl=cl, statistic=statistic,
-        alpha_hat=float(cm.u_to_alpha(um.u[0])), chi2_min=float(um.f[0]),
-        best_fit=best_profile(model, statistic, um, 0), alpha_grid=belt.alpha_grid,
-        chi2_profile=q_obs + float(um.f[0]), critical_value=None,
-        expected=None if exp_detail is None else exp_detail.asimov,
-        expected_band=None if exp_detail is None else exp_detail.band, expected_detail=exp_detail,
-        seed=belt.seed, converged=bool(ok[0]), message=msg, poi_name=model.poi_name,
+    return LimitResult.from_fit(
+        model, statistic, um, seed=belt.seed, expected_detail=exp_detail, alpha_limit=float(lim[0]),
+        method="neyman", cl=cl, alpha_grid=belt.alpha_grid, chi2_profile=q_obs + float(um.f[0]),
+        critical_value=None, converged=bool(ok[0]), message=msg,
         details={"belt": belt, "q_observed": q_obs},
         test_statistic="q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)",
         threshold=f"toy {cl:.3g} quantile of q̃ at each of {belt.alpha_grid.size} grid points", sided="one",

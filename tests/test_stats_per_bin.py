@@ -97,3 +97,7 @@ def test_bad_bin_statistic(value, message):
 def test_per_bin_needs_a_model_with_bin_statistic():
     with pytest.raises(InputError, match="bin_statistic"):
         chi2_value(model(bin_statistic=None), 1.0, statistic="per-bin")
+
+
+def test_fit_summary_names_the_per_bin_statistic():
+    assert "statistic per bin" in fit(model(), statistic="per-bin").summary()

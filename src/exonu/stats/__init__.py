@@ -7,10 +7,14 @@ strength α back to a physical parameter.
 Modules, in the order a result is produced:
 
 * :mod:`~exonu.stats.model` — :class:`BinnedModel` (data, templates, systematics, validation)
-* :mod:`~exonu.stats.chi2` — the χ² of Eqs. (4)–(7) and its Poisson variant, vectorised
+* :mod:`~exonu.stats.chi2` — the χ² of Eqs. (4)–(7), its Poisson variant and a statistic per bin
+  (the :class:`~exonu.stats.chi2.Statistic` objects), vectorised
 * :mod:`~exonu.stats.profiling` — profiling the nuisances at fixed α (the fast core)
 * :mod:`~exonu.stats.fit` — the global fit with iminuit (HESSE errors, χ²/ndof)
+* :mod:`~exonu.stats.newton` — :func:`batched_best_fit`, the best fit of many toys in one Newton solve
 * :mod:`~exonu.stats.toys` — seeded pseudo-experiments
+* :mod:`~exonu.stats.belt` — :func:`belt_statistic`, t(α_k) of a toy ensemble for Neyman and
+  Feldman–Cousins belts
 * :mod:`~exonu.stats.layout` — :class:`ParameterLayout`, the names/slices/bounds of a fit vector
 * :mod:`~exonu.stats.problem` — :class:`FitProblem` (model + statistic + data sets) and the
   profile-likelihood test statistics q̃_μ, t̃_μ

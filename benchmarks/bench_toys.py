@@ -1,12 +1,20 @@
-"""Benchmark: per-toy cost of a fit and a limit, and toy throughput with 1 and 2 Dask workers.
+"""Benchmark: per-toy cost of a fit and a limit before and after the batched Newton solve, and toy
+throughput with 1 and 2 Dask workers.
 
-On the XMASS-I magnetic-moment search (99 bins, the paper's χ²), with BLAS pinned to one thread:
+On the XMASS-I magnetic-moment search (99 bins, 27 nuisances, the paper's χ²), with BLAS pinned to
+one thread, each figure measured in the same run for the old path ("before") and the new one
+("after"), with the accuracy of the new one against the old:
 
-* ``fit_ms``: one global fit (:func:`exonu.stats.fit`, fast engine) per toy;
-* ``limit_bayesian_ms`` / ``limit_plr_ms``: one 90 % CL toy limit (:func:`exonu.stats.limits_for_toys`,
-  vectorised over the ensemble) per toy;
+* ``fit_ms``: the best fit of every toy — before: :func:`exonu.stats.fit` toy by toy; after: one
+  :func:`exonu.stats.batched_best_fit` over the ensemble; ``fit_max_dchi2``: the largest difference
+  of the χ² minima;
+* ``limit_bayesian_ms`` / ``limit_plr_ms``: one 90 % CL toy limit (:func:`exonu.stats.limits_for_toys`)
+  per toy — before: the ladder engine with 48 profile points; after: ``engine="newton"`` with 16;
+  ``*_max_rel_dev``: the largest relative difference of the limits;
 * ``belt_toy_ms`` / ``background_toy_ms``: one toy of an ``exonu scan`` unit — drawn at a belt point
-  and tested there, or background-only and tested on a 50-point coupling grid — and from them
+  and tested there, or background-only and tested on a 50-point coupling grid; before: a fit and a
+  profile scan per toy (:func:`exonu.parallel.units.likelihood_ratio_statistic`); after:
+  :func:`exonu.parallel.run_unit` (:func:`exonu.stats.belt_statistic` over the unit's toys); from them
   ``cpu_hours_dark_photon_belt``: a full dark-photon belt of 50 masses × 50 couplings × 10⁴ toys plus
   10⁴ background toys per mass;
 * ``throughput_1`` / ``throughput_2``: toys per second of a whole ``exonu toys`` unit (fit, limit,
@@ -19,11 +27,9 @@ On the XMASS-I magnetic-moment search (99 bins, the paper's χ²), with BLAS pin
   transfers and the store included).
 
 Per-toy costs are CPU times of this process (BLAS on one thread: the cost on an idle core), with
-the wall times beside them (``*_wall``); throughputs are wall-clock. Every result is printed as a
-table and, last, one JSON line. ``--save FILE`` writes that JSON;
-``--compare FILE`` prints a saved run side by side with this one (e.g. before and after the batched
-Newton solve in exonu.stats: ``--label before --save before.json``, later ``--label after --compare
-before.json``).
+the wall times beside them (``*_wall``); throughputs are wall-clock (the ``exonu toys`` units use
+the new path). Every result is printed as a table (before, after, ratio) and, last, one JSON line.
+``--save FILE`` writes that JSON; ``--compare FILE`` adds a saved run's "after" column.
 
 Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400]`` (needs
 ``pip install '.[distributed]'``). Other processes on the machine distort the figures: check
@@ -46,25 +52,55 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from exonu import __version__
 from exonu.parallel import ModelDescription, WorkUnit, make_executor, run_toys, run_unit
+from exonu.parallel.units import likelihood_ratio_statistic
 from exonu.searches import SearchSpec
-from exonu.stats import fit, generate_toys, limits_for_toys
+from exonu.stats import batched_best_fit, fit, generate_toys, limits_for_toys
 
 DESCRIPTION = ModelDescription(("xmass-i",), SearchSpec("magnetic_moment_mub", "magnetic-moment"))
 
 
 def per_toy_costs(n_toys: int, seed: int) -> dict:
-    """Milliseconds per toy of a fit and of a limit (best of 3 repetitions over the same toys)."""
+    """Milliseconds per toy of a fit and of a limit, before and after (best of 3 over the same toys)."""
     model, _ = DESCRIPTION.build()
     toys = generate_toys(model, n_toys, alpha=0.0, seed=seed)
     models = [toys.model(model, i) for i in range(n_toys)]
+    results = {}
+
+    def keep(key, work):
+        def run():
+            results[key] = work()
+        return run
 
     out = {}
     with threadpool_limits(limits=1):
-        for name, work in (("fit_ms", lambda: [fit(m) for m in models]),
-                           ("limit_bayesian_ms", lambda: limits_for_toys(model, toys, "bayesian", progress=False)),
-                           ("limit_plr_ms", lambda: limits_for_toys(model, toys, "plr", progress=False))):
-            out.update(timed(name, work, n_toys, repeat=3))
+        out.update(timed("fit_ms_before", keep("fit_before", lambda: [fit(m) for m in models]), n_toys, repeat=3))
+        out.update(timed("fit_ms", keep("fit_after", lambda: batched_best_fit(model, "chi2", toys.data, toys.centres)),
+                         n_toys, repeat=3))
+        for method in ("bayesian", "plr"):
+            name = f"limit_{method}_ms"
+            out.update(timed(f"{name}_before", keep(f"{method}_before", lambda: limits_for_toys(
+                model, toys, method, progress=False)), n_toys, repeat=3))
+            out.update(timed(name, keep(f"{method}_after", lambda: limits_for_toys(
+                model, toys, method, n_grid=16, engine="newton", progress=False)), n_toys, repeat=3))
+            out[f"{name}_max_rel_dev"] = float(np.nanmax(np.abs(results[f"{method}_after"] / results[f"{method}_before"] - 1)))
+    out["fit_max_dchi2"] = float(np.max(np.abs(results["fit_after"].f - [r.chi2 for r in results["fit_before"]])))
     return out
+
+
+def unit_before(unit: WorkUnit) -> np.ndarray:
+    """The scan unit's t(α) as computed before the batched statistic: one fit and one profile scan per toy."""
+    model, _ = unit.description.build()
+    grid = np.asarray(unit.alpha_grid, dtype=float)
+    alpha = 0.0 if unit.kind == "background" else float(grid[unit.coupling_index])
+    points = grid if unit.kind == "background" else grid[unit.coupling_index:unit.coupling_index + 1]
+    toys = generate_toys(model, unit.n_toys, alpha=alpha, seed=unit.seed, fluctuate_aux=unit.fluctuate_aux)
+    rows = []
+    for i in range(unit.n_toys):
+        m = toys.model(model, i)
+        f = fit(m)
+        rows.append(likelihood_ratio_statistic(m, f.alpha, f.chi2 if f.converged else np.nan, points, "chi2",
+                                               unit.ordering))
+    return np.array(rows)
 
 
 def timed(name: str, work, n_items: int, repeat: int = 1) -> dict:
@@ -91,7 +127,10 @@ def scan_unit_costs(n_toys: int, seed: int) -> dict:
     with threadpool_limits(limits=1):
         run_unit(WorkUnit("belt", DESCRIPTION, 0, 0, 0, 0, 1, seed, alpha_grid=grid))  # model built outside the clock
         for name, unit in (("belt_toy_ms", belt), ("background_toy_ms", background)):
+            out.update(timed(f"{name}_before", lambda: unit_before(unit), n_toys))
             out.update(timed(name, lambda: run_unit(unit), n_toys))
+            t_after = run_unit(unit)["t"].reshape(n_toys, -1)
+            out[f"{name}_max_dt"] = float(np.nanmax(np.abs(t_after - unit_before(unit))))
     toys_per_point, masses, couplings = 10_000, 50, 50
     out["cpu_hours_dark_photon_belt"] = (masses * couplings * toys_per_point * out["belt_toy_ms"]
                                          + masses * toys_per_point * out["background_toy_ms"]) / 3.6e6
@@ -156,23 +195,28 @@ def main() -> None:
     result["speedup_2_workers_idle_cores_busy_cpu"] = 2 * result["busy_cpu_per_toy_1"] / result["busy_cpu_per_toy_2"]
     result["load_average_1min_end"] = os.getloadavg()[0]
 
-    rows = [("fit per toy [CPU ms]", "fit_ms"), ("Bayesian limit per toy [CPU ms]", "limit_bayesian_ms"),
-            ("PLR limit per toy [CPU ms]", "limit_plr_ms"), ("belt toy, 1 point [CPU ms]", "belt_toy_ms"),
-            ("background toy, 50 points [CPU ms]", "background_toy_ms"),
-            ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"), ("throughput, 1 worker [toys/s]", "throughput_1"),
+    compared = [("fit per toy [CPU ms]", "fit_ms"), ("Bayesian limit per toy [CPU ms]", "limit_bayesian_ms"),
+                ("PLR limit per toy [CPU ms]", "limit_plr_ms"), ("belt toy, 1 point [CPU ms]", "belt_toy_ms"),
+                ("background toy, 50 points [CPU ms]", "background_toy_ms")]
+    accuracy = [("fit: max |Δχ²_min|", "fit_max_dchi2"), ("Bayesian limits: max relative deviation", "limit_bayesian_ms_max_rel_dev"),
+                ("PLR limits: max relative deviation", "limit_plr_ms_max_rel_dev"),
+                ("belt toy: max |Δt|", "belt_toy_ms_max_dt"), ("background toy: max |Δt|", "background_toy_ms_max_dt")]
+    rows = [("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"), ("throughput, 1 worker [toys/s]", "throughput_1"),
             ("throughput, 2 workers [toys/s]", "throughput_2"), ("2-worker speed-up", "speedup_2_workers"),
             ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
             ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
             ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
             ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu")]
     other = json.loads(args.compare.read_text()) if args.compare else None
-    header = f"{'':44s}{args.label:>12s}" + (f"{other['label']:>12s}{'ratio':>10s}" if other else "")
-    print(header)
+    print(f"{'':44s}{'before':>12s}{args.label:>12s}{'speed-up':>10s}" + (f"{other['label']:>12s}" if other else ""))
+    for name, key in compared:
+        before, after = result[f"{key}_before"], result[key]
+        print(f"{name:44s}{before:12.3f}{after:12.3f}{before / after:10.2f}" + (f"{other[key]:12.3f}" if other else ""))
+    print("accuracy of the new path against the old:")
+    for name, key in accuracy:
+        print(f"  {name:42s}{result[key]:12.3g}")
     for name, key in rows:
-        line = f"{name:44s}{result[key]:12.3f}"
-        if other:
-            line += f"{other[key]:12.3f}{other[key] / result[key]:10.2f}"
-        print(line)
+        print(f"{name:44s}{'':12s}{result[key]:12.3f}" + (f"{'':10s}{other[key]:12.3f}" if other and key in other else ""))
     print(f"load average (1 min) at start/end: {result['load_average_1min']:.1f} / {result['load_average_1min_end']:.1f} "
           f"on {result['cpus']} cores")
     if args.save:

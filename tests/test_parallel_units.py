@@ -30,7 +30,7 @@ from exonu.parallel import (
 )
 from exonu.parallel.store import UnitStore
 from exonu.searches import SearchSpec
-from exonu.stats import NeymanBelt, fit, generate_toys, limits_for_toys, neyman_upper_limit
+from exonu.stats import NeymanBelt, belt_statistic, fit, generate_toys, limits_for_toys, neyman_upper_limit
 
 MAGNETIC = ModelDescription(("xmass-i",), SearchSpec("magnetic-moment", "magnetic-moment"))
 
@@ -59,13 +59,20 @@ def test_unit_seed_is_a_function_of_the_whole_key():
 
 
 def test_toy_unit_equals_the_public_stats_api_with_its_seed():
-    """A unit is generate_toys + limits_for_toys + fit, seeded by unit_seed: reproducible by anyone."""
+    """A unit is generate_toys + limits_for_toys + belt_statistic at α = 0, seeded by unit_seed:
+    reproducible by anyone with the public API."""
     unit = WorkUnit("toys", MAGNETIC, 0, 0, 2, 10, 5, 11)
     out = run_unit(unit)
     model, _ = MAGNETIC.build()
     toys = generate_toys(model, 5, alpha=0.0, seed=unit_seed(11, "toys", 0, 0, 2))
-    np.testing.assert_array_equal(out["limit_alpha"], limits_for_toys(model, toys, "bayesian", progress=False))
-    np.testing.assert_array_equal(out["alpha_hat"], [fit(toys.model(model, i)).alpha for i in range(5)])
+    np.testing.assert_array_equal(out["limit_alpha"],
+                                  limits_for_toys(model, toys, "bayesian", progress=False, engine="newton"))
+    at_zero = belt_statistic(model, toys, [0.0])
+    np.testing.assert_array_equal(out["alpha_hat"], at_zero.alpha_hat)
+    np.testing.assert_array_equal(out["q0"], at_zero.t_fc[:, 0])
+    # and they are the per-toy fit's (to its tolerance) and the default limits' (to the grid's accuracy)
+    np.testing.assert_allclose(out["alpha_hat"], [fit(toys.model(model, i)).alpha for i in range(5)], atol=1e-5)
+    np.testing.assert_allclose(out["limit_alpha"], limits_for_toys(model, toys, "bayesian", progress=False), rtol=1e-3)
     np.testing.assert_array_equal(out["toy"], np.arange(10, 15))
     assert np.all(out["q0"] >= 0) and out["fit_valid"].all()
     # another chunk draws other toys

@@ -12,8 +12,9 @@ bit-identical results whatever the number of workers, the order the units run in
 run is interrupted and resumed.
 
 Test statistics. ``t(α) = χ²_min(α) − χ²_min`` with χ²_min(α) the statistic profiled over every
-nuisance at fixed α (:func:`exonu.stats.profile_scan`) and χ²_min the global minimum with α̂ ≥ 0
-(:func:`exonu.stats.fit`). The "upper" ordering sets t(α) = 0 for α < α̂ (the one-sided q_μ of
+nuisance at fixed α and χ²_min the global minimum with α̂ ≥ 0: :func:`exonu.stats.belt_statistic`
+for a whole ensemble at once (every kind of unit); :func:`likelihood_ratio_statistic` does the same
+for one data set with the per-data-set fit and scan. The "upper" ordering sets t(α) = 0 for α < α̂ (the one-sided q_μ of
 Cowan, Cranmer, Gross & Vitells, arXiv:1007.1727, Eq. 14); the "fc" ordering keeps it (the
 likelihood-ratio ordering of Feldman & Cousins, arXiv:physics/9711021, §IV, with the physical
 boundary α ≥ 0).
@@ -184,45 +185,40 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
     The columns always hold ``toy`` (global index); the rest depend on the kind:
 
     * ``toys``: ``limit_alpha`` (NaN where the limit failed), ``alpha_hat``, ``chi2_min``,
-      ``q0`` (χ²_min(0) − χ²_min, the discovery statistic), ``fit_valid``;
+      ``q0`` (χ²_min(0) − χ²_min, the discovery statistic), ``fit_valid`` (the best fit converged);
     * ``belt``: ``alpha_hat``, ``t`` at α_k;
     * ``background`` and ``observed``: ``coupling_index``, ``alpha_hat``, ``t`` (long format, one
       row per toy and grid point); ``observed`` also ``reference`` (the parameter at α = 1).
     """
-    from ..stats import fit, generate_toys, limits_for_toys
+    from ..stats import ToyEnsemble, belt_statistic, generate_toys, limits_for_toys
 
     model, reference = unit.description.build()
     statistic = unit.description.statistic
     grid = np.asarray(unit.alpha_grid, dtype=float)
     if unit.kind == "observed":
-        datasets = [model]
+        ensemble = ToyEnsemble.observed(model)
     else:
         alpha = {"toys": unit.alpha, "background": 0.0}.get(unit.kind)
         if alpha is None:  # a belt unit: toys drawn at its own grid point
             alpha = float(grid[unit.coupling_index])
         ensemble = generate_toys(model, unit.n_toys, alpha=alpha, seed=unit.seed, fluctuate_aux=unit.fluctuate_aux)
-        datasets = [ensemble.model(model, i) for i in range(unit.n_toys)]
-    fits = [fit(m, statistic=statistic) for m in datasets]
-    alpha_hat = np.array([f.alpha for f in fits])
-    # a fit that did not converge gives no trustworthy minimum: its t is NaN (counted as failed)
-    chi2_min = np.array([f.chi2 if f.converged else np.nan for f in fits])
-    toy = unit.first_toy + np.arange(len(datasets), dtype=np.int64)
+    toy = unit.first_toy + np.arange(ensemble.n_toys, dtype=np.int64)
     if unit.kind == "toys":
-        limits = limits_for_toys(model, ensemble, unit.method, statistic=statistic, progress=False)
-        q0 = np.array([likelihood_ratio_statistic(m, a, c, np.zeros(1), statistic, "fc")[0]
-                       for m, a, c in zip(datasets, alpha_hat, chi2_min)])
-        return {"toy": toy, "limit_alpha": limits, "alpha_hat": alpha_hat, "chi2_min": chi2_min, "q0": q0,
-                "fit_valid": np.array([f.valid for f in fits])}
+        # fit and q₀ = t(0) of the whole ensemble at once; limits with the batched Newton engine
+        # (within a few 1e-4 of the ladder engine at the same grid, see exonu.stats.limits_for_toys)
+        at_zero = belt_statistic(model, ensemble, [0.0], statistic=statistic)
+        limits = limits_for_toys(model, ensemble, unit.method, statistic=statistic, progress=False, engine="newton")
+        return {"toy": toy, "limit_alpha": limits, "alpha_hat": at_zero.alpha_hat, "chi2_min": at_zero.chi2_min,
+                "q0": at_zero.t_fc[:, 0], "fit_valid": np.isfinite(at_zero.chi2_min)}
+    # belt, background and observed units: the whole ensemble fitted and profiled at once
+    points = grid[unit.coupling_index:unit.coupling_index + 1] if unit.kind == "belt" else grid
+    belt = belt_statistic(model, ensemble, points, statistic=statistic)
+    t = belt.t(unit.ordering)  # (n, G); NaN where a fit or a profile did not converge
     if unit.kind == "belt":
-        own_point = grid[unit.coupling_index:unit.coupling_index + 1]
-        t = np.array([likelihood_ratio_statistic(m, a, c, own_point, statistic, unit.ordering)[0]
-                      for m, a, c in zip(datasets, alpha_hat, chi2_min)])
-        return {"toy": toy, "alpha_hat": alpha_hat, "t": t}
-    t = np.array([likelihood_ratio_statistic(m, a, c, grid, statistic, unit.ordering)
-                  for m, a, c in zip(datasets, alpha_hat, chi2_min)])  # (n, G)
+        return {"toy": toy, "alpha_hat": belt.alpha_hat, "t": t[:, 0]}
     n, g = t.shape
     columns = {"toy": np.repeat(toy, g), "coupling_index": np.tile(np.arange(g, dtype=np.int64), n),
-               "alpha_hat": np.repeat(alpha_hat, g), "t": t.ravel()}
+               "alpha_hat": np.repeat(belt.alpha_hat, g), "t": t.ravel()}
     if unit.kind == "observed":
         columns["reference"] = np.full(n * g, reference)
     return columns

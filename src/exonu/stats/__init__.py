@@ -7,10 +7,14 @@ strength α back to a physical parameter.
 Modules, in the order a result is produced:
 
 * :mod:`~exonu.stats.model` — :class:`BinnedModel` (data, templates, systematics, validation)
-* :mod:`~exonu.stats.chi2` — the χ² of Eqs. (4)–(7) and its Poisson variant, vectorised
+* :mod:`~exonu.stats.chi2` — the χ² of Eqs. (4)–(7), its Poisson variant and a statistic per bin
+  (the :class:`~exonu.stats.chi2.Statistic` objects), vectorised
 * :mod:`~exonu.stats.profiling` — profiling the nuisances at fixed α (the fast core)
 * :mod:`~exonu.stats.fit` — the global fit with iminuit (HESSE errors, χ²/ndof)
+* :mod:`~exonu.stats.newton` — :func:`batched_best_fit`, the best fit of many toys in one Newton solve
 * :mod:`~exonu.stats.toys` — seeded pseudo-experiments
+* :mod:`~exonu.stats.belt` — :func:`belt_statistic`, t(α_k) of a toy ensemble for Neyman and
+  Feldman–Cousins belts
 * :mod:`~exonu.stats.layout` — :class:`ParameterLayout`, the names/slices/bounds of a fit vector
 * :mod:`~exonu.stats.problem` — :class:`FitProblem` (model + statistic + data sets) and the
   profile-likelihood test statistics q̃_μ, t̃_μ
@@ -48,6 +52,8 @@ from .problem import FitProblem
 from .profiling import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import to_pyhf_model, to_pyhf_workspace
 from .toys import ToyEnsemble, generate_toys
+from .newton import BatchedFit, batched_best_fit
+from .belt import BeltStatistic, belt_statistic
 
 __all__ = [
     "STATISTICS",
@@ -84,4 +90,8 @@ __all__ = [
     "MIN_BAND_TOYS",
     "to_pyhf_workspace",
     "to_pyhf_model",
+    "BatchedFit",
+    "batched_best_fit",
+    "BeltStatistic",
+    "belt_statistic",
 ]

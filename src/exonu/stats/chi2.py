@@ -20,6 +20,14 @@ Poisson statistic (``statistic="poisson"``)::
 It requires E_i > 0 wherever D_i > 0 and E_i ≥ 0 everywhere; elsewhere it is +∞. The MC-statistics
 variances are not used by the Poisson statistic (that would need a Barlow–Beeston treatment).
 
+Per-bin statistic (``statistic="per-bin"``): each bin takes the statistic its model names in
+``BinnedModel.bin_statistic`` (the χ² term or the Poisson term above, the pull terms once), so a
+joint fit can combine a detector analysed with the paper's χ² and one with the Poisson likelihood.
+Both terms are χ²-like (−2 ln L up to a constant), so their sum is one statistic with errordef 1.
+
+The three are :class:`Statistic` objects (value, and the derivative and Newton weight per bin);
+:func:`statistic_for` turns the name into one for a compiled model.
+
 All functions here are vectorised over a leading batch axis (toys or α values): ``data`` (N, n),
 ``u`` (N,), ``theta`` (N, P), ``centres`` (N, P). The signal strength enters as u = α^c (see
 :class:`~exonu.stats.model.CompiledModel`).
@@ -28,23 +36,120 @@ All functions here are vectorised over a leading batch axis (toys or α values):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.special import xlogy
 
 from ..errors import InputError
-from .model import BinnedModel, as_array, check_alpha
+from .model import BinnedModel, as_array, check_alpha, require_finite
 
-__all__ = ["STATISTICS", "chi2_value", "check_statistic"]
+__all__ = ["STATISTICS", "PER_BIN", "Statistic", "statistic_for", "chi2_value", "check_statistic"]
 
 #: the two fit statistics; both are "χ²-like" (errordef 1, Δ = 1 at one standard deviation)
 STATISTICS = ("chi2", "poisson")
+#: the name of the per-bin statistic (each bin as ``BinnedModel.bin_statistic`` says)
+PER_BIN = "per-bin"
 
 
 def check_statistic(statistic: str) -> str:
-    if statistic not in STATISTICS:
-        raise InputError(f"statistic must be one of {STATISTICS}; got {statistic!r}")
+    """``statistic`` must be "chi2", "poisson" or "per-bin" (the last needs a model with ``bin_statistic``)."""
+    if statistic not in STATISTICS + (PER_BIN,):
+        raise InputError(f"statistic must be one of {STATISTICS + (PER_BIN,)}; got {statistic!r}")
     return statistic
+
+
+class Statistic(Protocol):
+    """The data term of a fit statistic, per data set and bin (the pull terms are added apart).
+
+    ``data``, ``den`` (the χ² denominator) and ``e`` (the expectation) are (N, n) arrays.
+    """
+
+    name: str
+
+    def value(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """Σ over bins, shape (N,); +∞ where the expectation is infeasible for the statistic."""
+
+    def derivatives(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """∂(statistic)/∂E_i and the Gauss–Newton weight W_i (½ ∂²/∂E_i²), each (N, n)."""
+
+    def chi2_bins(self) -> np.ndarray | bool:
+        """Bins whose denominator (and so whose α-dependent signal MC variance) enters: bool or (n,) mask."""
+
+
+class Chi2:
+    """The paper's χ² (arXiv:2005.11891 Eq. 4): Σ (D − E)²/den."""
+
+    name = "chi2"
+
+    def value(self, data, den, e):
+        return np.sum((data - e) ** 2 / den, axis=1)
+
+    def derivatives(self, data, den, e):
+        w = 1.0 / den
+        return -2.0 * (data - e) * w, w
+
+    def chi2_bins(self):
+        return True
+
+
+class Poisson:
+    """−2 ln(L/L_saturated) of Poisson counts: 2 Σ [E − D + D ln(D/E)]."""
+
+    name = "poisson"
+
+    def value(self, data, den, e):
+        bad = np.any((e < 0) | ((e <= 0) & (data > 0)), axis=1)
+        e_safe = np.where(e > 0, e, 1.0)
+        f = 2.0 * np.sum(e - data + xlogy(data, data / e_safe), axis=1)
+        return np.where(bad, np.inf, f)
+
+    def derivatives(self, data, den, e):
+        e_safe = np.where(e > 0, e, 1.0)
+        return 2.0 * (1.0 - data / e_safe), data / e_safe**2
+
+    def chi2_bins(self):
+        return False
+
+
+@dataclass(frozen=True)
+class PerBin:
+    """The χ² term in some bins and the Poisson term in the others (``poisson`` marks the latter)."""
+
+    poisson: np.ndarray  # (n,) bool
+    name: str = PER_BIN
+
+    def value(self, data, den, e):
+        p = self.poisson
+        bad = np.any(p & ((e < 0) | ((e <= 0) & (data > 0))), axis=1)
+        e_safe = np.where(e > 0, e, 1.0)
+        terms = np.where(p, 2.0 * (e - data + xlogy(data, data / e_safe)), (data - e) ** 2 / den)
+        return np.where(bad, np.inf, np.sum(terms, axis=1))
+
+    def derivatives(self, data, den, e):
+        e_safe = np.where(e > 0, e, 1.0)
+        dfde = np.where(self.poisson, 2.0 * (1.0 - data / e_safe), -2.0 * (data - e) / den)
+        w = np.where(self.poisson, data / e_safe**2, 1.0 / den)
+        return dfde, w
+
+    def chi2_bins(self):
+        return ~self.poisson
+
+
+_CHI2, _POISSON = Chi2(), Poisson()
+
+
+def statistic_for(cm, statistic: str) -> Statistic:
+    """The :class:`Statistic` named ``statistic`` for compiled model ``cm``."""
+    if statistic == "chi2":
+        return _CHI2
+    if statistic == "poisson":
+        return _POISSON
+    if statistic == PER_BIN:
+        if cm.poisson_bins is None:
+            raise InputError('statistic "per-bin" needs a model with bin_statistic (one "chi2" or "poisson" per bin)')
+        return PerBin(cm.poisson_bins)
+    raise InputError(f"statistic must be one of {STATISTICS + (PER_BIN,)}; got {statistic!r}")
 
 
 @dataclass
@@ -108,14 +213,7 @@ def objective(cm, statistic: str, data, den, u, theta, centres):
     ``den`` is the χ² denominator for these u (ignored by the Poisson statistic).
     """
     st = expectation(cm, u, theta)
-    e = st.expected
-    if statistic == "chi2":
-        f = np.sum((data - e) ** 2 / den, axis=1)
-    else:
-        bad = np.any((e < 0) | ((e <= 0) & (data > 0)), axis=1)
-        e_safe = np.where(e > 0, e, 1.0)
-        f = 2.0 * np.sum(e - data + xlogy(data, data / e_safe), axis=1)
-        f = np.where(bad, np.inf, f)
+    f = statistic_for(cm, statistic).value(data, den, st.expected)
     return f + pull_terms(cm, theta, centres), st
 
 
@@ -150,14 +248,7 @@ def grad_hess_theta(cm, statistic: str, data, den, st: ExpectationState, theta, 
     ``hessian=False`` skips both matrices.
     """
     jt = jacobian_theta(cm, st)
-    e = st.expected
-    if statistic == "chi2":
-        w = 1.0 / den
-        dfde = -2.0 * (data - e) * w  # ∂(statistic)/∂E_i
-    else:
-        e_safe = np.where(e > 0, e, 1.0)
-        dfde = 2.0 * (1.0 - data / e_safe)
-        w = data / e_safe**2
+    dfde, w = statistic_for(cm, statistic).derivatives(data, den, st.expected)  # ∂(statistic)/∂E_i, weight
     g = np.matmul(jt, dfde[:, :, None])[:, :, 0] + 2.0 * cm.pull_weight * (theta - centres)
     if not hessian:
         return g, None, None
@@ -189,7 +280,8 @@ def grad_u(cm, statistic: str, data, base, st: ExpectationState, u) -> np.ndarra
     ex = cm.exponents[None, :, None]
     ds0 = np.sum(ex * np.power(uu, ex - 1.0) * cm.templates[None, :, :], axis=1)
     de = ds0 * st.sfac
-    if statistic == "chi2":
+    stat = statistic_for(cm, statistic)
+    if stat.name == "chi2":
         den = denominator(cm, base, u)
         resid = data - e
         g = -2.0 * np.sum(resid * de / den, axis=1)
@@ -198,8 +290,18 @@ def grad_u(cm, statistic: str, data, base, st: ExpectationState, u) -> np.ndarra
             dden = k * np.sign(u) * np.power(np.abs(u), k - 1.0)
             g -= np.sum(resid**2 / den**2 * cm.var_sig[None, :], axis=1) * dden
         return g
-    e_safe = np.where(e > 0, e, 1.0)
-    return 2.0 * np.sum((1.0 - data / e_safe) * de, axis=1)
+    if stat.name == "poisson":
+        e_safe = np.where(e > 0, e, 1.0)
+        return 2.0 * np.sum((1.0 - data / e_safe) * de, axis=1)
+    den = denominator(cm, base, u)
+    dfde, _ = stat.derivatives(data, den, e)
+    g = np.sum(dfde * de, axis=1)
+    var_sig = np.where(stat.chi2_bins(), cm.var_sig, 0.0)
+    if np.any(var_sig):  # the χ² bins' denominator grows with α² σ²(S_stat)
+        k = 2.0 / cm.c
+        dden = k * np.sign(u) * np.power(np.abs(u), k - 1.0)
+        g -= np.sum((data - e) ** 2 / den**2 * var_sig[None, :], axis=1) * dden
+    return g
 
 
 def chi2_value(model: BinnedModel, alpha: float, p=None, q=None, r=None, statistic: str = "chi2") -> float:
@@ -214,12 +316,13 @@ def chi2_value(model: BinnedModel, alpha: float, p=None, q=None, r=None, statist
         Component normalisations (default 1). Entries of fixed components (σ = 0) must equal 1.
     q, r : array_like, optional
         Background and signal systematic pulls (default 0).
-    statistic : {"chi2", "poisson"}
+    statistic : {"chi2", "poisson", "per-bin"}
 
     Returns
     -------
     float
-        Eqs. (4)–(7) for ``"chi2"``; −2 ln(L/L_saturated) plus the same pull terms for ``"poisson"``.
+        Eqs. (4)–(7) for ``"chi2"``; −2 ln(L/L_saturated) plus the same pull terms for ``"poisson"``;
+        each bin's own term for ``"per-bin"``.
     """
     check_statistic(statistic)
     alpha = check_alpha(model, alpha)
@@ -227,6 +330,8 @@ def chi2_value(model: BinnedModel, alpha: float, p=None, q=None, r=None, statist
     p = np.ones(model.n_components) if p is None else as_array(p, "p", 1, (model.n_components,))
     q = np.zeros(model.n_bkg_sys) if q is None else as_array(q, "q", 1, (model.n_bkg_sys,))
     r = np.zeros(model.n_sig_sys) if r is None else as_array(r, "r", 1, (model.n_sig_sys,))
+    for name, value in (("p", p), ("q", q), ("r", r)):
+        require_finite(value, name)
     if np.any(p[model.fixed] != 1.0):
         raise InputError("p of a fixed component (activity_sigma = 0) must be 1")
     theta = np.concatenate([p[cm.free], q, r])[None, :]

@@ -125,7 +125,8 @@ class FitResult:
 
     def summary(self) -> str:
         """A readable multi-line summary of the fit."""
-        stat = "chi2" if self.statistic == "chi2" else "-2lnL (Poisson, saturated)"
+        stat = {"chi2": "chi2", "poisson": "-2lnL (Poisson, saturated)"}.get(
+            self.statistic, "chi2 + -2lnL (statistic per bin)")
         lines = [
             f"exonu fit ({stat}): {'VALID' if self.valid else 'INVALID'} — {self.message}",
             f"  {stat} / ndof = {self.chi2:.4g} / {self.ndof}  (ndof convention: {self.ndof_convention})",

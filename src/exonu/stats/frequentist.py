@@ -183,7 +183,7 @@ def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     -------
     LimitResult
     """
-    from .limits import ExpectedLimits, LimitResult, best_profile, check_cl, check_n_toys, expected_limits
+    from .limits import ExpectedLimits, LimitResult, check_cl, check_n_toys, expected_limits
 
     cl = check_cl(cl)
     _check_calculator(calculator)
@@ -192,7 +192,6 @@ def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     u_asym, cl_b = _asymptotic_cls_limit(model, statistic, cl)
     problem = FitProblem(model, statistic)
     um = problem.minimum()
-    best = best_profile(model, statistic, um, 0)
     details = {"cl_b": cl_b}
     if calculator == "asymptotic":
         alpha_limit, used_toys, seed_used, ok = float(cm.u_to_alpha(u_asym)), 0, None, bool(um.converged[0])
@@ -226,13 +225,11 @@ def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
                                  calculator="toys", asymptotic_band=asym)
     if not np.isfinite(alpha_limit):
         raise FitError("the CLs limit lies outside the toy grid: pass a wider alpha_grid")
-    return LimitResult(
-        alpha_limit=alpha_limit, method="cls", cl=cl, statistic=statistic, alpha_hat=float(cm.u_to_alpha(um.u[0])),
-        chi2_min=float(um.f[0]), best_fit=best, alpha_grid=grid, chi2_profile=curve,
-        expected=None if exp is None else exp.asimov, expected_band=None if exp is None else exp.band,
-        expected_detail=exp, seed=seed_used if calculator == "toys" else (None if exp is None else exp.seed),
-        converged=ok, message="" if ok else "the best fit did not converge", poi_name=model.poi_name,
-        details=details, test_statistic="q̃_μ (one-sided profile likelihood ratio, arXiv:1007.1727 Eq. 16)",
+    return LimitResult.from_fit(
+        model, statistic, um, seed=seed_used if calculator == "toys" else (None if exp is None else exp.seed),
+        expected_detail=exp, alpha_limit=alpha_limit, method="cls", cl=cl, alpha_grid=grid, chi2_profile=curve,
+        converged=ok, message="" if ok else "the best fit did not converge", details=details,
+        test_statistic="q̃_μ (one-sided profile likelihood ratio, arXiv:1007.1727 Eq. 16)",
         threshold=f"CLs = {1 - cl:.3g}", sided="one", n_toys=used_toys, calculator=calculator,
     )
 
@@ -333,7 +330,7 @@ def fc_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2",
         ``alpha_lower`` (0 when the first grid point is accepted) and ``alpha_limit`` (upper end);
         ``details["belt"]`` holds the belt.
     """
-    from .limits import ExpectedLimits, LimitResult, best_profile, check_cl, check_n_toys, expected_limits
+    from .limits import ExpectedLimits, LimitResult, check_cl, check_n_toys, expected_limits
 
     cl = check_cl(cl)
     n_toys = check_n_toys(n_toys)
@@ -357,14 +354,12 @@ def fc_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2",
         exp = expected_limits(model, "fc", cl=cl, statistic=statistic, n_toys=n_toys_expected,
                               seed=child_seed(belt["seed"], 10**6), fluctuate_aux=fluctuate_aux, progress=progress,
                               belt=belt)
-    return LimitResult(
-        alpha_limit=float(up[0]), alpha_lower=float(lo[0]), method="fc", cl=cl, statistic=statistic,
-        alpha_hat=float(cm.u_to_alpha(um.u[0])), chi2_min=float(um.f[0]), best_fit=best_profile(model, statistic, um, 0),
-        alpha_grid=belt["alpha_grid"], chi2_profile=belt["critical_values"],
-        expected=None if exp is None else exp.asimov, expected_band=None if exp is None else exp.band,
-        expected_detail=exp, seed=belt["seed"], converged=bool(ok[0]),
+    return LimitResult.from_fit(
+        model, statistic, um, seed=belt["seed"], expected_detail=exp, alpha_limit=float(up[0]),
+        alpha_lower=float(lo[0]), method="fc", cl=cl, alpha_grid=belt["alpha_grid"],
+        chi2_profile=belt["critical_values"], converged=bool(ok[0]),
         message="" if ok[0] else "a profile failed or the interval reaches the end of the belt grid",
-        poi_name=model.poi_name, details={"belt": belt},
+        details={"belt": belt},
         test_statistic="t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)",
         threshold=f"toy {cl:.3g} quantile of t̃ at each of {belt['alpha_grid'].size} grid points",
         sided="two", n_toys=int(belt["n_toys"]), calculator="toys",

@@ -35,7 +35,10 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["BinnedModel"]
+__all__ = ["BinnedModel", "BIN_STATISTICS"]
+
+#: what ``BinnedModel.bin_statistic`` may name per bin (the statistics of :mod:`exonu.stats.chi2`)
+BIN_STATISTICS = ("chi2", "poisson")
 
 
 def as_array(value, name: str, ndim: int, shape: tuple | None = None) -> np.ndarray:
@@ -118,6 +121,10 @@ class BinnedModel:
         Free-text name of α, used only in summaries.
     aux_activity, aux_bkg_sys, aux_sig_sys : array_like, optional
         Centres of the pull terms (auxiliary measurements): default 1, 0, 0. Toys fluctuate them.
+    bin_statistic : sequence of {"chi2", "poisson"}, optional
+        The statistic of each bin, used when a fit asks for ``statistic="per-bin"`` (e.g. a joint
+        fit of a detector analysed with the χ² and one with the Poisson likelihood). Default None:
+        every bin takes the statistic the fit asks for.
 
     Notes
     -----
@@ -140,6 +147,7 @@ class BinnedModel:
     aux_activity: Any = None
     aux_bkg_sys: Any = None
     aux_sig_sys: Any = None
+    bin_statistic: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -231,6 +239,16 @@ class BinnedModel:
             arr = as_array(default if value is None else value, name, 1, default.shape)
             require_finite(arr, name)
             put(name, arr)
+
+        if self.bin_statistic is not None:
+            if isinstance(self.bin_statistic, str):
+                raise InputError("bin_statistic must be a sequence with one entry per bin, not a single string")
+            per_bin = tuple(self.bin_statistic)
+            if len(per_bin) != n or any(s not in BIN_STATISTICS for s in per_bin):
+                bad = [s for s in per_bin if s not in BIN_STATISTICS][:1]
+                raise InputError(f"bin_statistic must have {n} entries, each one of {BIN_STATISTICS}; got "
+                                 f"{len(per_bin)} entries" + (f" including {bad[0]!r}" if bad else ""))
+            put("bin_statistic", per_bin)
 
         if not isinstance(self.poi_name, str) or not self.poi_name:
             raise InputError(f"poi_name must be a non-empty string; got {self.poi_name!r}")
@@ -431,6 +449,7 @@ class CompiledModel:
     bsys_free_t: np.ndarray  # (n, Jf·K): column j·K + k is σ(B_sys)_{·jk} (Newton cross term)
     linear: bool  # every exponent is 1
     template_sum: np.ndarray  # (n,) Σ_m T_m (used when linear)
+    poisson_bins: np.ndarray | None = None  # (n,) bool: bins of the Poisson statistic under "per-bin"
 
     @property
     def n_par(self) -> int:
@@ -478,6 +497,7 @@ class CompiledModel:
             bsys_free_t=np.ascontiguousarray(bsys_jkn[free].reshape(free.size * n_q, n).T),
             linear=bool(np.all(m.signal_powers / c == 1.0)),
             template_sum=m.signal_templates.sum(axis=0),
+            poisson_bins=None if m.bin_statistic is None else np.array([s == "poisson" for s in m.bin_statistic]),
         )
 
     def alpha_to_u(self, alpha):

@@ -7,7 +7,7 @@ At fixed α the χ² denominator is fixed, so the χ² is a sum of squared resid
 2. once the iteration is close (the previous full step was accepted), adds the only missing
    curvature, the p·q cross term, which turns Gauss–Newton into Newton (quadratic convergence);
 3. minimises that quadratic model subject to p ≥ 0 with a small active-set loop
-   (:func:`_bounded_step`), which respects the correlations between components;
+   (:func:`bounded_quadratic_step`), which respects the correlations between components;
 4. takes the step with an Armijo backtracking line search.
 
 Typically 3–5 iterations from the nominal start, 2–3 from a neighbouring α. The Poisson statistic
@@ -157,12 +157,12 @@ def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_i
         newt = use_newton[live]
         g, h_gn, h_n = grad_hess_theta(cm, statistic, d, dn, st_l, th, ce, newton=cross)
         h = h_gn if h_n is None else np.where(newt[:, None, None], h_n, h_gn)
-        delta, decrement, curv, stuck = _bounded_step(h, g, th, cm.bounded, diag)
+        delta, decrement, curv, stuck = bounded_quadratic_step(h, g, th, cm.bounded, diag)
         if np.any(newt):
             slope = np.sum(g * delta, axis=1)
             redo = newt & ~((decrement >= tol) & (slope < 0) & (curv > 0) & ~stuck)
             if np.any(redo):
-                delta[redo], decrement[redo], _, _ = _bounded_step(h_gn[redo], g[redo], th[redo], cm.bounded, diag)
+                delta[redo], decrement[redo], _, _ = bounded_quadratic_step(h_gn[redo], g[redo], th[redo], cm.bounded, diag)
                 newt = newt & ~redo
         n_iter[live] += 1
         done = decrement < tol
@@ -297,7 +297,7 @@ def _solve(h, rhs):
         return (np.linalg.pinv(h) @ rhs[:, :, None])[:, :, 0]
 
 
-def _bounded_step(h, g, theta, bounded, diag, max_rounds=None):
+def bounded_quadratic_step(h, g, theta, bounded, diag, max_rounds=None):
     """Minimise the quadratic model g·δ + ½ δᵀHδ subject to θ + δ ≥ 0 on the bounded entries.
 
     A small primal–dual active-set loop: parameters in the active set A are held at the bound

@@ -26,7 +26,13 @@ import numpy as np
 from ..errors import InputError
 from .model import BinnedModel, check_alpha
 
-__all__ = ["ToyEnsemble", "generate_toys", "resolve_seed", "child_seed", "progress_iter", "chunks"]
+__all__ = ["ToyEnsemble", "generate_toys", "resolve_seed", "child_seed", "progress_iter", "chunks", "MAX_TOY_BYTES"]
+
+#: the most memory one ensemble may take (counts and auxiliary values, float64): 4 GiB. Larger
+#: ensembles are refused with the estimate; draw them in seeded pieces (``child_seed``) instead.
+MAX_TOY_BYTES = 4 * 2**30
+#: toys drawn per call of the generator, so that no integer copy of the whole ensemble is made
+_DRAW_ROWS = 4096
 
 
 def resolve_seed(seed) -> int:
@@ -66,6 +72,12 @@ class ToyEnsemble:
     def n_toys(self) -> int:
         return self.data.shape[0]
 
+    @classmethod
+    def observed(cls, model: BinnedModel) -> "ToyEnsemble":
+        """The model's own data and auxiliary values as an ensemble of one (seed 0, nothing drawn)."""
+        cm = model.compiled
+        return cls(np.asarray(model.data, dtype=float)[None, :].copy(), cm.centres[None, :].copy(), 0.0, 0, False)
+
     def model(self, model: BinnedModel, i: int) -> BinnedModel:
         """The model with toy ``i``'s data and auxiliary values (for inspection and debugging)."""
         cm = model.compiled
@@ -98,16 +110,25 @@ def generate_toys(model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=N
     -------
     ToyEnsemble
     """
-    if not isinstance(n_toys, (int, np.integer)) or n_toys < 1:
+    if isinstance(n_toys, bool) or not isinstance(n_toys, (int, np.integer)) or n_toys < 1:
         raise InputError(f"n_toys must be a positive integer; got {n_toys!r}")
+    cm = model.compiled
+    need = int(n_toys) * (model.n_bins + cm.n_par) * 8
+    if need > MAX_TOY_BYTES:
+        raise InputError(f"n_toys={int(n_toys)} would need {need / 2**30:.3g} GiB for the toys of this model "
+                         f"({model.n_bins} bins + {cm.n_par} auxiliary values each); use at most "
+                         f"{MAX_TOY_BYTES // ((model.n_bins + cm.n_par) * 8)} per ensemble")
     alpha = check_alpha(model, alpha)
     seed = resolve_seed(seed)
     mean = model.asimov(alpha, pulls)
     if np.any(mean < 0):
         raise InputError(f"the expectation at alpha = {alpha} is negative in some bins: cannot draw Poisson toys")
-    cm = model.compiled
     rng = np.random.default_rng(seed)
-    data = rng.poisson(mean, size=(int(n_toys), model.n_bins)).astype(float)
+    # drawn in row blocks into one float array: the same stream as one draw, without an int64 copy
+    data = np.empty((int(n_toys), model.n_bins))
+    for start in range(0, int(n_toys), _DRAW_ROWS):
+        rows = min(_DRAW_ROWS, int(n_toys) - start)
+        data[start:start + rows] = rng.poisson(mean, size=(rows, model.n_bins))
     # The auxiliary measurements are centred on the true nuisance values (nominal unless given).
     p, q, r = model.nuisance_values(pulls)
     truth = np.concatenate([p[cm.free], q, r])

@@ -89,10 +89,13 @@ def test_the_issue_command_uses_the_detectors_own_statistic(capsys):
     assert abs(out["upper_limit"] / 6.3e-12 - 1) < 0.15
 
 
-def test_joint_fit_of_detectors_with_different_default_statistics_asks_for_one(capsys):
+def test_joint_fit_keeps_each_detectors_default_statistic(capsys):
+    """XMASS-I (chi2) with XENONnT (poisson): each detector's bins keep the statistic its config names."""
+    import json
+
     from exonu.cli import main
 
-    code = main(["fit", "--detector", "xmass-i", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment",
-                 "--toys", "0", "--json"])
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "choose one with --statistic" in err
+    assert main(["fit", "--detector", "xmass-i", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment",
+                 "--method", "plr", "--toys", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["statistic"] == "per-bin" and out["statistics"] == {"xmass-i": "chi2", "xenonnt-sr0": "poisson"}

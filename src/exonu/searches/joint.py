@@ -45,6 +45,7 @@ import numpy as np
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
 from ..stats import STATISTICS, BinnedModel, LimitResult, expected_limits, fit, plr_interval, upper_limit
+from ..stats.chi2 import PER_BIN
 from .run import SearchResult
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
@@ -519,6 +520,9 @@ class JointResult:
     joint : JointModel
         The joint model and its per-detector pieces.
     statistic : str
+        The joint fit's: one statistic, or ``"per-bin"`` when the detectors use different ones.
+    statistics : dict
+        Each detector's statistic.
     cl : float
     """
 
@@ -527,6 +531,7 @@ class JointResult:
     joint: JointModel = field(repr=False)
     statistic: str = "chi2"
     cl: float = 0.9
+    statistics: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready summary: the combined result, each detector's, and which parameters are shared."""
@@ -536,6 +541,7 @@ class JointResult:
             "unit": self.joint.spec.unit,
             "reference_value": self.joint.reference,
             "statistic": self.statistic,
+            "statistics": dict(self.statistics),
             "cl": self.cl,
             "detectors": list(self.joint.detectors),
             "windows": dict(self.joint.windows),
@@ -550,19 +556,25 @@ class JointResult:
         }
 
 
-def _one_statistic(statistic, names: list[str]) -> str:
-    """The single statistic of a joint fit (a mapping must give every detector the same one)."""
-    if isinstance(statistic, str):
-        values = {statistic}
-    else:
-        values = set(_per_detector(statistic, names, "statistic").values())
-    bad = values - set(STATISTICS)
+def _statistics(statistic, names: list[str]) -> dict[str, str]:
+    """Each detector's statistic: one for all, or a mapping detector name → statistic."""
+    chosen = {name: statistic for name in names} if isinstance(statistic, str) else _per_detector(
+        statistic, names, "statistic")
+    bad = set(chosen.values()) - set(STATISTICS)
     if bad:
         raise InputError(f"statistic must be one of {STATISTICS}; got {sorted(bad)}")
-    if len(values) != 1:
-        raise InputError(f"detectors ask for different statistics {dict(statistic)}; a joint fit uses one statistic "
-                         "for all bins (per-detector statistics are not supported yet)")
-    return values.pop()
+    return chosen
+
+
+def with_bin_statistics(joint: JointModel, chosen: Mapping[str, str]) -> tuple[BinnedModel, str]:
+    """The joint model and the statistic to fit it with: that statistic if every detector uses the same,
+    else ``"per-bin"`` with each detector's own statistic on its bins (pull terms counted once)."""
+    if len(set(chosen.values())) == 1:
+        return joint.model, next(iter(chosen.values()))
+    per_bin = np.empty(joint.model.data.shape[0], dtype=object)
+    for name, bins in joint.bins.items():
+        per_bin[bins] = chosen[name]
+    return replace(joint.model, bin_statistic=[str(x) for x in per_bin]), PER_BIN
 
 
 def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None = None, *,
@@ -584,7 +596,9 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
     method : {"bayesian", "plr", "neyman"}
         As in :func:`exonu.searches.run_search`.
     statistic : {"chi2", "poisson"} or mapping detector name → statistic
-        One statistic for every bin; a mapping that gives detectors different statistics is refused.
+        One statistic for every bin, or each detector's own: the joint fit then uses each detector's
+        statistic on its bins (``"per-bin"``, :class:`exonu.stats.BinnedModel` ``bin_statistic``) and the
+        pull terms once.
     n_toys, seed, cl, interval, neyman_toys, fixed_aux_band, progress
         As in :func:`search_result_from_model`.
     spectrum : RecoilSpectrum, optional
@@ -597,13 +611,14 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
     JointResult
     """
     setups = _check_setups(setups)
-    statistic = _one_statistic(statistic, [s.name for s in setups])
+    chosen = _statistics(statistic, [s.name for s in setups])
     joint = build_joint_model(setups, spec, datas, shared=shared, windows=windows, spectrum=spectrum)
-    options = dict(method=method, statistic=statistic, n_toys=n_toys, seed=seed, cl=cl, interval=interval,
+    joint_model, statistic = with_bin_statistics(joint, chosen)
+    options = dict(method=method, n_toys=n_toys, seed=seed, cl=cl, interval=interval,
                    neyman_toys=neyman_toys, fixed_aux_band=fixed_aux_band, progress=progress)
     # the paper's published value belongs to one detector, not to the combination
-    combined = search_result_from_model(joint.model, replace(joint.spec, published=None), joint.signal(),
-                                        joint.window_label, **options)
+    combined = search_result_from_model(joint_model, replace(joint.spec, published=None), joint.signal(),
+                                        joint.window_label, statistic=statistic, **options)
     alone = {}
     for s in setups:
         own = replace(spec, window=joint.windows[s.name])
@@ -613,5 +628,6 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
             model, templates = build_binned_model(s, own, joint.models[s.name].data, spectrum)
         else:
             model, templates = joint.models[s.name], joint.templates[s.name]
-        alone[s.name] = search_result_from_model(model, own, templates, joint.windows[s.name], **options)
-    return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl)
+        alone[s.name] = search_result_from_model(model, own, templates, joint.windows[s.name],
+                                                 statistic=chosen[s.name], **options)
+    return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl, statistics=chosen)

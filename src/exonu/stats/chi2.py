@@ -65,7 +65,10 @@ class Statistic(Protocol):
     ``data``, ``den`` (the χ² denominator) and ``e`` (the expectation) are (N, n) arrays.
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The statistic's name ("chi2", "poisson", "per-bin"); read-only (implementations are frozen)."""
+        ...
 
     def value(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> np.ndarray:
         """Σ over bins, shape (N,); +∞ where the expectation is infeasible for the statistic."""

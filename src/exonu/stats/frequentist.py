@@ -24,6 +24,8 @@ grid α is the CL quantile of t̃ over toys generated there; the interval is whe
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm
@@ -102,6 +104,9 @@ def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tupl
     """Observed asymptotic CL_s limit in u and its CL_b there."""
     obs = FitProblem(model, statistic)
     asimov = obs.conditional_asimov(0.0)
+    # FitProblem.__post_init__ sets data and centres
+    assert obs.data is not None and obs.centres is not None
+    assert asimov.data is not None and asimov.centres is not None
     both = FitProblem(model, statistic, np.vstack([obs.data, asimov.data]),
                       np.vstack([obs.centres, asimov.centres]))
     level = 1.0 - cl
@@ -110,7 +115,7 @@ def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tupl
         q, _ = both.test_statistic([u], "one")
         if not np.all(np.isfinite(q)):
             raise FitError(f"a profile failed at u = {u:.4g} while solving for the CLs limit")
-        return float(np.log(max(asymptotic_cls(q[0, 0], q[1, 0])[0], 1e-300)) - np.log(level))
+        return float(np.log(max(float(asymptotic_cls(q[0, 0], q[1, 0])[0]), 1e-300)) - np.log(level))
 
     scale = max(_u_scale(both.subset([0])), float(both.minimum().u[0]), 1e-300)
     lo, hi = 0.0, float(both.minimum().u[0]) + scale
@@ -192,7 +197,7 @@ def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     u_asym, cl_b = _asymptotic_cls_limit(model, statistic, cl)
     problem = FitProblem(model, statistic)
     um = problem.minimum()
-    details = {"cl_b": cl_b}
+    details: dict[str, Any] = {"cl_b": cl_b}
     if calculator == "asymptotic":
         alpha_limit, used_toys, seed_used, ok = float(cm.u_to_alpha(u_asym)), 0, None, bool(um.converged[0])
         exp = expected_limits(model, "cls", cl=cl, statistic=statistic, n_toys=n_toys, seed=seed,
@@ -258,7 +263,11 @@ def pcl_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     plr = plr_upper_limit(model, cl, statistic=statistic, expected=False)
     exp = expected_limits(model, "pcl", cl=cl, statistic=statistic, n_toys=n_toys, seed=seed,
                           fluctuate_aux=fluctuate_aux, progress=progress)
-    threshold = exp.band["-1sigma"] if exp.band else exp.asymptotic_band["-1sigma"]
+    if exp.band:
+        threshold = exp.band["-1sigma"]
+    else:
+        assert exp.asymptotic_band is not None  # expected_limits always sets it for "pcl"
+        threshold = exp.asymptotic_band["-1sigma"]
     constrained = plr.alpha_limit < threshold
     from dataclasses import replace
 

@@ -32,6 +32,7 @@ are fluctuated too (see :mod:`exonu.stats.toys`); the toys' own median is also r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -1179,8 +1180,10 @@ def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian"
     ``"pcl"`` → :func:`~exonu.stats.frequentist.pcl_upper_limit`, ``"fc"`` →
     :func:`~exonu.stats.frequentist.fc_interval` (whose ``alpha_limit`` is the upper end).
     """
-    dispatch = {"bayesian": bayesian_chi2_limit, "plr": plr_upper_limit, "neyman": neyman_upper_limit,
-                "cls": cls_upper_limit, "pcl": pcl_upper_limit, "fc": fc_interval}
+    dispatch: dict[str, Callable[..., LimitResult]] = {
+        "bayesian": bayesian_chi2_limit, "plr": plr_upper_limit, "neyman": neyman_upper_limit,
+        "cls": cls_upper_limit, "pcl": pcl_upper_limit, "fc": fc_interval,
+    }
     if method not in dispatch:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
     return dispatch[method](model, cl, **kwargs)

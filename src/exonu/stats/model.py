@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .layout import ParameterLayout
 
 __all__ = ["BinnedModel", "BIN_STATISTICS"]
 
@@ -298,6 +301,9 @@ class BinnedModel:
     @property
     def nuisance_names(self) -> list[str]:
         """Names of the profiled parameters, in the internal order [p (non-fixed), q, r]."""
+        # __post_init__ replaces every None name list with the generated names
+        assert self.background_names is not None
+        assert self.background_sys_names is not None and self.signal_sys_names is not None
         comps = [n for n, f in zip(self.background_names, ~self.fixed) if f]
         return [f"p_{n}" for n in comps] + [f"q_{n}" for n in self.background_sys_names] + [
             f"r_{n}" for n in self.signal_sys_names
@@ -391,6 +397,9 @@ class BinnedModel:
         return self.compiled.u_to_alpha(u)
 
     def __repr__(self) -> str:
+        # __post_init__ replaces every None name list with the generated names
+        assert self.background_names is not None
+        assert self.background_sys_names is not None and self.signal_sys_names is not None
         return (
             f"BinnedModel(n_bins={self.n_bins}, components={list(self.background_names)}, "
             f"bkg_sys={list(self.background_sys_names)}, sig_sys={list(self.signal_sys_names)}, "

@@ -68,10 +68,12 @@ class FitProblem:
 
     @property
     def n_sets(self) -> int:
+        assert self.data is not None  # set by __post_init__
         return self.data.shape[0]
 
     def subset(self, rows) -> "FitProblem":
         """The same problem for some of the data sets."""
+        assert self.data is not None and self.centres is not None  # set by __post_init__
         return FitProblem(self.model, self.statistic, self.data[rows], self.centres[rows])
 
     def minimum(self, stop_delta: float = 10.0) -> FitVariableMinimum:

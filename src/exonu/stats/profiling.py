@@ -415,7 +415,10 @@ def minimise_fit_variable(cm, statistic, data, base, centres, theta0, allow_nega
             col_u, col_f, col_g = np.full(batch, np.nan), np.full(batch, np.inf), np.full(batch, np.nan)
             col_th = np.zeros((batch, n_par))
             col_u[climbing], col_f[climbing], col_g[climbing], col_th[climbing] = x, f, g, th
-            cols_u.append(col_u), cols_f.append(col_f), cols_g.append(col_g), cols_th.append(col_th)
+            cols_u.append(col_u)
+            cols_f.append(col_f)
+            cols_g.append(col_g)
+            cols_th.append(col_th)
             fmin[climbing] = np.minimum(fmin[climbing], f)
             rising = ~np.isfinite(f) | ((f > fmin[climbing] + stop_delta) & (direction * g > 0))
             prev[climbing] = np.where(np.isfinite(f)[:, None], th, prev[climbing])

@@ -32,6 +32,8 @@ Differences from Eqs. (4)–(7) that remain (document them when comparing):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import InputError
@@ -43,7 +45,10 @@ __all__ = ["to_pyhf_workspace", "to_pyhf_model", "pyhf_parameter_names"]
 
 
 def _names(model: BinnedModel, poi_name: str) -> dict:
-    names = {
+    # BinnedModel.__post_init__ replaces every None name list with the generated names
+    assert model.background_names is not None
+    assert model.background_sys_names is not None and model.signal_sys_names is not None
+    names: dict[str, Any] = {
         "poi": poi_name,
         "norm": [f"norm_{n}" for n in model.background_names],
         "bsys": [f"bsys_{n}" for n in model.background_sys_names],
@@ -95,7 +100,7 @@ def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_n
     tolist = lambda a: [float(x) for x in np.asarray(a)]  # noqa: E731 (plain floats for JSON)
 
     template = model.signal_templates.sum(axis=0)
-    sig_mods = [{"name": poi_name, "type": "normfactor", "data": None}]
+    sig_mods: list[dict[str, Any]] = [{"name": poi_name, "type": "normfactor", "data": None}]
     for name, eps in zip(names["ssys"], model.signal_shape_sys):
         sig_mods.append({"name": name, "type": "histosys",
                          "data": {"hi_data": tolist(template * (1 + eps)), "lo_data": tolist(template * (1 - eps))}})
@@ -109,6 +114,7 @@ def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_n
     parameters = []
     btot = model.background_templates.sum(axis=0)
     share = np.divide(model.background_templates, btot, out=np.zeros_like(model.background_templates), where=btot > 0)
+    assert model.background_names is not None  # set by BinnedModel.__post_init__
     for j, comp in enumerate(model.background_names):
         tmpl = model.background_templates[j]
         sigma = model.activity_sigma[j]

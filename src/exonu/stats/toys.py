@@ -38,7 +38,9 @@ _DRAW_ROWS = 4096
 def resolve_seed(seed) -> int:
     """Return ``seed`` as an int, or a fresh random one (recorded by the caller) if it is None."""
     if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
+        entropy = np.random.SeedSequence().entropy
+        assert isinstance(entropy, int)  # drawn from OS entropy when none is given: always an int
+        return int(entropy % (2**63))
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a non-negative integer or None; got {seed!r}")
     return int(seed)

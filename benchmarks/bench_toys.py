@@ -69,20 +69,44 @@ def per_toy_costs(n_toys: int, seed: int) -> dict:
     def keep(key, work):
         def run():
             results[key] = work()
+
         return run
 
     out = {}
     with threadpool_limits(limits=1):
         out.update(timed("fit_ms_before", keep("fit_before", lambda: [fit(m) for m in models]), n_toys, repeat=3))
-        out.update(timed("fit_ms", keep("fit_after", lambda: batched_best_fit(model, "chi2", toys.data, toys.centres)),
-                         n_toys, repeat=3))
+        out.update(
+            timed(
+                "fit_ms",
+                keep("fit_after", lambda: batched_best_fit(model, "chi2", toys.data, toys.centres)),
+                n_toys,
+                repeat=3,
+            )
+        )
         for method in ("bayesian", "plr"):
             name = f"limit_{method}_ms"
-            out.update(timed(f"{name}_before", keep(f"{method}_before", lambda: limits_for_toys(
-                model, toys, method, progress=False)), n_toys, repeat=3))
-            out.update(timed(name, keep(f"{method}_after", lambda: limits_for_toys(
-                model, toys, method, n_grid=16, engine="newton", progress=False)), n_toys, repeat=3))
-            out[f"{name}_max_rel_dev"] = float(np.nanmax(np.abs(results[f"{method}_after"] / results[f"{method}_before"] - 1)))
+            out.update(
+                timed(
+                    f"{name}_before",
+                    keep(f"{method}_before", lambda: limits_for_toys(model, toys, method, progress=False)),
+                    n_toys,
+                    repeat=3,
+                )
+            )
+            out.update(
+                timed(
+                    name,
+                    keep(
+                        f"{method}_after",
+                        lambda: limits_for_toys(model, toys, method, n_grid=16, engine="newton", progress=False),
+                    ),
+                    n_toys,
+                    repeat=3,
+                )
+            )
+            out[f"{name}_max_rel_dev"] = float(
+                np.nanmax(np.abs(results[f"{method}_after"] / results[f"{method}_before"] - 1))
+            )
     out["fit_max_dchi2"] = float(np.max(np.abs(results["fit_after"].f - [r.chi2 for r in results["fit_before"]])))
     return out
 
@@ -92,14 +116,15 @@ def unit_before(unit: WorkUnit) -> np.ndarray:
     model, _ = unit.description.build()
     grid = np.asarray(unit.alpha_grid, dtype=float)
     alpha = 0.0 if unit.kind == "background" else float(grid[unit.coupling_index])
-    points = grid if unit.kind == "background" else grid[unit.coupling_index:unit.coupling_index + 1]
+    points = grid if unit.kind == "background" else grid[unit.coupling_index : unit.coupling_index + 1]
     toys = generate_toys(model, unit.n_toys, alpha=alpha, seed=unit.seed, fluctuate_aux=unit.fluctuate_aux)
     rows = []
     for i in range(unit.n_toys):
         m = toys.model(model, i)
         f = fit(m)
-        rows.append(likelihood_ratio_statistic(m, f.alpha, f.chi2 if f.converged else np.nan, points, "chi2",
-                                               unit.ordering))
+        rows.append(
+            likelihood_ratio_statistic(m, f.alpha, f.chi2 if f.converged else np.nan, points, "chi2", unit.ordering)
+        )
     return np.array(rows)
 
 
@@ -132,8 +157,9 @@ def scan_unit_costs(n_toys: int, seed: int) -> dict:
             t_after = run_unit(unit)["t"].reshape(n_toys, -1)
             out[f"{name}_max_dt"] = float(np.nanmax(np.abs(t_after - unit_before(unit))))
     toys_per_point, masses, couplings = 10_000, 50, 50
-    out["cpu_hours_dark_photon_belt"] = (masses * couplings * toys_per_point * out["belt_toy_ms"]
-                                         + masses * toys_per_point * out["background_toy_ms"]) / 3.6e6
+    out["cpu_hours_dark_photon_belt"] = (
+        masses * couplings * toys_per_point * out["belt_toy_ms"] + masses * toys_per_point * out["background_toy_ms"]
+    ) / 3.6e6
     return out
 
 
@@ -152,11 +178,25 @@ def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int) -> tuple[floa
     folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
     try:
         # warm-up: every worker imports exonu and builds the model once
-        run_toys(DESCRIPTION, n_toys=2 * jobs * chunk_size, seed=seed + 1, out=folder / "warm",
-                 chunk_size=chunk_size, executor=executor, progress=False)
+        run_toys(
+            DESCRIPTION,
+            n_toys=2 * jobs * chunk_size,
+            seed=seed + 1,
+            out=folder / "warm",
+            chunk_size=chunk_size,
+            executor=executor,
+            progress=False,
+        )
         cpu0, workers0, start = time.process_time(), _worker_cpu_seconds(executor), time.perf_counter()
-        run_toys(DESCRIPTION, n_toys=n_toys, seed=seed, out=folder / "run", chunk_size=chunk_size,
-                 executor=executor, progress=False)
+        run_toys(
+            DESCRIPTION,
+            n_toys=n_toys,
+            seed=seed,
+            out=folder / "run",
+            chunk_size=chunk_size,
+            executor=executor,
+            progress=False,
+        )
         wall = time.perf_counter() - start
         cpu = time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0
         cpu0, workers0 = time.process_time(), _worker_cpu_seconds(executor)
@@ -179,15 +219,23 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="a saved JSON result to print side by side")
     args = parser.parse_args()
 
-    result = {"label": args.label, "exonu_version": __version__, "python": platform.python_version(),
-              "cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0],
-              "blas": sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()}),
-              "n_toys": args.toys, "throughput_toys": args.throughput_toys, "chunk_size": args.chunk_size}
+    result = {
+        "label": args.label,
+        "exonu_version": __version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
+        "blas": sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()}),
+        "n_toys": args.toys,
+        "throughput_toys": args.throughput_toys,
+        "chunk_size": args.chunk_size,
+    }
     result.update(per_toy_costs(args.toys, args.seed))
     result.update(scan_unit_costs(args.toys, args.seed))
     for jobs in (1, 2):
-        (result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"],
-         result[f"busy_cpu_per_toy_{jobs}"]) = throughput(jobs, args.throughput_toys, args.chunk_size, args.seed)
+        (result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"], result[f"busy_cpu_per_toy_{jobs}"]) = throughput(
+            jobs, args.throughput_toys, args.chunk_size, args.seed
+        )
     result["speedup_2_workers"] = result["throughput_2"] / result["throughput_1"]
     # on two idle cores the 2-worker speed-up is 2 × (CPU per toy in-process / CPU per toy on Dask);
     # the idle burn of the Dask processes grows with the wall time, i.e. with the load of the machine
@@ -195,18 +243,30 @@ def main() -> None:
     result["speedup_2_workers_idle_cores_busy_cpu"] = 2 * result["busy_cpu_per_toy_1"] / result["busy_cpu_per_toy_2"]
     result["load_average_1min_end"] = os.getloadavg()[0]
 
-    compared = [("fit per toy [CPU ms]", "fit_ms"), ("Bayesian limit per toy [CPU ms]", "limit_bayesian_ms"),
-                ("PLR limit per toy [CPU ms]", "limit_plr_ms"), ("belt toy, 1 point [CPU ms]", "belt_toy_ms"),
-                ("background toy, 50 points [CPU ms]", "background_toy_ms")]
-    accuracy = [("fit: max |Δχ²_min|", "fit_max_dchi2"), ("Bayesian limits: max relative deviation", "limit_bayesian_ms_max_rel_dev"),
-                ("PLR limits: max relative deviation", "limit_plr_ms_max_rel_dev"),
-                ("belt toy: max |Δt|", "belt_toy_ms_max_dt"), ("background toy: max |Δt|", "background_toy_ms_max_dt")]
-    rows = [("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"), ("throughput, 1 worker [toys/s]", "throughput_1"),
-            ("throughput, 2 workers [toys/s]", "throughput_2"), ("2-worker speed-up", "speedup_2_workers"),
-            ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
-            ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
-            ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
-            ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu")]
+    compared = [
+        ("fit per toy [CPU ms]", "fit_ms"),
+        ("Bayesian limit per toy [CPU ms]", "limit_bayesian_ms"),
+        ("PLR limit per toy [CPU ms]", "limit_plr_ms"),
+        ("belt toy, 1 point [CPU ms]", "belt_toy_ms"),
+        ("background toy, 50 points [CPU ms]", "background_toy_ms"),
+    ]
+    accuracy = [
+        ("fit: max |Δχ²_min|", "fit_max_dchi2"),
+        ("Bayesian limits: max relative deviation", "limit_bayesian_ms_max_rel_dev"),
+        ("PLR limits: max relative deviation", "limit_plr_ms_max_rel_dev"),
+        ("belt toy: max |Δt|", "belt_toy_ms_max_dt"),
+        ("background toy: max |Δt|", "background_toy_ms_max_dt"),
+    ]
+    rows = [
+        ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"),
+        ("throughput, 1 worker [toys/s]", "throughput_1"),
+        ("throughput, 2 workers [toys/s]", "throughput_2"),
+        ("2-worker speed-up", "speedup_2_workers"),
+        ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
+        ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
+        ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
+        ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu"),
+    ]
     other = json.loads(args.compare.read_text()) if args.compare else None
     print(f"{'':44s}{'before':>12s}{args.label:>12s}{'speed-up':>10s}" + (f"{other['label']:>12s}" if other else ""))
     for name, key in compared:
@@ -216,9 +276,13 @@ def main() -> None:
     for name, key in accuracy:
         print(f"  {name:42s}{result[key]:12.3g}")
     for name, key in rows:
-        print(f"{name:44s}{'':12s}{result[key]:12.3f}" + (f"{'':10s}{other[key]:12.3f}" if other and key in other else ""))
-    print(f"load average (1 min) at start/end: {result['load_average_1min']:.1f} / {result['load_average_1min_end']:.1f} "
-          f"on {result['cpus']} cores")
+        print(
+            f"{name:44s}{'':12s}{result[key]:12.3f}" + (f"{'':10s}{other[key]:12.3f}" if other and key in other else "")
+        )
+    print(
+        f"load average (1 min) at start/end: {result['load_average_1min']:.1f} / {result['load_average_1min_end']:.1f} "
+        f"on {result['cpus']} cores"
+    )
     if args.save:
         args.save.write_text(json.dumps(result, indent=2))
     print(json.dumps(result))

@@ -60,9 +60,17 @@ def compare(name: str, model, repeat: int) -> dict:
     t_exonu, ex = best_of(lambda: cls_upper_limit(model, 0.95, statistic="poisson", expected=False), repeat)
     t_pyhf, py = best_of(lambda: pyhf.infer.intervals.upper_limits.upper_limit(data, pdf), 1)
     mu_pyhf = float(py[0])
-    return {"model": name, "bins": model.n_bins, "nuisances": model.n_nuisances,
-            "exonu_cls95": ex.alpha_limit, "pyhf_cls95": mu_pyhf, "ratio": ex.alpha_limit / mu_pyhf,
-            "exonu_s": t_exonu, "pyhf_s": t_pyhf, "speed_up": t_pyhf / t_exonu}
+    return {
+        "model": name,
+        "bins": model.n_bins,
+        "nuisances": model.n_nuisances,
+        "exonu_cls95": ex.alpha_limit,
+        "pyhf_cls95": mu_pyhf,
+        "ratio": ex.alpha_limit / mu_pyhf,
+        "exonu_s": t_exonu,
+        "pyhf_s": t_pyhf,
+        "speed_up": t_pyhf / t_exonu,
+    }
 
 
 def main() -> None:
@@ -80,8 +88,10 @@ def main() -> None:
     rows = []
     with threadpool_limits(limits=1):
         for pool in threadpool_info():
-            print(f"BLAS: {pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}, "
-                  f"{pool.get('num_threads')} thread(s)")
+            print(
+                f"BLAS: {pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}, "
+                f"{pool.get('num_threads')} thread(s)"
+            )
         setup = load_detector("xmass-i")
         spec = next(s for s in PAPER_SEARCHES if s.key == "magnetic_moment_mub")
         rows.append(compare("xmass-i mu_nu", build_binned_model(setup, spec)[0], 3))
@@ -91,12 +101,16 @@ def main() -> None:
             rows.append(compare(f"bins={n}", synthetic_model(n, 10), 3))
         for k in nuis:
             rows.append(compare(f"nuisances={k}", synthetic_model(99, k), 3))
-    head = f"{'model':<16}{'bins':>6}{'nuis':>6}{'exonu CLs95':>13}{'pyhf CLs95':>12}{'ratio':>8}" \
-           f"{'exonu s':>10}{'pyhf s':>10}{'speed-up':>10}"
+    head = (
+        f"{'model':<16}{'bins':>6}{'nuis':>6}{'exonu CLs95':>13}{'pyhf CLs95':>12}{'ratio':>8}"
+        f"{'exonu s':>10}{'pyhf s':>10}{'speed-up':>10}"
+    )
     print(head)
     for r in rows:
-        print(f"{r['model']:<16}{r['bins']:>6}{r['nuisances']:>6}{r['exonu_cls95']:>13.5g}{r['pyhf_cls95']:>12.5g}"
-              f"{r['ratio']:>8.4f}{r['exonu_s']:>10.3g}{r['pyhf_s']:>10.3g}{r['speed_up']:>10.1f}")
+        print(
+            f"{r['model']:<16}{r['bins']:>6}{r['nuisances']:>6}{r['exonu_cls95']:>13.5g}{r['pyhf_cls95']:>12.5g}"
+            f"{r['ratio']:>8.4f}{r['exonu_s']:>10.3g}{r['pyhf_s']:>10.3g}{r['speed_up']:>10.1f}"
+        )
     print(json.dumps(rows))
 
 

@@ -12,8 +12,14 @@ Reference numbers and their sources:
 import numpy as np
 import pytest
 
-from exonu.background import (asimov_data, beta_spectrum_pdf, double_beta_summed_pdf, fermi_function,
-                              fisher_sigma_alpha, simulate_data)
+from exonu.background import (
+    asimov_data,
+    beta_spectrum_pdf,
+    double_beta_summed_pdf,
+    fermi_function,
+    fisher_sigma_alpha,
+    simulate_data,
+)
 from exonu.errors import InputError
 from exonu.io import load_detector
 from exonu.xsec import MagneticMoment
@@ -24,8 +30,9 @@ def xmass():
     return load_detector("xmass-i")
 
 
-@pytest.mark.parametrize("q,z,a,forb", [(687.0, 37, 85, "unique_first"), (156.0, 7, 14, "allowed"),
-                                        (1019.0, 83, 214, "allowed")])
+@pytest.mark.parametrize(
+    "q,z,a,forb", [(687.0, 37, 85, "unique_first"), (156.0, 7, 14, "allowed"), (1019.0, 83, 214, "allowed")]
+)
 def test_beta_spectra_normalised_and_vanish_outside(q, z, a, forb):
     t = np.linspace(0, q, 20001)
     pdf = beta_spectrum_pdf(t, q, z, a, forb)
@@ -103,7 +110,7 @@ def test_xmass_expected_limits_near_published(xmass):
     from exonu.stats import expected_limits
 
     expected_ref = {"magnetic_moment_mub": 1.35e-10}
-    for spec in list(PAPER_SEARCHES[:2]) + [PAPER_SEARCHES[-1]] + dark_photon_specs([1e-3, 10.0]):
+    for spec in [*list(PAPER_SEARCHES[:2]), PAPER_SEARCHES[-1], *dark_photon_specs([0.001, 10.0])]:
         ref = expected_ref.get(spec.key) or published_value(xmass, spec).value
         model, tpl = build_binned_model(xmass, spec)
         alpha = expected_limits(model, "bayesian", n_toys=0).asimov  # what run_search(...).expected maps
@@ -114,7 +121,7 @@ def test_xmass_expected_limits_near_published(xmass):
 def test_activity_constraints_dropped_for_mu_nu_and_dark_photon(xmass):
     bg = xmass.window("full").background
     for search in ("magnetic-moment", "dark-photon"):
-        sig = dict(zip(bg.names, bg.activity_sigma(search)))
+        sig = dict(zip(bg.names, bg.activity_sigma(search), strict=False))
         assert all(np.isinf(sig[n]) for n in ("c14", "ar39", "xe131m", "xe133"))
         assert np.isfinite(sig["kr85"]) and np.isfinite(sig["pb214"])
     assert np.all(np.isfinite(bg.activity_sigma("millicharge")))
@@ -135,7 +142,7 @@ def test_dead_pmt_correction_and_its_systematics(xmass):
 
 def test_solar_sm_component_sigma_from_flux_shares(xmass):
     bg = xmass.window("full").background
-    s = dict(zip(bg.names, bg.activity_sigma()))["solar_nu_sm"]
+    s = dict(zip(bg.names, bg.activity_sigma(), strict=False))["solar_nu_sm"]
     assert 0.006 < s < 0.07
     assert bg.includes_solar_sm
 

@@ -14,7 +14,9 @@ def run(capsys, *argv):
 
 
 def test_spectrum_json_magnetic_moment(capsys):
-    code, out, _ = run(capsys, "spectrum", "--model", "magnetic-moment", "--mu", "1e-11", "--energies-kev", "1", "5", "10", "--json")
+    code, out, _ = run(
+        capsys, "spectrum", "--model", "magnetic-moment", "--mu", "1e-11", "--energies-kev", "1", "5", "10", "--json"
+    )
     assert code == 0
     d = json.loads(out)
     assert d["energies_kev"] == [1.0, 5.0, 10.0]
@@ -24,13 +26,39 @@ def test_spectrum_json_magnetic_moment(capsys):
 
 
 def test_spectrum_json_dark_photon_and_millicharge_defaults(capsys):
-    code, out, _ = run(capsys, "spectrum", "--model", "dark-photon", "--g", "8.8e-5", "--mass-mev", "10", "--energies-kev", "5", "--json")
+    code, out, _ = run(
+        capsys,
+        "spectrum",
+        "--model",
+        "dark-photon",
+        "--g",
+        "8.8e-5",
+        "--mass-mev",
+        "10",
+        "--energies-kev",
+        "5",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["rate_per_tonne_year_kev"][0] == pytest.approx(98.87, rel=0.01)
     code, out, _ = run(capsys, "spectrum", "--model", "millicharge", "--q", "5.4e-12", "--energies-kev", "5", "--json")
     d = json.loads(out)
     assert d["atomic_model"] == "rrpa"
     assert 3.5 * 126.8 < d["rate_per_tonne_year_kev"][0] < 6.5 * 126.8
-    code, out, _ = run(capsys, "spectrum", "--model", "millicharge", "--q", "5.4e-12", "--atomic", "fea", "--flavour", "e", "--energies-kev", "5", "--json")
+    code, out, _ = run(
+        capsys,
+        "spectrum",
+        "--model",
+        "millicharge",
+        "--q",
+        "5.4e-12",
+        "--atomic",
+        "fea",
+        "--flavour",
+        "e",
+        "--energies-kev",
+        "5",
+        "--json",
+    )
     assert json.loads(out)["rate_per_tonne_year_kev"][0] == pytest.approx(0.54 * 126.8, rel=0.01)
 
 
@@ -39,15 +67,18 @@ def test_spectrum_sm_table(capsys):
     assert code == 0 and "2.91" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["spectrum", "--model", "magnetic-moment", "--energies-kev", "5"], "--mu"),
-    (["spectrum", "--model", "dark-photon", "--g", "1e-6", "--energies-kev", "5"], "--mass-mev"),
-    (["spectrum", "--model", "sm", "--energies-kev", "-3"], "> 0 keV"),
-    (["spectrum", "--model", "sm", "--energies-kev", "nan"], "finite"),
-    (["spectrum", "--model", "sm", "--solar-model", "nope", "--energies-kev", "5"], "solar model"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["spectrum", "--model", "magnetic-moment", "--energies-kev", "5"], "--mu"),
+        (["spectrum", "--model", "dark-photon", "--g", "1e-6", "--energies-kev", "5"], "--mass-mev"),
+        (["spectrum", "--model", "sm", "--energies-kev", "-3"], "> 0 keV"),
+        (["spectrum", "--model", "sm", "--energies-kev", "nan"], "finite"),
+        (["spectrum", "--model", "sm", "--solar-model", "nope", "--energies-kev", "5"], "solar model"),
+    ],
+)
 def test_spectrum_bad_input_is_a_message_not_a_traceback(capsys, argv, message):
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
 
 
@@ -69,13 +100,34 @@ def test_spectrum_user_rrpa_ratio_table(tmp_path, capsys):
     """A user RRPA/FEA table replaces the built-in treatment: FEA × R(T), no extrapolation."""
     table = tmp_path / "ratio.txt"
     table.write_text("# T_keV  RRPA/FEA\n1 6\n20 1\n")
-    code, out, _ = run(capsys, "spectrum", "--model", "millicharge", "--q", "5.4e-12", "--rrpa-ratio-file", str(table),
-                       "--energies-kev", "5", "--json")
+    code, out, _ = run(
+        capsys,
+        "spectrum",
+        "--model",
+        "millicharge",
+        "--q",
+        "5.4e-12",
+        "--rrpa-ratio-file",
+        str(table),
+        "--energies-kev",
+        "5",
+        "--json",
+    )
     assert code == 0
     ratio_at_5 = 6 + (1 - 6) * (5 - 1) / 19
     assert json.loads(out)["rate_per_tonne_year_kev"][0] == pytest.approx(126.8 * ratio_at_5, rel=0.01)
-    code, _, err = run(capsys, "spectrum", "--model", "millicharge", "--q", "5.4e-12", "--rrpa-ratio-file", str(table),
-                       "--energies-kev", "30")
+    code, _, err = run(
+        capsys,
+        "spectrum",
+        "--model",
+        "millicharge",
+        "--q",
+        "5.4e-12",
+        "--rrpa-ratio-file",
+        str(table),
+        "--energies-kev",
+        "30",
+    )
     assert code == 2 and "1–20 keV" in err
 
 
@@ -83,7 +135,9 @@ def test_energies_from_an_at_file(tmp_path, capsys):
     """`--energies-kev @FILE`: one or more energies per line, '#' comments, blank lines; same rates as inline."""
     energies = tmp_path / "energies.txt"
     energies.write_text("# T in keV\n1 5\n\n10  # last\n")
-    code, out, _ = run(capsys, "spectrum", "--model", "magnetic-moment", "--mu", "1e-11", "--energies-kev", f"@{energies}", "--json")
+    code, out, _ = run(
+        capsys, "spectrum", "--model", "magnetic-moment", "--mu", "1e-11", "--energies-kev", f"@{energies}", "--json"
+    )
     assert code == 0
     d = json.loads(out)
     assert d["energies_kev"] == [1.0, 5.0, 10.0]
@@ -107,6 +161,7 @@ def test_binary_at_file_is_one_line(tmp_path, capsys):
 
 
 # --- plot --out (R10), spectrum help units, reproduce --seed --------------------------------------------------
+
 
 def one_line_error(capsys, *argv) -> str:
     code, out, err = run(capsys, *argv)
@@ -146,11 +201,18 @@ def test_spectrum_help_states_units(capsys):
     with pytest.raises(SystemExit):
         main(["spectrum", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for option, unit in (("--mu", "Bohr magnetons"), ("--q", "units of e"), ("--g", "dimensionless"),
-                         ("--mass-mev", "MeV"), ("--r2-cm2", "cm²"), ("--energies-kev", "keV"),
-                         ("--eps-l", "dimensionless"), ("--sin2w", "dimensionless")):
+    for option, unit in (
+        ("--mu", "Bohr magnetons"),
+        ("--q", "units of e"),
+        ("--g", "dimensionless"),
+        ("--mass-mev", "MeV"),
+        ("--r2-cm2", "cm²"),
+        ("--energies-kev", "keV"),
+        ("--eps-l", "dimensionless"),
+        ("--sin2w", "dimensionless"),
+    ):
         start = text.index(f"{option} ", text.index("options:"))
-        assert unit in text[start:start + 200], option
+        assert unit in text[start : start + 200], option
 
 
 def test_reproduce_refuses_a_negative_seed(tmp_path, capsys):
@@ -175,8 +237,15 @@ def small_reproduction():
     from exonu.io import load_detector
     from exonu.searches import dark_photon_masses, reproduce_paper
 
-    return reproduce_paper(load_detector("xmass-i"), [], seed=0, n_toys=0, masses_mev=dark_photon_masses(2),
-                           statistic="chi2", dark_photon_toys=0)
+    return reproduce_paper(
+        load_detector("xmass-i"),
+        [],
+        seed=0,
+        n_toys=0,
+        masses_mev=dark_photon_masses(2),
+        statistic="chi2",
+        dark_photon_toys=0,
+    )
 
 
 def test_results_md_says_how_each_limit_was_made(small_reproduction):
@@ -187,7 +256,7 @@ def test_results_md_says_how_each_limit_was_made(small_reproduction):
     section = text.split("How each limit was made:")[1].split("\n\n", 2)[1]
     for result in small_reproduction.searches.values():
         prov = result.provenance
-        line = next(l for l in section.splitlines() if limit_description(result) in l)
+        line = next(row for row in section.splitlines() if limit_description(result) in row)
         for key in ("method", "test_statistic", "sided", "statistic"):
             assert str(prov[key]) in line, key
         assert "90 % CL" in line and "threshold" in line and "no toys" in line

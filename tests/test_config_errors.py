@@ -42,40 +42,71 @@ def refused(cfg, pattern: str) -> str:
 FLUX = 'solar_flux = { pp = 0.006, "7Be" = 0.07 }'
 
 
-@pytest.mark.parametrize("old,new,pattern", [
-    # R3: negative, NaN or misspelt solar-flux uncertainties
-    (FLUX, 'solar_flux = { pp = -0.5, "7Be" = 0.07 }', r"signal_systematics\.solar_flux\.pp.*greater than or equal to 0"),
-    (FLUX, 'solar_flux = { pp = nan, "7Be" = 0.07 }', r"signal_systematics\.solar_flux\.pp"),
-    (FLUX, 'solar_flux = { pp = 0.006, "7be" = 0.07 }',
-     r"signal_systematics\.solar_flux\.7be.*unknown solar source.*'7Be'.*'pp'"),
-    # R4: free_in_searches names must be signal models
-    ("activity_sigma = 0.026", 'activity_sigma = 0.026\nfree_in_searches = ["magnetic_moment"]',
-     r"free_in_searches\.0.*'millicharge', 'magnetic-moment' or 'dark-photon'.*magnetic_moment"),
-    ("activity_sigma = 0.026", 'activity_sigma = 0.026\nfree_in_searches = ["no_such_search"]', r"free_in_searches\.0"),
-    # negative / NaN activity uncertainty
-    ("activity_sigma = 0.026", "activity_sigma = -0.1", r"activity_sigma.*greater than or equal to 0"),
-    ("activity_sigma = 0.026", "activity_sigma = nan", r"activity_sigma"),
-    # R18: TOML types are taken as written
-    ("is_reconstruction = false", 'is_reconstruction = "no"', r"is_reconstruction.*valid boolean"),
-    ("exposure_tonne_year = 0.6473", 'exposure_tonne_year = "0.6473"', r"exposure\.exposure_tonne_year"),
-    ("exposure_tonne_year = 0.6473", "exposure_tonne_year = true", r"exposure\.exposure_tonne_year"),
-    ("width_kev = 1.0", 'width_kev = "1"', r"windows\.low_er\.width_kev"),
-    # R22: a tiny bin width is refused before anything is allocated
-    ("width_kev = 1.0", "width_kev = 0.001", r"windows\.low_er\.width_kev.*2\.9e\+04 bins; at most 10000"),
-    ("efficiency_column = 3", 'efficiency_column = "3"', r"efficiency_column"),
-    # R17: an exposure that can only be a unit mistake
-    ("exposure_tonne_year = 0.6473", "exposure_tonne_year = 1e-300", r"key 'exposure'.*below 0\.001 kg·day"),
-    ("a_sqrt_kev = 0.3171", "a_sqrt_kev = 2e104", r"response\.resolution\.linear\.a_sqrt_kev.*less than or equal to 10"),
-    # names that must exist
-    ('response = { efficiency = "efficiency"', 'response = { effciency = "efficiency"',
-     r"signal_systematics\.response.*unknown response systematics \['effciency'\].*'energy_scale'"),
-    ('shape = "points"', 'shape = "spline"', r"shape.*'points' or 'histogram'"),
-    ('shape = "points"           # a digitised curve: straight lines between the points\n', "",
-     r"components\.0\.table\.shape.*required"),
-    ("schema_version = 1", "schema_version = 2", r"schema_version.*reads schema_version 1"),
-    ('[data.low_er]', '[data.high_er]', r"key 'data'.*unknown windows \['high_er'\].*'low_er'"),
-    ('rate_unit = "per_tonne_year_kev"\nshape', 'rate_unit = "per_tonne_yr_kev"\nshape', r"components\.0\.table\.rate_unit"),
-])
+@pytest.mark.parametrize(
+    "old,new,pattern",
+    [
+        # R3: negative, NaN or misspelt solar-flux uncertainties
+        (
+            FLUX,
+            'solar_flux = { pp = -0.5, "7Be" = 0.07 }',
+            r"signal_systematics\.solar_flux\.pp.*greater than or equal to 0",
+        ),
+        (FLUX, 'solar_flux = { pp = nan, "7Be" = 0.07 }', r"signal_systematics\.solar_flux\.pp"),
+        (
+            FLUX,
+            'solar_flux = { pp = 0.006, "7be" = 0.07 }',
+            r"signal_systematics\.solar_flux\.7be.*unknown solar source.*'7Be'.*'pp'",
+        ),
+        # R4: free_in_searches names must be signal models
+        (
+            "activity_sigma = 0.026",
+            'activity_sigma = 0.026\nfree_in_searches = ["magnetic_moment"]',
+            r"free_in_searches\.0.*'millicharge', 'magnetic-moment' or 'dark-photon'.*magnetic_moment",
+        ),
+        (
+            "activity_sigma = 0.026",
+            'activity_sigma = 0.026\nfree_in_searches = ["no_such_search"]',
+            r"free_in_searches\.0",
+        ),
+        # negative / NaN activity uncertainty
+        ("activity_sigma = 0.026", "activity_sigma = -0.1", r"activity_sigma.*greater than or equal to 0"),
+        ("activity_sigma = 0.026", "activity_sigma = nan", r"activity_sigma"),
+        # R18: TOML types are taken as written
+        ("is_reconstruction = false", 'is_reconstruction = "no"', r"is_reconstruction.*valid boolean"),
+        ("exposure_tonne_year = 0.6473", 'exposure_tonne_year = "0.6473"', r"exposure\.exposure_tonne_year"),
+        ("exposure_tonne_year = 0.6473", "exposure_tonne_year = true", r"exposure\.exposure_tonne_year"),
+        ("width_kev = 1.0", 'width_kev = "1"', r"windows\.low_er\.width_kev"),
+        # R22: a tiny bin width is refused before anything is allocated
+        ("width_kev = 1.0", "width_kev = 0.001", r"windows\.low_er\.width_kev.*2\.9e\+04 bins; at most 10000"),
+        ("efficiency_column = 3", 'efficiency_column = "3"', r"efficiency_column"),
+        # R17: an exposure that can only be a unit mistake
+        ("exposure_tonne_year = 0.6473", "exposure_tonne_year = 1e-300", r"key 'exposure'.*below 0\.001 kg·day"),
+        (
+            "a_sqrt_kev = 0.3171",
+            "a_sqrt_kev = 2e104",
+            r"response\.resolution\.linear\.a_sqrt_kev.*less than or equal to 10",
+        ),
+        # names that must exist
+        (
+            'response = { efficiency = "efficiency"',
+            'response = { effciency = "efficiency"',
+            r"signal_systematics\.response.*unknown response systematics \['effciency'\].*'energy_scale'",
+        ),
+        ('shape = "points"', 'shape = "spline"', r"shape.*'points' or 'histogram'"),
+        (
+            'shape = "points"           # a digitised curve: straight lines between the points\n',
+            "",
+            r"components\.0\.table\.shape.*required",
+        ),
+        ("schema_version = 1", "schema_version = 2", r"schema_version.*reads schema_version 1"),
+        ("[data.low_er]", "[data.high_er]", r"key 'data'.*unknown windows \['high_er'\].*'low_er'"),
+        (
+            'rate_unit = "per_tonne_year_kev"\nshape',
+            'rate_unit = "per_tonne_yr_kev"\nshape',
+            r"components\.0\.table\.rate_unit",
+        ),
+    ],
+)
 def test_bad_config_is_one_line_naming_file_and_key(x1t, old, new, pattern):
     refused(edit(x1t, old, new), pattern)
 
@@ -143,4 +174,3 @@ def test_tabulated_spectrum_with_text_is_an_input_error():
 
     with pytest.raises(InputError, match="must be numbers"):
         TabulatedSpectrum(["a", "b"], [1.0, 2.0])
-

@@ -136,8 +136,25 @@ def test_event_list_and_binned_counts_with_an_empty_out_of_window_row(tmp_path, 
     assert any("1 row(s)" in n for n in s_bin.notes)
     limits = []
     for cfg in (cfg_ev, tmp_path / "toy.toml"):
-        assert main(["fit", "--detector", str(cfg), "--signal", "magnetic-moment", "--method", "plr",
-                     "--statistic", "poisson", "--toys", "0", "--json"]) == 0
+        assert (
+            main(
+                [
+                    "fit",
+                    "--detector",
+                    str(cfg),
+                    "--signal",
+                    "magnetic-moment",
+                    "--method",
+                    "plr",
+                    "--statistic",
+                    "poisson",
+                    "--toys",
+                    "0",
+                    "--json",
+                ]
+            )
+            == 0
+        )
         limits.append(json.loads(capsys.readouterr().out)["upper_limit"])
     assert limits[0] == limits[1] and limits[0] > 0
 
@@ -148,8 +165,23 @@ def test_fit_data_flag_reads_an_event_list(tmp_path, capsys):
     s = load_detector("xenon1t-sr1")
     ds = read_dataset(tmp_path / "ev.txt", s.window("low_er").binning)
     assert ds.counts.sum() == 1300 and ds.metadata["format"] == "events"
-    assert main(["fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--toys", "0", "--json",
-                 "--data", str(tmp_path / "ev.txt")]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--detector",
+                "xenon1t-sr1",
+                "--signal",
+                "magnetic-moment",
+                "--toys",
+                "0",
+                "--json",
+                "--data",
+                str(tmp_path / "ev.txt"),
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["upper_limit"] > 0
     with pytest.raises(ConfigError, match=r"ev\.txt.*event list.*needs the analysis window"):
         read_dataset(tmp_path / "ev.txt")

@@ -28,15 +28,20 @@ def test_config_schema_command_prints_the_json_schema(capsys):
     assert schema == json.loads(json.dumps(json_schema()))
     assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
     assert schema["additionalProperties"] is False
-    assert "ShapeSysCfg" in schema["$defs"] and schema["$defs"]["ShapeSysCfg"]["properties"]["high_kev"]["default"] == "inf"
+    assert (
+        "ShapeSysCfg" in schema["$defs"]
+        and schema["$defs"]["ShapeSysCfg"]["properties"]["high_kev"]["default"] == "inf"
+    )
 
 
 def test_every_schema_key_is_documented_in_its_section():
     schema = json_schema()
     sections = _sections(DOCS.read_text(encoding="utf-8"))
     models = {"DetectorCfg": schema, **schema["$defs"]}
-    missing = {name: [k for k in model["properties"] if f"`{k}`" not in sections.get(name, "")]
-               for name, model in models.items()}
+    missing = {
+        name: [k for k in model["properties"] if f"`{k}`" not in sections.get(name, "")]
+        for name, model in models.items()
+    }
     assert {n: m for n, m in missing.items() if m} == {}
     assert set(models) <= set(sections)
 

@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
-from exonu.detector import (Binning, ConstantEfficiency, DetectorModel, EnergyScale, LogisticEfficiency,
-                            ParametricResolution, TableEfficiency, TableResolution)
+from exonu.detector import (
+    Binning,
+    ConstantEfficiency,
+    DetectorModel,
+    EnergyScale,
+    LogisticEfficiency,
+    ParametricResolution,
+    TableEfficiency,
+    TableResolution,
+)
 from exonu.errors import ConfigError, InputError, OutOfRangeError
 
 EXPOSURE = 1000.0  # kg·day
@@ -94,8 +102,7 @@ def test_response_is_cached_and_fold_rate_function():
 
 
 def test_systematic_shifts_signs_and_sizes():
-    scale = EnergyScale(uncertainty_energy_kev=(1.0, 100.0), uncertainty_up=(0.05, 0.05),
-                        uncertainty_down=(0.05, 0.05))
+    scale = EnergyScale(uncertainty_energy_kev=(1.0, 100.0), uncertainty_up=(0.05, 0.05), uncertainty_down=(0.05, 0.05))
     m = DetectorModel(EXPOSURE, ParametricResolution(0.31, 0.029), LogisticEfficiency(0.9, 7.8, 2.2, 0.5), scale)
     r = m.response(Binning.from_range(2, 60, 2))
     rate = 1.0 / r.grid_kev**2  # falling spectrum: a higher scale puts more counts in every bin

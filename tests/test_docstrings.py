@@ -23,8 +23,11 @@ OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 def _modules() -> list[str]:
     # ``__main__`` modules run the CLI when imported: they hold no docstring examples
-    return sorted(info.name for info in pkgutil.walk_packages(exonu.__path__, prefix="exonu.")
-                  if not info.name.endswith(".__main__"))
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(exonu.__path__, prefix="exonu.")
+        if not info.name.endswith(".__main__")
+    )
 
 
 def _doctests(module: ModuleType) -> list[doctest.DocTest]:
@@ -37,8 +40,16 @@ MODULES_WITH_EXAMPLES = [name for name in _modules() if _doctests(importlib.impo
 
 def test_the_physics_modules_carry_examples():
     # these modules' public functions carry examples: losing them (e.g. to a broken docstring) must show
-    for name in ("exonu.spectrum", "exonu.flux", "exonu.oscillation", "exonu.atomic", "exonu.xsec.base",
-                 "exonu.detector.response", "exonu.config.tables", "exonu.config.build"):
+    for name in (
+        "exonu.spectrum",
+        "exonu.flux",
+        "exonu.oscillation",
+        "exonu.atomic",
+        "exonu.xsec.base",
+        "exonu.detector.response",
+        "exonu.config.tables",
+        "exonu.config.build",
+    ):
         assert name in MODULES_WITH_EXAMPLES, f"{name} lost its docstring examples"
 
 

@@ -30,15 +30,22 @@ def run_exclusion(capsys, tmp_path, *argv) -> dict:
     return written
 
 
-@pytest.mark.parametrize("signal, charges", [
-    ("dark-photon", None), ("light-vector", "Lmu-Ltau"), ("axial-vector", None), ("scalar", None),
-    ("pseudoscalar", None),
-])
+@pytest.mark.parametrize(
+    "signal, charges",
+    [
+        ("dark-photon", None),
+        ("light-vector", "Lmu-Ltau"),
+        ("axial-vector", None),
+        ("scalar", None),
+        ("pseudoscalar", None),
+    ],
+)
 def test_every_mediator_family_on_xenonnt(capsys, tmp_path, signal, charges):
     """Each family on XENONnT SR0 at three masses: a PNG and finite limits equal to exclusion_curve's."""
     extra = ["--charges", charges] if charges else []
-    doc = run_exclusion(capsys, tmp_path, "--detector", "xenonnt-sr0", "--signal", signal, *extra,
-                        "--masses-mev", *MASSES)
+    doc = run_exclusion(
+        capsys, tmp_path, "--detector", "xenonnt-sr0", "--signal", signal, *extra, "--masses-mev", *MASSES
+    )
     assert doc["signal"] == signal and doc["charges"] == charges and doc["detectors"] == ["xenonnt-sr0"]
     for key in ("method", "test_statistic", "threshold", "cl", "sided", "statistic", "n_toys"):
         assert doc[key] is not None, key
@@ -47,8 +54,7 @@ def test_every_mediator_family_on_xenonnt(capsys, tmp_path, signal, charges):
     expected = [p["expected"] for p in doc["masses"]]
     assert all(math.isfinite(v) and v > 0 for v in observed + expected)
     options = {"charges": charges} if charges else {}
-    library = exclusion_curve(load_detector("xenonnt-sr0"), spec_factory(signal, **options),
-                              [float(m) for m in MASSES])
+    library = exclusion_curve(load_detector("xenonnt-sr0"), spec_factory(signal, **options), [float(m) for m in MASSES])
     np.testing.assert_allclose(observed, [r.observed for r in library], rtol=1e-9)
     np.testing.assert_allclose(expected, [r.expected for r in library], rtol=1e-9)
     # above the momentum transfer (√(2 m_e T) ≈ 0.1 MeV at 10 keV) the cross section falls as g⁴/M⁴: the
@@ -59,9 +65,27 @@ def test_every_mediator_family_on_xenonnt(capsys, tmp_path, signal, charges):
 
 
 def test_joint_exclusion_of_xenon1t_and_xenonnt(capsys, tmp_path):
-    doc = run_exclusion(capsys, tmp_path, "--detector", "xenon1t-sr1", "--detector", "xenonnt-sr0",
-                        "--signal", "light-vector", "--charges", "B-L", "--n-masses", "2", "--mass-range", "0.01", "10",
-                        "--method", "plr", "--cl", "0.95")
+    doc = run_exclusion(
+        capsys,
+        tmp_path,
+        "--detector",
+        "xenon1t-sr1",
+        "--detector",
+        "xenonnt-sr0",
+        "--signal",
+        "light-vector",
+        "--charges",
+        "B-L",
+        "--n-masses",
+        "2",
+        "--mass-range",
+        "0.01",
+        "10",
+        "--method",
+        "plr",
+        "--cl",
+        "0.95",
+    )
     assert doc["joint"] and doc["detectors"] == ["xenon1t-sr1", "xenonnt-sr0"]
     assert doc["cl"] == 0.95 and doc["threshold"] == pytest.approx(2.7055, rel=1e-4)  # Φ⁻¹(0.95)²
     assert [p["mass_mev"] for p in doc["masses"]] == pytest.approx([0.01, 10.0])
@@ -77,10 +101,21 @@ def test_cl_changes_the_limit_at_each_mass(capsys, tmp_path):
     """--cl is applied, not dropped: the 95 % CL PLR limit is run_search's at cl = 0.95."""
     from exonu.searches import run_search
 
-    doc = run_exclusion(capsys, tmp_path, "--detector", "xenonnt-sr0", "--signal", "scalar", "--masses-mev", "1",
-                        "--method", "plr", "--cl", "0.95")
-    r95 = run_search(load_detector("xenonnt-sr0"), search_spec("scalar", mass_mev=1.0), method="plr", n_toys=0,
-                     cl=0.95)
+    doc = run_exclusion(
+        capsys,
+        tmp_path,
+        "--detector",
+        "xenonnt-sr0",
+        "--signal",
+        "scalar",
+        "--masses-mev",
+        "1",
+        "--method",
+        "plr",
+        "--cl",
+        "0.95",
+    )
+    r95 = run_search(load_detector("xenonnt-sr0"), search_spec("scalar", mass_mev=1.0), method="plr", n_toys=0, cl=0.95)
     assert doc["masses"][0]["observed"] == pytest.approx(r95.observed, rel=1e-9)
 
 
@@ -93,19 +128,22 @@ def test_out_is_replaced_atomically_and_nothing_else_is_touched(capsys, tmp_path
     assert sorted(p.name for p in out.iterdir()) == ["exclusion.json", "exclusion.png", "mine.txt"]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--signal", "scalar", "--masses-mev", "1", "--n-masses", "3"], "not both"),
-    (["--signal", "scalar", "--masses-mev", "1", "-2"], "mass"),
-    (["--signal", "scalar", "--masses-mev", "1", "1"], "lists a mass twice"),
-    (["--signal", "scalar", "--n-masses", "1"], "≥ 2"),
-    (["--signal", "scalar", "--n-masses", "3", "--mass-range", "10", "1"], "low < high"),
-    (["--signal", "scalar", "--charges", "B-L", "--masses-mev", "1"], "takes no charges"),
-    (["--signal", "light-vector", "--masses-mev", "1"], "needs charges"),
-    (["--signal", "scalar", "--masses-mev", "1", "--seed", "-1"], "--seed must be"),
-    (["--signal", "scalar", "--masses-mev", "1", "--method", "fc", "--belt-toys", "0"], "--belt-toys must be"),
-    (["--signal", "scalar", "--masses-mev", "1", "--cl", "1.5"], "cl must be"),
-    (["--signal", "scalar", "--masses-mev", "1", "--detector", "xenonnt-sr0"], "given 2 times"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--signal", "scalar", "--masses-mev", "1", "--n-masses", "3"], "not both"),
+        (["--signal", "scalar", "--masses-mev", "1", "-2"], "mass"),
+        (["--signal", "scalar", "--masses-mev", "1", "1"], "lists a mass twice"),
+        (["--signal", "scalar", "--n-masses", "1"], "≥ 2"),
+        (["--signal", "scalar", "--n-masses", "3", "--mass-range", "10", "1"], "low < high"),
+        (["--signal", "scalar", "--charges", "B-L", "--masses-mev", "1"], "takes no charges"),
+        (["--signal", "light-vector", "--masses-mev", "1"], "needs charges"),
+        (["--signal", "scalar", "--masses-mev", "1", "--seed", "-1"], "--seed must be"),
+        (["--signal", "scalar", "--masses-mev", "1", "--method", "fc", "--belt-toys", "0"], "--belt-toys must be"),
+        (["--signal", "scalar", "--masses-mev", "1", "--cl", "1.5"], "cl must be"),
+        (["--signal", "scalar", "--masses-mev", "1", "--detector", "xenonnt-sr0"], "given 2 times"),
+    ],
+)
 def test_bad_input_is_one_line(capsys, tmp_path, argv, message):
     code = main(["exclusion", "--detector", "xenonnt-sr0", *argv, "--out", str(tmp_path / "out")])
     out, err = capsys.readouterr()
@@ -123,8 +161,9 @@ def test_an_unwritable_out_is_refused_before_the_scan(capsys, tmp_path, monkeypa
     monkeypatch.setattr(exonu.searches, "run_search", no_search)
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = main(["exclusion", "--detector", "xenonnt-sr0", "--signal", "scalar", "--masses-mev", "1",
-                 "--out", str(blocker)])
+    code = main(
+        ["exclusion", "--detector", "xenonnt-sr0", "--signal", "scalar", "--masses-mev", "1", "--out", str(blocker)]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "not a folder" in err
 

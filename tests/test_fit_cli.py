@@ -16,8 +16,25 @@ PROVENANCE = ("method", "test_statistic", "threshold", "cl", "sided", "statistic
 
 @pytest.mark.parametrize("method, sided", [("plr", "one"), ("bayesian", "one"), ("cls", "one"), ("pcl", "one")])
 def test_fit_json_says_how_the_limit_was_made(capsys, method, sided):
-    assert main(["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", method, "--toys", "0",
-                 "--cl", "0.95", "--json"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--detector",
+                "xmass-i",
+                "--signal",
+                "magnetic-moment",
+                "--method",
+                method,
+                "--toys",
+                "0",
+                "--cl",
+                "0.95",
+                "--json",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     for key in PROVENANCE:
         assert key in res, key
@@ -28,8 +45,12 @@ def test_fit_json_says_how_the_limit_was_made(capsys, method, sided):
 
 
 def test_fit_reports_the_toy_median_beside_the_asimov_median(capsys):
-    assert main(["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "plr", "--toys", "40",
-                 "--json"]) == 0
+    assert (
+        main(
+            ["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "plr", "--toys", "40", "--json"]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["expected_toy_median"] > 0 and res["expected_n_toys"] == 40
     lo, hi = res["expected_band"]
@@ -49,8 +70,9 @@ def test_no_limit_from_a_failed_fit(tmp_path, capsys):
     with pytest.raises(FitError, match="no limit is made"):
         run_search(setup, spec, np.full(model.n_bins, 1e300), n_toys=0)
     path = write_dataset(tmp_path / "huge.csv", np.full(model.n_bins, 1e300), w.binning.edges_kev)
-    code = main(["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--data", str(path), "--toys", "0",
-                 "--json"])
+    code = main(
+        ["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--data", str(path), "--toys", "0", "--json"]
+    )
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "" and captured.err.startswith("exonu: error:")
     assert len(captured.err.strip().splitlines()) == 1
@@ -84,6 +106,7 @@ def test_dark_photon_best_fit_band_lies_inside_the_90cl_signal():
 
 # --- every signal model, joint fits, published values, reports (`exonu fit`) -----------------------------------
 
+
 def fit_json(capsys, *argv) -> dict:
     code = main(["fit", *argv, "--toys", "0", "--json"])
     out, err = capsys.readouterr()
@@ -100,15 +123,20 @@ def one_line_error(capsys, argv: list[str]) -> str:
     return err
 
 
-@pytest.mark.parametrize("options, parameters", [
-    (("--signal", "light-vector", "--charges", "Lmu-Ltau", "--mass-mev", "10"),
-     {"charges": "Lmu-Ltau", "mass_mev": 10.0}),
-    (("--signal", "scalar", "--mass-mev", "10"), {"charges": None, "mass_mev": 10.0}),
-    (("--signal", "axial-vector", "--mass-mev", "10"), {"mass_mev": 10.0}),
-    (("--signal", "pseudoscalar", "--mass-mev", "10"), {"mass_mev": 10.0}),
-    (("--signal", "nsi", "--chirality", "V", "--flavour", "mu"), {"chirality": "V", "flavours": ["mu"]}),
-    (("--signal", "charge-radius", "--sign", "negative"), {"sign": "negative", "flavours": ["e"]}),
-])
+@pytest.mark.parametrize(
+    "options, parameters",
+    [
+        (
+            ("--signal", "light-vector", "--charges", "Lmu-Ltau", "--mass-mev", "10"),
+            {"charges": "Lmu-Ltau", "mass_mev": 10.0},
+        ),
+        (("--signal", "scalar", "--mass-mev", "10"), {"charges": None, "mass_mev": 10.0}),
+        (("--signal", "axial-vector", "--mass-mev", "10"), {"mass_mev": 10.0}),
+        (("--signal", "pseudoscalar", "--mass-mev", "10"), {"mass_mev": 10.0}),
+        (("--signal", "nsi", "--chirality", "V", "--flavour", "mu"), {"chirality": "V", "flavours": ["mu"]}),
+        (("--signal", "charge-radius", "--sign", "negative"), {"sign": "negative", "flavours": ["e"]}),
+    ],
+)
 def test_fit_every_model_gives_the_library_limit(capsys, options, parameters):
     """arXiv:2208.02144-style searches on XENONnT SR0: the CLI's limit is run_search's on the spec of the
     same options (no option dropped on the way), finite, with the model parameters in the JSON."""
@@ -117,11 +145,15 @@ def test_fit_every_model_gives_the_library_limit(capsys, options, parameters):
     res = fit_json(capsys, "--detector", "xenonnt-sr0", *options, "--method", "plr")
     for key, value in parameters.items():
         assert res[key] == value, key
-    argv = dict(zip(options[::2], options[1::2]))
+    argv = dict(zip(options[::2], options[1::2], strict=False))
     flavour = argv.get("--flavour")
-    spec = search_spec(argv["--signal"], mass_mev=float(argv["--mass-mev"]) if "--mass-mev" in argv else None,
-                       charges=argv.get("--charges"), flavours=None if flavour is None else (flavour,),
-                       **{k: argv[f"--{k}"] for k in ("chirality", "sign") if f"--{k}" in argv})
+    spec = search_spec(
+        argv["--signal"],
+        mass_mev=float(argv["--mass-mev"]) if "--mass-mev" in argv else None,
+        charges=argv.get("--charges"),
+        flavours=None if flavour is None else (flavour,),
+        **{k: argv[f"--{k}"] for k in ("chirality", "sign") if f"--{k}" in argv},
+    )
     expected = run_search(load_detector("xenonnt-sr0"), spec, method="plr", n_toys=0, statistic=res["statistic"])
     assert res["upper_limit"] == pytest.approx(expected.observed, rel=1e-9)
     assert np.isfinite(res["upper_limit"]) and res["upper_limit"] != 0 and res["fit_valid"]
@@ -131,8 +163,9 @@ def test_fit_every_model_gives_the_library_limit(capsys, options, parameters):
 def test_fit_json_carries_the_published_value_of_the_detector_config(capsys):
     """XENONnT SR0 (arXiv:2207.11330): μ_ν < 6.3e-12 μ_B at 90 % CL from a likelihood fit; exonu's Poisson
     PLR limit is within ±15 % of it."""
-    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr",
-                   "--statistic", "poisson")
+    res = fit_json(
+        capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr", "--statistic", "poisson"
+    )
     pub = res["published"]
     assert pub["value"] == 6.3e-12 and pub["unit"] == "mu_B" and pub["cl"] == 0.9
     assert "arXiv:2207.11330" in pub["source"] and pub["method"]
@@ -151,8 +184,17 @@ def test_fit_flavour_of_the_magnetic_moment_is_a_different_search(capsys):
 
 
 def test_joint_fit_gives_the_combined_and_each_detectors_limit(capsys):
-    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
-                   "--method", "plr")
+    res = fit_json(
+        capsys,
+        "--detector",
+        "xenonnt-sr0",
+        "--detector",
+        "xenon1t-sr1",
+        "--signal",
+        "magnetic-moment",
+        "--method",
+        "plr",
+    )
     assert res["detectors"] == ["xenonnt-sr0", "xenon1t-sr1"] and set(res["per_detector"]) == set(res["detectors"])
     assert "r_solar_flux_pp" in res["shared_parameters"]
     assert res["method"] == "plr" and res["threshold"] == pytest.approx(1.6424, rel=1e-4) and res["sided"] == "one"
@@ -170,8 +212,19 @@ def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
     model, _ = build_binned_model(setup, spec)
     w = setup.window(choose_window(setup, spec))
     path = write_dataset(tmp_path / "asimov.txt", model.asimov(0.0), w.binning.edges_kev, {"asimov": True})
-    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
-                   "--method", "plr", "--data", f"xenonnt-sr0={path}")
+    res = fit_json(
+        capsys,
+        "--detector",
+        "xenonnt-sr0",
+        "--detector",
+        "xenon1t-sr1",
+        "--signal",
+        "magnetic-moment",
+        "--method",
+        "plr",
+        "--data",
+        f"xenonnt-sr0={path}",
+    )
     nt, one_t = res["per_detector"]["xenonnt-sr0"], res["per_detector"]["xenon1t-sr1"]
     assert nt["observed"] == pytest.approx(nt["expected"], rel=1e-4)
     assert one_t["observed"] != pytest.approx(one_t["expected"], rel=1e-2)
@@ -187,22 +240,25 @@ def test_fit_report_writes_html(tmp_path, capsys):
     assert f'data-value="{res["upper_limit"]!r}"' in html  # the table holds the fit's limit
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--signal", "magnetic-moment", "--seed", "-1"], "--seed must be an integer ≥ 0"),
-    (["--signal", "magnetic-moment", "--method", "neyman", "--belt-toys", "-1"], "--belt-toys must be"),
-    (["--signal", "scalar", "--mass-mev", "10", "--charges", "B-L"], "takes no charges"),
-    (["--signal", "light-vector", "--mass-mev", "10"], "needs charges"),
-    (["--signal", "light-vector", "--charges", "B-L", "--mass-mev", "-3"], "mass"),
-    (["--signal", "dark-photon", "--mass-mev", "10", "--flavour", "e"], "takes no flavours"),
-    (["--signal", "magnetic-moment", "--chirality", "R"], "takes no chirality"),
-    (["--signal", "magnetic-moment", "--sign", "negative"], "takes no sign"),
-    (["--signal", "nsi", "--mass-mev", "1"], "takes no mass_mev"),
-    (["--signal", "magnetic-moment", "--detector", "xenonnt-sr0"], "given 2 times"),
-    (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--data", "x.txt"], "write --data DETECTOR=PATH"),
-    (["--signal", "magnetic-moment", "--data", "xenonnt-sr0=a.txt", "--data", "xenonnt-sr0=b.txt"], "two files"),
-    (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--report", "r.html"], "--report"),
-    (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--window", "low_er"], "--window"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--signal", "magnetic-moment", "--seed", "-1"], "--seed must be an integer ≥ 0"),
+        (["--signal", "magnetic-moment", "--method", "neyman", "--belt-toys", "-1"], "--belt-toys must be"),
+        (["--signal", "scalar", "--mass-mev", "10", "--charges", "B-L"], "takes no charges"),
+        (["--signal", "light-vector", "--mass-mev", "10"], "needs charges"),
+        (["--signal", "light-vector", "--charges", "B-L", "--mass-mev", "-3"], "mass"),
+        (["--signal", "dark-photon", "--mass-mev", "10", "--flavour", "e"], "takes no flavours"),
+        (["--signal", "magnetic-moment", "--chirality", "R"], "takes no chirality"),
+        (["--signal", "magnetic-moment", "--sign", "negative"], "takes no sign"),
+        (["--signal", "nsi", "--mass-mev", "1"], "takes no mass_mev"),
+        (["--signal", "magnetic-moment", "--detector", "xenonnt-sr0"], "given 2 times"),
+        (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--data", "x.txt"], "write --data DETECTOR=PATH"),
+        (["--signal", "magnetic-moment", "--data", "xenonnt-sr0=a.txt", "--data", "xenonnt-sr0=b.txt"], "two files"),
+        (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--report", "r.html"], "--report"),
+        (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--window", "low_er"], "--window"),
+    ],
+)
 def test_fit_bad_input_is_one_line(capsys, argv, message):
     err = one_line_error(capsys, ["fit", "--detector", "xenonnt-sr0", *argv, "--toys", "0"])
     assert message in err
@@ -222,8 +278,9 @@ def test_fit_report_path_is_checked_before_the_fit(tmp_path, capsys, monkeypatch
         raise AssertionError("the fit ran before --report was checked")
 
     monkeypatch.setattr(exonu.searches, "run_search", no_fit)
-    err = one_line_error(capsys, ["fit", "--detector", "xmass-i", "--signal", "magnetic-moment",
-                                  "--report", str(tmp_path)])
+    err = one_line_error(
+        capsys, ["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--report", str(tmp_path)]
+    )
     assert "is a directory" in err
 
 
@@ -246,8 +303,21 @@ def test_fig5_band_is_the_profile_band_inside_the_90cl_signal():
 
 
 def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
-    code = main(["fit", "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment",
-                 "--method", "plr", "--toys", "0"])
+    code = main(
+        [
+            "fit",
+            "--detector",
+            "xenonnt-sr0",
+            "--detector",
+            "xenon1t-sr1",
+            "--signal",
+            "magnetic-moment",
+            "--method",
+            "plr",
+            "--toys",
+            "0",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     header, *rows = out.splitlines()

@@ -30,7 +30,7 @@ def test_tables_renormalised(name):
 
 def test_lines_and_presets():
     assert SOURCES["7Be"].lines == ((861.8, 0.897), (384.3, 0.103))
-    assert PEP_LINE_KEV == pytest.approx(1442.2, abs=0.1)
+    assert pytest.approx(1442.2, abs=0.1) == PEP_LINE_KEV
     f = SolarFlux()
     assert f.sources == ("pp", "7Be")  # the paper's default
     assert f.flux_per_cm2_s("pp") == 5.98e10 and f.flux_per_cm2_s("7Be") == 5.00e9
@@ -54,10 +54,17 @@ def test_constant_flavour_content_is_the_papers():
     assert f.shape == (3, 2)
 
 
-@pytest.mark.parametrize("source, e_kev, pee", [
-    ("pp", 267.0, 0.546), ("pp", 420.0, 0.542), ("7Be", 384.3, 0.540), ("7Be", 861.8, 0.525),
-    ("pep", 1442.0, 0.510), ("8B", 10000.0, 0.316),
-])
+@pytest.mark.parametrize(
+    "source, e_kev, pee",
+    [
+        ("pp", 267.0, 0.546),
+        ("pp", 420.0, 0.542),
+        ("7Be", 384.3, 0.540),
+        ("7Be", 861.8, 0.525),
+        ("pep", 1442.0, 0.510),
+        ("8B", 10000.0, 0.316),
+    ],
+)
 def test_msw_survival_probability_physics_sheet_section_9(source, e_kev, pee):
     """docs/physics.md §9 table, last column (NuFIT 5.0; n_e 70/90/80/100 N_A for pp/7Be/pep/8B), to ±0.005."""
     f = MSWFlavourContent().fractions(e_kev, source)
@@ -78,7 +85,9 @@ def test_flavour_content_by_name():
         flavour_content("sterile")
 
 
-@pytest.mark.parametrize("t_kev, zeff", [(0.5, 26), (1.0, 40), (2.0, 44), (5.0, 48), (10.0, 52), (34.0, 52), (35.0, 54), (300.0, 54)])
+@pytest.mark.parametrize(
+    "t_kev, zeff", [(0.5, 26), (1.0, 40), (2.0, 44), (5.0, 48), (10.0, 52), (34.0, 52), (35.0, 54), (300.0, 54)]
+)
 def test_zeff_xraydb_physics_sheet_section_7(t_kev, zeff):
     assert atomic.effective_electrons(t_kev) == zeff
 
@@ -98,7 +107,9 @@ def test_zeff_steps_at_each_edge_and_dirac_fock_set():
 def test_photoabsorption_physics_sheet_section_5_3():
     """σ_γ(Xe) from xraydb/Elam: 1.38e5 b at 5 keV, 3.6e4 b at 10 keV, 1.8e3 b at 30 keV."""
     barn = 1e-24
-    np.testing.assert_allclose(atomic.photoabsorption_cm2_per_atom([5.0, 10.0, 30.0]) / barn, [1.38e5, 3.6e4, 1.8e3], rtol=0.03)
+    np.testing.assert_allclose(
+        atomic.photoabsorption_cm2_per_atom([5.0, 10.0, 30.0]) / barn, [1.38e5, 3.6e4, 1.8e3], rtol=0.03
+    )
     with pytest.raises(OutOfRangeError, match="0.1"):
         atomic.photoabsorption_cm2_per_atom(0.05)
 
@@ -118,10 +129,17 @@ def test_ratio_table_file(tmp_path):
         atomic.RatioTable.from_file(tmp_path / "missing.txt")
 
 
-@pytest.mark.parametrize("e_kev, p70, p100", [
-    (267.0, 0.546, 0.543), (420.0, 0.542, 0.538), (384.0, 0.543, 0.539), (862.0, 0.531, 0.522),
-    (1442.0, 0.516, 0.499), (10000.0, 0.340, 0.316),
-])
+@pytest.mark.parametrize(
+    "e_kev, p70, p100",
+    [
+        (267.0, 0.546, 0.543),
+        (420.0, 0.542, 0.538),
+        (384.0, 0.543, 0.539),
+        (862.0, 0.531, 0.522),
+        (1442.0, 0.516, 0.499),
+        (10000.0, 0.340, 0.316),
+    ],
+)
 def test_msw_full_table_physics_sheet_section_9(e_kev, p70, p100):
     """Every entry of the docs/physics.md §9 table (NuFIT 5.0 NO; n_e = 70 and 100 N_A cm⁻³), ±0.005."""
     from exonu.oscillation import survival_probability_msw
@@ -143,7 +161,10 @@ BAD_CALLS = {
     "source not a string": (lambda: SolarFlux(sources=[["pp"]]), "unknown solar source"),
     "flux of an unknown source": (lambda: SolarFlux().flux_per_cm2_s("9Li"), "unknown solar source '9Li'"),
     "uncertainty of None": (lambda: SolarFlux().relative_uncertainty(None), "unknown solar source None"),
-    "source with a negative endpoint": (lambda: SolarSource("x", -1.0, lines=((1.0, 1.0),)), "endpoint_kev must be > 0"),
+    "source with a negative endpoint": (
+        lambda: SolarSource("x", -1.0, lines=((1.0, 1.0),)),
+        "endpoint_kev must be > 0",
+    ),
     "source line with branching > 1": (lambda: SolarSource("x", 10.0, lines=((5.0, 1.5),)), "branching must be ≤ 1"),
     "continuum source without shape": (lambda: SolarSource("x", 10.0), "callable shape"),
     "pdf at NaN": (lambda: SOURCES["pp"].pdf(np.nan), "e_nu_kev must be finite"),
@@ -157,8 +178,10 @@ BAD_CALLS = {
     "MSW unknown source": (lambda: MSWFlavourContent().fractions(100.0, "9Li"), "unknown solar source"),
     "MSW at infinity": (lambda: MSWFlavourContent().fractions(np.inf), "finite"),
     "P_ee with a mixing name, not a preset": (lambda: survival_probability_msw(100.0, 70.0, _MIXING), "MixingPreset"),
-    "P_ee with a negative density": (lambda: survival_probability_msw(100.0, -1.0, MIXING[_MIXING]),
-                                     "electron_density_na_cm3 must be ≥ 0"),
+    "P_ee with a negative density": (
+        lambda: survival_probability_msw(100.0, -1.0, MIXING[_MIXING]),
+        "electron_density_na_cm3 must be ≥ 0",
+    ),
     "flavour-content model None": (lambda: flavour_content(None), "unknown flavour-content model"),
     "binding set not a string (cached function)": (lambda: atomic.xenon_subshells(["xraydb"]), "binding-energy set"),
     "Z_eff at NaN": (lambda: atomic.effective_electrons(np.nan), "t_kev must be finite"),
@@ -166,8 +189,10 @@ BAD_CALLS = {
     "Z_eff at T < 0": (lambda: atomic.effective_electrons(-1.0), "t_kev must be ≥ 0"),
     "photoabsorption at NaN": (lambda: atomic.photoabsorption_cm2_per_atom(np.nan), "photon_kev must be finite"),
     "photoabsorption of None": (lambda: atomic.photoabsorption_cm2_per_atom(None), "photon_kev must be an array"),
-    "ratio table with a NaN ratio": (lambda: atomic.RatioTable(np.array([1.0, 2.0]), np.array([1.0, np.nan])),
-                                     "ratio column must be finite"),
+    "ratio table with a NaN ratio": (
+        lambda: atomic.RatioTable(np.array([1.0, 2.0]), np.array([1.0, np.nan])),
+        "ratio column must be finite",
+    ),
     "ratio table with T decreasing": (lambda: atomic.RatioTable([2.0, 1.0], [1.0, 1.0]), "strictly increasing"),
     "ratio table with columns of different length": (lambda: atomic.RatioTable([1.0, 2.0], [1.0]), "equal length"),
     "ratio table at NaN": (lambda: atomic.RatioTable([1.0, 2.0], [1.0, 1.0])(np.nan), "t_kev must be finite"),

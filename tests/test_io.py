@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from exonu.errors import ConfigError
-from exonu.io import (Dataset, list_detectors, load_detector, packaged_detector_dir, read_dataset,
-                      write_dataset)
+from exonu.io import Dataset, list_detectors, load_detector, packaged_detector_dir, read_dataset, write_dataset
 
 PACKAGED = packaged_detector_dir()
 X1T_DATA = PACKAGED.parent / "xenon1t_sr1"
@@ -42,10 +41,17 @@ def test_xmass_signal_systematics_named_as_in_paper():
 
     w = load_detector("xmass-i").window("millicharge")
     names, frac = w.signal_systematics(Millicharge(5e-12), atomic_model="rrpa")
-    assert {"scintillation_efficiency", "solar_flux_pp", "solar_flux_7Be", "atomic_model", "fiducial_volume",
-            "decay_time", "optical_properties"} <= set(names)
+    assert {
+        "scintillation_efficiency",
+        "solar_flux_pp",
+        "solar_flux_7Be",
+        "atomic_model",
+        "fiducial_volume",
+        "decay_time",
+        "optical_properties",
+    } <= set(names)
     assert frac.shape == (len(names), 13)
-    row = dict(zip(names, frac))
+    row = dict(zip(names, frac, strict=False))
     assert np.allclose(row["atomic_model"], 0.05)
     assert np.allclose(row["fiducial_volume"], 0.0)  # only above 30 keV
     assert np.allclose(row["optical_properties"][:8], 0.04) and np.allclose(row["optical_properties"][8:], 0.01)
@@ -196,9 +202,12 @@ def test_missing_required_key_and_unknown_detector(x1t_copy):
 def test_unbinned_event_list(x1t_copy, tmp_path):
     events = tmp_path / "xenon1t_sr1" / "events.txt"
     events.write_text("# energy_kev\n1.2\n1.7\n5.5\n29.99\n35.0\n0.5\n")
-    _edit(x1t_copy, 'file = "../xenon1t_sr1/data_below_30kev.txt"\nformat = "binned_rate"',
-          'file = "../xenon1t_sr1/events.txt"\nformat = "unbinned"')
-    _edit(x1t_copy, "value_column = 1\nuncertainty_column = 2\nrate_unit = \"per_tonne_year_kev\"\n", "")
+    _edit(
+        x1t_copy,
+        'file = "../xenon1t_sr1/data_below_30kev.txt"\nformat = "binned_rate"',
+        'file = "../xenon1t_sr1/events.txt"\nformat = "unbinned"',
+    )
+    _edit(x1t_copy, 'value_column = 1\nuncertainty_column = 2\nrate_unit = "per_tonne_year_kev"\n', "")
     d = load_detector(x1t_copy).window("low_er").data
     assert d.counts.sum() == 4 and d.counts[0] == 2 and d.counts[4] == 1 and d.counts[-1] == 1
     assert d.metadata["unbinned_events"] == 6
@@ -245,20 +254,23 @@ def test_non_integer_counts_in_a_data_file(tmp_path):
     assert read_dataset(p).counts[1] == 13.6
 
 
-@pytest.mark.parametrize("detector,search,mass_mev,value,unit", [
-    # arXiv:2005.11891 §4.2–4.4: 90 % CL upper limits of XMASS-I
-    ("xmass-i", "millicharge_common_e", None, 5.4e-12, "e"),
-    ("xmass-i", "millicharge_nue_e", None, 7.3e-12, "e"),
-    ("xmass-i", "millicharge_numu_e", None, 1.1e-11, "e"),
-    ("xmass-i", "millicharge_nutau_e", None, 1.1e-11, "e"),
-    ("xmass-i", "magnetic_moment_mub", None, 1.8e-10, "mu_B"),
-    ("xmass-i", "dark_photon", 1e-3, 1.3e-6, "dimensionless"),
-    ("xmass-i", "dark_photon", 10.0, 8.8e-5, "dimensionless"),
-    # arXiv:2006.09721 abstract: μ_ν ∈ (1.4, 2.9)e-11 μ_B at 90 % CL
-    ("xenon1t-sr1", "magnetic_moment_mub", None, 2.9e-11, "mu_B"),
-    # arXiv:2207.11330: μ_ν < 6.3e-12 μ_B at 90 % CL
-    ("xenonnt-sr0", "magnetic_moment_mub", None, 6.3e-12, "mu_B"),
-])
+@pytest.mark.parametrize(
+    "detector,search,mass_mev,value,unit",
+    [
+        # arXiv:2005.11891 §4.2–4.4: 90 % CL upper limits of XMASS-I
+        ("xmass-i", "millicharge_common_e", None, 5.4e-12, "e"),
+        ("xmass-i", "millicharge_nue_e", None, 7.3e-12, "e"),
+        ("xmass-i", "millicharge_numu_e", None, 1.1e-11, "e"),
+        ("xmass-i", "millicharge_nutau_e", None, 1.1e-11, "e"),
+        ("xmass-i", "magnetic_moment_mub", None, 1.8e-10, "mu_B"),
+        ("xmass-i", "dark_photon", 1e-3, 1.3e-6, "dimensionless"),
+        ("xmass-i", "dark_photon", 10.0, 8.8e-5, "dimensionless"),
+        # arXiv:2006.09721 abstract: μ_ν ∈ (1.4, 2.9)e-11 μ_B at 90 % CL
+        ("xenon1t-sr1", "magnetic_moment_mub", None, 2.9e-11, "mu_B"),
+        # arXiv:2207.11330: μ_ν < 6.3e-12 μ_B at 90 % CL
+        ("xenonnt-sr0", "magnetic_moment_mub", None, 6.3e-12, "mu_B"),
+    ],
+)
 def test_published_values_come_from_the_configs(detector, search, mass_mev, value, unit):
     p = load_detector(detector).published_for(search, mass_mev=mass_mev)
     assert (p.value, p.unit, p.cl, p.mass_mev) == (value, unit, 0.9, mass_mev)

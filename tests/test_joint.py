@@ -43,12 +43,12 @@ def _copy_xmass(tmp_dir, name: str, *, half: bool = True, pp_uncertainty: str | 
     if half:
         edits.append(("fiducial_mass_kg = 97.0", "fiducial_mass_kg = 48.5"))
     if pp_uncertainty is not None:
-        edits.append(('solar_flux = { pp = 0.006,', f'solar_flux = {{ pp = {pp_uncertainty},'))
+        edits.append(("solar_flux = { pp = 0.006,", f"solar_flux = {{ pp = {pp_uncertainty},"))
     for old, new in edits:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     # pp and 7Be recoils end below 670 keV (7Be: T_max = 665 keV), > 20 resolution σ below 2 MeV
-    text += '\n[windows.beyond]\nlow_kev = 2000.0\nhigh_kev = 2100.0\nwidth_kev = 50.0\n'
+    text += "\n[windows.beyond]\nlow_kev = 2000.0\nhigh_kev = 2100.0\nwidth_kev = 50.0\n"
     path = tmp_dir / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
     return load_detector(path)
@@ -59,9 +59,11 @@ def _copy_xenon1t_half(tmp_dir, name: str):
     loaded counts (rate × exposure) are half the real counts: non-integer, hence allowed explicitly."""
     text = (packaged_detector_dir() / "xenon1t_sr1.toml").read_text(encoding="utf-8")
     tables = (packaged_detector_dir().parent / "xenon1t_sr1").as_posix()
-    edits = [('name = "xenon1t-sr1"', f'name = "{name}"'),
-             ("exposure_tonne_year = 0.6473", "exposure_tonne_year = 0.32365"),
-             ('format = "binned_rate"', 'format = "binned_rate"\nallow_non_integer_counts = true')]
+    edits = [
+        ('name = "xenon1t-sr1"', f'name = "{name}"'),
+        ("exposure_tonne_year = 0.6473", "exposure_tonne_year = 0.32365"),
+        ('format = "binned_rate"', 'format = "binned_rate"\nallow_non_integer_counts = true'),
+    ]
     for old, new in edits:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
@@ -128,8 +130,9 @@ def test_closure_half_exposures_on_real_data(xenon1t, tmp_path, statistic):
 
 def test_closure_half_exposures_dark_photon(xmass, halves):
     a, b = halves
-    joint = build_joint_model([a, b], DARK_PHOTON, {a.name: _asimov(a, DARK_PHOTON), b.name: _asimov(b, DARK_PHOTON)},
-                              shared="all")
+    joint = build_joint_model(
+        [a, b], DARK_PHOTON, {a.name: _asimov(a, DARK_PHOTON), b.name: _asimov(b, DARK_PHOTON)}, shared="all"
+    )
     # the whole detector with the joint's reference coupling, so α is the same parameter
     whole, _ = build_binned_model(xmass, replace(DARK_PHOTON, reference=joint.reference))
     alphas = np.array([0.0, 1.0, 4.0, 10.0])  # the expected limit is α ≈ 6.5
@@ -151,8 +154,9 @@ def test_closure_fails_when_the_halves_do_not_share_their_nuisances(xmass, halve
     assert abs(d_joint - d_whole) > 1.0
 
 
-@pytest.mark.parametrize("spec, alphas", [(MU, np.array([0.0, 0.01, 0.03, 0.1])),
-                                          (DARK_PHOTON, np.array([0.0, 0.01, 0.1, 0.5]))])
+@pytest.mark.parametrize(
+    "spec, alphas", [(MU, np.array([0.0, 0.01, 0.03, 0.1])), (DARK_PHOTON, np.array([0.0, 0.01, 0.1, 0.5]))]
+)
 def test_closure_without_shared_parameters_is_the_sum_of_the_detectors(xmass, xenon1t, spec, alphas):
     datas = {xmass.name: _asimov(xmass, spec), xenon1t.name: _asimov(xenon1t, spec)}
     joint = build_joint_model([xmass, xenon1t], spec, datas, shared=())
@@ -217,8 +221,13 @@ def test_combine_models_keeps_pull_centres_and_refuses_clashing_ones(xmass, xeno
     mu_1t, _ = build_binned_model(xenon1t, MU)
     pp = mu_1t.signal_sys_names.index("solar_flux_pp")
     shifted = mu_1t.with_aux(aux_sig_sys=np.where(np.arange(mu_1t.n_sig_sys) == pp, 0.5, 0.0))
-    joint, _ = combine_models({"x": mu_x.with_aux(aux_sig_sys=np.where(
-        np.array(mu_x.signal_sys_names) == "solar_flux_pp", 0.5, 0.0)), "1t": shifted}, ["r_solar_flux_pp"])
+    joint, _ = combine_models(
+        {
+            "x": mu_x.with_aux(aux_sig_sys=np.where(np.array(mu_x.signal_sys_names) == "solar_flux_pp", 0.5, 0.0)),
+            "1t": shifted,
+        },
+        ["r_solar_flux_pp"],
+    )
     assert joint.aux_sig_sys[joint.signal_sys_names.index("solar_flux_pp")] == 0.5
     with pytest.raises(InputError, match="'solar_flux_pp' has auxiliary value 0.5") as exc:
         combine_models({"x": mu_x, "1t": shifted}, ["r_solar_flux_pp"])
@@ -284,8 +293,9 @@ def test_each_detector_keeps_its_own_statistic(xmass, xenon1t):
 
     alphas = np.array([0.0, 0.01, 0.03, 0.1])
     chosen = {"xmass-i": "chi2", "xenon1t-sr1": "poisson"}
-    joint = build_joint_model([xmass, xenon1t], MU, {xmass.name: _asimov(xmass, MU), xenon1t.name: _asimov(xenon1t, MU)},
-                              shared=())
+    joint = build_joint_model(
+        [xmass, xenon1t], MU, {xmass.name: _asimov(xmass, MU), xenon1t.name: _asimov(xenon1t, MU)}, shared=()
+    )
     model, statistic = with_bin_statistics(joint, chosen)
     assert statistic == "per-bin"
     singles = sum(profile_scan(joint.models[d], alphas, statistic=chosen[d]).chi2 for d in joint.detectors)
@@ -357,8 +367,9 @@ def test_each_detectors_result_is_its_single_detector_fit(xmass, xenon1t, spec):
 
 
 def test_joint_toy_band(xmass, xenon1t):
-    result = run_joint_search([xmass, xenon1t], MU, method="plr", n_toys=10, seed=3,
-                              statistic={"xmass-i": "chi2", "xenon1t-sr1": "chi2"})
+    result = run_joint_search(
+        [xmass, xenon1t], MU, method="plr", n_toys=10, seed=3, statistic={"xmass-i": "chi2", "xenon1t-sr1": "chi2"}
+    )
     for r in (result.combined, *result.detectors.values()):
         lo, hi = r.expected_band
         assert 0 < lo <= r.expected_toy_median <= hi and r.seed == 3

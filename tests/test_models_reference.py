@@ -20,8 +20,17 @@ import pytest
 
 from exonu.flux import SolarFlux
 from exonu.spectrum import RecoilSpectrum
-from exonu.xsec import (AxialVector, ChargeRadius, ElectronNSI, LightVector, Pseudoscalar, Scalar, Weak,
-                        LMU_LTAU_MIXING_PER_G, delta_gv)
+from exonu.xsec import (
+    LMU_LTAU_MIXING_PER_G,
+    AxialVector,
+    ChargeRadius,
+    ElectronNSI,
+    LightVector,
+    Pseudoscalar,
+    Scalar,
+    Weak,
+    delta_gv,
+)
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "reference_rates.json").read_text(encoding="utf-8"))
 RECORDS = REFERENCE["records"]
@@ -52,8 +61,11 @@ def interaction(model: str, parameters: dict, part: str = "both"):
 
 
 PART = {"excess": "both", "interference": "interference", "pure": "pure", "total": "both"}
-PER_ELECTRON = [r for r in RECORDS if r["quantity"] == "dsigma_dT_per_free_electron" and r["kind"] != "sm"
-                and r["component"] in PART]
+PER_ELECTRON = [
+    r
+    for r in RECORDS
+    if r["quantity"] == "dsigma_dT_per_free_electron" and r["kind"] != "sm" and r["component"] in PART
+]
 
 
 def _per_electron_value(record) -> float:
@@ -78,7 +90,7 @@ def test_reference_couplings_are_the_documented_ones():
     """ε/g of L_μ−L_τ = 0.0144329 and Δg_V(10⁻³² cm²) = 0.0237956 (arXiv:2006.11225; arXiv:1403.6344)."""
     lmt = next(r for r in RECORDS if r["model"] == "Lmu-Ltau_M10")
     assert LMU_LTAU_MIXING_PER_G * lmt["parameters"]["g"] == pytest.approx(lmt["parameters"]["eps"], rel=1e-9)
-    assert LMU_LTAU_MIXING_PER_G == pytest.approx(0.0144329, rel=1e-5)
+    assert pytest.approx(0.0144329, rel=1e-5) == LMU_LTAU_MIXING_PER_G
     assert delta_gv(1e-32) == pytest.approx(0.02379558712857168, rel=1e-9)
 
 
@@ -86,9 +98,15 @@ def test_reference_couplings_are_the_documented_ones():
 # xenon rates (FEA, Dirac–Fock steps)
 RATES = [r for r in RECORDS if r["quantity"] == "rate_Xe_FEA" and r["kind"] != "sm"]
 SOURCES = {"pp": ("pp",), "7Be": ("7Be",), "pp+7Be": ("pp", "7Be")}
-RATE_PART = {"excess": ("both", "all"), "interference": ("interference", "all"), "pure": ("pure", "all"),
-             "excess_from_nu_e": ("both", "e"), "excess_from_nu_mu": ("both", "mu"),
-             "excess_from_nu_tau": ("both", "tau"), "excess_pp_allowed_shape": ("both", "all")}
+RATE_PART = {
+    "excess": ("both", "all"),
+    "interference": ("interference", "all"),
+    "pure": ("pure", "all"),
+    "excess_from_nu_e": ("both", "e"),
+    "excess_from_nu_mu": ("both", "mu"),
+    "excess_from_nu_tau": ("both", "tau"),
+    "excess_pp_allowed_shape": ("both", "all"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +143,13 @@ def test_xenon_rates(model, spectra):
             assert got == pytest.approx(r["value"], rel=1e-5, abs=1e-30), (r["component"], r["source"], r["T_keV"])
         else:
             sm = _sm(spectra, r)
-            assert abs(got - r["value"]) <= 3e-3 * abs(r["value"]) + 1e-4 * sm, (r["component"], r["source"],
-                                                                                r["T_keV"], got, r["value"])
+            assert abs(got - r["value"]) <= 3e-3 * abs(r["value"]) + 1e-4 * sm, (
+                r["component"],
+                r["source"],
+                r["T_keV"],
+                got,
+                r["value"],
+            )
 
 
 def test_total_rates_with_the_allowed_pp_shape(spectra):
@@ -139,11 +162,20 @@ def test_total_rates_with_the_allowed_pp_shape(spectra):
 
 
 SIGN_CASES = [  # (model, flavour, expected sign of its interference rate) — REFERENCE.md §2
-    ("Zprime_universal_M10", "e", +1), ("Zprime_universal_M10", "mu", -1),
-    ("Le-Lmu_M10", "e", +1), ("Le-Lmu_M10", "mu", +1), ("Le-Lmu_M10", "tau", 0),
-    ("Le-Ltau_M10", "e", +1), ("Le-Ltau_M10", "mu", 0), ("Le-Ltau_M10", "tau", +1),
-    ("Lmu-Ltau_M10", "e", 0), ("Lmu-Ltau_M10", "mu", +1), ("Lmu-Ltau_M10", "tau", -1),
-    ("axial_M10", "e", -1), ("axial_M10", "mu", +1), ("axial_M10", "tau", +1),
+    ("Zprime_universal_M10", "e", +1),
+    ("Zprime_universal_M10", "mu", -1),
+    ("Le-Lmu_M10", "e", +1),
+    ("Le-Lmu_M10", "mu", +1),
+    ("Le-Lmu_M10", "tau", 0),
+    ("Le-Ltau_M10", "e", +1),
+    ("Le-Ltau_M10", "mu", 0),
+    ("Le-Ltau_M10", "tau", +1),
+    ("Lmu-Ltau_M10", "e", 0),
+    ("Lmu-Ltau_M10", "mu", +1),
+    ("Lmu-Ltau_M10", "tau", -1),
+    ("axial_M10", "e", -1),
+    ("axial_M10", "mu", +1),
+    ("axial_M10", "tau", +1),
 ]
 
 
@@ -174,8 +206,14 @@ def test_lmu_ltau_interference_cancels_in_the_flavour_sum(spectra):
 
 def test_scalar_is_the_exact_form_not_the_small_T_limit():
     """The exact scalar exceeds the T ≪ m_e form by (1 + T/2m_e): +0.98 % at 10 keV (reference §2.6)."""
-    r = next(r for r in RECORDS if r["model"] == "scalar_M10" and r["component"] == "excess_Tllme_approx"
-             and r["quantity"] == "dsigma_dT_per_free_electron" and r["T_keV"] == 10.0)
+    r = next(
+        r
+        for r in RECORDS
+        if r["model"] == "scalar_M10"
+        and r["component"] == "excess_Tllme_approx"
+        and r["quantity"] == "dsigma_dT_per_free_electron"
+        and r["T_keV"] == 10.0
+    )
     exact = float(Scalar(8e-5, 10.0).dsigma_dt(10.0, r["E_nu_keV"]))
     assert exact / r["value"] == pytest.approx(1 + 10.0 / (2 * 510.99895), rel=1e-9)
     assert not math.isclose(exact, r["value"], rel_tol=5e-3)

@@ -20,10 +20,15 @@ from exonu.errors import InputError
 from exonu.io import list_detectors, load_detector
 from exonu.searches import build_binned_model, run_search
 from exonu.searches.mediators import MEDIATOR_FAMILIES, exclusion_curve, family_curves, mediator_masses, spec_factory
-from exonu.searches.spec import (PARAMETRISATIONS, SIGNALS, SearchSpec, SignalParametrisation, dark_photon_masses,
-                                 search_spec)
+from exonu.searches.spec import (
+    PARAMETRISATIONS,
+    SIGNALS,
+    SearchSpec,
+    SignalParametrisation,
+    dark_photon_masses,
+    search_spec,
+)
 from exonu.spectrum import RecoilSpectrum
-
 
 #: Detectors with real electron-recoil data; xenonnt-sr0 is tested as soon as it is packaged
 DETECTORS = [name for name in ("xenon1t-sr1", "xenonnt-sr0") if name in {n for n, _ in list_detectors()}]
@@ -71,26 +76,29 @@ def test_signals_list_every_model_with_its_required_options():
     assert SIGNALS["nsi"].required == ()
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: search_spec("light-vector", mass_mev=10, charges="L-B"), "charges, one of"),
-    (lambda: search_spec("light-vector", charges="B-L"), "needs mass_mev"),
-    (lambda: search_spec("scalar", mass_mev=-1), "mediator mass must be > 0"),
-    (lambda: search_spec("magnetic-moment", mass_mev=1), "takes no mass_mev"),
-    (lambda: search_spec("scalar", mass_mev=1, charges="B-L"), "takes no charges"),
-    (lambda: search_spec("scalar", mass_mev=1, sign="negative"), "takes no sign"),
-    (lambda: search_spec("nsi", chirality="A"), "chirality must be one of"),
-    (lambda: search_spec("nsi", sign="up"), "sign must be 'positive' or 'negative'"),
-    (lambda: search_spec("nsi", coupling=0.1), "unknown search option 'coupling'"),
-    (lambda: search_spec("axion"), "unknown signal 'axion'"),
-    (lambda: search_spec("charge-radius", flavours=()), "at least one"),
-    (lambda: SearchSpec("x", "dark-photon", mass_mev="1"), "real number"),
-    (lambda: dark_photon_masses(2.5), "integer number"),
-    (lambda: dark_photon_masses(5, low_mev=-1), "mediator mass must be > 0"),
-    (lambda: SearchSpec("x", "millicharge", sign=-1), "cannot be negative"),
-    (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", flavours=("mu",)), "takes no flavours"),
-    (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", chirality="L"), "no chirality"),
-    (lambda: SearchSpec("x", "nsi", reference=-0.1), "sign of the search"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: search_spec("light-vector", mass_mev=10, charges="L-B"), "charges, one of"),
+        (lambda: search_spec("light-vector", charges="B-L"), "needs mass_mev"),
+        (lambda: search_spec("scalar", mass_mev=-1), "mediator mass must be > 0"),
+        (lambda: search_spec("magnetic-moment", mass_mev=1), "takes no mass_mev"),
+        (lambda: search_spec("scalar", mass_mev=1, charges="B-L"), "takes no charges"),
+        (lambda: search_spec("scalar", mass_mev=1, sign="negative"), "takes no sign"),
+        (lambda: search_spec("nsi", chirality="A"), "chirality must be one of"),
+        (lambda: search_spec("nsi", sign="up"), "sign must be 'positive' or 'negative'"),
+        (lambda: search_spec("nsi", coupling=0.1), "unknown search option 'coupling'"),
+        (lambda: search_spec("axion"), "unknown signal 'axion'"),
+        (lambda: search_spec("charge-radius", flavours=()), "at least one"),
+        (lambda: SearchSpec("x", "dark-photon", mass_mev="1"), "real number"),
+        (lambda: dark_photon_masses(2.5), "integer number"),
+        (lambda: dark_photon_masses(5, low_mev=-1), "mediator mass must be > 0"),
+        (lambda: SearchSpec("x", "millicharge", sign=-1), "cannot be negative"),
+        (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", flavours=("mu",)), "takes no flavours"),
+        (lambda: SearchSpec("x", "light-vector", mass_mev=1.0, charges="B-L", chirality="L"), "no chirality"),
+        (lambda: SearchSpec("x", "nsi", reference=-0.1), "sign of the search"),
+    ],
+)
 def test_search_spec_bad_input_is_one_line(call, message):
     with pytest.raises(InputError, match=message) as info:
         call()
@@ -108,19 +116,22 @@ def test_search_spec_defaults_and_keys():
     assert (v.eps_l, v.eps_r) == (0.05, 0.05)
 
 
-@pytest.mark.parametrize("signal, options", [
-    ("light-vector", {"mass_mev": 10.0, "charges": "Lmu-Ltau"}),
-    ("axial-vector", {"mass_mev": 1.0}),
-    ("scalar", {"mass_mev": 10.0}),
-    ("nsi", {"sign": "negative"}),
-    ("charge-radius", {}),
-])
+@pytest.mark.parametrize(
+    "signal, options",
+    [
+        ("light-vector", {"mass_mev": 10.0, "charges": "Lmu-Ltau"}),
+        ("axial-vector", {"mass_mev": 1.0}),
+        ("scalar", {"mass_mev": 10.0}),
+        ("nsi", {"sign": "negative"}),
+        ("charge-radius", {}),
+    ],
+)
 def test_templates_are_each_term_at_the_reference(setup, spectrum, signal, options):
     """Terms evaluated once at a probe value and scaled by (x_ref/x_probe)^p equal a direct fold at x_ref."""
     spec = search_spec(signal, **options)
     model, tpl = build_binned_model(setup, spec, spectrum=spectrum)
     w = setup.window(next(iter(setup.windows)))
-    for template, part in zip(tpl.templates, spec.parametrisation.parts):
+    for template, part in zip(tpl.templates, spec.parametrisation.parts, strict=False):
         direct = w.signal_template(spec.interaction(tpl.reference, part), "fea", spectrum)
         np.testing.assert_allclose(template, direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max())
     # the highest-power term holds ~100 counts at α = 1, whatever the mass or sign
@@ -131,7 +142,9 @@ def test_templates_are_each_term_at_the_reference(setup, spectrum, signal, optio
 
 def test_lmu_ltau_interference_cancels_in_the_template(setup, spectrum):
     """f_μ = f_τ in the constant flavour content: the L_μ−L_τ interference folds to zero (arXiv:2006.11225)."""
-    _, tpl = build_binned_model(setup, search_spec("light-vector", mass_mev=10.0, charges="Lmu-Ltau"), spectrum=spectrum)
+    _, tpl = build_binned_model(
+        setup, search_spec("light-vector", mass_mev=10.0, charges="Lmu-Ltau"), spectrum=spectrum
+    )
     assert np.all(np.abs(tpl.templates[0]) <= 1e-12 * tpl.templates[1].max())
 
 
@@ -156,17 +169,20 @@ def test_b_minus_l_light_vector_search_is_the_dark_photon_search(setup, spectrum
 
 
 @pytest.mark.parametrize("detector", DETECTORS)
-@pytest.mark.parametrize("signal, options", [
-    ("light-vector", {"mass_mev": 10.0, "charges": "Lmu-Ltau"}),
-    ("scalar", {"mass_mev": 10.0}),
-    ("axial-vector", {"mass_mev": 10.0}),
-    ("pseudoscalar", {"mass_mev": 10.0}),
-    ("nsi", {}),
-    ("nsi", {"chirality": "R"}),
-    ("nsi", {"sign": "negative"}),
-    ("charge-radius", {}),
-    ("charge-radius", {"sign": "negative"}),
-])
+@pytest.mark.parametrize(
+    "signal, options",
+    [
+        ("light-vector", {"mass_mev": 10.0, "charges": "Lmu-Ltau"}),
+        ("scalar", {"mass_mev": 10.0}),
+        ("axial-vector", {"mass_mev": 10.0}),
+        ("pseudoscalar", {"mass_mev": 10.0}),
+        ("nsi", {}),
+        ("nsi", {"chirality": "R"}),
+        ("nsi", {"sign": "negative"}),
+        ("charge-radius", {}),
+        ("charge-radius", {"sign": "negative"}),
+    ],
+)
 def test_every_model_gives_a_valid_limit(detector, spectrum, signal, options):
     """Finite limits on the chosen side, and the mapping α ↔ parameter is the declared power law:
     the signal folded directly at the limit value equals the fit model's signal at α_90."""
@@ -178,14 +194,17 @@ def test_every_model_gives_a_valid_limit(detector, spectrum, signal, options):
         assert math.isfinite(value) and value != 0 and math.copysign(1, value) == spec.sign
     alpha = r.limit_result.alpha_limit
     w = setup.window(r.window)
-    direct = sum(w.signal_template(spec.interaction(r.observed, part), "fea", spectrum)
-                 for part in spec.parametrisation.parts)
+    direct = sum(
+        w.signal_template(spec.interaction(r.observed, part), "fea", spectrum) for part in spec.parametrisation.parts
+    )
     np.testing.assert_allclose(direct, r.model.signal(alpha), rtol=1e-8, atol=1e-10 * np.abs(direct).max())
 
 
 def test_heavy_mediator_limit_scales_with_mass(setup, spectrum):
     """For M² ≫ 2 m_e T the excess is ∝ (g/M)⁴ (L_μ−L_τ: interference cancels), so g_90 ∝ M exactly."""
-    results = exclusion_curve(setup, spec_factory("light-vector", charges="Lmu-Ltau"), [100.0, 1000.0], spectrum=spectrum)
+    results = exclusion_curve(
+        setup, spec_factory("light-vector", charges="Lmu-Ltau"), [100.0, 1000.0], spectrum=spectrum
+    )
     assert results[1].observed / results[0].observed == pytest.approx(10.0, rel=1e-4)
     assert [r.spec.mass_mev for r in results] == [100.0, 1000.0]
 
@@ -201,8 +220,9 @@ def test_exclusion_curve_input_errors(setup):
 
 def test_exclusion_figure_per_mediator_family(setup, spectrum, tmp_path):
     """One PNG per family with finite curves; the plotted numbers are the scan's limits."""
-    from exonu.output.figures_models import exclusion_curves_figure
     import matplotlib.pyplot as plt
+
+    from exonu.output.figures_models import exclusion_curves_figure
 
     masses = mediator_masses(3, 1e-2, 1e2)
     for family in MEDIATOR_FAMILIES:

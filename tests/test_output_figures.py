@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from exonu.output.figures import (  # noqa: E402
+from exonu.output.figures import (
     log_axis_range,
     nuisance_arrays_from_fit_vector,
     plot_dark_photon_limits,
     plot_fit,
     plot_millicharge_limits,
 )
-from exonu.stats import BinnedModel, fit  # noqa: E402
+from exonu.stats import BinnedModel, fit
 
 
 def test_log_axis_range_spans_every_value_with_margin():
@@ -27,7 +26,12 @@ def test_log_axis_range_spans_every_value_with_margin():
 
 def test_millicharge_figure_shows_limits_of_a_low_background_detector():
     """The per-flavour figure had a fixed 5e-13–1e-7 axis and hid limits below it."""
-    limits = {"common": (2.4e-13, 2.0e-13), "ν_e": (3.3e-13, 2.7e-13), "ν_μ": (5.1e-13, 4.2e-13), "ν_τ": (5.1e-13, 4.2e-13)}
+    limits = {
+        "common": (2.4e-13, 2.0e-13),
+        "ν_e": (3.3e-13, 2.7e-13),
+        "ν_μ": (5.1e-13, 4.2e-13),
+        "ν_τ": (5.1e-13, 4.2e-13),
+    }
     fig = plot_millicharge_limits(limits)
     low, high = fig.axes[0].get_ylim()
     assert low <= 2.0e-13 / 3 * 1.0001 and high >= 3e-8  # lowest limit and the highest reference line inside
@@ -35,8 +39,9 @@ def test_millicharge_figure_shows_limits_of_a_low_background_detector():
 
 
 def test_dark_photon_figure_shows_every_limit():
-    fig = plot_dark_photon_limits([1e-3, 1.0, 1e3], [1e-7, 1e-6, 1e-1], [1e-7, 1e-6, 1e-1],
-                                  published_points=[(1e-3, 1e-9)])
+    fig = plot_dark_photon_limits(
+        [1e-3, 1.0, 1e3], [1e-7, 1e-6, 1e-1], [1e-7, 1e-6, 1e-1], published_points=[(1e-3, 1e-9)]
+    )
     low, high = fig.axes[0].get_ylim()
     assert low <= 1e-9 / 3 * 1.0001 and high >= 0.3 * 0.9999
     plt.close(fig)
@@ -48,11 +53,17 @@ def fitted_model_with_fixed_component():
     n = 12
     x = np.linspace(0.0, 1.0, n)
     bkg = np.vstack([200.0 * np.exp(-2 * x), np.full(n, 30.0), 50.0 + 20 * x])
-    signal = 40.0 * np.exp(-((x - 0.4) / 0.15) ** 2)
+    signal = 40.0 * np.exp(-(((x - 0.4) / 0.15) ** 2))
     shape = 0.05 * (x - 0.5)[None, None, :] * bkg[None, :, :]  # one shape systematic on every component
-    model = BinnedModel(data=np.round(bkg.sum(axis=0) + 0.5 * signal), background_templates=bkg,
-                        activity_sigma=[np.inf, 0.0, 0.2], signal_templates=signal, background_names=["a", "fixed", "c"],
-                        background_shape_sys=shape, background_sys_names=["tilt"])
+    model = BinnedModel(
+        data=np.round(bkg.sum(axis=0) + 0.5 * signal),
+        background_templates=bkg,
+        activity_sigma=[np.inf, 0.0, 0.2],
+        signal_templates=signal,
+        background_names=["a", "fixed", "c"],
+        background_shape_sys=shape,
+        background_sys_names=["tilt"],
+    )
     result = fit(model)
     return model, result
 
@@ -76,7 +87,7 @@ def test_fit_figure_has_a_residual_panel_that_fits_the_residuals():
     data = np.array([100.0, 100.0, 100.0, 100.0])
     model = np.array([100.0, 100.0, 160.0, 100.0])  # a −6σ residual in the third bin
     fig = plot_fit(edges, data, model, model, model, np.zeros(4), exposure_kg_day=10.0)
-    main, residual = fig.axes
+    _main, residual = fig.axes
     low, high = residual.get_ylim()
     assert low < -6.0 - 1.0 and high > 7.0
     points = residual.containers[0].lines[0].get_ydata()  # the errorbar markers: (data − fit)/√data

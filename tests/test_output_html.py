@@ -14,13 +14,17 @@ from exonu.searches import reproduce_paper
 
 @pytest.fixture(scope="module")
 def xenon1t_results():
-    return reproduce_paper(load_detector("xenon1t-sr1"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0,
-                           progress=False)
+    return reproduce_paper(
+        load_detector("xenon1t-sr1"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0, progress=False
+    )
 
 
 def test_report_is_self_contained(xenon1t_results, tmp_path):
-    path = write_html_report(xenon1t_results, tmp_path / "report.html",
-                             provenance={**provenance(xenon1t_results, ["exonu", "fit"]), "data_files": ["d.txt"]})
+    path = write_html_report(
+        xenon1t_results,
+        tmp_path / "report.html",
+        provenance={**provenance(xenon1t_results, ["exonu", "fit"]), "data_files": ["d.txt"]},
+    )
     html = path.read_text(encoding="utf-8")
     assert html.count('<img src="data:image/png;base64,') == 6
     # nothing fetched: no external URL in any src/href, no external script or stylesheet
@@ -36,7 +40,8 @@ def test_published_values_only_where_the_config_has_them(xenon1t_results, tmp_pa
     html = write_html_report(xenon1t_results, tmp_path / "r.html", figures={}).read_text(encoding="utf-8")
     assert 'id="published-table"' in html and "2006.09721" in html
     assert html.count('data-field="published" data-value=""') == len(xenon1t_results.searches) - 1 + len(
-        xenon1t_results.dark_photon)
+        xenon1t_results.dark_photon
+    )
     assert "This run wrote no figures" in html
     md = results_markdown(xenon1t_results)
     assert "What the differences mean" not in md
@@ -48,10 +53,13 @@ def test_no_published_values_means_none_shown(tmp_path):
     from exonu.io import packaged_detector_dir
 
     text = (packaged_detector_dir() / "xenon1t_sr1.toml").read_text(encoding="utf-8")
-    text = text[: text.index("[[published]]")].replace('"../xenon1t_sr1/', f'"{packaged_detector_dir().parent}/xenon1t_sr1/')
+    text = text[: text.index("[[published]]")].replace(
+        '"../xenon1t_sr1/', f'"{packaged_detector_dir().parent}/xenon1t_sr1/'
+    )
     (tmp_path / "d.toml").write_text(text, encoding="utf-8")
-    res = reproduce_paper(load_detector(tmp_path / "d.toml"), n_toys=0, masses_mev=[10.0], dark_photon_toys=0,
-                          progress=False)
+    res = reproduce_paper(
+        load_detector(tmp_path / "d.toml"), n_toys=0, masses_mev=[10.0], dark_photon_toys=0, progress=False
+    )
     html = write_html_report(res, tmp_path / "r.html", figures={}).read_text(encoding="utf-8")
     assert 'id="published-table"' not in html and "gives no published limits" in html
     assert 'data-field="published"' not in html and "<th>published</th>" not in html
@@ -61,8 +69,9 @@ def test_no_published_values_means_none_shown(tmp_path):
 def test_report_of_a_single_search(xenon1t_results, tmp_path):
     """What `exonu fit --report` will call: one search, its table row and its fit figure with residuals."""
     result = xenon1t_results.searches["magnetic_moment_mub"]
-    html = write_html_report(result, tmp_path / "fit.html", setup=xenon1t_results.setup,
-                             data_source="the detector's data set").read_text(encoding="utf-8")
+    html = write_html_report(
+        result, tmp_path / "fit.html", setup=xenon1t_results.setup, data_source="the detector's data set"
+    ).read_text(encoding="utf-8")
     assert html.count('<img src="data:image/png;base64,') == 1 and 'data-key="magnetic_moment_mub"' in html
     assert repr(result.observed) in html
     with pytest.raises(InputError, match="setup"):

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from exonu.cli import main
-from exonu.output import OutputError, RunFolder, read_manifest, recover, verify, write_atomic
-from exonu.output import rundir
+from exonu.output import OutputError, RunFolder, read_manifest, recover, rundir, verify, write_atomic
 
 QUICK = ["--toys", "0", "--masses", "3", "--dark-photon-toys", "0"]
 
@@ -35,7 +34,7 @@ def test_write_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, monkeypatch):
 
     class FullDisk:  # the package's one atomic writer (exonu.fileio) opens the temporary file by name
         def __init__(self, path, mode):
-            self.fh = builtins.open(path, mode)
+            self.fh = builtins.open(path, mode)  # noqa: SIM115 - closed by __exit__, as a file object would be
 
         def __enter__(self):
             return self
@@ -73,10 +72,9 @@ def test_failed_run_leaves_the_previous_run(tmp_path):
     out = tmp_path / "out"
     with RunFolder(out, seed=1) as run:
         run.write("a.txt", "first")
-    with pytest.raises(RuntimeError):
-        with RunFolder(out, seed=2) as run:
-            run.write("a.txt", "second")
-            raise RuntimeError("computation failed")
+    with pytest.raises(RuntimeError), RunFolder(out, seed=2) as run:
+        run.write("a.txt", "second")
+        raise RuntimeError("computation failed")
     assert verify(out) and read_manifest(out)["seed"] == 1 and (out / "a.txt").read_text() == "first"
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "manifest.json"]  # staging folder removed
 
@@ -94,11 +92,10 @@ def test_commit_interrupted_half_way_is_completed_by_recover(tmp_path, monkeypat
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(src, dst)
 
-    with pytest.raises(OutputError, match="cannot move the run into"):
-        with RunFolder(out, seed=2) as run:
-            for name in "abc":
-                run.write(f"{name}.txt", f"new {name}")
-            monkeypatch.setattr(rundir.os, "replace", replace_then_crash)  # journal, a.txt, then the crash
+    with pytest.raises(OutputError, match="cannot move the run into"), RunFolder(out, seed=2) as run:
+        for name in "abc":
+            run.write(f"{name}.txt", f"new {name}")
+        monkeypatch.setattr(rundir.os, "replace", replace_then_crash)  # journal, a.txt, then the crash
     monkeypatch.setattr(rundir.os, "replace", real_replace)
     assert not verify(out)  # half moved: the journal says so
     recover(out)
@@ -144,6 +141,7 @@ def test_full_disk_during_reproduce_keeps_the_previous_result(tmp_path, capsys, 
 def _limit_file_size(limit_bytes: int):
     def apply():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
     return apply
 
 
@@ -159,7 +157,9 @@ def test_file_size_limit_in_a_subprocess_keeps_the_previous_result(tmp_path):
     # 150 kB: results and small figures fit, report.html (all figures embedded) does not
     proc = subprocess.run(_cli(out, 1), capture_output=True, text=True, preexec_fn=_limit_file_size(150_000))
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("exonu: error: cannot write") and "Traceback" not in proc.stderr
+    assert (
+        proc.stderr.strip().splitlines()[-1].startswith("exonu: error: cannot write") and "Traceback" not in proc.stderr
+    )
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before and verify(out)
 
 
@@ -221,4 +221,6 @@ def test_plot_writes_atomically_and_checks_its_folder_first(tmp_path, capsys):
     out = tmp_path / "background.png"
     assert main(["plot", "background", "--detector", "xenon1t-sr1", "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and sorted(p.name for p in tmp_path.iterdir()) == [
-        "a_file", "background.png"]
+        "a_file",
+        "background.png",
+    ]

@@ -17,14 +17,38 @@ from exonu.searches.paper import PublishedValue, published_value
 
 
 def test_to_jsonable_makes_strict_json():
-    value = {"a": np.float32(1.5), "b": np.int64(3), "c": float("nan"), "d": (np.inf, -np.inf, 2.0),
-             "e": np.array([[1.0, np.nan]]), "f": Path("x/y.txt"), "g": np.bool_(True), 4: None,
-             "h": PublishedValue("k", 1e-10, "mu_B", 0.9, "bayesian", "a paper")}
+    value = {
+        "a": np.float32(1.5),
+        "b": np.int64(3),
+        "c": float("nan"),
+        "d": (np.inf, -np.inf, 2.0),
+        "e": np.array([[1.0, np.nan]]),
+        "f": Path("x/y.txt"),
+        "g": np.bool_(True),
+        4: None,
+        "h": PublishedValue("k", 1e-10, "mu_B", 0.9, "bayesian", "a paper"),
+    }
     out = to_jsonable(value)
-    assert out == {"a": 1.5, "b": 3, "c": None, "d": [None, None, 2.0], "e": [[1.0, None]], "f": "x/y.txt",
-                   "g": True, "4": None, "h": {"search": "k", "value": 1e-10, "unit": "mu_B", "cl": 0.9,
-                                              "method": "bayesian", "source": "a paper", "mass_mev": None,
-                                              "lower": None}}
+    assert out == {
+        "a": 1.5,
+        "b": 3,
+        "c": None,
+        "d": [None, None, 2.0],
+        "e": [[1.0, None]],
+        "f": "x/y.txt",
+        "g": True,
+        "4": None,
+        "h": {
+            "search": "k",
+            "value": 1e-10,
+            "unit": "mu_B",
+            "cl": 0.9,
+            "method": "bayesian",
+            "source": "a paper",
+            "mass_mev": None,
+            "lower": None,
+        },
+    }
     assert type(out["b"]) is int and type(out["g"]) is bool
     json.dumps(out, allow_nan=False)  # strict JSON: raises if any NaN/inf slipped through
 
@@ -52,7 +76,9 @@ def test_published_values_come_from_the_detector_when_it_has_them():
     assert published_value(setup, _spec("millicharge_common_e")) is None  # the config's word, no fallback
     dark = SearchSpec("dark_photon_10MeV", "dark-photon", mass_mev=10.0)
     assert published_value(setup, dark) is None and calls[-1] == ("dark_photon", 10.0)  # by model and mass
-    wrong_unit = SimpleNamespace(name="d", published_for=lambda key, mass=None: PublishedValue(key, 1.0, "e", 0.9, "", ""))
+    wrong_unit = SimpleNamespace(
+        name="d", published_for=lambda key, mass=None: PublishedValue(key, 1.0, "e", 0.9, "", "")
+    )
     with pytest.raises(InputError, match="published value for 'magnetic_moment_mub' .* in 'e'.*'mu_B'"):
         published_value(wrong_unit, _spec("magnetic_moment_mub"))
 

@@ -14,17 +14,51 @@ from pathlib import Path
 import pytest
 
 from exonu.cli import main
-
 from test_parallel_units import stored_bytes
 
 pytest.importorskip("distributed")
 
 STARTUP_TIMEOUT_S = 90
-TOYS = ["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "8", "--seed", "9",
-        "--chunk-size", "2", "--no-progress", "--json"]
-SCAN = ["scan", "--detector", "xmass-i", "--signal", "dark-photon", "--masses-mev", "0.1", "10", "--n-couplings", "3",
-        "--alpha-max", "15", "--n-toys", "2", "--n-background", "2", "--seed", "3", "--chunk-size", "2",
-        "--no-progress", "--no-figure", "--json"]
+TOYS = [
+    "toys",
+    "--detector",
+    "xmass-i",
+    "--signal",
+    "magnetic-moment",
+    "--n-toys",
+    "8",
+    "--seed",
+    "9",
+    "--chunk-size",
+    "2",
+    "--no-progress",
+    "--json",
+]
+SCAN = [
+    "scan",
+    "--detector",
+    "xmass-i",
+    "--signal",
+    "dark-photon",
+    "--masses-mev",
+    "0.1",
+    "10",
+    "--n-couplings",
+    "3",
+    "--alpha-max",
+    "15",
+    "--n-toys",
+    "2",
+    "--n-background",
+    "2",
+    "--seed",
+    "3",
+    "--chunk-size",
+    "2",
+    "--no-progress",
+    "--no-figure",
+    "--json",
+]
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -44,9 +78,25 @@ def start_worker(scheduler_file: Path) -> subprocess.Popen:
     and the scheduler exits after 300 s without clients or tasks.
     """
     return subprocess.Popen(
-        [sys.executable, "-m", "dask", "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
-         "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--death-timeout", "60"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "dask",
+            "worker",
+            "--scheduler-file",
+            str(scheduler_file),
+            "--nthreads",
+            "1",
+            "--no-nanny",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+            "--death-timeout",
+            "60",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_for_workers(address: str, n: int) -> None:
@@ -61,9 +111,27 @@ def cluster(tmp_path_factory):
     """(address, scheduler file) of a scheduler with two workers; everything stopped afterwards."""
     folder = tmp_path_factory.mktemp("dask")
     scheduler_file = folder / "scheduler.json"
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(scheduler_file), "--idle-timeout", "300"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dask",
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+                "--idle-timeout",
+                "300",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not scheduler_file.exists():
@@ -89,20 +157,21 @@ def run_cli(capsys, argv) -> dict:
 
 def test_toys_through_a_scheduler_equal_jobs_1_bit_for_bit(cluster, capsys, tmp_path):
     address, _ = cluster
-    local = run_cli(capsys, TOYS + ["--out", str(tmp_path / "local"), "--jobs", "1"])
-    remote = run_cli(capsys, TOYS + ["--out", str(tmp_path / "remote"), "--scheduler", address])
+    local = run_cli(capsys, [*TOYS, "--out", str(tmp_path / "local"), "--jobs", "1"])
+    remote = run_cli(capsys, [*TOYS, "--out", str(tmp_path / "remote"), "--scheduler", address])
     assert remote["executor"].startswith(f"Dask scheduler {address}")
     assert stored_bytes(tmp_path / "remote") == stored_bytes(tmp_path / "local")
     assert len(stored_bytes(tmp_path / "local")) == 4
-    assert {k: remote[k] for k in ("median", "band_1sigma", "band_2sigma")} == \
-           {k: local[k] for k in ("median", "band_1sigma", "band_2sigma")}
+    assert {k: remote[k] for k in ("median", "band_1sigma", "band_2sigma")} == {
+        k: local[k] for k in ("median", "band_1sigma", "band_2sigma")
+    }
 
 
 def test_scan_through_the_environment_scheduler_equals_jobs_1(cluster, capsys, tmp_path, monkeypatch):
     address, _ = cluster
-    local = run_cli(capsys, SCAN + ["--out", str(tmp_path / "local")])
+    local = run_cli(capsys, [*SCAN, "--out", str(tmp_path / "local")])
     monkeypatch.setenv("EXONU_SCHEDULER", address)
-    remote = run_cli(capsys, SCAN + ["--out", str(tmp_path / "remote")])
+    remote = run_cli(capsys, [*SCAN, "--out", str(tmp_path / "remote")])
     assert remote["executor"].startswith("Dask scheduler")
     assert stored_bytes(tmp_path / "remote") == stored_bytes(tmp_path / "local")
     assert remote["points"] == local["points"]
@@ -111,8 +180,8 @@ def test_scan_through_the_environment_scheduler_equals_jobs_1(cluster, capsys, t
 @pytest.mark.slow
 def test_toys_on_a_local_cluster_equal_jobs_1(capsys, tmp_path):
     """--jobs 2: a LocalCluster of two worker processes started and stopped by the command."""
-    local = run_cli(capsys, TOYS + ["--out", str(tmp_path / "local")])
-    cluster = run_cli(capsys, TOYS + ["--out", str(tmp_path / "cluster"), "--jobs", "2"])
+    local = run_cli(capsys, [*TOYS, "--out", str(tmp_path / "local")])
+    cluster = run_cli(capsys, [*TOYS, "--out", str(tmp_path / "cluster"), "--jobs", "2"])
     assert cluster["executor"].startswith("Dask scheduler") and cluster["executor"].endswith("(2 workers)")
     assert stored_bytes(tmp_path / "cluster") == stored_bytes(tmp_path / "local")
     assert cluster["median"] == local["median"]
@@ -132,9 +201,10 @@ def test_a_killed_worker_costs_nothing_but_time(cluster, capsys, tmp_path):
             client.wait_for_workers(3, timeout=STARTUP_TIMEOUT_S)
             (victim_address,) = set(client.scheduler_info()["workers"]) - before
             out = tmp_path / "remote"
-            argv = TOYS + ["--n-toys", "24", "--out", str(out), "--scheduler", address]
-            run = subprocess.Popen([sys.executable, "-m", "exonu.cli", *argv], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
+            argv = [*TOYS, "--n-toys", "24", "--out", str(out), "--scheduler", address]
+            run = subprocess.Popen(
+                [sys.executable, "-m", "exonu.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
             try:
                 deadline = time.monotonic() + STARTUP_TIMEOUT_S
                 while not client.processing(workers=[victim_address]).get(victim_address):
@@ -153,6 +223,6 @@ def test_a_killed_worker_costs_nothing_but_time(cluster, capsys, tmp_path):
             _stop(victim)
     again = run_cli(capsys, argv)  # the same command afterwards finds everything stored
     assert (again["units_reused"], again["units_computed"]) == (12, 0)
-    local = run_cli(capsys, TOYS + ["--n-toys", "24", "--out", str(tmp_path / "local")])
+    local = run_cli(capsys, [*TOYS, "--n-toys", "24", "--out", str(tmp_path / "local")])
     assert stored_bytes(out) == stored_bytes(tmp_path / "local")
     assert remote["median"] == local["median"]

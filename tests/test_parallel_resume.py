@@ -7,19 +7,35 @@ import sys
 import time
 
 from exonu.cli import main
-
 from test_parallel_units import stored_bytes
 
 TIMEOUT_S = 120
 N_UNITS = 12
-TOYS = ["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", str(2 * N_UNITS), "--seed", "21",
-        "--chunk-size", "2", "--no-progress", "--json"]
+TOYS = [
+    "toys",
+    "--detector",
+    "xmass-i",
+    "--signal",
+    "magnetic-moment",
+    "--n-toys",
+    str(2 * N_UNITS),
+    "--seed",
+    "21",
+    "--chunk-size",
+    "2",
+    "--no-progress",
+    "--json",
+]
 
 
 def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path):
     out = tmp_path / "killed"
-    run = subprocess.Popen([sys.executable, "-m", "exonu.cli", *TOYS, "--out", str(out)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "exonu.cli", *TOYS, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + TIMEOUT_S
         while len(list(out.glob("units/toys/*.parquet"))) < 2:
@@ -44,5 +60,6 @@ def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path)
     assert main([*TOYS, "--out", str(tmp_path / "whole")]) == 0
     whole = json.loads(capsys.readouterr().out)
     assert stored_bytes(out) == stored_bytes(tmp_path / "whole")
-    assert {k: resumed[k] for k in ("median", "band_1sigma", "band_2sigma", "n_failed")} == \
-           {k: whole[k] for k in ("median", "band_1sigma", "band_2sigma", "n_failed")}
+    assert {k: resumed[k] for k in ("median", "band_1sigma", "band_2sigma", "n_failed")} == {
+        k: whole[k] for k in ("median", "band_1sigma", "band_2sigma", "n_failed")
+    }

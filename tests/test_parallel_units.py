@@ -50,8 +50,13 @@ def stored_bytes(folder) -> dict:
 def test_unit_seed_is_a_function_of_the_whole_key():
     base = unit_seed(7, "belt", 1, 2, 3)
     assert base == unit_seed(7, "belt", 1, 2, 3)
-    others = {unit_seed(8, "belt", 1, 2, 3), unit_seed(7, "background", 1, 2, 3), unit_seed(7, "belt", 2, 2, 3),
-              unit_seed(7, "belt", 1, 3, 3), unit_seed(7, "belt", 1, 2, 4)}
+    others = {
+        unit_seed(8, "belt", 1, 2, 3),
+        unit_seed(7, "background", 1, 2, 3),
+        unit_seed(7, "belt", 2, 2, 3),
+        unit_seed(7, "belt", 1, 3, 3),
+        unit_seed(7, "belt", 1, 2, 4),
+    }
     assert base not in others and len(others) == 5
     assert 0 <= base < 2**63
     with pytest.raises(InputError, match="non-negative"):
@@ -65,8 +70,9 @@ def test_toy_unit_equals_the_public_stats_api_with_its_seed():
     out = run_unit(unit)
     model, _ = MAGNETIC.build()
     toys = generate_toys(model, 5, alpha=0.0, seed=unit_seed(11, "toys", 0, 0, 2))
-    np.testing.assert_array_equal(out["limit_alpha"],
-                                  limits_for_toys(model, toys, "bayesian", progress=False, engine="newton"))
+    np.testing.assert_array_equal(
+        out["limit_alpha"], limits_for_toys(model, toys, "bayesian", progress=False, engine="newton")
+    )
     at_zero = belt_statistic(model, toys, [0.0])
     np.testing.assert_array_equal(out["alpha_hat"], at_zero.alpha_hat)
     np.testing.assert_array_equal(out["q0"], at_zero.t_fc[:, 0])
@@ -76,7 +82,9 @@ def test_toy_unit_equals_the_public_stats_api_with_its_seed():
     np.testing.assert_array_equal(out["toy"], np.arange(10, 15))
     assert np.all(out["q0"] >= 0) and out["fit_valid"].all()
     # another chunk draws other toys
-    assert not np.array_equal(run_unit(WorkUnit("toys", MAGNETIC, 0, 0, 3, 15, 5, 11))["limit_alpha"], out["limit_alpha"])
+    assert not np.array_equal(
+        run_unit(WorkUnit("toys", MAGNETIC, 0, 0, 3, 15, 5, 11))["limit_alpha"], out["limit_alpha"]
+    )
 
 
 # ------------------------------------------------------------------------------------------ belt arithmetic
@@ -105,8 +113,17 @@ def test_scan_belt_agrees_with_the_stats_neyman_construction(tmp_path):
     """Given the same critical values, the scan's observed and per-toy limits are those of
     exonu.stats.neyman_upper_limit / limits_for_toys(method="neyman")."""
     grid = [0.6, 1.2, 1.8, 2.4, 3.0, 3.6]
-    s = run_scan(MAGNETIC, masses_mev=[None], alpha_grid=grid, n_toys=8, n_background=6, seed=4, out=tmp_path,
-                 chunk_size=8, progress=False)
+    s = run_scan(
+        MAGNETIC,
+        masses_mev=[None],
+        alpha_grid=grid,
+        n_toys=8,
+        n_background=6,
+        seed=4,
+        out=tmp_path,
+        chunk_size=8,
+        progress=False,
+    )
     p = s["points"][0]
     model, _ = MAGNETIC.build()
     belt = NeymanBelt(np.array(grid), np.array(p["critical_values"]), np.zeros((len(grid), 8)), 0.9, "chi2", 8, 4, True)
@@ -135,7 +152,9 @@ def test_toys_summary_and_store(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["median"] == s["median"]
     q0 = table.column("q0").to_numpy()
     assert s["q0_percentiles"]["90"] == np.percentile(q0, 90) and np.all(q0 >= 0)
-    assert s["best_fit_median"] == pytest.approx(1e-10 * np.sqrt(max(np.median(table.column("alpha_hat").to_numpy()), 0)))
+    assert s["best_fit_median"] == pytest.approx(
+        1e-10 * np.sqrt(max(np.median(table.column("alpha_hat").to_numpy()), 0))
+    )
 
 
 def test_resume_recomputes_only_missing_units_and_gives_identical_results(tmp_path):
@@ -149,8 +168,9 @@ def test_resume_recomputes_only_missing_units_and_gives_identical_results(tmp_pa
     assert (resumed["units_computed"], resumed["units_reused"]) == (1, 2)
     assert all((p.stat().st_ino, p.stat().st_mtime_ns) == v for p, v in before.items())
     assert stored_bytes(part) == stored_bytes(tmp_path / "a")
-    assert {k: resumed[k] for k in ("median", "band_1sigma", "band_2sigma")} == \
-           {k: full[k] for k in ("median", "band_1sigma", "band_2sigma")}
+    assert {k: resumed[k] for k in ("median", "band_1sigma", "band_2sigma")} == {
+        k: full[k] for k in ("median", "band_1sigma", "band_2sigma")
+    }
 
 
 class ReversedExecutor:
@@ -184,29 +204,42 @@ def test_store_writes_are_atomic_files(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ bad input
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_toys": 0}, "n_toys must be an integer ≥ 1"),
-    ({"seed": -1}, "seed must be an integer ≥ 0"),
-    ({"chunk_size": 0}, "chunk_size must be an integer ≥ 1"),
-    ({"method": "neyman"}, "method for toys must be one of"),
-    ({"alpha": -1.0}, "true signal strength alpha"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_toys": 0}, "n_toys must be an integer ≥ 1"),
+        ({"seed": -1}, "seed must be an integer ≥ 0"),
+        ({"chunk_size": 0}, "chunk_size must be an integer ≥ 1"),
+        ({"method": "neyman"}, "method for toys must be one of"),
+        ({"alpha": -1.0}, "true signal strength alpha"),
+    ],
+)
 def test_run_toys_rejects_bad_arguments(tmp_path, kwargs, message):
     args = {"n_toys": 3, "seed": 0, "out": tmp_path, **kwargs}
     with pytest.raises(InputError, match=message):
         run_toys(MAGNETIC, **args)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"alpha_grid": [1.0, 1.0]}, "strictly increasing positive"),
-    ({"alpha_grid": [1.0]}, "at least 2"),
-    ({"masses_mev": [1.0]}, "has no mass"),
-    ({"ordering": "central"}, "ordering must be one of"),
-    ({"cl": 1.5}, r"cl must be a number in \(0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"alpha_grid": [1.0, 1.0]}, "strictly increasing positive"),
+        ({"alpha_grid": [1.0]}, "at least 2"),
+        ({"masses_mev": [1.0]}, "has no mass"),
+        ({"ordering": "central"}, "ordering must be one of"),
+        ({"cl": 1.5}, r"cl must be a number in \(0, 1\)"),
+    ],
+)
 def test_run_scan_rejects_bad_arguments(tmp_path, kwargs, message):
-    args = {"masses_mev": [None], "alpha_grid": [1.0, 2.0], "n_toys": 2, "n_background": 2, "seed": 0,
-            "out": tmp_path, **kwargs}
+    args = {
+        "masses_mev": [None],
+        "alpha_grid": [1.0, 2.0],
+        "n_toys": 2,
+        "n_background": 2,
+        "seed": 0,
+        "out": tmp_path,
+        **kwargs,
+    }
     with pytest.raises(InputError, match=message):
         run_scan(MAGNETIC, **args)
 
@@ -229,8 +262,21 @@ def test_executor_arguments_are_checked(monkeypatch):
 def test_an_unreachable_scheduler_is_a_one_line_error(monkeypatch, capsys, tmp_path):
     pytest.importorskip("distributed")
     monkeypatch.setattr("exonu.parallel.executor.CONNECT_TIMEOUT", "0.5s")
-    code = main(["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "2", "--out",
-                 str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"])
+    code = main(
+        [
+            "toys",
+            "--detector",
+            "xmass-i",
+            "--signal",
+            "magnetic-moment",
+            "--n-toys",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in err and err.count("\n") == 1
 
@@ -241,7 +287,9 @@ def test_several_detectors_build_the_joint_model():
 
     joint = ModelDescription(("xmass-i", "xenon1t-sr1"), SearchSpec("m", "magnetic-moment"))
     model, reference = joint.build()
-    direct = build_joint_model([load_detector("xmass-i"), load_detector("xenon1t-sr1")], SearchSpec("m", "magnetic-moment"))
+    direct = build_joint_model(
+        [load_detector("xmass-i"), load_detector("xenon1t-sr1")], SearchSpec("m", "magnetic-moment")
+    )
     assert model.data.shape == direct.model.data.shape and reference == direct.reference
     assert np.array_equal(model.asimov(1.0), direct.model.asimov(1.0))
     with pytest.raises(InputError, match="joint toy run or scan"):
@@ -257,19 +305,66 @@ def test_execute_skips_stored_units(tmp_path):
 
 # ------------------------------------------------------------------------------------------ CLI
 def test_cli_toys_json(capsys, tmp_path):
-    code = main(["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "6", "--seed", "3",
-                 "--out", str(tmp_path), "--chunk-size", "3", "--no-progress", "--json"])
+    code = main(
+        [
+            "toys",
+            "--detector",
+            "xmass-i",
+            "--signal",
+            "magnetic-moment",
+            "--n-toys",
+            "6",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--chunk-size",
+            "3",
+            "--no-progress",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert out["n_toys"] == 6 and out["unit"] == "mu_B" and len(out["band_1sigma"]) == 2 and len(out["band_2sigma"]) == 2
-    assert out["band_2sigma"][0] <= out["band_1sigma"][0] <= out["median"] <= out["band_1sigma"][1] <= out["band_2sigma"][1]
+    assert (
+        out["n_toys"] == 6 and out["unit"] == "mu_B" and len(out["band_1sigma"]) == 2 and len(out["band_2sigma"]) == 2
+    )
+    assert (
+        out["band_2sigma"][0]
+        <= out["band_1sigma"][0]
+        <= out["median"]
+        <= out["band_1sigma"][1]
+        <= out["band_2sigma"][1]
+    )
     assert out["executor"].startswith("in-process")
 
 
 def test_cli_scan_writes_summary_and_figure(capsys, tmp_path):
-    code = main(["scan", "--detector", "xmass-i", "--signal", "dark-photon", "--masses-mev", "0.1", "10",
-                 "--n-couplings", "3", "--alpha-max", "15", "--n-toys", "3", "--n-background", "3", "--seed", "1",
-                 "--out", str(tmp_path), "--no-progress"])
+    code = main(
+        [
+            "scan",
+            "--detector",
+            "xmass-i",
+            "--signal",
+            "dark-photon",
+            "--masses-mev",
+            "0.1",
+            "10",
+            "--n-couplings",
+            "3",
+            "--alpha-max",
+            "15",
+            "--n-toys",
+            "3",
+            "--n-background",
+            "3",
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "M = 0.1 MeV" in out and "M = 10 MeV" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -277,20 +372,71 @@ def test_cli_scan_writes_summary_and_figure(capsys, tmp_path):
     assert (tmp_path / "exclusion.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "0", "--out", "{tmp}"],
-     "n_toys must be an integer ≥ 1"),
-    (["toys", "--detector", "xmass-i", "--signal", "dark-photon", "--n-toys", "2", "--out", "{tmp}"],
-     "needs a mediator mass in MeV"),
-    (["scan", "--detector", "xmass-i", "--signal", "dark-photon", "--n-toys", "2", "--out", "{tmp}"],
-     "needs --masses-mev"),
-    (["scan", "--detector", "xmass-i", "--signal", "millicharge", "--masses-mev", "1", "--n-toys", "2",
-      "--out", "{tmp}"], "has no mass"),
-    (["scan", "--detector", "xmass-i", "--signal", "millicharge", "--n-couplings", "1", "--n-toys", "2",
-      "--out", "{tmp}"], "--n-couplings must be at least 2"),
-    (["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "2", "--jobs", "0",
-      "--out", "{tmp}"], "--jobs must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "0", "--out", "{tmp}"],
+            "n_toys must be an integer ≥ 1",
+        ),
+        (
+            ["toys", "--detector", "xmass-i", "--signal", "dark-photon", "--n-toys", "2", "--out", "{tmp}"],
+            "needs a mediator mass in MeV",
+        ),
+        (
+            ["scan", "--detector", "xmass-i", "--signal", "dark-photon", "--n-toys", "2", "--out", "{tmp}"],
+            "needs --masses-mev",
+        ),
+        (
+            [
+                "scan",
+                "--detector",
+                "xmass-i",
+                "--signal",
+                "millicharge",
+                "--masses-mev",
+                "1",
+                "--n-toys",
+                "2",
+                "--out",
+                "{tmp}",
+            ],
+            "has no mass",
+        ),
+        (
+            [
+                "scan",
+                "--detector",
+                "xmass-i",
+                "--signal",
+                "millicharge",
+                "--n-couplings",
+                "1",
+                "--n-toys",
+                "2",
+                "--out",
+                "{tmp}",
+            ],
+            "--n-couplings must be at least 2",
+        ),
+        (
+            [
+                "toys",
+                "--detector",
+                "xmass-i",
+                "--signal",
+                "magnetic-moment",
+                "--n-toys",
+                "2",
+                "--jobs",
+                "0",
+                "--out",
+                "{tmp}",
+            ],
+            "--jobs must be a positive integer",
+        ),
+    ],
+)
 def test_cli_errors_are_one_line_exit_2(capsys, tmp_path, argv, message):
     code = main([a.replace("{tmp}", str(tmp_path / "run")) for a in argv])
     err = capsys.readouterr().err

@@ -21,7 +21,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exonu.config import load_detector, packaged_detector_dir, read_dataset, read_table, to_per_kg_day_kev, write_dataset
+from exonu.config import (
+    load_detector,
+    packaged_detector_dir,
+    read_dataset,
+    read_table,
+    to_per_kg_day_kev,
+    write_dataset,
+)
 from exonu.detector import Binning, TabulatedSpectrum
 from exonu.errors import ConfigError
 
@@ -79,9 +86,16 @@ def test_rate_unit_conversions_use_the_exposure():
 
 
 @SETTINGS
-@given(st.lists(st.floats(0.01, 50.0), min_size=1, max_size=25), st.data(), st.sampled_from([".txt", ".json"]),
-       st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda k: k != "format"),
-                       st.one_of(st.integers(-5, 5), st.booleans(), st.text(max_size=10)), max_size=3))
+@given(
+    st.lists(st.floats(0.01, 50.0), min_size=1, max_size=25),
+    st.data(),
+    st.sampled_from([".txt", ".json"]),
+    st.dictionaries(
+        st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda k: k != "format"),
+        st.one_of(st.integers(-5, 5), st.booleans(), st.text(max_size=10)),
+        max_size=3,
+    ),
+)
 def test_data_sets_round_trip(w, data, suffix, meta):
     edges = np.round(np.concatenate([[1.0], 1.0 + np.cumsum(w)]), 6)
     if np.any(np.diff(edges) <= 0):
@@ -94,17 +108,23 @@ def test_data_sets_round_trip(w, data, suffix, meta):
     assert ds.metadata == meta
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-                           | st.text(max_size=8),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                           max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
 comments = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
 
 
 @SETTINGS
-@given(st.lists(st.integers(0, 1000), min_size=1, max_size=10), st.dictionaries(
-    st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda k: k != "format"), json_values, max_size=3),
-    st.lists(comments, max_size=4), st.data())
+@given(
+    st.lists(st.integers(0, 1000), min_size=1, max_size=10),
+    st.dictionaries(
+        st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda k: k != "format"), json_values, max_size=3
+    ),
+    st.lists(comments, max_size=4),
+    st.data(),
+)
 def test_text_data_sets_round_trip_with_comments_anywhere(counts, meta, extra_comments, data):
     """Comments (``# source: my own run`` included) inserted between any rows leave counts and metadata as written."""
     edges = np.arange(len(counts) + 1, dtype=float) + 1.0
@@ -142,9 +162,13 @@ def test_event_lists_are_binned_like_numpy_histogram(energies, extra_comments):
 
 
 @SETTINGS
-@given(st.one_of(json_values, st.fixed_dictionaries({"edges_kev": json_values, "counts": json_values}),
-                 st.fixed_dictionaries({"edges_kev": st.just([1.0, 2.0]), "counts": json_values,
-                                        "metadata": json_values})))
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries({"edges_kev": json_values, "counts": json_values}),
+        st.fixed_dictionaries({"edges_kev": st.just([1.0, 2.0]), "counts": json_values, "metadata": json_values}),
+    )
+)
 def test_any_json_document_is_a_data_set_or_refused_naming_the_file(doc):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "doc.json"
@@ -161,8 +185,11 @@ def test_any_json_document_is_a_data_set_or_refused_naming_the_file(doc):
 @SETTINGS
 @given(st.integers(1, 6), st.integers(1, 20), st.data(), st.sampled_from([" ", ", "]))
 def test_numeric_tables_round_trip(n_cols, n_rows, data, sep):
-    arr = np.array(data.draw(st.lists(st.lists(st.floats(-1e6, 1e6), min_size=n_cols, max_size=n_cols),
-                                      min_size=n_rows, max_size=n_rows)))
+    arr = np.array(
+        data.draw(
+            st.lists(st.lists(st.floats(-1e6, 1e6), min_size=n_cols, max_size=n_cols), min_size=n_rows, max_size=n_rows)
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "t.txt"
         path.write_text("# header: x\n" + "\n".join(sep.join(repr(float(v)) for v in row) for row in arr) + "\n")
@@ -191,9 +218,12 @@ def test_any_text_is_read_or_refused_naming_the_file(text):
 
 
 _X1T = (packaged_detector_dir() / "xenon1t_sr1.toml").read_text(encoding="utf-8")
-toml_numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(lambda v: repr(v).replace("nan", "nan")),
-                         st.integers(-3, 3).map(str), st.booleans().map(lambda b: str(b).lower()),
-                         st.text(alphabet="0123456789.e-", max_size=6).map(lambda s: f'"{s}"'))
+toml_numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(lambda v: repr(v).replace("nan", "nan")),
+    st.integers(-3, 3).map(str),
+    st.booleans().map(lambda b: str(b).lower()),
+    st.text(alphabet="0123456789.e-", max_size=6).map(lambda s: f'"{s}"'),
+)
 
 
 def _toml_float(v: str) -> str:
@@ -201,12 +231,29 @@ def _toml_float(v: str) -> str:
 
 
 @settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["exposure_tonne_year = 0.6473", "activity_sigma = 0.026", "a_sqrt_kev = 0.3171",
-                        "threshold_kev = 0.2", "b = 0.0015", "width_kev = 1.0"]), toml_numbers)
+@given(
+    st.sampled_from(
+        [
+            "exposure_tonne_year = 0.6473",
+            "activity_sigma = 0.026",
+            "a_sqrt_kev = 0.3171",
+            "threshold_kev = 0.2",
+            "b = 0.0015",
+            "width_kev = 1.0",
+        ]
+    ),
+    toml_numbers,
+)
 def test_mutated_configs_load_with_finite_rates_or_are_refused_naming_the_file(line, value):
     key = line.split(" = ")[0]
-    section = {"exposure_tonne_year": "exposure", "activity_sigma": "components", "a_sqrt_kev": "resolution",
-               "threshold_kev": "threshold_kev", "b": "resolution", "width_kev": "windows.low_er"}[key]
+    section = {
+        "exposure_tonne_year": "exposure",
+        "activity_sigma": "components",
+        "a_sqrt_kev": "resolution",
+        "threshold_kev": "threshold_kev",
+        "b": "resolution",
+        "width_kev": "windows.low_er",
+    }[key]
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(packaged_detector_dir().parent / "xenon1t_sr1", Path(tmp) / "xenon1t_sr1")
         (Path(tmp) / "detectors").mkdir()

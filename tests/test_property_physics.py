@@ -37,11 +37,13 @@ couplings = log_uniform(-9, 0)
 PARAMETERS = {
     "sm": st.fixed_dictionaries({"sin2_theta_w": st.floats(0.05, 0.95)}),
     "magnetic-moment": st.fixed_dictionaries({"mu_bohr": log_uniform(-14, -5)}),
-    "millicharge": st.fixed_dictionaries({"charge_e": log_uniform(-15, -1),
-                                          "epa_neutrino_mass_ev": log_uniform(-3, 3)}),
+    "millicharge": st.fixed_dictionaries(
+        {"charge_e": log_uniform(-15, -1), "epa_neutrino_mass_ev": log_uniform(-3, 3)}
+    ),
     "dark-photon": st.fixed_dictionaries({"coupling": couplings, "mass_mev": masses}),
-    "light-vector": st.fixed_dictionaries({"coupling": couplings, "mass_mev": masses,
-                                           "charges": st.sampled_from(sorted(CHARGE_SETS))}),
+    "light-vector": st.fixed_dictionaries(
+        {"coupling": couplings, "mass_mev": masses, "charges": st.sampled_from(sorted(CHARGE_SETS))}
+    ),
     "axial-vector": st.fixed_dictionaries({"coupling": couplings, "mass_mev": masses}),
     "scalar": st.fixed_dictionaries({"coupling": couplings, "mass_mev": masses}),
     "pseudoscalar": st.fixed_dictionaries({"coupling": couplings, "mass_mev": masses}),
@@ -57,8 +59,12 @@ def test_every_model_has_a_parameter_strategy():
 
 @pytest.mark.parametrize("model", sorted(MODELS))
 @SETTINGS
-@given(data=st.data(), e_nu_kev=log_uniform(1, 4.2), t_fraction=st.lists(st.floats(1e-6, 2.0), min_size=1, max_size=20),
-       flavour=st.sampled_from(FLAVOURS))
+@given(
+    data=st.data(),
+    e_nu_kev=log_uniform(1, 4.2),
+    t_fraction=st.lists(st.floats(1e-6, 2.0), min_size=1, max_size=20),
+    flavour=st.sampled_from(FLAVOURS),
+)
 def test_cross_section_is_non_negative_and_zero_above_t_max(model, data, e_nu_kev, t_fraction, flavour):
     interaction = MODELS[model](**data.draw(PARAMETERS[model]))
     t_max = 2 * e_nu_kev**2 / (M_E_KEV + 2 * e_nu_kev)
@@ -80,8 +86,7 @@ def xmass_response():
 
 
 @SETTINGS
-@given(seed=st.integers(0, 2**32 - 1), a=st.floats(-10.0, 10.0), b=st.floats(-10.0, 10.0),
-       scale=log_uniform(-6, 6))
+@given(seed=st.integers(0, 2**32 - 1), a=st.floats(-10.0, 10.0), b=st.floats(-10.0, 10.0), scale=log_uniform(-6, 6))
 def test_fold_is_linear(xmass_response, seed, a, b, scale):
     rng = np.random.default_rng(seed)  # rates on the whole response grid (hundreds of nodes)
     r1, r2 = (scale * rng.exponential(size=xmass_response.grid_kev.shape) for _ in range(2))
@@ -91,14 +96,23 @@ def test_fold_is_linear(xmass_response, seed, a, b, scale):
 
 
 @SETTINGS
-@given(widths=st.lists(st.floats(0.1, 5.0), min_size=1, max_size=15), start_kev=st.floats(20.0, 50.0),
-       sigma_kev=st.floats(0.2, 2.0), efficiency=st.floats(0.1, 1.0), exposure_kg_day=log_uniform(0, 6),
-       rate=log_uniform(-4, 2))
+@given(
+    widths=st.lists(st.floats(0.1, 5.0), min_size=1, max_size=15),
+    start_kev=st.floats(20.0, 50.0),
+    sigma_kev=st.floats(0.2, 2.0),
+    efficiency=st.floats(0.1, 1.0),
+    exposure_kg_day=log_uniform(0, 6),
+    rate=log_uniform(-4, 2),
+)
 def test_flat_spectrum_is_conserved_for_any_binning(widths, start_kev, sigma_kev, efficiency, exposure_kg_day, rate):
     edges = start_kev + np.concatenate([[0.0], np.cumsum(widths)])
     binning = Binning(edges)
-    detector = DetectorModel(exposure_kg_day=exposure_kg_day, resolution=ParametricResolution(0.0, c_kev=sigma_kev),
-                             efficiency=ConstantEfficiency(efficiency), threshold_kev=0.0)
+    detector = DetectorModel(
+        exposure_kg_day=exposure_kg_day,
+        resolution=ParametricResolution(0.0, c_kev=sigma_kev),
+        efficiency=ConstantEfficiency(efficiency),
+        threshold_kev=0.0,
+    )
     response = detector.response(binning)
     counts = response.fold(np.full(response.grid_kev.shape, rate))
     expected = rate * exposure_kg_day * efficiency * binning.widths_kev

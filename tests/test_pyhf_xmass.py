@@ -1,4 +1,7 @@
-"""pyhf's MLE on the exported XMASS-I μ_ν search agrees with exonu's Poisson fit (HistFactory, arXiv:1007.1727 asymptotics; pyhf 0.7)."""
+"""pyhf's MLE on the exported XMASS-I μ_ν search agrees with exonu's Poisson fit.
+
+HistFactory model (pyhf 0.7), asymptotic formulae of arXiv:1007.1727.
+"""
 
 import json
 import warnings
@@ -56,8 +59,25 @@ def test_fit_cls_agrees_with_pyhf_upper_limit(tmp_path, capsys):
     out = tmp_path / "ws.json"
     assert main(["export-pyhf", "--detector", "xmass-i", "--signal", "magnetic-moment", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert main(["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "cls",
-                 "--statistic", "poisson", "--toys", "0", "--json"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--detector",
+                "xmass-i",
+                "--signal",
+                "magnetic-moment",
+                "--method",
+                "cls",
+                "--statistic",
+                "poisson",
+                "--toys",
+                "0",
+                "--json",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["method"] == "cls" and res["threshold"] == "CLs = 0.1" and res["sided"] == "one"
     pyhf.set_backend("numpy")
@@ -66,8 +86,9 @@ def test_fit_cls_agrees_with_pyhf_upper_limit(tmp_path, capsys):
     mu_exonu = (res["upper_limit"] / 1e-10) ** 2  # the exported POI is (μ_ν / 1e-10 μ_B)²
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        obs, exp = pyhf.infer.intervals.upper_limits.upper_limit(ws.data(pdf), pdf, level=0.1,
-                                                                scan=mu_exonu * np.array([0.97, 1.03]))
+        obs, exp = pyhf.infer.intervals.upper_limits.upper_limit(
+            ws.data(pdf), pdf, level=0.1, scan=mu_exonu * np.array([0.97, 1.03])
+        )
     assert np.isfinite(float(obs)) and mu_exonu == pytest.approx(float(obs), rel=0.03)
     # the data are the background-only Asimov set: observed = expected median, for both
     assert (res["expected_upper_limit"] / 1e-10) ** 2 == pytest.approx(float(exp[2]), rel=0.03)

@@ -18,19 +18,29 @@ import pytest
 from exonu.cli import main
 
 CHROMIUM = Path(os.environ.get("EXONU_CHROMIUM", "/usr/bin/chromium"))
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (test extra) is not installed")
 if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's `chromium`: .ci/install-browser)", allow_module_level=True)
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (install Debian's `chromium`: .ci/install-browser)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    assert main(["reproduce", "--out", str(out), "--toys", "4", "--masses", "3", "--dark-photon-toys", "0",
-                 "--seed", "3"]) == 0
+    assert (
+        main(["reproduce", "--out", str(out), "--toys", "4", "--masses", "3", "--dark-photon-toys", "0", "--seed", "3"])
+        == 0
+    )
     return out
 
 
@@ -47,12 +57,16 @@ def page_state(report, tmp_path_factory):
         page.on("request", lambda r: requests.append(r.url))
         page.goto((report / "report.html").as_uri(), wait_until="load")
         figures = page.eval_on_selector_all(
-            "figure img", "els => els.map(e => ({w: e.naturalWidth, h: e.naturalHeight, "
-                          "bw: e.getBoundingClientRect().width, bh: e.getBoundingClientRect().height, ok: e.complete}))")
+            "figure img",
+            "els => els.map(e => ({w: e.naturalWidth, h: e.naturalHeight, "
+            "bw: e.getBoundingClientRect().width, bh: e.getBoundingClientRect().height, ok: e.complete}))",
+        )
         cells = page.eval_on_selector_all(
-            "#results-table tbody tr", "rows => rows.map(r => ({key: r.dataset.key, cells: Object.fromEntries("
-                                       "[...r.querySelectorAll('td[data-field]')].map(c => [c.dataset.field, "
-                                       "{value: c.dataset.value, text: c.textContent.trim()}]))}))")
+            "#results-table tbody tr",
+            "rows => rows.map(r => ({key: r.dataset.key, cells: Object.fromEntries("
+            "[...r.querySelectorAll('td[data-field]')].map(c => [c.dataset.field, "
+            "{value: c.dataset.value, text: c.textContent.trim()}]))}))",
+        )
         page.screenshot(path=str(shots / "report.png"), full_page=True)
         page.emulate_media(media="print")
         print_height = page.evaluate("document.body.scrollHeight")
@@ -61,8 +75,14 @@ def page_state(report, tmp_path_factory):
         target = Path(os.environ["EXONU_ARTEFACTS_DIR"])
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(shots / "report.png", target / "report.png")
-    return {"console": console, "requests": requests, "figures": figures, "rows": cells,
-            "screenshot": shots / "report.png", "print_height": print_height}
+    return {
+        "console": console,
+        "requests": requests,
+        "figures": figures,
+        "rows": cells,
+        "screenshot": shots / "report.png",
+        "print_height": print_height,
+    }
 
 
 def test_loads_without_console_errors_or_network(page_state):

@@ -23,7 +23,13 @@ def quick_reproduction(tmp_path_factory):
 
 def test_results_json_schema(quick_reproduction):
     out, res = quick_reproduction
-    for key in ("millicharge_common_e", "millicharge_nue_e", "millicharge_numu_e", "millicharge_nutau_e", "magnetic_moment_mub"):
+    for key in (
+        "millicharge_common_e",
+        "millicharge_nue_e",
+        "millicharge_numu_e",
+        "millicharge_nutau_e",
+        "magnetic_moment_mub",
+    ):
         r = res[key]
         for field in ("observed", "expected", "expected_band", "published", "method"):
             assert field in r, (key, field)
@@ -37,9 +43,16 @@ def test_results_json_schema(quick_reproduction):
     assert res["detector"]["is_reconstruction"] is True and len(res["detector"]["config_sha256"]) == 64
     assert res["seed"] == 7 and res["exonu_version"]
     assert "Asimov" in res["data"]["full"]
-    for name in ("results.md", "report.html", "fig1_signal_spectra.png", "fig2_background_model.png",
-                 "fig3_millicharge_fit.png", "fig4_millicharge_limits.png", "fig5_fits.png",
-                 "fig6_dark_photon_exclusion.png"):
+    for name in (
+        "results.md",
+        "report.html",
+        "fig1_signal_spectra.png",
+        "fig2_background_model.png",
+        "fig3_millicharge_fit.png",
+        "fig4_millicharge_limits.png",
+        "fig5_fits.png",
+        "fig6_dark_photon_exclusion.png",
+    ):
         assert (out / name).stat().st_size > 1000, name
     assert "Reconstruction" in (out / "results.md").read_text()
     manifest = json.loads((out / "manifest.json").read_text())
@@ -103,20 +116,27 @@ def test_simulate_then_reproduce_with_data(tmp_path, capsys):
     counts = np.array(doc["counts"])
     assert len(counts) == 99 and np.all(counts == np.round(counts))
     out = tmp_path / "r"
-    assert main(["reproduce", "--out", str(out), "--data", str(sim), "--toys", "0", "--masses", "2", "--no-figures"]) == 0
+    assert (
+        main(["reproduce", "--out", str(out), "--data", str(sim), "--toys", "0", "--masses", "2", "--no-figures"]) == 0
+    )
     res = json.loads((out / "results.json").read_text())
     assert "SIMULATED" in res["data"]["full"] and "Asimov" in res["data"]["millicharge"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"edges_kev": [2, 4, 6], "counts": [1, -2]}', "≥ 0|negative|non-negative"),
-    ('{"edges_kev": [2, 4, 6], "counts": [1, 2]}', "match no window"),
-    ("this is not data", "data|parse|expected|column"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"edges_kev": [2, 4, 6], "counts": [1, -2]}', "≥ 0|negative|non-negative"),
+        ('{"edges_kev": [2, 4, 6], "counts": [1, 2]}', "match no window"),
+        ("this is not data", "data|parse|expected|column"),
+    ],
+)
 def test_reproduce_bad_data_is_a_clear_error(tmp_path, capsys, content, message):
     bad = tmp_path / ("bad.json" if content.startswith("{") else "bad.txt")
     bad.write_text(content)
-    code = main(["reproduce", "--out", str(tmp_path / "o"), "--data", str(bad), "--toys", "0", "--masses", "2", "--no-figures"])
+    code = main(
+        ["reproduce", "--out", str(tmp_path / "o"), "--data", str(bad), "--toys", "0", "--masses", "2", "--no-figures"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     import re
@@ -125,11 +145,34 @@ def test_reproduce_bad_data_is_a_clear_error(tmp_path, capsys, content, message)
 
 
 def test_fit_xenon1t_json_keys(capsys):
-    code = main(["fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--interval", "two-sided",
-                 "--statistic", "poisson", "--toys", "0", "--json"])
+    code = main(
+        [
+            "fit",
+            "--detector",
+            "xenon1t-sr1",
+            "--signal",
+            "magnetic-moment",
+            "--interval",
+            "two-sided",
+            "--statistic",
+            "poisson",
+            "--toys",
+            "0",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    for key in ("best_fit", "chi2", "ndof", "upper_limit", "interval", "expected_upper_limit", "significance_sigma", "units"):
+    for key in (
+        "best_fit",
+        "chi2",
+        "ndof",
+        "upper_limit",
+        "interval",
+        "expected_upper_limit",
+        "significance_sigma",
+        "units",
+    ):
         assert key in out
     assert out["units"] == "mu_B" and out["ndof"] == 28
     # published: (1.4, 2.9)e-11 μ_B at 90 % CL, 3.2σ over background-only (arXiv:2006.09721)
@@ -167,8 +210,27 @@ def test_fit_neyman_agrees_with_asymptotic_plr_on_xenon1t(capsys):
     """With tens of counts per bin Wilks holds: the toy Neyman limit ≈ the asymptotic PLR one."""
     limits = {}
     for method in ("plr", "neyman"):
-        assert main(["fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--statistic", "poisson",
-                     "--method", method, "--toys", "0", "--seed", "2", "--json"]) == 0
+        assert (
+            main(
+                [
+                    "fit",
+                    "--detector",
+                    "xenon1t-sr1",
+                    "--signal",
+                    "magnetic-moment",
+                    "--statistic",
+                    "poisson",
+                    "--method",
+                    method,
+                    "--toys",
+                    "0",
+                    "--seed",
+                    "2",
+                    "--json",
+                ]
+            )
+            == 0
+        )
         limits[method] = json.loads(capsys.readouterr().out)["upper_limit"]
     assert limits["neyman"] == pytest.approx(limits["plr"], rel=0.08)
 
@@ -184,8 +246,26 @@ def test_reproduce_runs_on_every_packaged_detector(tmp_path, capsys):
     assert len(names) >= 2
     for name in names:
         out = tmp_path / name
-        assert main(["reproduce", "--detector", name, "--out", str(out), "--toys", "0", "--masses", "3",
-                     "--dark-photon-toys", "0", "--statistic", "poisson"]) == 0, name
+        assert (
+            main(
+                [
+                    "reproduce",
+                    "--detector",
+                    name,
+                    "--out",
+                    str(out),
+                    "--toys",
+                    "0",
+                    "--masses",
+                    "3",
+                    "--dark-photon-toys",
+                    "0",
+                    "--statistic",
+                    "poisson",
+                ]
+            )
+            == 0
+        ), name
         res = json.loads((out / "results.json").read_text())
         assert res["detector"]["name"] == name
         # the statistic actually used is recorded, not the default
@@ -210,8 +290,10 @@ def fixed_component_detector(tmp_path: Path) -> Path:
     text = (data / "detectors" / "xenon1t_sr1.toml").read_text(encoding="utf-8")
     text = text.replace('name = "xenon1t-sr1"', 'name = "xenon1t-sr1-fixed"', 1)
     signal_sys = text.index("[signal_systematics]")
-    fixed = ('[[background.components]]\nname = "fixed_flat"\nlabel = "fixed flat component"\nkind = "empirical"\n'
-             'decay_kev = 1e6\nrate_per_kg_day_kev = 2e-6\nactivity_sigma = 0.0\ngroup = "other"\n\n')
+    fixed = (
+        '[[background.components]]\nname = "fixed_flat"\nlabel = "fixed flat component"\nkind = "empirical"\n'
+        'decay_kev = 1e6\nrate_per_kg_day_kev = 2e-6\nactivity_sigma = 0.0\ngroup = "other"\n\n'
+    )
     path = tmp_path / "detectors" / "fixed.toml"
     path.write_text(text[:signal_sys] + fixed + text[signal_sys:], encoding="utf-8")
     return path
@@ -223,8 +305,24 @@ def test_reproduce_with_a_fixed_background_component(tmp_path, capsys):
     setup = load_detector(config)
     assert "fixed_flat" in setup.window("low_er").background.names
     out = tmp_path / "out"
-    assert main(["reproduce", "--detector", str(config), "--out", str(out), "--toys", "0", "--masses", "3",
-                 "--dark-photon-toys", "0"]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "--detector",
+                str(config),
+                "--out",
+                str(out),
+                "--toys",
+                "0",
+                "--masses",
+                "3",
+                "--dark-photon-toys",
+                "0",
+            ]
+        )
+        == 0
+    )
     res = json.loads((out / "results.json").read_text())
     assert res["detector"]["name"] == "xenon1t-sr1-fixed" and res["magnetic_moment_mub"]["observed"] > 0
     assert (out / "fig5_fits.png").stat().st_size > 10_000

@@ -64,8 +64,9 @@ def test_combined_magnetic_moment(doc, setups):
     assert stored["combined"]["observed"] == pytest.approx(result.combined.observed, rel=REL, abs=0)
     assert stored["combined"]["expected"] == pytest.approx(result.combined.expected, rel=REL, abs=0)
     # the XENON1T two-sided interval the tables quote beside the published (1.4, 2.9)e-11 μ_B
-    assert stored["xenon1t-sr1"]["interval"] == pytest.approx(list(result.detectors["xenon1t-sr1"].interval),
-                                                               rel=REL, abs=0)
+    assert stored["xenon1t-sr1"]["interval"] == pytest.approx(
+        list(result.detectors["xenon1t-sr1"].interval), rel=REL, abs=0
+    )
 
 
 def test_dark_photon_point_on_xenon1t(doc, setups):
@@ -86,10 +87,13 @@ def test_one_point_of_the_combined_dark_photon_scan(doc, setups):
     assert stored["expected"][index] == pytest.approx(result.combined.expected, rel=REL, abs=0)
 
 
-@pytest.mark.parametrize("signal, options", [
-    ("nsi", {"chirality": "R", "sign": "negative"}),
-    ("light-vector", {"charges": "Lmu-Ltau", "mass_mev": 10.0}),
-])
+@pytest.mark.parametrize(
+    "signal, options",
+    [
+        ("nsi", {"chirality": "R", "sign": "negative"}),
+        ("light-vector", {"charges": "Lmu-Ltau", "mass_mev": 10.0}),
+    ],
+)
 def test_a_further_model_on_xenonnt_alone(doc, setups, signal, options):
     spec = search_spec(signal, **options)
     values = doc["entries"][spec.key]["methods"]["plr"]

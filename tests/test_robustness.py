@@ -24,9 +24,21 @@ import exonu.cli.data
 from exonu import fileio, xsec
 from exonu.cli import main
 from exonu.config import load_detector, read_dataset, read_table, write_dataset
-from exonu.detector import (Binning, ConstantEfficiency, Dataset, DetectorModel, LogisticEfficiency,
-                            ParametricResolution, TabulatedSpectrum, double_beta_summed_pdf, fermi_function,
-                            histogram_edges_from_centres, integrate_over_bins, overlap_fractions, solar_sm_rate)
+from exonu.detector import (
+    Binning,
+    ConstantEfficiency,
+    Dataset,
+    DetectorModel,
+    LogisticEfficiency,
+    ParametricResolution,
+    TabulatedSpectrum,
+    double_beta_summed_pdf,
+    fermi_function,
+    histogram_edges_from_centres,
+    integrate_over_bins,
+    overlap_fractions,
+    solar_sm_rate,
+)
 from exonu.detector.binning import MAX_RANGE_BINS
 from exonu.detector.pseudodata import simulate_data
 from exonu.errors import ConfigError, InputError, OutputError
@@ -47,15 +59,22 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def run_process(*argv: str, env: dict | None = None, limit_file_bytes: int | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess:
+def run_process(
+    *argv: str, env: dict | None = None, limit_file_bytes: int | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run ``python -m exonu.cli argv`` in a child process (optionally under ``ulimit -f``)."""
+
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
 
-    return subprocess.run([sys.executable, "-m", "exonu.cli", *argv], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout,
-                          preexec_fn=limit if limit_file_bytes is not None else None)
+    return subprocess.run(
+        [sys.executable, "-m", "exonu.cli", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        preexec_fn=limit if limit_file_bytes is not None else None,
+    )
 
 
 def assert_one_error_line(code, err: str, *fragments: str, status: int = 2) -> None:
@@ -68,17 +87,21 @@ def assert_one_error_line(code, err: str, *fragments: str, status: int = 2) -> N
 
 # --- R16: argparse errors are one line ------------------------------------------------------------
 
-@pytest.mark.parametrize("argv, fragments", [
-    (["spectrum", "--model", "bogus", "--energies-kev", "5"], ["spectrum:", "--model", "invalid choice: 'bogus'"]),
-    (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--statistic", "bogus"], ["fit:", "--statistic"]),
-    (["spectrum", "--model", "sm", "--energies-kev", "abc"], ["--energies-kev", "invalid float value: 'abc'"]),
-    (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--seed", "1.5"], ["--seed", "'1.5'"]),
-    (["spectrum", "--model", "sm"], ["required", "--energies-kev"]),
-    (["spectrum", "--model", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
-    (["spectrum", "--model", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
-    (["no-such-command"], ["invalid choice: 'no-such-command'", "see `exonu --help`"]),
-    ([], ["required: command"]),
-])
+
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["spectrum", "--model", "bogus", "--energies-kev", "5"], ["spectrum:", "--model", "invalid choice: 'bogus'"]),
+        (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--statistic", "bogus"], ["fit:", "--statistic"]),
+        (["spectrum", "--model", "sm", "--energies-kev", "abc"], ["--energies-kev", "invalid float value: 'abc'"]),
+        (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--seed", "1.5"], ["--seed", "'1.5'"]),
+        (["spectrum", "--model", "sm"], ["required", "--energies-kev"]),
+        (["spectrum", "--model", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
+        (["spectrum", "--model", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
+        (["no-such-command"], ["invalid choice: 'no-such-command'", "see `exonu --help`"]),
+        ([], ["required: command"]),
+    ],
+)
 def test_r16_argparse_errors_are_one_line(capsys, argv, fragments):
     code, out, err = run(capsys, *argv)
     assert_one_error_line(code, err, *fragments)
@@ -92,6 +115,7 @@ def test_help_and_version_still_print_and_exit_zero(capsys):
 
 
 # --- R13 / R6: simulate seeds -----------------------------------------------------------------------
+
 
 def test_r13_simulate_negative_seed_is_one_line_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "sim.json"
@@ -116,15 +140,18 @@ def test_r6_simulate_seed_with_asimov_is_refused(tmp_path, capsys):
 
 # --- R10: bad --out, checked before any computation ------------------------------------------------
 
+
 @pytest.fixture
 def out_cases(tmp_path):
     folder = tmp_path / "adir"
     folder.mkdir()
     a_file = tmp_path / "afile.json"
     a_file.write_text("{}")
-    return {"existing folder": (str(folder), "is a directory"),
-            "below a file": (str(a_file / "x.json"), "is a file, not a folder"),
-            "empty": ("", "empty")}
+    return {
+        "existing folder": (str(folder), "is a directory"),
+        "below a file": (str(a_file / "x.json"), "is a file, not a folder"),
+        "empty": ("", "empty"),
+    }
 
 
 @pytest.mark.parametrize("case", ["existing folder", "below a file", "empty"])
@@ -153,6 +180,7 @@ def test_r10_read_only_out_folder_is_one_line(tmp_path, capsys):
 
 
 # --- R1: outputs are written atomically ----------------------------------------------------------
+
 
 def test_r1_full_disk_during_export_leaves_previous_file_intact(tmp_path):
     """Under ``ulimit -f`` (the report's stand-in for a full disk) the write fails with one line, the
@@ -186,35 +214,51 @@ def test_simulate_replaces_output_and_keeps_the_format_of_the_suffix(tmp_path, c
 
 # --- R9 / R11: unreadable or non-text inputs ------------------------------------------------------
 
+
 def test_r9_non_utf8_data_file_is_one_line(tmp_path, capsys):
     data = tmp_path / "latin1.txt"
     data.write_bytes("# comment: caf\xe9\n1 2 3\n".encode("latin-1"))
-    code, _, err = run(capsys, "fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--toys", "0",
-                       "--data", str(data))
+    code, _, err = run(
+        capsys, "fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--toys", "0", "--data", str(data)
+    )
     assert_one_error_line(code, err, "not UTF-8")
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (None, "is a directory"),
-    (b"1 2\n\xff\xfe 3\n", "not UTF-8"),
-    (b"1 2\n3 x\n", "line 2"),
-    (b"1 2 3\n4 5 6\n", "two columns"),
-    (b"", "at least two rows"),
-    (b"1 2\n2 nan\n", "finite"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (None, "is a directory"),
+        (b"1 2\n\xff\xfe 3\n", "not UTF-8"),
+        (b"1 2\n3 x\n", "line 2"),
+        (b"1 2 3\n4 5 6\n", "two columns"),
+        (b"", "at least two rows"),
+        (b"1 2\n2 nan\n", "finite"),
+    ],
+)
 def test_r11_bad_rrpa_ratio_file_is_one_line(tmp_path, capsys, content, fragment):
     path = tmp_path / "ratio.txt"
     if content is None:
         path.mkdir()
     else:
         path.write_bytes(content)
-    code, _, err = run(capsys, "spectrum", "--model", "millicharge", "--q", "1e-12", "--energies-kev", "5",
-                       "--rrpa-ratio-file", str(path))
+    code, _, err = run(
+        capsys,
+        "spectrum",
+        "--model",
+        "millicharge",
+        "--q",
+        "1e-12",
+        "--energies-kev",
+        "5",
+        "--rrpa-ratio-file",
+        str(path),
+    )
     assert_one_error_line(code, err, str(path), fragment)
 
 
 def test_r11_os_error_on_an_input_is_one_line(capsys, monkeypatch):
     """Any OSError that reaches the CLI (here a permission error, as without CAP_DAC_OVERRIDE) is one line."""
+
     def unreadable(args):
         raise PermissionError(13, "Permission denied", "/somewhere/detector.toml")
 
@@ -225,11 +269,15 @@ def test_r11_os_error_on_an_input_is_one_line(capsys, monkeypatch):
 
 # --- R12 / R15: overflow and memory --------------------------------------------------------------
 
-@pytest.mark.parametrize("argv", [
-    ["--model", "magnetic-moment", "--mu", "1e200"],
-    ["--model", "millicharge", "--q", "1e200", "--atomic", "fea"],
-    ["--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"],
-])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--model", "magnetic-moment", "--mu", "1e200"],
+        ["--model", "millicharge", "--q", "1e200", "--atomic", "fea"],
+        ["--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"],
+    ],
+)
 def test_r12_huge_couplings_are_one_line(capsys, argv):
     code, _, err = run(capsys, "spectrum", *argv, "--energies-kev", "5")
     assert_one_error_line(code, err)
@@ -255,6 +303,7 @@ def test_r15_deeply_nested_toml_is_one_line(tmp_path, capsys):
 
 def test_programming_errors_keep_their_traceback(monkeypatch):
     """Only known input classes become one line: a bug (here a KeyError) still raises."""
+
     def bug(args):
         raise KeyError("a bug")
 
@@ -265,6 +314,7 @@ def test_programming_errors_keep_their_traceback(monkeypatch):
 
 # --- R14: Ctrl-C, closed pipes, ASCII terminals --------------------------------------------------
 
+
 def test_r14_keyboard_interrupt_is_one_line_and_130(capsys, monkeypatch):
     def interrupted(args):
         raise KeyboardInterrupt
@@ -274,8 +324,9 @@ def test_r14_keyboard_interrupt_is_one_line_and_130(capsys, monkeypatch):
     assert code == 130 and err == "exonu: interrupted\n"
 
 
-@pytest.mark.parametrize("signum, status, stderr", [(signal.SIGINT, 130, "exonu: interrupted\n"),
-                                                     (signal.SIGTERM, 143, "")])
+@pytest.mark.parametrize(
+    "signum, status, stderr", [(signal.SIGINT, 130, "exonu: interrupted\n"), (signal.SIGTERM, 143, "")]
+)
 def test_r14_signal_during_a_fit(signum, status, stderr):
     """The report's reproducer: SIGINT to a long `exonu fit` (100 000 toys take far longer than the wait)
     gives one line and 130; SIGTERM ends quietly with 143 (after unwinding, so temporary files are removed).
@@ -285,21 +336,23 @@ def test_r14_signal_during_a_fit(signum, status, stderr):
     "started" on stdout only once `main` is dispatching, i.e. after the handlers are in place, and the
     parent waits for that line however loaded the machine is (bounded by the timeouts below).
     """
-    child = ("import signal, sys, exonu.cli, exonu.cli.fit as fit\n"
-             "original = fit.cmd_fit\n"
-             "def started(args):\n"
-             "    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
-             "    print('started', flush=True)\n"
-             "    return original(args)\n"
-             "fit.cmd_fit = started\n"
-             "sys.exit(exonu.cli.main(['fit', '--detector', 'xenon1t-sr1', '--signal', 'magnetic-moment', "
-             "'--toys', '100000']))\n")
+    child = (
+        "import signal, sys, exonu.cli, exonu.cli.fit as fit\n"
+        "original = fit.cmd_fit\n"
+        "def started(args):\n"
+        "    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
+        "    print('started', flush=True)\n"
+        "    return original(args)\n"
+        "fit.cmd_fit = started\n"
+        "sys.exit(exonu.cli.main(['fit', '--detector', 'xenon1t-sr1', '--signal', 'magnetic-moment', "
+        "'--toys', '100000']))\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 120)
         assert ready and proc.stdout.readline() == "started\n", "the child never reached cmd_fit"
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -311,8 +364,11 @@ def test_r14_signal_during_a_fit(signum, status, stderr):
 def test_r14_closed_pipe_ends_quietly():
     """`exonu spectrum … | head -1`: the reader closes the pipe; no BrokenPipeError traceback."""
     energies = [str(1 + i * 0.01) for i in range(6000)]  # ≈ 130 kB of table, more than a pipe buffer
-    proc = subprocess.Popen([sys.executable, "-m", "exonu.cli", "spectrum", "--model", "sm", "--energies-kev", *energies],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exonu.cli", "spectrum", "--model", "sm", "--energies-kev", *energies],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     first = proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -324,20 +380,24 @@ def test_r14_closed_pipe_ends_quietly():
 
 @pytest.mark.parametrize("argv", [["detectors"], ["spectrum", "--model", "sm", "--energies-kev", "5"]])
 def test_r14_ascii_only_terminal(argv):
-    proc = run_process(*argv, env={"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0",
-                                   "PYTHONCOERCECLOCALE": "0"})
+    proc = run_process(
+        *argv,
+        env={"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "" and proc.stdout
 
 
 def test_r14_ascii_terminal_error_line(tmp_path):
     """Error messages carry ≥ and μ; on an ASCII terminal they are still one readable line."""
-    proc = run_process("simulate", "--seed", "-1", "--out", str(tmp_path / "x.json"),
-                       env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
+    proc = run_process(
+        "simulate", "--seed", "-1", "--out", str(tmp_path / "x.json"), env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"}
+    )
     assert_one_error_line(proc.returncode, proc.stderr, "--seed must be an integer")
 
 
 # --- exonu.fileio: the helpers behind the safe outputs and the one-line input errors --------------
+
 
 def test_atomic_write_replaces_whole_file_with_ordinary_permissions(tmp_path):
     target = tmp_path / "results.json"
@@ -371,11 +431,10 @@ def test_atomic_output_path_interrupted_leaves_nothing(tmp_path):
     """Ctrl-C while a library writes the temporary file: the target is untouched and the temporary removed."""
     target = tmp_path / "fig.png"
     target.write_bytes(b"old figure")
-    with pytest.raises(KeyboardInterrupt):
-        with fileio.atomic_output_path(target) as tmp:
-            assert tmp.parent == tmp_path and tmp.suffix == ".png"
-            tmp.write_bytes(b"half a fig")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), fileio.atomic_output_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp.suffix == ".png"
+        tmp.write_bytes(b"half a fig")
+        raise KeyboardInterrupt
     assert target.read_bytes() == b"old figure"
     assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
 
@@ -383,9 +442,11 @@ def test_atomic_output_path_interrupted_leaves_nothing(tmp_path):
 def test_sigterm_unwinds_through_atomic_output_path(tmp_path):
     """main's SIGTERM handler raises SystemExit, so a write in progress removes its temporary file."""
     target = tmp_path / "ws.json"
-    child = ("import os, signal, sys; from exonu import fileio; from exonu.cli import catch_sigterm; catch_sigterm()\n"
-             f"with fileio.atomic_output_path({str(target)!r}) as tmp:\n"
-             "    tmp.write_text('partial'); os.kill(os.getpid(), signal.SIGTERM)\n")
+    child = (
+        "import os, signal, sys; from exonu import fileio; from exonu.cli import catch_sigterm; catch_sigterm()\n"
+        f"with fileio.atomic_output_path({str(target)!r}) as tmp:\n"
+        "    tmp.write_text('partial'); os.kill(os.getpid(), signal.SIGTERM)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 143 and proc.stderr == ""
     assert list(tmp_path.iterdir()) == []
@@ -441,8 +502,11 @@ def test_read_text_input_one_line_errors(tmp_path):
     assert fileio.read_text_input(good, "data file") == "5 keV ✓\n"
     latin1 = tmp_path / "l.txt"
     latin1.write_bytes("caf\xe9".encode("latin-1"))
-    cases = {tmp_path / "missing.txt": "data file not found", tmp_path: "data file is a directory, not a file",
-             latin1: "data file is not UTF-8 text (byte 0xe9 at offset 3)"}
+    cases = {
+        tmp_path / "missing.txt": "data file not found",
+        tmp_path: "data file is a directory, not a file",
+        latin1: "data file is not UTF-8 text (byte 0xe9 at offset 3)",
+    }
     for path, message in cases.items():
         with pytest.raises(ConfigError) as err:
             fileio.read_text_input(path, "data file")
@@ -466,26 +530,31 @@ def test_read_text_input_unreadable_file(tmp_path, monkeypatch):
 
 # --- R9 / R19: data-set files (exonu.config.datasets.read_dataset) -----------------------------------
 
-@pytest.mark.parametrize("name, content, fragment", [
-    ("list.json", "[1, 2, 3]", "expected a JSON object with edges_kev and counts"),
-    ("number.json", "42", "expected a JSON object with edges_kev and counts"),
-    ("string.json", '"hello"', "expected a JSON object with edges_kev and counts"),
-    ("null.json", "null", "expected a JSON object with edges_kev and counts"),
-    ("nocounts.json", '{"edges_kev": [1, 2]}', "expected a JSON object with edges_kev and counts"),
-    ("textcounts.json", '{"edges_kev": [1, 2], "counts": ["a"]}', "counts must be a flat list of numbers"),
-    ("nestedcounts.json", '{"edges_kev": [1, 2, 3], "counts": [[1, 2]]}', "2 bins but counts of shape (1, 2)"),
-    ("scalarcounts.json", '{"edges_kev": [1, 2], "counts": 5}', "must be JSON lists of numbers"),
-    ("listmeta.json", '{"edges_kev": [1, 2], "counts": [1], "metadata": [1, 2]}', "metadata must be a JSON object"),
-    ("hugecount.json", '{"edges_kev": [1, 2], "counts": [' + "9" * 400 + "]}", "a count is beyond the float range"),
-    ("broken.json", '{"edges_kev": [1, 2', "not a valid data set"),
-    ("ragged.txt", "1 2 3\n2 3\n", "line 2 has 2 columns"),
-    ("words.txt", "1 2 three\n", "line 1 is not numeric"),
-])
+
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("list.json", "[1, 2, 3]", "expected a JSON object with edges_kev and counts"),
+        ("number.json", "42", "expected a JSON object with edges_kev and counts"),
+        ("string.json", '"hello"', "expected a JSON object with edges_kev and counts"),
+        ("null.json", "null", "expected a JSON object with edges_kev and counts"),
+        ("nocounts.json", '{"edges_kev": [1, 2]}', "expected a JSON object with edges_kev and counts"),
+        ("textcounts.json", '{"edges_kev": [1, 2], "counts": ["a"]}', "counts must be a flat list of numbers"),
+        ("nestedcounts.json", '{"edges_kev": [1, 2, 3], "counts": [[1, 2]]}', "2 bins but counts of shape (1, 2)"),
+        ("scalarcounts.json", '{"edges_kev": [1, 2], "counts": 5}', "must be JSON lists of numbers"),
+        ("listmeta.json", '{"edges_kev": [1, 2], "counts": [1], "metadata": [1, 2]}', "metadata must be a JSON object"),
+        ("hugecount.json", '{"edges_kev": [1, 2], "counts": [' + "9" * 400 + "]}", "a count is beyond the float range"),
+        ("broken.json", '{"edges_kev": [1, 2', "not a valid data set"),
+        ("ragged.txt", "1 2 3\n2 3\n", "line 2 has 2 columns"),
+        ("words.txt", "1 2 three\n", "line 1 is not numeric"),
+    ],
+)
 def test_r9_malformed_data_files_are_one_line_naming_the_file(tmp_path, capsys, name, content, fragment):
     data = tmp_path / name
     data.write_text(content, encoding="utf-8")
-    code, _, err = run(capsys, "fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--toys", "0",
-                       "--data", str(data))
+    code, _, err = run(
+        capsys, "fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--toys", "0", "--data", str(data)
+    )
     assert_one_error_line(code, err, str(data), fragment)
 
 
@@ -497,8 +566,18 @@ def test_r9_non_utf8_data_file_names_file_and_byte(tmp_path):
 
 
 def test_r9_data_file_that_is_a_directory(tmp_path, capsys):
-    code, _, err = run(capsys, "fit", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--toys", "0",
-                       "--data", str(tmp_path))
+    code, _, err = run(
+        capsys,
+        "fit",
+        "--detector",
+        "xenon1t-sr1",
+        "--signal",
+        "magnetic-moment",
+        "--toys",
+        "0",
+        "--data",
+        str(tmp_path),
+    )
     assert_one_error_line(code, err, "data file is a directory")
 
 
@@ -516,15 +595,18 @@ def test_r19_one_bin_data_set_round_trips(tmp_path, suffix):
     assert ds.counts.tolist() == [5.0] and ds.edges_kev.tolist() == [1.0, 2.0] and ds.metadata["note"] == "x"
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"path": None}, "path must be a file name"),
-    ({"metadata": [1, 2]}, "metadata must be a dict"),
-    ({"metadata": {"two words": 1}}, "metadata keys must be single words"),
-    ({"metadata": {"format": "x"}}, "metadata keys must be single words"),
-    ({"counts": ["a"]}, "counts must be numbers"),
-    ({"counts": [-1]}, "finite and ≥ 0"),
-    ({"counts": [1, 2]}, "1 counts expected"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"path": None}, "path must be a file name"),
+        ({"metadata": [1, 2]}, "metadata must be a dict"),
+        ({"metadata": {"two words": 1}}, "metadata keys must be single words"),
+        ({"metadata": {"format": "x"}}, "metadata keys must be single words"),
+        ({"counts": ["a"]}, "counts must be numbers"),
+        ({"counts": [-1]}, "finite and ≥ 0"),
+        ({"counts": [1, 2]}, "1 counts expected"),
+    ],
+)
 def test_write_dataset_bad_arguments(tmp_path, kwargs, fragment):
     args = {"path": tmp_path / "d.txt", "counts": [1], "edges_kev": [1.0, 2.0], **kwargs}
     with pytest.raises(InputError, match=re.escape(fragment)):
@@ -533,6 +615,7 @@ def test_write_dataset_bad_arguments(tmp_path, kwargs, fragment):
 
 
 # --- R11 / R15: detector configs ------------------------------------------------------------------
+
 
 def test_r11_detector_directory_says_so(tmp_path, capsys):
     code, _, err = run(capsys, "fit", "--detector", str(tmp_path), "--signal", "millicharge", "--toys", "0")
@@ -561,13 +644,22 @@ def test_r15_binning_from_range_refuses_absurd_bin_counts():
 
 # --- R6: options that do not apply to the model (cli/spectrum.py) ----------------------------------
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--model", "sm", "--mu", "1e-11"], "--mu does not apply to --model sm"),
-    (["--model", "sm", "--rrpa-ratio-file", "RATIO"], "--rrpa-ratio-file does not apply to --model sm"),
-    (["--model", "magnetic-moment", "--mu", "1e-11", "--q", "1e-12"], "--q does not apply to --model magnetic-moment"),
-    (["--model", "millicharge", "--q", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "RATIO"],
-     "give one of --atomic and --rrpa-ratio-file"),
-])
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--model", "sm", "--mu", "1e-11"], "--mu does not apply to --model sm"),
+        (["--model", "sm", "--rrpa-ratio-file", "RATIO"], "--rrpa-ratio-file does not apply to --model sm"),
+        (
+            ["--model", "magnetic-moment", "--mu", "1e-11", "--q", "1e-12"],
+            "--q does not apply to --model magnetic-moment",
+        ),
+        (
+            ["--model", "millicharge", "--q", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "RATIO"],
+            "give one of --atomic and --rrpa-ratio-file",
+        ),
+    ],
+)
 def test_r6_spectrum_options_that_do_not_apply_are_refused(tmp_path, capsys, argv, fragment):
     ratio = tmp_path / "ratio.txt"
     ratio.write_text("1 1\n100 1\n")
@@ -587,6 +679,7 @@ def test_config_schema_indent_out_of_range_is_refused(capsys, indent):
 
 # --- R7 / R20: the Python API raises ExonuError subclasses naming the argument ------------------------
 
+
 @pytest.fixture(scope="module")
 def xmass():
     return load_detector("xmass-i")
@@ -594,8 +687,10 @@ def xmass():
 
 API_CASES = {
     # R7: physics inputs that gave negative or NaN rates
-    "epa-mass-above-pp-energies": (lambda s: differential_rate([1, 5, 10], "millicharge", charge_e=1e-12,
-                                                               epa_neutrino_mass_ev=1e6), "epa_neutrino_mass_ev"),
+    "epa-mass-above-pp-energies": (
+        lambda s: differential_rate([1, 5, 10], "millicharge", charge_e=1e-12, epa_neutrino_mass_ev=1e6),
+        "epa_neutrino_mass_ev",
+    ),
     "sin2w-nan": (lambda s: xsec.DarkPhotonBL(1e-6, 1.0, sin2_theta_w=float("nan")), "sin2_theta_w must be finite"),
     "sin2w-above-one": (lambda s: xsec.DarkPhotonBL(1e-6, 1.0, sin2_theta_w=5), "sin2_theta_w must be ≤ 1"),
     "no-flavours": (lambda s: xsec.Millicharge(1e-12, flavours=[]), "at least one of"),
@@ -634,12 +729,18 @@ API_CASES = {
     "centres-text": (lambda s: histogram_edges_from_centres(["a"]), "bin centres (keV)"),
     "integrate-binning-text": (lambda s: integrate_over_bins(lambda e: e, "x"), "binning must be a Binning"),
     "overlap-text": (lambda s: overlap_fractions([1.0, 2.0], [3.0, "a"]), "region_edges_kev"),
-    "exposure-text": (lambda s: DetectorModel(exposure_kg_day="a", resolution=ParametricResolution(0.5)),
-                      "exposure_kg_day must be a real number"),
-    "resolution-as-text": (lambda s: DetectorModel(exposure_kg_day=1.0, resolution="x"),
-                           "resolution must be a ParametricResolution"),
-    "threshold-text": (lambda s: DetectorModel(1.0, ParametricResolution(0.5), threshold_kev="1"),
-                       "threshold_kev must be a real number"),
+    "exposure-text": (
+        lambda s: DetectorModel(exposure_kg_day="a", resolution=ParametricResolution(0.5)),
+        "exposure_kg_day must be a real number",
+    ),
+    "resolution-as-text": (
+        lambda s: DetectorModel(exposure_kg_day=1.0, resolution="x"),
+        "resolution must be a ParametricResolution",
+    ),
+    "threshold-text": (
+        lambda s: DetectorModel(1.0, ParametricResolution(0.5), threshold_kev="1"),
+        "threshold_kev must be a real number",
+    ),
     "resolution-term-none": (lambda s: ParametricResolution(None), "resolution a_sqrt_kev must be a real number"),
     "efficiency-text": (lambda s: ConstantEfficiency("a"), "efficiency must be a real number"),
     "logistic-text": (lambda s: LogisticEfficiency("a", 1.0, 1.0), "plateau must be a real number"),
@@ -655,24 +756,34 @@ API_CASES = {
     "spec-model-list": (lambda s: SearchSpec("k", ["sm"]), "unknown signal model ['sm']"),
     "spec-window-number": (lambda s: SearchSpec("k", "magnetic-moment", window=5), "window must be a window name"),
     "spec-atomic-unknown": (lambda s: SearchSpec("k", "magnetic-moment", atomic_model="xx"), "atomic_model must be"),
-    "spec-published-text": (lambda s: SearchSpec("k", "magnetic-moment", published="x"),
-                            "published must be a real number"),
+    "spec-published-text": (
+        lambda s: SearchSpec("k", "magnetic-moment", published="x"),
+        "published must be a real number",
+    ),
     "spec-published-nan": (lambda s: SearchSpec("k", "magnetic-moment", published=float("nan")), "published"),
-    "spec-published-negative": (lambda s: SearchSpec("k", "magnetic-moment", published=-1.0),
-                                "published must be a non-zero limit with the sign of the search"),
+    "spec-published-negative": (
+        lambda s: SearchSpec("k", "magnetic-moment", published=-1.0),
+        "published must be a non-zero limit with the sign of the search",
+    ),
     "search-spec-list": (lambda s: search_spec(["sm"]), "unknown signal ['sm']"),
     "dp-masses-float-n": (lambda s: dark_photon_masses(2.5), "integer number ≥ 2"),
     "dp-masses-negative": (lambda s: dark_photon_masses(5, low_mev=-1), "mediator mass must be > 0"),
     "dp-specs-text": (lambda s: dark_photon_specs(["a"]), "masses_mev must be an array of real numbers"),
     "mediator-masses-text": (lambda s: mediator_masses(5, low_mev="a"), "mediator mass must be a real number"),
-    "setup-as-name": (lambda s: choose_window("xmass-i", search_spec("magnetic-moment")),
-                      "setup must be a loaded detector"),
+    "setup-as-name": (
+        lambda s: choose_window("xmass-i", search_spec("magnetic-moment")),
+        "setup must be a loaded detector",
+    ),
     "templates-spec-as-name": (lambda s: signal_templates(s, "magnetic-moment"), "spec must be a SearchSpec"),
     "model-data-text": (lambda s: build_binned_model(s, search_spec("magnetic-moment"), data="abc"), "must be numbers"),
-    "model-spectrum-text": (lambda s: build_binned_model(s, search_spec("magnetic-moment"), spectrum="x"),
-                            "spectrum must be a RecoilSpectrum"),
-    "exclusion-setup-as-name": (lambda s: exclusion_curve("xmass-i", spec_factory("dark-photon"), [1.0]),
-                                "setup must be a loaded detector"),
+    "model-spectrum-text": (
+        lambda s: build_binned_model(s, search_spec("magnetic-moment"), spectrum="x"),
+        "spectrum must be a RecoilSpectrum",
+    ),
+    "exclusion-setup-as-name": (
+        lambda s: exclusion_curve("xmass-i", spec_factory("dark-photon"), [1.0]),
+        "setup must be a loaded detector",
+    ),
     "exclusion-masses-text": (lambda s: exclusion_curve(s, spec_factory("dark-photon"), ["a"]), "masses_mev"),
     "factory-signal-list": (lambda s: spec_factory(["dark-photon"]), "has no mediator mass"),
     "combine-text": (lambda s: combine_models("abc"), "models must be a mapping"),

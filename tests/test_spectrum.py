@@ -55,7 +55,10 @@ def window(rs, interaction, lo, hi, **kw):
     return integrate.trapezoid(rs.rate(t, interaction, **kw), t)
 
 
-@pytest.mark.parametrize("lo, hi, sm, mu", [(1, 10, 26.4, 24.5), (2, 15, 39.0, 22.1), (1, 30, 85.9, 36.6), (1, 60, 168.5, None), (1, 210, 403.3, None)])
+@pytest.mark.parametrize(
+    "lo, hi, sm, mu",
+    [(1, 10, 26.4, 24.5), (2, 15, 39.0, 22.1), (1, 30, 85.9, 36.6), (1, 60, 168.5, None), (1, 210, 403.3, None)],
+)
 def test_window_integrals_11_2_a(paper_spectrum, lo, hi, sm, mu):
     assert window(paper_spectrum, Weak(), lo, hi) == pytest.approx(sm, rel=0.02)
     if mu is not None:
@@ -170,12 +173,18 @@ def test_every_registered_model_gives_a_finite_rate():
     from exonu.spectrum import default_atomic_model
     from exonu.xsec import MODELS
 
-    points = {"sm": {}, "magnetic-moment": {"mu_bohr": 1e-11}, "millicharge": {"charge_e": 1e-12},
-              "dark-photon": {"coupling": 1e-6, "mass_mev": 1e-3},
-              "light-vector": {"coupling": 5e-4, "mass_mev": 10.0, "charges": "Lmu-Ltau"},
-              "scalar": {"coupling": 8e-5, "mass_mev": 10.0}, "axial-vector": {"coupling": 3e-5, "mass_mev": 10.0},
-              "pseudoscalar": {"coupling": 2.5e-4, "mass_mev": 10.0}, "nsi": {"eps_l": 0.1},
-              "charge-radius": {"radius2_cm2": 1e-32}}
+    points = {
+        "sm": {},
+        "magnetic-moment": {"mu_bohr": 1e-11},
+        "millicharge": {"charge_e": 1e-12},
+        "dark-photon": {"coupling": 1e-6, "mass_mev": 1e-3},
+        "light-vector": {"coupling": 5e-4, "mass_mev": 10.0, "charges": "Lmu-Ltau"},
+        "scalar": {"coupling": 8e-5, "mass_mev": 10.0},
+        "axial-vector": {"coupling": 3e-5, "mass_mev": 10.0},
+        "pseudoscalar": {"coupling": 2.5e-4, "mass_mev": 10.0},
+        "nsi": {"eps_l": 0.1},
+        "charge-radius": {"radius2_cm2": 1e-32},
+    }
     assert set(points) == set(MODELS)
     for model, params in points.items():
         rate = differential_rate([1.0, 10.0], model, **params)
@@ -183,16 +192,19 @@ def test_every_registered_model_gives_a_finite_rate():
         assert default_atomic_model(model) == ("rrpa" if model == "millicharge" else "fea")
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: differential_rate(["a"], "sm"), "energies must be numbers"),
-    (lambda: RecoilSpectrum(flux="pp"), "flux must be a SolarFlux"),
-    (lambda: RecoilSpectrum(flavour_content="constant"), "flavour_content must be"),
-    (lambda: RecoilSpectrum(quadrature_nodes=float("nan")), "quadrature_nodes must be an integer"),
-    (lambda: RecoilSpectrum(quadrature_nodes=10**9), "quadrature_nodes must be an integer in \\[8, 4096\\]"),
-    (lambda: RecoilSpectrum().rate([5.0], "sm"), "interaction must be an Interaction"),
-    (lambda: RecoilSpectrum().rate([5.0], Weak(), flavour=["e"]), "flavour must be"),
-    (lambda: RecoilSpectrum().rate([5.0], Weak(), atomic_model=["fea"]), "atomic model must be"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: differential_rate(["a"], "sm"), "energies must be numbers"),
+        (lambda: RecoilSpectrum(flux="pp"), "flux must be a SolarFlux"),
+        (lambda: RecoilSpectrum(flavour_content="constant"), "flavour_content must be"),
+        (lambda: RecoilSpectrum(quadrature_nodes=float("nan")), "quadrature_nodes must be an integer"),
+        (lambda: RecoilSpectrum(quadrature_nodes=10**9), "quadrature_nodes must be an integer in \\[8, 4096\\]"),
+        (lambda: RecoilSpectrum().rate([5.0], "sm"), "interaction must be an Interaction"),
+        (lambda: RecoilSpectrum().rate([5.0], Weak(), flavour=["e"]), "flavour must be"),
+        (lambda: RecoilSpectrum().rate([5.0], Weak(), atomic_model=["fea"]), "atomic model must be"),
+    ],
+)
 def test_spectrum_api_type_errors_are_input_errors(call, message):
     """Issue-11 R20 cases in the spectrum API: one-line InputErrors instead of TypeError/AttributeError."""
     with pytest.raises(InputError, match=message) as info:

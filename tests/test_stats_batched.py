@@ -64,8 +64,13 @@ def test_batched_fit_equals_the_per_toy_fit(magnetic, statistic, alpha):
 def test_batched_fit_outside_its_scope_uses_the_ladder_engine():
     """A non-linear signal (α^½ and α terms) is handed to the ladder engine with the same result."""
     d = np.array([1000.0, 800.0, 600.0])
-    model = BinnedModel(data=d + np.array([30.0, 20.0, 5.0]), background_templates=d[None, :], activity_sigma=[0.1],
-                        signal_templates=np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.2]]), signal_powers=[0.5, 1.0])
+    model = BinnedModel(
+        data=d + np.array([30.0, 20.0, 5.0]),
+        background_templates=d[None, :],
+        activity_sigma=[0.1],
+        signal_templates=np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.2]]),
+        signal_powers=[0.5, 1.0],
+    )
     assert not batched_newton_applies(model)
     ens = ToyEnsemble.observed(model)
     best = batched_best_fit(model, "chi2", ens.data, ens.centres)
@@ -104,7 +109,7 @@ def test_belt_statistic_of_a_gaussian_measurement_is_the_parabola():
     sigma2 = data[:, 0] / template**2
     np.testing.assert_allclose(belt.alpha_hat, [0.7, 0.0], atol=1e-12)
     np.testing.assert_allclose(belt.chi2_min, [0.0, 25.0 / data[1, 0]], atol=1e-10)
-    t_fc = ((grid[None, :] * template - (data - b)) ** 2 / data - belt.chi2_min[:, None])
+    t_fc = (grid[None, :] * template - (data - b)) ** 2 / data - belt.chi2_min[:, None]
     np.testing.assert_allclose(belt.t_fc, t_fc, atol=1e-10)
     np.testing.assert_allclose(belt.t_upper[0], [0.0, (0.3**2) / sigma2[0], (1.3**2) / sigma2[0]], atol=1e-10)
 
@@ -137,15 +142,23 @@ def test_newton_engine_toy_limits_within_1_percent_of_the_ladder(magnetic, stati
 
 def test_newton_engine_on_a_nonlinear_signal_is_the_ladder():
     d = np.array([1000.0, 800.0, 600.0])
-    model = BinnedModel(data=d, background_templates=d[None, :], activity_sigma=[0.1],
-                        signal_templates=np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.2]]), signal_powers=[0.5, 1.0])
+    model = BinnedModel(
+        data=d,
+        background_templates=d[None, :],
+        activity_sigma=[0.1],
+        signal_templates=np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.2]]),
+        signal_powers=[0.5, 1.0],
+    )
     toys = generate_toys(model, 10, seed=2)
-    np.testing.assert_array_equal(limits_for_toys(model, toys, "plr", engine="newton", progress=False),
-                                  limits_for_toys(model, toys, "plr", progress=False))
+    np.testing.assert_array_equal(
+        limits_for_toys(model, toys, "plr", engine="newton", progress=False),
+        limits_for_toys(model, toys, "plr", progress=False),
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [({"engine": "fast"}, "engine"), ({"n_grid": 3}, "n_grid"),
-                                             ({"n_grid": 16.0}, "n_grid")])
+@pytest.mark.parametrize(
+    "kwargs, message", [({"engine": "fast"}, "engine"), ({"n_grid": 3}, "n_grid"), ({"n_grid": 16.0}, "n_grid")]
+)
 def test_limits_for_toys_rejects_bad_engine_and_grid(magnetic, kwargs, message):
     toys = generate_toys(magnetic, 2, seed=1)
     with pytest.raises(InputError, match=message):

@@ -15,8 +15,16 @@ VS = np.array([1.0, 0.5, 0.2, 0.1])
 
 
 def model(**kw):
-    args = dict(data=D, background_templates=B, activity_sigma=[0.2, np.inf], signal_templates=T,
-                background_shape_sys=SIG_B, signal_shape_sys=EPS, background_mc_stat_var=VB, signal_mc_stat_var=VS)
+    args = dict(
+        data=D,
+        background_templates=B,
+        activity_sigma=[0.2, np.inf],
+        signal_templates=T,
+        background_shape_sys=SIG_B,
+        signal_shape_sys=EPS,
+        background_mc_stat_var=VB,
+        signal_mc_stat_var=VS,
+    )
     args.update(kw)
     return BinnedModel(**args)
 
@@ -31,8 +39,9 @@ def by_hand(alpha, p, q, r):
     return chi2 + pull
 
 
-@pytest.mark.parametrize("alpha,p,q,r", [(0.0, [1, 1], [0], [0]), (1.3, [0.9, 2.0], [0.4], [-0.7]),
-                                         (2.5, [1.2, 0.0], [-1.1], [1.5])])
+@pytest.mark.parametrize(
+    "alpha,p,q,r", [(0.0, [1, 1], [0], [0]), (1.3, [0.9, 2.0], [0.4], [-0.7]), (2.5, [1.2, 0.0], [-1.1], [1.5])]
+)
 def test_chi2_is_eqs_4_to_7(alpha, p, q, r):
     assert chi2_value(model(), alpha, p, q, r) == pytest.approx(by_hand(alpha, p, q, r), rel=1e-13)
 

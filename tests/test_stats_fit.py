@@ -17,9 +17,17 @@ def random_model(n_bins=20, seed=7, nonlinear=False):
         templates, powers = np.array([-0.3 * tmpl, tmpl]), [0.5, 1.0]
     else:
         templates, powers = tmpl, None
-    return BinnedModel(np.ones(n_bins), bkg, [0.1, np.inf, 0.2], templates, signal_powers=powers,
-                       background_shape_sys=bsys, signal_shape_sys=[rng.uniform(0.02, 0.1, n_bins)],
-                       background_names=["surface", "internal", "peak"], poi_name="mu2")
+    return BinnedModel(
+        np.ones(n_bins),
+        bkg,
+        [0.1, np.inf, 0.2],
+        templates,
+        signal_powers=powers,
+        background_shape_sys=bsys,
+        signal_shape_sys=[rng.uniform(0.02, 0.1, n_bins)],
+        background_names=["surface", "internal", "peak"],
+        poi_name="mu2",
+    )
 
 
 @pytest.mark.parametrize("statistic", ["chi2", "poisson"])
@@ -180,8 +188,13 @@ def test_fast_engine_hessian_is_exact(statistic, nonlinear):
 
 def test_fast_engine_component_at_its_bound():
     x = np.linspace(0.0, 1.0, 10)
-    m0 = BinnedModel(np.ones(10), np.array([100 + 0 * x, 30 * np.exp(-3 * x)]), [np.inf, np.inf], 50 * np.exp(-x),
-                     background_names=["flat", "falling"])
+    m0 = BinnedModel(
+        np.ones(10),
+        np.array([100 + 0 * x, 30 * np.exp(-3 * x)]),
+        [np.inf, np.inf],
+        50 * np.exp(-x),
+        background_names=["flat", "falling"],
+    )
     # Fewer counts than the background-free expectation where the second component lives: p̂ = 0.
     m = m0.with_data(m0.asimov(0.5, {"p": [1.0, 0.0]}) - 0.3 * m0.background_templates[1])
     fast, ref = fit(m, statistic="poisson"), fit(m, statistic="poisson", engine="minuit")

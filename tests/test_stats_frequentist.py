@@ -88,15 +88,29 @@ def test_power_constrained_limit_of_a_counting_experiment(d, constrained):
 def test_toy_cls_of_a_poisson_counting_experiment_with_no_events():
     # n = 0 observed: q̃ is largest for n = 0, so CLs = P(0 | s + b)/P(0 | b) = e^{−s}; the limit is
     # s = ln 10 = 2.303 for any b (Read 2002).
-    r = cls_upper_limit(counting(0.0, 0.5), 0.9, statistic="poisson", calculator="toys", n_toys=8000, seed=5,
-                        alpha_grid=np.linspace(0.5, 4.0, 8))
+    r = cls_upper_limit(
+        counting(0.0, 0.5),
+        0.9,
+        statistic="poisson",
+        calculator="toys",
+        n_toys=8000,
+        seed=5,
+        alpha_grid=np.linspace(0.5, 4.0, 8),
+    )
     assert r.alpha_limit == pytest.approx(np.log(10.0), abs=0.15)
     assert r.describe()["calculator"] == "toys" and r.n_toys == 8000
 
 
 # Feldman & Cousins (1998) Table X, 90 % C.L., σ = 1: x0 → [μ1, μ2]
-TABLE_X = {-3.0: (0.00, 0.26), -2.0: (0.00, 0.40), -1.0: (0.00, 0.81), 0.0: (0.00, 1.64), 1.0: (0.00, 2.64),
-           2.0: (0.58, 3.64), 3.0: (1.37, 4.64)}
+TABLE_X = {
+    -3.0: (0.00, 0.26),
+    -2.0: (0.00, 0.40),
+    -1.0: (0.00, 0.81),
+    0.0: (0.00, 1.64),
+    1.0: (0.00, 2.64),
+    2.0: (0.58, 3.64),
+    3.0: (1.37, 4.64),
+}
 
 
 def test_feldman_cousins_belt_for_a_gaussian_mean_reproduces_table_x():
@@ -119,8 +133,15 @@ def test_feldman_cousins_belt_for_a_gaussian_mean_reproduces_table_x():
 def test_feldman_cousins_interval_of_a_large_count_experiment(excess_sigma):
     # 10⁴ background counts: the χ² counting experiment is a Gaussian mean with σ ≈ 100 (Table X rows 0 and 3)
     b = 10000.0
-    r = fc_interval(counting(b + 100.0 * excess_sigma, b), 0.9, statistic="chi2", n_toys=2000, seed=3,
-                    alpha_grid=np.linspace(5.0, 700.0, 140), expected=False)
+    r = fc_interval(
+        counting(b + 100.0 * excess_sigma, b),
+        0.9,
+        statistic="chi2",
+        n_toys=2000,
+        seed=3,
+        alpha_grid=np.linspace(5.0, 700.0, 140),
+        expected=False,
+    )
     lo, hi = TABLE_X[excess_sigma]
     assert r.alpha_limit == pytest.approx(100.0 * hi, rel=0.04)
     assert r.alpha_lower == pytest.approx(100.0 * lo, abs=15.0)  # 0.15σ: toy quantiles, Poisson ≠ Gauss
@@ -145,8 +166,14 @@ def test_best_fit_band_is_the_profile_interval():
 
 def test_parameter_layout_split_and_join():
     x = np.linspace(0, 1, 5)
-    m = BinnedModel(np.full(5, 50.0), np.array([40 + 0 * x, 10 * np.exp(-x)]), [0.0, 0.1], np.exp(-x),
-                    background_shape_sys=np.ones((1, 2, 5)), signal_shape_sys=0.1 * np.ones((1, 5)))
+    m = BinnedModel(
+        np.full(5, 50.0),
+        np.array([40 + 0 * x, 10 * np.exp(-x)]),
+        [0.0, 0.1],
+        np.exp(-x),
+        background_shape_sys=np.ones((1, 2, 5)),
+        signal_shape_sys=0.1 * np.ones((1, 5)),
+    )
     lay = m.layout
     assert isinstance(lay, ParameterLayout)
     assert lay.names == ("alpha", "p_bkg1", "q_bsys0", "r_ssys0")

@@ -8,8 +8,13 @@ from exonu.stats import BinnedModel, chi2_value, expected_limits, generate_toys,
 from exonu.stats.toys import MAX_TOY_BYTES
 
 D = np.array([50.0, 40.0, 30.0])
-MODEL = BinnedModel(data=D, background_templates=[D], activity_sigma=[0.1], signal_templates=[5.0, 2.0, 1.0],
-                    signal_shape_sys=[[0.1, 0.0, -0.1]])
+MODEL = BinnedModel(
+    data=D,
+    background_templates=[D],
+    activity_sigma=[0.1],
+    signal_templates=[5.0, 2.0, 1.0],
+    signal_shape_sys=[[0.1, 0.0, -0.1]],
+)
 
 
 def test_toys_are_the_documented_stream_when_drawn_in_blocks():
@@ -33,9 +38,11 @@ def test_an_ensemble_too_big_for_memory_is_refused_with_the_estimate():
 @pytest.mark.parametrize("n_grid", [0, -5, 4, 16.0, True, "48"])
 def test_n_grid_must_be_an_integer_of_at_least_8(n_grid):
     toys = generate_toys(MODEL, 2, seed=1)
-    for call in (lambda: upper_limit(MODEL, method="bayesian", n_grid=n_grid, expected=False),
-                 lambda: upper_limit(MODEL, method="plr", n_grid=n_grid, expected=False),
-                 lambda: limits_for_toys(MODEL, toys, "plr", n_grid=n_grid, progress=False)):
+    for call in (
+        lambda: upper_limit(MODEL, method="bayesian", n_grid=n_grid, expected=False),
+        lambda: upper_limit(MODEL, method="plr", n_grid=n_grid, expected=False),
+        lambda: limits_for_toys(MODEL, toys, "plr", n_grid=n_grid, progress=False),
+    ):
         with pytest.raises(InputError, match="n_grid"):
             call()
 

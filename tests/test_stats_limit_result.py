@@ -7,8 +7,13 @@ import pytest
 from exonu.stats import BinnedModel, fit, upper_limit
 
 D = np.array([52.0, 41.0, 33.0, 20.0])
-MODEL = BinnedModel(data=D, background_templates=[[50.0, 40.0, 30.0, 20.0]], activity_sigma=[0.1],
-                    signal_templates=[4.0, 3.0, 2.0, 1.0], poi_name="mu")
+MODEL = BinnedModel(
+    data=D,
+    background_templates=[[50.0, 40.0, 30.0, 20.0]],
+    activity_sigma=[0.1],
+    signal_templates=[4.0, 3.0, 2.0, 1.0],
+    poi_name="mu",
+)
 
 
 @pytest.mark.parametrize("method", ["bayesian", "plr", "cls", "pcl"])

@@ -48,8 +48,9 @@ def test_zero_background_counting_limit_is_2303_events(n_components):
     assert res.alpha_hat == 0.0 and res.converged
     # the signal template scales the limit inversely (α counts template units)
     m5 = BinnedModel([0.0], bkg, [0.0] * n_components, [5.0])
-    assert bayesian_chi2_limit(m5, statistic="poisson", expected=False).alpha_limit == pytest.approx(np.log(10) / 5,
-                                                                                                      rel=1e-5)
+    assert bayesian_chi2_limit(m5, statistic="poisson", expected=False).alpha_limit == pytest.approx(
+        np.log(10) / 5, rel=1e-5
+    )
 
 
 # ------------------------------------------------------------------------------------------ Gaussian
@@ -61,8 +62,11 @@ def test_gaussian_bayesian_limit_matches_truncated_normal(alpha_hat):
     assert res.alpha_limit == pytest.approx(truncated_gaussian_limit(alpha_hat, sigma), rel=1e-5)
     # the curve it integrated is reported and the posterior is normalised on α ≥ 0
     assert res.alpha_grid[0] == 0.0 and np.all(np.diff(res.alpha_grid) > 0)
-    assert np.allclose(res.chi2_profile, res.chi2_min + ((res.alpha_grid - alpha_hat) / sigma) ** 2
-                       - (max(alpha_hat, 0) - alpha_hat) ** 2 / sigma**2, atol=1e-6)
+    assert np.allclose(
+        res.chi2_profile,
+        res.chi2_min + ((res.alpha_grid - alpha_hat) / sigma) ** 2 - (max(alpha_hat, 0) - alpha_hat) ** 2 / sigma**2,
+        atol=1e-6,
+    )
     assert trapezoid(res.posterior, res.alpha_grid) == pytest.approx(1.0, abs=2e-3)
     assert res.details["alpha_limit_trapezoid"] == pytest.approx(res.alpha_limit, rel=2e-3)
 
@@ -73,10 +77,8 @@ def test_gaussian_plr_limits_match_closed_forms(alpha_hat):
     m = gaussian_model(alpha_hat, sigma, template=3.0)
     c1 = plr_critical_value(0.9, "one")
     up = plr_upper_limit(m, expected=False)
-    if alpha_hat >= 0:
-        expected = alpha_hat + Z90 * sigma  # Δχ² = z² = 1.642 above α̂
-    else:  # α̂ clipped at 0: (α − α̂)² − α̂² = 1.642 σ²
-        expected = alpha_hat + np.sqrt(alpha_hat**2 + c1 * sigma**2)
+    # above α̂: Δχ² = z² = 1.642; α̂ < 0 is clipped at 0: (α − α̂)² − α̂² = 1.642 σ²
+    expected = alpha_hat + Z90 * sigma if alpha_hat >= 0 else alpha_hat + np.sqrt(alpha_hat**2 + c1 * sigma**2)
     assert up.alpha_limit == pytest.approx(expected, rel=1e-7)
     assert up.critical_value == pytest.approx(1.6424, abs=1e-4)
     # two-sided 90 % interval: Δχ² = 2.706 (z = 1.645) on α ≥ 0, again with α̂ clipped at 0
@@ -121,8 +123,13 @@ def test_nonlinear_signal_bayesian_limit_against_direct_integration():
     """Interference (powers ½ and 1): the flat-in-α integral done by brute force on a fine grid."""
     x = np.linspace(0, 1, 6)
     interference, pure = -3.0 * np.exp(-2 * x), 8.0 * np.exp(-2 * x)
-    m = BinnedModel(np.array([103.0, 88.0, 80.0, 71.0, 69.0, 60.0]), [100 - 30 * x], [0.1],
-                    [interference, pure], signal_powers=[0.5, 1.0])
+    m = BinnedModel(
+        np.array([103.0, 88.0, 80.0, 71.0, 69.0, 60.0]),
+        [100 - 30 * x],
+        [0.1],
+        [interference, pure],
+        signal_powers=[0.5, 1.0],
+    )
     res = bayesian_chi2_limit(m, expected=False)
     grid = np.linspace(0.0, 30.0, 6001)
     chi2 = np.array([profile(m, a).chi2 for a in grid[::10]])
@@ -146,8 +153,14 @@ def test_expected_limit_of_a_gaussian_is_1645_sigma():
 
 def test_toys_are_reproducible_and_seed_is_recorded():
     x = np.linspace(0, 1, 5)
-    m = BinnedModel([50.0] * 5, [60 - 20 * x, 10 + 0 * x], [0.1, np.inf], 10 * np.exp(-3 * x),
-                    background_shape_sys=[[0.02 * (60 - 20 * x), 0 * x]], signal_shape_sys=[0.05 + 0 * x])
+    m = BinnedModel(
+        [50.0] * 5,
+        [60 - 20 * x, 10 + 0 * x],
+        [0.1, np.inf],
+        10 * np.exp(-3 * x),
+        background_shape_sys=[[0.02 * (60 - 20 * x), 0 * x]],
+        signal_shape_sys=[0.05 + 0 * x],
+    )
     t1, t2 = generate_toys(m, 50, seed=42), generate_toys(m, 50, seed=42)
     assert np.array_equal(t1.data, t2.data) and np.array_equal(t1.centres, t2.centres)
     assert not np.array_equal(t1.data, generate_toys(m, 50, seed=43).data)

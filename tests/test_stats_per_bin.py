@@ -17,13 +17,20 @@ KINDS = ("chi2", "chi2", "chi2", "poisson", "poisson", "poisson")
 
 
 def model(bin_statistic=KINDS, sigma=0.0, data=DATA, **kw):
-    return BinnedModel(data=data, background_templates=BKG, activity_sigma=[sigma], signal_templates=SIG,
-                       bin_statistic=bin_statistic, **kw)
+    return BinnedModel(
+        data=data,
+        background_templates=BKG,
+        activity_sigma=[sigma],
+        signal_templates=SIG,
+        bin_statistic=bin_statistic,
+        **kw,
+    )
 
 
 def part(rows, sigma=0.0):
-    return BinnedModel(data=DATA[rows], background_templates=BKG[:, rows], activity_sigma=[sigma],
-                       signal_templates=SIG[rows])
+    return BinnedModel(
+        data=DATA[rows], background_templates=BKG[:, rows], activity_sigma=[sigma], signal_templates=SIG[rows]
+    )
 
 
 CHI2_BINS, POISSON_BINS = slice(0, 3), slice(3, 6)
@@ -44,7 +51,8 @@ def test_all_bins_of_one_kind_is_that_statistic(kind):
     m = model(bin_statistic=(kind,) * DATA.size, sigma=0.1)
     for alpha in (0.0, 1.3):
         assert chi2_value(m, alpha, p=[0.9], statistic="per-bin") == pytest.approx(
-            chi2_value(m, alpha, p=[0.9], statistic=kind), rel=1e-14)
+            chi2_value(m, alpha, p=[0.9], statistic=kind), rel=1e-14
+        )
     a = fit(m, statistic="per-bin", tol=1e-12)
     b = fit(m, statistic=kind, tol=1e-12)
     assert a.chi2 == pytest.approx(b.chi2, abs=1e-9) and a.alpha == pytest.approx(b.alpha, rel=1e-6)
@@ -87,8 +95,9 @@ def test_with_data_keeps_the_bin_statistic():
     assert model().with_data(DATA + 1).bin_statistic == KINDS
 
 
-@pytest.mark.parametrize("value, message", [(KINDS[:5], "6 entries"), (("chi2",) * 5 + ("gauss",), "'gauss'"),
-                                            ("chi2", "single string")])
+@pytest.mark.parametrize(
+    "value, message", [(KINDS[:5], "6 entries"), (("chi2",) * 5 + ("gauss",), "'gauss'"), ("chi2", "single string")]
+)
 def test_bad_bin_statistic(value, message):
     with pytest.raises(InputError, match=message):
         model(bin_statistic=value)

@@ -25,8 +25,13 @@ def steep_model(power: float) -> BinnedModel:
     Without nuisances and signal MC variance, Δχ²(α) = Σ_i S_i(α)²/D_i exactly (arXiv:2005.11891
     Eq. 4 with E = D + S): a closed form to compare the limit with.
     """
-    return BinnedModel(data=DATA, background_templates=DATA[None, :], activity_sigma=[0.0],
-                       signal_templates=TEMPLATES, signal_powers=[0.5, power])
+    return BinnedModel(
+        data=DATA,
+        background_templates=DATA[None, :],
+        activity_sigma=[0.0],
+        signal_templates=TEMPLATES,
+        signal_powers=[0.5, power],
+    )
 
 
 def exact_limit(power: float) -> float:
@@ -70,8 +75,9 @@ def test_xmass_dark_photon_10_mev_plr_limit_sits_on_the_threshold():
     from exonu.io import load_detector
     from exonu.searches import SearchSpec, build_binned_model
 
-    model, _ = build_binned_model(load_detector("xmass-i"),
-                                  SearchSpec("x", "dark-photon", mass_mev=10.0, reference=3.948e-5))
+    model, _ = build_binned_model(
+        load_detector("xmass-i"), SearchSpec("x", "dark-photon", mass_mev=10.0, reference=3.948e-5)
+    )
     res = upper_limit(model, 0.9, method="plr", expected=False)
     assert res.converged
     problem = FitProblem(model, "chi2")
@@ -82,4 +88,3 @@ def test_xmass_dark_photon_10_mev_plr_limit_sits_on_the_threshold():
     # a few per cent lower the profile is clearly below the threshold: the crossing is the first one
     f_below, _, _ = problem.profile(np.array([model.compiled.alpha_to_u(0.97 * res.alpha_limit)]))
     assert f_below[0] - best.f[0] < CRIT_90 - 0.05
-

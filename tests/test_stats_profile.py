@@ -29,15 +29,17 @@ def brute_force(model, alpha, statistic, n_starts=20, seed=0):
     for _ in range(n_starts):
         x0 = np.array([rng.uniform(0.5, 1.5), rng.uniform(0.0, 3.0), rng.normal(), rng.normal()])
         res = minimize(f, x0, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 5000})
-        res = minimize(f, res.x, method="Nelder-Mead", bounds=bounds,
-                       options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000})
+        res = minimize(
+            f, res.x, method="Nelder-Mead", bounds=bounds, options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000}
+        )
         best = min(best, res.fun)
     return best
 
 
 @pytest.mark.parametrize("statistic", ["chi2", "poisson"])
-@pytest.mark.parametrize("data,alpha", [([70.0, 48.0, 31.0], 1.0), ([63.0, 38.0, 35.0], 0.0),
-                                        ([80.0, 41.0, 12.0], 2.5)])
+@pytest.mark.parametrize(
+    "data,alpha", [([70.0, 48.0, 31.0], 1.0), ([63.0, 38.0, 35.0], 0.0), ([80.0, 41.0, 12.0], 2.5)]
+)
 def test_profile_matches_brute_force(statistic, data, alpha):
     m = small(data)
     pr = profile(m, alpha, statistic=statistic)
@@ -64,7 +66,7 @@ def test_warm_start_and_scan_agree_with_cold_profiles():
     assert np.all(scan.converged)
     assert np.allclose(scan.chi2, cold, atol=1e-8)
     prev = None
-    for a, c in zip(alphas, cold):
+    for a, c in zip(alphas, cold, strict=False):
         prev = profile(m, a, start=prev)
         assert prev.chi2 == pytest.approx(c, abs=1e-8)
 
@@ -85,8 +87,12 @@ def test_degenerate_free_templates_do_not_break_the_solver():
     bkg = np.array([[10.0, 20.0, 30.0], [10.0, 20.0, 30.0]])
     m = BinnedModel([24.0, 37.0, 66.0], bkg, [np.inf, np.inf], [1.0, 0.5, 0.2])
     pr = profile(m, 1.0)
-    sol = minimize(lambda x: chi2_value(m, 1.0, p=[x[0], 0.0]), [1.0], method="Nelder-Mead",
-                   options={"xatol": 1e-12, "fatol": 1e-14})
+    sol = minimize(
+        lambda x: chi2_value(m, 1.0, p=[x[0], 0.0]),
+        [1.0],
+        method="Nelder-Mead",
+        options={"xatol": 1e-12, "fatol": 1e-14},
+    )
     assert pr.chi2 == pytest.approx(sol.fun, abs=1e-7)
 
 
@@ -100,8 +106,9 @@ def badly_mismodelled(seed):
     sigma = np.where(rng.random(n_comp) < 0.4, np.inf, rng.uniform(0.05, 0.5, n_comp))
     bsys = rng.normal(0, 0.1, (n_bsys, n_comp, n)) * bkg[None]
     tmpl = rng.uniform(1, 20) * np.exp(-x * rng.uniform(1, 6))
-    m = BinnedModel(np.ones(n), bkg, sigma, tmpl, background_shape_sys=bsys,
-                    signal_shape_sys=rng.normal(0, 0.1, (n_ssys, n)))
+    m = BinnedModel(
+        np.ones(n), bkg, sigma, tmpl, background_shape_sys=bsys, signal_shape_sys=rng.normal(0, 0.1, (n_ssys, n))
+    )
     data = rng.poisson(m.asimov(rng.uniform(0, 3)) * rng.uniform(0.5, 1.5, n)).astype(float)
     return m.with_data(data), rng.uniform(0, 4)
 
@@ -111,7 +118,7 @@ def local_descent(m, alpha, pr, statistic):
     n_comp, n_q = m.n_components, m.n_bkg_sys
 
     def f(z):
-        return chi2_value(m, alpha, z[:n_comp], z[n_comp:n_comp + n_q], z[n_comp + n_q:], statistic=statistic)
+        return chi2_value(m, alpha, z[:n_comp], z[n_comp : n_comp + n_q], z[n_comp + n_q :], statistic=statistic)
 
     z0 = np.concatenate([pr.p, pr.q, pr.r])
     bounds = [(0, None)] * n_comp + [(None, None)] * (z0.size - n_comp)
@@ -140,8 +147,12 @@ def test_restarts_find_the_global_minimum():
     best = np.inf
     for _ in range(10):
         z0 = np.concatenate([rng.uniform(0.2, 2, n_comp), rng.normal(0, 1, n_q + m.n_sig_sys)])
-        res = minimize(lambda z: chi2_value(m, alpha, z[:n_comp], z[n_comp:n_comp + n_q], z[n_comp + n_q:]), z0,
-                       method="L-BFGS-B", bounds=[(0, None)] * n_comp + [(None, None)] * (z0.size - n_comp),
-                       options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 5000})
+        res = minimize(
+            lambda z: chi2_value(m, alpha, z[:n_comp], z[n_comp : n_comp + n_q], z[n_comp + n_q :]),
+            z0,
+            method="L-BFGS-B",
+            bounds=[(0, None)] * n_comp + [(None, None)] * (z0.size - n_comp),
+            options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 5000},
+        )
         best = min(best, res.fun)
     assert multi.chi2 <= best + 1e-6

@@ -15,8 +15,15 @@ def small_model():
     x = np.linspace(0.0, 1.0, 8)
     bkg = np.array([200 * np.exp(-2 * x), 80 + 0 * x, 50 * np.exp(-0.5 * ((x - 0.6) / 0.15) ** 2)])
     bsys = np.array([0.02 * bkg * np.linspace(-1, 1, 8)])  # small systematics: interpolations agree
-    m = BinnedModel(np.ones(8), bkg, [0.05, np.inf, 0.1], 60 * np.exp(-4 * x), background_shape_sys=bsys,
-                    signal_shape_sys=[0.03 + 0 * x], background_names=["surface", "internal", "peak"])
+    m = BinnedModel(
+        np.ones(8),
+        bkg,
+        [0.05, np.inf, 0.1],
+        60 * np.exp(-4 * x),
+        background_shape_sys=bsys,
+        signal_shape_sys=[0.03 + 0 * x],
+        background_names=["surface", "internal", "peak"],
+    )
     rng = np.random.default_rng(3)
     return m.with_data(np.round(m.asimov(0.8) * (1 + 0.03 * rng.standard_normal(8))))
 
@@ -44,8 +51,9 @@ def test_staterror_only_with_mc_statistics():
     m = small_model()
     kinds = {mod["type"] for s in to_pyhf_workspace(m)["channels"][0]["samples"] for mod in s["modifiers"]}
     assert "staterror" not in kinds
-    m2 = BinnedModel(m.data, m.background_templates, m.activity_sigma, m.signal_templates,
-                     background_mc_stat_var=np.full(8, 4.0))
+    m2 = BinnedModel(
+        m.data, m.background_templates, m.activity_sigma, m.signal_templates, background_mc_stat_var=np.full(8, 4.0)
+    )
     spec = to_pyhf_workspace(m2)
     kinds = {mod["type"] for s in spec["channels"][0]["samples"] for mod in s["modifiers"]}
     assert "staterror" in kinds

@@ -48,9 +48,14 @@ def executed(tmp_path_factory):
     run_dir = tmp_path / "cwd"
     run_dir.mkdir()
     notebook = read_notebook()
-    client = nbclient.NotebookClient(notebook, km=kernel_manager(tmp_path), timeout=CELL_TIMEOUT_S,
-                                     startup_timeout=STARTUP_TIMEOUT_S, allow_errors=False,
-                                     resources={"metadata": {"path": str(run_dir)}})
+    client = nbclient.NotebookClient(
+        notebook,
+        km=kernel_manager(tmp_path),
+        timeout=CELL_TIMEOUT_S,
+        startup_timeout=STARTUP_TIMEOUT_S,
+        allow_errors=False,
+        resources={"metadata": {"path": str(run_dir)}},
+    )
     client.execute()
     return notebook, run_dir
 
@@ -66,8 +71,13 @@ def test_notebook_runs_without_errors(executed):
 
 def test_notebook_draws_its_figures(executed):
     notebook, _ = executed
-    figures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
-               if o.output_type == "display_data" and "image/png" in o.get("data", {})]
+    figures = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "display_data" and "image/png" in o.get("data", {})
+    ]
     assert len(figures) == EXPECTED_FIGURES
 
 
@@ -80,8 +90,11 @@ def test_committed_notebook_has_no_outputs():
     """The repository holds the notebook cleared; CI executes it (outputs would go stale)."""
     notebook = read_notebook()
     nbformat.validate(notebook)
-    stale = [i for i, c in enumerate(notebook.cells)
-             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    stale = [
+        i
+        for i, c in enumerate(notebook.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
     assert stale == [], f"clear the outputs of cells {stale} before committing"
 
 

@@ -68,8 +68,22 @@ def test_published_value_comes_from_the_config(nt):
 
 
 def test_magnetic_moment_limit_within_15_percent_of_published(capsys):
-    rc = main(["fit", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr",
-               "--statistic", "poisson", "--toys", "0", "--json"])
+    rc = main(
+        [
+            "fit",
+            "--detector",
+            "xenonnt-sr0",
+            "--signal",
+            "magnetic-moment",
+            "--method",
+            "plr",
+            "--statistic",
+            "poisson",
+            "--toys",
+            "0",
+            "--json",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["fit_valid"] and out["upper_limit"] == pytest.approx(6.3e-12, rel=0.15)  # we get 6.09e-12
@@ -82,8 +96,23 @@ def test_the_issue_command_uses_the_detectors_own_statistic(capsys):
 
     from exonu.cli import main
 
-    assert main(["fit", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr",
-                 "--toys", "0", "--json"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--detector",
+                "xenonnt-sr0",
+                "--signal",
+                "magnetic-moment",
+                "--method",
+                "plr",
+                "--toys",
+                "0",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["statistic"] == "poisson"
     assert abs(out["upper_limit"] / 6.3e-12 - 1) < 0.15
@@ -95,7 +124,24 @@ def test_joint_fit_keeps_each_detectors_default_statistic(capsys):
 
     from exonu.cli import main
 
-    assert main(["fit", "--detector", "xmass-i", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment",
-                 "--method", "plr", "--toys", "0", "--json"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--detector",
+                "xmass-i",
+                "--detector",
+                "xenonnt-sr0",
+                "--signal",
+                "magnetic-moment",
+                "--method",
+                "plr",
+                "--toys",
+                "0",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["statistic"] == "per-bin" and out["statistics"] == {"xmass-i": "chi2", "xenonnt-sr0": "poisson"}

@@ -18,10 +18,13 @@ def per_mev(x):
     return x * CM2_PER_MEV
 
 
-@pytest.mark.parametrize("s2w, nue, numu", [
-    (0.2386, [1.0378e-44, 1.0338e-44, 9.9586e-45], [2.1570e-45, 2.1433e-45, 2.0180e-45]),
-    (0.23121, [1.0131e-44, 1.0094e-44, 9.7331e-45], [2.1649e-45, 2.1524e-45, 2.0385e-45]),
-])
+@pytest.mark.parametrize(
+    "s2w, nue, numu",
+    [
+        (0.2386, [1.0378e-44, 1.0338e-44, 9.9586e-45], [2.1570e-45, 2.1433e-45, 2.0180e-45]),
+        (0.23121, [1.0131e-44, 1.0094e-44, 9.7331e-45], [2.1649e-45, 2.1524e-45, 2.0385e-45]),
+    ],
+)
 def test_weak_against_physics_sheet_table_3(s2w, nue, numu):
     w = Weak(s2w)
     np.testing.assert_allclose(per_mev(w.dsigma_dt(T, E_BE7, "e")), nue, rtol=1e-3)
@@ -67,17 +70,34 @@ def test_millicharge_only_listed_flavours():
     assert np.all(m.dsigma_dt(T, E_BE7, "e") > 0)
 
 
-@pytest.mark.parametrize("g, mass, pure, int_e, int_mu", [
-    (1e-6, 1e-3, [3.0214e-41, 2.9859e-43, 2.5961e-45], [9.9704e-43, 9.8976e-44, 9.1123e-45], [-2.3841e-44, -2.8851e-45, -7.5824e-46]),
-    (1e-4, 10.0, [3.1619e-43, 3.1187e-43, 2.7061e-43], [1.0200e-43, 1.0115e-43, 9.3033e-44], [-2.4389e-45, -2.9486e-45, -7.7413e-45]),
-])
+@pytest.mark.parametrize(
+    "g, mass, pure, int_e, int_mu",
+    [
+        (
+            1e-6,
+            1e-3,
+            [3.0214e-41, 2.9859e-43, 2.5961e-45],
+            [9.9704e-43, 9.8976e-44, 9.1123e-45],
+            [-2.3841e-44, -2.8851e-45, -7.5824e-46],
+        ),
+        (
+            1e-4,
+            10.0,
+            [3.1619e-43, 3.1187e-43, 2.7061e-43],
+            [1.0200e-43, 1.0115e-43, 9.3033e-44],
+            [-2.4389e-45, -2.9486e-45, -7.7413e-45],
+        ),
+    ],
+)
 def test_dark_photon_physics_sheet_section_6(g, mass, pure, int_e, int_mu):
     np.testing.assert_allclose(per_mev(DarkPhotonBL(g, mass, "pure").dsigma_dt(T, E_BE7)), pure, rtol=1e-3)
     inter = DarkPhotonBL(g, mass, "interference")
     np.testing.assert_allclose(per_mev(inter.dsigma_dt(T, E_BE7, "e")), int_e, rtol=1e-3)
     np.testing.assert_allclose(per_mev(inter.dsigma_dt(T, E_BE7, "mu")), int_mu, rtol=1e-3)
     both = DarkPhotonBL(g, mass).dsigma_dt(T, E_BE7, "e")
-    np.testing.assert_allclose(both, DarkPhotonBL(g, mass, "pure").dsigma_dt(T, E_BE7, "e") + inter.dsigma_dt(T, E_BE7, "e"))
+    np.testing.assert_allclose(
+        both, DarkPhotonBL(g, mass, "pure").dsigma_dt(T, E_BE7, "e") + inter.dsigma_dt(T, E_BE7, "e")
+    )
 
 
 def test_dark_photon_is_a_shift_of_gv():
@@ -95,10 +115,17 @@ def test_dark_photon_is_a_shift_of_gv():
             def _dsigma_dt_natural(self, tt, e, f):
                 me = ELECTRON_MASS_MEV
                 v = gv + x
-                return FERMI_CONSTANT_MEV2**2 * me / (2 * np.pi) * ((v + ga) ** 2 + (v - ga) ** 2 * (1 - tt / e) ** 2 - (v**2 - ga**2) * me * tt / e**2)
+                return (
+                    FERMI_CONSTANT_MEV2**2
+                    * me
+                    / (2 * np.pi)
+                    * ((v + ga) ** 2 + (v - ga) ** 2 * (1 - tt / e) ** 2 - (v**2 - ga**2) * me * tt / e**2)
+                )
 
         total = Shifted(s2w).dsigma_dt(t, E_BE7, flavour)
-        parts = Weak(s2w).dsigma_dt(t, E_BE7, flavour) + DarkPhotonBL(g, mass, sin2_theta_w=s2w).dsigma_dt(t, E_BE7, flavour)
+        parts = Weak(s2w).dsigma_dt(t, E_BE7, flavour) + DarkPhotonBL(g, mass, sin2_theta_w=s2w).dsigma_dt(
+            t, E_BE7, flavour
+        )
         np.testing.assert_allclose(parts, total, rtol=1e-10)
 
 
@@ -115,7 +142,9 @@ def test_light_dark_photon_equals_millicharge():
 
 
 def test_kinematics_physics_sheet_section_2():
-    np.testing.assert_allclose(max_recoil_kev([423.41, 384.3, 861.8, 1442.0]), [264.06, 230.83, 664.73, 1224.96], atol=0.02)
+    np.testing.assert_allclose(
+        max_recoil_kev([423.41, 384.3, 861.8, 1442.0]), [264.06, 230.83, 664.73, 1224.96], atol=0.02
+    )
     np.testing.assert_allclose(electron_min_neutrino_energy_kev([1, 5, 10]), [16.5, 38.3, 55.8], atol=0.05)
     assert np.all(Weak().dsigma_dt(700.0, 861.8) == 0)  # above T_max
 
@@ -144,9 +173,12 @@ def test_dark_photon_is_the_b_minus_l_light_vector_to_1e10():
         for part in ("both", "pure", "interference"):
             for flavour in ("e", "mu", "tau"):
                 dp = DarkPhotonBL(2e-5, mass, part).dsigma_dt(t, E_BE7, flavour)
-                np.testing.assert_allclose(LightVector(2e-5, mass, "B-L", part).dsigma_dt(t, E_BE7, flavour), dp, rtol=1e-10)
-                np.testing.assert_allclose(LightVector(2e-5, mass, "universal", part).dsigma_dt(t, E_BE7, flavour), dp,
-                                           rtol=1e-10)
+                np.testing.assert_allclose(
+                    LightVector(2e-5, mass, "B-L", part).dsigma_dt(t, E_BE7, flavour), dp, rtol=1e-10
+                )
+                np.testing.assert_allclose(
+                    LightVector(2e-5, mass, "universal", part).dsigma_dt(t, E_BE7, flavour), dp, rtol=1e-10
+                )
 
 
 def test_light_vector_charge_sets_switch_flavours_on_and_off():
@@ -164,24 +196,28 @@ def test_scalar_and_pseudoscalar_have_no_interference():
         with pytest.raises(InputError, match="no interference"):
             cls(1e-5, 1.0, part="interference")
         # g⁴ scaling, flavour universal
-        np.testing.assert_allclose(cls(2e-5, 1.0).dsigma_dt(T, E_BE7, "mu"), 16 * cls(1e-5, 1.0).dsigma_dt(T, E_BE7, "e"),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            cls(2e-5, 1.0).dsigma_dt(T, E_BE7, "mu"), 16 * cls(1e-5, 1.0).dsigma_dt(T, E_BE7, "e"), rtol=1e-12
+        )
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: Millicharge(1e-12, epa_neutrino_mass_ev=1e6), "epa_neutrino_mass_ev must be ≤ 1000"),
-    (lambda: Millicharge(1e-12, flavours=()), "at least one"),
-    (lambda: MagneticMoment(1e-11, flavours=[]), "at least one"),
-    (lambda: MagneticMoment(1e200), "magnetic moment must be ≤"),
-    (lambda: MagneticMoment("1e-11"), "real number"),
-    (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=float("nan")), "sin2_theta_w must be finite"),
-    (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=5), "sin2_theta_w must be ≤ 1"),
-    (lambda: DarkPhotonBL(1e200, 1.0), "coupling g must be ≤"),
-    (lambda: DarkPhotonBL(1e-6, 1e300), "mediator mass must be ≤"),
-    (lambda: DarkPhotonBL("a", 1.0), "real number"),
-    (lambda: Weak(None), "real number"),
-    (lambda: Weak(1.0), "sin2_theta_w must be < 1"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: Millicharge(1e-12, epa_neutrino_mass_ev=1e6), "epa_neutrino_mass_ev must be ≤ 1000"),
+        (lambda: Millicharge(1e-12, flavours=()), "at least one"),
+        (lambda: MagneticMoment(1e-11, flavours=[]), "at least one"),
+        (lambda: MagneticMoment(1e200), "magnetic moment must be ≤"),
+        (lambda: MagneticMoment("1e-11"), "real number"),
+        (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=float("nan")), "sin2_theta_w must be finite"),
+        (lambda: DarkPhotonBL(1e-6, 1.0, sin2_theta_w=5), "sin2_theta_w must be ≤ 1"),
+        (lambda: DarkPhotonBL(1e200, 1.0), "coupling g must be ≤"),
+        (lambda: DarkPhotonBL(1e-6, 1e300), "mediator mass must be ≤"),
+        (lambda: DarkPhotonBL("a", 1.0), "real number"),
+        (lambda: Weak(None), "real number"),
+        (lambda: Weak(1.0), "sin2_theta_w must be < 1"),
+    ],
+)
 def test_physics_range_checks_raise_one_line_input_errors(build, message):
     """Issue-11 range checks: unphysical or overflowing inputs are InputErrors naming the parameter."""
     with pytest.raises(InputError, match=message) as info:

@@ -39,8 +39,16 @@ import exonu
 from exonu.errors import ExonuError
 from exonu.fileio import atomic_output_path, atomic_write_text, check_writable_dir
 from exonu.io import load_detector
-from exonu.searches import (DEFAULT_REFERENCE, JointResult, SearchResult, SearchSpec, dark_photon_masses,
-                            run_joint_search, run_search, signal_templates)
+from exonu.searches import (
+    DEFAULT_REFERENCE,
+    JointResult,
+    SearchResult,
+    SearchSpec,
+    dark_photon_masses,
+    run_joint_search,
+    run_search,
+    signal_templates,
+)
 from exonu.searches.mediators import MEDIATOR_FAMILIES
 from exonu.searches.spec import SIGNALS, search_spec
 from exonu.spectrum import RecoilSpectrum
@@ -56,8 +64,10 @@ METHODS = {
     "bayesian": "the XMASS paper's method: 90 % of exp(−χ²_min(α)/2), flat prior in α ≥ 0 (arXiv:2005.11891 §4)",
 }
 STATISTIC = "poisson"
-STATISTIC_REASON = ("the paper's χ² (Eqs. 4–7) puts the data in the denominator, which biases the fit where "
-                    "bins hold few counts; the {widths} keV bins of these data sets hold as few as {min_counts} events")
+STATISTIC_REASON = (
+    "the paper's χ² (Eqs. 4–7) puts the data in the denominator, which biases the fit where "
+    "bins hold few counts; the {widths} keV bins of these data sets hold as few as {min_counts} events"
+)
 CL = 0.9
 #: Mediator masses of the tables (MeV): the XMASS paper's two dark-photon masses
 MEDIATOR_MASSES_MEV = (1e-3, 10.0)
@@ -70,12 +80,18 @@ PUBLISHED_SIGNALS = {"magnetic_moment_mub": "magnetic-moment", "millicharge_comm
 
 #: Published reinterpretations of XENONnT/LZ electron recoils (their numbers were not verified here: "see paper")
 REINTERPRETATIONS = (
-    ("A. N. Khan, arXiv:2208.02144", "XENONnT SR0",
-     "magnetic moments, millicharges, charge radii and anapole moments (flavour-independent and per flavour); "
-     "flavour-universal light vector and scalar mediators versus mass"),
-    ("K. A. ShivaSankar et al., arXiv:2208.06415", "XENONnT SR0 and LZ",
-     "effective and transition magnetic moments, millicharge; simplified models of light mediators of neutrino "
-     "generalised interactions versus mass"),
+    (
+        "A. N. Khan, arXiv:2208.02144",
+        "XENONnT SR0",
+        "magnetic moments, millicharges, charge radii and anapole moments (flavour-independent and per flavour); "
+        "flavour-universal light vector and scalar mediators versus mass",
+    ),
+    (
+        "K. A. ShivaSankar et al., arXiv:2208.06415",
+        "XENONnT SR0 and LZ",
+        "effective and transition magnetic moments, millicharge; simplified models of light mediators of neutrino "
+        "generalised interactions versus mass",
+    ),
 )
 
 
@@ -94,9 +110,11 @@ class Entry:
 
 def paper_entries() -> list[Entry]:
     """The XMASS paper's models (arXiv:2005.11891 §4): μ_ν, the common millicharge, B−L at 1e-3 and 10 MeV."""
-    return [Entry("μ_ν (μ_B), all flavours", "magnetic-moment"),
-            Entry("millicharge q (e), all flavours", "millicharge"),
-            *[Entry(f"B−L g, M = {m:g} MeV", "dark-photon", (("mass_mev", m),)) for m in MEDIATOR_MASSES_MEV]]
+    return [
+        Entry("μ_ν (μ_B), all flavours", "magnetic-moment"),
+        Entry("millicharge q (e), all flavours", "millicharge"),
+        *[Entry(f"B−L g, M = {m:g} MeV", "dark-photon", (("mass_mev", m),)) for m in MEDIATOR_MASSES_MEV],
+    ]
 
 
 def new_model_entries() -> list[Entry]:
@@ -104,19 +122,30 @@ def new_model_entries() -> list[Entry]:
     entries = []
     for mass in MEDIATOR_MASSES_MEV:
         for charges in MEDIATOR_FAMILIES["light-vector"]:
-            entries.append(Entry(f"light vector {charges}, g, M = {mass:g} MeV", "light-vector",
-                                 (("charges", charges), ("mass_mev", mass))))
+            entries.append(
+                Entry(
+                    f"light vector {charges}, g, M = {mass:g} MeV",
+                    "light-vector",
+                    (("charges", charges), ("mass_mev", mass)),
+                )
+            )
         for family in ("axial-vector", "scalar", "pseudoscalar"):
             entries.append(Entry(f"{family} g = g_ν = g_e, M = {mass:g} MeV", family, (("mass_mev", mass),)))
     for chirality in ("L", "R"):
         for sign in ("positive", "negative"):
             relation = ">" if sign == "positive" else "<"
-            entries.append(Entry(f"NSI ε^{{e{chirality}}}_{{ee}} {relation} 0", "nsi",
-                                 (("chirality", chirality), ("flavours", ("e",)), ("sign", sign))))
+            entries.append(
+                Entry(
+                    f"NSI ε^{{e{chirality}}}_{{ee}} {relation} 0",
+                    "nsi",
+                    (("chirality", chirality), ("flavours", ("e",)), ("sign", sign)),
+                )
+            )
     for sign in ("positive", "negative"):
         relation = ">" if sign == "positive" else "<"
-        entries.append(Entry(f"charge radius ⟨r²_νe⟩ {relation} 0 (cm²)", "charge-radius",
-                             (("flavours", ("e",)), ("sign", sign))))
+        entries.append(
+            Entry(f"charge radius ⟨r²_νe⟩ {relation} 0 (cm²)", "charge-radius", (("flavours", ("e",)), ("sign", sign)))
+        )
     return entries
 
 
@@ -138,16 +167,20 @@ def joint_spec(setups, spec: SearchSpec, spectrum: RecoilSpectrum) -> SearchSpec
 
 def summary(result: SearchResult) -> dict:
     """The numbers of one fit that the tables show."""
-    out = {"observed": result.observed, "expected": result.expected, "best_fit": result.best_fit,
-           "significance_sigma": result.significance_sigma, "reference_value": result.reference,
-           "converged": bool(result.limit_result.converged)}
+    out = {
+        "observed": result.observed,
+        "expected": result.expected,
+        "best_fit": result.best_fit,
+        "significance_sigma": result.significance_sigma,
+        "reference_value": result.reference,
+        "converged": bool(result.limit_result.converged),
+    }
     if result.interval is not None:
         out["interval"] = list(result.interval)
     return out
 
 
-def compute_entry(setups, spec: SearchSpec, method: str,
-                  spectrum: RecoilSpectrum) -> tuple[dict, JointResult | None]:
+def compute_entry(setups, spec: SearchSpec, method: str, spectrum: RecoilSpectrum) -> tuple[dict, JointResult | None]:
     """One search on every detector and on all together; a library refusal is recorded, not hidden.
 
     Each detector's column is that detector's own search, exactly what ``exonu fit --detector D`` gives
@@ -196,8 +229,21 @@ def detector_record(setup) -> dict:
 
 def published_values(setups) -> list[dict]:
     """The collaborations' own results, as the packaged detector configs state them (with their source)."""
-    return [{"detector": s.name, "search": p.search, "value": p.value, "lower": p.lower, "unit": p.unit, "cl": p.cl,
-             "method": p.method, "source": p.source, "mass_mev": p.mass_mev} for s in setups for p in s.published]
+    return [
+        {
+            "detector": s.name,
+            "search": p.search,
+            "value": p.value,
+            "lower": p.lower,
+            "unit": p.unit,
+            "cl": p.cl,
+            "method": p.method,
+            "source": p.source,
+            "mass_mev": p.mass_mev,
+        }
+        for s in setups
+        for p in s.published
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -216,8 +262,10 @@ def cell(values: dict) -> str:
 
 def limits_table(entries: list[Entry], results: dict, method: str) -> list[str]:
     """Markdown rows: one per entry, a column per detector and one for the combination."""
-    header = ["| model | " + " | ".join(TITLES[c] for c in (*DETECTORS, COMBINED)) + " |",
-              "|---|" + "---|" * (len(DETECTORS) + 1)]
+    header = [
+        "| model | " + " | ".join(TITLES[c] for c in (*DETECTORS, COMBINED)) + " |",
+        "|---|" + "---|" * (len(DETECTORS) + 1),
+    ]
     rows = []
     for entry in entries:
         values = results[entry.spec.key]["methods"][method]
@@ -230,8 +278,10 @@ def limits_table(entries: list[Entry], results: dict, method: str) -> list[str]:
 
 def method_line(method: str) -> str:
     """The sentence above each table: method, statistic, CL and what the cells are."""
-    return (f"Method: {METHODS[method]}. Statistic: {STATISTIC} likelihood. {round(CL * 100)} % CL. "
-            "Cells: observed (expected); expected = median on background-only Asimov data, no toys.")
+    return (
+        f"Method: {METHODS[method]}. Statistic: {STATISTIC} likelihood. {round(CL * 100)} % CL. "
+        "Cells: observed (expected); expected = median on background-only Asimov data, no toys."
+    )
 
 
 def markdown(doc: dict, paper: list[Entry], new: list[Entry]) -> str:
@@ -260,41 +310,64 @@ def markdown(doc: dict, paper: list[Entry], new: list[Entry]) -> str:
     mu = results[search_spec("magnetic-moment").key]["methods"]["plr"]
     if "error" not in mu and "interval" in mu[DETECTORS[0]]:
         low, high = mu[DETECTORS[0]]["interval"]
-        lines += [f"Two-sided 90 % profile-likelihood interval of μ_ν on {TITLES[DETECTORS[0]]}: "
-                  f"({fmt(low)}, {fmt(high)}) μ_B; preference for a signal over background only "
-                  f"{mu[DETECTORS[0]]['significance_sigma']:.1f}σ (asymptotic).", ""]
+        lines += [
+            f"Two-sided 90 % profile-likelihood interval of μ_ν on {TITLES[DETECTORS[0]]}: "
+            f"({fmt(low)}, {fmt(high)}) μ_B; preference for a signal over background only "
+            f"{mu[DETECTORS[0]]['significance_sigma']:.1f}σ (asymptotic).",
+            "",
+        ]
     lines += [combination_note(results), ""]
-    lines += ["## Published results beside these", "",
-              "| detector | quantity | published | method | source | exonu `plr` | exonu `bayesian` |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Published results beside these",
+        "",
+        "| detector | quantity | published | method | source | exonu `plr` | exonu `bayesian` |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for p in doc["published"]:
         value = f"({fmt(p['lower'])}, {fmt(p['value'])})" if p["lower"] is not None else f"< {fmt(p['value'])}"
-        lines.append(f"| {TITLES.get(p['detector'], p['detector'])} | {PUBLISHED_QUANTITIES.get(p['search'], p['search'])}"
-                     f" | {value} {p['unit']} ({round(p['cl'] * 100)} % CL) | {p['method']} | {p['source']} | "
-                     + " | ".join(ours(results, p, m) for m in ("plr", "bayesian")) + " |")
-    lines += ["", "Reinterpretations of XENONnT (and LZ) electron recoils for further models (conventions, e.g. of",
-              "couplings and of the charge radius, differ between papers: compare only after converting):", "",
-              "| paper | data | what it constrains |", "|---|---|---|"]
+        lines.append(
+            f"| {TITLES.get(p['detector'], p['detector'])} | {PUBLISHED_QUANTITIES.get(p['search'], p['search'])}"
+            f" | {value} {p['unit']} ({round(p['cl'] * 100)} % CL) | {p['method']} | {p['source']} | "
+            + " | ".join(ours(results, p, m) for m in ("plr", "bayesian"))
+            + " |"
+        )
+    lines += [
+        "",
+        "Reinterpretations of XENONnT (and LZ) electron recoils for further models (conventions, e.g. of",
+        "couplings and of the charge radius, differ between papers: compare only after converting):",
+        "",
+        "| paper | data | what it constrains |",
+        "|---|---|---|",
+    ]
     lines += [f"| {paper_ref} | {data} | {what}: see paper |" for paper_ref, data, what in REINTERPRETATIONS]
-    lines += ["", "## Further models", "",
-              "Conventions: mediators with g = g_ν = g_e (light vector: the charge set fixes each flavour's charge);",
-              "NSI ε^{eP}_{ee} on ν_e only, the other chirality zero, one-sided on the stated side;",
-              "charge radius of ν_e in the Giunti–Studenikin convention (C. Giunti, A. Studenikin, RMP 87 (2015) 531),",
-              "Δg_V = √2πα⟨r²⟩/(3G_F): a limit quoted with twice this Δg_V is half of ours.",
-              "On the side where the interference with the SM is destructive (ε^{eL,eR}_{ee} < 0, ⟨r²⟩ < 0) the rate",
-              "falls back close to the SM at a second, larger |parameter| (the shifted coupling ≈ minus the SM one);",
-              "the Bayesian integral over α ≥ 0 takes in that region, the profile-likelihood limit stops at the first",
-              "crossing of Δχ² = 1.642,",
-              "so there the two methods answer different questions and can differ by a large factor.", ""]
+    lines += [
+        "",
+        "## Further models",
+        "",
+        "Conventions: mediators with g = g_ν = g_e (light vector: the charge set fixes each flavour's charge);",
+        "NSI ε^{eP}_{ee} on ν_e only, the other chirality zero, one-sided on the stated side;",
+        "charge radius of ν_e in the Giunti–Studenikin convention (C. Giunti, A. Studenikin, RMP 87 (2015) 531),",
+        "Δg_V = √2πα⟨r²⟩/(3G_F): a limit quoted with twice this Δg_V is half of ours.",
+        "On the side where the interference with the SM is destructive (ε^{eL,eR}_{ee} < 0, ⟨r²⟩ < 0) the rate",
+        "falls back close to the SM at a second, larger |parameter| (the shifted coupling ≈ minus the SM one);",
+        "the Bayesian integral over α ≥ 0 takes in that region, the profile-likelihood limit stops at the first",
+        "crossing of Δχ² = 1.642,",
+        "so there the two methods answer different questions and can differ by a large factor.",
+        "",
+    ]
     for method in METHODS:
         lines += [f"### {method}", "", method_line(method), "", *limits_table(new, results, method), ""]
     scan = doc["dark_photon_scan"]
-    lines += ["## B−L dark photon versus mass", "",
-              f"![B−L exclusion](dark_photon_combined.png) — {len(scan['masses_mev'])} masses from "
-              f"{fmt(scan['masses_mev'][0])} to {fmt(scan['masses_mev'][-1])} MeV, method `{FIGURE_METHOD}`, "
-              f"{STATISTIC} likelihood, {round(CL * 100)} % CL; solid observed, dashed expected (Asimov).",
-              f"The XMASS paper's masses 1e-3 and 10 MeV are on the grid exactly: {scan['paper_masses_on_grid']}.",
-              "Both methods' curves are in `results.json` (`dark_photon_scan`).", ""]
+    lines += [
+        "## B−L dark photon versus mass",
+        "",
+        f"![B−L exclusion](dark_photon_combined.png) — {len(scan['masses_mev'])} masses from "
+        f"{fmt(scan['masses_mev'][0])} to {fmt(scan['masses_mev'][-1])} MeV, method `{FIGURE_METHOD}`, "
+        f"{STATISTIC} likelihood, {round(CL * 100)} % CL; solid observed, dashed expected (Asimov).",
+        f"The XMASS paper's masses 1e-3 and 10 MeV are on the grid exactly: {scan['paper_masses_on_grid']}.",
+        "Both methods' curves are in `results.json` (`dark_photon_scan`).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -321,10 +394,17 @@ def combination_note(results: dict) -> str:
     if "error" in mu:
         return ""
     best = ", ".join(f"{TITLES[c]} {fmt(mu[c]['best_fit'])}" for c in (*DETECTORS, COMBINED))
-    note = ("A combined limit can be weaker than the better detector's own: XENON1T SR1's low-energy excess pulls "
-            f"the joint best fit away from zero (μ_ν best fits {best} μ_B, `plr`).")
-    computed = [e["methods"][m] for e in results.values() if e["table"] == "paper" for m in METHODS
-                if "error" not in e["methods"][m]]
+    note = (
+        "A combined limit can be weaker than the better detector's own: XENON1T SR1's low-energy excess pulls "
+        f"the joint best fit away from zero (μ_ν best fits {best} μ_B, `plr`)."
+    )
+    computed = [
+        e["methods"][m]
+        for e in results.values()
+        if e["table"] == "paper"
+        for m in METHODS
+        if "error" not in e["methods"][m]
+    ]
     if all(abs(v[COMBINED]["expected"]) <= min(abs(v[d]["expected"]) for d in DETECTORS) for v in computed):
         note += " Every expected limit of this table, on background-only data, improves with the combination."
     return note
@@ -340,8 +420,11 @@ def figure(curves: dict, path: Path) -> None:
     from exonu.output.figures_models import exclusion_curves_figure
 
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    exclusion_curves_figure({TITLES[c]: curves[c] for c in (*DETECTORS, COMBINED)}, ax=ax,
-                            title=f"U(1)$_{{B-L}}$ dark photon: 90 % CL upper limits ({FIGURE_METHOD}, {STATISTIC} likelihood)")
+    exclusion_curves_figure(
+        {TITLES[c]: curves[c] for c in (*DETECTORS, COMBINED)},
+        ax=ax,
+        title=f"U(1)$_{{B-L}}$ dark photon: 90 % CL upper limits ({FIGURE_METHOD}, {STATISTIC} likelihood)",
+    )
     ax.set_xlabel("mediator mass M [MeV]")
     ax.set_ylabel("coupling g (dimensionless), 90 % CL upper limit")
     fig.tight_layout()
@@ -353,8 +436,12 @@ def figure(curves: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Compute every table and write the three outputs; exit status 2 with one line on a library error."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
-                        help="output folder (default: this script's folder, docs/results)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="output folder (default: this script's folder, docs/results)",
+    )
     parser.add_argument("--masses", type=int, default=43, help="masses of the dark-photon scan (default 43)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -370,11 +457,15 @@ def main(argv: list[str] | None = None) -> int:
         entries: dict = {}
         for entry in (*paper, *new):
             spec = entry.spec
-            entries[spec.key] = {"label": entry.label, "signal": entry.signal,
-                                 "options": {k: list(v) if isinstance(v, tuple) else v for k, v in entry.options},
-                                 "parameter": spec.parameter, "unit": spec.unit,
-                                 "table": "paper" if entry in paper else "further",
-                                 "methods": {m: compute_entry(setups, spec, m, spectrum)[0] for m in METHODS}}
+            entries[spec.key] = {
+                "label": entry.label,
+                "signal": entry.signal,
+                "options": {k: list(v) if isinstance(v, tuple) else v for k, v in entry.options},
+                "parameter": spec.parameter,
+                "unit": spec.unit,
+                "table": "paper" if entry in paper else "further",
+                "methods": {m: compute_entry(setups, spec, m, spectrum)[0] for m in METHODS},
+            }
         masses = dark_photon_masses(args.masses)
         scan, curves = dark_photon_scan(setups, masses, spectrum)
         scan["method_of_figure"] = FIGURE_METHOD
@@ -388,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
             "statistic": STATISTIC,
             "statistic_reason": STATISTIC_REASON.format(
                 widths=" / ".join(f"{w:g}" for w in widths),
-                min_counts=", ".join(f"{c:g} ({TITLES[d]})" for d, c in min_counts.items())),
+                min_counts=", ".join(f"{c:g} ({TITLES[d]})" for d, c in min_counts.items()),
+            ),
             "cl": CL,
             "n_toys": 0,
             "expected": "limit on the background-only Asimov data set",
@@ -410,10 +502,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = sorted(k for k, e in entries.items() if any("error" in v for v in e["methods"].values()))
     if failed:
-        print(f"make_tables: {len(failed)} searches were refused by the library (see tables.md): {', '.join(failed)}",
-              file=sys.stderr)
-    print(f"make_tables: wrote results.json, tables.md, dark_photon_combined.png to {args.out} "
-          f"in {time.perf_counter() - start:.1f} s")
+        print(
+            f"make_tables: {len(failed)} searches were refused by the library (see tables.md): {', '.join(failed)}",
+            file=sys.stderr,
+        )
+    print(
+        f"make_tables: wrote results.json, tables.md, dark_photon_combined.png to {args.out} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     return 0
 
 

@@ -14,6 +14,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from .errors import ConfigError, ExonuError, FitError, InputError, OutOfRangeError  # noqa: E402
+from .errors import ConfigError, ExonuError, FitError, InputError, OutOfRangeError
 
-__all__ = ["__version__", "ExonuError", "InputError", "OutOfRangeError", "ConfigError", "FitError"]
+__all__ = ["ConfigError", "ExonuError", "FitError", "InputError", "OutOfRangeError", "__version__"]

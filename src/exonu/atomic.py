@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -25,14 +25,43 @@ from .fileio import read_text_input
 
 #: Electrons per subshell, keyed by X-ray edge name (IUPAC notation); sums to 54.
 XENON_SUBSHELL_OCCUPANCY = {
-    "K": 2, "L1": 2, "L2": 2, "L3": 4, "M1": 2, "M2": 2, "M3": 4, "M4": 4, "M5": 6,
-    "N1": 2, "N2": 2, "N3": 4, "N4": 4, "N5": 6, "O1": 2, "O2": 2, "O3": 4,
+    "K": 2,
+    "L1": 2,
+    "L2": 2,
+    "L3": 4,
+    "M1": 2,
+    "M2": 2,
+    "M3": 4,
+    "M4": 4,
+    "M5": 6,
+    "N1": 2,
+    "N2": 2,
+    "N3": 4,
+    "N4": 4,
+    "N5": 6,
+    "O1": 2,
+    "O2": 2,
+    "O3": 4,
 }
 #: Orbital label of each edge, to match the Dirac–Fock table's rows.
 EDGE_TO_ORBITAL = {
-    "K": "1s", "L1": "2s", "L2": "2p1/2", "L3": "2p3/2", "M1": "3s", "M2": "3p1/2", "M3": "3p3/2",
-    "M4": "3d3/2", "M5": "3d5/2", "N1": "4s", "N2": "4p1/2", "N3": "4p3/2", "N4": "4d3/2", "N5": "4d5/2",
-    "O1": "5s", "O2": "5p1/2", "O3": "5p3/2",
+    "K": "1s",
+    "L1": "2s",
+    "L2": "2p1/2",
+    "L3": "2p3/2",
+    "M1": "3s",
+    "M2": "3p1/2",
+    "M3": "3p3/2",
+    "M4": "3d3/2",
+    "M5": "3d5/2",
+    "N1": "4s",
+    "N2": "4p1/2",
+    "N3": "4p3/2",
+    "N4": "4d3/2",
+    "N5": "4d5/2",
+    "O1": "5s",
+    "O2": "5p1/2",
+    "O3": "5p3/2",
 }
 BINDING_SETS = ("xraydb", "dirac-fock")
 
@@ -60,7 +89,7 @@ def xenon_subshells(binding: str = "xraydb") -> tuple[Subshell, ...]:
     return _cached_subshells(check_choice(binding, "binding-energy set", BINDING_SETS))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_subshells(binding: str) -> tuple[Subshell, ...]:
     """:func:`xenon_subshells` for a validated name, read once per process."""
     if binding == "xraydb":
@@ -77,7 +106,9 @@ def _cached_subshells(binding: str) -> tuple[Subshell, ...]:
             if int(row["Electrons in Orbital"]) != XENON_SUBSHELL_OCCUPANCY[edge]:
                 raise InputError(f"Dirac–Fock table: occupancy of {orbital} disagrees with {edge}")
             energies_ev[edge] = float(row["Binding Energy (eV)"])
-    shells = [Subshell(e, EDGE_TO_ORBITAL[e], n, energies_ev[e] / EV_PER_KEV) for e, n in XENON_SUBSHELL_OCCUPANCY.items()]
+    shells = [
+        Subshell(e, EDGE_TO_ORBITAL[e], n, energies_ev[e] / EV_PER_KEV) for e, n in XENON_SUBSHELL_OCCUPANCY.items()
+    ]
     shells.sort(key=lambda s: s.binding_kev)
     if sum(s.electrons for s in shells) != XENON_Z:
         raise InputError("xenon subshell occupancies do not add up to 54")
@@ -129,7 +160,9 @@ def photoabsorption_cm2_per_atom(photon_kev) -> np.ndarray:
     if e.size == 0:  # xraydb refuses an empty array
         return np.zeros(e.shape)
     if np.any((e < lo) | (e > hi)):
-        raise OutOfRangeError(f"photoabsorption of Xe is tabulated for {lo}–{hi} keV only; got {e.min():g}–{e.max():g} keV")
+        raise OutOfRangeError(
+            f"photoabsorption of Xe is tabulated for {lo}–{hi} keV only; got {e.min():g}–{e.max():g} keV"
+        )
     import xraydb
 
     mu_cm2_per_g = np.asarray(xraydb.mu_elam("Xe", e.ravel() * EV_PER_KEV, kind="photo"), dtype=float)
@@ -184,7 +217,7 @@ class RatioTable:
         return None
 
     @classmethod
-    def from_file(cls, path) -> "RatioTable":
+    def from_file(cls, path) -> RatioTable:
         """Read two whitespace- or comma-separated columns: T [keV], ratio; '#' starts a comment.
 
         Raises
@@ -203,8 +236,9 @@ class RatioTable:
             try:
                 rows.append([float(x) for x in content])
             except ValueError:
-                raise ConfigError(f"{p}: line {number}: expected two numbers (T in keV, ratio); "
-                                  f"got {line.strip()[:40]!r}") from None
+                raise ConfigError(
+                    f"{p}: line {number}: expected two numbers (T in keV, ratio); got {line.strip()[:40]!r}"
+                ) from None
             if len(rows[-1]) != 2:
                 raise ConfigError(f"{p}: line {number}: expected two columns (T in keV, ratio); got {len(rows[-1])}")
         if len(rows) < 2:
@@ -219,6 +253,8 @@ class RatioTable:
         """R(T) by linear interpolation; T in keV must lie inside the table."""
         t = check_float_array(t_kev, "t_kev", allow_empty=True)
         if t.size and np.any((t < self.t_kev[0]) | (t > self.t_kev[-1])):
-            raise OutOfRangeError(f"{self.source}: ratio table covers {self.t_kev[0]:g}–{self.t_kev[-1]:g} keV; "
-                                  f"asked for {t.min():g}–{t.max():g} keV")
+            raise OutOfRangeError(
+                f"{self.source}: ratio table covers {self.t_kev[0]:g}–{self.t_kev[-1]:g} keV; "
+                f"asked for {t.min():g}–{t.max():g} keV"
+            )
         return np.interp(t, self.t_kev, self.ratio)

@@ -1,15 +1,14 @@
 """Physical constants and the one unit convention of exonu.
 
-Convention (one for the whole package, declared here): every public function takes and returns energies in **keV**, cross
-sections in **cm²** (differential ones in cm² keV⁻¹ per target electron), fluxes in cm⁻² s⁻¹, exposure
-in kg·day, and rates in events/(t·yr·keV) or events/(kg·day·keV), named explicitly. Inside the cross
-section formulas we work in natural units with energies in MeV and convert once with (ħc)²; the only
-keV↔MeV conversions in the package use :data:`KEV_PER_MEV`.
+Convention (one for the whole package, declared here): every public function takes and returns
+energies in **keV**, cross sections in **cm²** (differential ones in cm² keV⁻¹ per target electron),
+fluxes in cm⁻² s⁻¹, exposure in kg·day, and rates in events/(t·yr·keV) or events/(kg·day·keV), named
+explicitly. Inside the cross section formulas we work in natural units with energies in MeV and
+convert once with (ħc)²; the only keV↔MeV conversions in the package use :data:`KEV_PER_MEV`.
 
 Sources: CODATA 2018 (α, m_e, ħc, m_p, m_d, N_A), PDG (G_F), IUPAC (Xe molar mass); values as listed
 in docs/physics.md §1.
 """
-
 
 # --- conversion factors -------------------------------------------------------------------------
 KEV_PER_MEV = 1.0e3

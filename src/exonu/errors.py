@@ -49,8 +49,15 @@ def _describe(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_float(value: object, name: str, *, lower: float | None = None, upper: float | None = None,
-                lower_inclusive: bool = True, upper_inclusive: bool = True) -> float:
+def check_float(
+    value: object,
+    name: str,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    lower_inclusive: bool = True,
+    upper_inclusive: bool = True,
+) -> float:
     """Return ``value`` as a finite float inside the given bounds, else raise :class:`InputError`.
 
     Parameters
@@ -97,8 +104,15 @@ def check_int(value: object, name: str, *, lower: int | None = None, upper: int 
     return n
 
 
-def check_float_array(values: object, name: str, *, lower: float | None = None, upper: float | None = None,
-                      lower_inclusive: bool = True, allow_empty: bool = False) -> np.ndarray:
+def check_float_array(
+    values: object,
+    name: str,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    lower_inclusive: bool = True,
+    allow_empty: bool = False,
+) -> np.ndarray:
     """Return ``values`` as a float ndarray with every element finite and inside the bounds.
 
     Parameters
@@ -133,7 +147,9 @@ def check_float_array(values: object, name: str, *, lower: float | None = None, 
     if lower is not None:
         below = arr < lower if lower_inclusive else arr <= lower
         if np.any(below):
-            raise InputError(f"{name} must be {'≥' if lower_inclusive else '>'} {lower:g}; got {arr[below][:3].tolist()}")
+            raise InputError(
+                f"{name} must be {'≥' if lower_inclusive else '>'} {lower:g}; got {arr[below][:3].tolist()}"
+            )
     if upper is not None and np.any(arr > upper):
         raise InputError(f"{name} must be ≤ {upper:g}; got {arr[arr > upper][:3].tolist()}")
     return arr

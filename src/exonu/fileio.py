@@ -27,8 +27,15 @@ from .errors import ConfigError, InputError, OutputError
 #: what ``signal.signal`` and ``signal.getsignal`` return: a handler function, SIG_DFL/SIG_IGN, or None
 SignalHandler: TypeAlias = Callable[[int, FrameType | None], Any] | int | None
 
-__all__ = ["SignalHandler", "atomic_write_text", "atomic_write_bytes", "atomic_output_path", "check_writable_dir",
-           "check_output_file", "read_text_input"]
+__all__ = [
+    "SignalHandler",
+    "atomic_output_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output_file",
+    "check_writable_dir",
+    "read_text_input",
+]
 
 
 def _as_path(path, what: str) -> Path:
@@ -221,4 +228,6 @@ def read_text_input(path, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{p}: {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise ConfigError(
+            f"{p}: {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None

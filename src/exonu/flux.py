@@ -12,10 +12,10 @@ function, which reproduces Bahcall's tables to < 1 %; 8B (Winter et al., PRC 73 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -129,9 +129,9 @@ class SolarSource:
 
 
 def _beta_plus(name: str, endpoint_kev: float, daughter_z: int, citation: str) -> SolarSource:
-    return SolarSource(name, endpoint_kev,
-                       shape=lambda e: allowed_beta_plus_shape(e, endpoint_kev, daughter_z),
-                       citation=citation)
+    return SolarSource(
+        name, endpoint_kev, shape=lambda e: allowed_beta_plus_shape(e, endpoint_kev, daughter_z), citation=citation
+    )
 
 
 def _tabulated(name: str, filename: str, citation: str) -> SolarSource:
@@ -139,9 +139,13 @@ def _tabulated(name: str, filename: str, citation: str) -> SolarSource:
     # Start the interpolation at zero so the pdf has no jump below the first table point.
     e_kev = np.concatenate([[0.0], e_kev])
     density = np.concatenate([[0.0], np.clip(density, 0.0, None)])
-    return SolarSource(name, float(e_kev[-1]),
-                       shape=lambda e: np.interp(e, e_kev, density, left=0.0, right=0.0),
-                       citation=citation, table=(e_kev, density))
+    return SolarSource(
+        name,
+        float(e_kev[-1]),
+        shape=lambda e: np.interp(e, e_kev, density, left=0.0, right=0.0),
+        citation=citation,
+        table=(e_kev, density),
+    )
 
 
 def _build_sources() -> dict[str, SolarSource]:
@@ -152,10 +156,15 @@ def _build_sources() -> dict[str, SolarSource]:
         "13N": _beta_plus("13N", 1199.0, 6, bahcall),
         "15O": _beta_plus("15O", 1732.0, 7, bahcall),
         "17F": _beta_plus("17F", 1740.0, 8, bahcall),
-        "7Be": SolarSource("7Be", 861.8, lines=((861.8, 0.897), (384.3, 0.103)),
-                           citation="J. N. Bahcall, PRD 49 (1994) 3923; branching 89.7/10.3 % as in 7belineshape"),
-        "pep": SolarSource("pep", PEP_LINE_KEV, lines=((PEP_LINE_KEV, 1.0),),
-                           citation="line at 2m_p + m_e − m_d, docs/physics.md §8.1"),
+        "7Be": SolarSource(
+            "7Be",
+            861.8,
+            lines=((861.8, 0.897), (384.3, 0.103)),
+            citation="J. N. Bahcall, PRD 49 (1994) 3923; branching 89.7/10.3 % as in 7belineshape",
+        ),
+        "pep": SolarSource(
+            "pep", PEP_LINE_KEV, lines=((PEP_LINE_KEV, 1.0),), citation="line at 2m_p + m_e − m_d, docs/physics.md §8.1"
+        ),
         "8B": _tabulated("8B", "b8_spectrum_winter2006.txt", "W. T. Winter et al., PRC 73 (2006) 025503"),
         "hep": _tabulated("hep", "hep_spectrum_bahcall.txt", "J. N. Bahcall, solar neutrino tables"),
     }

@@ -68,11 +68,15 @@ class ConstantFlavourContent:
         return f.reshape((3,) + (1,) * e.ndim) * np.ones_like(e)
 
     def describe(self) -> dict[str, Any]:
-        return {"flavour_content": self.preset_name,
-                "fractions": list(presets.FLAVOUR_CONTENT[self.preset_name].fractions)}
+        return {
+            "flavour_content": self.preset_name,
+            "fractions": list(presets.FLAVOUR_CONTENT[self.preset_name].fractions),
+        }
 
 
-def survival_probability_msw(e_nu_kev: ArrayLike, electron_density_na_cm3: float, mixing: presets.MixingPreset) -> np.ndarray:
+def survival_probability_msw(
+    e_nu_kev: ArrayLike, electron_density_na_cm3: float, mixing: presets.MixingPreset
+) -> np.ndarray:
     """Adiabatic MSW-LMA ν_e survival probability P_ee at Earth.
 
     Parameters
@@ -92,8 +96,10 @@ def survival_probability_msw(e_nu_kev: ArrayLike, electron_density_na_cm3: float
     e_ev = check_float_array(e_nu_kev, "e_nu_kev", lower=0.0, allow_empty=True) * 1e3
     electron_density_na_cm3 = check_float(electron_density_na_cm3, "electron_density_na_cm3", lower=0.0)
     if not isinstance(mixing, presets.MixingPreset):
-        raise InputError(f"mixing must be a MixingPreset, e.g. presets.MIXING[{presets.DEFAULT_MIXING!r}]; "
-                         f"got {type(mixing).__name__}")
+        raise InputError(
+            f"mixing must be a MixingPreset, e.g. presets.MIXING[{presets.DEFAULT_MIXING!r}]; "
+            f"got {type(mixing).__name__}"
+        )
     c13sq = 1.0 - mixing.sin2_theta13
     cos2t12 = 1.0 - 2.0 * mixing.sin2_theta12
     sin2_2t12 = 4.0 * mixing.sin2_theta12 * (1.0 - mixing.sin2_theta12)
@@ -131,9 +137,12 @@ class MSWFlavourContent:
         return np.stack([pee, (1.0 - pee) * (1.0 - s23), (1.0 - pee) * s23])
 
     def describe(self) -> dict[str, Any]:
-        return {"flavour_content": "MSW-LMA", "mixing": self.mixing_name,
-                "production_density_na_cm3": dict(presets.PRODUCTION_ELECTRON_DENSITY_NA_CM3),
-                "even_mu_tau": self.even_mu_tau}
+        return {
+            "flavour_content": "MSW-LMA",
+            "mixing": self.mixing_name,
+            "production_density_na_cm3": dict(presets.PRODUCTION_ELECTRON_DENSITY_NA_CM3),
+            "even_mu_tau": self.even_mu_tau,
+        }
 
 
 def flavour_content(name: str = "constant") -> FlavourContent:

@@ -1,6 +1,6 @@
 """Compatibility shim: the figures moved to :mod:`exonu.output.figures`."""
 
-from .output.figures import *  # noqa: F401,F403
+from .output.figures import *  # noqa: F403
 from .output.figures import (  # noqa: F401
     FIG1_MODELS,
     MILLICHARGE_REFERENCES,

@@ -7,11 +7,12 @@ docs/physics.md §1, §8.3 and §9.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from .errors import InputError
+
 
 @dataclass(frozen=True)
 class SolarModelPreset:
@@ -33,36 +34,80 @@ SOLAR_MODELS: Mapping[str, SolarModelPreset] = _frozen(
         # The paper's choice: pp 5.98e10 and 7Be 5.00e9 (paper §1, ref. [6]) match SFII-GS98 only.
         "SFII-GS98": SolarModelPreset(
             name="SFII-GS98",
-            fluxes_per_cm2_s=_frozen({"pp": 5.98e10, "pep": 1.44e8, "hep": 8.04e3, "7Be": 5.00e9,
-                                      "8B": 5.58e6, "13N": 2.96e8, "15O": 2.23e8, "17F": 5.52e6}),
-            relative_uncertainty=_frozen({"pp": 0.006, "pep": 0.012, "hep": 0.30, "7Be": 0.07,
-                                          "8B": 0.14, "13N": 0.14, "15O": 0.15, "17F": 0.17}),
+            fluxes_per_cm2_s=_frozen(
+                {
+                    "pp": 5.98e10,
+                    "pep": 1.44e8,
+                    "hep": 8.04e3,
+                    "7Be": 5.00e9,
+                    "8B": 5.58e6,
+                    "13N": 2.96e8,
+                    "15O": 2.23e8,
+                    "17F": 5.52e6,
+                }
+            ),
+            relative_uncertainty=_frozen(
+                {"pp": 0.006, "pep": 0.012, "hep": 0.30, "7Be": 0.07, "8B": 0.14, "13N": 0.14, "15O": 0.15, "17F": 0.17}
+            ),
             citation="A. M. Serenelli, W. C. Haxton, C. Peña-Garay, ApJ 743 (2011) 24, arXiv:1104.1639",
             note="uncertainties other than pp (0.6 %) and 7Be (7 %, both quoted by XMASS) are unverified [M]",
         ),
         "SFII-AGSS09": SolarModelPreset(
             name="SFII-AGSS09",
-            fluxes_per_cm2_s=_frozen({"pp": 6.03e10, "pep": 1.47e8, "hep": 8.31e3, "7Be": 4.56e9,
-                                      "8B": 4.59e6, "13N": 2.17e8, "15O": 1.56e8, "17F": 3.40e6}),
-            relative_uncertainty=_frozen({"pp": 0.006, "pep": 0.012, "hep": 0.30, "7Be": 0.07,
-                                          "8B": 0.14, "13N": 0.14, "15O": 0.15, "17F": 0.16}),
+            fluxes_per_cm2_s=_frozen(
+                {
+                    "pp": 6.03e10,
+                    "pep": 1.47e8,
+                    "hep": 8.31e3,
+                    "7Be": 4.56e9,
+                    "8B": 4.59e6,
+                    "13N": 2.17e8,
+                    "15O": 1.56e8,
+                    "17F": 3.40e6,
+                }
+            ),
+            relative_uncertainty=_frozen(
+                {"pp": 0.006, "pep": 0.012, "hep": 0.30, "7Be": 0.07, "8B": 0.14, "13N": 0.14, "15O": 0.15, "17F": 0.16}
+            ),
             citation="A. M. Serenelli, W. C. Haxton, C. Peña-Garay, ApJ 743 (2011) 24, arXiv:1104.1639",
             note="uncertainties unverified [M]",
         ),
         "B16-GS98": SolarModelPreset(
             name="B16-GS98",
-            fluxes_per_cm2_s=_frozen({"pp": 5.98e10, "pep": 1.44e8, "hep": 7.98e3, "7Be": 4.93e9,
-                                      "8B": 5.46e6, "13N": 2.78e8, "15O": 2.05e8, "17F": 5.29e6}),
-            relative_uncertainty=_frozen({"pp": 0.006, "pep": 0.01, "hep": 0.30, "7Be": 0.06,
-                                          "8B": 0.12, "13N": 0.15, "15O": 0.17, "17F": 0.20}),
+            fluxes_per_cm2_s=_frozen(
+                {
+                    "pp": 5.98e10,
+                    "pep": 1.44e8,
+                    "hep": 7.98e3,
+                    "7Be": 4.93e9,
+                    "8B": 5.46e6,
+                    "13N": 2.78e8,
+                    "15O": 2.05e8,
+                    "17F": 5.29e6,
+                }
+            ),
+            relative_uncertainty=_frozen(
+                {"pp": 0.006, "pep": 0.01, "hep": 0.30, "7Be": 0.06, "8B": 0.12, "13N": 0.15, "15O": 0.17, "17F": 0.20}
+            ),
             citation="N. Vinyoles et al., ApJ 835 (2017) 202, arXiv:1611.09867",
         ),
         "B16-AGSS09met": SolarModelPreset(
             name="B16-AGSS09met",
-            fluxes_per_cm2_s=_frozen({"pp": 6.03e10, "pep": 1.46e8, "hep": 8.25e3, "7Be": 4.50e9,
-                                      "8B": 4.50e6, "13N": 2.04e8, "15O": 1.44e8, "17F": 3.26e6}),
-            relative_uncertainty=_frozen({"pp": 0.005, "pep": 0.009, "hep": 0.30, "7Be": 0.06,
-                                          "8B": 0.12, "13N": 0.14, "15O": 0.16, "17F": 0.18}),
+            fluxes_per_cm2_s=_frozen(
+                {
+                    "pp": 6.03e10,
+                    "pep": 1.46e8,
+                    "hep": 8.25e3,
+                    "7Be": 4.50e9,
+                    "8B": 4.50e6,
+                    "13N": 2.04e8,
+                    "15O": 1.44e8,
+                    "17F": 3.26e6,
+                }
+            ),
+            relative_uncertainty=_frozen(
+                {"pp": 0.005, "pep": 0.009, "hep": 0.30, "7Be": 0.06, "8B": 0.12, "13N": 0.14, "15O": 0.16, "17F": 0.18}
+            ),
             citation="N. Vinyoles et al., ApJ 835 (2017) 202, arXiv:1611.09867",
             note="uncertainties unverified [M]",
         ),
@@ -88,10 +133,17 @@ class MixingPreset:
 
 MIXING: Mapping[str, MixingPreset] = _frozen(
     {
-        "NuFIT-5.0-NO": MixingPreset("NuFIT-5.0-NO", 0.304, 0.02219, 0.573, 7.42e-5,
-                                     "I. Esteban et al., JHEP 09 (2020) 178, arXiv:2007.14792 (NuFIT 5.0, normal ordering)"),
-        "PDG-2020": MixingPreset("PDG-2020", 0.307, 0.0218, 0.545, 7.53e-5,
-                                 "P. A. Zyla et al. (Particle Data Group), PTEP 2020 083C01"),
+        "NuFIT-5.0-NO": MixingPreset(
+            "NuFIT-5.0-NO",
+            0.304,
+            0.02219,
+            0.573,
+            7.42e-5,
+            "I. Esteban et al., JHEP 09 (2020) 178, arXiv:2007.14792 (NuFIT 5.0, normal ordering)",
+        ),
+        "PDG-2020": MixingPreset(
+            "PDG-2020", 0.307, 0.0218, 0.545, 7.53e-5, "P. A. Zyla et al. (Particle Data Group), PTEP 2020 083C01"
+        ),
     }
 )
 DEFAULT_MIXING = "NuFIT-5.0-NO"
@@ -125,8 +177,11 @@ class FlavourContentPreset:
 FLAVOUR_CONTENT: Mapping[str, FlavourContentPreset] = _frozen(
     {
         "XMASS-2020": FlavourContentPreset(
-            "XMASS-2020", (0.54, 0.23, 0.23), (0.02, 0.01, 0.01),
-            "XMASS Collaboration, PLB 809 (2020) 135741, §4.2 (54 ± 2 %, 23 ± 1 %, 23 ± 1 %)"),
+            "XMASS-2020",
+            (0.54, 0.23, 0.23),
+            (0.02, 0.01, 0.01),
+            "XMASS Collaboration, PLB 809 (2020) 135741, §4.2 (54 ± 2 %, 23 ± 1 %, 23 ± 1 %)",
+        ),
     }
 )
 DEFAULT_FLAVOUR_CONTENT = "XMASS-2020"
@@ -143,8 +198,18 @@ def get_preset(table: Mapping, name: str, what: str):
 
 
 __all__ = [
-    "SolarModelPreset", "SOLAR_MODELS", "DEFAULT_SOLAR_MODEL", "DEFAULT_SOLAR_SOURCES",
-    "MixingPreset", "MIXING", "DEFAULT_MIXING", "PRODUCTION_ELECTRON_DENSITY_NA_CM3", "SIN2_THETA_W",
-    "DEFAULT_SIN2_THETA_W", "FlavourContentPreset", "FLAVOUR_CONTENT", "DEFAULT_FLAVOUR_CONTENT",
+    "DEFAULT_FLAVOUR_CONTENT",
+    "DEFAULT_MIXING",
+    "DEFAULT_SIN2_THETA_W",
+    "DEFAULT_SOLAR_MODEL",
+    "DEFAULT_SOLAR_SOURCES",
+    "FLAVOUR_CONTENT",
+    "MIXING",
+    "PRODUCTION_ELECTRON_DENSITY_NA_CM3",
+    "SIN2_THETA_W",
+    "SOLAR_MODELS",
+    "FlavourContentPreset",
+    "MixingPreset",
+    "SolarModelPreset",
     "get_preset",
 ]

@@ -12,5 +12,13 @@ from .output.writer import write_reproduction
 #: Former private name of :func:`exonu.output.to_jsonable`, kept while ``cli/fit.py`` imports it
 _clean = to_jsonable
 
-__all__ = ["FLAVOUR_LABELS", "HEADLINE", "best_fit_band", "reproduction_figures", "results_dict", "results_markdown",
-           "to_jsonable", "write_reproduction"]
+__all__ = [
+    "FLAVOUR_LABELS",
+    "HEADLINE",
+    "best_fit_band",
+    "reproduction_figures",
+    "results_dict",
+    "results_markdown",
+    "to_jsonable",
+    "write_reproduction",
+]

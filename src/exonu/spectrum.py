@@ -27,7 +27,7 @@ import inspect
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any, cast
 
 import numpy as np
@@ -53,7 +53,7 @@ ENERGY_CHUNK = 10_000
 KERNEL_CACHE_SIZE = 8
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gauss_legendre(n: int):
     x, w = np.polynomial.legendre.leggauss(n)
     return 0.5 * (x + 1.0), 0.5 * w  # nodes and weights on [0, 1]
@@ -118,15 +118,23 @@ class RecoilSpectrum:
 
     def __post_init__(self):
         if not isinstance(self.flux, SolarFlux):
-            raise InputError(f"flux must be a SolarFlux (e.g. SolarFlux('SFII-GS98', ('pp', '7Be'))); got {self.flux!r:.60}")
+            raise InputError(
+                f"flux must be a SolarFlux (e.g. SolarFlux('SFII-GS98', ('pp', '7Be'))); got {self.flux!r:.60}"
+            )
         if not callable(getattr(self.flavour_content, "fractions", None)):
-            raise InputError("flavour_content must be ConstantFlavourContent() or MSWFlavourContent(); "
-                             f"got {self.flavour_content!r:.60}")
+            raise InputError(
+                "flavour_content must be ConstantFlavourContent() or MSWFlavourContent(); "
+                f"got {self.flavour_content!r:.60}"
+            )
         if not isinstance(self.binding, str):
             raise InputError(f"binding must be 'xraydb' or 'dirac-fock'; got {self.binding!r}")
         atomic.xenon_subshells(self.binding)  # validates the name early
         nodes = self.quadrature_nodes
-        if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or not 8 <= nodes <= MAX_QUADRATURE_NODES:
+        if (
+            isinstance(nodes, bool)
+            or not isinstance(nodes, (int, np.integer))
+            or not 8 <= nodes <= MAX_QUADRATURE_NODES
+        ):
             raise InputError(f"quadrature_nodes must be an integer in [8, {MAX_QUADRATURE_NODES}]; got {nodes!r}")
 
     # -- flux kernels ---------------------------------------------------------------------------
@@ -167,14 +175,20 @@ class RecoilSpectrum:
                 f = self.flavour_content.fractions(e, source.name)
                 weights.append(total_flux * source.pdf(e) * span * w[None, :] * f)
                 energies.append(e)
-        shape = t.shape + (-1,)
+        shape = (*t.shape, -1)
         e_all = np.concatenate(energies, axis=1)
         w_all = np.concatenate(weights, axis=2)
-        return FluxKernel(e_all.reshape(shape), w_all.reshape((3,) + shape))
+        return FluxKernel(e_all.reshape(shape), w_all.reshape((3, *shape)))
 
     # -- rates ------------------------------------------------------------------------------------
-    def rate(self, t_kev: ArrayLike, interaction: Interaction, flavour: str = "all",
-             atomic_model: str | atomic.RatioTable = "fea", per: str = "tonne-year") -> np.ndarray:
+    def rate(
+        self,
+        t_kev: ArrayLike,
+        interaction: Interaction,
+        flavour: str = "all",
+        atomic_model: str | atomic.RatioTable = "fea",
+        per: str = "tonne-year",
+    ) -> np.ndarray:
         """Differential rate dR/dT for one interaction term.
 
         Parameters
@@ -196,8 +210,10 @@ class RecoilSpectrum:
             Rate with the shape of ``t_kev``.
         """
         if not isinstance(interaction, Interaction):
-            raise InputError(f"interaction must be an Interaction such as Weak(); got {interaction!r:.60} "
-                             "(use differential_rate for model names)")
+            raise InputError(
+                f"interaction must be an Interaction such as Weak(); got {interaction!r:.60} "
+                "(use differential_rate for model names)"
+            )
         if not isinstance(per, str) or per not in RATE_UNITS:
             raise InputError(f"per must be one of {list(RATE_UNITS)}; got {per!r}")
         if not isinstance(flavour, str):
@@ -208,8 +224,10 @@ class RecoilSpectrum:
         if not is_table and (not isinstance(atomic_model, str) or atomic_model not in ATOMIC_MODELS):
             raise InputError(f"atomic model must be one of {ATOMIC_MODELS} or a RatioTable; got {atomic_model!r}")
         if atomic_model == "rrpa" and not interaction.photon_pole:
-            raise InputError(f"the RRPA-grade atomic treatment is available for the millicharge only, "
-                             f"not for {interaction.name!r}; use atomic_model='fea'")
+            raise InputError(
+                f"the RRPA-grade atomic treatment is available for the millicharge only, "
+                f"not for {interaction.name!r}; use atomic_model='fea'"
+            )
 
         per_electron = self._flux_averaged(t, interaction.dsigma_dt, flavours, "electron")
         if atomic_model == "free":
@@ -233,8 +251,10 @@ class RecoilSpectrum:
         """
         flat = t.reshape(-1)
         if flat.size > ENERGY_CHUNK:
-            parts = [self._flux_averaged(flat[i:i + ENERGY_CHUNK], dsigma_dt, flavours, lower_limit)
-                     for i in range(0, flat.size, ENERGY_CHUNK)]
+            parts = [
+                self._flux_averaged(flat[i : i + ENERGY_CHUNK], dsigma_dt, flavours, lower_limit)
+                for i in range(0, flat.size, ENERGY_CHUNK)
+            ]
             return np.concatenate(parts).reshape(t.shape)
         k = self.kernel(t, lower_limit)
         t_b = t[..., None]
@@ -248,14 +268,22 @@ class RecoilSpectrum:
         flux kernels are built once however many signals are folded."""
         key = tuple(sources)
         if key not in self._restricted:
-            self._restricted[key] = RecoilSpectrum(flux=SolarFlux(self.flux.model, key), flavour_content=self.flavour_content,
-                                                   binding=self.binding, quadrature_nodes=self.quadrature_nodes)
+            self._restricted[key] = RecoilSpectrum(
+                flux=SolarFlux(self.flux.model, key),
+                flavour_content=self.flavour_content,
+                binding=self.binding,
+                quadrature_nodes=self.quadrature_nodes,
+            )
         return self._restricted[key]
 
     def describe(self) -> dict:
         """Presets used, for provenance records."""
-        return {**self.flux.describe(), **self.flavour_content.describe(), "binding_energies": self.binding,
-                "quadrature_nodes": int(self.quadrature_nodes)}
+        return {
+            **self.flux.describe(),
+            **self.flavour_content.describe(),
+            "binding_energies": self.binding,
+            "quadrature_nodes": int(self.quadrature_nodes),
+        }
 
 
 def make_interaction(model: str, **parameters) -> Interaction:
@@ -281,8 +309,11 @@ def make_interaction(model: str, **parameters) -> Interaction:
     unknown = sorted(set(parameters) - set(accepted))
     if unknown:
         raise InputError(f"model {model!r} takes no parameter {unknown[0]!r}; it takes {accepted}")
-    missing = [name for name, p in signature.parameters.items()
-               if name != "self" and p.default is inspect.Parameter.empty and name not in parameters]
+    missing = [
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.default is inspect.Parameter.empty and name not in parameters
+    ]
     if missing:
         raise InputError(f"model {model!r}: missing parameter {missing[0]!r}")
     return cls(**parameters)
@@ -293,9 +324,15 @@ def default_atomic_model(model: str) -> str:
     return "rrpa" if model == "millicharge" else "fea"
 
 
-def differential_rate(energies_kev: ArrayLike, model: str = "sm", flavour: str = "all",
-                      atomic_model: str | atomic.RatioTable | None = None, per: str = "tonne-year",
-                      spectrum: RecoilSpectrum | None = None, **parameters: Any) -> np.ndarray:
+def differential_rate(
+    energies_kev: ArrayLike,
+    model: str = "sm",
+    flavour: str = "all",
+    atomic_model: str | atomic.RatioTable | None = None,
+    per: str = "tonne-year",
+    spectrum: RecoilSpectrum | None = None,
+    **parameters: Any,
+) -> np.ndarray:
     """One-call dR/dT for a named model with the paper's defaults.
 
     Examples

@@ -23,7 +23,8 @@ import argparse
 import os
 import signal
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import ExonuError
@@ -80,10 +81,12 @@ def print_error(message: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(
-        prog="exonu", description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon. "
-                                  "An argument @FILE is replaced by the whitespace-separated words of FILE ('#' starts a comment), "
-                                  "e.g. --energies-kev @energies.txt for more energies than a command line holds.",
-        fromfile_prefix_chars="@")
+        prog="exonu",
+        description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon. "
+        "An argument @FILE is replaced by the whitespace-separated words of FILE ('#' starts a comment), "
+        "e.g. --energies-kev @energies.txt for more energies than a command line holds.",
+        fromfile_prefix_chars="@",
+    )
     parser.add_argument("--version", action="version", version=f"exonu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
@@ -171,8 +174,10 @@ def _run(argv: Sequence[str] | None) -> int:
     except MemoryError:
         print_error("out of memory: reduce the size of the request (number of energies, toys, bins or masses)")
     except OverflowError:
-        print_error("numerical overflow: a number in the input (a coupling, charge, moment, mass or count) "
-                    "is far outside its physical range")
+        print_error(
+            "numerical overflow: a number in the input (a coupling, charge, moment, mass or count) "
+            "is far outside its physical range"
+        )
     except RecursionError:
         print_error("an input is nested too deeply to be parsed")
     return EXIT_USAGE

@@ -66,8 +66,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output_path(out) as tmp:  # the temporary name keeps the suffix that selects the format
             write_dataset(tmp, counts, w.binning.edges_kev, meta)
-        print(f"wrote {out}: SIMULATED {'Asimov' if args.asimov else f'Poisson (seed {args.seed})'} data, "
-              f"window {name!r}, {w.binning.n_bins} bins, {counts.sum():.0f} events")
+        print(
+            f"wrote {out}: SIMULATED {'Asimov' if args.asimov else f'Poisson (seed {args.seed})'} data, "
+            f"window {name!r}, {w.binning.n_bins} bins, {counts.sum():.0f} events"
+        )
     return 0
 
 
@@ -87,8 +89,12 @@ def cmd_detectors(args: argparse.Namespace) -> int:
 def add_export_parser(sub) -> None:
     p = sub.add_parser("export-pyhf", help="export one search as a pyhf (HistFactory JSON) workspace")
     p.add_argument("--detector", default="xmass-i")
-    p.add_argument("--signal", default="magnetic-moment", choices=["millicharge", "magnetic-moment"],
-                   help="a signal linear in α (the dark photon's g²/g⁴ excess has no HistFactory form)")
+    p.add_argument(
+        "--signal",
+        default="magnetic-moment",
+        choices=["millicharge", "magnetic-moment"],
+        help="a signal linear in α (the dark photon's g²/g⁴ excess has no HistFactory form)",
+    )
     p.add_argument("--window")
     p.add_argument("--data", type=Path)
     p.add_argument("--out", type=output_file, required=True, help="workspace JSON file")
@@ -96,8 +102,8 @@ def add_export_parser(sub) -> None:
 
 
 def cmd_export_pyhf(args: argparse.Namespace) -> int:
-    from ..searches import SearchSpec, build_binned_model, choose_window
     from ..io import load_detector
+    from ..searches import SearchSpec, build_binned_model, choose_window
     from ..stats import to_pyhf_workspace
 
     check_output_file(args.out)

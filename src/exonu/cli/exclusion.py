@@ -36,18 +36,37 @@ DEFAULT_N_MASSES = 13
 
 def add_parser(sub) -> None:
     p = sub.add_parser("exclusion", help="coupling limits versus mediator mass (observed and expected), JSON + PNG")
-    p.add_argument("--detector", required=True, action="append",
-                   help="packaged detector name or TOML path; repeat for a joint fit at each mass")
+    p.add_argument(
+        "--detector",
+        required=True,
+        action="append",
+        help="packaged detector name or TOML path; repeat for a joint fit at each mass",
+    )
     p.add_argument("--signal", required=True, choices=list(MEDIATORS), help="mediator family (coupling g = g_ν = g_e)")
     add_signal_arguments(p, mediators_only=True)
-    p.add_argument("--masses-mev", type=float, nargs="+", metavar="M",
-                   help="mediator masses in MeV (> 0), instead of --n-masses/--mass-range")
-    p.add_argument("--n-masses", type=int,
-                   help=f"number of log-spaced masses (≥ 2; default {DEFAULT_N_MASSES}) over --mass-range")
-    p.add_argument("--mass-range", type=float, nargs=2, metavar=("LO", "HI"),
-                   help="lowest and highest mass in MeV (default 1e-3 1e3)")
-    p.add_argument("--method", choices=list(METHODS), default="bayesian",
-                   help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
+    p.add_argument(
+        "--masses-mev",
+        type=float,
+        nargs="+",
+        metavar="M",
+        help="mediator masses in MeV (> 0), instead of --n-masses/--mass-range",
+    )
+    p.add_argument(
+        "--n-masses", type=int, help=f"number of log-spaced masses (≥ 2; default {DEFAULT_N_MASSES}) over --mass-range"
+    )
+    p.add_argument(
+        "--mass-range",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="lowest and highest mass in MeV (default 1e-3 1e3)",
+    )
+    p.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default="bayesian",
+        help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()),
+    )
     add_statistic_argument(p)
     p.add_argument("--cl", type=float, default=0.9, help="confidence (credibility) level in (0.5, 1); default 0.9")
     p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
@@ -82,19 +101,34 @@ class MassPoint:
     per_detector: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        d = {"mass_mev": self.mass_mev, "observed": self.result.observed, "expected": self.result.expected,
-             "best_fit": self.result.best_fit, "significance_sigma": self.result.significance_sigma,
-             "converged": bool(self.result.limit_result.converged)}
+        d = {
+            "mass_mev": self.mass_mev,
+            "observed": self.result.observed,
+            "expected": self.result.expected,
+            "best_fit": self.result.best_fit,
+            "significance_sigma": self.result.significance_sigma,
+            "converged": bool(self.result.limit_result.converged),
+        }
         if self.per_detector:
-            d["per_detector"] = {name: {"observed": r.observed, "expected": r.expected, "best_fit": r.best_fit}
-                                 for name, r in self.per_detector.items()}
+            d["per_detector"] = {
+                name: {"observed": r.observed, "expected": r.expected, "best_fit": r.best_fit}
+                for name, r in self.per_detector.items()
+            }
         return d
 
 
 def limits_at_mass(setups: list, spec, args: argparse.Namespace, spectrum) -> MassPoint:
     """Observed and Asimov-expected limits at ``spec.mass_mev`` on one detector or jointly on several."""
-    options = dict(method=args.method, statistic=args.statistic, n_toys=0, seed=args.seed, cl=args.cl,
-                   spectrum=spectrum, fixed_aux_band=False, neyman_toys=args.belt_toys)
+    options = dict(
+        method=args.method,
+        statistic=args.statistic,
+        n_toys=0,
+        seed=args.seed,
+        cl=args.cl,
+        spectrum=spectrum,
+        fixed_aux_band=False,
+        neyman_toys=args.belt_toys,
+    )
     if len(setups) == 1:
         from ..searches import run_search
 
@@ -109,13 +143,23 @@ def exclusion_document(setups: list, spec, points: list[MassPoint], args: argpar
     """``exclusion.json``: every mass with its limits, and how they were made."""
     prov = points[0].result.provenance
     return {
-        "exonu_version": __version__, "signal": spec.model, "charges": spec.charges, "parameter": spec.parameter,
-        "unit": spec.unit, "detectors": [s.name for s in setups],
+        "exonu_version": __version__,
+        "signal": spec.model,
+        "charges": spec.charges,
+        "parameter": spec.parameter,
+        "unit": spec.unit,
+        "detectors": [s.name for s in setups],
         "config_sha256": {s.name: s.config_hash for s in setups},
         "data": {s.name: data_source(s, window) for s, window in windows_of(setups, points[0]).items()},
-        "method": args.method, "test_statistic": prov.get("test_statistic"), "threshold": prov.get("threshold"),
-        "cl": args.cl, "sided": prov.get("sided"), "statistic": args.statistic, "calculator": prov.get("calculator"),
-        "n_toys": prov.get("n_toys"), "seed": args.seed,
+        "method": args.method,
+        "test_statistic": prov.get("test_statistic"),
+        "threshold": prov.get("threshold"),
+        "cl": args.cl,
+        "sided": prov.get("sided"),
+        "statistic": args.statistic,
+        "calculator": prov.get("calculator"),
+        "n_toys": prov.get("n_toys"),
+        "seed": args.seed,
         "expected": "limit on background-only Asimov data (median)",
         "joint": len(setups) > 1,
         "masses": [p.as_dict() for p in points],
@@ -148,9 +192,11 @@ def exclusion_figure(setups: list, spec, points: list[MassPoint], document: dict
         for s in setups:
             curves[s.name] = [p.per_detector[s.name] for p in points]
     title = f"{spec.model}" + (f" ({spec.charges})" if spec.charges else "") + f": {label}"
-    caption = (f"{document['method']}; {document['test_statistic']}; threshold {document['threshold']}; "
-               f"{document['sided']}-sided; {document['statistic']} statistic; CL {document['cl']:g}; "
-               f"expected = Asimov median; exonu {__version__}")
+    caption = (
+        f"{document['method']}; {document['test_statistic']}; threshold {document['threshold']}; "
+        f"{document['sided']}-sided; {document['statistic']} statistic; CL {document['cl']:g}; "
+        f"expected = Asimov median; exonu {__version__}"
+    )
     fig, ax = plt.subplots(figsize=(7.0, 5.0))
     exclusion_curves_figure(curves, ax=ax, title=title, cl=document["cl"], caption=caption)
     return fig
@@ -182,8 +228,10 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
         if names.count(n) > 1:
             raise InputError(f"detector {n!r} is given {names.count(n)} times; give each detector once")
     spectrum = RecoilSpectrum()
-    points = [limits_at_mass(setups, spec, args, spectrum)
-              for spec in tqdm(specs, desc="exonu exclusion", unit="mass", disable=None, file=sys.stderr)]
+    points = [
+        limits_at_mass(setups, spec, args, spectrum)
+        for spec in tqdm(specs, desc="exonu exclusion", unit="mass", disable=None, file=sys.stderr)
+    ]
     document = to_jsonable(exclusion_document(setups, specs[0], points, args))
     fig = exclusion_figure(setups, specs[0], points, document)
     buffer = io.BytesIO()
@@ -195,8 +243,10 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     if args.json:
         print_json(document)
     else:
-        print(f"{specs[0].model}{' ' + specs[0].charges if specs[0].charges else ''} on {' + '.join(names)}: "
-              f"{args.cl:.0%} CL limits on g ({args.method}, {args.statistic})")
+        print(
+            f"{specs[0].model}{' ' + specs[0].charges if specs[0].charges else ''} on {' + '.join(names)}: "
+            f"{args.cl:.0%} CL limits on g ({args.method}, {args.statistic})"
+        )
         print(f"  {'mass [MeV]':>11} {'observed':>11} {'expected':>11}")
         for p in points:
             print(f"  {p.mass_mev:>11.4g} {p.result.observed:>11.3g} {p.result.expected:>11.3g}")

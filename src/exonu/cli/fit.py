@@ -36,30 +36,49 @@ METHOD_HELP = {
 }
 
 #: --flavour help: what one flavour means for each signal that takes it
-FLAVOUR_HELP = ("flavour carrying the interaction (default: all three for the millicharge and the magnetic moment, "
-                "e for NSI and the charge radius). millicharge: only ν_α is charged; magnetic-moment: only ν_α has "
-                "the moment (the limit is then on μ_να, not on the common μ_ν, and no published common value is "
-                "compared); nsi: ε^{eP}_αα; charge-radius: ⟨r²⟩_να. Refused for the mediators, whose charges fix "
-                "the flavours")
+FLAVOUR_HELP = (
+    "flavour carrying the interaction (default: all three for the millicharge and the magnetic moment, "
+    "e for NSI and the charge radius). millicharge: only ν_α is charged; magnetic-moment: only ν_α has "
+    "the moment (the limit is then on μ_να, not on the common μ_ν, and no published common value is "
+    "compared); nsi: ε^{eP}_αα; charge-radius: ⟨r²⟩_να. Refused for the mediators, whose charges fix "
+    "the flavours"
+)
 
 
 def add_signal_arguments(p: argparse.ArgumentParser, *, mediators_only: bool = False) -> None:
     """The options that define a signal (shared by `exonu fit` and `exonu exclusion`)."""
     if not mediators_only:
-        p.add_argument("--signal", required=True, choices=sorted(SIGNALS), metavar="SIGNAL",
-                       help="signal model: " + "; ".join(f"{k}: {v.description}" for k, v in sorted(SIGNALS.items()))
-                       .replace("%", "%%"))
-        p.add_argument("--mass-mev", type=float, help="mediator mass in MeV (> 0; required for the mediator signals "
-                                                      "dark-photon, light-vector, axial-vector, scalar, pseudoscalar)")
-    p.add_argument("--charges", choices=sorted(CHARGE_SETS),
-                   help="U(1) charge set of the light vector (--signal light-vector only; required there)")
+        p.add_argument(
+            "--signal",
+            required=True,
+            choices=sorted(SIGNALS),
+            metavar="SIGNAL",
+            help="signal model: "
+            + "; ".join(f"{k}: {v.description}" for k, v in sorted(SIGNALS.items())).replace("%", "%%"),
+        )
+        p.add_argument(
+            "--mass-mev",
+            type=float,
+            help="mediator mass in MeV (> 0; required for the mediator signals "
+            "dark-photon, light-vector, axial-vector, scalar, pseudoscalar)",
+        )
+    p.add_argument(
+        "--charges",
+        choices=sorted(CHARGE_SETS),
+        help="U(1) charge set of the light vector (--signal light-vector only; required there)",
+    )
     if not mediators_only:
-        p.add_argument("--chirality", choices=["L", "R", "V"],
-                       help="NSI only: ε^{eL} alone, ε^{eR} alone, or vector ε^{eV} (ε^{eL} = ε^{eR} = ε^{eV}/2); "
-                            "default L")
-        p.add_argument("--sign", choices=["positive", "negative"],
-                       help="NSI and charge radius only: the side of the (signed) parameter the one-sided limit is set "
-                            "on; default positive")
+        p.add_argument(
+            "--chirality",
+            choices=["L", "R", "V"],
+            help="NSI only: ε^{eL} alone, ε^{eR} alone, or vector ε^{eV} (ε^{eL} = ε^{eR} = ε^{eV}/2); default L",
+        )
+        p.add_argument(
+            "--sign",
+            choices=["positive", "negative"],
+            help="NSI and charge radius only: the side of the (signed) parameter the one-sided limit is set "
+            "on; default positive",
+        )
         p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help=FLAVOUR_HELP)
 
 
@@ -71,35 +90,65 @@ def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> A
         if getattr(args, name, None) is not None:
             options[name] = getattr(args, name)
     flavours = None if flavour is None else (("e", "mu", "tau") if flavour == "all" else (flavour,))
-    return search_spec(args.signal, mass_mev=getattr(args, "mass_mev", None) if mass_mev is None else mass_mev, charges=args.charges,
-                       flavours=flavours, window=getattr(args, "window", None), **options)
+    return search_spec(
+        args.signal,
+        mass_mev=getattr(args, "mass_mev", None) if mass_mev is None else mass_mev,
+        charges=args.charges,
+        flavours=flavours,
+        window=getattr(args, "window", None),
+        **options,
+    )
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("fit", help="one search on one or several detectors: fit, limits, significance (JSON)")
-    p.add_argument("--detector", required=True, action="append",
-                   help="packaged detector name (see `exonu detectors`) or TOML path; repeat for a joint fit of "
-                        "several detectors (shared solar-flux normalisations)")
+    p.add_argument(
+        "--detector",
+        required=True,
+        action="append",
+        help="packaged detector name (see `exonu detectors`) or TOML path; repeat for a joint fit of "
+        "several detectors (shared solar-flux normalisations)",
+    )
     add_signal_arguments(p)
-    p.add_argument("--window", help="analysis window of the detector (default: the paper's, or the only one; one "
-                                    "detector only)")
-    p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH",
-                   help="binned data file; default the detector's data, else Asimov background-only. With several "
-                        "detectors write DETECTOR=PATH (repeatable, once per detector)")
-    p.add_argument("--interval", choices=["upper", "two-sided"], default="upper",
-                   help="also compute the two-sided profile-likelihood interval, Δχ² = χ²₁(cl) (2.706 at 90 %%)")
-    p.add_argument("--method", choices=list(METHODS), default="bayesian",
-                   help="upper-limit method (default bayesian): "
-                        + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
+    p.add_argument(
+        "--window", help="analysis window of the detector (default: the paper's, or the only one; one detector only)"
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="[DETECTOR=]PATH",
+        help="binned data file; default the detector's data, else Asimov background-only. With several "
+        "detectors write DETECTOR=PATH (repeatable, once per detector)",
+    )
+    p.add_argument(
+        "--interval",
+        choices=["upper", "two-sided"],
+        default="upper",
+        help="also compute the two-sided profile-likelihood interval, Δχ² = χ²₁(cl) (2.706 at 90 %%)",
+    )
+    p.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default="bayesian",
+        help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()),
+    )
     p.add_argument("--cl", type=float, default=0.9, help="confidence (credibility) level in (0.5, 1); default 0.9")
     add_statistic_argument(p)
-    p.add_argument("--toys", type=int, default=200,
-                   help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
-                        f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)")
+    p.add_argument(
+        "--toys",
+        type=int,
+        default=200,
+        help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
+        f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)",
+    )
     p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the toys (integer ≥ 0; default 0)")
-    p.add_argument("--report", type=Path, metavar="PATH",
-                   help="also write a self-contained report.html of the fit to PATH (one detector only)")
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="PATH",
+        help="also write a self-contained report.html of the fit to PATH (one detector only)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON (default: a short summary)")
     p.set_defaults(func=cmd_fit)
 
@@ -117,7 +166,7 @@ def assign_data_files(data_args: list[str] | None, detector_args: list[str], nam
 
     A bare PATH is accepted with one detector only; a detector given two files is refused.
     """
-    aliases = {**{a: n for a, n in zip(detector_args, names)}, **{n: n for n in names}}
+    aliases = {**{a: n for a, n in zip(detector_args, names, strict=False)}, **{n: n for n in names}}
     files: dict[str, Path] = {}
     for item in data_args or ():
         head, sep, tail = item.partition("=")
@@ -126,8 +175,9 @@ def assign_data_files(data_args: list[str] | None, detector_args: list[str], nam
         elif len(names) == 1:
             name, path = names[0], Path(item)
         else:
-            raise InputError(f"--data {item}: with several detectors write --data DETECTOR=PATH, DETECTOR one of "
-                             f"{names}")
+            raise InputError(
+                f"--data {item}: with several detectors write --data DETECTOR=PATH, DETECTOR one of {names}"
+            )
         if name in files:
             raise InputError(f"--data gives detector {name!r} two files ({files[name]}, {path}); give one per detector")
         files[name] = path
@@ -157,9 +207,16 @@ def published_record(setup, spec) -> dict | None:
 
 def model_parameters(spec) -> dict:
     """The options that define the signal, as recorded in every output."""
-    return {"signal": spec.model, "parameter": spec.parameter, "flavours": list(spec.flavours),
-            "mass_mev": spec.mass_mev, "charges": spec.charges, "chirality": spec.chirality,
-            "sign": "positive" if spec.sign > 0 else "negative", "units": spec.unit}
+    return {
+        "signal": spec.model,
+        "parameter": spec.parameter,
+        "flavours": list(spec.flavours),
+        "mass_mev": spec.mass_mev,
+        "charges": spec.charges,
+        "chirality": spec.chirality,
+        "sign": "positive" if spec.sign > 0 else "negative",
+        "units": spec.unit,
+    }
 
 
 def fit_output(setup, spec, window: str, data_source: str, args: argparse.Namespace, r) -> dict:
@@ -167,22 +224,37 @@ def fit_output(setup, spec, window: str, data_source: str, args: argparse.Namesp
     prov = r.provenance
     exp = r.expected_detail
     return {
-        "detector": setup.name, "is_reconstruction": bool(setup.is_reconstruction), "config_sha256": setup.config_hash,
-        "window": window, "data": data_source, **model_parameters(spec),
-        "method": args.method, "test_statistic": prov["test_statistic"], "threshold": prov["threshold"],
-        "cl": r.cl, "sided": prov["sided"], "statistic": args.statistic, "calculator": prov["calculator"],
+        "detector": setup.name,
+        "is_reconstruction": bool(setup.is_reconstruction),
+        "config_sha256": setup.config_hash,
+        "window": window,
+        "data": data_source,
+        **model_parameters(spec),
+        "method": args.method,
+        "test_statistic": prov["test_statistic"],
+        "threshold": prov["threshold"],
+        "cl": r.cl,
+        "sided": prov["sided"],
+        "statistic": args.statistic,
+        "calculator": prov["calculator"],
         "n_toys": prov["n_toys"],
-        "best_fit": r.best_fit, "chi2": r.chi2_min, "ndof": r.ndof, "chi2_background_only": r.chi2_background_only,
-        "significance_sigma": r.significance_sigma, "upper_limit": r.observed,
+        "best_fit": r.best_fit,
+        "chi2": r.chi2_min,
+        "ndof": r.ndof,
+        "chi2_background_only": r.chi2_background_only,
+        "significance_sigma": r.significance_sigma,
+        "upper_limit": r.observed,
         "interval": list(r.interval) if r.interval else None,
-        "expected_upper_limit": r.expected, "expected_asimov_median": r.expected,
+        "expected_upper_limit": r.expected,
+        "expected_asimov_median": r.expected,
         "expected_toy_median": r.expected_toy_median,
         "expected_band": list(r.expected_band) if r.expected_band else None,
         "expected_n_toys": exp.n_toys if exp is not None else 0,
         "expected_warnings": r.expected_warnings,
         "published": published_record(setup, spec),
         "seed": r.seed,
-        "fit_valid": bool(r.fit_result.valid), "fit_message": r.fit_result.message,
+        "fit_valid": bool(r.fit_result.valid),
+        "fit_message": r.fit_result.message,
     }
 
 
@@ -191,8 +263,9 @@ def check_toy_options(args: argparse.Namespace) -> None:
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
     if args.belt_toys < 1:
-        raise InputError(f"--belt-toys must be an integer ≥ 1 (toys per grid point of the neyman/fc belt); "
-                         f"got {args.belt_toys}")
+        raise InputError(
+            f"--belt-toys must be an integer ≥ 1 (toys per grid point of the neyman/fc belt); got {args.belt_toys}"
+        )
 
 
 def check_fit_options(args: argparse.Namespace) -> None:
@@ -200,11 +273,15 @@ def check_fit_options(args: argparse.Namespace) -> None:
     check_toy_options(args)
     if len(args.detector) > 1:
         if args.window is not None:
-            raise InputError("--window names a window of one detector; a joint fit uses each detector's default "
-                             "window (drop --window)")
+            raise InputError(
+                "--window names a window of one detector; a joint fit uses each detector's default "
+                "window (drop --window)"
+            )
         if args.report is not None:
-            raise InputError("--report writes the report of one detector's fit; a joint fit has none yet (drop "
-                             "--report, or fit one --detector)")
+            raise InputError(
+                "--report writes the report of one detector's fit; a joint fit has none yet (drop "
+                "--report, or fit one --detector)"
+            )
     if args.report is not None:
         from ..fileio import check_output_file
 
@@ -240,8 +317,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def single_fit(setup, spec, window: str, data: DataChoice, args: argparse.Namespace) -> int:
     from ..searches import run_search
 
-    r = run_search(setup, spec, data.counts, method=args.method, statistic=args.statistic, n_toys=args.toys,
-                   seed=args.seed, interval=args.interval == "two-sided", cl=args.cl, neyman_toys=args.belt_toys)
+    r = run_search(
+        setup,
+        spec,
+        data.counts,
+        method=args.method,
+        statistic=args.statistic,
+        n_toys=args.toys,
+        seed=args.seed,
+        interval=args.interval == "two-sided",
+        cl=args.cl,
+        neyman_toys=args.belt_toys,
+    )
     out = fit_output(setup, spec, window, data.source, args, r)
     for w in r.expected_warnings:
         print(f"exonu: warning: {w}", file=sys.stderr)
@@ -253,17 +340,24 @@ def single_fit(setup, spec, window: str, data: DataChoice, args: argparse.Namesp
         print_json(out)
     else:
         u = spec.unit
-        print(f"{setup.name} / {window} / {spec.key}: best fit {r.best_fit:.3g} {u}, chi2/ndof = {r.chi2_min:.2f}/{r.ndof}, "
-              f"{r.significance_sigma:.2f} sigma over background-only")
-        print(f"  {r.cl:.0%} CL upper limit ({args.method}; {out['test_statistic']}; threshold {out['threshold']}; "
-              f"{out['sided']}-sided): {r.observed:.3g} {u}")
+        print(
+            f"{setup.name} / {window} / {spec.key}: best fit {r.best_fit:.3g} {u}, "
+            f"chi2/ndof = {r.chi2_min:.2f}/{r.ndof}, "
+            f"{r.significance_sigma:.2f} sigma over background-only"
+        )
+        print(
+            f"  {r.cl:.0%} CL upper limit ({args.method}; {out['test_statistic']}; threshold {out['threshold']}; "
+            f"{out['sided']}-sided): {r.observed:.3g} {u}"
+        )
         toy = f", toy median {r.expected_toy_median:.3g} {u}" if r.expected_toy_median is not None else ""
         print(f"  expected: Asimov median {r.expected:.3g} {u}{toy}")
         if r.interval:
             print(f"  {r.cl:.0%} CL interval: [{r.interval[0]:.3g}, {r.interval[1]:.3g}] {u}")
         if out["published"] is not None:
             pub = out["published"]
-            print(f"  published: {pub['value']:.3g} {pub['unit']} ({pub['cl']:.0%} CL, {pub['method']}; {pub['source']})")
+            print(
+                f"  published: {pub['value']:.3g} {pub['unit']} ({pub['cl']:.0%} CL, {pub['method']}; {pub['source']})"
+            )
         print(f"  data: {data.source}")
         if args.report is not None:
             print(f"  wrote {args.report}")
@@ -274,19 +368,36 @@ def joint_output(result, data: dict[str, DataChoice], args: argparse.Namespace) 
     """The JSON record of a joint fit: :meth:`JointResult.to_dict` plus how it was made and on which data."""
     spec = result.joint.spec
     prov = result.combined.provenance
-    return {**result.to_dict(), **model_parameters(spec), "method": args.method,
-            "test_statistic": prov.get("test_statistic"), "threshold": prov.get("threshold"),
-            "sided": prov.get("sided"), "n_toys": prov.get("n_toys"), "expected_n_toys": args.toys,
-            "seed": args.seed, "data": {name: choice.source for name, choice in data.items()}}
+    return {
+        **result.to_dict(),
+        **model_parameters(spec),
+        "method": args.method,
+        "test_statistic": prov.get("test_statistic"),
+        "threshold": prov.get("threshold"),
+        "sided": prov.get("sided"),
+        "n_toys": prov.get("n_toys"),
+        "expected_n_toys": args.toys,
+        "seed": args.seed,
+        "data": {name: choice.source for name, choice in data.items()},
+    }
 
 
 def joint_fit(setups: list, spec, data: dict[str, DataChoice], args: argparse.Namespace) -> int:
     from ..searches import run_joint_search
 
     datas = {name: choice.counts for name, choice in data.items() if choice.counts is not None}
-    result = run_joint_search(setups, spec, datas or None, method=args.method, statistic=args.statistic,
-                              n_toys=args.toys, seed=args.seed, cl=args.cl, interval=args.interval == "two-sided",
-                              neyman_toys=args.belt_toys)
+    result = run_joint_search(
+        setups,
+        spec,
+        datas or None,
+        method=args.method,
+        statistic=args.statistic,
+        n_toys=args.toys,
+        seed=args.seed,
+        cl=args.cl,
+        interval=args.interval == "two-sided",
+        neyman_toys=args.belt_toys,
+    )
     rows = [("combined", result.combined), *result.detectors.items()]
     for label, r in rows:
         for w in r.expected_warnings:
@@ -296,9 +407,11 @@ def joint_fit(setups: list, spec, data: dict[str, DataChoice], args: argparse.Na
         return 0
     u = spec.unit
     prov = result.combined.provenance
-    print(f"joint fit of {', '.join(result.joint.detectors)} / {spec.key}: {result.cl:.0%} CL upper limits "
-          f"({args.method}; {prov.get('test_statistic')}; threshold {prov.get('threshold')}; {prov.get('sided')}-sided; "
-          f"{result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})")
+    print(
+        f"joint fit of {', '.join(result.joint.detectors)} / {spec.key}: {result.cl:.0%} CL upper limits "
+        f"({args.method}; {prov.get('test_statistic')}; threshold {prov.get('threshold')}; {prov.get('sided')}-sided; "
+        f"{result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})"
+    )
     print(f"  {'':<16} {'observed':>11} {'expected':>11} {'best fit':>11}  unit")
     for label, r in rows:
         print(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {r.best_fit:>11.3g}  {u}")

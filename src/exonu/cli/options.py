@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-STATISTIC_HELP = ("fit statistic: the paper's χ² of Eqs. (4)–(7) or the Poisson likelihood (default: the "
-                  "detector config's `statistic`, chi2 for the XMASS-I reconstruction, poisson for XENON1T/XENONnT)")
+STATISTIC_HELP = (
+    "fit statistic: the paper's χ² of Eqs. (4)–(7) or the Poisson likelihood (default: the "
+    "detector config's `statistic`, chi2 for the XMASS-I reconstruction, poisson for XENON1T/XENONnT)"
+)
 
 
 def add_statistic_argument(p: argparse.ArgumentParser) -> None:

@@ -15,8 +15,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser("plot", help="write a figure of the paper (PNG, PDF, SVG, EPS or PS, from the --out suffix)")
     p.add_argument("what", choices=["spectra", "background"], help="spectra: Fig. 1; background: Fig. 2")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path (plot background)")
-    p.add_argument("--out", type=Path, help=f"output file, format from its suffix ({', '.join('.' + f for f in FORMATS)}; "
-                                            "default exonu_<what>.png)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=f"output file, format from its suffix ({', '.join('.' + f for f in FORMATS)}; default exonu_<what>.png)",
+    )
     p.set_defaults(func=cmd_plot)
 
 
@@ -24,8 +27,10 @@ def figure_format(out: Path) -> str:
     """The figure format of ``out`` from its suffix; an unsupported or missing suffix is a one-line error."""
     suffix = out.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise InputError(f"--out {out}: cannot write a figure as {('.' + suffix) if suffix else 'a file without suffix'}; "
-                         f"use one of {', '.join('.' + f for f in FORMATS)}")
+        raise InputError(
+            f"--out {out}: cannot write a figure as {('.' + suffix) if suffix else 'a file without suffix'}; "
+            f"use one of {', '.join('.' + f for f in FORMATS)}"
+        )
     return suffix
 
 

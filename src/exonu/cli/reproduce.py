@@ -21,19 +21,39 @@ def _load_datasets(paths):
 
 
 def add_parser(sub):
-    p = sub.add_parser("reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures")
-    p.add_argument("--out", type=Path, default=Path("exonu_results"),
-                   help="output folder (default exonu_results); replaced as a whole run, other files kept")
-    p.add_argument("--seed", type=int, default=0, help="seed of the toys for the expected bands (integer ≥ 0; default 0)")
+    p = sub.add_parser(
+        "reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("exonu_results"),
+        help="output folder (default exonu_results); replaced as a whole run, other files kept",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the toys for the expected bands (integer ≥ 0; default 0)"
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes for the dark-photon mass scan (default 1)")
-    p.add_argument("--detector", default="xmass-i", help="detector name or TOML path (default the XMASS-I reconstruction)")
-    p.add_argument("--data", type=Path, action="append",
-                   help="binned data file (from `exonu simulate` or your own); matched to a window by its bin edges; "
-                        "repeat for several windows. Default: Asimov background-only data")
+    p.add_argument(
+        "--detector", default="xmass-i", help="detector name or TOML path (default the XMASS-I reconstruction)"
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="binned data file (from `exonu simulate` or your own); matched to a window by its bin edges; "
+        "repeat for several windows. Default: Asimov background-only data",
+    )
     p.add_argument("--toys", type=int, default=200, help="toys per search for the ±1σ expected band (default 200)")
-    p.add_argument("--masses", type=int, default=43, help="dark-photon masses, log-spaced 1e-3–1e3 MeV (default 43, ≥ 40)")
-    p.add_argument("--dark-photon-toys", type=int, default=40,
-                   help="toys per dark-photon mass for the expected band of Fig. 6 (default 40; 0: median only)")
+    p.add_argument(
+        "--masses", type=int, default=43, help="dark-photon masses, log-spaced 1e-3–1e3 MeV (default 43, ≥ 40)"
+    )
+    p.add_argument(
+        "--dark-photon-toys",
+        type=int,
+        default=40,
+        help="toys per dark-photon mass for the expected band of Fig. 6 (default 40; 0: median only)",
+    )
     add_statistic_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures (report.html then has none)")
     p.set_defaults(func=cmd_reproduce)
@@ -45,9 +65,26 @@ def canonical_command_line(args) -> list[str]:
     Built from the parsed options rather than ``sys.argv``, which is another program's when the CLI is
     called in-process (``exonu.cli.main([...])``).
     """
-    line = ["exonu", "reproduce", "--out", str(args.out), "--seed", str(args.seed), "--jobs", str(args.jobs),
-            "--detector", str(args.detector), "--toys", str(args.toys), "--masses", str(args.masses),
-            "--dark-photon-toys", str(args.dark_photon_toys), "--statistic", args.statistic]
+    line = [
+        "exonu",
+        "reproduce",
+        "--out",
+        str(args.out),
+        "--seed",
+        str(args.seed),
+        "--jobs",
+        str(args.jobs),
+        "--detector",
+        str(args.detector),
+        "--toys",
+        str(args.toys),
+        "--masses",
+        str(args.masses),
+        "--dark-photon-toys",
+        str(args.dark_photon_toys),
+        "--statistic",
+        args.statistic,
+    ]
     for path in args.data or ():
         line += ["--data", str(path)]
     return line + (["--no-figures"] if args.no_figures else [])
@@ -73,13 +110,27 @@ def cmd_reproduce(args) -> int:
     # the output folder is checked (and a staging folder made) before any computation
     with RunFolder(args.out, seed=args.seed, command_line=command_line) as run:
         if setup.is_reconstruction:
-            print(f"exonu: detector {setup.name!r} is a RECONSTRUCTION from published information "
-                  "(see its REFERENCE.md)", file=sys.stderr)
-        res = reproduce_paper(setup, datasets, seed=args.seed, n_toys=args.toys,
-                              masses_mev=dark_photon_masses(args.masses), jobs=args.jobs,
-                              statistic=args.statistic, dark_photon_toys=args.dark_photon_toys)
-        write_run_files(res, run, figures=not args.no_figures, command_line=command_line,
-                        data_files=[str(p) for p in args.data or ()])
+            print(
+                f"exonu: detector {setup.name!r} is a RECONSTRUCTION from published information (see its REFERENCE.md)",
+                file=sys.stderr,
+            )
+        res = reproduce_paper(
+            setup,
+            datasets,
+            seed=args.seed,
+            n_toys=args.toys,
+            masses_mev=dark_photon_masses(args.masses),
+            jobs=args.jobs,
+            statistic=args.statistic,
+            dark_photon_toys=args.dark_photon_toys,
+        )
+        write_run_files(
+            res,
+            run,
+            figures=not args.no_figures,
+            command_line=command_line,
+            data_files=[str(p) for p in args.data or ()],
+        )
     print(results_markdown(res).split("## What the differences mean")[0].rstrip())
     print(f"\nwrote {len(run.written) + 1} files to {args.out}/ (manifest.json last) in {res.seconds:.1f} s")
     return 0

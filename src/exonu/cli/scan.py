@@ -15,14 +15,28 @@ def add_parser(sub):
     masses = p.add_mutually_exclusive_group()
     masses.add_argument("--masses-mev", type=float, nargs="+", help="dark-photon masses in MeV")
     masses.add_argument("--n-masses", type=int, help="log-spaced dark-photon masses from 1e-3 to 1e3 MeV")
-    p.add_argument("--alpha-max", type=float, default=6.0,
-                   help="largest signal strength α = (x/x_ref)^power of the coupling grid (default 6)")
-    p.add_argument("--n-couplings", type=int, default=12, help="points of the coupling grid, uniform in α up to --alpha-max")
+    p.add_argument(
+        "--alpha-max",
+        type=float,
+        default=6.0,
+        help="largest signal strength α = (x/x_ref)^power of the coupling grid (default 6)",
+    )
+    p.add_argument(
+        "--n-couplings", type=int, default=12, help="points of the coupling grid, uniform in α up to --alpha-max"
+    )
     p.add_argument("--n-toys", type=int, required=True, help="toys per grid point of the belt")
-    p.add_argument("--n-background", type=int, default=None,
-                   help="background-only toys per mass for the expected band (default: --n-toys)")
-    p.add_argument("--ordering", choices=["upper", "fc"], default="upper",
-                   help="one-sided q (upper limits, default) or Feldman–Cousins likelihood-ratio ordering")
+    p.add_argument(
+        "--n-background",
+        type=int,
+        default=None,
+        help="background-only toys per mass for the expected band (default: --n-toys)",
+    )
+    p.add_argument(
+        "--ordering",
+        choices=["upper", "fc"],
+        default="upper",
+        help="one-sided q (upper limits, default) or Feldman–Cousins likelihood-ratio ordering",
+    )
     p.add_argument("--cl", type=float, default=0.9)
     p.add_argument("--no-figure", action="store_true", help="do not write exclusion.png")
     p.set_defaults(func=cmd_scan)
@@ -54,10 +68,21 @@ def cmd_scan(args) -> int:
     description.build()  # a bad search fails before any cluster is started
     executor = open_executor(args)
     try:
-        summary = run_scan(description, masses_mev=masses, alpha_grid=grid, n_toys=args.n_toys,
-                           n_background=args.n_background or args.n_toys, seed=args.seed, out=args.out, cl=args.cl,
-                           ordering=args.ordering, chunk_size=args.chunk_size, fluctuate_aux=not args.fixed_aux,
-                           executor=executor, progress=args.progress)
+        summary = run_scan(
+            description,
+            masses_mev=masses,
+            alpha_grid=grid,
+            n_toys=args.n_toys,
+            n_background=args.n_background or args.n_toys,
+            seed=args.seed,
+            out=args.out,
+            cl=args.cl,
+            ordering=args.ordering,
+            chunk_size=args.chunk_size,
+            fluctuate_aux=not args.fixed_aux,
+            executor=executor,
+            progress=args.progress,
+        )
     finally:
         executor.close()
     summary["executor"] = executor.description
@@ -80,7 +105,9 @@ def cmd_scan(args) -> int:
         for p in summary["points"]:
             where = f"M = {p['mass_mev']:.4g} MeV: " if p["mass_mev"] is not None else ""
             band = p["band_1sigma"] or [None, None]
-            print(f"{where}{args.cl:.0%} CL limit {show(p['observed'])} {u}; expected median {show(p['median'])}, "
-                  f"±1σ [{show(band[0])}, {show(band[1])}]")
+            print(
+                f"{where}{args.cl:.0%} CL limit {show(p['observed'])} {u}; expected median {show(p['median'])}, "
+                f"±1σ [{show(band[0])}, {show(band[1])}]"
+            )
         print(f"units: {summary['units_computed']} computed, {summary['units_reused']} reused; folder {args.out}")
     return 0

@@ -7,15 +7,22 @@ import json
 import os
 import sys
 from pathlib import Path
+
 from .options import add_statistic_argument, resolve_statistic
 
 
 def add_search_arguments(p) -> None:
     """The arguments that say which search a toy run evaluates (shared with `exonu scan`)."""
-    p.add_argument("--detector", required=True, action="append",
-                   help="packaged detector name (see `exonu detectors`) or TOML path; repeat for a joint fit")
+    p.add_argument(
+        "--detector",
+        required=True,
+        action="append",
+        help="packaged detector name (see `exonu detectors`) or TOML path; repeat for a joint fit",
+    )
     p.add_argument("--signal", required=True, choices=["millicharge", "magnetic-moment", "dark-photon"])
-    p.add_argument("--flavour", default="all", choices=["all", "e", "mu", "tau"], help="flavour(s) carrying the millicharge")
+    p.add_argument(
+        "--flavour", default="all", choices=["all", "e", "mu", "tau"], help="flavour(s) carrying the millicharge"
+    )
     p.add_argument("--window", help="analysis window of the detector (default: the paper's, or the only one)")
     add_statistic_argument(p)
     p.add_argument("--seed", type=int, default=0, help="run seed (≥ 0); with the unit keys it fixes every toy")
@@ -25,8 +32,9 @@ def add_search_arguments(p) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=int, default=1, help="local worker processes (1: in-process, no Dask needed)")
     where.add_argument("--scheduler", help="address of a running Dask scheduler (default: $EXONU_SCHEDULER)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar (default: on a terminal)")
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -54,8 +62,12 @@ def add_parser(sub):
     add_search_arguments(p)
     p.add_argument("--mass-mev", type=float, help="dark-photon mass in MeV (--signal dark-photon)")
     p.add_argument("--n-toys", type=int, required=True, help="number of toys")
-    p.add_argument("--alpha", type=float, default=0.0,
-                   help="true signal strength of the toys (default 0: background only; > 0 reports the coverage)")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.0,
+        help="true signal strength of the toys (default 0: background only; > 0 reports the coverage)",
+    )
     p.add_argument("--method", choices=["bayesian", "plr"], default="bayesian", help="90 %% CL limit of each toy")
     p.set_defaults(func=cmd_toys)
 
@@ -68,9 +80,18 @@ def cmd_toys(args) -> int:
     description.build()  # a bad search fails before any cluster is started
     executor = open_executor(args)
     try:
-        summary = run_toys(description, n_toys=args.n_toys, seed=args.seed, out=args.out, alpha=args.alpha,
-                           method=args.method, chunk_size=args.chunk_size, fluctuate_aux=not args.fixed_aux,
-                           executor=executor, progress=args.progress)
+        summary = run_toys(
+            description,
+            n_toys=args.n_toys,
+            seed=args.seed,
+            out=args.out,
+            alpha=args.alpha,
+            method=args.method,
+            chunk_size=args.chunk_size,
+            fluctuate_aux=not args.fixed_aux,
+            executor=executor,
+            progress=args.progress,
+        )
     finally:
         executor.close()
     summary["executor"] = executor.description
@@ -80,8 +101,13 @@ def cmd_toys(args) -> int:
         u = summary["unit"]
         lo1, hi1 = summary["band_1sigma"] or (float("nan"),) * 2
         lo2, hi2 = summary["band_2sigma"] or (float("nan"),) * 2
-        print(f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} 90 % CL limits: median "
-              f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]")
-        print(f"  units: {summary['units_computed']} computed, {summary['units_reused']} reused; "
-              f"store: {os.path.join(str(args.out), summary['store'])}", file=sys.stdout)
+        print(
+            f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} 90 % CL limits: median "
+            f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
+        )
+        print(
+            f"  units: {summary['units_computed']} computed, {summary['units_reused']} reused; "
+            f"store: {os.path.join(str(args.out), summary['store'])}",
+            file=sys.stdout,
+        )
     return 0

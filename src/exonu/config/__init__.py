@@ -14,6 +14,22 @@ from .datasets import read_dataset, write_dataset
 from .schema import SCHEMA_VERSION, DetectorCfg, json_schema
 from .tables import RATE_UNITS, read_table, to_per_kg_day_kev
 
-__all__ = ["load_detector", "list_detectors", "packaged_detector_dir", "validate_config", "read_dataset",
-           "write_dataset", "read_table", "to_per_kg_day_kev", "RATE_UNITS", "SCHEMA_VERSION", "DetectorCfg",
-           "json_schema", "DetectorSetup", "WindowSetup", "Dataset", "SignalSystematics", "PublishedValue"]
+__all__ = [
+    "RATE_UNITS",
+    "SCHEMA_VERSION",
+    "Dataset",
+    "DetectorCfg",
+    "DetectorSetup",
+    "PublishedValue",
+    "SignalSystematics",
+    "WindowSetup",
+    "json_schema",
+    "list_detectors",
+    "load_detector",
+    "packaged_detector_dir",
+    "read_dataset",
+    "read_table",
+    "to_per_kg_day_kev",
+    "validate_config",
+    "write_dataset",
+]

@@ -26,7 +26,7 @@ from ..errors import ConfigError, InputError
 from ..fileio import read_text_input
 from .tables import to_per_kg_day_kev
 
-__all__ = ["write_dataset", "read_dataset", "dataset_from_events", "dataset_from_binned"]
+__all__ = ["dataset_from_binned", "dataset_from_events", "read_dataset", "write_dataset"]
 
 DATASET_FORMAT = "exonu-binned-counts/1"
 _INTEGER_TOLERANCE = 0.05
@@ -37,8 +37,9 @@ def _is_metadata_word(key: object) -> bool:
     return isinstance(key, str) and bool(key) and key != "format" and not any(c.isspace() or c == ":" for c in key)
 
 
-def write_dataset(path: str | Path, counts: ArrayLike, edges_kev: ArrayLike | Binning,
-                  metadata: dict[str, Any] | None = None) -> Path:
+def write_dataset(
+    path: str | Path, counts: ArrayLike, edges_kev: ArrayLike | Binning, metadata: dict[str, Any] | None = None
+) -> Path:
     """Write binned counts: JSON for ``*.json``, otherwise text (``low_kev high_kev counts`` per row,
     metadata as ``# key: json-value`` header lines). :func:`read_dataset` reads every such file back.
 
@@ -63,8 +64,10 @@ def write_dataset(path: str | Path, counts: ArrayLike, edges_kev: ArrayLike | Bi
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError(f"write_dataset: metadata must be a dict of key → JSON value; got {type(metadata).__name__}")
     if path.suffix.lower() != ".json" and metadata and not all(_is_metadata_word(k) for k in metadata):
-        raise InputError(f"write_dataset: in a text data set, metadata keys must be single words without ':' "
-                         f"(and not 'format'), so that they read back; got {list(metadata)}"[:300])
+        raise InputError(
+            f"write_dataset: in a text data set, metadata keys must be single words without ':' "
+            f"(and not 'format'), so that they read back; got {list(metadata)}"[:300]
+        )
     b = edges_kev if isinstance(edges_kev, Binning) else Binning(edges_kev)
     try:
         c = np.asarray(counts, dtype=float)
@@ -84,7 +87,9 @@ def write_dataset(path: str | Path, counts: ArrayLike, edges_kev: ArrayLike | Bi
         lines = [f"# format: {json.dumps(DATASET_FORMAT)}"]
         lines += [f"# {k}: {json.dumps(v, default=str)}" for k, v in meta.items()]
         lines.append("# low_kev high_kev counts")
-        lines += [f"{lo:.10g} {hi:.10g} {v}" for lo, hi, v in zip(b.edges_kev[:-1], b.edges_kev[1:], values)]
+        lines += [
+            f"{lo:.10g} {hi:.10g} {v}" for lo, hi, v in zip(b.edges_kev[:-1], b.edges_kev[1:], values, strict=False)
+        ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -94,21 +99,36 @@ def dataset_from_events(energies_kev: np.ndarray, binning: Binning, source: str)
     e = np.asarray(energies_kev, dtype=float)
     counts = np.histogram(e, bins=binning.edges_kev)[0].astype(float)
     inside = int(counts.sum())
-    meta = {"source": source, "simulated": False, "format": "events", "unbinned_events": int(e.size),
-            "events_in_window": inside, "events_outside_window": int(e.size) - inside}
+    meta = {
+        "source": source,
+        "simulated": False,
+        "format": "events",
+        "unbinned_events": int(e.size),
+        "events_in_window": inside,
+        "events_outside_window": int(e.size) - inside,
+    }
     return Dataset(binning.edges_kev, counts, meta)
 
 
 def _check_integer_counts(counts: np.ndarray, key: str, allow_non_integer: bool, hint: str = "") -> None:
     dev = float(np.max(np.abs(counts - np.round(counts)))) if counts.size else 0.0
     if dev >= _INTEGER_TOLERANCE and not allow_non_integer:
-        raise ConfigError(f"{key}: non-integer event counts (up to {dev:.2f} from an integer){hint}; "
-                          "set allow_non_integer_counts = true for weighted or unfolded spectra")
+        raise ConfigError(
+            f"{key}: non-integer event counts (up to {dev:.2f} from an integer){hint}; "
+            "set allow_non_integer_counts = true for weighted or unfolded spectra"
+        )
 
 
-def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Binning, key: str, source: str,
-                        rate_unit: str | None = None, exposure_kg_day: float | None = None,
-                        allow_non_integer_counts: bool = False) -> Dataset:
+def dataset_from_binned(
+    centres_kev: np.ndarray,
+    values: np.ndarray,
+    binning: Binning,
+    key: str,
+    source: str,
+    rate_unit: str | None = None,
+    exposure_kg_day: float | None = None,
+    allow_non_integer_counts: bool = False,
+) -> Dataset:
     """Binned counts (``rate_unit=None``) or rates given at bin centres, matched to the window's bins.
 
     Rows whose centre lies outside the window are ignored and listed in ``metadata["ignored_rows"]``;
@@ -137,16 +157,23 @@ def dataset_from_binned(centres_kev: np.ndarray, values: np.ndarray, binning: Bi
     inside = (centres_kev > binning.low_kev) & (centres_kev < binning.high_kev)
     meta: dict[str, Any] = {"source": source, "simulated": False}
     if not np.all(inside):
-        meta["ignored_rows"] = [f"{c:g} keV: {v:g}" for c, v in zip(centres_kev[~inside], values[~inside])]
-        meta["note"] = (f"{int((~inside).sum())} row(s) with bin centres outside the window "
-                        f"{binning.low_kev:g}–{binning.high_kev:g} keV ignored")
+        meta["ignored_rows"] = [
+            f"{c:g} keV: {v:g}" for c, v in zip(centres_kev[~inside], values[~inside], strict=False)
+        ]
+        meta["note"] = (
+            f"{int((~inside).sum())} row(s) with bin centres outside the window "
+            f"{binning.low_kev:g}–{binning.high_kev:g} keV ignored"
+        )
     centres, values = centres_kev[inside], values[inside]
     if centres.size != binning.n_bins:
-        raise ConfigError(f"{key}: {source} has {centres.size} bins inside the window but the window has "
-                          f"{binning.n_bins}")
+        raise ConfigError(
+            f"{key}: {source} has {centres.size} bins inside the window but the window has {binning.n_bins}"
+        )
     if np.max(np.abs(centres - binning.centres_kev)) > 1e-3 * np.min(binning.widths_kev):
-        raise ConfigError(f"{key}: bin centres in {source} ({centres[0]:g}…{centres[-1]:g} keV) do not match the "
-                          f"window ({binning.centres_kev[0]:g}…{binning.centres_kev[-1]:g} keV)")
+        raise ConfigError(
+            f"{key}: bin centres in {source} ({centres[0]:g}…{centres[-1]:g} keV) do not match the "
+            f"window ({binning.centres_kev[0]:g}…{binning.centres_kev[-1]:g} keV)"
+        )
     if np.any(values < 0):
         raise ConfigError(f"{key}: negative values in {source}")
     if rate_unit is None or rate_unit == "counts_per_bin":
@@ -262,6 +289,8 @@ def read_dataset(path: str | Path, binning: Binning | None = None) -> Dataset:
         raise ConfigError(f"{path}: bin edges ({b!r}) do not match the analysis window ({binning!r})")
     dev = float(np.max(np.abs(c - np.round(c))))
     if dev >= _INTEGER_TOLERANCE and not (meta.get("asimov") or meta.get("allow_non_integer_counts")):
-        raise ConfigError(f"{path}: counts must be event numbers (integers); found values up to {dev:.2f} from an "
-                          "integer. Asimov files carry metadata 'asimov: true'; weighted spectra 'allow_non_integer_counts: true'")
+        raise ConfigError(
+            f"{path}: counts must be event numbers (integers); found values up to {dev:.2f} from an "
+            "integer. Asimov files carry metadata 'asimov: true'; weighted spectra 'allow_non_integer_counts: true'"
+        )
     return Dataset(b.edges_kev, c, meta)

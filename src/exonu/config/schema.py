@@ -9,7 +9,7 @@ example in ``docs/configuration.md``; :func:`json_schema` is what ``exonu config
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Final, Literal, Self, Union
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,14 +45,20 @@ class ExposureCfg(_Strict):
 
     @model_validator(mode="after")
     def _one_way(self) -> Self:
-        ways = [self.fiducial_mass_kg is not None and self.livetime_days is not None,
-                self.exposure_tonne_year is not None, self.exposure_kg_day is not None]
+        ways = [
+            self.fiducial_mass_kg is not None and self.livetime_days is not None,
+            self.exposure_tonne_year is not None,
+            self.exposure_kg_day is not None,
+        ]
         if sum(ways) != 1 or ((self.fiducial_mass_kg is None) != (self.livetime_days is None)):
-            raise ValueError("give exactly one of: fiducial_mass_kg + livetime_days, exposure_tonne_year, "
-                             "exposure_kg_day")
+            raise ValueError(
+                "give exactly one of: fiducial_mass_kg + livetime_days, exposure_tonne_year, exposure_kg_day"
+            )
         if not self.kg_day() >= MIN_EXPOSURE_KG_DAY:
-            raise ValueError(f"the exposure is {self.kg_day():.3g} kg·day; below {MIN_EXPOSURE_KG_DAY:g} kg·day no "
-                             "signal or background could be counted (check the unit)")
+            raise ValueError(
+                f"the exposure is {self.kg_day():.3g} kg·day; below {MIN_EXPOSURE_KG_DAY:g} kg·day no "
+                "signal or background could be counted (check the unit)"
+            )
         return self
 
     def kg_day(self) -> float:
@@ -124,9 +130,10 @@ class ResponseCfg(_Strict):
     efficiency_on: Literal["reconstructed", "true"] = "reconstructed"
     grid_step_kev: float = Field(0.05, ge=1e-3, le=1, allow_inf_nan=False)
     resolution_uncertainty_fraction: float = Field(0.10, ge=0, lt=1, allow_inf_nan=False)
-    resolution: Annotated[Union[QuadratureResolutionCfg, TableResolutionCfg], Field(discriminator="model")]
-    efficiency: Annotated[Union[LogisticEfficiencyCfg, TableEfficiencyCfg, ConstantEfficiencyCfg],
-                          Field(discriminator="model")]
+    resolution: Annotated[QuadratureResolutionCfg | TableResolutionCfg, Field(discriminator="model")]
+    efficiency: Annotated[
+        LogisticEfficiencyCfg | TableEfficiencyCfg | ConstantEfficiencyCfg, Field(discriminator="model")
+    ]
     energy_scale: EnergyScaleCfg = EnergyScaleCfg()
 
 
@@ -143,7 +150,8 @@ class WindowCfg(_Strict):
     def _one_way(self) -> Self:
         rng = (self.low_kev, self.high_kev, self.width_kev)
         if (self.edges_kev is None) == all(v is None for v in rng) or (
-                self.edges_kev is None and any(v is None for v in rng)):
+            self.edges_kev is None and any(v is None for v in rng)
+        ):
             raise ValueError("give either edges_kev, or all of low_kev, high_kev and width_kev")
         return self
 
@@ -217,8 +225,7 @@ class TableComponentCfg(_ComponentBase):
     @model_validator(mode="after")
     def _shape_keys(self) -> Self:
         if self.shape == "points" and (self.high_edge_column is not None or self.bin_width_kev is not None):
-            raise ValueError("high_edge_column and bin_width_kev describe histograms; this table has shape "
-                             "'points'")
+            raise ValueError("high_edge_column and bin_width_kev describe histograms; this table has shape 'points'")
         if self.high_edge_column is not None and self.bin_width_kev is not None:
             raise ValueError("give either high_edge_column (bins by edges) or bin_width_kev (bins by centres)")
         if self.rate_unit == "counts_per_bin" and self.shape != "histogram":
@@ -232,8 +239,9 @@ class SolarSMCfg(_ComponentBase):
     flux_relative_uncertainty: dict[str, NonNegative] = {}
 
 
-ComponentCfg = Annotated[Union[BetaCfg, DoubleBetaCfg, LineCfg, EmpiricalCfg, TableComponentCfg, SolarSMCfg],
-                         Field(discriminator="kind")]
+ComponentCfg = Annotated[
+    BetaCfg | DoubleBetaCfg | LineCfg | EmpiricalCfg | TableComponentCfg | SolarSMCfg, Field(discriminator="kind")
+]
 
 
 class AnchorCfg(_Strict):

@@ -17,7 +17,7 @@ from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..detector import TabulatedSpectrum, histogram_edges_from_centres
 from ..errors import ConfigError, ExonuError, InputError
 
-__all__ = ["RATE_UNITS", "read_table", "to_per_kg_day_kev", "read_tabulated_spectrum"]
+__all__ = ["RATE_UNITS", "read_table", "read_tabulated_spectrum", "to_per_kg_day_kev"]
 
 #: published rate unit → what it means; the conversion to events/(kg·day·keV) is :func:`to_per_kg_day_kev`
 RATE_UNITS = {
@@ -29,8 +29,9 @@ RATE_UNITS = {
 _MAX_TABLE_BYTES = 200_000_000  # refuse /dev/zero and other unbounded or absurd inputs
 
 
-def to_per_kg_day_kev(values: ArrayLike, unit: str, exposure_kg_day: float,
-                      bin_widths_kev: ArrayLike | None = None) -> np.ndarray:
+def to_per_kg_day_kev(
+    values: ArrayLike, unit: str, exposure_kg_day: float, bin_widths_kev: ArrayLike | None = None
+) -> np.ndarray:
     """Convert published rates to events/(kg·day·keV).
 
     Parameters
@@ -90,8 +91,9 @@ def read_table(path: Path, key: str, columns: list[int]) -> list[np.ndarray]:
         raise InputError(f"{key}: table path must be a file name; got {path!r}")
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{key}: table file {path} not found or not a regular file (paths are relative to the "
-                          "TOML file)")
+        raise ConfigError(
+            f"{key}: table file {path} not found or not a regular file (paths are relative to the TOML file)"
+        )
     try:
         if path.stat().st_size > _MAX_TABLE_BYTES:
             raise ConfigError(f"{key}: {path} is larger than {_MAX_TABLE_BYTES // 1_000_000} MB; not a table")
@@ -110,23 +112,33 @@ def read_table(path: Path, key: str, columns: list[int]) -> list[np.ndarray]:
         except ValueError:
             raise ConfigError(f"{key}: {path} line {number} is not numeric ({_short(s)!r})") from None
         if len(rows[-1]) != len(rows[0]):
-            raise ConfigError(f"{key}: {path} line {number} has {len(rows[-1])} columns but the first row has "
-                              f"{len(rows[0])}")
+            raise ConfigError(
+                f"{key}: {path} line {number} has {len(rows[-1])} columns but the first row has {len(rows[0])}"
+            )
     if not rows:
         raise ConfigError(f"{key}: {path} has no data rows")
     arr = np.array(rows, dtype=float)
     if max(columns) >= arr.shape[1]:
-        raise ConfigError(f"{key}: {path} has {arr.shape[1]} columns; column {max(columns)} was requested "
-                          "(columns count from 0)")
+        raise ConfigError(
+            f"{key}: {path} has {arr.shape[1]} columns; column {max(columns)} was requested (columns count from 0)"
+        )
     if not np.all(np.isfinite(arr[:, columns])):
         raise ConfigError(f"{key}: {path} contains non-finite values")
     return [arr[:, c] for c in columns]
 
 
-def read_tabulated_spectrum(path: Path, key: str, shape: Literal["points", "histogram"], energy_column: int,
-                            value_column: int, unit: str, exposure_kg_day: float,
-                            high_edge_column: int | None = None, bin_width_kev: float | None = None,
-                            extend: Literal["none", "flat"] = "none") -> TabulatedSpectrum:
+def read_tabulated_spectrum(
+    path: Path,
+    key: str,
+    shape: Literal["points", "histogram"],
+    energy_column: int,
+    value_column: int,
+    unit: str,
+    exposure_kg_day: float,
+    high_edge_column: int | None = None,
+    bin_width_kev: float | None = None,
+    extend: Literal["none", "flat"] = "none",
+) -> TabulatedSpectrum:
     """A published spectrum file as a :class:`TabulatedSpectrum` in events/(kg·day·keV).
 
     ``shape="histogram"`` tables give bin centres in ``energy_column`` (regular spacing, or
@@ -141,8 +153,10 @@ def read_tabulated_spectrum(path: Path, key: str, shape: Literal["points", "hist
             if high_edge_column is not None:
                 hi = arrs[2]
                 if np.any(hi <= x) or np.any(np.abs(x[1:] - hi[:-1]) > 1e-6 * np.maximum(1.0, np.abs(hi[:-1]))):
-                    raise ConfigError(f"{key}: {path}: histogram bins must be contiguous (each low edge equal to "
-                                      "the previous high edge) with high > low")
+                    raise ConfigError(
+                        f"{key}: {path}: histogram bins must be contiguous (each low edge equal to "
+                        "the previous high edge) with high > low"
+                    )
                 x = np.append(x, hi[-1])
             else:
                 x = histogram_edges_from_centres(x, bin_width_kev, source=f"{key}: {path}")

@@ -23,8 +23,9 @@ XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §3.2 and Eqs. (4)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -40,17 +41,17 @@ if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily whe
     from ..spectrum import RecoilSpectrum
 
 __all__ = [
-    "SEARCH_MODELS",
     "COMPONENT_GROUPS",
+    "SEARCH_MODELS",
     "BackgroundComponent",
+    "BackgroundModel",
     "BetaComponent",
     "DoubleBetaComponent",
-    "LineComponent",
     "EmpiricalComponent",
-    "TableComponent",
-    "SolarSMComponent",
+    "LineComponent",
     "RegionCorrection",
-    "BackgroundModel",
+    "SolarSMComponent",
+    "TableComponent",
     "integrate_over_bins",
     "overlap_fractions",
     "solar_sm_rate",
@@ -62,8 +63,7 @@ SEARCH_MODELS = tuple(name for name in MODELS if name != "sm")
 COMPONENT_GROUPS = ("surface", "internal", "solar", "total", "other")
 
 
-def integrate_over_bins(fn: Callable[[np.ndarray], np.ndarray], binning: Binning, step_kev: float = 0.02
-                        ) -> np.ndarray:
+def integrate_over_bins(fn: Callable[[np.ndarray], np.ndarray], binning: Binning, step_kev: float = 0.02) -> np.ndarray:
     """∫ fn(E) dE over each bin (midpoint rule on sub-bins of ≤ ``step_kev`` keV); fn in per-keV units."""
     if not isinstance(binning, Binning):
         raise InputError(f"binning must be a Binning (exonu.detector.Binning(edges_kev)); got {type(binning).__name__}")
@@ -88,8 +88,9 @@ def overlap_fractions(edges_kev: np.ndarray, region_edges_kev: Sequence[float]) 
     return np.clip(hi - lo, 0.0, None) / np.diff(edges_kev)[None, :]
 
 
-def solar_sm_rate(t_kev: ArrayLike, spectrum: RecoilSpectrum | None = None,
-                  sources: Sequence[str] | None = None) -> np.ndarray:
+def solar_sm_rate(
+    t_kev: ArrayLike, spectrum: RecoilSpectrum | None = None, sources: Sequence[str] | None = None
+) -> np.ndarray:
     """Standard-Model solar-ν electron-recoil rate (FEA) in events/(kg·day·keV) at deposited energy T.
 
     Uses :class:`exonu.spectrum.RecoilSpectrum` with the paper's defaults (SFII-GS98 pp + 7Be,
@@ -136,15 +137,19 @@ class BackgroundComponent:
 
     def __post_init__(self) -> None:
         if not (self.activity_sigma >= 0):  # also refuses NaN; inf (free) is allowed
-            raise InputError(f"component {self.name!r}: activity_sigma must be ≥ 0 (inf = free); "
-                             f"got {self.activity_sigma}")
+            raise InputError(
+                f"component {self.name!r}: activity_sigma must be ≥ 0 (inf = free); got {self.activity_sigma}"
+            )
         unknown = [s for s in self.free_in_searches if s not in SEARCH_MODELS]
         if unknown:
-            raise InputError(f"component {self.name!r}: free_in_searches has unknown signal models {unknown}; "
-                             f"expected some of {list(SEARCH_MODELS)}")
+            raise InputError(
+                f"component {self.name!r}: free_in_searches has unknown signal models {unknown}; "
+                f"expected some of {list(SEARCH_MODELS)}"
+            )
         if self.group not in COMPONENT_GROUPS:
-            raise InputError(f"component {self.name!r}: group must be one of {list(COMPONENT_GROUPS)}; "
-                             f"got {self.group!r}")
+            raise InputError(
+                f"component {self.name!r}: group must be one of {list(COMPONENT_GROUPS)}; got {self.group!r}"
+            )
 
     def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         """Expected counts per bin (after efficiency) for the response's binning and exposure."""
@@ -187,8 +192,11 @@ class BetaComponent(BackgroundComponent):
     def true_rate(self, t_kev: ArrayLike) -> np.ndarray:
         """dR/dT in events/(kg·day·keV) of deposited energy."""
         t = np.asarray(t_kev, dtype=float) - self.shift_kev
-        return self.decays_per_kg_day * self.branching * beta_spectrum_pdf(t, self.q_kev, self.daughter_z,
-                                                                           self.mass_number, self.forbiddenness)
+        return (
+            self.decays_per_kg_day
+            * self.branching
+            * beta_spectrum_pdf(t, self.q_kev, self.daughter_z, self.mass_number, self.forbiddenness)
+        )
 
     def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         return response.fold(self.true_rate(response.grid_kev))
@@ -306,8 +314,10 @@ class SolarSMComponent(BackgroundComponent):
         """Σ_s δ_s N_s / Σ_s N_s over the window: the activity σ implied by the per-source flux σ's."""
         if not self.flux_relative_uncertainty:
             return self.activity_sigma
-        by_source = {s: response.fold(solar_sm_rate(response.grid_kev, spectrum, sources=(s,))).sum()
-                     for s in self.flux_relative_uncertainty}
+        by_source = {
+            s: response.fold(solar_sm_rate(response.grid_kev, spectrum, sources=(s,))).sum()
+            for s in self.flux_relative_uncertainty
+        }
         total = sum(by_source.values())
         return sum(self.flux_relative_uncertainty[s] * n for s, n in by_source.items()) / total if total > 0 else 0.0
 
@@ -344,12 +354,15 @@ class RegionCorrection:
         if e.size < 2 or np.any(np.diff(e) <= 0) or not np.all(np.isfinite(e)):
             raise ConfigError(f"correction {self.name!r}: region_edges_kev must be ≥ 2 finite increasing edges")
         if len(self.factors) != e.size - 1 or len(self.uncertainties) != e.size - 1:
-            raise ConfigError(f"correction {self.name!r}: need one factor and one uncertainty per region "
-                              f"({e.size - 1}); got {len(self.factors)} and {len(self.uncertainties)}")
+            raise ConfigError(
+                f"correction {self.name!r}: need one factor and one uncertainty per region "
+                f"({e.size - 1}); got {len(self.factors)} and {len(self.uncertainties)}"
+            )
         u, f = np.asarray(self.uncertainties, dtype=float), np.asarray(self.factors, dtype=float)
         if not (np.all(np.isfinite(u)) and np.all(np.isfinite(f))) or np.any(u < 0) or np.any(f <= -1):
-            raise ConfigError(f"correction {self.name!r}: uncertainties must be finite and ≥ 0, factors finite "
-                              "and > −1")
+            raise ConfigError(
+                f"correction {self.name!r}: uncertainties must be finite and ≥ 0, factors finite and > −1"
+            )
 
     @property
     def n_regions(self) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Binning", "raise_bad_input", "MAX_RANGE_BINS"]
+__all__ = ["MAX_RANGE_BINS", "Binning", "raise_bad_input"]
 
 #: Most bins :meth:`Binning.from_range` makes: a response matrix of 10⁵ reconstructed bins is already
 #: gigabytes, and a mistyped width (1e-9 keV) would otherwise try to allocate hundreds of GiB.
@@ -52,32 +52,41 @@ class Binning:
             raise_bad_input(f"bin edges must be finite; got {edges[~np.isfinite(edges)][:3]}", key, error)
         if np.any(np.diff(edges) <= 0):
             i = int(np.argmax(np.diff(edges) <= 0))
-            raise_bad_input(f"bin edges must be strictly increasing; edge {i + 1} ({edges[i + 1]} keV) does not "
-                  f"exceed edge {i} ({edges[i]} keV)", key, error)
+            raise_bad_input(
+                f"bin edges must be strictly increasing; edge {i + 1} ({edges[i + 1]} keV) does not "
+                f"exceed edge {i} ({edges[i]} keV)",
+                key,
+                error,
+            )
         if edges[0] < 0:
             raise_bad_input(f"bin edges must be ≥ 0 keV; got {edges[0]}", key, error)
         edges.setflags(write=False)
         self.edges_kev = edges
 
     @classmethod
-    def from_range(cls, start_kev: float, stop_kev: float, width_kev: float, key: str = "binning",
-                   error=InputError) -> "Binning":
+    def from_range(
+        cls, start_kev: float, stop_kev: float, width_kev: float, key: str = "binning", error=InputError
+    ) -> Binning:
         """Equal-width bins from ``start_kev`` to ``stop_kev`` (keV); the range must hold a whole number
         of bins of ``width_kev`` (to 1e-6 relative)."""
         try:
             start, stop, width = float(start_kev), float(stop_kev), float(width_kev)
         except (TypeError, ValueError):
-            raise_bad_input(f"start, stop and width must be numbers (keV); got {start_kev!r}, {stop_kev!r}, {width_kev!r}",
-                  key, error)
+            raise_bad_input(
+                f"start, stop and width must be numbers (keV); got {start_kev!r}, {stop_kev!r}, {width_kev!r}",
+                key,
+                error,
+            )
         if not (np.isfinite(start) and np.isfinite(stop) and np.isfinite(width)) or width <= 0 or stop <= start:
             raise_bad_input(f"need finite start < stop and width > 0 (keV); got {start}, {stop}, {width}", key, error)
         n = (stop - start) / width
         if abs(n - round(n)) > 1e-6 * max(1.0, n):
             raise_bad_input(f"the range {start}–{stop} keV is not a whole number of {width} keV bins", key, error)
         if n > MAX_RANGE_BINS:
-            raise_bad_input(f"{start}–{stop} keV in {width:g} keV bins is {n:.3g} bins; at most {MAX_RANGE_BINS}",
-                            key, error)
-        return cls(np.linspace(start, stop, int(round(n)) + 1), key=key, error=error)
+            raise_bad_input(
+                f"{start}–{stop} keV in {width:g} keV bins is {n:.3g} bins; at most {MAX_RANGE_BINS}", key, error
+            )
+        return cls(np.linspace(start, stop, round(n) + 1), key=key, error=error)
 
     @property
     def n_bins(self) -> int:

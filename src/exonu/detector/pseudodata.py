@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from ..errors import InputError, check_int
 from .setup import DetectorSetup
 
-__all__ = ["fisher_sigma_alpha", "asimov_data", "simulate_data"]
+__all__ = ["asimov_data", "fisher_sigma_alpha", "simulate_data"]
 
 _SIMULATED_NOTE = "SIMULATED pseudo-data (not a measurement)"
 
@@ -50,8 +50,10 @@ def fisher_sigma_alpha(signal, templates, activity_sigma, shape_sys=None, extra_
     b = np.atleast_2d(np.asarray(templates, dtype=float))
     sig = np.asarray(activity_sigma, dtype=float).reshape(-1)
     if b.shape[1] != s.size or sig.size != b.shape[0]:
-        raise InputError(f"fisher_sigma_alpha: shapes do not match (signal {s.shape}, templates {b.shape}, "
-                         f"activity_sigma {sig.shape})")
+        raise InputError(
+            f"fisher_sigma_alpha: shapes do not match (signal {s.shape}, templates {b.shape}, "
+            f"activity_sigma {sig.shape})"
+        )
     var = b.sum(axis=0) + (0.0 if extra_variance is None else np.asarray(extra_variance, dtype=float))
     keep = var > 0
     cols = [s]
@@ -79,8 +81,9 @@ def fisher_sigma_alpha(signal, templates, activity_sigma, shape_sys=None, extra_
     return float(1.0 / np.sqrt(info))
 
 
-def asimov_data(setup: DetectorSetup, window: str,
-                signal_counts: ArrayLike | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def asimov_data(
+    setup: DetectorSetup, window: str, signal_counts: ArrayLike | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Asimov data set (expected counts, not integers) of a configured model: background (+ signal).
 
     Returns ``(counts, metadata)`` with ``metadata["simulated"] = True`` and ``"asimov": True``.
@@ -89,14 +92,22 @@ def asimov_data(setup: DetectorSetup, window: str,
     counts = w.background.total.copy()
     if signal_counts is not None:
         counts = counts + _check_signal(signal_counts, counts.size)
-    meta = {"simulated": True, "asimov": True, "seed": None, "detector": setup.name, "window": window,
-            "config_sha256": setup.config_hash, "signal_added": signal_counts is not None,
-            "note": _SIMULATED_NOTE + "; Asimov (expected) counts"}
+    meta = {
+        "simulated": True,
+        "asimov": True,
+        "seed": None,
+        "detector": setup.name,
+        "window": window,
+        "config_sha256": setup.config_hash,
+        "signal_added": signal_counts is not None,
+        "note": _SIMULATED_NOTE + "; Asimov (expected) counts",
+    }
     return counts, meta
 
 
-def simulate_data(setup: DetectorSetup, window: str, seed: int,
-                  signal_counts: ArrayLike | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def simulate_data(
+    setup: DetectorSetup, window: str, seed: int, signal_counts: ArrayLike | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Seeded Poisson pseudo-data drawn around the background (+ signal) expectation.
 
     Parameters

@@ -25,8 +25,8 @@ XMASS Collaboration, K. Abe et al., Phys. Lett. B 809 (2020) 135741, arXiv:2005.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -37,19 +37,19 @@ from ..errors import ConfigError, InputError, OutOfRangeError, check_float, chec
 from .binning import Binning, raise_bad_input
 
 __all__ = [
-    "Binning",
-    "Resolution",
-    "Efficiency",
-    "ParametricResolution",
-    "TableResolution",
-    "ConstantEfficiency",
-    "LogisticEfficiency",
-    "TableEfficiency",
-    "EnergyScale",
-    "DetectorModel",
-    "Response",
-    "RESPONSE_SYSTEMATICS",
     "EXTEND_MODES",
+    "RESPONSE_SYSTEMATICS",
+    "Binning",
+    "ConstantEfficiency",
+    "DetectorModel",
+    "Efficiency",
+    "EnergyScale",
+    "LogisticEfficiency",
+    "ParametricResolution",
+    "Resolution",
+    "Response",
+    "TableEfficiency",
+    "TableResolution",
 ]
 
 #: names of the ±1σ response variations that :meth:`Response.systematic_shifts` returns, in order
@@ -75,14 +75,18 @@ def _checked_table(x, y, what: str, key: str, error=ConfigError) -> tuple[np.nda
     except (TypeError, ValueError, OverflowError):
         raise_bad_input(f"{what} table must be numbers (keV and values); got {x!r:.40}, {y!r:.40}", key, error)
     if x.size < 2 or x.size != y.size:
-        raise_bad_input(f"{what} table needs ≥ 2 rows with one value per energy; got {x.size} energies, {y.size} values",
-              key, error)
+        raise_bad_input(
+            f"{what} table needs ≥ 2 rows with one value per energy; got {x.size} energies, {y.size} values", key, error
+        )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise_bad_input(f"{what} table contains non-finite values", key, error)
     if np.any(np.diff(x) <= 0):
         i = int(np.argmax(np.diff(x) <= 0))
-        raise_bad_input(f"{what} table energies must be strictly increasing; row {i + 1} ({x[i + 1]} keV) after "
-              f"{x[i]} keV", key, error)
+        raise_bad_input(
+            f"{what} table energies must be strictly increasing; row {i + 1} ({x[i + 1]} keV) after {x[i]} keV",
+            key,
+            error,
+        )
     return x, y
 
 
@@ -104,7 +108,8 @@ def _interp_in_range(e, x, y, what: str, source: str, extend: str = "none") -> n
     if e.size and (np.min(e) < x[0] - tol or np.max(e) > x[-1] + tol):
         raise OutOfRangeError(
             f"{source}: {what} is tabulated for {x[0]:g}–{x[-1]:g} keV but is needed at "
-            f"{np.min(e):g}–{np.max(e):g} keV; extend the table or narrow the window (no extrapolation)")
+            f"{np.min(e):g}–{np.max(e):g} keV; extend the table or narrow the window (no extrapolation)"
+        )
     return np.interp(e, x, y)
 
 
@@ -189,8 +194,10 @@ class ParametricResolution:
         if self.combine not in ("quadrature", "linear"):
             raise InputError(f"resolution combine must be 'quadrature' or 'linear'; got {self.combine!r}")
         if max(self.a_sqrt_kev, self.b, self.c_kev) > _MAX_RESOLUTION_TERM:
-            raise InputError(f"resolution terms above {_MAX_RESOLUTION_TERM:g} resolve nothing (and overflow); got "
-                             f"a = {self.a_sqrt_kev}, b = {self.b}, c = {self.c_kev}")
+            raise InputError(
+                f"resolution terms above {_MAX_RESOLUTION_TERM:g} resolve nothing (and overflow); got "
+                f"a = {self.a_sqrt_kev}, b = {self.b}, c = {self.c_kev}"
+            )
         if self.a_sqrt_kev == 0 and self.b == 0 and self.c_kev == 0:
             raise InputError("resolution: a, b and c are all zero (σ = 0 cannot be folded)")
 
@@ -203,7 +210,7 @@ class ParametricResolution:
             s = self.a_sqrt_kev * np.sqrt(e) + self.b * e + self.c_kev
         return self.scale * s
 
-    def scaled(self, factor: float) -> "ParametricResolution":
+    def scaled(self, factor: float) -> ParametricResolution:
         return ParametricResolution(self.a_sqrt_kev, self.b, self.c_kev, self.combine, self.scale * factor)
 
     def describe(self) -> str:
@@ -233,10 +240,16 @@ class TableResolution:
         object.__setattr__(self, "sigma_kev_values", tuple(y))
 
     def sigma_kev(self, e_kev: ArrayLike) -> np.ndarray:
-        return self.scale * _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.sigma_kev_values),
-                                             "the resolution", self.source, self.extend)
+        return self.scale * _interp_in_range(
+            e_kev,
+            np.array(self.energy_kev),
+            np.array(self.sigma_kev_values),
+            "the resolution",
+            self.source,
+            self.extend,
+        )
 
-    def scaled(self, factor: float) -> "TableResolution":
+    def scaled(self, factor: float) -> TableResolution:
         return TableResolution(self.energy_kev, self.sigma_kev_values, self.source, self.scale * factor, self.extend)
 
     def describe(self) -> str:
@@ -260,7 +273,7 @@ class ConstantEfficiency:
     def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         return np.full(np.shape(e_kev), self.value)
 
-    def shifted(self, n_sigma: float) -> "ConstantEfficiency":
+    def shifted(self, n_sigma: float) -> ConstantEfficiency:
         return ConstantEfficiency(float(np.clip(self.value + n_sigma * self.uncertainty, 0.0, 1.0)), 0.0)
 
     def describe(self) -> str:
@@ -294,8 +307,9 @@ class LogisticEfficiency:
         if not (0.0 < self.plateau <= 1.0):
             raise InputError(f"efficiency plateau must lie in (0, 1]; got {self.plateau}")
         if not (self.width_kev > 0 and np.isfinite(self.e50_kev)):
-            raise InputError(f"logistic efficiency needs width_kev > 0 and a finite e50_kev; got "
-                             f"{self.width_kev}, {self.e50_kev}")
+            raise InputError(
+                f"logistic efficiency needs width_kev > 0 and a finite e50_kev; got {self.width_kev}, {self.e50_kev}"
+            )
         if self.e50_uncertainty_kev < 0:
             raise InputError(f"e50_uncertainty_kev must be ≥ 0; got {self.e50_uncertainty_kev}")
 
@@ -303,14 +317,15 @@ class LogisticEfficiency:
         z = (np.asarray(e_kev, dtype=float) - self.e50_kev) / self.width_kev
         return self.plateau * 0.5 * (1.0 + np.tanh(0.5 * z))  # = plateau·logistic(z), overflow-safe
 
-    def shifted(self, n_sigma: float) -> "LogisticEfficiency":
+    def shifted(self, n_sigma: float) -> LogisticEfficiency:
         # a higher efficiency is a *lower* E50: "+1σ" means more efficient
-        return LogisticEfficiency(self.plateau, self.e50_kev - n_sigma * self.e50_uncertainty_kev,
-                                  self.width_kev, 0.0)
+        return LogisticEfficiency(self.plateau, self.e50_kev - n_sigma * self.e50_uncertainty_kev, self.width_kev, 0.0)
 
     def describe(self) -> str:
-        return (f"logistic efficiency, plateau {self.plateau}, E50 = {self.e50_kev} ± "
-                f"{self.e50_uncertainty_kev} keV, width {self.width_kev} keV")
+        return (
+            f"logistic efficiency, plateau {self.plateau}, E50 = {self.e50_kev} ± "
+            f"{self.e50_uncertainty_kev} keV, width {self.width_kev} keV"
+        )
 
 
 @dataclass(frozen=True)
@@ -331,11 +346,9 @@ class TableEfficiency:
         check_extend(self.extend, self.source)
         x, y = _checked_table(self.energy_kev, self.values, "efficiency", self.source)
         if np.any(y < 0):
-            raise ConfigError(f"{self.source}: efficiency must be ≥ 0; found {y[y < 0][0]} at "
-                              f"{x[y < 0][0]} keV")
+            raise ConfigError(f"{self.source}: efficiency must be ≥ 0; found {y[y < 0][0]} at {x[y < 0][0]} keV")
         if np.any(y > 1):
-            raise ConfigError(f"{self.source}: efficiency must be ≤ 1; found {y[y > 1][0]} at "
-                              f"{x[y > 1][0]} keV")
+            raise ConfigError(f"{self.source}: efficiency must be ≤ 1; found {y[y > 1][0]} at {x[y > 1][0]} keV")
         object.__setattr__(self, "energy_kev", tuple(x))
         object.__setattr__(self, "values", tuple(y))
         for name in ("upper", "lower"):
@@ -343,15 +356,18 @@ class TableEfficiency:
             if band is not None:
                 b = np.asarray(band, dtype=float)
                 if b.shape != y.shape or np.any(b < 0) or not np.all(np.isfinite(b)):
-                    raise ConfigError(f"{self.source}: {name} efficiency uncertainty must be finite, ≥ 0 "
-                                      f"and have one value per energy")
+                    raise ConfigError(
+                        f"{self.source}: {name} efficiency uncertainty must be finite, ≥ 0 "
+                        f"and have one value per energy"
+                    )
                 object.__setattr__(self, name, tuple(b))
 
     def __call__(self, e_kev: ArrayLike) -> np.ndarray:
-        return _interp_in_range(e_kev, np.array(self.energy_kev), np.array(self.values), "the efficiency",
-                                self.source, self.extend)
+        return _interp_in_range(
+            e_kev, np.array(self.energy_kev), np.array(self.values), "the efficiency", self.source, self.extend
+        )
 
-    def shifted(self, n_sigma: float) -> "TableEfficiency":
+    def shifted(self, n_sigma: float) -> TableEfficiency:
         y = np.array(self.values)
         band = self.upper if n_sigma >= 0 else self.lower
         if band is not None:
@@ -396,10 +412,8 @@ class EnergyScale:
             object.__setattr__(self, "ratio_energy_kev", tuple(x))
             object.__setattr__(self, "ratio", tuple(y))
         if self.uncertainty_energy_kev is not None:
-            x, up = _checked_table(self.uncertainty_energy_kev, self.uncertainty_up, "scale uncertainty",
-                                   self.source)
-            _, dn = _checked_table(self.uncertainty_energy_kev, self.uncertainty_down, "scale uncertainty",
-                                   self.source)
+            x, up = _checked_table(self.uncertainty_energy_kev, self.uncertainty_up, "scale uncertainty", self.source)
+            _, dn = _checked_table(self.uncertainty_energy_kev, self.uncertainty_down, "scale uncertainty", self.source)
             if np.any(up < 0) or np.any(dn < 0) or np.any(dn >= 1):
                 raise ConfigError(f"{self.source}: scale uncertainties must be ≥ 0 (and < 1 downwards)")
             object.__setattr__(self, "uncertainty_energy_kev", tuple(x))
@@ -409,8 +423,14 @@ class EnergyScale:
     def mean_reconstructed_kev(self, t_kev: ArrayLike, shift: float = 0.0) -> np.ndarray:
         """Mean reconstructed energy (keV) for true energy ``t_kev`` and scale shift ``shift`` (σ units)."""
         t = np.asarray(t_kev, dtype=float)
-        e = t if self.ratio is None else t * _interp_in_range(
-            t, np.array(self.ratio_energy_kev), np.array(self.ratio), "the non-linearity", self.source)
+        e = (
+            t
+            if self.ratio is None
+            else t
+            * _interp_in_range(
+                t, np.array(self.ratio_energy_kev), np.array(self.ratio), "the non-linearity", self.source
+            )
+        )
         if shift and self.uncertainty_energy_kev is not None:
             x = np.array(self.uncertainty_energy_kev)
             band = self.uncertainty_up if shift > 0 else self.uncertainty_down
@@ -464,10 +484,14 @@ class DetectorModel:
         check_float(self.grid_step_kev, "grid_step_kev")
         check_float(self.resolution_uncertainty, "resolution_uncertainty")
         if not isinstance(self.resolution, (ParametricResolution, TableResolution)):
-            raise InputError(f"resolution must be a ParametricResolution or TableResolution; got {self.resolution!r:.60}")
+            raise InputError(
+                f"resolution must be a ParametricResolution or TableResolution; got {self.resolution!r:.60}"
+            )
         if not isinstance(self.efficiency, (ConstantEfficiency, LogisticEfficiency, TableEfficiency)):
-            raise InputError("efficiency must be a ConstantEfficiency, LogisticEfficiency or TableEfficiency; "
-                             f"got {self.efficiency!r:.60}")
+            raise InputError(
+                "efficiency must be a ConstantEfficiency, LogisticEfficiency or TableEfficiency; "
+                f"got {self.efficiency!r:.60}"
+            )
         if not isinstance(self.energy_scale, EnergyScale):
             raise InputError(f"energy_scale must be an EnergyScale; got {self.energy_scale!r:.60}")
         if self.efficiency_on not in ("reconstructed", "true"):
@@ -477,7 +501,7 @@ class DetectorModel:
         if not (0 <= self.resolution_uncertainty < 1):
             raise InputError(f"resolution_uncertainty must lie in [0, 1); got {self.resolution_uncertainty}")
 
-    def response(self, binning: Binning) -> "Response":
+    def response(self, binning: Binning) -> Response:
         """The (cached) response matrix for ``binning``."""
         if not isinstance(binning, Binning):
             binning = Binning(binning)
@@ -520,8 +544,15 @@ class DetectorModel:
         }
 
 
-def _kernel_matrix(model: DetectorModel, binning: Binning, t_kev: np.ndarray, *, scale_shift: float = 0.0,
-                   efficiency=None, resolution=None) -> np.ndarray:
+def _kernel_matrix(
+    model: DetectorModel,
+    binning: Binning,
+    t_kev: np.ndarray,
+    *,
+    scale_shift: float = 0.0,
+    efficiency=None,
+    resolution=None,
+) -> np.ndarray:
     """Probability (incl. efficiency) that an event at true energy T_k lands in bin i; shape (n_bins, n_T)."""
     efficiency = model.efficiency if efficiency is None else efficiency
     resolution = model.resolution if resolution is None else resolution
@@ -536,9 +567,13 @@ def _kernel_matrix(model: DetectorModel, binning: Binning, t_kev: np.ndarray, *,
         # sub-divide every bin so ε(E) can be sampled inside it; reduce back with add.reduceat
         n_sub = np.maximum(1, np.ceil(binning.widths_kev / _SUB_BIN_KEV).astype(int))
         frac = [np.arange(n) / n for n in np.unique(n_sub)]
-        frac_of = {int(n): f for n, f in zip(np.unique(n_sub), frac)}
-        sub_lo = np.concatenate([lo + w * frac_of[int(n)] for lo, w, n in
-                                 zip(binning.edges_kev[:-1], binning.widths_kev, n_sub)])
+        frac_of = {int(n): f for n, f in zip(np.unique(n_sub), frac, strict=False)}
+        sub_lo = np.concatenate(
+            [
+                lo + w * frac_of[int(n)]
+                for lo, w, n in zip(binning.edges_kev[:-1], binning.widths_kev, n_sub, strict=False)
+            ]
+        )
         sub_edges = np.append(sub_lo, binning.high_kev)
         sub_mid = 0.5 * (sub_edges[1:] + sub_edges[:-1])
         cdf = ndtr((sub_edges[:, None] - mu[None, :]) / sigma[None, :])
@@ -573,8 +608,10 @@ class Response:
         self.kernel = _kernel_matrix(model, binning, self.grid_kev)
         self.matrix = self.kernel * self._weights[None, :]
         if not np.all(np.isfinite(self.matrix)):
-            raise InputError(f"the response for {binning!r} is not finite: check the resolution "
-                             f"({model.resolution.describe()}) and the exposure")
+            raise InputError(
+                f"the response for {binning!r} is not finite: check the resolution "
+                f"({model.resolution.describe()}) and the exposure"
+            )
         self._variants: dict = {}
 
     # -- folding ---------------------------------------------------------------------------------
@@ -584,11 +621,13 @@ class Response:
         try:
             r = np.asarray(rate, dtype=float)
         except (TypeError, ValueError, OverflowError):
-            raise InputError("rate must be numbers (events/(kg·day·keV)) on the response grid; "
-                             f"got {type(rate).__name__}") from None
+            raise InputError(
+                f"rate must be numbers (events/(kg·day·keV)) on the response grid; got {type(rate).__name__}"
+            ) from None
         if r.shape != self.grid_kev.shape:
-            raise InputError(f"rate must be given on the response grid (shape {self.grid_kev.shape}); "
-                             f"got shape {r.shape}")
+            raise InputError(
+                f"rate must be given on the response grid (shape {self.grid_kev.shape}); got shape {r.shape}"
+            )
         if not np.all(np.isfinite(r)):
             raise InputError("rate contains non-finite values")
         return r
@@ -619,8 +658,9 @@ class Response:
     def variant_matrix(self, name: str, sign: int) -> np.ndarray:
         """Folding matrix with the response systematic ``name`` shifted by ``sign`` (±1) σ (cached)."""
         if name not in RESPONSE_SYSTEMATICS or sign not in (-1, 1):
-            raise InputError(f"unknown response variation {name!r}/{sign}; expected one of "
-                             f"{RESPONSE_SYSTEMATICS} with sign ±1")
+            raise InputError(
+                f"unknown response variation {name!r}/{sign}; expected one of {RESPONSE_SYSTEMATICS} with sign ±1"
+            )
         key = (name, sign)
         if key not in self._variants:
             m = self.model
@@ -629,13 +669,18 @@ class Response:
             elif name == "efficiency":
                 k = _kernel_matrix(m, self.binning, self.grid_kev, efficiency=m.efficiency.shifted(sign))
             else:
-                k = _kernel_matrix(m, self.binning, self.grid_kev,
-                                   resolution=m.resolution.scaled(1.0 + sign * m.resolution_uncertainty))
+                k = _kernel_matrix(
+                    m,
+                    self.binning,
+                    self.grid_kev,
+                    resolution=m.resolution.scaled(1.0 + sign * m.resolution_uncertainty),
+                )
             self._variants[key] = k * self._weights[None, :]
         return self._variants[key]
 
-    def systematic_shifts(self, rate_per_kg_day_kev: ArrayLike, names: Sequence[str] = RESPONSE_SYSTEMATICS
-                          ) -> tuple[tuple[str, ...], np.ndarray]:
+    def systematic_shifts(
+        self, rate_per_kg_day_kev: ArrayLike, names: Sequence[str] = RESPONSE_SYSTEMATICS
+    ) -> tuple[tuple[str, ...], np.ndarray]:
         """Fractional per-bin changes of a folded spectrum for +1σ of each response systematic.
 
         Symmetrised: ε_i = (N_i(+1σ) − N_i(−1σ)) / 2 / N_i(nominal); 0 where N_i(nominal) = 0.

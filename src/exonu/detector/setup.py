@@ -7,9 +7,10 @@ file is :mod:`exonu.config`'s business, and nothing here imports config types.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .response import DetectorModel, Response
 if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
     from ..spectrum import RecoilSpectrum
 
-__all__ = ["Dataset", "SignalSystematics", "RegionSystematic", "WindowSetup", "PublishedValue", "DetectorSetup"]
+__all__ = ["Dataset", "DetectorSetup", "PublishedValue", "RegionSystematic", "SignalSystematics", "WindowSetup"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,19 +128,26 @@ class WindowSetup:
         """Counts per bin for ``rate_fn(T_keV) -> events/(kg·day·keV)``."""
         return self.response.fold_rate_function(rate_fn)
 
-    def signal_template(self, interaction, atomic_model: str = "fea", spectrum: RecoilSpectrum | None = None,
-                        flavour: str = "all") -> np.ndarray:
+    def signal_template(
+        self, interaction, atomic_model: str = "fea", spectrum: RecoilSpectrum | None = None, flavour: str = "all"
+    ) -> np.ndarray:
         """Folded counts per bin of one interaction term of :class:`exonu.spectrum.RecoilSpectrum`."""
         from ..spectrum import RecoilSpectrum
 
         spectrum = RecoilSpectrum() if spectrum is None else spectrum
-        return self.fold(lambda t: spectrum.rate(t, interaction, flavour=flavour, atomic_model=atomic_model,
-                                                 per="kg-day"))
+        return self.fold(
+            lambda t: spectrum.rate(t, interaction, flavour=flavour, atomic_model=atomic_model, per="kg-day")
+        )
 
-    def signal_systematics(self, interaction=None, atomic_model: str = "fea",
-                           spectrum: RecoilSpectrum | None = None, rate_on_grid=None,
-                           rate_by_source: dict | None = None, flavour: str = "all"
-                           ) -> tuple[tuple[str, ...], np.ndarray]:
+    def signal_systematics(
+        self,
+        interaction=None,
+        atomic_model: str = "fea",
+        spectrum: RecoilSpectrum | None = None,
+        rate_on_grid=None,
+        rate_by_source: dict | None = None,
+        flavour: str = "all",
+    ) -> tuple[tuple[str, ...], np.ndarray]:
         """Fractional per-bin signal systematics ε_il (per +1σ of r_l), shape (n_sys, n_bins).
 
         Give an ``interaction`` (its spectrum is computed, per solar source for the flux terms), or a
@@ -157,9 +165,13 @@ class WindowSetup:
             if self.signal_sys.solar_flux:
                 # names were checked against every solar source at load; a source this spectrum leaves
                 # out contributes no signal, hence no flux systematic
-                rate_by_source = {s: spectrum.restricted((s,)).rate(grid, interaction, flavour=flavour,
-                                                                    atomic_model=atomic_model, per="kg-day")
-                                  for s in self.signal_sys.solar_flux if s in spectrum.flux.sources}
+                rate_by_source = {
+                    s: spectrum.restricted((s,)).rate(
+                        grid, interaction, flavour=flavour, atomic_model=atomic_model, per="kg-day"
+                    )
+                    for s in self.signal_sys.solar_flux
+                    if s in spectrum.flux.sources
+                }
         if rate_on_grid is None:
             raise InputError("signal_systematics needs an interaction or rate_on_grid")
         names, rows = [], []
@@ -272,8 +284,9 @@ class DetectorSetup:
         try:
             return self.windows[name]
         except (KeyError, TypeError):
-            raise InputError(f"detector {self.name!r} has no analysis window {name!r}; "
-                             f"available: {sorted(self.windows)}") from None
+            raise InputError(
+                f"detector {self.name!r} has no analysis window {name!r}; available: {sorted(self.windows)}"
+            ) from None
 
     @property
     def exposure_kg_day(self) -> float:
@@ -281,10 +294,16 @@ class DetectorSetup:
 
     def provenance(self) -> dict:
         """What a results file records about this detector (including every extrapolated table)."""
-        return {"detector": self.name, "config": str(self.config_path), "config_sha256": self.config_hash,
-                "is_reconstruction": self.is_reconstruction, "schema_version": self.schema_version,
-                "statistic": self.statistic,
-                "extrapolations": list(self.extrapolations), "notes": list(self.notes)}
+        return {
+            "detector": self.name,
+            "config": str(self.config_path),
+            "config_sha256": self.config_hash,
+            "is_reconstruction": self.is_reconstruction,
+            "schema_version": self.schema_version,
+            "statistic": self.statistic,
+            "extrapolations": list(self.extrapolations),
+            "notes": list(self.notes),
+        }
 
     def published_for(self, search_key: str, mass_mev: float | None = None) -> PublishedValue | None:
         """The published value for ``search_key`` (and dark-photon ``mass_mev``, to 1e-9 relative), or None."""

@@ -15,7 +15,7 @@ from scipy.special import loggamma
 from ..constants import ALPHA, ELECTRON_MASS_MEV, KEV_PER_MEV
 from ..errors import InputError, check_float, check_float_array, check_int
 
-__all__ = ["fermi_function", "beta_spectrum_pdf", "double_beta_summed_pdf"]
+__all__ = ["beta_spectrum_pdf", "double_beta_summed_pdf", "fermi_function"]
 
 _ME_KEV = ELECTRON_MASS_MEV * KEV_PER_MEV
 # reduced Compton wavelength of the electron in fm (ħc / m_e c²), to express the nuclear radius in
@@ -55,8 +55,13 @@ def fermi_function(kinetic_kev: ArrayLike, daughter_z: int, mass_number: int) ->
     gamma = np.sqrt(1.0 - az * az)
     eta = az * w / p
     radius = 1.2 * mass_number ** (1.0 / 3.0) / _LAMBDA_E_FM
-    log_f = (np.log(2.0 * (1.0 + gamma)) + (2.0 * gamma - 2.0) * np.log(2.0 * p * radius) + np.pi * eta
-             + 2.0 * np.real(loggamma(gamma + 1j * eta)) - 2.0 * np.real(loggamma(2.0 * gamma + 1.0)))
+    log_f = (
+        np.log(2.0 * (1.0 + gamma))
+        + (2.0 * gamma - 2.0) * np.log(2.0 * p * radius)
+        + np.pi * eta
+        + 2.0 * np.real(loggamma(gamma + 1j * eta))
+        - 2.0 * np.real(loggamma(2.0 * gamma + 1.0))
+    )
     return np.exp(log_f)
 
 
@@ -75,8 +80,9 @@ def _beta_shape_unnormalised(k, q_kev, daughter_z, mass_number, forbiddenness):
     return np.where(inside, shape, 0.0)
 
 
-def beta_spectrum_pdf(kinetic_kev: ArrayLike, q_kev: float, daughter_z: int, mass_number: int,
-                      forbiddenness: str = "allowed") -> np.ndarray:
+def beta_spectrum_pdf(
+    kinetic_kev: ArrayLike, q_kev: float, daughter_z: int, mass_number: int, forbiddenness: str = "allowed"
+) -> np.ndarray:
     """Normalised β⁻ kinetic-energy spectrum (per keV), zero outside (0, Q).
 
     N(T) ∝ F(Z, W) p W (W₀ − W)² C(W), with C = 1 (allowed) or C = p² + q² (unique first forbidden,
@@ -96,8 +102,10 @@ def beta_spectrum_pdf(kinetic_kev: ArrayLike, q_kev: float, daughter_z: int, mas
     kinetic_kev = check_float_array(kinetic_kev, "β spectrum: kinetic_kev", allow_empty=True)
     grid = (np.arange(4000) + 0.5) * (q_kev / 4000)
     norm = np.sum(_beta_shape_unnormalised(grid, q_kev, daughter_z, mass_number, forbiddenness)) * (q_kev / 4000)
-    return _beta_shape_unnormalised(np.asarray(kinetic_kev, dtype=float), q_kev, daughter_z, mass_number,
-                                    forbiddenness) / norm
+    return (
+        _beta_shape_unnormalised(np.asarray(kinetic_kev, dtype=float), q_kev, daughter_z, mass_number, forbiddenness)
+        / norm
+    )
 
 
 def double_beta_summed_pdf(sum_kinetic_kev: ArrayLike, q_kev: float) -> np.ndarray:

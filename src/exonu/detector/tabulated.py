@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from ..errors import InputError, OutOfRangeError, check_float, check_float_array
 from .response import check_extend
 
-__all__ = ["TabulatedSpectrum", "TABLE_SHAPES", "histogram_edges_from_centres"]
+__all__ = ["TABLE_SHAPES", "TabulatedSpectrum", "histogram_edges_from_centres"]
 
 #: the shapes a published table can have
 TABLE_SHAPES = ("points", "histogram")
@@ -33,8 +33,9 @@ TABLE_SHAPES = ("points", "histogram")
 _REGULAR_RTOL = 1e-3
 
 
-def histogram_edges_from_centres(centres_kev: np.ndarray, width_kev: float | None = None,
-                                 source: str = "table") -> np.ndarray:
+def histogram_edges_from_centres(
+    centres_kev: np.ndarray, width_kev: float | None = None, source: str = "table"
+) -> np.ndarray:
     """Bin edges (keV) of a histogram given by its bin centres.
 
     Parameters
@@ -62,15 +63,21 @@ def histogram_edges_from_centres(centres_kev: np.ndarray, width_kev: float | Non
         steps = np.diff(c)
         width_kev = float(np.mean(steps))
         if np.max(np.abs(steps - width_kev)) > _REGULAR_RTOL * width_kev:
-            raise InputError(f"{source}: histogram centres are not regularly spaced (steps "
-                             f"{steps.min():g}–{steps.max():g} keV); give the bin width or the bin edges")
+            raise InputError(
+                f"{source}: histogram centres are not regularly spaced (steps "
+                f"{steps.min():g}–{steps.max():g} keV); give the bin width or the bin edges"
+            )
     if not (np.isfinite(width_kev) and width_kev > 0):
         raise InputError(f"{source}: histogram bin width must be finite and > 0 keV; got {width_kev}")
     edges = np.append(c - 0.5 * width_kev, c[-1] + 0.5 * width_kev)
-    if np.any(np.diff(edges) <= 0) or np.max(np.abs(edges[1:-1] - (c[:-1] + 0.5 * np.diff(c)))) > \
-            _REGULAR_RTOL * width_kev:
-        raise InputError(f"{source}: histogram bins of width {width_kev:g} keV around these centres overlap or "
-                         "leave gaps; give the bin edges")
+    if (
+        np.any(np.diff(edges) <= 0)
+        or np.max(np.abs(edges[1:-1] - (c[:-1] + 0.5 * np.diff(c)))) > _REGULAR_RTOL * width_kev
+    ):
+        raise InputError(
+            f"{source}: histogram bins of width {width_kev:g} keV around these centres overlap or "
+            "leave gaps; give the bin edges"
+        )
     return edges
 
 
@@ -110,14 +117,17 @@ class TabulatedSpectrum:
         n_x = y.size + (1 if self.shape == "histogram" else 0)
         if x.size != n_x or y.size < (1 if self.shape == "histogram" else 2):
             need = "n+1 edges for n values" if self.shape == "histogram" else "≥ 2 rows, one value per energy"
-            raise InputError(f"{self.source}: a {self.shape} table needs {need}; got {x.size} energies and "
-                             f"{y.size} values")
+            raise InputError(
+                f"{self.source}: a {self.shape} table needs {need}; got {x.size} energies and {y.size} values"
+            )
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             raise InputError(f"{self.source}: the table contains non-finite values")
         if np.any(np.diff(x) <= 0):
             i = int(np.argmax(np.diff(x) <= 0))
-            raise InputError(f"{self.source}: energies must be strictly increasing; row {i + 1} ({x[i + 1]:g} keV) "
-                             f"after {x[i]:g} keV")
+            raise InputError(
+                f"{self.source}: energies must be strictly increasing; row {i + 1} ({x[i + 1]:g} keV) "
+                f"after {x[i]:g} keV"
+            )
         if np.any(y < 0):
             raise InputError(f"{self.source}: negative values in the table (first at {x[np.argmax(y < 0)]:g} keV)")
         for name, arr in (("energy_kev", x), ("values", y)):
@@ -139,9 +149,11 @@ class TabulatedSpectrum:
             return
         tol = 1e-9 * max(1.0, abs(self.high_kev))
         if lo_kev < self.low_kev - tol or hi_kev > self.high_kev + tol:
-            raise OutOfRangeError(f"{self.source}: the table covers {self.low_kev:g}–{self.high_kev:g} keV but "
-                                  f"{lo_kev:g}–{hi_kev:g} keV is needed (no extrapolation; set extend = \"flat\" "
-                                  "to hold the end values, or narrow the window)")
+            raise OutOfRangeError(
+                f"{self.source}: the table covers {self.low_kev:g}–{self.high_kev:g} keV but "
+                f'{lo_kev:g}–{hi_kev:g} keV is needed (no extrapolation; set extend = "flat" '
+                "to hold the end values, or narrow the window)"
+            )
 
     def __call__(self, e_kev: ArrayLike) -> np.ndarray:
         """The tabulated value at energies ``e_kev`` (keV): linear between points, or the step's value."""

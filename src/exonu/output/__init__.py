@@ -10,15 +10,27 @@ Modules:
 * :mod:`~exonu.output.writer` — a whole reproduction as one run
 """
 
+from . import figures  # noqa: F401 - exonu.output.figures is part of the package's public API
 from .html import render_report, write_html_report
 from .markdown import results_markdown
 from .rundir import OutputError, RunFolder, check_writable, read_manifest, recover, verify, write_atomic
 from .serialize import provenance, results_dict, to_jsonable
-from . import figures
 from .writer import write_reproduction, write_run_files
 
 __all__ = [
-    "OutputError", "RunFolder", "check_writable", "provenance", "read_manifest", "recover", "render_report",
-    "results_dict", "results_markdown", "to_jsonable", "verify", "write_atomic", "write_html_report",
-    "write_reproduction", "write_run_files",
+    "OutputError",
+    "RunFolder",
+    "check_writable",
+    "provenance",
+    "read_manifest",
+    "recover",
+    "render_report",
+    "results_dict",
+    "results_markdown",
+    "to_jsonable",
+    "verify",
+    "write_atomic",
+    "write_html_report",
+    "write_reproduction",
+    "write_run_files",
 ]

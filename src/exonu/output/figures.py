@@ -30,12 +30,17 @@ def _axes(ax, figsize=(7.0, 5.0)):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        _fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
 
-def plot_signal_spectra(spectrum: RecoilSpectrum | None = None, ax=None, e_min_kev: float = 1.0,
-                        e_max_kev: float = 200.0, n_points: int = 600):
+def plot_signal_spectra(
+    spectrum: RecoilSpectrum | None = None,
+    ax=None,
+    e_min_kev: float = 1.0,
+    e_max_kev: float = 200.0,
+    n_points: int = 600,
+):
     """Fig. 1: deposited-energy spectra in Xe for the paper's four exotic models and the SM.
 
     Rates in events/(kg·day·keV) of true deposited energy (no detector response); the dark-photon
@@ -65,7 +70,11 @@ def background_systematic_fraction(background) -> np.ndarray:
     (σ(B_RI)_j B_ij) and every shape systematic (Σ_j σ(B_sys)_ijk), added in quadrature."""
     sigma = np.asarray(background.activity_sigma(None), dtype=float)
     activity = np.where(np.isfinite(sigma), sigma, 0.0)[:, None] * background.templates
-    shape = np.asarray(background.shape_sys).sum(axis=1) if len(background.shape_sys) else np.zeros((0, background.total.size))
+    shape = (
+        np.asarray(background.shape_sys).sum(axis=1)
+        if len(background.shape_sys)
+        else np.zeros((0, background.total.size))
+    )
     variance = (activity**2).sum(axis=0) + (shape**2).sum(axis=0)
     return np.divide(np.sqrt(variance), background.total, out=np.zeros_like(variance), where=background.total > 0)
 
@@ -97,8 +106,10 @@ def plot_background(detector_setup, ax=None, window: str | None = None, systemat
     else:
         fig, ax = _axes(ax, figsize=(8.0, 5.5))
     if window is None:
-        window = max(detector_setup.windows, key=lambda n: detector_setup.windows[n].binning.high_kev
-                     - detector_setup.windows[n].binning.low_kev)
+        window = max(
+            detector_setup.windows,
+            key=lambda n: detector_setup.windows[n].binning.high_kev - detector_setup.windows[n].binning.low_kev,
+        )
     w = detector_setup.window(window)
     bg = w.background
     edges = w.binning.edges_kev
@@ -108,8 +119,16 @@ def plot_background(detector_setup, ax=None, window: str | None = None, systemat
     bottom = np.zeros(w.binning.n_bins)
     for n, j in enumerate(order):
         top = bottom + rates[j]
-        ax.fill_between(edges, np.append(bottom, bottom[-1]), np.append(top, top[-1]), step="post",
-                        color=colours[n % 20], alpha=0.85, lw=0, label=bg.labels[j])
+        ax.fill_between(
+            edges,
+            np.append(bottom, bottom[-1]),
+            np.append(top, top[-1]),
+            step="post",
+            color=colours[n % 20],
+            alpha=0.85,
+            lw=0,
+            label=bg.labels[j],
+        )
         bottom = top
     ax.stairs(bottom, edges, color="k", lw=1.2, label="total")
     ax.set_yscale("log")
@@ -119,18 +138,38 @@ def plot_background(detector_setup, ax=None, window: str | None = None, systemat
     ax.set_xlim(edges[0], edges[-1])
     ax.set_xlabel("reconstructed energy [keV]")
     ax.set_ylabel("rate after selection [events / (kg · day · keV)]")
-    ax.set_title(f"{detector_setup.name}: background model, window '{window}' "
-                 f"({edges[0]:g}–{edges[-1]:g} keV)", fontsize=10)
-    note = (f"{detector_setup.name.upper()} reconstruction (not the collaboration's MC)" if detector_setup.is_reconstruction
-            else "background model as configured (see the data REFERENCE.md)")
-    ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=9, style="italic",
-            bbox=dict(facecolor="white", alpha=0.8, edgecolor="0.7"))
+    ax.set_title(
+        f"{detector_setup.name}: background model, window '{window}' ({edges[0]:g}–{edges[-1]:g} keV)", fontsize=10
+    )
+    note = (
+        f"{detector_setup.name.upper()} reconstruction (not the collaboration's MC)"
+        if detector_setup.is_reconstruction
+        else "background model as configured (see the data REFERENCE.md)"
+    )
+    ax.text(
+        0.98,
+        0.97,
+        note,
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=9,
+        style="italic",
+        bbox=dict(facecolor="white", alpha=0.8, edgecolor="0.7"),
+    )
     ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(0.98, 0.90), ncol=2)
     ax.grid(True, which="both", alpha=0.25)
     if sys_ax is not None:
         frac = background_systematic_fraction(bg)
-        sys_ax.stairs(1 + frac, edges, baseline=1 - frac, fill=True, color="tab:red", alpha=0.4,
-                      label="all background systematics (±1σ, quadrature)")
+        sys_ax.stairs(
+            1 + frac,
+            edges,
+            baseline=1 - frac,
+            fill=True,
+            color="tab:red",
+            alpha=0.4,
+            label="all background systematics (±1σ, quadrature)",
+        )
         sys_ax.axhline(1.0, color="k", lw=0.8)
         sys_ax.set_ylabel("relative\nuncertainty")
         sys_ax.set_xlabel("reconstructed energy [keV]")
@@ -150,9 +189,21 @@ MILLICHARGE_REFERENCES = (
 )
 
 
-def plot_fit(edges_kev, data_counts, best_fit_counts, band_low_counts, band_high_counts, signal_limit_counts,
-             exposure_kg_day: float, title: str = "", signal_label: str = "90 % CL signal", ax=None,
-             log_y: bool = True, data_label: str = "data", residual_ax=None):
+def plot_fit(
+    edges_kev,
+    data_counts,
+    best_fit_counts,
+    band_low_counts,
+    band_high_counts,
+    signal_limit_counts,
+    exposure_kg_day: float,
+    title: str = "",
+    signal_label: str = "90 % CL signal",
+    ax=None,
+    log_y: bool = True,
+    data_label: str = "data",
+    residual_ax=None,
+):
     """Figs. 3 and 5: data, best-fit signal + background with its ±1σ band, the 90 % CL signal, and residuals.
 
     Counts per bin are shown as rates in events/(kg·day·keV) (divided by exposure in kg·day and bin width
@@ -163,8 +214,9 @@ def plot_fit(edges_kev, data_counts, best_fit_counts, band_low_counts, band_high
     if created:
         import matplotlib.pyplot as plt
 
-        fig, (ax, residual_ax) = plt.subplots(2, 1, figsize=(7.0, 5.6), sharex=True, layout="constrained",
-                                              gridspec_kw={"height_ratios": [3, 1]})
+        fig, (ax, residual_ax) = plt.subplots(
+            2, 1, figsize=(7.0, 5.6), sharex=True, layout="constrained", gridspec_kw={"height_ratios": [3, 1]}
+        )
     fig = ax.figure
     edges = np.asarray(edges_kev, dtype=float)
     width = np.diff(edges)
@@ -172,11 +224,29 @@ def plot_fit(edges_kev, data_counts, best_fit_counts, band_low_counts, band_high
     to_rate = 1.0 / (exposure_kg_day * width)
     data = np.asarray(data_counts, dtype=float)
     sigma = np.sqrt(np.maximum(data, 1.0))  # empty bins: the 1-count scale, not zero
-    ax.errorbar(centres, data * to_rate, yerr=sigma * to_rate, xerr=width / 2, fmt="k.",
-                ms=3, lw=0.8, label=data_label, zorder=3)
-    ax.stairs(np.asarray(best_fit_counts) * to_rate, edges, color="tab:blue", lw=1.4, label="best fit: signal + background")
-    ax.stairs(np.asarray(band_high_counts) * to_rate, edges, baseline=np.asarray(band_low_counts) * to_rate, fill=True,
-              color="tab:green", alpha=0.35, label="best fit ± 1σ")
+    ax.errorbar(
+        centres,
+        data * to_rate,
+        yerr=sigma * to_rate,
+        xerr=width / 2,
+        fmt="k.",
+        ms=3,
+        lw=0.8,
+        label=data_label,
+        zorder=3,
+    )
+    ax.stairs(
+        np.asarray(best_fit_counts) * to_rate, edges, color="tab:blue", lw=1.4, label="best fit: signal + background"
+    )
+    ax.stairs(
+        np.asarray(band_high_counts) * to_rate,
+        edges,
+        baseline=np.asarray(band_low_counts) * to_rate,
+        fill=True,
+        color="tab:green",
+        alpha=0.35,
+        label="best fit ± 1σ",
+    )
     ax.stairs(np.asarray(signal_limit_counts) * to_rate, edges, color="tab:red", ls=":", lw=1.6, label=signal_label)
     ax.set_xlim(edges[0], edges[-1])
     if log_y:
@@ -251,8 +321,9 @@ def plot_millicharge_limits(limits: dict, published: dict | None = None, ax=None
     return fig
 
 
-def plot_dark_photon_limits(masses_mev, observed, expected, expected_band=None, published_points=(), ax=None,
-                            note: str = ""):
+def plot_dark_photon_limits(
+    masses_mev, observed, expected, expected_band=None, published_points=(), ax=None, note: str = ""
+):
     """Fig. 6: 90 % CL exclusion of g_{B−L} versus the dark-photon mass, published points marked."""
     fig, ax = _axes(ax, figsize=(6.8, 4.8))
     m = np.asarray(masses_mev, dtype=float)
@@ -283,8 +354,9 @@ def plot_dark_photon_limits(masses_mev, observed, expected, expected_band=None, 
 # The figures of a reproduction (``exonu reproduce``)
 
 
-def nuisance_arrays_from_fit_vector(fit_result, model,
-                                    samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nuisance_arrays_from_fit_vector(
+    fit_result, model, samples: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map samples of the fit vector to per-sample (p, q, r) arrays by the fit's parameter names.
 
     The fit vector holds only the free component normalisations (``p_<name>``), then ``q_<name>`` and
@@ -301,8 +373,11 @@ def nuisance_arrays_from_fit_vector(fit_result, model,
                 out[:, j] = samples[:, i]
         return out
 
-    return (columns("p", model.background_names, fit_result.p), columns("q", model.background_sys_names, fit_result.q),
-            columns("r", model.signal_sys_names, fit_result.r))
+    return (
+        columns("p", model.background_names, fit_result.p),
+        columns("q", model.background_sys_names, fit_result.q),
+        columns("r", model.signal_sys_names, fit_result.r),
+    )
 
 
 def wrapped(text: str, width: int = 90) -> str:
@@ -346,7 +421,7 @@ def profile_band(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return central, stacked.min(axis=0), stacked.max(axis=0)
 
 
-def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: bool = True) -> "matplotlib.figure.Figure":
+def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: bool = True) -> matplotlib.figure.Figure:
     """Data vs the best fit of one search of a reproduction (±1σ from the profile, :func:`profile_band`),
     with the 90 % CL signal, residuals and a line saying how the limit was made."""
     from .labels import UNIT_TEXT, detector_note, limit_description, uses_simulated_data, window_range
@@ -355,20 +430,36 @@ def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: b
     central, low, high = profile_band(result)
     alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
     unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
-    return plot_fit(w.binning.edges_kev, result.model.data, central, low, high, result.model.signal(alpha90),
-                    w.exposure_kg_day, ax=ax, residual_ax=residual_ax, log_y=log_y,
-                    title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}".rstrip() + "\n"
-                          f"{detector_note(res)}\n{wrapped(limit_description(result))}",
-                    signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
-                    data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data")
+    return plot_fit(
+        w.binning.edges_kev,
+        result.model.data,
+        central,
+        low,
+        high,
+        result.model.signal(alpha90),
+        w.exposure_kg_day,
+        ax=ax,
+        residual_ax=residual_ax,
+        log_y=log_y,
+        title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}".rstrip() + "\n"
+        f"{detector_note(res)}\n{wrapped(limit_description(result))}",
+        signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
+        data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data",
+    )
 
 
 #: File names of the figures of a reproduction, in the order they are written and shown
-FIGURE_FILES = ("fig1_signal_spectra.png", "fig2_background_model.png", "fig3_millicharge_fit.png",
-                "fig4_millicharge_limits.png", "fig5_fits.png", "fig6_dark_photon_exclusion.png")
+FIGURE_FILES = (
+    "fig1_signal_spectra.png",
+    "fig2_background_model.png",
+    "fig3_millicharge_fit.png",
+    "fig4_millicharge_limits.png",
+    "fig5_fits.png",
+    "fig6_dark_photon_exclusion.png",
+)
 
 
-def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
+def reproduction_figures(res) -> dict[str, matplotlib.figure.Figure]:
     """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
     import matplotlib.pyplot as plt
 
@@ -378,16 +469,20 @@ def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
     millicharge_note = f"{note}\n{wrapped(limit_description(res.searches['millicharge_common_e']))}"
     dark_photon_note = f"{note}\n{wrapped(limit_description(res.dark_photon[0]))}" if res.dark_photon else note
     figures = {FIGURE_FILES[0]: plot_signal_spectra(), FIGURE_FILES[1]: plot_background(res.setup)}
-    figures[FIGURE_FILES[2]] = plot_search_fit(res, res.searches["millicharge_common_e"],
-                                               "Fig. 3 analogue: millicharge (common)", log_y=False)
+    figures[FIGURE_FILES[2]] = plot_search_fit(
+        res, res.searches["millicharge_common_e"], "Fig. 3 analogue: millicharge (common)", log_y=False
+    )
     limits = {FLAVOUR_LABELS[k]: (res.searches[k].observed, res.searches[k].expected) for k in FLAVOUR_LABELS}
-    published = {FLAVOUR_LABELS[k]: res.searches[k].spec.published for k in FLAVOUR_LABELS
-                 if res.searches[k].spec.published is not None}
+    published = {
+        FLAVOUR_LABELS[k]: res.searches[k].spec.published
+        for k in FLAVOUR_LABELS
+        if res.searches[k].spec.published is not None
+    }
     figures[FIGURE_FILES[3]] = plot_millicharge_limits(limits, published or None, note=millicharge_note)
     panels = [("magnetic moment", res.searches["magnetic_moment_mub"])]
     panels += [(f"dark photon, M = {r.spec.mass_mev:g} MeV", r) for r in highlighted_dark_photon(res)]
     fig = plt.figure(figsize=(7.0, 4.8 * len(panels)), layout="constrained")
-    for subfig, (title, result) in zip(fig.subfigures(len(panels), 1, squeeze=False)[:, 0], panels):
+    for subfig, (title, result) in zip(fig.subfigures(len(panels), 1, squeeze=False)[:, 0], panels, strict=False):
         ax, residual_ax = subfig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
         plot_search_fit(res, result, title, ax=ax, residual_ax=residual_ax)
     fig.suptitle("Fig. 5 analogue: fits of the magnetic moment and the dark photon", fontsize=10)
@@ -395,8 +490,11 @@ def reproduction_figures(res) -> dict[str, "matplotlib.figure.Figure"]:
     masses = [r.spec.mass_mev for r in res.dark_photon]
     band = [r.expected_band for r in res.dark_photon]
     figures[FIGURE_FILES[5]] = plot_dark_photon_limits(
-        masses, [r.observed for r in res.dark_photon], [r.expected for r in res.dark_photon],
+        masses,
+        [r.observed for r in res.dark_photon],
+        [r.expected for r in res.dark_photon],
         expected_band=band if all(b is not None for b in band) else None,
         published_points=[(p.mass_mev, p.value) for p in res.published.values() if p.mass_mev is not None],
-        note=dark_photon_note)
+        note=dark_photon_note,
+    )
     return figures

@@ -13,8 +13,15 @@ import numpy as np
 from ..errors import InputError
 
 
-def exclusion_curves_figure(curves: Mapping[str, Sequence], ax=None, *, expected: bool = True, title: str | None = None,
-                            cl: float = 0.9, caption: str | None = None):
+def exclusion_curves_figure(
+    curves: Mapping[str, Sequence],
+    ax=None,
+    *,
+    expected: bool = True,
+    title: str | None = None,
+    cl: float = 0.9,
+    caption: str | None = None,
+):
     """Upper limits on the coupling g versus mediator mass, one line per curve.
 
     Parameters

@@ -18,21 +18,23 @@ from .. import __version__
 from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
-from .labels import limit_description, detector_note, search_title, window_range
+from .labels import detector_note, limit_description, search_title, window_range
 from .markdown import table_rows
 from .serialize import statistic_of
 
 #: Captions of the reproduction figures, by file name
 CAPTIONS = {
     "fig1_signal_spectra.png": "Fig. 1 analogue: recoil spectra of the paper's models and the Standard Model in xenon "
-                               "(true deposited energy, no detector response).",
+    "(true deposited energy, no detector response).",
     "fig2_background_model.png": "Fig. 2 analogue: the detector's background model per component after selection, "
-                                 "with the relative systematic band of the total.",
+    "with the relative systematic band of the total.",
     "fig3_millicharge_fit.png": "Fig. 3 analogue: data and best fit of the common millicharge search, the signal at "
-                                "the 90 % CL limit and the residuals.",
+    "the 90 % CL limit and the residuals.",
     "fig4_millicharge_limits.png": "Fig. 4 analogue: millicharge limits per flavour beside earlier limits.",
-    "fig5_fits.png": "Fig. 5 analogue: data and best fit of the magnetic-moment and dark-photon searches, with residuals.",
-    "fig6_dark_photon_exclusion.png": "Fig. 6 analogue: 90 % CL exclusion of the B−L dark-photon coupling versus its mass.",
+    "fig5_fits.png": "Fig. 5 analogue: data and best fit of the magnetic-moment and dark-photon searches, "
+    "with residuals.",
+    "fig6_dark_photon_exclusion.png": "Fig. 6 analogue: 90 % CL exclusion of the B−L dark-photon coupling "
+    "versus its mass.",
 }
 
 #: Caption of a data-vs-model figure that is not one of the reproduction's (``exonu fit --report``)
@@ -40,9 +42,13 @@ FIT_CAPTION = "Data and best fit (signal + background), the signal at the 90 % C
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("exonu.output", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("exonu.output", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["sci"] = lambda x: "—" if x is None else f"{x:.3e}"
     env.filters["exact"] = lambda x: repr(float(x))  # machine-readable copy of a number (browser test)
     return env
@@ -64,11 +70,17 @@ def _row(result, key: str) -> dict:
     """One row of the results table: the exact numbers of results.json (formatted in the template)."""
     spec = result.spec
     return {
-        "key": key, "title": search_title(result), "window": result.window,
-        "observed": result.observed, "expected": result.expected,
+        "key": key,
+        "title": search_title(result),
+        "window": result.window,
+        "observed": result.observed,
+        "expected": result.expected,
         "band": list(result.expected_band) if result.expected_band else None,
-        "published": spec.published, "ratio": (result.expected / spec.published) if spec.published else None,
-        "method": result.method, "statistic": statistic_of(result), "how": limit_description(result),
+        "published": spec.published,
+        "ratio": (result.expected / spec.published) if spec.published else None,
+        "method": result.method,
+        "statistic": statistic_of(result),
+        "how": limit_description(result),
     }
 
 
@@ -89,26 +101,61 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) 
     for row in rows:
         row["how_ref"] = methods.index(row["how"]) + 1
     titles = {r.spec.key: search_title(r) for r in list(res.searches.values()) + list(res.dark_photon)}
-    published = [{"title": titles.get(key, key), "value": p.value, "unit": p.unit, "cl": p.cl, "method": p.method, "source": p.source}
-                 for key, p in res.published.items()]
+    published = [
+        {
+            "title": titles.get(key, key),
+            "value": p.value,
+            "unit": p.unit,
+            "cl": p.cl,
+            "method": p.method,
+            "source": p.source,
+        }
+        for key, p in res.published.items()
+    ]
     windows = [{"name": w, "range": window_range(res, w), "data": s} for w, s in res.data_source.items()]
-    return _environment().get_template("report.html.j2").render(
-        version=__version__, setup=res.setup, note=detector_note(res), rows=rows, methods=methods, published=published,
-        show_published=any(row["published"] is not None for row in rows),
-        windows=windows, figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, FIT_CAPTION)} for n, u in figures.items()],
-        provenance=provenance, calibration=res.calibration, seconds=res.seconds, statistic=res.statistic,
-        seed=res.seed)
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            version=__version__,
+            setup=res.setup,
+            note=detector_note(res),
+            rows=rows,
+            methods=methods,
+            published=published,
+            show_published=any(row["published"] is not None for row in rows),
+            windows=windows,
+            figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, FIT_CAPTION)} for n, u in figures.items()],
+            provenance=provenance,
+            calibration=res.calibration,
+            seconds=res.seconds,
+            statistic=res.statistic,
+            seed=res.seed,
+        )
+    )
 
 
 def single_search_results(result: SearchResult, setup, data_source: str = "") -> PaperResults:
     """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure."""
-    return PaperResults(searches={result.spec.key: result}, dark_photon=[], setup=setup,
-                        data_source={result.window: data_source or "as given to the fit"},
-                        seed=result.seed or 0, statistic=statistic_of(result))
+    return PaperResults(
+        searches={result.spec.key: result},
+        dark_photon=[],
+        setup=setup,
+        data_source={result.window: data_source or "as given to the fit"},
+        seed=result.seed or 0,
+        statistic=statistic_of(result),
+    )
 
 
-def write_html_report(results: PaperResults | SearchResult, path: Path | str, figures: dict | None = None,
-                      provenance: dict | None = None, *, setup=None, data_source: str = "") -> Path:
+def write_html_report(
+    results: PaperResults | SearchResult,
+    path: Path | str,
+    figures: dict | None = None,
+    provenance: dict | None = None,
+    *,
+    setup=None,
+    data_source: str = "",
+) -> Path:
     """Write ``report.html`` for ``results`` to ``path`` (atomically).
 
     Parameters

@@ -10,8 +10,12 @@ from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 
 #: Short flavour labels of the per-flavour millicharge searches (arXiv:2005.11891 §4.2, Fig. 4)
-FLAVOUR_LABELS = {"millicharge_common_e": "common", "millicharge_nue_e": "ν_e", "millicharge_numu_e": "ν_μ",
-                  "millicharge_nutau_e": "ν_τ"}
+FLAVOUR_LABELS = {
+    "millicharge_common_e": "common",
+    "millicharge_nue_e": "ν_e",
+    "millicharge_numu_e": "ν_μ",
+    "millicharge_nutau_e": "ν_τ",
+}
 #: Row titles of the fixed searches, with the unit of the limit
 HEADLINE = {
     "millicharge_common_e": "millicharge, all flavours [e]",
@@ -78,6 +82,8 @@ def limit_description(result: SearchResult) -> str:
     band_toys = getattr(exp, "n_toys", 0) if exp is not None else 0
     cl = prov.get("cl", result.cl)
     level = f"{cl * 100:g} % CL"
-    return (f"{prov.get('method', result.method)}: {prov.get('test_statistic', '—')}; threshold {threshold}; "
-            f"{level}; {prov.get('sided', '—')}-sided; {prov.get('statistic', '—')} statistic; {made}; "
-            + (f"expected band from {band_toys} toys" if band_toys else "expected = Asimov median only"))
+    return (
+        f"{prov.get('method', result.method)}: {prov.get('test_statistic', '—')}; threshold {threshold}; "
+        f"{level}; {prov.get('sided', '—')}-sided; {prov.get('statistic', '—')} statistic; {made}; "
+        + (f"expected band from {band_toys} toys" if band_toys else "expected = Asimov median only")
+    )

@@ -7,7 +7,14 @@ import numpy as np
 from .. import __version__
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
-from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon, limit_description, search_title, window_range
+from .labels import (
+    FLAVOUR_LABELS,
+    detector_note,
+    highlighted_dark_photon,
+    limit_description,
+    search_title,
+    window_range,
+)
 from .serialize import statistic_of
 
 
@@ -18,15 +25,30 @@ def _pair(pair) -> str:
 def table_row(result: SearchResult) -> list[str]:
     """The cells of one results-table row (shared by results.md and report.html)."""
     spec = result.spec
-    return [search_title(result), f"{result.observed:.2e}", f"{result.expected:.2e}",
-            f"{result.expected_toy_median:.2e}" if result.expected_toy_median else "—", _pair(result.expected_band),
-            _pair(result.expected_band_fixed_aux), f"{spec.published:.2e}" if spec.published else "—",
-            f"{result.expected / spec.published:.2f}" if spec.published else "—",
-            f"{result.method} / {statistic_of(result)}"]
+    return [
+        search_title(result),
+        f"{result.observed:.2e}",
+        f"{result.expected:.2e}",
+        f"{result.expected_toy_median:.2e}" if result.expected_toy_median else "—",
+        _pair(result.expected_band),
+        _pair(result.expected_band_fixed_aux),
+        f"{spec.published:.2e}" if spec.published else "—",
+        f"{result.expected / spec.published:.2f}" if spec.published else "—",
+        f"{result.method} / {statistic_of(result)}",
+    ]
 
 
-TABLE_HEADER = ["search", "observed (90 % CL)", "expected (Asimov median)", "toy median", "toys ±1σ",
-                "±1σ, aux. fixed", "published", "expected / published", "method / statistic"]
+TABLE_HEADER = [
+    "search",
+    "observed (90 % CL)",
+    "expected (Asimov median)",
+    "toy median",
+    "toys ±1σ",
+    "±1σ, aux. fixed",
+    "published",
+    "expected / published",
+    "method / statistic",
+]
 
 
 def table_rows(res: PaperResults) -> list[SearchResult]:
@@ -47,8 +69,9 @@ def provenance_lines(res: PaperResults) -> list[str]:
     lines = ["How each limit was made:", ""]
     lines += [f"* {', '.join(titles)}: {description}" for description, titles in made.items()]
     shown = {id(r) for r in rows}
-    warnings = [(search_title(r), w) for r in rows + [r for r in scan if id(r) not in shown]
-                for w in r.expected_warnings]
+    warnings = [
+        (search_title(r), w) for r in rows + [r for r in scan if id(r) not in shown] for w in r.expected_warnings
+    ]
     lines += [""]
     if warnings:
         lines += ["Expected-limit warnings:", ""] + [f"* {title}: {w}" for title, w in warnings] + [""]
@@ -60,25 +83,43 @@ def results_markdown(res: PaperResults) -> str:
     setup = res.setup
     lines = [f"# exonu: the searches of XMASS-I (arXiv:2005.11891) on `{setup.name}`", ""]
     if setup.is_reconstruction:
-        lines += [f"> **Reconstruction.** {setup.description}. Detector, background model and data are rebuilt "
-                  "from published information (see the detector's REFERENCE.md), not the collaboration's own.", ""]
-    lines += [f"exonu {__version__}; detector `{setup.name}` (config sha256 `{setup.config_hash[:12]}…`); seed {res.seed}; "
-              f"run time {res.seconds:.1f} s; {detector_note(res)}.", ""]
-    lines += ["Data per window: " + "; ".join(f"`{w}` ({window_range(res, w)}): {s}" for w, s in res.data_source.items()), ""]
+        lines += [
+            f"> **Reconstruction.** {setup.description}. Detector, background model and data are rebuilt "
+            "from published information (see the detector's REFERENCE.md), not the collaboration's own.",
+            "",
+        ]
+    lines += [
+        f"exonu {__version__}; detector `{setup.name}` (config sha256 `{setup.config_hash[:12]}…`); seed {res.seed}; "
+        f"run time {res.seconds:.1f} s; {detector_note(res)}.",
+        "",
+    ]
+    lines += [
+        "Data per window: " + "; ".join(f"`{w}` ({window_range(res, w)}): {s}" for w, s in res.data_source.items()),
+        "",
+    ]
     statistic = "the χ² of arXiv:2005.11891 Eqs. (4)–(7)" if res.statistic == "chi2" else "a Poisson likelihood"
-    lines += [f"Statistic: {statistic}. Expected = limit on background-only Asimov data (the median); toys: seeded "
-              "background-only pseudo-data whose auxiliary measurements (the centres of the pull terms) are "
-              "fluctuated too.", ""]
+    lines += [
+        f"Statistic: {statistic}. Expected = limit on background-only Asimov data (the median); toys: seeded "
+        "background-only pseudo-data whose auxiliary measurements (the centres of the pull terms) are "
+        "fluctuated too.",
+        "",
+    ]
     lines += ["| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(table_row(r)) + " |" for r in table_rows(res)]
-    lines += [""] + provenance_lines(res)
+    lines += ["", *provenance_lines(res)]
     mc = res.searches["millicharge_common_e"]
     if mc.observed > 0:
-        lines += ["", "Flavour limits are the common limit divided by √f (f = 0.54, 0.23, 0.23): "
-                  + ", ".join(f"{FLAVOUR_LABELS[k]} {res.searches[k].observed / mc.observed:.3f}"
-                              for k in ("millicharge_nue_e", "millicharge_numu_e", "millicharge_nutau_e"))
-                  + f" × common (1/√f = {1/np.sqrt(0.54):.3f}, {1/np.sqrt(0.23):.3f}, {1/np.sqrt(0.23):.3f}), as in "
-                  "arXiv:2005.11891 §4.2.", ""]
+        lines += [
+            "",
+            "Flavour limits are the common limit divided by √f (f = 0.54, 0.23, 0.23): "
+            + ", ".join(
+                f"{FLAVOUR_LABELS[k]} {res.searches[k].observed / mc.observed:.3f}"
+                for k in ("millicharge_nue_e", "millicharge_numu_e", "millicharge_nutau_e")
+            )
+            + f" × common (1/√f = {1 / np.sqrt(0.54):.3f}, {1 / np.sqrt(0.23):.3f}, {1 / np.sqrt(0.23):.3f}), as in "
+            "arXiv:2005.11891 §4.2.",
+            "",
+        ]
     if not res.published:
         lines += ["The detector's config gives no published limits, so none are compared here.", ""]
     if not res.has_paper_check:
@@ -90,37 +131,49 @@ def results_markdown(res: PaperResults) -> str:
 def paper_comparison(res: PaperResults) -> list[str]:
     """The calibration check and the discussion of differences, for a detector with the paper's values."""
     cal = res.calibration
-    lines = [f"Calibration check (full bounded fit): σ(μ²) = {cal['sigma_mu2_from_profile_mub2']:.3g} μ_B² from the "
-             f"χ² profile, against {cal['target_sigma_mu2_mub2']:.2g} inferred from the paper's fit.", ""]
+    lines = [
+        f"Calibration check (full bounded fit): σ(μ²) = {cal['sigma_mu2_from_profile_mub2']:.3g} μ_B² from the "
+        f"χ² profile, against {cal['target_sigma_mu2_mub2']:.2g} inferred from the paper's fit.",
+        "",
+    ]
     inj = cal["paper_best_fit_injected"]
-    lines += ["Paper-like data: Asimov data with the paper's best-fit signal injected give "
-              + "; ".join(f"{k}: injected {v['injected']:.2g} → limit {v['observed_limit']:.3g} (published "
-                          f"{v['published_limit']:.2g}, ratio {v['ratio']:.2f}, Δχ²(0) = {v['delta_chi2_zero']:.2f})"
-                          for k, v in inj.items())
-              + ". The paper quotes Δχ²(0) = 2.3 and 2.9 for its real data.", ""]
-    lines += ["## What the differences mean", "",
-              "* **Observed vs expected.** With the default Asimov background-only data the observed limit *is* the "
-              "expected one. The paper's observed limits include the fluctuations of the real data: its μ_ν fit had a "
-              "best fit of 1.3e-10 μ_B (Δχ² = 2.3 from zero) and its 1e-3 MeV dark-photon fit 1.1e-6 (Δχ² = 2.9), "
-              "which push the observed limit above the expected one (from those best fits and Δχ² values the expected "
-              "limits are ≈ 1.35e-10 μ_B and ≈ 1.1e-6, arXiv:2005.11891 §4.3–4.4). The millicharge and 10 MeV "
-              "dark-photon fits had null best fits, so there expected ≈ observed.",
-              "* **The reconstruction.** The efficiency curve, the per-component background spectra and their systematic "
-              "bands are figures in the paper, not numbers; our versions are physically shaped and normalised to the "
-              "published 4.2e-3 /kg/day/keV at 5 keV, with the free choices tuned to the curvature of the paper's μ_ν fit "
-              "and the surface-tilt systematic tuned to the published millicharge limit (REFERENCE.md, README). "
-              "Differences of tens of percent in the limits are the expected size of that uncertainty.",
-              "* **Atomic model.** No public RRPA table exists for Xe; the millicharge uses FEA + the equivalent-photon "
-              "term (5.0× the FEA at 5 keV, the paper says ≈ 5×), whose logarithm depends on the assumed neutrino mass.",
-              "* **Dark photon.** The excess g²·I + g⁴·P is fitted exactly (prior flat in g⁴); the paper does not state "
-              "its prior for the non-linear case.",
-              "* **Toy median vs Asimov median.** The paper's χ² puts the data D_i in the denominator (Neyman's χ²), which "
-              "is biased where bins hold few counts (2–200 keV: 17–41 per 2-keV bin above 50 keV); on toys it moves the "
-              "limits down by a few % (toy median below the Asimov one), and `--statistic poisson` removes that. The "
-              "2–200 keV bands are narrow and not centred on the Asimov value for another reason: the free ¹⁴C/³⁹Ar "
-              "normalisations absorb a signal until they reach zero, and that bound, which moves little with the data, "
-              "largely sets the limit. In the 2–15 keV millicharge fit, the toys also fluctuate the auxiliary "
-              "measurements of the ±10–14 % dead-PMT and 30 % surface-activity constraints, which dominate the "
-              "sensitivity there, hence the long upper tail of its band; the column 'aux. fixed' repeats the toys "
-              "with those measurements at nominal (the data's fluctuations alone).", ""]
+    lines += [
+        "Paper-like data: Asimov data with the paper's best-fit signal injected give "
+        + "; ".join(
+            f"{k}: injected {v['injected']:.2g} → limit {v['observed_limit']:.3g} (published "
+            f"{v['published_limit']:.2g}, ratio {v['ratio']:.2f}, Δχ²(0) = {v['delta_chi2_zero']:.2f})"
+            for k, v in inj.items()
+        )
+        + ". The paper quotes Δχ²(0) = 2.3 and 2.9 for its real data.",
+        "",
+    ]
+    lines += [
+        "## What the differences mean",
+        "",
+        "* **Observed vs expected.** With the default Asimov background-only data the observed limit *is* the "
+        "expected one. The paper's observed limits include the fluctuations of the real data: its μ_ν fit had a "
+        "best fit of 1.3e-10 μ_B (Δχ² = 2.3 from zero) and its 1e-3 MeV dark-photon fit 1.1e-6 (Δχ² = 2.9), "
+        "which push the observed limit above the expected one (from those best fits and Δχ² values the expected "
+        "limits are ≈ 1.35e-10 μ_B and ≈ 1.1e-6, arXiv:2005.11891 §4.3–4.4). The millicharge and 10 MeV "
+        "dark-photon fits had null best fits, so there expected ≈ observed.",
+        "* **The reconstruction.** The efficiency curve, the per-component background spectra and their systematic "
+        "bands are figures in the paper, not numbers; our versions are physically shaped and normalised to the "
+        "published 4.2e-3 /kg/day/keV at 5 keV, with the free choices tuned to the curvature of the paper's μ_ν fit "
+        "and the surface-tilt systematic tuned to the published millicharge limit (REFERENCE.md, README). "
+        "Differences of tens of percent in the limits are the expected size of that uncertainty.",
+        "* **Atomic model.** No public RRPA table exists for Xe; the millicharge uses FEA + the equivalent-photon "
+        "term (5.0× the FEA at 5 keV, the paper says ≈ 5×), whose logarithm depends on the assumed neutrino mass.",
+        "* **Dark photon.** The excess g²·I + g⁴·P is fitted exactly (prior flat in g⁴); the paper does not state "
+        "its prior for the non-linear case.",
+        "* **Toy median vs Asimov median.** The paper's χ² puts the data D_i in the denominator (Neyman's χ²), which "
+        "is biased where bins hold few counts (2–200 keV: 17–41 per 2-keV bin above 50 keV); on toys it moves the "
+        "limits down by a few % (toy median below the Asimov one), and `--statistic poisson` removes that. The "
+        "2–200 keV bands are narrow and not centred on the Asimov value for another reason: the free ¹⁴C/³⁹Ar "
+        "normalisations absorb a signal until they reach zero, and that bound, which moves little with the data, "
+        "largely sets the limit. In the 2–15 keV millicharge fit, the toys also fluctuate the auxiliary "
+        "measurements of the ±10–14 % dead-PMT and 30 % surface-activity constraints, which dominate the "
+        "sensitivity there, hence the long upper tail of its band; the column 'aux. fixed' repeats the toys "
+        "with those measurements at nominal (the data's fluctuations alone).",
+        "",
+    ]
     return lines

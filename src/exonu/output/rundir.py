@@ -91,8 +91,9 @@ def verify(folder: Path | str) -> bool:
     manifest = read_manifest(folder)
     if manifest is None:
         return False
-    return all((folder / name).is_file() and sha256_file(folder / name) == digest
-               for name, digest in manifest["files"].items())
+    return all(
+        (folder / name).is_file() and sha256_file(folder / name) == digest for name, digest in manifest["files"].items()
+    )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -123,7 +124,7 @@ def recover(folder: Path | str) -> None:
         with contextlib.suppress(OSError):
             journal.unlink()
     for staging in folder.glob(f"{STAGING_PREFIX}*"):
-        pid = staging.name[len(STAGING_PREFIX):].split("-")[0]
+        pid = staging.name[len(STAGING_PREFIX) :].split("-")[0]
         if staging.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -196,7 +197,7 @@ class RunFolder:
         self.written: list[Path] = []
         self._old_handler: SignalHandler = None
 
-    def __enter__(self) -> "RunFolder":
+    def __enter__(self) -> RunFolder:
         try:
             self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.folder))
         except OSError as exc:
@@ -232,7 +233,7 @@ class RunFolder:
             "exonu_version": __version__,
             "seed": self.seed,
             "command_line": self.command_line,
-            "completed_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "completed_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "files": files,
         }
         previous = read_manifest(self.folder) or {}
@@ -249,8 +250,9 @@ class RunFolder:
                 raise _os_error("move the run into", self.folder, exc) from None
         return [self.folder / name for name in files]
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is None:
                 self.written = self.commit()

@@ -104,20 +104,31 @@ def _presets() -> dict:
     from ..spectrum import RecoilSpectrum
 
     d = RecoilSpectrum().describe()
-    d.update({"sin2_theta_w": 0.2386, "atomic_models": {"millicharge": "rrpa (FEA + EPA, m_ν = 0.1 eV in the log)",
-                                                        "magnetic-moment": "fea", "dark-photon": "fea"}})
+    d.update(
+        {
+            "sin2_theta_w": 0.2386,
+            "atomic_models": {
+                "millicharge": "rrpa (FEA + EPA, m_ν = 0.1 eV in the log)",
+                "magnetic-moment": "fea",
+                "dark-photon": "fea",
+            },
+        }
+    )
     return d
 
 
-def results_dict(res: PaperResults, command_line: list[str] | None = None,
-                 data_files: list[str] | None = None) -> dict:
+def results_dict(res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None) -> dict:
     """The ``results.json`` document of a reproduction (JSON-safe)."""
     setup = res.setup
     methods = sorted({r.method for r in res.searches.values()} | {r.method for r in res.dark_photon})
     out = {
         "exonu_version": __version__,
-        "detector": {"name": setup.name, "description": setup.description, "config_sha256": setup.config_hash,
-                     "is_reconstruction": bool(setup.is_reconstruction)},
+        "detector": {
+            "name": setup.name,
+            "description": setup.description,
+            "config_sha256": setup.config_hash,
+            "is_reconstruction": bool(setup.is_reconstruction),
+        },
         "data": res.data_source,
         "seed": res.seed,
         "presets": _presets(),
@@ -125,7 +136,7 @@ def results_dict(res: PaperResults, command_line: list[str] | None = None,
         "method": methods[0] if len(methods) == 1 else methods,
         "method_description": {
             "bayesian": "P(α) ∝ exp(−χ²_min(α)/2), flat prior in α ≥ 0 (α ∝ q², μ², g⁴), 90 % of the integral "
-                        "(arXiv:2005.11891 §4)",
+            "(arXiv:2005.11891 §4)",
             "plr": "one-sided profile-likelihood ratio, asymptotic critical value",
             "neyman": "profile-likelihood ratio with critical values from toys",
         },
@@ -136,10 +147,23 @@ def results_dict(res: PaperResults, command_line: list[str] | None = None,
     }
     for key, r in res.searches.items():
         out[key] = search_entry(r, res.published.get(key))
-    out["dark_photon"] = [{"mass_mev": r.spec.mass_mev, "observed": r.observed, "expected": r.expected,
-                           "expected_band": list(r.expected_band) if r.expected_band else None,
-                           "best_fit": r.best_fit, "published": r.spec.published, "method": r.method,
-                           "statistic": statistic_of(r), "window": r.window} for r in res.dark_photon]
-    out["published_dark_photon"] = [{"mass_mev": p.mass_mev, "limit": p.value, "source": p.source}
-                                    for p in res.published.values() if p.mass_mev is not None]
+    out["dark_photon"] = [
+        {
+            "mass_mev": r.spec.mass_mev,
+            "observed": r.observed,
+            "expected": r.expected,
+            "expected_band": list(r.expected_band) if r.expected_band else None,
+            "best_fit": r.best_fit,
+            "published": r.spec.published,
+            "method": r.method,
+            "statistic": statistic_of(r),
+            "window": r.window,
+        }
+        for r in res.dark_photon
+    ]
+    out["published_dark_photon"] = [
+        {"mass_mev": p.mass_mev, "limit": p.value, "source": p.source}
+        for p in res.published.values()
+        if p.mass_mev is not None
+    ]
     return to_jsonable(out)

@@ -15,8 +15,14 @@ from .serialize import dumps, provenance, results_dict
 FIGURE_DPI = 120
 
 
-def write_run_files(res: PaperResults, run: RunFolder, *, figures: bool = True, command_line: list[str] | None = None,
-                    data_files: list[str] | None = None) -> list[str]:
+def write_run_files(
+    res: PaperResults,
+    run: RunFolder,
+    *,
+    figures: bool = True,
+    command_line: list[str] | None = None,
+    data_files: list[str] | None = None,
+) -> list[str]:
     """Write every file of a reproduction into an open :class:`RunFolder` (committed when its block ends).
 
     Returns the names written: ``results.json``, ``results.md``, ``report.html`` and, unless
@@ -41,8 +47,13 @@ def write_run_files(res: PaperResults, run: RunFolder, *, figures: bool = True, 
     return list(run.files)
 
 
-def write_reproduction(res: PaperResults, out_dir: Path | str, figures: bool = True,
-                       command_line: list[str] | None = None, data_files: list[str] | None = None) -> list[Path]:
+def write_reproduction(
+    res: PaperResults,
+    out_dir: Path | str,
+    figures: bool = True,
+    command_line: list[str] | None = None,
+    data_files: list[str] | None = None,
+) -> list[Path]:
     """Write a finished reproduction into ``out_dir`` as one complete run (see :mod:`exonu.output.rundir`).
 
     For the ``--out`` check before the computation, open the :class:`RunFolder` first and call

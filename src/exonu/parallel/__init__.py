@@ -18,7 +18,21 @@ from .store import UnitStore
 from .units import ORDERINGS, ModelDescription, WorkUnit, resolve_detector, run_unit, unit_seed
 
 __all__ = [
-    "ORDERINGS", "SCHEDULER_ENV", "DaskExecutor", "InProcessExecutor", "ModelDescription", "RunCounts", "UnitStore",
-    "WorkUnit", "belt_limits", "critical_values", "execute", "make_executor", "resolve_detector", "run_scan",
-    "run_toys", "run_unit", "unit_seed",
+    "ORDERINGS",
+    "SCHEDULER_ENV",
+    "DaskExecutor",
+    "InProcessExecutor",
+    "ModelDescription",
+    "RunCounts",
+    "UnitStore",
+    "WorkUnit",
+    "belt_limits",
+    "critical_values",
+    "execute",
+    "make_executor",
+    "resolve_detector",
+    "run_scan",
+    "run_toys",
+    "run_unit",
+    "unit_seed",
 ]

@@ -104,8 +104,9 @@ class DaskExecutor:
         def submit(unit) -> object:
             # pure=False with an explicit, unique key: each unit runs once per submission and shows
             # under its own name on the dashboard
-            future = self.client.submit(function, unit, key=f"exonu-{unit.name}-{os.getpid()}-{id(self)}",
-                                        pure=False, retries=RETRIES)
+            future = self.client.submit(
+                function, unit, key=f"exonu-{unit.name}-{os.getpid()}-{id(self)}", pure=False, retries=RETRIES
+            )
             owner[future.key] = unit
             return future
 
@@ -150,14 +151,16 @@ def make_executor(jobs: int = 1, scheduler: str | None = None) -> InProcessExecu
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check --scheduler "
-                             f"or {SCHEDULER_ENV}") from None
+            raise InputError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check --scheduler or {SCHEDULER_ENV}"
+            ) from None
         return DaskExecutor(client)
     import dask
 
     # Dask's statistical profiler samples every worker's stack every 10 ms: measured here it cost
     # ≈ 17 % of the CPU of a unit, for a dashboard view nobody sees on a local cluster
     with dask.config.set({"distributed.worker.profile.enabled": False}):
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                               host="127.0.0.1")
+        cluster = LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        )
     return DaskExecutor(Client(cluster), cluster)

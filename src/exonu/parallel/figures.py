@@ -34,8 +34,9 @@ def plot_scan(summary: dict, ax=None):
         mass = np.array([p["mass_mev"] for p in points], dtype=float)
 
         def column(key, i=None):
-            return np.array([np.nan if p[key] is None else (p[key] if i is None else p[key][i]) for p in points],
-                            dtype=float)
+            return np.array(
+                [np.nan if p[key] is None else (p[key] if i is None else p[key][i]) for p in points], dtype=float
+            )
 
         ax.fill_between(mass, column("band_2sigma", 0), column("band_2sigma", 1), color="#ffe066", label="expected ±2σ")
         ax.fill_between(mass, column("band_1sigma", 0), column("band_1sigma", 1), color="#66c266", label="expected ±1σ")

@@ -75,8 +75,12 @@ def execute(units: Sequence[WorkUnit], store: UnitStore, executor=None, progress
     if show:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(u.n_toys for u in units), initial=sum(u.n_toys for u in units) - sum(u.n_toys for u in todo),
-                   desc="toys", unit="toy")
+        bar = tqdm(
+            total=sum(u.n_toys for u in units),
+            initial=sum(u.n_toys for u in units) - sum(u.n_toys for u in todo),
+            desc="toys",
+            unit="toy",
+        )
     try:
         for unit, columns in executor.run(run_unit, todo):
             store.write(unit.kind, unit.name, columns)
@@ -98,32 +102,55 @@ def _band(values: np.ndarray, to_physical) -> dict:
     if good.size == 0:
         return {"median": None, "band_1sigma": None, "band_2sigma": None}
     p = {k: to_physical(float(np.percentile(good, q))) for k, q in BAND_PERCENTILES.items()}
-    return {"median": p["median"], "band_1sigma": [p["-1sigma"], p["+1sigma"]],
-            "band_2sigma": [p["-2sigma"], p["+2sigma"]]}
+    return {
+        "median": p["median"],
+        "band_1sigma": [p["-1sigma"], p["+1sigma"]],
+        "band_2sigma": [p["-2sigma"], p["+2sigma"]],
+    }
 
 
 def physical(reference: float, alpha_power: int) -> Callable[[float | None], float | None]:
     """α → physical parameter x = x_ref α^(1/power) (α ≤ 0 maps to 0; NaN stays NaN)."""
+
     def convert(alpha: float | None) -> float | None:
         if alpha is None or not np.isfinite(alpha):
             return None
         return float(reference * max(float(alpha), 0.0) ** (1.0 / alpha_power))
+
     return convert
 
 
 def _settings(command: str, description: ModelDescription, **extra) -> dict:
     spec = description.spec
-    return {"command": command, "exonu_version": __version__, "detectors": list(description.detectors),
-            "config_sha256": [load_detector_cached(d).config_hash for d in description.detectors],
-            "signal": spec.model, "window": spec.window, "flavours": list(spec.flavours), "mass_mev": spec.mass_mev,
-            "statistic": description.statistic, "data": None if description.data is None else list(description.data),
-            **extra}
+    return {
+        "command": command,
+        "exonu_version": __version__,
+        "detectors": list(description.detectors),
+        "config_sha256": [load_detector_cached(d).config_hash for d in description.detectors],
+        "signal": spec.model,
+        "window": spec.window,
+        "flavours": list(spec.flavours),
+        "mass_mev": spec.mass_mev,
+        "statistic": description.statistic,
+        "data": None if description.data is None else list(description.data),
+        **extra,
+    }
 
 
 # ------------------------------------------------------------------------------------------ toys
-def run_toys(description: ModelDescription, *, n_toys: int, seed: int, out, alpha: float = 0.0,
-             method: str = "bayesian", chunk_size: int = 25, fluctuate_aux: bool = True, executor=None,
-             progress: bool | None = None) -> dict:
+def run_toys(
+    description: ModelDescription,
+    *,
+    n_toys: int,
+    seed: int,
+    out,
+    alpha: float = 0.0,
+    method: str = "bayesian",
+    chunk_size: int = 25,
+    fluctuate_aux: bool = True,
+    executor=None,
+    progress: bool | None = None,
+) -> dict:
     """A toy ensemble of one search: every toy's limit, best fit and q₀, stored in ``out``.
 
     Parameters
@@ -162,24 +189,58 @@ def run_toys(description: ModelDescription, *, n_toys: int, seed: int, out, alph
         raise InputError(f"method for toys must be one of {TOY_METHODS}; got {method!r}")
     if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
         raise InputError(f"the true signal strength alpha must be a finite number ≥ 0; got {alpha!r}")
-    model, reference = description.build()  # validates the search before any unit is sent
-    store = UnitStore(out, _settings("toys", description, method=method, seed=seed, n_toys=n_toys, alpha=float(alpha),
-                                     chunk_size=chunk_size, fluctuate_aux=bool(fluctuate_aux), cl=0.9))
-    units = [WorkUnit("toys", description, 0, 0, c, first, n, seed, alpha=float(alpha), method=method,
-                      fluctuate_aux=bool(fluctuate_aux)) for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))]
+    _model, reference = description.build()  # validates the search before any unit is sent
+    store = UnitStore(
+        out,
+        _settings(
+            "toys",
+            description,
+            method=method,
+            seed=seed,
+            n_toys=n_toys,
+            alpha=float(alpha),
+            chunk_size=chunk_size,
+            fluctuate_aux=bool(fluctuate_aux),
+            cl=0.9,
+        ),
+    )
+    units = [
+        WorkUnit(
+            "toys",
+            description,
+            0,
+            0,
+            c,
+            first,
+            n,
+            seed,
+            alpha=float(alpha),
+            method=method,
+            fluctuate_aux=bool(fluctuate_aux),
+        )
+        for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
+    ]
     counts = execute(units, store, executor, progress)
     columns = store.read("toys", [u.name for u in units])
     limits = columns["limit_alpha"]
     to_x = physical(reference, description.spec.alpha_power)
     good = np.isfinite(limits)
-    summary = {**store.settings, "unit": description.spec.unit, "reference": reference, "n_toys": n_toys,
-               "n_failed": int(np.sum(~good)), **_band(limits, to_x),
-               "coverage": float(np.mean(limits[good] >= alpha)) if alpha > 0 and good.any() else None,
-               "fits_valid": int(np.sum(columns["fit_valid"])),
-               "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
-               "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
-               "units_total": counts.total, "units_reused": counts.reused, "units_computed": counts.computed,
-               "store": "units/toys/*.parquet"}
+    summary = {
+        **store.settings,
+        "unit": description.spec.unit,
+        "reference": reference,
+        "n_toys": n_toys,
+        "n_failed": int(np.sum(~good)),
+        **_band(limits, to_x),
+        "coverage": float(np.mean(limits[good] >= alpha)) if alpha > 0 and good.any() else None,
+        "fits_valid": int(np.sum(columns["fit_valid"])),
+        "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
+        "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
+        "units_total": counts.total,
+        "units_reused": counts.reused,
+        "units_computed": counts.computed,
+        "store": "units/toys/*.parquet",
+    }
     store.write_summary(summary)
     return summary
 
@@ -228,9 +289,22 @@ def belt_limits(alpha_grid: np.ndarray, t: np.ndarray, crit: np.ndarray, alpha_h
     return np.where(found, limits, np.where(complete, np.inf, np.nan))
 
 
-def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None], alpha_grid: Sequence[float],
-             n_toys: int, n_background: int, seed: int, out, cl: float = 0.9, ordering: str = "upper",
-             chunk_size: int = 25, fluctuate_aux: bool = True, executor=None, progress: bool | None = None) -> dict:
+def run_scan(
+    description: ModelDescription,
+    *,
+    masses_mev: Sequence[float | None],
+    alpha_grid: Sequence[float],
+    n_toys: int,
+    n_background: int,
+    seed: int,
+    out,
+    cl: float = 0.9,
+    ordering: str = "upper",
+    chunk_size: int = 25,
+    fluctuate_aux: bool = True,
+    executor=None,
+    progress: bool | None = None,
+) -> dict:
     """A Neyman / Feldman–Cousins belt over a mass × coupling grid: exclusion curve and expected band.
 
     Parameters
@@ -274,7 +348,13 @@ def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None
     if not (isinstance(cl, float) and 0 < cl < 1):
         raise InputError(f"cl must be a number in (0, 1); got {cl!r}")
     grid = np.asarray(alpha_grid, dtype=float)
-    if grid.ndim != 1 or grid.size < 2 or not np.all(np.isfinite(grid)) or np.any(grid <= 0) or np.any(np.diff(grid) <= 0):
+    if (
+        grid.ndim != 1
+        or grid.size < 2
+        or not np.all(np.isfinite(grid))
+        or np.any(grid <= 0)
+        or np.any(np.diff(grid) <= 0)
+    ):
         raise InputError("the coupling grid must be at least 2 strictly increasing positive signal strengths")
     masses = list(masses_mev)
     if not masses:
@@ -287,18 +367,47 @@ def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None
     descriptions = [description.with_mass(m) for m in masses]
     for d in descriptions:  # validate every model before any unit is sent
         d.build()
-    store = UnitStore(out, _settings("scan", description, masses_mev=masses, alpha_grid=grid.tolist(), seed=seed,
-                                     n_toys=n_toys, n_background=n_background, cl=cl, ordering=ordering,
-                                     chunk_size=chunk_size, fluctuate_aux=bool(fluctuate_aux)))
-    base = WorkUnit("belt", description, 0, 0, 0, 0, 0, seed, alpha_grid=tuple(grid.tolist()), ordering=ordering,
-                    fluctuate_aux=bool(fluctuate_aux))
+    store = UnitStore(
+        out,
+        _settings(
+            "scan",
+            description,
+            masses_mev=masses,
+            alpha_grid=grid.tolist(),
+            seed=seed,
+            n_toys=n_toys,
+            n_background=n_background,
+            cl=cl,
+            ordering=ordering,
+            chunk_size=chunk_size,
+            fluctuate_aux=bool(fluctuate_aux),
+        ),
+    )
+    base = WorkUnit(
+        "belt",
+        description,
+        0,
+        0,
+        0,
+        0,
+        0,
+        seed,
+        alpha_grid=tuple(grid.tolist()),
+        ordering=ordering,
+        fluctuate_aux=bool(fluctuate_aux),
+    )
     units: list[WorkUnit] = []
     for i, d in enumerate(descriptions):
         units.append(replace(base, kind="observed", description=d, mass_index=i, n_toys=1))
-        units += [replace(base, description=d, mass_index=i, coupling_index=k, chunk=c, first_toy=first, n_toys=n)
-                  for k in range(grid.size) for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))]
-        units += [replace(base, kind="background", description=d, mass_index=i, chunk=c, first_toy=first, n_toys=n)
-                  for c, (first, n) in enumerate(_chunks(n_background, chunk_size))]
+        units += [
+            replace(base, description=d, mass_index=i, coupling_index=k, chunk=c, first_toy=first, n_toys=n)
+            for k in range(grid.size)
+            for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
+        ]
+        units += [
+            replace(base, kind="background", description=d, mass_index=i, chunk=c, first_toy=first, n_toys=n)
+            for c, (first, n) in enumerate(_chunks(n_background, chunk_size))
+        ]
     counts = execute(units, store, executor, progress)
 
     points = []
@@ -311,20 +420,38 @@ def run_scan(description: ModelDescription, *, masses_mev: Sequence[float | None
         reference = float(obs["reference"][0])
         to_x = physical(reference, d.spec.alpha_power)
         obs_limit = belt_limits(grid, obs["t"][None, :], crit, obs["alpha_hat"][:1])[0]
-        bkg_limits = belt_limits(grid, bkg["t"].reshape(n_background, grid.size), crit,
-                                 bkg["alpha_hat"].reshape(n_background, grid.size)[:, 0])
-        points.append({
-            "mass_mev": d.spec.mass_mev, "reference": reference, "alpha_grid": grid.tolist(),
-            "coupling_grid": [to_x(a) for a in grid], "critical_values": crit.tolist(),
-            "belt_failed_toys": int(np.sum(~np.isfinite(belt))), "t_observed": obs["t"].tolist(),
-            "alpha_hat_observed": float(obs["alpha_hat"][0]),
-            "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
-            "observed": to_x(obs_limit), "background_toys": n_background,
-            "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
-            "background_failed": int(np.sum(np.isnan(bkg_limits))), **_band(bkg_limits, to_x),
-        })
-    summary = {**store.settings, "unit": description.spec.unit, "points": points, "units_total": counts.total,
-               "units_reused": counts.reused, "units_computed": counts.computed,
-               "store": "units/{belt,background,observed}/*.parquet"}
+        bkg_limits = belt_limits(
+            grid,
+            bkg["t"].reshape(n_background, grid.size),
+            crit,
+            bkg["alpha_hat"].reshape(n_background, grid.size)[:, 0],
+        )
+        points.append(
+            {
+                "mass_mev": d.spec.mass_mev,
+                "reference": reference,
+                "alpha_grid": grid.tolist(),
+                "coupling_grid": [to_x(a) for a in grid],
+                "critical_values": crit.tolist(),
+                "belt_failed_toys": int(np.sum(~np.isfinite(belt))),
+                "t_observed": obs["t"].tolist(),
+                "alpha_hat_observed": float(obs["alpha_hat"][0]),
+                "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
+                "observed": to_x(obs_limit),
+                "background_toys": n_background,
+                "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
+                "background_failed": int(np.sum(np.isnan(bkg_limits))),
+                **_band(bkg_limits, to_x),
+            }
+        )
+    summary = {
+        **store.settings,
+        "unit": description.spec.unit,
+        "points": points,
+        "units_total": counts.total,
+        "units_reused": counts.reused,
+        "units_computed": counts.computed,
+        "store": "units/{belt,background,observed}/*.parquet",
+    }
     store.write_summary(summary)
     return summary

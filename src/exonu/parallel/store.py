@@ -65,8 +65,10 @@ class UnitStore:
             stored = json.loads(manifest.read_text())
             changed = sorted(k for k in set(stored) | set(settings) if stored.get(k) != settings.get(k))
             if changed:
-                raise InputError(f"{self.root} holds a run with other settings ({', '.join(changed)}); "
-                                 "repeat the original command to resume it or choose another --out")
+                raise InputError(
+                    f"{self.root} holds a run with other settings ({', '.join(changed)}); "
+                    "repeat the original command to resume it or choose another --out"
+                )
         else:
             _write_atomic(manifest, json.dumps(settings, indent=2).encode())
         self.settings = settings

@@ -67,12 +67,18 @@ class ModelDescription:
         """The :class:`exonu.stats.BinnedModel` and the α = 1 reference value (cached per process)."""
         return _build_cached(self)
 
-    def with_mass(self, mass_mev: float | None) -> "ModelDescription":
+    def with_mass(self, mass_mev: float | None) -> ModelDescription:
         """The same search at another dark-photon mass (None for searches without a mass)."""
         if mass_mev is None:
             return self
-        spec = SearchSpec(f"{self.spec.model}_{mass_mev:.6g}MeV", self.spec.model, window=self.spec.window,
-                          flavours=self.spec.flavours, mass_mev=float(mass_mev), atomic_model=self.spec.atomic_model)
+        spec = SearchSpec(
+            f"{self.spec.model}_{mass_mev:.6g}MeV",
+            self.spec.model,
+            window=self.spec.window,
+            flavours=self.spec.flavours,
+            mass_mev=float(mass_mev),
+            atomic_model=self.spec.atomic_model,
+        )
         return ModelDescription(self.detectors, spec, self.statistic, self.data)
 
 
@@ -167,8 +173,9 @@ class WorkUnit:
         return unit_seed(self.run_seed, self.kind, self.mass_index, self.coupling_index, self.chunk)
 
 
-def likelihood_ratio_statistic(model: BinnedModel, alpha_hat: float, chi2_min: float, alphas: np.ndarray,
-                               statistic: str, ordering: str) -> np.ndarray:
+def likelihood_ratio_statistic(
+    model: BinnedModel, alpha_hat: float, chi2_min: float, alphas: np.ndarray, statistic: str, ordering: str
+) -> np.ndarray:
     """t(α) = χ²_min(α) − χ²_min on ``alphas`` for one data set (see the module docstring)."""
     from ..stats import profile_scan
 
@@ -208,17 +215,27 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
         # (within a few 1e-4 of the ladder engine at the same grid, see exonu.stats.limits_for_toys)
         at_zero = belt_statistic(model, ensemble, [0.0], statistic=statistic)
         limits = limits_for_toys(model, ensemble, unit.method, statistic=statistic, progress=False, engine="newton")
-        return {"toy": toy, "limit_alpha": limits, "alpha_hat": at_zero.alpha_hat, "chi2_min": at_zero.chi2_min,
-                "q0": at_zero.t_fc[:, 0], "fit_valid": np.isfinite(at_zero.chi2_min)}
+        return {
+            "toy": toy,
+            "limit_alpha": limits,
+            "alpha_hat": at_zero.alpha_hat,
+            "chi2_min": at_zero.chi2_min,
+            "q0": at_zero.t_fc[:, 0],
+            "fit_valid": np.isfinite(at_zero.chi2_min),
+        }
     # belt, background and observed units: the whole ensemble fitted and profiled at once
-    points = grid[unit.coupling_index:unit.coupling_index + 1] if unit.kind == "belt" else grid
+    points = grid[unit.coupling_index : unit.coupling_index + 1] if unit.kind == "belt" else grid
     belt = belt_statistic(model, ensemble, points, statistic=statistic)
     t = belt.t(unit.ordering)  # (n, G); NaN where a fit or a profile did not converge
     if unit.kind == "belt":
         return {"toy": toy, "alpha_hat": belt.alpha_hat, "t": t[:, 0]}
     n, g = t.shape
-    columns = {"toy": np.repeat(toy, g), "coupling_index": np.tile(np.arange(g, dtype=np.int64), n),
-               "alpha_hat": np.repeat(belt.alpha_hat, g), "t": t.ravel()}
+    columns = {
+        "toy": np.repeat(toy, g),
+        "coupling_index": np.tile(np.arange(g, dtype=np.int64), n),
+        "alpha_hat": np.repeat(belt.alpha_hat, g),
+        "t": t.ravel(),
+    }
     if unit.kind == "observed":
         columns["reference"] = np.full(n * g, reference)
     return columns

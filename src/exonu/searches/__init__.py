@@ -19,20 +19,33 @@ Modules: :mod:`.spec` (what a search is), :mod:`.templates` (signal folding and 
 several detectors at once, shared solar-flux nuisances).
 """
 
-from .joint import (JointModel, JointResult, build_joint_model, combine_models, run_joint_search,
-                    search_result_from_model)
-from .paper import PAPER_BEST_FITS, PaperResults, published_value, mu_squared_sigma_from_profile, paper_best_fit_check, reproduce_paper
+from .joint import (
+    JointModel,
+    JointResult,
+    build_joint_model,
+    combine_models,
+    run_joint_search,
+    search_result_from_model,
+)
+from .paper import (
+    PAPER_BEST_FITS,
+    PaperResults,
+    mu_squared_sigma_from_profile,
+    paper_best_fit_check,
+    published_value,
+    reproduce_paper,
+)
 from .run import SearchResult, run_search
 from .spec import (
     ATOMIC_MODEL,
     DEFAULT_REFERENCE,
     PAPER_SEARCHES,
     PARAMETERS,
-    PREFERRED_WINDOWS,
     PARAMETRISATIONS,
+    PREFERRED_WINDOWS,
     SIGNALS,
-    SignalParametrisation,
     SearchSpec,
+    SignalParametrisation,
     dark_photon_masses,
     dark_photon_specs,
     search_spec,
@@ -40,10 +53,34 @@ from .spec import (
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
 
 __all__ = [
-    "ATOMIC_MODEL", "DEFAULT_REFERENCE", "JointModel", "JointResult", "PAPER_BEST_FITS", "PAPER_SEARCHES",
-    "PARAMETERS", "PARAMETRISATIONS", "PREFERRED_WINDOWS", "PaperResults", "SIGNALS", "SignalParametrisation", "SearchResult", "SearchSpec",
-    "SignalTemplates", "build_binned_model", "build_joint_model", "choose_window", "combine_models",
-    "dark_photon_masses", "dark_photon_specs", "mu_squared_sigma_from_profile", "paper_best_fit_check",
-    "published_value", "reproduce_paper", "run_joint_search", "run_search", "search_result_from_model", "search_spec",
+    "ATOMIC_MODEL",
+    "DEFAULT_REFERENCE",
+    "PAPER_BEST_FITS",
+    "PAPER_SEARCHES",
+    "PARAMETERS",
+    "PARAMETRISATIONS",
+    "PREFERRED_WINDOWS",
+    "SIGNALS",
+    "JointModel",
+    "JointResult",
+    "PaperResults",
+    "SearchResult",
+    "SearchSpec",
+    "SignalParametrisation",
+    "SignalTemplates",
+    "build_binned_model",
+    "build_joint_model",
+    "choose_window",
+    "combine_models",
+    "dark_photon_masses",
+    "dark_photon_specs",
+    "mu_squared_sigma_from_profile",
+    "paper_best_fit_check",
+    "published_value",
+    "reproduce_paper",
+    "run_joint_search",
+    "run_search",
+    "search_result_from_model",
+    "search_spec",
     "signal_templates",
 ]

@@ -37,8 +37,9 @@ K. Cranmer et al., HistFactory, CERN-OPEN-2012-016 (shared modifiers across chan
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,14 @@ from .run import SearchResult
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
 
-__all__ = ["JointModel", "JointResult", "build_joint_model", "combine_models", "run_joint_search",
-           "search_result_from_model"]
+__all__ = [
+    "JointModel",
+    "JointResult",
+    "build_joint_model",
+    "combine_models",
+    "run_joint_search",
+    "search_result_from_model",
+]
 
 #: Prefix of the signal systematics that are solar flux normalisations (see ``WindowSetup.signal_systematics``)
 SOLAR_FLUX_PREFIX = "solar_flux_"
@@ -85,8 +92,9 @@ def _joint_names(local: Mapping[str, Sequence[str]], prefix: str, shared: set | 
     return names, index
 
 
-def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | str = (),
-                   poi_name: str | None = None) -> tuple[BinnedModel, dict[str, slice]]:
+def combine_models(
+    models: Mapping[str, BinnedModel], shared: Collection[str] | str = (), poi_name: str | None = None
+) -> tuple[BinnedModel, dict[str, slice]]:
     """One :class:`BinnedModel` from several detectors' models, bins concatenated, shared pulls merged.
 
     Parameters
@@ -124,18 +132,23 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
     first = models[dets[0]]
     for det in dets[1:]:
         if not np.array_equal(models[det].signal_powers, first.signal_powers):
-            raise InputError(f"detector {det!r} has signal powers {models[det].signal_powers.tolist()}, "
-                             f"{dets[0]!r} has {first.signal_powers.tolist()}: not the same signal model")
+            raise InputError(
+                f"detector {det!r} has signal powers {models[det].signal_powers.tolist()}, "
+                f"{dets[0]!r} has {first.signal_powers.tolist()}: not the same signal model"
+            )
     if shared != "all":
         shared = set(shared)
         for name in sorted(shared):
             if not name.startswith(_KINDS):
-                raise InputError(f"shared parameter {name!r} must start with 'p_', 'q_' or 'r_' "
-                                 f"(BinnedModel.nuisance_names form)")
+                raise InputError(
+                    f"shared parameter {name!r} must start with 'p_', 'q_' or 'r_' (BinnedModel.nuisance_names form)"
+                )
             n_with = sum(name in _local_parameter_names(m) for m in models.values())
             if n_with < 2:
-                raise InputError(f"shared parameter {name!r} is in {n_with} of the detectors {dets}; "
-                                 "sharing needs it in at least two")
+                raise InputError(
+                    f"shared parameter {name!r} is in {n_with} of the detectors {dets}; "
+                    "sharing needs it in at least two"
+                )
 
     sizes = [models[d].n_bins for d in dets]
     starts = np.concatenate([[0], np.cumsum(sizes)])
@@ -158,10 +171,11 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
         bsys[bsys_idx[d][:, None], jj[None, :], sl] = m.background_shape_sys
         ssys[ssys_idx[d], sl] = m.signal_shape_sys
         for target, idx, values, names, what in (
-                (sigma, jj, m.activity_sigma, comp_names, "activity σ"),
-                (aux_p, jj, m.aux_activity, comp_names, "auxiliary value"),
-                (aux_q, bsys_idx[d], m.aux_bkg_sys, bsys_names, "auxiliary value"),
-                (aux_r, ssys_idx[d], m.aux_sig_sys, ssys_names, "auxiliary value")):
+            (sigma, jj, m.activity_sigma, comp_names, "activity σ"),
+            (aux_p, jj, m.aux_activity, comp_names, "auxiliary value"),
+            (aux_q, bsys_idx[d], m.aux_bkg_sys, bsys_names, "auxiliary value"),
+            (aux_r, ssys_idx[d], m.aux_sig_sys, ssys_names, "auxiliary value"),
+        ):
             _put_agreeing(target, idx, values, names, what, d)
     model = BinnedModel(
         data=np.concatenate([models[d].data for d in dets]),
@@ -184,16 +198,19 @@ def combine_models(models: Mapping[str, BinnedModel], shared: Collection[str] | 
     return model, bins
 
 
-def _put_agreeing(target: np.ndarray, idx: np.ndarray, values: np.ndarray, names: Sequence[str], what: str,
-                  detector: str) -> None:
+def _put_agreeing(
+    target: np.ndarray, idx: np.ndarray, values: np.ndarray, names: Sequence[str], what: str, detector: str
+) -> None:
     """``target[idx] = values``, refusing to overwrite a shared parameter's value with a different one."""
     seen = ~np.isnan(target[idx])
     clash = seen & ~np.isclose(target[idx], values, rtol=1e-9, atol=0.0)
     if np.any(clash):
         j = int(np.flatnonzero(clash)[0])
-        raise InputError(f"shared parameter {names[idx[j]]!r} has {what} {values[j]:.6g} in {detector!r} but "
-                         f"{target[idx[j]]:.6g} in another detector; a shared parameter needs one value "
-                         "(do not share it)")
+        raise InputError(
+            f"shared parameter {names[idx[j]]!r} has {what} {values[j]:.6g} in {detector!r} but "
+            f"{target[idx[j]]:.6g} in another detector; a shared parameter needs one value "
+            "(do not share it)"
+        )
     target[idx] = values
 
 
@@ -213,9 +230,11 @@ def _filled(names: Sequence[str] | None) -> tuple[str, ...]:
 
 def _local_parameter_names(model: BinnedModel) -> set[str]:
     """Every parameter name of one model in nuisance-name form, fixed components included."""
-    return ({f"p_{n}" for n in _filled(model.background_names)}
-            | {f"q_{n}" for n in _filled(model.background_sys_names)}
-            | {f"r_{n}" for n in _filled(model.signal_sys_names)})
+    return (
+        {f"p_{n}" for n in _filled(model.background_names)}
+        | {f"q_{n}" for n in _filled(model.background_sys_names)}
+        | {f"r_{n}" for n in _filled(model.signal_sys_names)}
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -271,8 +290,9 @@ class JointModel:
     def signal(self) -> SignalTemplates:
         """The joint signal templates (bins concatenated, systematics as in :attr:`model`)."""
         m = self.model
-        return SignalTemplates(m.signal_templates, m.signal_powers, self.reference, _filled(m.signal_sys_names),
-                               m.signal_shape_sys)
+        return SignalTemplates(
+            m.signal_templates, m.signal_powers, self.reference, _filled(m.signal_sys_names), m.signal_shape_sys
+        )
 
     def split(self, counts) -> dict[str, np.ndarray]:
         """Counts per joint bin → each detector's counts per bin."""
@@ -290,8 +310,10 @@ def _check_setups(setups) -> list:
         raise InputError("every entry of setups must be a loaded detector (exonu.io.load_detector) with a name")
     for n in names:
         if names.count(n) > 1:
-            raise InputError(f"detector name {n!r} appears {names.count(n)} times in a joint fit; "
-                             "give each detector its own `name` in its TOML")
+            raise InputError(
+                f"detector name {n!r} appears {names.count(n)} times in a joint fit; "
+                "give each detector its own `name` in its TOML"
+            )
     return list(setups)
 
 
@@ -300,8 +322,10 @@ def _per_detector(value, names: list[str], what: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InputError(f"{what} must be a mapping detector name → value (it must say which detector each "
-                         f"entry belongs to); got {type(value).__name__}")
+        raise InputError(
+            f"{what} must be a mapping detector name → value (it must say which detector each "
+            f"entry belongs to); got {type(value).__name__}"
+        )
     unknown = [k for k in value if k not in names]
     if unknown:
         raise InputError(f"{what} names unknown detectors {unknown}; the joint fit has {names}")
@@ -316,17 +340,18 @@ def _physical_shared(setups, windows: Mapping[str, str]) -> set[str]:
         w = s.window(windows[s.name])
         for source, sigma in w.signal_sys.solar_flux.items():
             if source in flux_sigma and not np.isclose(flux_sigma[source][1], sigma, rtol=1e-9, atol=0.0):
-                raise InputError(f"the {source} solar flux uncertainty is {sigma:g} in {s.name!r} but "
-                                 f"{flux_sigma[source][1]:g} in {flux_sigma[source][0]!r}; a shared flux needs one "
-                                 "value ([signal_systematics] solar_flux)")
+                raise InputError(
+                    f"the {source} solar flux uncertainty is {sigma:g} in {s.name!r} but "
+                    f"{flux_sigma[source][1]:g} in {flux_sigma[source][0]!r}; a shared flux needs one "
+                    "value ([signal_systematics] solar_flux)"
+                )
             flux_sigma.setdefault(source, (s.name, sigma))
             names.add(f"r_{SOLAR_FLUX_PREFIX}{source}")
-        names |= {f"p_{n}" for n, g in zip(w.background.names, w.background.groups) if g == SOLAR_GROUP}
+        names |= {f"p_{n}" for n, g in zip(w.background.names, w.background.groups, strict=False) if g == SOLAR_GROUP}
     return names
 
 
-def _common_reference(setups, spec: SearchSpec, windows: Mapping[str, str],
-                      spectrum: RecoilSpectrum | None) -> float:
+def _common_reference(setups, spec: SearchSpec, windows: Mapping[str, str], spectrum: RecoilSpectrum | None) -> float:
     """One reference value of the physical parameter for every detector.
 
     Models with a fixed default reference (millicharge, magnetic moment) use it. For the others the
@@ -351,14 +376,22 @@ def _signal_for(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None) -> Sig
     except ExonuError as exc:
         raise InputError(f"detector {setup.name!r} cannot compute the {spec.model} signal: {exc}") from None
     if not np.any(templates.templates != 0):
-        raise InputError(f"detector {setup.name!r} cannot compute the {spec.model} signal: it is zero in every bin "
-                         f"of window {spec.window!r}")
+        raise InputError(
+            f"detector {setup.name!r} cannot compute the {spec.model} signal: it is zero in every bin "
+            f"of window {spec.window!r}"
+        )
     return templates
 
 
-def build_joint_model(setups, spec: SearchSpec, datas: Mapping[str, Any] | None = None, *,
-                      shared: Collection[str] | str = "physical", windows: Mapping[str, str] | None = None,
-                      spectrum: RecoilSpectrum | None = None) -> JointModel:
+def build_joint_model(
+    setups,
+    spec: SearchSpec,
+    datas: Mapping[str, Any] | None = None,
+    *,
+    shared: Collection[str] | str = "physical",
+    windows: Mapping[str, str] | None = None,
+    spectrum: RecoilSpectrum | None = None,
+) -> JointModel:
     """The joint fit model of one search on several detectors.
 
     Parameters
@@ -416,24 +449,47 @@ def build_joint_model(setups, spec: SearchSpec, datas: Mapping[str, Any] | None 
             raise InputError(f"detector {s.name!r}: {exc}") from None
     if isinstance(shared, str) and shared == "physical":
         # the policy names what a detector may have; share what at least two detectors do have
-        shared = {n for n in _physical_shared(setups, chosen)
-                  if sum(n in _local_parameter_names(m) for m in models.values()) >= 2}
-    joint, bins = combine_models(models, shared,
-                                 poi_name=f"({spec.parameter}/{spec.reference:.3g})^{spec.alpha_power}")
-    shared_names = tuple(n for n in joint.nuisance_names
-                         if sum(n in _local_parameter_names(m) for m in models.values()) >= 2)
-    return JointModel(model=joint, spec=spec, detectors=tuple(names), bins=bins, windows=chosen, models=models,
-                      templates=templates, shared=shared_names,
-                      provenance={s.name: s.provenance() for s in setups if hasattr(s, "provenance")})
+        shared = {
+            n
+            for n in _physical_shared(setups, chosen)
+            if sum(n in _local_parameter_names(m) for m in models.values()) >= 2
+        }
+    joint, bins = combine_models(models, shared, poi_name=f"({spec.parameter}/{spec.reference:.3g})^{spec.alpha_power}")
+    shared_names = tuple(
+        n for n in joint.nuisance_names if sum(n in _local_parameter_names(m) for m in models.values()) >= 2
+    )
+    return JointModel(
+        model=joint,
+        spec=spec,
+        detectors=tuple(names),
+        bins=bins,
+        windows=chosen,
+        models=models,
+        templates=templates,
+        shared=shared_names,
+        provenance={s.name: s.provenance() for s in setups if hasattr(s, "provenance")},
+    )
 
 
 # ------------------------------------------------------------------------------------------------
 # fits and limits
 # ------------------------------------------------------------------------------------------------
-def search_result_from_model(model: BinnedModel, spec: SearchSpec, templates: SignalTemplates, window: str, *,
-                             method: str = "bayesian", statistic: str = "chi2", n_toys: int = 200, seed: int = 0,
-                             cl: float = 0.9, interval: bool = False, neyman_toys: int = 500,
-                             fixed_aux_band: bool = True, progress=False) -> SearchResult:
+def search_result_from_model(
+    model: BinnedModel,
+    spec: SearchSpec,
+    templates: SignalTemplates,
+    window: str,
+    *,
+    method: str = "bayesian",
+    statistic: str = "chi2",
+    n_toys: int = 200,
+    seed: int = 0,
+    cl: float = 0.9,
+    interval: bool = False,
+    neyman_toys: int = 500,
+    fixed_aux_band: bool = True,
+    progress=False,
+) -> SearchResult:
     """Fit, observed and expected limits of a prebuilt model, in physical units.
 
     The same computation as :func:`exonu.searches.run_search` (which builds the model from one
@@ -471,21 +527,44 @@ def search_result_from_model(model: BinnedModel, spec: SearchSpec, templates: Si
     SearchResult
     """
     if method == "neyman":  # the toy belt is built once and reused for the expected limits
-        limit = upper_limit(model, cl, method="neyman", statistic=statistic, n_toys=neyman_toys, seed=seed,
-                            expected=False)
-        exp = expected_limits(model, method="neyman", cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                              progress=progress, belt=limit.details["belt"])
+        limit = upper_limit(
+            model, cl, method="neyman", statistic=statistic, n_toys=neyman_toys, seed=seed, expected=False
+        )
+        exp = expected_limits(
+            model,
+            method="neyman",
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            progress=progress,
+            belt=limit.details["belt"],
+        )
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic)
-        exp = expected_limits(model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                              progress=progress)
+        exp = expected_limits(
+            model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress
+        )
     best = fit(model, statistic=statistic, ndof_convention="poi")
     null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
-    result = SearchResult(spec=spec, window=window, reference=templates.reference, observed=0.0, expected=0.0,
-                          expected_band=None, best_fit=0.0, chi2_min=float(best.chi2),
-                          chi2_background_only=float(null.chi2), ndof=int(best.ndof), method=method,
-                          seed=seed if n_toys else None, fit_result=best, limit_result=limit, model=model,
-                          templates=templates)
+    result = SearchResult(
+        spec=spec,
+        window=window,
+        reference=templates.reference,
+        observed=0.0,
+        expected=0.0,
+        expected_band=None,
+        best_fit=0.0,
+        chi2_min=float(best.chi2),
+        chi2_background_only=float(null.chi2),
+        ndof=int(best.ndof),
+        method=method,
+        seed=seed if n_toys else None,
+        fit_result=best,
+        limit_result=limit,
+        model=model,
+        templates=templates,
+    )
     result.observed = result.to_physical(limit.alpha_limit)
     result.expected = result.to_physical(exp.asimov)
     result.best_fit = result.to_physical(best.alpha)
@@ -494,11 +573,21 @@ def search_result_from_model(model: BinnedModel, spec: SearchSpec, templates: Si
         result.expected_toy_median = result.to_physical(exp.band["median"])
     if exp.band and fixed_aux_band:
         # the same toys with the auxiliary measurements held at nominal: the data's fluctuations alone
-        fixed = expected_limits(model, method=method if method != "neyman" else "plr", cl=cl, n_toys=n_toys,
-                                seed=seed, statistic=statistic, progress=progress, fluctuate_aux=False)
+        fixed = expected_limits(
+            model,
+            method=method if method != "neyman" else "plr",
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            progress=progress,
+            fluctuate_aux=False,
+        )
         assert fixed.band is not None  # the same toys as exp, which gave a band
-        result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
-                                          result.to_physical(fixed.band["+1sigma"]))
+        result.expected_band_fixed_aux = (
+            result.to_physical(fixed.band["-1sigma"]),
+            result.to_physical(fixed.band["+1sigma"]),
+        )
     if interval:
         iv = plr_interval(model, cl, statistic=statistic)
         result.interval = (result.to_physical(iv.alpha_lower or 0.0), result.to_physical(iv.alpha_limit))
@@ -550,16 +639,21 @@ class JointResult:
             "combined": self.combined.as_dict(),
             "per_detector": {d: r.as_dict() for d, r in self.detectors.items()},
             # non-convergence is reported, not hidden: the limit's own flag for every result
-            "converged": {"combined": _limit_converged(self.combined),
-                          **{d: _limit_converged(r) for d, r in self.detectors.items()}},
+            "converged": {
+                "combined": _limit_converged(self.combined),
+                **{d: _limit_converged(r) for d, r in self.detectors.items()},
+            },
             "provenance": dict(self.joint.provenance),
         }
 
 
 def _statistics(statistic, names: list[str]) -> dict[str, str]:
     """Each detector's statistic: one for all, or a mapping detector name → statistic."""
-    chosen = {name: statistic for name in names} if isinstance(statistic, str) else _per_detector(
-        statistic, names, "statistic")
+    chosen = (
+        {name: statistic for name in names}
+        if isinstance(statistic, str)
+        else _per_detector(statistic, names, "statistic")
+    )
     bad = set(chosen.values()) - set(STATISTICS)
     if bad:
         raise InputError(f"statistic must be one of {STATISTICS}; got {sorted(bad)}")
@@ -577,12 +671,24 @@ def with_bin_statistics(joint: JointModel, chosen: Mapping[str, str]) -> tuple[B
     return replace(joint.model, bin_statistic=[str(x) for x in per_bin]), PER_BIN
 
 
-def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None = None, *,
-                     method: str = "bayesian", statistic: str | Mapping[str, str] = "chi2", n_toys: int = 200,
-                     seed: int = 0, cl: float = 0.9, interval: bool = False,
-                     spectrum: RecoilSpectrum | None = None, shared: Collection[str] | str = "physical",
-                     windows: Mapping[str, str] | None = None, neyman_toys: int = 500,
-                     fixed_aux_band: bool = True, progress=False) -> JointResult:
+def run_joint_search(
+    setups,
+    spec: SearchSpec,
+    datas: Mapping[str, Any] | None = None,
+    *,
+    method: str = "bayesian",
+    statistic: str | Mapping[str, str] = "chi2",
+    n_toys: int = 200,
+    seed: int = 0,
+    cl: float = 0.9,
+    interval: bool = False,
+    spectrum: RecoilSpectrum | None = None,
+    shared: Collection[str] | str = "physical",
+    windows: Mapping[str, str] | None = None,
+    neyman_toys: int = 500,
+    fixed_aux_band: bool = True,
+    progress=False,
+) -> JointResult:
     """Fit one signal parameter to several detectors at once, and each detector alone.
 
     Parameters
@@ -614,11 +720,25 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
     chosen = _statistics(statistic, [s.name for s in setups])
     joint = build_joint_model(setups, spec, datas, shared=shared, windows=windows, spectrum=spectrum)
     joint_model, statistic = with_bin_statistics(joint, chosen)
-    options = dict(method=method, n_toys=n_toys, seed=seed, cl=cl, interval=interval,
-                   neyman_toys=neyman_toys, fixed_aux_band=fixed_aux_band, progress=progress)
+    options = dict(
+        method=method,
+        n_toys=n_toys,
+        seed=seed,
+        cl=cl,
+        interval=interval,
+        neyman_toys=neyman_toys,
+        fixed_aux_band=fixed_aux_band,
+        progress=progress,
+    )
     # the paper's published value belongs to one detector, not to the combination
-    combined = search_result_from_model(joint_model, replace(joint.spec, published=None), joint.signal(),
-                                        joint.window_label, statistic=statistic, **options)
+    combined = search_result_from_model(
+        joint_model,
+        replace(joint.spec, published=None),
+        joint.signal(),
+        joint.window_label,
+        statistic=statistic,
+        **options,
+    )
     alone = {}
     for s in setups:
         own = replace(spec, window=joint.windows[s.name])
@@ -628,6 +748,7 @@ def run_joint_search(setups, spec: SearchSpec, datas: Mapping[str, Any] | None =
             model, templates = build_binned_model(s, own, joint.models[s.name].data, spectrum)
         else:
             model, templates = joint.models[s.name], joint.templates[s.name]
-        alone[s.name] = search_result_from_model(model, own, templates, joint.windows[s.name],
-                                                 statistic=chosen[s.name], **options)
+        alone[s.name] = search_result_from_model(
+            model, own, templates, joint.windows[s.name], statistic=chosen[s.name], **options
+        )
     return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl, statistics=chosen)

@@ -19,8 +19,8 @@ from functools import partial
 import numpy as np
 
 from ..errors import InputError, check_float_array
-from ..xsec import checks
 from ..spectrum import RecoilSpectrum
+from ..xsec import checks
 from .run import SearchResult, run_search
 from .spec import MEDIATORS, SearchSpec, search_spec
 from .templates import check_setup
@@ -56,9 +56,18 @@ def _spec_at_mass(signal: str, options: dict, mass_mev: float) -> SearchSpec:
     return search_spec(signal, mass_mev=float(mass_mev), **options)
 
 
-def exclusion_curve(setup, signal_spec_factory: Callable[[float], SearchSpec], masses_mev: Sequence[float], *,
-                    data=None, method: str = "bayesian", statistic: str = "chi2", n_toys: int = 0, seed: int = 0,
-                    spectrum: RecoilSpectrum | None = None) -> list[SearchResult]:
+def exclusion_curve(
+    setup,
+    signal_spec_factory: Callable[[float], SearchSpec],
+    masses_mev: Sequence[float],
+    *,
+    data=None,
+    method: str = "bayesian",
+    statistic: str = "chi2",
+    n_toys: int = 0,
+    seed: int = 0,
+    spectrum: RecoilSpectrum | None = None,
+) -> list[SearchResult]:
     """Observed and expected 90 % CL coupling limits at each mediator mass.
 
     Parameters
@@ -83,8 +92,10 @@ def exclusion_curve(setup, signal_spec_factory: Callable[[float], SearchSpec], m
     """
     check_setup(setup)
     if not callable(signal_spec_factory):
-        raise InputError(f"signal_spec_factory must be a callable mass_mev -> SearchSpec (spec_factory(signal)); "
-                         f"got {signal_spec_factory!r}")
+        raise InputError(
+            f"signal_spec_factory must be a callable mass_mev -> SearchSpec (spec_factory(signal)); "
+            f"got {signal_spec_factory!r}"
+        )
     masses = check_float_array(masses_mev, "masses_mev", lower=0.0, lower_inclusive=False, allow_empty=True)
     if masses.ndim != 1 or masses.size == 0:
         raise InputError("masses_mev must be a non-empty list of masses in MeV")
@@ -94,13 +105,31 @@ def exclusion_curve(setup, signal_spec_factory: Callable[[float], SearchSpec], m
         spec = signal_spec_factory(float(mass))
         if spec.model not in MEDIATORS:
             raise InputError(f"exclusion curves need a mediator signal; the factory gave {spec.model!r}")
-        results.append(run_search(setup, spec, data, method=method, statistic=statistic, n_toys=n_toys, seed=seed,
-                                  spectrum=spectrum, fixed_aux_band=False))
+        results.append(
+            run_search(
+                setup,
+                spec,
+                data,
+                method=method,
+                statistic=statistic,
+                n_toys=n_toys,
+                seed=seed,
+                spectrum=spectrum,
+                fixed_aux_band=False,
+            )
+        )
     return results
 
 
-def family_curves(setup, family: str, masses_mev: Sequence[float], *, charge_sets: Sequence[str] | None = None,
-                  spectrum: RecoilSpectrum | None = None, **options) -> dict[str, list[SearchResult]]:
+def family_curves(
+    setup,
+    family: str,
+    masses_mev: Sequence[float],
+    *,
+    charge_sets: Sequence[str] | None = None,
+    spectrum: RecoilSpectrum | None = None,
+    **options,
+) -> dict[str, list[SearchResult]]:
     """Exclusion curves of one mediator family: one per charge set for the light vector, one otherwise.
 
     Parameters
@@ -127,5 +156,7 @@ def family_curves(setup, family: str, masses_mev: Sequence[float], *, charge_set
     spectrum = spectrum or RecoilSpectrum()
     if family != "light-vector":
         return {family: exclusion_curve(setup, spec_factory(family), masses_mev, spectrum=spectrum, **options)}
-    return {c: exclusion_curve(setup, spec_factory(family, charges=c), masses_mev, spectrum=spectrum, **options)
-            for c in (charge_sets or _LIGHT_VECTOR_CHARGE_SETS)}
+    return {
+        c: exclusion_curve(setup, spec_factory(family, charges=c), masses_mev, spectrum=spectrum, **options)
+        for c in (charge_sets or _LIGHT_VECTOR_CHARGE_SETS)
+    }

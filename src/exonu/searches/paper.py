@@ -17,6 +17,8 @@ from .templates import build_binned_model, choose_window
 
 #: Other spellings of the search units that a detector config may use for its published values
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
+
+
 def published_value(setup, spec: SearchSpec) -> PublishedValue | None:
     """The published limit the detector's config names for ``spec``, or None (nothing to compare with).
 
@@ -27,8 +29,10 @@ def published_value(setup, spec: SearchSpec) -> PublishedValue | None:
     key = spec.model.replace("-", "_") if spec.mass_mev is not None else spec.key
     pub = setup.published_for(key, spec.mass_mev)
     if pub is not None and UNIT_ALIASES.get(pub.unit, pub.unit) != spec.unit:
-        raise InputError(f"published value for {spec.key!r} of detector {setup.name!r} is in {pub.unit!r}; "
-                         f"the search's limit is in {spec.unit!r}: give it in {spec.unit!r}")
+        raise InputError(
+            f"published value for {spec.key!r} of detector {setup.name!r} is in {pub.unit!r}; "
+            f"the search's limit is in {spec.unit!r}: give it in {spec.unit!r}"
+        )
     return pub
 
 
@@ -54,7 +58,9 @@ class PaperResults:
     seconds: float = 0.0
     calibration: dict[str, Any] = field(default_factory=dict)
     statistic: str = "chi2"
-    published: dict[str, PublishedValue] = field(default_factory=dict)  # search key → PublishedValue (only those the config has)
+    published: dict[str, PublishedValue] = field(
+        default_factory=dict
+    )  # search key → PublishedValue (only those the config has)
 
     @property
     def has_paper_check(self) -> bool:
@@ -66,13 +72,20 @@ def _data_for_windows(setup, datasets) -> tuple[dict, dict]:
     """Match user data sets to windows by their bin edges; other windows get Asimov data (stated)."""
     counts, source = {}, {}
     for ds in datasets or ():
-        matches = [name for name, w in setup.windows.items()
-                   if w.binning.n_bins == len(ds.counts) and np.allclose(w.binning.edges_kev, ds.edges_kev)]
+        matches = [
+            name
+            for name, w in setup.windows.items()
+            if w.binning.n_bins == len(ds.counts) and np.allclose(w.binning.edges_kev, ds.edges_kev)
+        ]
         if not matches:
-            raise InputError(f"data set {ds.metadata.get('path', '')!r} has {len(ds.counts)} bins with edges "
-                             f"{ds.edges_kev[0]:g}–{ds.edges_kev[-1]:g} keV, which match no window of {setup.name!r}: "
-                             + "; ".join(f"{n}: {w.binning.n_bins} bins {w.binning.low_kev:g}–{w.binning.high_kev:g} keV"
-                                         for n, w in setup.windows.items()))
+            raise InputError(
+                f"data set {ds.metadata.get('path', '')!r} has {len(ds.counts)} bins with edges "
+                f"{ds.edges_kev[0]:g}–{ds.edges_kev[-1]:g} keV, which match no window of {setup.name!r}: "
+                + "; ".join(
+                    f"{n}: {w.binning.n_bins} bins {w.binning.low_kev:g}–{w.binning.high_kev:g} keV"
+                    for n, w in setup.windows.items()
+                )
+            )
         for name in matches:
             counts[name] = np.asarray(ds.counts, dtype=float)
             simulated = " (SIMULATED)" if ds.metadata.get("simulated") else ""
@@ -83,7 +96,9 @@ def _data_for_windows(setup, datasets) -> tuple[dict, dict]:
                 counts[name], source[name] = w.data_counts, "the detector's data set"
             else:
                 counts[name] = w.background.templates.sum(axis=0)
-                source[name] = "Asimov background-only data (SIMULATED: the detector config gives no data for this window)"
+                source[name] = (
+                    "Asimov background-only data (SIMULATED: the detector config gives no data for this window)"
+                )
     return counts, source
 
 
@@ -96,7 +111,8 @@ def mu_squared_sigma_from_profile(result: SearchResult) -> float:
     """σ(μ²) in μ_B² from the χ² profile of a magnetic-moment search: the α where Δχ² = 1 (× μ_ref²).
 
     Uses the curve the limit integrated (``limit_result.alpha_grid``/``chi2_profile``) on the data of
-    the search; this is the full-fit check of the XMASS-I calibration (≈ 1.1e-20 μ_B² from the paper's best fit, arXiv:2005.11891 §4.3).
+    the search; this is the full-fit check of the XMASS-I calibration (≈ 1.1e-20 μ_B² from the paper's best
+    fit, arXiv:2005.11891 §4.3).
     """
     lr = result.limit_result
     if not isinstance(lr, LimitResult):
@@ -112,8 +128,18 @@ def mu_squared_sigma_from_profile(result: SearchResult) -> float:
     return float((alpha_1 - a[i0]) * result.reference**2)
 
 
-def reproduce_paper(setup, datasets=(), *, seed: int = 0, n_toys: int = 200, masses_mev=None, jobs: int = 1,
-                    dark_photon_toys: int = 40, statistic: str = "chi2", progress=None) -> PaperResults:
+def reproduce_paper(
+    setup,
+    datasets=(),
+    *,
+    seed: int = 0,
+    n_toys: int = 200,
+    masses_mev=None,
+    jobs: int = 1,
+    dark_photon_toys: int = 40,
+    statistic: str = "chi2",
+    progress=None,
+) -> PaperResults:
     """Run every search of the paper on ``setup`` (default data: Asimov background-only).
 
     Millicharge common and per flavour (RRPA-grade, 2–15 keV), magnetic moment (FEA, 2–200 keV) and the
@@ -137,8 +163,9 @@ def reproduce_paper(setup, datasets=(), *, seed: int = 0, n_toys: int = 200, mas
         if pub is not None:
             published[spec.key] = pub
         window = choose_window(setup, spec)
-        searches[spec.key] = run_search(setup, spec, counts[window], n_toys=n_toys, seed=seed, spectrum=spectrum,
-                                        statistic=statistic)
+        searches[spec.key] = run_search(
+            setup, spec, counts[window], n_toys=n_toys, seed=seed, spectrum=spectrum, statistic=statistic
+        )
     masses = dark_photon_masses() if masses_mev is None else np.asarray(masses_mev, dtype=float)
     specs = []
     for spec in dark_photon_specs(masses):
@@ -146,9 +173,16 @@ def reproduce_paper(setup, datasets=(), *, seed: int = 0, n_toys: int = 200, mas
         specs.append(spec)
         if pub is not None:
             published[spec.key] = pub
-    tasks = [(setup, s, counts[choose_window(setup, s)], seed + 1 + i, dark_photon_toys, statistic)
-             for i, s in enumerate(specs)]
-    bar = dict(total=len(tasks), desc="dark-photon mass scan", unit="mass", disable=progress is False if progress is not None else None)
+    tasks = [
+        (setup, s, counts[choose_window(setup, s)], seed + 1 + i, dark_photon_toys, statistic)
+        for i, s in enumerate(specs)
+    ]
+    bar = dict(
+        total=len(tasks),
+        desc="dark-photon mass scan",
+        unit="mass",
+        disable=progress is False if progress is not None else None,
+    )
     if jobs > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -156,22 +190,33 @@ def reproduce_paper(setup, datasets=(), *, seed: int = 0, n_toys: int = 200, mas
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             dark = list(tqdm(pool.map(_dark_photon_worker, tasks), **bar))
     else:
-        dark = [run_search(setup, s, d, n_toys=nt, seed=sd, spectrum=spectrum, statistic=st, fixed_aux_band=False)
-                for setup, s, d, sd, nt, st in tqdm(tasks, **bar)]
-    results = PaperResults(searches=searches, dark_photon=dark, setup=setup, data_source=source, seed=seed,
-                           statistic=statistic, published=published)
+        dark = [
+            run_search(setup, s, d, n_toys=nt, seed=sd, spectrum=spectrum, statistic=st, fixed_aux_band=False)
+            for setup, s, d, sd, nt, st in tqdm(tasks, **bar)
+        ]
+    results = PaperResults(
+        searches=searches,
+        dark_photon=dark,
+        setup=setup,
+        data_source=source,
+        seed=seed,
+        statistic=statistic,
+        published=published,
+    )
     mm = searches["magnetic_moment_mub"]
     results.calibration = {
         "sigma_mu2_from_profile_mub2": mu_squared_sigma_from_profile(mm),
         "note": "σ(μ²) where the profiled χ² (bounded full fit) rises by 1 on the data used",
     }
     if paper_best_fit_applies(setup):
-        results.calibration.update({
-            "target_sigma_mu2_mub2": 1.1e-20,
-            "note": results.calibration["note"] + "; the target 1.1e-20 μ_B² follows from the paper's best fit "
-                    "(1.3e-10 μ_B, Δχ² = 2.3; arXiv:2005.11891 §4.3)",
-            "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
-        })
+        results.calibration.update(
+            {
+                "target_sigma_mu2_mub2": 1.1e-20,
+                "note": results.calibration["note"] + "; the target 1.1e-20 μ_B² follows from the paper's best fit "
+                "(1.3e-10 μ_B, Δχ² = 2.3; arXiv:2005.11891 §4.3)",
+                "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
+            }
+        )
     results.seconds = time.perf_counter() - start
     return results
 
@@ -179,7 +224,11 @@ def reproduce_paper(setup, datasets=(), *, seed: int = 0, n_toys: int = 200, mas
 #: The paper's best fits (§4.3, §4.4) on its real data, and the limits it set with them
 PAPER_BEST_FITS = (
     ("magnetic_moment_mub", SearchSpec("magnetic_moment_mub", "magnetic-moment", published=1.8e-10), 1.3e-10),
-    ("dark_photon_0.001MeV", SearchSpec("dark_photon_0.001MeV", "dark-photon", mass_mev=1e-3, published=1.3e-6), 1.1e-6),
+    (
+        "dark_photon_0.001MeV",
+        SearchSpec("dark_photon_0.001MeV", "dark-photon", mass_mev=1e-3, published=1.3e-6),
+        1.1e-6,
+    ),
 )
 
 
@@ -201,6 +250,11 @@ def paper_best_fit_check(setup, spectrum=None) -> dict:
         alpha = (best / tpl.reference) ** spec.alpha_power
         r = run_search(setup, spec, model.asimov(alpha), n_toys=0, spectrum=spectrum, templates=tpl)
         assert spec.published is not None  # every PAPER_BEST_FITS spec states the paper's limit
-        out[key] = {"injected": best, "observed_limit": r.observed, "published_limit": spec.published,
-                    "ratio": r.observed / spec.published, "delta_chi2_zero": r.chi2_background_only - r.chi2_min}
+        out[key] = {
+            "injected": best,
+            "observed_limit": r.observed,
+            "published_limit": spec.published,
+            "ratio": r.observed / spec.published,
+            "delta_chi2_zero": r.chi2_background_only - r.chi2_min,
+        }
     return out

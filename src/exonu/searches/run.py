@@ -8,8 +8,18 @@ import numpy as np
 
 from ..errors import FitError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import (METHODS, BinnedModel, ExpectedLimits, FitResult, LimitResult, check_cl, expected_limits, fit,
-                     plr_interval, upper_limit)
+from ..stats import (
+    METHODS,
+    BinnedModel,
+    ExpectedLimits,
+    FitResult,
+    LimitResult,
+    check_cl,
+    expected_limits,
+    fit,
+    plr_interval,
+    upper_limit,
+)
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
@@ -59,17 +69,30 @@ class SearchResult:
         return float(np.sqrt(max(self.chi2_background_only - self.chi2_min, 0.0)))
 
     def as_dict(self) -> dict:
-        d = {"observed": self.observed, "expected": self.expected, "expected_band": list(self.expected_band) if self.expected_band else None,
-             "expected_toy_median": self.expected_toy_median,
-             "expected_band_fixed_aux": list(self.expected_band_fixed_aux) if self.expected_band_fixed_aux else None,
-             "published": self.spec.published,
-             "ratio_expected_to_published": (self.expected / self.spec.published) if self.spec.published else None,
-             "ratio_observed_to_published": (self.observed / self.spec.published) if self.spec.published else None,
-             "unit": self.spec.unit, "best_fit": self.best_fit, "chi2_min": self.chi2_min,
-             "chi2_background_only": self.chi2_background_only, "ndof": self.ndof,
-             "significance_sigma": self.significance_sigma, "method": self.method, "window": self.window,
-             "flavours": list(self.spec.flavours), "reference_value": self.reference, "seed": self.seed,
-             "cl": self.cl, "limit_provenance": self.provenance, "expected_warnings": self.expected_warnings}
+        d = {
+            "observed": self.observed,
+            "expected": self.expected,
+            "expected_band": list(self.expected_band) if self.expected_band else None,
+            "expected_toy_median": self.expected_toy_median,
+            "expected_band_fixed_aux": list(self.expected_band_fixed_aux) if self.expected_band_fixed_aux else None,
+            "published": self.spec.published,
+            "ratio_expected_to_published": (self.expected / self.spec.published) if self.spec.published else None,
+            "ratio_observed_to_published": (self.observed / self.spec.published) if self.spec.published else None,
+            "unit": self.spec.unit,
+            "best_fit": self.best_fit,
+            "chi2_min": self.chi2_min,
+            "chi2_background_only": self.chi2_background_only,
+            "ndof": self.ndof,
+            "significance_sigma": self.significance_sigma,
+            "method": self.method,
+            "window": self.window,
+            "flavours": list(self.spec.flavours),
+            "reference_value": self.reference,
+            "seed": self.seed,
+            "cl": self.cl,
+            "limit_provenance": self.provenance,
+            "expected_warnings": self.expected_warnings,
+        }
         if self.spec.mass_mev is not None:
             d["mass_mev"] = self.spec.mass_mev
         if self.interval is not None:
@@ -77,10 +100,23 @@ class SearchResult:
         return d
 
 
-def run_search(setup, spec: SearchSpec, data=None, *, method: str = "bayesian", n_toys: int = 200, seed: int = 0,
-               statistic: str = "chi2", spectrum: RecoilSpectrum | None = None, interval: bool = False,
-               templates: SignalTemplates | None = None, progress=False, neyman_toys: int = 500,
-               fixed_aux_band: bool = True, cl: float = 0.9) -> SearchResult:
+def run_search(
+    setup,
+    spec: SearchSpec,
+    data=None,
+    *,
+    method: str = "bayesian",
+    n_toys: int = 200,
+    seed: int = 0,
+    statistic: str = "chi2",
+    spectrum: RecoilSpectrum | None = None,
+    interval: bool = False,
+    templates: SignalTemplates | None = None,
+    progress=False,
+    neyman_toys: int = 500,
+    fixed_aux_band: bool = True,
+    cl: float = 0.9,
+) -> SearchResult:
     """Fit, observed and expected limits at confidence level ``cl`` for one search, in physical units.
 
     ``method`` (see :func:`exonu.stats.upper_limit`): ``"bayesian"`` (the paper's: flat prior in α,
@@ -106,24 +142,51 @@ def run_search(setup, spec: SearchSpec, data=None, *, method: str = "bayesian", 
     null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
     for name, f in (("best fit", best), ("background-only fit", null)):
         if not (f.converged and np.isfinite(f.chi2)):
-            raise FitError(f"the {name} failed ({f.message}; statistic {f.chi2}): no limit is made from it — "
-                           "check the data (counts per bin) and the detector model")
+            raise FitError(
+                f"the {name} failed ({f.message}; statistic {f.chi2}): no limit is made from it — "
+                "check the data (counts per bin) and the detector model"
+            )
     if method in ("neyman", "fc"):  # the toy belt is built once and reused for the expected limits
-        limit = upper_limit(model, cl, method=method, statistic=statistic, n_toys=neyman_toys, seed=seed,
-                            expected=False)
-        exp = expected_limits(model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                              progress=progress, belt=limit.details["belt"])
+        limit = upper_limit(
+            model, cl, method=method, statistic=statistic, n_toys=neyman_toys, seed=seed, expected=False
+        )
+        exp = expected_limits(
+            model,
+            method=method,
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            progress=progress,
+            belt=limit.details["belt"],
+        )
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
-        exp = expected_limits(model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                              progress=progress)
+        exp = expected_limits(
+            model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress
+        )
     if not np.isfinite(limit.alpha_limit):
         raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
-    result = SearchResult(spec=spec, window=choose_window(setup, spec), reference=templates.reference, observed=0.0,
-                          expected=0.0, expected_band=None, best_fit=0.0, chi2_min=float(best.chi2),
-                          chi2_background_only=float(null.chi2), ndof=int(best.ndof), method=method,
-                          seed=seed if (n_toys or method in ("neyman", "fc")) else None, fit_result=best,
-                          limit_result=limit, model=model, templates=templates, cl=cl, expected_detail=exp)
+    result = SearchResult(
+        spec=spec,
+        window=choose_window(setup, spec),
+        reference=templates.reference,
+        observed=0.0,
+        expected=0.0,
+        expected_band=None,
+        best_fit=0.0,
+        chi2_min=float(best.chi2),
+        chi2_background_only=float(null.chi2),
+        ndof=int(best.ndof),
+        method=method,
+        seed=seed if (n_toys or method in ("neyman", "fc")) else None,
+        fit_result=best,
+        limit_result=limit,
+        model=model,
+        templates=templates,
+        cl=cl,
+        expected_detail=exp,
+    )
     result.observed = result.to_physical(limit.alpha_limit)
     result.expected = result.to_physical(exp.asimov)
     result.best_fit = result.to_physical(best.alpha)
@@ -133,12 +196,21 @@ def run_search(setup, spec: SearchSpec, data=None, *, method: str = "bayesian", 
     if exp.band and fixed_aux_band:
         # the same toys with the auxiliary measurements (pull centres) held at nominal: the data's
         # Poisson fluctuations alone, to show how much of the band the constraints contribute
-        fixed = expected_limits(model, method=method if method not in ("neyman", "fc") else "plr", cl=cl,
-                                n_toys=n_toys, seed=seed, statistic=statistic, progress=progress,
-                                fluctuate_aux=False)
+        fixed = expected_limits(
+            model,
+            method=method if method not in ("neyman", "fc") else "plr",
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            progress=progress,
+            fluctuate_aux=False,
+        )
         if fixed.band:
-            result.expected_band_fixed_aux = (result.to_physical(fixed.band["-1sigma"]),
-                                              result.to_physical(fixed.band["+1sigma"]))
+            result.expected_band_fixed_aux = (
+                result.to_physical(fixed.band["-1sigma"]),
+                result.to_physical(fixed.band["+1sigma"]),
+            )
     if method == "fc":
         result.interval = (result.to_physical(limit.alpha_lower or 0.0), result.to_physical(limit.alpha_limit))
     elif interval:

@@ -28,8 +28,7 @@ import numpy as np
 
 from ..errors import InputError, check_float_array
 from ..spectrum import ATOMIC_MODELS
-from ..xsec import CHARGE_SETS, FLAVOURS, MODELS, Interaction
-from ..xsec import checks
+from ..xsec import CHARGE_SETS, FLAVOURS, MODELS, Interaction, checks
 
 
 @dataclass(frozen=True)
@@ -93,17 +92,19 @@ _MEDIATOR_VECTOR_LIKE = SignalParametrisation("coupling", "dimensionless", (2, 4
 _MEDIATOR_SCALAR_LIKE = SignalParametrisation("coupling", "dimensionless", (4,), (None,), probe=1e-5)
 
 #: Parametrisation of every signal model
-PARAMETRISATIONS: Mapping[str, SignalParametrisation] = MappingProxyType({
-    "millicharge": SignalParametrisation("charge_e", "e", (2,), default_reference=5e-12),
-    "magnetic-moment": SignalParametrisation("mu_bohr", "mu_B", (2,), default_reference=1e-10),
-    "dark-photon": _MEDIATOR_VECTOR_LIKE,
-    "light-vector": _MEDIATOR_VECTOR_LIKE,
-    "axial-vector": _MEDIATOR_VECTOR_LIKE,
-    "scalar": _MEDIATOR_SCALAR_LIKE,
-    "pseudoscalar": _MEDIATOR_SCALAR_LIKE,
-    "nsi": SignalParametrisation("eps", "dimensionless", (1, 2), ("interference", "pure"), probe=0.1),
-    "charge-radius": SignalParametrisation("radius2_cm2", "cm2", (1, 2), ("interference", "pure"), probe=1e-32),
-})
+PARAMETRISATIONS: Mapping[str, SignalParametrisation] = MappingProxyType(
+    {
+        "millicharge": SignalParametrisation("charge_e", "e", (2,), default_reference=5e-12),
+        "magnetic-moment": SignalParametrisation("mu_bohr", "mu_B", (2,), default_reference=1e-10),
+        "dark-photon": _MEDIATOR_VECTOR_LIKE,
+        "light-vector": _MEDIATOR_VECTOR_LIKE,
+        "axial-vector": _MEDIATOR_VECTOR_LIKE,
+        "scalar": _MEDIATOR_SCALAR_LIKE,
+        "pseudoscalar": _MEDIATOR_SCALAR_LIKE,
+        "nsi": SignalParametrisation("eps", "dimensionless", (1, 2), ("interference", "pure"), probe=0.1),
+        "charge-radius": SignalParametrisation("radius2_cm2", "cm2", (1, 2), ("interference", "pure"), probe=1e-32),
+    }
+)
 #: Physical parameter, unit and α-power of each signal model (derived; kept for existing callers)
 PARAMETERS = MappingProxyType({m: (p.parameter, p.unit, p.alpha_power) for m, p in PARAMETRISATIONS.items()})
 #: Models with a mediator mass
@@ -130,18 +131,25 @@ class SignalOptions:
 
 
 #: Signal names with their required and optional options (the CLI's ``--signal`` choices)
-SIGNALS: Mapping[str, SignalOptions] = MappingProxyType({
-    "millicharge": SignalOptions((), ("flavours",), "neutrino millicharge q (e)"),
-    "magnetic-moment": SignalOptions((), ("flavours",), "neutrino magnetic moment μ (μ_B)"),
-    "dark-photon": SignalOptions(("mass_mev",), (), "U(1)_{B−L} gauge boson, coupling g"),
-    "light-vector": SignalOptions(("mass_mev", "charges"), (), f"light Z′ with charges {sorted(CHARGE_SETS)}"),
-    "axial-vector": SignalOptions(("mass_mev",), (), "light axial-vector mediator, g = g_ν = g_e^A"),
-    "scalar": SignalOptions(("mass_mev",), (), "light scalar mediator, g = g_ν = g_e"),
-    "pseudoscalar": SignalOptions(("mass_mev",), (), "light pseudoscalar mediator, g = g_ν = g_e"),
-    "nsi": SignalOptions((), ("flavours", "chirality", "sign"),
-                         "contact NSI ε^{eP}_{αα}; chirality L, R or V (default L), flavour α (default e)"),
-    "charge-radius": SignalOptions((), ("flavours", "sign"), "neutrino charge radius ⟨r²⟩ (cm²), flavour default e"),
-})
+SIGNALS: Mapping[str, SignalOptions] = MappingProxyType(
+    {
+        "millicharge": SignalOptions((), ("flavours",), "neutrino millicharge q (e)"),
+        "magnetic-moment": SignalOptions((), ("flavours",), "neutrino magnetic moment μ (μ_B)"),
+        "dark-photon": SignalOptions(("mass_mev",), (), "U(1)_{B−L} gauge boson, coupling g"),
+        "light-vector": SignalOptions(("mass_mev", "charges"), (), f"light Z′ with charges {sorted(CHARGE_SETS)}"),
+        "axial-vector": SignalOptions(("mass_mev",), (), "light axial-vector mediator, g = g_ν = g_e^A"),
+        "scalar": SignalOptions(("mass_mev",), (), "light scalar mediator, g = g_ν = g_e"),
+        "pseudoscalar": SignalOptions(("mass_mev",), (), "light pseudoscalar mediator, g = g_ν = g_e"),
+        "nsi": SignalOptions(
+            (),
+            ("flavours", "chirality", "sign"),
+            "contact NSI ε^{eP}_{αα}; chirality L, R or V (default L), flavour α (default e)",
+        ),
+        "charge-radius": SignalOptions(
+            (), ("flavours", "sign"), "neutrino charge radius ⟨r²⟩ (cm²), flavour default e"
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -201,8 +209,10 @@ class SearchSpec:
             raise InputError(f"the {self.model} signal has no mediator mass; drop mass_mev (--mass-mev)")
         if self.model == "light-vector":
             if self.charges not in CHARGE_SETS:
-                raise InputError(f"the light-vector search needs charges, one of {sorted(CHARGE_SETS)} (--charges); "
-                                 f"got {self.charges!r}")
+                raise InputError(
+                    f"the light-vector search needs charges, one of {sorted(CHARGE_SETS)} (--charges); "
+                    f"got {self.charges!r}"
+                )
         elif self.charges is not None:
             raise InputError(f"the {self.model} signal has no charge set; --charges is for light-vector only")
         if self.model == "nsi":
@@ -222,16 +232,23 @@ class SearchSpec:
         if self.window is not None and not isinstance(self.window, str):
             raise InputError(f"window must be a window name (str) or None; got {self.window!r}")
         if isinstance(self.atomic_model, str) and self.atomic_model not in ATOMIC_MODELS:
-            raise InputError(f"atomic_model must be one of {ATOMIC_MODELS} (or a RatioTable); got {self.atomic_model!r}")
-        if self.published is not None:  # a limit: ratios to it are reported, so it must be a number of the search's sign
+            raise InputError(
+                f"atomic_model must be one of {ATOMIC_MODELS} (or a RatioTable); got {self.atomic_model!r}"
+            )
+        if (
+            self.published is not None
+        ):  # a limit: ratios to it are reported, so it must be a number of the search's sign
             pub = checks.real_number("published", self.published)
             if pub == 0 or (pub < 0) != (self.sign < 0):
-                raise InputError(f"published must be a non-zero limit with the sign of the search ({self.sign:+d}); "
-                                 f"got {pub:g}")
+                raise InputError(
+                    f"published must be a non-zero limit with the sign of the search ({self.sign:+d}); got {pub:g}"
+                )
         if self.reference is not None:
             ref = checks.real_number("reference", self.reference)
             if ref == 0 or (ref < 0) != (self.sign < 0):
-                raise InputError(f"reference must be non-zero with the sign of the search ({self.sign:+d}); got {ref:g}")
+                raise InputError(
+                    f"reference must be non-zero with the sign of the search ({self.sign:+d}); got {ref:g}"
+                )
 
     @property
     def parameter(self) -> str:
@@ -267,8 +284,15 @@ def _flavour_label(flavours: tuple) -> str:
     return "all" if tuple(flavours) == FLAVOURS else "".join(flavours)
 
 
-def search_spec(signal: str, *, mass_mev: float | None = None, charges: str | None = None, flavours=None,
-                window: str | None = None, **params) -> SearchSpec:
+def search_spec(
+    signal: str,
+    *,
+    mass_mev: float | None = None,
+    charges: str | None = None,
+    flavours=None,
+    window: str | None = None,
+    **params,
+) -> SearchSpec:
     """The :class:`SearchSpec` of one signal, for the CLI and the API.
 
     Parameters
@@ -295,11 +319,17 @@ def search_spec(signal: str, *, mass_mev: float | None = None, charges: str | No
     if not isinstance(signal, str) or signal not in SIGNALS:
         raise InputError(f"unknown signal {signal!r}; expected one of {sorted(SIGNALS)}")
     options = SIGNALS[signal]
-    given = {"mass_mev": mass_mev, "charges": charges, "flavours": flavours,
-             **{k: v for k, v in params.items() if k in ("chirality", "sign")}}
+    given = {
+        "mass_mev": mass_mev,
+        "charges": charges,
+        "flavours": flavours,
+        **{k: v for k, v in params.items() if k in ("chirality", "sign")},
+    }
     for name, value in given.items():
         if value is not None and name not in options.required + options.optional:
-            raise InputError(f"signal {signal!r} takes no {name} option (it takes {list(options.required + options.optional)})")
+            raise InputError(
+                f"signal {signal!r} takes no {name} option (it takes {list(options.required + options.optional)})"
+            )
     for name in options.required:
         if given.get(name) is None:
             raise InputError(f"signal {signal!r} needs {name} (--{name.replace('_', '-')})")
@@ -316,9 +346,19 @@ def search_spec(signal: str, *, mass_mev: float | None = None, charges: str | No
     flavours = checks.flavour_tuple(flavours, FLAVOURS)
     chirality = params.get("chirality", "L" if signal == "nsi" else None)
     key = params.get("key") or _default_key(signal, mass_mev, charges, flavours, chirality, sign)
-    return SearchSpec(key, signal, window=window, flavours=flavours, mass_mev=None if mass_mev is None else mass_mev,
-                      reference=params.get("reference"), published=params.get("published"),
-                      atomic_model=params.get("atomic_model"), charges=charges, chirality=chirality, sign=sign)
+    return SearchSpec(
+        key,
+        signal,
+        window=window,
+        flavours=flavours,
+        mass_mev=None if mass_mev is None else mass_mev,
+        reference=params.get("reference"),
+        published=params.get("published"),
+        atomic_model=params.get("atomic_model"),
+        charges=charges,
+        chirality=chirality,
+        sign=sign,
+    )
 
 
 def _default_key(signal, mass_mev, charges, flavours, chirality, sign) -> str:

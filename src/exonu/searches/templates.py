@@ -28,8 +28,11 @@ REFERENCE_COUNTS = 100.0
 def check_setup(setup) -> None:
     """Raise :class:`InputError` unless ``setup`` is a loaded detector (a name is the usual mistake)."""
     if not isinstance(setup, DetectorSetup):
-        raise InputError(f"setup must be a loaded detector (exonu.io.load_detector(name)), not the "
-                         f"{type(setup).__name__} {setup!r}"[:200])
+        raise InputError(
+            f"setup must be a loaded detector (exonu.io.load_detector(name)), not the {type(setup).__name__} {setup!r}"[
+                :200
+            ]
+        )
 
 
 def check_search_inputs(setup, spec, spectrum=None) -> None:
@@ -91,7 +94,9 @@ def term_rates(window, spec: SearchSpec, value: float, atomic_model, spectrum: R
     def rates(sp):
         return np.array([sp.rate(grid, i, atomic_model=atomic_model, per="kg-day") for i in interactions])
 
-    by_source = {s: rates(spectrum.restricted((s,))) for s in window.signal_sys.solar_flux if s in spectrum.flux.sources}
+    by_source = {
+        s: rates(spectrum.restricted((s,))) for s in window.signal_sys.solar_flux if s in spectrum.flux.sources
+    }
     return TermRates(rates(spectrum), by_source)
 
 
@@ -121,14 +126,16 @@ def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = 
     scale = (reference / probe) ** powers  # positive: reference and probe share the sign of the search
     templates = folded * scale[:, None]
     names, syst = w.signal_systematics(
-        rate_on_grid=scale @ rates.total,
-        rate_by_source={s: scale @ r for s, r in rates.by_source.items()} or None)
-    return SignalTemplates(templates, par.signal_powers, reference, tuple(names),
-                           np.asarray(syst).reshape(-1, w.binning.n_bins))
+        rate_on_grid=scale @ rates.total, rate_by_source={s: scale @ r for s, r in rates.by_source.items()} or None
+    )
+    return SignalTemplates(
+        templates, par.signal_powers, reference, tuple(names), np.asarray(syst).reshape(-1, w.binning.n_bins)
+    )
 
 
-def build_binned_model(setup, spec: SearchSpec, data=None, spectrum: RecoilSpectrum | None = None,
-                       templates: SignalTemplates | None = None) -> tuple[BinnedModel, SignalTemplates]:
+def build_binned_model(
+    setup, spec: SearchSpec, data=None, spectrum: RecoilSpectrum | None = None, templates: SignalTemplates | None = None
+) -> tuple[BinnedModel, SignalTemplates]:
     """The unitless fit model of Eqs. (4)–(7) for one search.
 
     ``data`` (counts per bin of the window) defaults to the detector's data, or to the background-only
@@ -136,7 +143,9 @@ def build_binned_model(setup, spec: SearchSpec, data=None, spectrum: RecoilSpect
     """
     check_search_inputs(setup, spec, spectrum)
     if templates is not None and not isinstance(templates, SignalTemplates):
-        raise InputError(f"templates must be SignalTemplates (from signal_templates) or None; got {type(templates).__name__}")
+        raise InputError(
+            f"templates must be SignalTemplates (from signal_templates) or None; got {type(templates).__name__}"
+        )
     window = choose_window(setup, spec)
     w = setup.window(window)
     templates = templates or signal_templates(setup, spec, spectrum)

@@ -26,6 +26,7 @@ Modules, in the order a result is produced:
 * :mod:`~exonu.stats.pyhf_export` — HistFactory JSON export (pyhf optional)
 """
 
+from .belt import BeltStatistic, belt_statistic
 from .chi2 import STATISTICS, chi2_value
 from .fit import FitResult, fit
 from .frequentist import best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
@@ -37,61 +38,60 @@ from .limits import (
     LimitResult,
     NeymanBelt,
     bayesian_chi2_limit,
+    check_cl,
     expected_limits,
     limits_for_toys,
     neyman_belt,
     neyman_upper_limit,
-    check_cl,
     plr_critical_value,
     plr_interval,
     plr_upper_limit,
     upper_limit,
 )
 from .model import BinnedModel
+from .newton import BatchedFit, batched_best_fit
 from .problem import FitProblem
 from .profiling import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import to_pyhf_model, to_pyhf_workspace
 from .toys import ToyEnsemble, generate_toys
-from .newton import BatchedFit, batched_best_fit
-from .belt import BeltStatistic, belt_statistic
 
 __all__ = [
-    "STATISTICS",
-    "BinnedModel",
-    "chi2_value",
-    "ProfileResult",
-    "ProfileScan",
-    "profile",
-    "profile_scan",
-    "FitResult",
-    "fit",
-    "ToyEnsemble",
-    "generate_toys",
-    "LimitResult",
-    "ExpectedLimits",
-    "NeymanBelt",
-    "bayesian_chi2_limit",
-    "plr_upper_limit",
-    "plr_interval",
-    "plr_critical_value",
-    "check_cl",
-    "neyman_belt",
-    "neyman_upper_limit",
-    "expected_limits",
-    "limits_for_toys",
-    "upper_limit",
-    "cls_upper_limit",
-    "pcl_upper_limit",
-    "fc_interval",
-    "best_fit_band",
-    "ParameterLayout",
-    "FitProblem",
     "METHODS",
     "MIN_BAND_TOYS",
-    "to_pyhf_workspace",
-    "to_pyhf_model",
+    "STATISTICS",
     "BatchedFit",
-    "batched_best_fit",
     "BeltStatistic",
+    "BinnedModel",
+    "ExpectedLimits",
+    "FitProblem",
+    "FitResult",
+    "LimitResult",
+    "NeymanBelt",
+    "ParameterLayout",
+    "ProfileResult",
+    "ProfileScan",
+    "ToyEnsemble",
+    "batched_best_fit",
+    "bayesian_chi2_limit",
     "belt_statistic",
+    "best_fit_band",
+    "check_cl",
+    "chi2_value",
+    "cls_upper_limit",
+    "expected_limits",
+    "fc_interval",
+    "fit",
+    "generate_toys",
+    "limits_for_toys",
+    "neyman_belt",
+    "neyman_upper_limit",
+    "pcl_upper_limit",
+    "plr_critical_value",
+    "plr_interval",
+    "plr_upper_limit",
+    "profile",
+    "profile_scan",
+    "to_pyhf_model",
+    "to_pyhf_workspace",
+    "upper_limit",
 ]

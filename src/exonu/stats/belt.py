@@ -95,8 +95,10 @@ def belt_statistic(model: BinnedModel, ensemble: ToyEnsemble, alpha_grid, *, sta
     cm = model.compiled
     data, centres = ensemble.data, ensemble.centres
     if data.shape[1:] != (cm.n_bins,) or centres.shape != (data.shape[0], cm.n_par):
-        raise InputError(f"the ensemble does not belong to this model: data {data.shape}, centres {centres.shape}; "
-                         f"expected (N, {cm.n_bins}) and (N, {cm.n_par})")
+        raise InputError(
+            f"the ensemble does not belong to this model: data {data.shape}, centres {centres.shape}; "
+            f"expected (N, {cm.n_bins}) and (N, {cm.n_par})"
+        )
     n = data.shape[0]
     base = variance_base(cm, data)
     best = batched_best_fit(model, statistic, data, centres)

@@ -29,10 +29,10 @@ from ..errors import InputError
 __all__ = [
     "asymptotic_cls",
     "asymptotic_cls_band_sqrt_qa",
-    "toy_cls",
     "belt_critical_values",
     "belt_interval",
     "crossing",
+    "toy_cls",
 ]
 
 

@@ -44,7 +44,7 @@ from scipy.special import xlogy
 from ..errors import InputError
 from .model import BinnedModel, as_array, check_alpha, require_finite
 
-__all__ = ["STATISTICS", "PER_BIN", "Statistic", "statistic_for", "chi2_value", "check_statistic"]
+__all__ = ["PER_BIN", "STATISTICS", "Statistic", "check_statistic", "chi2_value", "statistic_for"]
 
 #: the two fit statistics; both are "χ²-like" (errordef 1, Δ = 1 at one standard deviation)
 STATISTICS = ("chi2", "poisson")
@@ -54,8 +54,8 @@ PER_BIN = "per-bin"
 
 def check_statistic(statistic: str) -> str:
     """``statistic`` must be "chi2", "poisson" or "per-bin" (the last needs a model with ``bin_statistic``)."""
-    if statistic not in STATISTICS + (PER_BIN,):
-        raise InputError(f"statistic must be one of {STATISTICS + (PER_BIN,)}; got {statistic!r}")
+    if statistic not in (*STATISTICS, PER_BIN):
+        raise InputError(f"statistic must be one of {(*STATISTICS, PER_BIN)}; got {statistic!r}")
     return statistic
 
 
@@ -152,7 +152,7 @@ def statistic_for(cm, statistic: str) -> Statistic:
         if cm.poisson_bins is None:
             raise InputError('statistic "per-bin" needs a model with bin_statistic (one "chi2" or "poisson" per bin)')
         return PerBin(cm.poisson_bins)
-    raise InputError(f"statistic must be one of {STATISTICS + (PER_BIN,)}; got {statistic!r}")
+    raise InputError(f"statistic must be one of {(*STATISTICS, PER_BIN)}; got {statistic!r}")
 
 
 @dataclass
@@ -185,10 +185,7 @@ def expectation(cm, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
         s0 = u[:, None] * cm.template_sum[None, :]
     else:
         s0 = np.power(u[:, None], cm.exponents[None, :]) @ cm.templates
-    if cm.n_r:
-        sfac = 1.0 + theta[:, n_p + n_q :] @ cm.ssys
-    else:
-        sfac = np.ones_like(s0)
+    sfac = 1.0 + theta[:, n_p + n_q :] @ cm.ssys if cm.n_r else np.ones_like(s0)
     return ExpectationState(bkg_counts + s0 * sfac, p_full, q, s0, sfac)
 
 
@@ -235,14 +232,13 @@ def jacobian_theta(cm, st: ExpectationState) -> np.ndarray:
     if n_q:  # ∂E/∂q_k = Σ_j p_j σ_ijk
         np.matmul(st.p_full, cm.bsys_jk, out=jt[:, n_p * n : (n_p + n_q) * n])
     if n_r:  # ∂E/∂r_l = ε_il S⁰_i
-        np.multiply(
-            st.s0[:, None, :], cm.ssys[None, :, :], out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n)
-        )
+        np.multiply(st.s0[:, None, :], cm.ssys[None, :, :], out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
     return jt.reshape(batch, cm.n_par, n)
 
 
-def grad_hess_theta(cm, statistic: str, data, den, st: ExpectationState, theta, centres, hessian: bool = True,
-                    newton: bool = True):
+def grad_hess_theta(
+    cm, statistic: str, data, den, st: ExpectationState, theta, centres, hessian: bool = True, newton: bool = True
+):
     """Gradient (N, P), Gauss–Newton matrix (N, P, P) and Newton Hessian of the statistic in θ.
 
     The Gauss–Newton matrix 2 JᵀWJ (W = 1/den for the χ², D/E² for the Poisson statistic) is the

@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import InputError
 from .chi2 import check_statistic, denominator, grad_hess_theta, grad_u, objective, variance_base
 from .model import BinnedModel, check_alpha
-from .profiling import minimise_fit_variable, profile_batch, split_theta, fit_variable_scale
+from .profiling import fit_variable_scale, minimise_fit_variable, profile_batch, split_theta
 
 __all__ = ["FitResult", "fit"]
 
@@ -126,7 +126,8 @@ class FitResult:
     def summary(self) -> str:
         """A readable multi-line summary of the fit."""
         stat = {"chi2": "chi2", "poisson": "-2lnL (Poisson, saturated)"}.get(
-            self.statistic, "chi2 + -2lnL (statistic per bin)")
+            self.statistic, "chi2 + -2lnL (statistic per bin)"
+        )
         lines = [
             f"exonu fit ({stat}): {'VALID' if self.valid else 'INVALID'} — {self.message}",
             f"  {stat} / ndof = {self.chi2:.4g} / {self.ndof}  (ndof convention: {self.ndof_convention})",
@@ -138,7 +139,7 @@ class FitResult:
             lines.append(f"  {self.poi_name} = {self.alpha:.6g} ± {self.alpha_error:.3g}{note}")
         width = max([len(n) for n in self.parameter_names] + [8])
         lines.append(f"  {'parameter':<{width}}  {'value':>12}  {'error':>10}  {'pull':>7}")
-        for name, val, err in zip(self.parameter_names[1:], self.values[1:], self.errors[1:]):
+        for name, val, err in zip(self.parameter_names[1:], self.values[1:], self.errors[1:], strict=False):
             pull = self.pulls.get(name)
             pull_s = f"{pull:7.2f}" if pull is not None else "   free"
             lines.append(f"  {name:<{width}}  {val:12.6g}  {err:10.3g}  {pull_s}")
@@ -167,8 +168,9 @@ class FitObjective:
         den = denominator(self.cm, self.base, u)
         f, st = objective(self.cm, self.statistic, self.data, den, u, theta, self.centres)
         if np.isfinite(f[0]):
-            g_theta = grad_hess_theta(self.cm, self.statistic, self.data, den, st, theta, self.centres,
-                                      hessian=False)[0][0]
+            g_theta = grad_hess_theta(self.cm, self.statistic, self.data, den, st, theta, self.centres, hessian=False)[
+                0
+            ][0]
             g_u = grad_u(self.cm, self.statistic, self.data, self.base, st, u)
             grad = np.concatenate([g_u, g_theta])
         else:
@@ -356,8 +358,16 @@ def _minuit_engine(model, statistic, names, u0, theta0, f_core, fix_alpha, allow
     return fval, values, errors, cov, valid, converged, messages
 
 
-def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = False, fix_alpha: float | None = None,
-        ndof_convention: str = "free", tol: float = 1e-9, engine: str = "fast") -> FitResult:
+def fit(
+    model: BinnedModel,
+    *,
+    statistic: str = "chi2",
+    allow_negative: bool = False,
+    fix_alpha: float | None = None,
+    ndof_convention: str = "free",
+    tol: float = 1e-9,
+    engine: str = "fast",
+) -> FitResult:
     """Minimise the statistic over α and all nuisances; errors and covariance from the Hessian.
 
     Parameters
@@ -392,9 +402,7 @@ def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = F
         raise InputError(f"engine must be one of {ENGINES}; got {engine!r}")
     cm = model.compiled
     if allow_negative and not cm.allow_negative_u:
-        raise InputError(
-            f"allow_negative=True needs integer signal powers; got {model.signal_powers.tolist()}"
-        )
+        raise InputError(f"allow_negative=True needs integer signal powers; got {model.signal_powers.tolist()}")
     data = model.data[None, :]
     base = variance_base(cm, data)
     centres = cm.centres[None, :]
@@ -410,13 +418,15 @@ def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = F
 
     # 2. Errors and covariance.
     poi = model.poi_name if cm.c == 1.0 else f"{model.poi_name}^{cm.c:g}"
-    names = [poi] + model.nuisance_names
+    names = [poi, *model.nuisance_names]
     if engine == "minuit":
         fval, values, errors, cov, valid, converged, messages = _minuit_engine(
-            model, statistic, names, u0, theta0, f_core, fix_alpha, allow_negative)
+            model, statistic, names, u0, theta0, f_core, fix_alpha, allow_negative
+        )
     else:
         fval, values, errors, cov, valid, messages = _fast_engine(
-            model, statistic, data, base, centres, u0, theta0, fix_alpha, allow_negative, tol)
+            model, statistic, data, base, centres, u0, theta0, fix_alpha, allow_negative, tol
+        )
         converged = core_ok
     if not core_ok:
         messages.append("profiled minimisation did not converge")
@@ -441,9 +451,27 @@ def fit(model: BinnedModel, *, statistic: str = "chi2", allow_negative: bool = F
     n_free = (0 if fix_alpha is not None else 1) + (int(model.unconstrained.sum()) if ndof_convention == "free" else 0)
     message = "; ".join(messages) if messages else "converged"
     return FitResult(
-        alpha=alpha, alpha_error=alpha_err, chi2=float(fval), ndof=model.n_bins - n_free,
-        ndof_convention=ndof_convention, p=p, q=q, r=r, p_errors=p_err, q_errors=q_err, r_errors=r_err,
-        parameter_names=names, values=values, errors=errors, covariance=cov, pulls=pulls, valid=valid,
-        converged=converged, message=message, statistic=statistic, poi_name=model.poi_name,
-        alpha_fixed=fix_alpha is not None, at_boundary=bool(at_boundary),
+        alpha=alpha,
+        alpha_error=alpha_err,
+        chi2=float(fval),
+        ndof=model.n_bins - n_free,
+        ndof_convention=ndof_convention,
+        p=p,
+        q=q,
+        r=r,
+        p_errors=p_err,
+        q_errors=q_err,
+        r_errors=r_err,
+        parameter_names=names,
+        values=values,
+        errors=errors,
+        covariance=cov,
+        pulls=pulls,
+        valid=valid,
+        converged=converged,
+        message=message,
+        statistic=statistic,
+        poi_name=model.poi_name,
+        alpha_fixed=fix_alpha is not None,
+        at_boundary=bool(at_boundary),
     )

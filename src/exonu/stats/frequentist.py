@@ -44,16 +44,16 @@ from .problem import FitProblem
 from .toys import child_seed, generate_toys, progress_iter, resolve_seed
 
 __all__ = [
+    "BAND_SIGMAS",
     "CALCULATORS",
     "MIN_BAND_TOYS",
-    "BAND_SIGMAS",
-    "cls_upper_limit",
-    "pcl_upper_limit",
-    "fc_interval",
-    "cls_expected",
-    "pcl_expected",
-    "fc_expected",
     "best_fit_band",
+    "cls_expected",
+    "cls_upper_limit",
+    "fc_expected",
+    "fc_interval",
+    "pcl_expected",
+    "pcl_upper_limit",
     "solve_asimov",
 ]
 
@@ -76,6 +76,7 @@ def solve_asimov(problem: FitProblem, target_q: float, u_start: float) -> float:
 
     ``u_start`` is any positive guess of the scale; the bracket grows from it.
     """
+
     def g(u: float) -> float:
         return float(problem.test_statistic([u], "one")[0][0, 0]) - target_q
 
@@ -107,8 +108,7 @@ def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tupl
     # FitProblem.__post_init__ sets data and centres
     assert obs.data is not None and obs.centres is not None
     assert asimov.data is not None and asimov.centres is not None
-    both = FitProblem(model, statistic, np.vstack([obs.data, asimov.data]),
-                      np.vstack([obs.centres, asimov.centres]))
+    both = FitProblem(model, statistic, np.vstack([obs.data, asimov.data]), np.vstack([obs.centres, asimov.centres]))
     level = 1.0 - cl
 
     def log_cls(u: float) -> float:
@@ -135,8 +135,10 @@ def cls_expected(model: BinnedModel, statistic: str, cl: float) -> dict:
     cm = model.compiled
     asimov = FitProblem(model, statistic).nominal_asimov(0.0)
     scale = _u_scale(asimov)
-    return {k: float(cm.u_to_alpha(solve_asimov(asimov, asymptotic_cls_band_sqrt_qa(cl, n) ** 2, scale)))
-            for k, n in BAND_SIGMAS.items()}
+    return {
+        k: float(cm.u_to_alpha(solve_asimov(asimov, asymptotic_cls_band_sqrt_qa(cl, n) ** 2, scale)))
+        for k, n in BAND_SIGMAS.items()
+    }
 
 
 def cls_limits_for_problem(problem: FitProblem, cl: float, u_grid: np.ndarray, q_asimov: np.ndarray) -> np.ndarray:
@@ -156,15 +158,27 @@ def _toy_cls_scan(model, statistic, cl, alpha_grid, n_toys, seed, fluctuate_aux,
     q_b = FitProblem(model, statistic, b.data, b.centres).test_statistic(u_grid, "one")[0].T  # (G, n)
     q_sb = np.empty((alpha_grid.size, n_toys))
     for k in progress_iter(range(alpha_grid.size), progress, "CLs toys", unit="alpha"):
-        sb = generate_toys(model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k + 1),
-                           fluctuate_aux=fluctuate_aux)
+        sb = generate_toys(
+            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k + 1), fluctuate_aux=fluctuate_aux
+        )
         q_sb[k] = FitProblem(model, statistic, sb.data, sb.centres).test_statistic([u_grid[k]], "one")[0][:, 0]
     return q_obs, q_sb, q_b
 
 
-def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", calculator: str = "asymptotic",
-                    n_toys: int = 0, seed=None, alpha_grid=None, n_alpha: int = 16, expected: bool = True,
-                    fluctuate_aux: bool = True, progress=None):
+def cls_upper_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    calculator: str = "asymptotic",
+    n_toys: int = 0,
+    seed=None,
+    alpha_grid=None,
+    n_alpha: int = 16,
+    expected: bool = True,
+    fluctuate_aux: bool = True,
+    progress=None,
+):
     """CL_s upper limit on α with the one-sided q̃_μ (arXiv:1007.1727; Read 2002).
 
     Parameters
@@ -200,8 +214,20 @@ def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     details: dict[str, Any] = {"cl_b": cl_b}
     if calculator == "asymptotic":
         alpha_limit, used_toys, seed_used, ok = float(cm.u_to_alpha(u_asym)), 0, None, bool(um.converged[0])
-        exp = expected_limits(model, "cls", cl=cl, statistic=statistic, n_toys=n_toys, seed=seed,
-                              fluctuate_aux=fluctuate_aux, progress=progress) if (expected or n_toys) else None
+        exp = (
+            expected_limits(
+                model,
+                "cls",
+                cl=cl,
+                statistic=statistic,
+                n_toys=n_toys,
+                seed=seed,
+                fluctuate_aux=fluctuate_aux,
+                progress=progress,
+            )
+            if (expected or n_toys)
+            else None
+        )
         grid, curve = np.array([]), np.array([])
     else:
         if n_toys < MIN_BAND_TOYS:
@@ -226,16 +252,41 @@ def cls_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
                 q_n = np.nanquantile(q_b, norm.cdf(-n_sig), axis=1)  # a stronger limit ↔ a larger q̃
                 band[key] = float(crossing(grid, toy_cls(q_n, q_sb, q_b)[0], 1.0 - cl, log=True))
             asym = cls_expected(model, statistic, cl)
-            exp = ExpectedLimits("cls", cl, statistic, asym["median"], band, None, n_toys, 0, seed_used, fluctuate_aux,
-                                 calculator="toys", asymptotic_band=asym)
+            exp = ExpectedLimits(
+                "cls",
+                cl,
+                statistic,
+                asym["median"],
+                band,
+                None,
+                n_toys,
+                0,
+                seed_used,
+                fluctuate_aux,
+                calculator="toys",
+                asymptotic_band=asym,
+            )
     if not np.isfinite(alpha_limit):
         raise FitError("the CLs limit lies outside the toy grid: pass a wider alpha_grid")
     return LimitResult.from_fit(
-        model, statistic, um, seed=seed_used if calculator == "toys" else (None if exp is None else exp.seed),
-        expected_detail=exp, alpha_limit=alpha_limit, method="cls", cl=cl, alpha_grid=grid, chi2_profile=curve,
-        converged=ok, message="" if ok else "the best fit did not converge", details=details,
+        model,
+        statistic,
+        um,
+        seed=seed_used if calculator == "toys" else (None if exp is None else exp.seed),
+        expected_detail=exp,
+        alpha_limit=alpha_limit,
+        method="cls",
+        cl=cl,
+        alpha_grid=grid,
+        chi2_profile=curve,
+        converged=ok,
+        message="" if ok else "the best fit did not converge",
+        details=details,
         test_statistic="q̃_μ (one-sided profile likelihood ratio, arXiv:1007.1727 Eq. 16)",
-        threshold=f"CLs = {1 - cl:.3g}", sided="one", n_toys=used_toys, calculator=calculator,
+        threshold=f"CLs = {1 - cl:.3g}",
+        sided="one",
+        n_toys=used_toys,
+        calculator=calculator,
     )
 
 
@@ -250,8 +301,17 @@ def pcl_threshold(model: BinnedModel, statistic: str, cl: float) -> float:
     return float(cm.u_to_alpha(solve_asimov(asimov, (z - 1.0) ** 2, _u_scale(asimov))))
 
 
-def pcl_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", n_toys: int = 0, seed=None,
-                    expected: bool = True, fluctuate_aux: bool = True, progress=None):
+def pcl_upper_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    n_toys: int = 0,
+    seed=None,
+    expected: bool = True,
+    fluctuate_aux: bool = True,
+    progress=None,
+):
     """Power-constrained limit (arXiv:1105.3166): max(one-sided PLR limit, its −1σ expected limit).
 
     The −1σ edge is asymptotic (``n_toys=0``) or the 15.87 % quantile of ``n_toys`` toy PLR limits.
@@ -261,8 +321,16 @@ def pcl_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
 
     n_toys = check_n_toys(n_toys)
     plr = plr_upper_limit(model, cl, statistic=statistic, expected=False)
-    exp = expected_limits(model, "pcl", cl=cl, statistic=statistic, n_toys=n_toys, seed=seed,
-                          fluctuate_aux=fluctuate_aux, progress=progress)
+    exp = expected_limits(
+        model,
+        "pcl",
+        cl=cl,
+        statistic=statistic,
+        n_toys=n_toys,
+        seed=seed,
+        fluctuate_aux=fluctuate_aux,
+        progress=progress,
+    )
     if exp.band:
         threshold = exp.band["-1sigma"]
     else:
@@ -272,13 +340,22 @@ def pcl_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     from dataclasses import replace
 
     return replace(
-        plr, alpha_limit=float(max(plr.alpha_limit, threshold)), method="pcl",
-        expected=exp.asimov if expected else None, expected_band=exp.band if expected else None,
-        expected_detail=exp if expected else None, seed=exp.seed,
-        details={**plr.details, "power_constrained": bool(constrained), "unconstrained_limit": plr.alpha_limit,
-                 "power_threshold": threshold},
+        plr,
+        alpha_limit=float(max(plr.alpha_limit, threshold)),
+        method="pcl",
+        expected=exp.asimov if expected else None,
+        expected_band=exp.band if expected else None,
+        expected_detail=exp if expected else None,
+        seed=exp.seed,
+        details={
+            **plr.details,
+            "power_constrained": bool(constrained),
+            "unconstrained_limit": plr.alpha_limit,
+            "power_threshold": threshold,
+        },
         threshold=f"Δχ² = {plr.critical_value:.4g} (p_s+b = {1 - cl:.3g}), power constraint at the −1σ expected limit",
-        n_toys=n_toys, calculator="toys" if n_toys else "asymptotic",
+        n_toys=n_toys,
+        calculator="toys" if n_toys else "asymptotic",
     )
 
 
@@ -295,18 +372,35 @@ def pcl_expected(model: BinnedModel, statistic: str, cl: float) -> dict:
 
 
 # ----------------------------------------------------------------------------------------- FC
-def fc_belt(model: BinnedModel, alpha_grid, *, cl: float, statistic: str, n_toys: int, seed: int,
-            fluctuate_aux: bool = True, progress=None) -> dict:
+def fc_belt(
+    model: BinnedModel,
+    alpha_grid,
+    *,
+    cl: float,
+    statistic: str,
+    n_toys: int,
+    seed: int,
+    fluctuate_aux: bool = True,
+    progress=None,
+) -> dict:
     """Critical values of t̃ (two-sided, α̂ ≥ 0) from ``n_toys`` toys at each grid α."""
     cm = model.compiled
     u_grid = cm.alpha_to_u(alpha_grid)
     t_toys = np.empty((alpha_grid.size, n_toys))
     for k in progress_iter(range(alpha_grid.size), progress, "Feldman–Cousins belt", unit="alpha"):
-        ens = generate_toys(model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k),
-                            fluctuate_aux=fluctuate_aux)
+        ens = generate_toys(
+            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
+        )
         t_toys[k] = FitProblem(model, statistic, ens.data, ens.centres).test_statistic([u_grid[k]], "two")[0][:, 0]
-    return {"alpha_grid": alpha_grid, "critical_values": belt_critical_values(t_toys, cl), "t_toys": t_toys,
-            "cl": cl, "statistic": statistic, "n_toys": n_toys, "seed": seed}
+    return {
+        "alpha_grid": alpha_grid,
+        "critical_values": belt_critical_values(t_toys, cl),
+        "t_toys": t_toys,
+        "cl": cl,
+        "statistic": statistic,
+        "n_toys": n_toys,
+        "seed": seed,
+    }
 
 
 def fc_limits_for_problem(problem: FitProblem, belt: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -328,9 +422,21 @@ def default_fc_grid(model: BinnedModel, statistic: str, cl: float, n_alpha: int)
     return cm.u_to_alpha(np.linspace(0.0, u_max, n_alpha + 1)[1:])
 
 
-def fc_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", n_toys: int = 1000, seed=None,
-                alpha_grid=None, n_alpha: int = 16, belt: dict | None = None, expected: bool = True,
-                n_toys_expected: int = 0, fluctuate_aux: bool = True, progress=None):
+def fc_interval(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    n_toys: int = 1000,
+    seed=None,
+    alpha_grid=None,
+    n_alpha: int = 16,
+    belt: dict | None = None,
+    expected: bool = True,
+    n_toys_expected: int = 0,
+    fluctuate_aux: bool = True,
+    progress=None,
+):
     """Feldman–Cousins unified interval on α ≥ 0 from a toy belt of t̃ (PRD 57 (1998) 3873).
 
     Returns
@@ -350,9 +456,16 @@ def fc_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2",
         grid = default_fc_grid(model, statistic, cl, n_alpha) if alpha_grid is None else np.asarray(alpha_grid, float)
         if grid.ndim != 1 or grid.size < 2 or np.any(grid <= 0) or np.any(np.diff(grid) <= 0):
             raise InputError("alpha_grid must be a strictly increasing 1-D array of at least 2 positive values")
-        belt = fc_belt(model, grid, cl=cl, statistic=statistic, n_toys=n_toys, seed=seed,
-                       fluctuate_aux=fluctuate_aux, progress=progress)
-    cm = model.compiled
+        belt = fc_belt(
+            model,
+            grid,
+            cl=cl,
+            statistic=statistic,
+            n_toys=n_toys,
+            seed=seed,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
     problem = FitProblem(model, statistic)
     lo, up, ok = fc_limits_for_problem(problem, belt)
     if not np.isfinite(up[0]):
@@ -360,18 +473,37 @@ def fc_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2",
     um = problem.minimum()
     exp: ExpectedLimits | None = None
     if expected or n_toys_expected:
-        exp = expected_limits(model, "fc", cl=cl, statistic=statistic, n_toys=n_toys_expected,
-                              seed=child_seed(belt["seed"], 10**6), fluctuate_aux=fluctuate_aux, progress=progress,
-                              belt=belt)
+        exp = expected_limits(
+            model,
+            "fc",
+            cl=cl,
+            statistic=statistic,
+            n_toys=n_toys_expected,
+            seed=child_seed(belt["seed"], 10**6),
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            belt=belt,
+        )
     return LimitResult.from_fit(
-        model, statistic, um, seed=belt["seed"], expected_detail=exp, alpha_limit=float(up[0]),
-        alpha_lower=float(lo[0]), method="fc", cl=cl, alpha_grid=belt["alpha_grid"],
-        chi2_profile=belt["critical_values"], converged=bool(ok[0]),
+        model,
+        statistic,
+        um,
+        seed=belt["seed"],
+        expected_detail=exp,
+        alpha_limit=float(up[0]),
+        alpha_lower=float(lo[0]),
+        method="fc",
+        cl=cl,
+        alpha_grid=belt["alpha_grid"],
+        chi2_profile=belt["critical_values"],
+        converged=bool(ok[0]),
         message="" if ok[0] else "a profile failed or the interval reaches the end of the belt grid",
         details={"belt": belt},
         test_statistic="t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)",
         threshold=f"toy {cl:.3g} quantile of t̃ at each of {belt['alpha_grid'].size} grid points",
-        sided="two", n_toys=int(belt["n_toys"]), calculator="toys",
+        sided="two",
+        n_toys=int(belt["n_toys"]),
+        calculator="toys",
     )
 
 
@@ -382,8 +514,9 @@ def fc_expected(model: BinnedModel, statistic: str, belt: dict) -> float:
 
 
 # ----------------------------------------------------------------------------------------- best fit band
-def best_fit_band(model: BinnedModel, fit_result=None, *, statistic: str = "chi2",
-                  cl_sigma: float = 1.0) -> tuple[float, float, float]:
+def best_fit_band(
+    model: BinnedModel, fit_result=None, *, statistic: str = "chi2", cl_sigma: float = 1.0
+) -> tuple[float, float, float]:
     """Best fit of α and its ±Nσ interval from the profile likelihood: Δχ²(α) ≤ N² on α ≥ 0.
 
     The interval is found on the profile itself (Brent's method on χ²_min(α) − χ²_min(α̂) − N²), so
@@ -428,8 +561,5 @@ def best_fit_band(model: BinnedModel, fit_result=None, *, statistic: str = "chi2
             break
         lo_u, hi_u = hi_u, hi_u + 2.0 * (hi_u - u_hat)
     upper = brentq(g, lo_u, hi_u, xtol=1e-12 * hi_u, rtol=1e-10)
-    if u_hat <= 0.0 or g(0.0) <= 0:
-        lower = 0.0
-    else:
-        lower = brentq(g, 0.0, u_hat, xtol=1e-12 * u_hat, rtol=1e-10)
+    lower = 0.0 if u_hat <= 0.0 or g(0.0) <= 0 else brentq(g, 0.0, u_hat, xtol=1e-12 * u_hat, rtol=1e-10)
     return float(cm.u_to_alpha(u_hat)), float(cm.u_to_alpha(lower)), float(cm.u_to_alpha(upper))

@@ -44,7 +44,7 @@ class ParameterLayout:
     free_components: np.ndarray
 
     @classmethod
-    def from_model(cls, model) -> "ParameterLayout":
+    def from_model(cls, model) -> ParameterLayout:
         """The layout of ``model`` (a :class:`~exonu.stats.model.BinnedModel`)."""
         cm = model.compiled
         poi = model.poi_name if cm.c == 1.0 else f"{model.poi_name}^{cm.c:g}"
@@ -59,7 +59,7 @@ class ParameterLayout:
         bounds = np.full((1 + cm.n_par, 2), [-np.inf, np.inf])
         bounds[0, 0] = 0.0  # the default fit; fit(allow_negative=True) lifts it for integer signal powers
         bounds[slices["p"], 0] = 0.0
-        return cls(tuple([poi] + list(model.nuisance_names)), slices, bounds, model.n_components, cm.free.copy())
+        return cls(tuple([poi, *list(model.nuisance_names)]), slices, bounds, model.n_components, cm.free.copy())
 
     @property
     def size(self) -> int:
@@ -78,8 +78,9 @@ class ParameterLayout:
     def _check(self, vector) -> np.ndarray:
         v = np.asarray(vector, dtype=float)
         if v.shape[-1] != self.size:
-            raise InputError(f"a fit vector of this model has {self.size} entries ({', '.join(self.names)}); "
-                             f"got shape {v.shape}")
+            raise InputError(
+                f"a fit vector of this model has {self.size} entries ({', '.join(self.names)}); got shape {v.shape}"
+            )
         return v
 
     def split(self, vector) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,7 +89,7 @@ class ParameterLayout:
         Works on one vector (n,) or a batch (N, n).
         """
         v = self._check(vector)
-        p = np.ones(v.shape[:-1] + (self.n_components,))
+        p = np.ones((*v.shape[:-1], self.n_components))
         p[..., self.free_components] = v[..., self.slices["p"]]
         return p, v[..., self.slices["q"]].copy(), v[..., self.slices["r"]].copy()
 
@@ -98,8 +99,9 @@ class ParameterLayout:
         if p.shape[-1] != self.n_components:
             raise InputError(f"p must have {self.n_components} entries (one per component); got shape {p.shape}")
         u = np.asarray(u, dtype=float)[..., None]
-        out = np.concatenate([u, p[..., self.free_components], np.asarray(q, dtype=float),
-                              np.asarray(r, dtype=float)], axis=-1)
+        out = np.concatenate(
+            [u, p[..., self.free_components], np.asarray(q, dtype=float), np.asarray(r, dtype=float)], axis=-1
+        )
         return self._check(out)
 
     def within_bounds(self, vector) -> np.ndarray:

@@ -36,24 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 from scipy.integrate import cumulative_trapezoid
+from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 from scipy.stats import chi2 as chi2_dist
 from scipy.stats import norm
 
 from ..errors import FitError, InputError
 from .chi2 import check_statistic, variance_base
-from .model import BinnedModel
-from .newton import batched_best_fit, batched_newton_applies
-from .profiling import (
-    FitVariableMinimum,
-    ProfileResult,
-    fit_variable_scale,
-    minimise_fit_variable,
-    profile_batch,
-    split_theta,
-)
 from .frequentist import (
     MIN_BAND_TOYS,
     cls_expected,
@@ -66,22 +56,32 @@ from .frequentist import (
     pcl_expected,
     pcl_upper_limit,
 )
+from .model import BinnedModel
+from .newton import batched_best_fit, batched_newton_applies
 from .problem import FitProblem
+from .profiling import (
+    FitVariableMinimum,
+    ProfileResult,
+    fit_variable_scale,
+    minimise_fit_variable,
+    profile_batch,
+    split_theta,
+)
 from .toys import child_seed, chunks, generate_toys, progress_iter, resolve_seed
 
 __all__ = [
-    "LimitResult",
     "ExpectedLimits",
+    "LimitResult",
     "NeymanBelt",
     "bayesian_chi2_limit",
-    "plr_upper_limit",
-    "plr_interval",
-    "neyman_belt",
-    "neyman_upper_limit",
     "expected_limits",
     "limits_for_toys",
-    "upper_limit",
+    "neyman_belt",
+    "neyman_upper_limit",
     "plr_critical_value",
+    "plr_interval",
+    "plr_upper_limit",
+    "upper_limit",
 ]
 
 METHODS = ("bayesian", "plr", "neyman", "cls", "pcl", "fc")
@@ -175,29 +175,45 @@ class ExpectedLimits:
         out = []
         if self.band:
             if self.n_toys < MIN_BAND_TOYS:
-                out.append(f"only {self.n_toys} toys: the ±2σ edges rest on less than one toy each "
-                           f"(use ≥ {MIN_BAND_TOYS})")
+                out.append(
+                    f"only {self.n_toys} toys: the ±2σ edges rest on less than one toy each (use ≥ {MIN_BAND_TOYS})"
+                )
             if self.n_failed:
                 out.append(f"{self.n_failed} of {self.n_toys} toys failed and are left out of the band")
             if not (self.band["-1sigma"] <= self.asimov <= self.band["+1sigma"]):
-                out.append(f"the Asimov median {self.asimov:.4g} lies outside the toy ±1σ band "
-                           f"[{self.band['-1sigma']:.4g}, {self.band['+1sigma']:.4g}] (toy median "
-                           f"{self.band['median']:.4g}): the asymptotic approximation is poor here")
+                out.append(
+                    f"the Asimov median {self.asimov:.4g} lies outside the toy ±1σ band "
+                    f"[{self.band['-1sigma']:.4g}, {self.band['+1sigma']:.4g}] (toy median "
+                    f"{self.band['median']:.4g}): the asymptotic approximation is poor here"
+                )
         return out
 
     def describe(self) -> dict:
         """How the expected limits were made, as plain data."""
-        return {"method": self.method, "cl": self.cl, "statistic": self.statistic, "calculator": self.calculator,
-                "asimov_median": self.asimov, "toy_median": self.toy_median, "band": self.band,
-                "asymptotic_band": self.asymptotic_band, "n_toys": self.n_toys, "n_failed": self.n_failed,
-                "seed": self.seed, "fluctuate_aux": self.fluctuate_aux, "warnings": self.warnings}
+        return {
+            "method": self.method,
+            "cl": self.cl,
+            "statistic": self.statistic,
+            "calculator": self.calculator,
+            "asimov_median": self.asimov,
+            "toy_median": self.toy_median,
+            "band": self.band,
+            "asymptotic_band": self.asymptotic_band,
+            "n_toys": self.n_toys,
+            "n_failed": self.n_failed,
+            "seed": self.seed,
+            "fluctuate_aux": self.fluctuate_aux,
+            "warnings": self.warnings,
+        }
 
     def summary(self) -> str:
         s = f"expected {self.method} limit ({self.cl:.0%} CL): Asimov median {self.asimov:.4g}"
         if self.band:
             b = self.band
-            s += (f"; toys (n={self.n_toys}, seed={self.seed}, failed={self.n_failed}): median {b['median']:.4g}, "
-                  f"±1σ [{b['-1sigma']:.4g}, {b['+1sigma']:.4g}], ±2σ [{b['-2sigma']:.4g}, {b['+2sigma']:.4g}]")
+            s += (
+                f"; toys (n={self.n_toys}, seed={self.seed}, failed={self.n_failed}): median {b['median']:.4g}, "
+                f"±1σ [{b['-1sigma']:.4g}, {b['+1sigma']:.4g}], ±2σ [{b['-2sigma']:.4g}, {b['+2sigma']:.4g}]"
+            )
         for w in self.warnings:
             s += f"\n  warning: {w}"
         return s
@@ -269,9 +285,17 @@ class LimitResult:
     calculator: str = "asymptotic"
 
     @classmethod
-    def from_fit(cls, model: BinnedModel, statistic: str, minimum, *, seed: int | None,
-                 expected_detail: ExpectedLimits | None = None, chi2_min: float | None = None,
-                 **fields) -> "LimitResult":
+    def from_fit(
+        cls,
+        model: BinnedModel,
+        statistic: str,
+        minimum,
+        *,
+        seed: int | None,
+        expected_detail: ExpectedLimits | None = None,
+        chi2_min: float | None = None,
+        **fields,
+    ) -> LimitResult:
         """The one place a limit result is assembled (every method's function calls it).
 
         The best fit (α̂, χ²_min, nuisances) comes from ``minimum`` (a
@@ -284,29 +308,48 @@ class LimitResult:
         chi2_min : float, optional
             The minimum if a scan found one below ``minimum.f`` (default ``minimum.f[0]``).
         """
-        return cls(statistic=statistic, alpha_hat=float(model.compiled.u_to_alpha(minimum.u[0])),
-                   chi2_min=float(minimum.f[0] if chi2_min is None else chi2_min),
-                   best_fit=best_profile(model, statistic, minimum, 0), poi_name=model.poi_name, seed=seed,
-                   expected=None if expected_detail is None else expected_detail.asimov,
-                   expected_band=None if expected_detail is None else expected_detail.band,
-                   expected_detail=expected_detail, **fields)
+        return cls(
+            statistic=statistic,
+            alpha_hat=float(model.compiled.u_to_alpha(minimum.u[0])),
+            chi2_min=float(minimum.f[0] if chi2_min is None else chi2_min),
+            best_fit=best_profile(model, statistic, minimum, 0),
+            poi_name=model.poi_name,
+            seed=seed,
+            expected=None if expected_detail is None else expected_detail.asimov,
+            expected_band=None if expected_detail is None else expected_detail.band,
+            expected_detail=expected_detail,
+            **fields,
+        )
 
     def describe(self) -> dict:
         """How this limit was made: method, test statistic, threshold, CL, sidedness, statistic, toys."""
-        return {"method": self.method, "test_statistic": self.test_statistic, "threshold": self.threshold,
-                "cl": self.cl, "sided": self.sided, "statistic": self.statistic, "calculator": self.calculator,
-                "n_toys": self.n_toys, "seed": self.seed, "converged": self.converged}
+        return {
+            "method": self.method,
+            "test_statistic": self.test_statistic,
+            "threshold": self.threshold,
+            "cl": self.cl,
+            "sided": self.sided,
+            "statistic": self.statistic,
+            "calculator": self.calculator,
+            "n_toys": self.n_toys,
+            "seed": self.seed,
+            "converged": self.converged,
+        }
 
     def summary(self) -> str:
         name = self.poi_name
         if self.alpha_lower is not None:
-            head = (f"{self.cl:.0%} CL interval ({self.method}): "
-                    f"{self.alpha_lower:.4g} ≤ {name} ≤ {self.alpha_limit:.4g}")
+            head = (
+                f"{self.cl:.0%} CL interval ({self.method}): {self.alpha_lower:.4g} ≤ {name} ≤ {self.alpha_limit:.4g}"
+            )
         else:
             head = f"{self.cl:.0%} CL upper limit ({self.method}, {self.statistic}): {name} < {self.alpha_limit:.4g}"
-        lines = [head, f"  best fit {name} = {self.alpha_hat:.4g}, statistic = {self.chi2_min:.6g}",
-                 f"  test statistic: {self.test_statistic}; threshold: {self.threshold}; {self.sided}-sided; "
-                 f"{self.calculator}{f' ({self.n_toys} toys)' if self.n_toys else ''}"]
+        lines = [
+            head,
+            f"  best fit {name} = {self.alpha_hat:.4g}, statistic = {self.chi2_min:.6g}",
+            f"  test statistic: {self.test_statistic}; threshold: {self.threshold}; {self.sided}-sided; "
+            f"{self.calculator}{f' ({self.n_toys} toys)' if self.n_toys else ''}",
+        ]
         if self.critical_value is not None:
             lines.append(f"  critical Δχ² = {self.critical_value:.4g}")
         if self.expected is not None:
@@ -354,8 +397,9 @@ def _profile_points(cm, statistic, data, base, centres, u, theta0, extrapolate=F
     n, g = u.shape
     if n < 8:
         rep = np.repeat(np.arange(n), g)
-        th, f, ok, _ = profile_batch(cm, statistic, data[rep], base[rep], u.ravel(), centres[rep],
-                                      theta0.reshape(n * g, -1), newton=True)
+        th, f, ok, _ = profile_batch(
+            cm, statistic, data[rep], base[rep], u.ravel(), centres[rep], theta0.reshape(n * g, -1), newton=True
+        )
         return f.reshape(n, g), th.reshape(n, g, -1), ok.reshape(n, g)
     f = np.empty((n, g))
     th_all = np.empty((n, g, cm.n_par))
@@ -419,8 +463,7 @@ class _Scan:
     f_min: np.ndarray  # (N,)
 
 
-def _bracket_target(cm, statistic, data, base, centres, um, target, rows, lo, hi, theta0, rel_tol=1e-3,
-                    max_iter=60):
+def _bracket_target(cm, statistic, data, base, centres, um, target, rows, lo, hi, theta0, rel_tol=1e-3, max_iter=60):
     """Upper ends u (for ``rows``) where the exact profile has Δχ² ≥ ``target``, close to the crossing.
 
     ``[lo, hi]`` brackets the crossing (Δχ²(lo) < target ≤ Δχ²(hi), hi may be Poisson-infeasible).
@@ -443,8 +486,9 @@ def _bracket_target(cm, statistic, data, base, centres, um, target, rows, lo, hi
         with np.errstate(invalid="ignore", divide="ignore"):
             x_fp = lo[live] - h_lo[live] * (hi[live] - lo[live]) / (h_hi[live] - h_lo[live])
         width = hi[live] - lo[live]
-        x = np.where(finite, np.clip(x_fp, lo[live] + 0.01 * width, hi[live] - 0.01 * width),
-                     0.5 * (lo[live] + hi[live]))
+        x = np.where(
+            finite, np.clip(x_fp, lo[live] + 0.01 * width, hi[live] - 0.01 * width), 0.5 * (lo[live] + hi[live])
+        )
         r = rows[live]
         th, f, _, _ = profile_batch(cm, statistic, data[r], base[r], x, centres[r], theta[live], newton=True)
         h = f - f_ref[live] - target
@@ -467,8 +511,9 @@ def _scan(cm, statistic, data, base, centres, target, n_grid, must_reach=None):
     (default ``target``); for those data sets the crossing of ``target`` is bracketed and solved on
     the exact profile (:func:`_bracket_target`) and the grid is profiled again.
     """
-    um = minimise_fit_variable(cm, statistic, data, base, centres, np.tile(cm.nominal, (data.shape[0], 1)),
-                     stop_delta=target)
+    um = minimise_fit_variable(
+        cm, statistic, data, base, centres, np.tile(cm.nominal, (data.shape[0], 1)), stop_delta=target
+    )
     u_cut, has = _scan_range(um, target)
     bad = ~np.isfinite(u_cut) | (u_cut <= 0)
     if np.any(bad):  # the ladder never rose by ``target``: scan what it saw, flag the data set
@@ -483,11 +528,19 @@ def _scan(cm, statistic, data, base, centres, target, n_grid, must_reach=None):
         rows = np.flatnonzero(short)
         lu = np.where(np.isfinite(um.ladder_u[rows]), um.ladder_u[rows], np.inf)
         upper = np.min(np.where(lu > u_cut[rows, None] * (1 + 1e-12), lu, np.inf), axis=1)
-        u_cut[rows] = _bracket_target(cm, statistic, data, base, centres, um, target, rows, u_cut[rows].copy(),
-                                      upper, th[rows, -1])
+        u_cut[rows] = _bracket_target(
+            cm, statistic, data, base, centres, um, target, rows, u_cut[rows].copy(), upper, th[rows, -1]
+        )
         u_rows = u_cut[rows, None] * t[None, :]
-        f_r, th_r, ok_r = _profile_points(cm, statistic, data[rows], base[rows], centres[rows], u_rows,
-                                          _nearest_ladder_theta(_take_minimum(um, rows), u_rows))
+        f_r, th_r, ok_r = _profile_points(
+            cm,
+            statistic,
+            data[rows],
+            base[rows],
+            centres[rows],
+            u_rows,
+            _nearest_ladder_theta(_take_minimum(um, rows), u_rows),
+        )
         f[rows], th[rows], ok_pts[rows] = f_r, th_r, ok_r
         f_min = np.minimum(um.f, np.nanmin(np.where(np.isfinite(f), f, np.inf), axis=1))
     ok = um.converged & has & np.all(ok_pts | ~np.isfinite(f), axis=1)
@@ -531,8 +584,16 @@ def _scan_newton(model, statistic, data, base, centres, target, n_grid, must_rea
     end = f[:, -1] - f_min
     good &= (end >= (0.5 * target if must_reach is None else must_reach)) & (end <= 4.0 * target)
     ladder_u = np.column_stack([best.u, probe_u])
-    um = FitVariableMinimum(best.u, best.f, best.theta, np.full(n, np.nan), best.converged, ladder_u,
-                            np.column_stack([best.f, f_p]), np.stack([best.theta, th_p], axis=1))
+    um = FitVariableMinimum(
+        best.u,
+        best.f,
+        best.theta,
+        np.full(n, np.nan),
+        best.converged,
+        ladder_u,
+        np.column_stack([best.f, f_p]),
+        np.stack([best.theta, th_p], axis=1),
+    )
     ok = good & best.converged & np.all(ok_pts | ~np.isfinite(f), axis=1)
     sc = _Scan(um, t, u_cut, f, th, ok, f_min)
     redo = np.flatnonzero(~good)
@@ -553,9 +614,17 @@ def _put_minimum(um, rows, sub):
 
 def _take_minimum(um, rows):
     """The ladder part of a :class:`FitVariableMinimum` for some data sets (for warm starts)."""
-    return replace(um, u=um.u[rows], f=um.f[rows], theta=um.theta[rows], curvature=um.curvature[rows],
-                   converged=um.converged[rows], ladder_u=um.ladder_u[rows], ladder_f=um.ladder_f[rows],
-                   ladder_theta=um.ladder_theta[rows])
+    return replace(
+        um,
+        u=um.u[rows],
+        f=um.f[rows],
+        theta=um.theta[rows],
+        curvature=um.curvature[rows],
+        converged=um.converged[rows],
+        ladder_u=um.ladder_u[rows],
+        ladder_f=um.ladder_f[rows],
+        ladder_theta=um.ladder_theta[rows],
+    )
 
 
 def _finite_delta(f, f_min):
@@ -577,8 +646,9 @@ def _bayes_dense(cm, u_points, delta, cl, n_dense):
         spline = CubicSpline(np.linspace(0, 1, u_points.shape[0]), delta, axis=0)
         dense_delta = spline(s)
     else:  # irregular grid (refined): one spline per curve
-        dense_delta = np.column_stack([CubicSpline((u_points[:, i] - lo[i]) / (hi[i] - lo[i]), delta[:, i])(s)
-                                       for i in range(n)])
+        dense_delta = np.column_stack(
+            [CubicSpline((u_points[:, i] - lo[i]) / (hi[i] - lo[i]), delta[:, i])(s) for i in range(n)]
+        )
     u_dense = lo[None, :] + (hi - lo)[None, :] * s[:, None]
     dense_delta -= np.min(dense_delta, axis=0)  # numerical safety; cancels in the normalisation
     dens = np.exp(-0.5 * dense_delta) * cm.dalpha_du(u_dense)  # flat prior in α: dα = (dα/du) du
@@ -611,10 +681,21 @@ def _bayes_batch(cm, statistic, data, base, centres, cl, target, n_grid, engine=
     return cm.u_to_alpha(u_lim), sc.ok
 
 
-def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", n_grid: int = 48,
-                        delta_chi2_max: float = 30.0, refine_tol: float = 0.02, max_refine: int = 6,
-                        expected: bool = True, n_toys: int = 0, seed=None, fluctuate_aux: bool = True,
-                        progress=None) -> LimitResult:
+def bayesian_chi2_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    n_grid: int = 48,
+    delta_chi2_max: float = 30.0,
+    refine_tol: float = 0.02,
+    max_refine: int = 6,
+    expected: bool = True,
+    n_toys: int = 0,
+    seed=None,
+    fluctuate_aux: bool = True,
+    progress=None,
+) -> LimitResult:
     """The paper's limit: flat prior in α ≥ 0 and exp(−χ²_min(α)/2) as the likelihood.
 
     Parameters
@@ -663,8 +744,16 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     def add_points(new_u, starts):
         nonlocal f_min, ok
         k = new_u.size
-        th, fm, okm, _ = profile_batch(cm, statistic, np.repeat(data, k, 0), np.repeat(base, k, 0), new_u,
-                                        np.repeat(centres, k, 0), starts, newton=True)
+        th, fm, okm, _ = profile_batch(
+            cm,
+            statistic,
+            np.repeat(data, k, 0),
+            np.repeat(base, k, 0),
+            new_u,
+            np.repeat(centres, k, 0),
+            starts,
+            newton=True,
+        )
         u.extend(new_u)
         f.extend(fm)
         thetas.extend(th)
@@ -708,25 +797,58 @@ def bayesian_chi2_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str =
     # different), so the posterior is normalised per unit α to that precision.
     exp_detail = None
     if expected or n_toys:
-        exp_detail = expected_limits(model, "bayesian", cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                                     fluctuate_aux=fluctuate_aux, progress=progress,
-                                     n_grid=n_grid, delta_chi2_max=delta_chi2_max)
+        exp_detail = expected_limits(
+            model,
+            "bayesian",
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            n_grid=n_grid,
+            delta_chi2_max=delta_chi2_max,
+        )
     msg = "" if ok else "some profiles or the α search did not converge"
     return LimitResult.from_fit(
-        model, statistic, um, seed=None if exp_detail is None else exp_detail.seed, expected_detail=exp_detail,
-        chi2_min=f_min, alpha_limit=alpha_limit, method="bayesian", cl=cl, alpha_grid=alpha_pts, chi2_profile=ff,
-        posterior=posterior, converged=ok, message=msg,
+        model,
+        statistic,
+        um,
+        seed=None if exp_detail is None else exp_detail.seed,
+        expected_detail=exp_detail,
+        chi2_min=f_min,
+        alpha_limit=alpha_limit,
+        method="bayesian",
+        cl=cl,
+        alpha_grid=alpha_pts,
+        chi2_profile=ff,
+        posterior=posterior,
+        converged=ok,
+        message=msg,
         details={"alpha_limit_trapezoid": alpha_trap, "n_points": int(uu.size), "delta_chi2_max": delta_chi2_max},
         test_statistic="posterior ∝ exp(−Δχ²_min(α)/2), flat prior in α ≥ 0 (arXiv:2005.11891 §4)",
-        threshold=f"posterior quantile {cl:.3g}", sided="one", n_toys=0, calculator="bayesian integral",
+        threshold=f"posterior quantile {cl:.3g}",
+        sided="one",
+        n_toys=0,
+        calculator="bayesian integral",
     )
 
 
 def best_profile(model, statistic, um, i) -> ProfileResult:
     cm = model.compiled
     p, q, r = split_theta(model, um.theta[i])
-    return ProfileResult(float(cm.u_to_alpha(um.u[i])), float(um.f[i]), p, q, r, um.theta[i].copy(),
-                         bool(um.converged[i]), 0, "best fit on alpha >= 0 (profiled)", statistic)
+    return ProfileResult(
+        float(cm.u_to_alpha(um.u[i])),
+        float(um.f[i]),
+        p,
+        q,
+        r,
+        um.theta[i].copy(),
+        bool(um.converged[i]),
+        0,
+        "best fit on alpha >= 0 (profiled)",
+        statistic,
+    )
 
 
 # ------------------------------------------------------------------------------------------ PLR
@@ -777,7 +899,7 @@ def _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, thet
         return float(f[0]) - f_min - crit
 
     ha, hb = h(a), h(b)
-    if not (np.sign(ha) != np.sign(hb)):
+    if np.sign(ha) == np.sign(hb):
         return None
     return brentq(h, a, b, xtol=1e-12 * max(abs(a), abs(b), 1e-300), rtol=1e-10)
 
@@ -814,9 +936,21 @@ def _plr_single(model, statistic, cl, sided, n_grid):
     return results[0], results[1], bool(ok[0]), sc, crit
 
 
-def plr_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", method: str = "asymptotic",
-                    n_grid: int = 40, expected: bool = True, n_toys: int = 0, seed=None, fluctuate_aux: bool = True,
-                    progress=None, belt: NeymanBelt | None = None, belt_toys: int = 1000) -> LimitResult:
+def plr_upper_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    method: str = "asymptotic",
+    n_grid: int = 40,
+    expected: bool = True,
+    n_toys: int = 0,
+    seed=None,
+    fluctuate_aux: bool = True,
+    progress=None,
+    belt: NeymanBelt | None = None,
+    belt_toys: int = 1000,
+) -> LimitResult:
     """One-sided profile-likelihood-ratio upper limit on α (α̂ clipped at 0).
 
     Parameters
@@ -839,9 +973,18 @@ def plr_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     LimitResult
     """
     if method == "neyman":
-        return neyman_upper_limit(model, cl, statistic=statistic, n_toys=belt_toys, seed=seed, belt=belt,
-                                  expected=expected, n_toys_expected=n_toys, fluctuate_aux=fluctuate_aux,
-                                  progress=progress)
+        return neyman_upper_limit(
+            model,
+            cl,
+            statistic=statistic,
+            n_toys=belt_toys,
+            seed=seed,
+            belt=belt,
+            expected=expected,
+            n_toys_expected=n_toys,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
     if method != "asymptotic":
         raise InputError(f"method must be 'asymptotic' or 'neyman'; got {method!r}")
     check_statistic(statistic)
@@ -850,8 +993,17 @@ def plr_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "ch
     up, _, ok, sc, crit = _plr_single(model, statistic, cl, "one", n_grid)
     exp_detail = None
     if expected or n_toys:
-        exp_detail = expected_limits(model, "plr", cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                                     fluctuate_aux=fluctuate_aux, progress=progress, n_grid=n_grid)
+        exp_detail = expected_limits(
+            model,
+            "plr",
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            n_grid=n_grid,
+        )
     return _plr_result(model, "plr", statistic, cl, up, None, ok, sc, crit, exp_detail)
 
 
@@ -873,13 +1025,30 @@ def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2"
 def _plr_result(model, method, statistic, cl, up, lo, ok, sc, crit, exp_detail):
     cm = model.compiled
     return LimitResult.from_fit(
-        model, statistic, sc.um, seed=None if exp_detail is None else exp_detail.seed, expected_detail=exp_detail,
-        chi2_min=float(sc.f_min[0]), alpha_limit=up, alpha_lower=lo, method=method, cl=cl,
-        alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t), chi2_profile=sc.f[0].copy(), critical_value=crit,
-        converged=ok, message="" if ok else "profile scan or crossing search did not converge",
-        test_statistic=("q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)" if lo is None
-                        else "t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)"),
-        threshold=crit, sided="one" if lo is None else "two", n_toys=0, calculator="asymptotic",
+        model,
+        statistic,
+        sc.um,
+        seed=None if exp_detail is None else exp_detail.seed,
+        expected_detail=exp_detail,
+        chi2_min=float(sc.f_min[0]),
+        alpha_limit=up,
+        alpha_lower=lo,
+        method=method,
+        cl=cl,
+        alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t),
+        chi2_profile=sc.f[0].copy(),
+        critical_value=crit,
+        converged=ok,
+        message="" if ok else "profile scan or crossing search did not converge",
+        test_statistic=(
+            "q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)"
+            if lo is None
+            else "t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)"
+        ),
+        threshold=crit,
+        sided="one" if lo is None else "two",
+        n_toys=0,
+        calculator="asymptotic",
     )
 
 
@@ -895,9 +1064,18 @@ def _q_one_sided(cm, statistic, data, base, centres, u_values):
     return np.where(ok, q, np.nan), um
 
 
-def neyman_belt(model: BinnedModel, alpha_grid, *, cl: float = 0.9, n_toys: int = 1000, seed=None,
-                statistic: str = "chi2", fluctuate_aux: bool = True, progress=None,
-                chunk_size: int = 250) -> NeymanBelt:
+def neyman_belt(
+    model: BinnedModel,
+    alpha_grid,
+    *,
+    cl: float = 0.9,
+    n_toys: int = 1000,
+    seed=None,
+    statistic: str = "chi2",
+    fluctuate_aux: bool = True,
+    progress=None,
+    chunk_size: int = 250,
+) -> NeymanBelt:
     """Toy-based critical values of the one-sided PLR statistic on a grid of α.
 
     For each α_k, ``n_toys`` toys are generated at α_k (nuisances nominal, auxiliary measurements
@@ -914,8 +1092,9 @@ def neyman_belt(model: BinnedModel, alpha_grid, *, cl: float = 0.9, n_toys: int 
     u_grid = cm.alpha_to_u(alpha_grid)
     q_toys = np.empty((alpha_grid.size, n_toys))
     for k in progress_iter(range(alpha_grid.size), progress, "Neyman belt", unit="alpha"):
-        ens = generate_toys(model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k),
-                            fluctuate_aux=fluctuate_aux)
+        ens = generate_toys(
+            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
+        )
         for sl in _slices(n_toys, chunk_size):
             data = ens.data[sl]
             q, _ = _q_one_sided(cm, statistic, data, variance_base(cm, data), ens.centres[sl], [u_grid[k]])
@@ -950,10 +1129,21 @@ def _neyman_batch(cm, statistic, data, base, centres, belt: NeymanBelt):
     return np.where(found, lim, np.nan), ok
 
 
-def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", n_toys: int = 1000,
-                       seed=None, alpha_grid=None, n_alpha: int = 12, belt: NeymanBelt | None = None,
-                       expected: bool = True, n_toys_expected: int = 0, fluctuate_aux: bool = True,
-                       progress=None) -> LimitResult:
+def neyman_upper_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    n_toys: int = 1000,
+    seed=None,
+    alpha_grid=None,
+    n_alpha: int = 12,
+    belt: NeymanBelt | None = None,
+    expected: bool = True,
+    n_toys_expected: int = 0,
+    fluctuate_aux: bool = True,
+    progress=None,
+) -> LimitResult:
     """Frequentist upper limit from a toy Neyman construction of the one-sided PLR statistic.
 
     Parameters
@@ -988,8 +1178,16 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
             asi = _plr_single(model.with_data(model.asimov(0.0)), statistic, cl, "one", 32)[0]
             u_max = 2.5 * float(cm.alpha_to_u(max(obs, asi)))
             alpha_grid = cm.u_to_alpha(np.linspace(0, u_max, n_alpha + 1)[1:])
-        belt = neyman_belt(model, alpha_grid, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic,
-                           fluctuate_aux=fluctuate_aux, progress=progress)
+        belt = neyman_belt(
+            model,
+            alpha_grid,
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
     elif belt.cl != cl or belt.statistic != statistic:
         raise InputError(f"belt was built for cl={belt.cl}, statistic={belt.statistic!r}; got cl={cl}, {statistic!r}")
     data = model.data[None, :]
@@ -997,34 +1195,68 @@ def neyman_upper_limit(model: BinnedModel, cl: float = 0.9, *, statistic: str = 
     um = minimise_fit_variable(cm, statistic, data, variance_base(cm, data), cm.centres[None, :], cm.nominal[None, :])
     exp_detail = None
     if expected or n_toys_expected:
-        exp_detail = expected_limits(model, "neyman", cl=cl, n_toys=n_toys_expected,
-                                     seed=child_seed(belt.seed, 10**6), statistic=statistic,
-                                     fluctuate_aux=fluctuate_aux, progress=progress, belt=belt)
-    q_obs = _q_one_sided(cm, statistic, data, variance_base(cm, data), cm.centres[None, :],
-                         cm.alpha_to_u(belt.alpha_grid))[0][0]
+        exp_detail = expected_limits(
+            model,
+            "neyman",
+            cl=cl,
+            n_toys=n_toys_expected,
+            seed=child_seed(belt.seed, 10**6),
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            belt=belt,
+        )
+    q_obs = _q_one_sided(
+        cm, statistic, data, variance_base(cm, data), cm.centres[None, :], cm.alpha_to_u(belt.alpha_grid)
+    )[0][0]
     msg = "" if ok[0] else "limit not inside the belt grid (extend alpha_grid) or a fit failed"
     return LimitResult.from_fit(
-        model, statistic, um, seed=belt.seed, expected_detail=exp_detail, alpha_limit=float(lim[0]),
-        method="neyman", cl=cl, alpha_grid=belt.alpha_grid, chi2_profile=q_obs + float(um.f[0]),
-        critical_value=None, converged=bool(ok[0]), message=msg,
+        model,
+        statistic,
+        um,
+        seed=belt.seed,
+        expected_detail=exp_detail,
+        alpha_limit=float(lim[0]),
+        method="neyman",
+        cl=cl,
+        alpha_grid=belt.alpha_grid,
+        chi2_profile=q_obs + float(um.f[0]),
+        critical_value=None,
+        converged=bool(ok[0]),
+        message=msg,
         details={"belt": belt, "q_observed": q_obs},
         test_statistic="q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)",
-        threshold=f"toy {cl:.3g} quantile of q̃ at each of {belt.alpha_grid.size} grid points", sided="one",
-        n_toys=int(belt.n_toys), calculator="toys",
+        threshold=f"toy {cl:.3g} quantile of q̃ at each of {belt.alpha_grid.size} grid points",
+        sided="one",
+        n_toys=int(belt.n_toys),
+        calculator="toys",
     )
 
 
 # ------------------------------------------------------------------------------------------ expected
-def _limits_batch(method, model, statistic, data, centres, cl, *, n_grid=48, delta_chi2_max=30.0, belt=None,
-                  context=None, engine="ladder"):
+def _limits_batch(
+    method,
+    model,
+    statistic,
+    data,
+    centres,
+    cl,
+    *,
+    n_grid=48,
+    delta_chi2_max=30.0,
+    belt=None,
+    context=None,
+    engine="ladder",
+):
     """Upper limits of many data sets with one method; ``context`` holds what a method precomputed."""
     cm = model.compiled
     base = variance_base(cm, data)
     if method == "bayesian":
         return _bayes_batch(cm, statistic, data, base, centres, cl, delta_chi2_max, n_grid, engine, model)
     if method in ("plr", "pcl"):
-        up, _, ok, _ = _plr_batch(cm, statistic, data, base, centres, plr_critical_value(cl, "one"), n_grid,
-                                  engine=engine, model=model)
+        up, _, ok, _ = _plr_batch(
+            cm, statistic, data, base, centres, plr_critical_value(cl, "one"), n_grid, engine=engine, model=model
+        )
         if method == "pcl":
             up = np.maximum(up, context["pcl_threshold"])
         return up, ok
@@ -1040,9 +1272,22 @@ def _limits_batch(method, model, statistic, data, centres, cl, *, n_grid=48, del
     raise InputError(f"method must be one of {METHODS}; got {method!r}")
 
 
-def expected_limits(model: BinnedModel, method: str = "bayesian", *, cl: float = 0.9, n_toys: int = 1000, seed=None,
-                    statistic: str = "chi2", fluctuate_aux: bool = True, progress=None, chunk_size: int = 200,
-                    n_grid: int = 48, delta_chi2_max: float = 30.0, belt=None, belt_toys: int = 1000) -> ExpectedLimits:
+def expected_limits(
+    model: BinnedModel,
+    method: str = "bayesian",
+    *,
+    cl: float = 0.9,
+    n_toys: int = 1000,
+    seed=None,
+    statistic: str = "chi2",
+    fluctuate_aux: bool = True,
+    progress=None,
+    chunk_size: int = 200,
+    n_grid: int = 48,
+    delta_chi2_max: float = 30.0,
+    belt=None,
+    belt_toys: int = 1000,
+) -> ExpectedLimits:
     """Expected limits under the background-only hypothesis: Asimov median and toy band side by side.
 
     Parameters
@@ -1086,21 +1331,36 @@ def expected_limits(model: BinnedModel, method: str = "bayesian", *, cl: float =
     if n_toys == 1:
         raise InputError(f"n_toys=1 makes no band: use 0 (Asimov median only) or at least {MIN_BAND_TOYS}")
     cm = model.compiled
-    asimov_model = model.with_data(model.asimov(0.0)).with_aux(np.ones(model.n_components), np.zeros(cm.n_q),
-                                                               np.zeros(cm.n_r))
+    asimov_model = model.with_data(model.asimov(0.0)).with_aux(
+        np.ones(model.n_components), np.zeros(cm.n_q), np.zeros(cm.n_r)
+    )
     calculator = {"bayesian": "bayesian integral", "neyman": "toys", "fc": "toys"}.get(method, "asymptotic")
     context, asym_band = {}, None
     if method == "neyman" and belt is None:
         seed = resolve_seed(seed)
         u_max = 2.5 * float(cm.alpha_to_u(_plr_single(asimov_model, statistic, cl, "one", 32)[0]))
-        belt = neyman_belt(model, cm.u_to_alpha(np.linspace(0, u_max, 13)[1:]), cl=cl, n_toys=belt_toys,
-                           seed=child_seed(seed, 10**6 + 1), statistic=statistic, fluctuate_aux=fluctuate_aux,
-                           progress=progress)
+        belt = neyman_belt(
+            model,
+            cm.u_to_alpha(np.linspace(0, u_max, 13)[1:]),
+            cl=cl,
+            n_toys=belt_toys,
+            seed=child_seed(seed, 10**6 + 1),
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
     if method == "fc" and belt is None:
         seed = resolve_seed(seed)
-        belt = fc_belt(model, default_fc_grid(asimov_model, statistic, cl, 16), cl=cl, statistic=statistic,
-                       n_toys=belt_toys, seed=child_seed(seed, 10**6 + 1), fluctuate_aux=fluctuate_aux,
-                       progress=progress)
+        belt = fc_belt(
+            model,
+            default_fc_grid(asimov_model, statistic, cl, 16),
+            cl=cl,
+            statistic=statistic,
+            n_toys=belt_toys,
+            seed=child_seed(seed, 10**6 + 1),
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
     if method == "cls":
         asym_band = cls_expected(model, statistic, cl)
         u_grid = np.linspace(0.0, 3.0 * float(cm.alpha_to_u(asym_band["+2sigma"])), 61)[1:]
@@ -1116,23 +1376,56 @@ def expected_limits(model: BinnedModel, method: str = "bayesian", *, cl: float =
         a_data = asimov_model.data[None, :]
         asimov_limit = float(_limits_batch(method, model, statistic, a_data, cm.nominal[None, :], cl, **kw)[0][0])
     if n_toys == 0:
-        return ExpectedLimits(method, cl, statistic, asimov_limit, None, None, 0, 0, None, fluctuate_aux,
-                              calculator, asym_band)
+        return ExpectedLimits(
+            method, cl, statistic, asimov_limit, None, None, 0, 0, None, fluctuate_aux, calculator, asym_band
+        )
     seed = resolve_seed(seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=fluctuate_aux)
-    limits = limits_for_toys(model, toys, "plr" if method == "pcl" else method, cl=cl, statistic=statistic,
-                             progress=progress, chunk_size=chunk_size, **kw)
+    limits = limits_for_toys(
+        model,
+        toys,
+        "plr" if method == "pcl" else method,
+        cl=cl,
+        statistic=statistic,
+        progress=progress,
+        chunk_size=chunk_size,
+        **kw,
+    )
     good = np.isfinite(limits)
     if method == "pcl" and good.any():  # the power constraint at the toys' own −1σ edge
         limits = np.where(good, np.maximum(limits, np.percentile(limits[good], BAND_PERCENTILES["-1sigma"])), np.nan)
     band = {k: float(np.percentile(limits[good], p)) for k, p in BAND_PERCENTILES.items()} if good.any() else None
-    return ExpectedLimits(method, cl, statistic, asimov_limit, band, limits, int(n_toys), int(np.sum(~good)), seed,
-                          fluctuate_aux, "toys" if method in ("neyman", "fc") else calculator, asym_band)
+    return ExpectedLimits(
+        method,
+        cl,
+        statistic,
+        asimov_limit,
+        band,
+        limits,
+        int(n_toys),
+        int(np.sum(~good)),
+        seed,
+        fluctuate_aux,
+        "toys" if method in ("neyman", "fc") else calculator,
+        asym_band,
+    )
 
 
-def limits_for_toys(model: BinnedModel, toys, method: str = "bayesian", *, cl: float = 0.9, statistic: str = "chi2",
-                    progress=None, chunk_size: int = 200, n_grid: int = 48, delta_chi2_max: float = 30.0,
-                    belt=None, context: dict | None = None, engine: str = "ladder") -> np.ndarray:
+def limits_for_toys(
+    model: BinnedModel,
+    toys,
+    method: str = "bayesian",
+    *,
+    cl: float = 0.9,
+    statistic: str = "chi2",
+    progress=None,
+    chunk_size: int = 200,
+    n_grid: int = 48,
+    delta_chi2_max: float = 30.0,
+    belt=None,
+    context: dict | None = None,
+    engine: str = "ladder",
+) -> np.ndarray:
     """Upper limit of every toy in a :class:`~exonu.stats.toys.ToyEnsemble` (vectorised in chunks).
 
     Useful for coverage studies (toys generated at a true α ≠ 0). ``method="neyman"`` needs a
@@ -1181,8 +1474,12 @@ def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian"
     :func:`~exonu.stats.frequentist.fc_interval` (whose ``alpha_limit`` is the upper end).
     """
     dispatch: dict[str, Callable[..., LimitResult]] = {
-        "bayesian": bayesian_chi2_limit, "plr": plr_upper_limit, "neyman": neyman_upper_limit,
-        "cls": cls_upper_limit, "pcl": pcl_upper_limit, "fc": fc_interval,
+        "bayesian": bayesian_chi2_limit,
+        "plr": plr_upper_limit,
+        "neyman": neyman_upper_limit,
+        "cls": cls_upper_limit,
+        "pcl": pcl_upper_limit,
+        "fc": fc_interval,
     }
     if method not in dispatch:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")

@@ -27,9 +27,10 @@ Parameter conventions used throughout :mod:`exonu.stats`:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from .layout import ParameterLayout
 
-__all__ = ["BinnedModel", "BIN_STATISTICS"]
+__all__ = ["BIN_STATISTICS", "BinnedModel"]
 
 #: what ``BinnedModel.bin_statistic`` may name per bin (the statistics of :mod:`exonu.stats.chi2`)
 BIN_STATISTICS = ("chi2", "poisson")
@@ -67,9 +68,7 @@ def require_finite(arr: np.ndarray, name: str) -> None:
 def require_nonnegative(arr: np.ndarray, name: str) -> None:
     if np.any(arr < 0):
         bad = np.argwhere(arr < 0)[0]
-        raise InputError(
-            f"{name} must be non-negative; found {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}"
-        )
+        raise InputError(f"{name} must be non-negative; found {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
 
 
 def _names(value, n: int, name: str, prefix: str) -> tuple[str, ...]:
@@ -168,9 +167,7 @@ class BinnedModel:
             bkg = np.zeros((0, n))
         bkg = as_array(bkg, "background_templates", 2)
         if bkg.shape[1] != n:
-            raise InputError(
-                f"background_templates must have shape (n_components, {n}) to match data; got {bkg.shape}"
-            )
+            raise InputError(f"background_templates must have shape (n_components, {n}) to match data; got {bkg.shape}")
         require_finite(bkg, "background_templates")
         require_nonnegative(bkg, "background_templates")
         n_comp = bkg.shape[0]
@@ -178,8 +175,7 @@ class BinnedModel:
         put("background_names", _names(self.background_names, n_comp, "background_names", "bkg"))
 
         sig_act = np.array(self.activity_sigma, dtype=float) if self.activity_sigma is not None else np.zeros(0)
-        sig_act = as_array(np.atleast_1d(sig_act) if sig_act.ndim == 0 else sig_act, "activity_sigma", 1,
-                            (n_comp,))
+        sig_act = as_array(np.atleast_1d(sig_act) if sig_act.ndim == 0 else sig_act, "activity_sigma", 1, (n_comp,))
         if np.any(np.isnan(sig_act)):
             raise InputError("activity_sigma must not contain NaN (use np.inf for a free component)")
         require_nonnegative(sig_act, "activity_sigma")
@@ -208,9 +204,7 @@ class BinnedModel:
             bsys = np.zeros((0, n_comp, n))
         bsys = as_array(bsys, "background_shape_sys", 3)
         if bsys.shape[1:] != (n_comp, n):
-            raise InputError(
-                f"background_shape_sys must have shape (n_bkg_sys, {n_comp}, {n}); got {bsys.shape}"
-            )
+            raise InputError(f"background_shape_sys must have shape (n_bkg_sys, {n_comp}, {n}); got {bsys.shape}")
         require_finite(bsys, "background_shape_sys")
         put("background_shape_sys", bsys)
         put("background_sys_names", _names(self.background_sys_names, bsys.shape[0], "background_sys_names", "bsys"))
@@ -249,8 +243,10 @@ class BinnedModel:
             per_bin = tuple(self.bin_statistic)
             if len(per_bin) != n or any(s not in BIN_STATISTICS for s in per_bin):
                 bad = [s for s in per_bin if s not in BIN_STATISTICS][:1]
-                raise InputError(f"bin_statistic must have {n} entries, each one of {BIN_STATISTICS}; got "
-                                 f"{len(per_bin)} entries" + (f" including {bad[0]!r}" if bad else ""))
+                raise InputError(
+                    f"bin_statistic must have {n} entries, each one of {BIN_STATISTICS}; got "
+                    f"{len(per_bin)} entries" + (f" including {bad[0]!r}" if bad else "")
+                )
             put("bin_statistic", per_bin)
 
         if not isinstance(self.poi_name, str) or not self.poi_name:
@@ -304,21 +300,23 @@ class BinnedModel:
         # __post_init__ replaces every None name list with the generated names
         assert self.background_names is not None
         assert self.background_sys_names is not None and self.signal_sys_names is not None
-        comps = [n for n, f in zip(self.background_names, ~self.fixed) if f]
-        return [f"p_{n}" for n in comps] + [f"q_{n}" for n in self.background_sys_names] + [
-            f"r_{n}" for n in self.signal_sys_names
-        ]
+        comps = [n for n, f in zip(self.background_names, ~self.fixed, strict=False) if f]
+        return (
+            [f"p_{n}" for n in comps]
+            + [f"q_{n}" for n in self.background_sys_names]
+            + [f"r_{n}" for n in self.signal_sys_names]
+        )
 
     @property
     def n_nuisances(self) -> int:
         return int(np.sum(~self.fixed)) + self.n_bkg_sys + self.n_sig_sys
 
     # ------------------------------------------------------------------ copies
-    def with_data(self, data) -> "BinnedModel":
+    def with_data(self, data) -> BinnedModel:
         """Return a copy with new observed counts (validated like the constructor's ``data``)."""
         return replace(self, data=data)
 
-    def with_aux(self, aux_activity=None, aux_bkg_sys=None, aux_sig_sys=None) -> "BinnedModel":
+    def with_aux(self, aux_activity=None, aux_bkg_sys=None, aux_sig_sys=None) -> BinnedModel:
         """Return a copy with new pull-term centres; ``None`` keeps the current value."""
         return replace(
             self,
@@ -381,12 +379,12 @@ class BinnedModel:
 
     # ------------------------------------------------------------------ compiled form and layout
     @cached_property
-    def compiled(self) -> "CompiledModel":
+    def compiled(self) -> CompiledModel:
         """The arrays of this model arranged for the vectorised statistic (built once, cached)."""
         return CompiledModel.from_model(self)
 
     @cached_property
-    def layout(self) -> "ParameterLayout":
+    def layout(self) -> ParameterLayout:
         """Names, slices and bounds of the fit vector [u, profiled nuisances] (see :class:`ParameterLayout`)."""
         from .layout import ParameterLayout
 
@@ -465,7 +463,7 @@ class CompiledModel:
         return self.n_p + self.n_q + self.n_r
 
     @classmethod
-    def from_model(cls, m: BinnedModel) -> "CompiledModel":
+    def from_model(cls, m: BinnedModel) -> CompiledModel:
         free = np.flatnonzero(~m.fixed)
         sig_p = m.activity_sigma[free]
         w_p = np.where(np.isinf(sig_p), 0.0, 1.0 / np.where(np.isinf(sig_p), 1.0, sig_p) ** 2)

@@ -32,7 +32,7 @@ from .chi2 import denominator, expectation, jacobian_theta, objective, statistic
 from .model import BinnedModel
 from .profiling import bounded_quadratic_step, minimise_fit_variable
 
-__all__ = ["BatchedFit", "batched_newton_applies", "batched_best_fit"]
+__all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies"]
 
 #: Armijo sufficient-decrease constant and the most step halvings of the line search
 ARMIJO = 1e-4
@@ -120,7 +120,7 @@ def _newton(cm, statistic: str, data, base, centres, x, tol: float, max_iter: in
     bounded = np.concatenate([[True], cm.bounded])
     diag = np.arange(cm.n_par + 1)
     den = denominator(cm, base, np.zeros(batch))  # α-independent: no signal MC variance here
-    f, st = _evaluate(cm, statistic, data, den, x, centres)
+    f, _st = _evaluate(cm, statistic, data, den, x, centres)
     converged = np.zeros(batch, dtype=bool)
     n_iter = np.zeros(batch, dtype=int)
     # Gauss–Newton far from the minimum, Newton (quadratic) once a full step was accepted; a Newton
@@ -180,8 +180,9 @@ def _newton(cm, statistic: str, data, base, centres, x, tol: float, max_iter: in
     return x, f, converged, n_iter
 
 
-def batched_best_fit(model: BinnedModel, statistic: str, data: np.ndarray, centres: np.ndarray, *,
-                     tol: float = 1e-10, max_iter: int = 50) -> BatchedFit:
+def batched_best_fit(
+    model: BinnedModel, statistic: str, data: np.ndarray, centres: np.ndarray, *, tol: float = 1e-10, max_iter: int = 50
+) -> BatchedFit:
     """Best fit on α ≥ 0 of every data set, by one joint Newton solve where it applies.
 
     Parameters
@@ -216,8 +217,9 @@ def batched_best_fit(model: BinnedModel, statistic: str, data: np.ndarray, centr
     newton = ok.copy()
     rest = np.flatnonzero(~ok)
     if rest.size:
-        um = minimise_fit_variable(cm, statistic, data[rest], base[rest], centres[rest],
-                                   np.tile(cm.nominal, (rest.size, 1)), tol=1e-9)
+        um = minimise_fit_variable(
+            cm, statistic, data[rest], base[rest], centres[rest], np.tile(cm.nominal, (rest.size, 1)), tol=1e-9
+        )
         x[rest, 0], x[rest, 1:], f[rest], ok[rest] = um.u, um.theta, um.f, um.converged
     slope = curvature = None
     if batched_newton_applies(model):
@@ -230,7 +232,7 @@ def _profile_derivatives(cm, statistic: str, data, base, centres, x):
     Schur complement h_uu − h_uθ H_θθ⁻¹ h_θu of the Newton matrix."""
     den = denominator(cm, base, np.zeros(data.shape[0]))
     st = expectation(cm, x[:, 0], x[:, 1:])
-    g, h_gn, h_n = _derivatives(cm, statistic, data, den, st, x, centres)
+    g, _h_gn, h_n = _derivatives(cm, statistic, data, den, st, x, centres)
     if cm.n_par == 0:
         return g[:, 0], h_n[:, 0, 0]
     h_tt, h_tu = h_n[:, 1:, 1:], h_n[:, 1:, 0]

@@ -22,7 +22,7 @@ from .chi2 import check_statistic, expectation, variance_base
 from .model import BinnedModel
 from .profiling import FitVariableMinimum, minimise_fit_variable, profile_batch
 
-__all__ = ["FitProblem", "SIDED"]
+__all__ = ["SIDED", "FitProblem"]
 
 #: the two test statistics: "one" = q̃_μ (upper limits, CLs), "two" = t̃_μ (unified intervals)
 SIDED = ("one", "two")
@@ -58,8 +58,10 @@ class FitProblem:
             self.centres = np.tile(cm.centres, (n, 1))
         self.centres = np.atleast_2d(np.asarray(self.centres, dtype=float))
         if self.data.shape[1] != cm.n_bins or self.centres.shape != (n, cm.n_par):
-            raise InputError(f"data must have shape (N, {cm.n_bins}) and centres (N, {cm.n_par}); "
-                             f"got {self.data.shape} and {self.centres.shape}")
+            raise InputError(
+                f"data must have shape (N, {cm.n_bins}) and centres (N, {cm.n_par}); "
+                f"got {self.data.shape} and {self.centres.shape}"
+            )
         self.base = variance_base(cm, self.data)
 
     @property
@@ -71,7 +73,7 @@ class FitProblem:
         assert self.data is not None  # set by __post_init__
         return self.data.shape[0]
 
-    def subset(self, rows) -> "FitProblem":
+    def subset(self, rows) -> FitProblem:
         """The same problem for some of the data sets."""
         assert self.data is not None and self.centres is not None  # set by __post_init__
         return FitProblem(self.model, self.statistic, self.data[rows], self.centres[rows])
@@ -80,8 +82,15 @@ class FitProblem:
         """The best fit on u ≥ 0 of every data set (cached)."""
         if self._minimum is None:
             cm = self.compiled
-            self._minimum = minimise_fit_variable(cm, self.statistic, self.data, self.base, self.centres,
-                                                  np.tile(cm.nominal, (self.n_sets, 1)), stop_delta=stop_delta)
+            self._minimum = minimise_fit_variable(
+                cm,
+                self.statistic,
+                self.data,
+                self.base,
+                self.centres,
+                np.tile(cm.nominal, (self.n_sets, 1)),
+                stop_delta=stop_delta,
+            )
         return self._minimum
 
     def profile(self, u: np.ndarray, theta0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,7 +128,7 @@ class FitProblem:
         ok &= um.converged[:, None]
         return np.where(ok, delta, np.nan), ok
 
-    def conditional_asimov(self, u: float = 0.0) -> "FitProblem":
+    def conditional_asimov(self, u: float = 0.0) -> FitProblem:
         """The Asimov data set of each data set at fit variable ``u``, its nuisances fitted at that u.
 
         The nuisances are profiled at u on each data set; the Asimov counts are the expectation
@@ -128,13 +137,13 @@ class FitProblem:
         """
         cm = self.compiled
         u_arr = np.full(self.n_sets, float(u))
-        f, th, ok = self.profile(u_arr, np.tile(cm.nominal, (self.n_sets, 1)))
+        f, th, _ok = self.profile(u_arr, np.tile(cm.nominal, (self.n_sets, 1)))
         if not np.all(np.isfinite(f)):
             raise InputError("the background-only fit to the data failed: no Asimov data set can be built")
         expected = expectation(cm, u_arr, th).expected
         return FitProblem(self.model, self.statistic, expected, th.copy())
 
-    def nominal_asimov(self, alpha: float = 0.0) -> "FitProblem":
+    def nominal_asimov(self, alpha: float = 0.0) -> FitProblem:
         """The Asimov data set at ``alpha`` with nominal nuisances and auxiliary measurements."""
         cm = self.compiled
         return FitProblem(self.model, self.statistic, self.model.asimov(alpha)[None, :], cm.nominal[None, :].copy())

@@ -162,7 +162,9 @@ def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_i
             slope = np.sum(g * delta, axis=1)
             redo = newt & ~((decrement >= tol) & (slope < 0) & (curv > 0) & ~stuck)
             if np.any(redo):
-                delta[redo], decrement[redo], _, _ = bounded_quadratic_step(h_gn[redo], g[redo], th[redo], cm.bounded, diag)
+                delta[redo], decrement[redo], _, _ = bounded_quadratic_step(
+                    h_gn[redo], g[redo], th[redo], cm.bounded, diag
+                )
                 newt = newt & ~redo
         n_iter[live] += 1
         done = decrement < tol
@@ -249,8 +251,9 @@ def _escape_saddle(cm, statistic, data, den, u, centres, theta, g, h_newton, row
     for sign in (1.0, -1.0):
         for t in (4.0, 2.0, 1.0, 0.5, 0.25, 0.125):
             cand = _project(cm, th[sel] + sign * t * v)
-            f_c, st_c = objective(cm, statistic, data[rows[sel]], den[rows[sel]], u[rows[sel]], cand,
-                                  centres[rows[sel]])
+            f_c, st_c = objective(
+                cm, statistic, data[rows[sel]], den[rows[sel]], u[rows[sel]], cand, centres[rows[sel]]
+            )
             better = np.isfinite(f_c) & (f_c < best_f - tol)
             if np.any(better):
                 best_f[better], best_th[better] = f_c[better], cand[better]
@@ -384,8 +387,9 @@ def _evaluate_u(cm, statistic, data, base, centres, idx, u, theta0, tol, newton=
     return th, f, np.where(np.isfinite(f), g, np.nan), conv
 
 
-def minimise_fit_variable(cm, statistic, data, base, centres, theta0, allow_negative=False, tol=1e-9, max_iter=60,
-                stop_delta=10.0) -> FitVariableMinimum:
+def minimise_fit_variable(
+    cm, statistic, data, base, centres, theta0, allow_negative=False, tol=1e-9, max_iter=60, stop_delta=10.0
+) -> FitVariableMinimum:
     """Batched global minimisation of χ²_min(u) over u ≥ 0 (or all u).
 
     1. A ladder u = 0, ±s/4, ±s/2, ±s, ±2s, … (s from :func:`fit_variable_scale`) is climbed until χ²_min has
@@ -456,8 +460,9 @@ def minimise_fit_variable(cm, statistic, data, base, centres, theta0, allow_nega
         x = lo - glo * (hi - lo) / (ghi - glo)
         x = np.clip(x, lo + 1e-3 * (hi - lo), hi - 1e-3 * (hi - lo))
         near_lo = np.abs(x - lo) < np.abs(hi - x)
-        th, f, g, conv = _evaluate_u(cm, statistic, data, base, centres, live, x,
-                                     np.where(near_lo[:, None], tha[live], thb[live]), tol)
+        th, f, g, conv = _evaluate_u(
+            cm, statistic, data, base, centres, live, x, np.where(near_lo[:, None], tha[live], thb[live]), tol
+        )
         ok[live] &= conv
         better = f <= f_hat[live]
         upd = live[better]
@@ -512,8 +517,16 @@ def _random_starts(cm, n: int, seed: int = 0) -> np.ndarray:
     return _project(cm, starts)
 
 
-def profile(model: BinnedModel, alpha: float, *, statistic: str = "chi2", start=None, tol: float = 1e-9,
-            max_iter: int = 100, restarts: int = 0) -> ProfileResult:
+def profile(
+    model: BinnedModel,
+    alpha: float,
+    *,
+    statistic: str = "chi2",
+    start=None,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    restarts: int = 0,
+) -> ProfileResult:
     """Minimise the statistic over all nuisances (p, q, r) at fixed α.
 
     Parameters
@@ -550,8 +563,16 @@ def profile(model: BinnedModel, alpha: float, *, statistic: str = "chi2", start=
     if restarts:
         theta0 = np.vstack([theta0, _random_starts(cm, int(restarts))])
     theta, f, conv, n_iter = profile_batch(
-        cm, statistic, data, variance_base(cm, data), u, np.repeat(cm.centres[None, :], n, 0), theta0, tol,
-        max_iter, newton=start is not None,
+        cm,
+        statistic,
+        data,
+        variance_base(cm, data),
+        u,
+        np.repeat(cm.centres[None, :], n, 0),
+        theta0,
+        tol,
+        max_iter,
+        newton=start is not None,
     )
     candidates = np.where(conv, f, np.inf)
     best = int(np.argmin(candidates)) if np.any(np.isfinite(candidates)) else 0
@@ -564,8 +585,9 @@ def profile(model: BinnedModel, alpha: float, *, statistic: str = "chi2", start=
             msg += f" (best of {n} starts; spread of minima {np.ptp(candidates[np.isfinite(candidates)]):.3g})"
     else:
         msg = f"not converged after {n_iter[best]} iterations"
-    return ProfileResult(float(alpha), float(f[best]), p, q, r, theta[best], bool(conv[best]), int(n_iter[best]),
-                         msg, statistic)
+    return ProfileResult(
+        float(alpha), float(f[best]), p, q, r, theta[best], bool(conv[best]), int(n_iter[best]), msg, statistic
+    )
 
 
 def profile_scan(model: BinnedModel, alphas, *, statistic: str = "chi2", start=None, tol: float = 1e-9) -> ProfileScan:
@@ -594,7 +616,13 @@ def profile_scan(model: BinnedModel, alphas, *, statistic: str = "chi2", start=N
     n = alphas.size
     data = np.broadcast_to(model.data, (n, model.n_bins))
     theta, f, conv, _ = profile_batch(
-        cm, statistic, data, variance_base(cm, data), cm.alpha_to_u(alphas),
-        np.broadcast_to(cm.centres, (n, cm.n_par)), _start_vector(cm, start, n), tol,
+        cm,
+        statistic,
+        data,
+        variance_base(cm, data),
+        cm.alpha_to_u(alphas),
+        np.broadcast_to(cm.centres, (n, cm.n_par)),
+        _start_vector(cm, start, n),
+        tol,
     )
     return ProfileScan(alphas, f, theta, conv, statistic)

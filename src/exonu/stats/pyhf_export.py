@@ -37,11 +37,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from .chi2 import variance_base
 from .model import BinnedModel
 from .profiling import fit_variable_scale
-from .chi2 import variance_base
 
-__all__ = ["to_pyhf_workspace", "to_pyhf_model", "pyhf_parameter_names"]
+__all__ = ["pyhf_parameter_names", "to_pyhf_model", "to_pyhf_workspace"]
 
 
 def _names(model: BinnedModel, poi_name: str) -> dict:
@@ -65,9 +65,16 @@ def pyhf_parameter_names(model: BinnedModel, poi_name: str = "mu") -> dict:
     return _names(model, poi_name)
 
 
-def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_name: str = "mu", *,
-                      channel_name: str = "spectrum", activity_modifier: str = "normsys",
-                      poi_bounds: tuple[float, float] | None = None, norm_upper: float = 100.0) -> dict:
+def to_pyhf_workspace(
+    model: BinnedModel,
+    measurement_name: str = "exonu",
+    poi_name: str = "mu",
+    *,
+    channel_name: str = "spectrum",
+    activity_modifier: str = "normsys",
+    poi_bounds: tuple[float, float] | None = None,
+    norm_upper: float = 100.0,
+) -> dict:
     """HistFactory workspace (a JSON-serialisable dict) equivalent to ``model``.
 
     Parameters
@@ -101,14 +108,20 @@ def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_n
 
     template = model.signal_templates.sum(axis=0)
     sig_mods: list[dict[str, Any]] = [{"name": poi_name, "type": "normfactor", "data": None}]
-    for name, eps in zip(names["ssys"], model.signal_shape_sys):
-        sig_mods.append({"name": name, "type": "histosys",
-                         "data": {"hi_data": tolist(template * (1 + eps)), "lo_data": tolist(template * (1 - eps))}})
+    for name, eps in zip(names["ssys"], model.signal_shape_sys, strict=False):
+        sig_mods.append(
+            {
+                "name": name,
+                "type": "histosys",
+                "data": {"hi_data": tolist(template * (1 + eps)), "lo_data": tolist(template * (1 - eps))},
+            }
+        )
     use_staterror = bool(np.any(model.background_mc_stat_var > 0) or np.any(model.signal_mc_stat_var > 0))
     staterror_name = f"staterror_{channel_name}"
     if use_staterror:
-        sig_mods.append({"name": staterror_name, "type": "staterror",
-                         "data": tolist(np.sqrt(model.signal_mc_stat_var))})
+        sig_mods.append(
+            {"name": staterror_name, "type": "staterror", "data": tolist(np.sqrt(model.signal_mc_stat_var))}
+        )
     samples = [{"name": "signal", "data": tolist(template), "modifiers": sig_mods}]
 
     parameters = []
@@ -131,16 +144,31 @@ def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_n
                     )
                 mods.append({"name": names["norm"][j], "type": "normsys", "data": {"hi": 1 + sigma, "lo": 1 - sigma}})
             else:
-                mods.append({"name": names["norm"][j], "type": "histosys",
-                             "data": {"hi_data": tolist(tmpl * (1 + sigma)), "lo_data": tolist(tmpl * (1 - sigma))}})
+                mods.append(
+                    {
+                        "name": names["norm"][j],
+                        "type": "histosys",
+                        "data": {"hi_data": tolist(tmpl * (1 + sigma)), "lo_data": tolist(tmpl * (1 - sigma))},
+                    }
+                )
         for k, name in enumerate(names["bsys"]):
             shift = model.background_shape_sys[k, j]
             if np.any(shift != 0):
-                mods.append({"name": name, "type": "histosys",
-                             "data": {"hi_data": tolist(tmpl + shift), "lo_data": tolist(tmpl - shift)}})
+                mods.append(
+                    {
+                        "name": name,
+                        "type": "histosys",
+                        "data": {"hi_data": tolist(tmpl + shift), "lo_data": tolist(tmpl - shift)},
+                    }
+                )
         if use_staterror:
-            mods.append({"name": staterror_name, "type": "staterror",
-                         "data": tolist(np.sqrt(model.background_mc_stat_var * share[j]))})
+            mods.append(
+                {
+                    "name": staterror_name,
+                    "type": "staterror",
+                    "data": tolist(np.sqrt(model.background_mc_stat_var * share[j])),
+                }
+            )
         samples.append({"name": comp, "data": tolist(tmpl), "modifiers": mods})
 
     if poi_bounds is None:
@@ -156,8 +184,14 @@ def to_pyhf_workspace(model: BinnedModel, measurement_name: str = "exonu", poi_n
     }
 
 
-def to_pyhf_model(model: BinnedModel, measurement_name: str = "exonu", poi_name: str = "mu", *,
-                  modifier_settings: dict | None = None, **kwargs):
+def to_pyhf_model(
+    model: BinnedModel,
+    measurement_name: str = "exonu",
+    poi_name: str = "mu",
+    *,
+    modifier_settings: dict | None = None,
+    **kwargs,
+):
     """Build the pyhf model and the data (observations + auxiliary data) for ``model``.
 
     Returns

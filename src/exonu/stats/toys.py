@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InputError
 from .model import BinnedModel, check_alpha
 
-__all__ = ["ToyEnsemble", "generate_toys", "resolve_seed", "child_seed", "progress_iter", "chunks", "MAX_TOY_BYTES"]
+__all__ = ["MAX_TOY_BYTES", "ToyEnsemble", "child_seed", "chunks", "generate_toys", "progress_iter", "resolve_seed"]
 
 #: the most memory one ensemble may take (counts and auxiliary values, float64): 4 GiB. Larger
 #: ensembles are refused with the estimate; draw them in seeded pieces (``child_seed``) instead.
@@ -75,7 +75,7 @@ class ToyEnsemble:
         return self.data.shape[0]
 
     @classmethod
-    def observed(cls, model: BinnedModel) -> "ToyEnsemble":
+    def observed(cls, model: BinnedModel) -> ToyEnsemble:
         """The model's own data and auxiliary values as an ensemble of one (seed 0, nothing drawn)."""
         cm = model.compiled
         return cls(np.asarray(model.data, dtype=float)[None, :].copy(), cm.centres[None, :].copy(), 0.0, 0, False)
@@ -90,8 +90,9 @@ class ToyEnsemble:
         )
 
 
-def generate_toys(model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=None, fluctuate_aux: bool = True,
-                  pulls=None) -> ToyEnsemble:
+def generate_toys(
+    model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=None, fluctuate_aux: bool = True, pulls=None
+) -> ToyEnsemble:
     """Draw ``n_toys`` pseudo-experiments from the model.
 
     Parameters
@@ -117,9 +118,11 @@ def generate_toys(model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=N
     cm = model.compiled
     need = int(n_toys) * (model.n_bins + cm.n_par) * 8
     if need > MAX_TOY_BYTES:
-        raise InputError(f"n_toys={int(n_toys)} would need {need / 2**30:.3g} GiB for the toys of this model "
-                         f"({model.n_bins} bins + {cm.n_par} auxiliary values each); use at most "
-                         f"{MAX_TOY_BYTES // ((model.n_bins + cm.n_par) * 8)} per ensemble")
+        raise InputError(
+            f"n_toys={int(n_toys)} would need {need / 2**30:.3g} GiB for the toys of this model "
+            f"({model.n_bins} bins + {cm.n_par} auxiliary values each); use at most "
+            f"{MAX_TOY_BYTES // ((model.n_bins + cm.n_par) * 8)} per ensemble"
+        )
     alpha = check_alpha(model, alpha)
     seed = resolve_seed(seed)
     mean = model.asimov(alpha, pulls)
@@ -130,7 +133,7 @@ def generate_toys(model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=N
     data = np.empty((int(n_toys), model.n_bins))
     for start in range(0, int(n_toys), _DRAW_ROWS):
         rows = min(_DRAW_ROWS, int(n_toys) - start)
-        data[start:start + rows] = rng.poisson(mean, size=(rows, model.n_bins))
+        data[start : start + rows] = rng.poisson(mean, size=(rows, model.n_bins))
     # The auxiliary measurements are centred on the true nuisance values (nominal unless given).
     p, q, r = model.nuisance_values(pulls)
     truth = np.concatenate([p[cm.free], q, r])

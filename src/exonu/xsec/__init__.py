@@ -35,7 +35,29 @@ MODELS: dict[str, type[Interaction]] = {
     "charge-radius": ChargeRadius,
 }
 
-__all__ = ["FLAVOURS", "Interaction", "Weak", "MagneticMoment", "Millicharge", "DarkPhotonBL", "LightVector",
-           "ChargeSet", "CHARGE_SETS", "charge_set", "LMU_LTAU_MIXING_PER_G", "AxialVector", "Scalar",
-           "Pseudoscalar", "ElectronNSI", "ChargeRadius", "delta_gv", "ChiralShiftInteraction", "PARTS",
-           "chiral_couplings", "chiral_excess_terms", "MODELS", "max_recoil_kev", "electron_min_neutrino_energy_kev"]
+__all__ = [
+    "CHARGE_SETS",
+    "FLAVOURS",
+    "LMU_LTAU_MIXING_PER_G",
+    "MODELS",
+    "PARTS",
+    "AxialVector",
+    "ChargeRadius",
+    "ChargeSet",
+    "ChiralShiftInteraction",
+    "DarkPhotonBL",
+    "ElectronNSI",
+    "Interaction",
+    "LightVector",
+    "MagneticMoment",
+    "Millicharge",
+    "Pseudoscalar",
+    "Scalar",
+    "Weak",
+    "charge_set",
+    "chiral_couplings",
+    "chiral_excess_terms",
+    "delta_gv",
+    "electron_min_neutrino_energy_kev",
+    "max_recoil_kev",
+]

@@ -43,15 +43,17 @@ class AxialVector(ChiralShiftInteraction):
 
     name = "axial-vector"
 
-    def __init__(self, coupling: float, mass_mev: float, part: str = "both",
-                 sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
+    def __init__(
+        self, coupling: float, mass_mev: float, part: str = "both", sin2_theta_w: float = DEFAULT_SIN2_THETA_W
+    ):
         super().__init__(part, sin2_theta_w)
         self.coupling = checks.coupling(f"{self.name} coupling g", coupling)
         self.mass_mev = checks.mediator_mass_mev(mass_mev)
 
     def chiral_shifts(self, t_mev: np.ndarray, flavour: str):
-        x = self.coupling**2 / (2 * math.sqrt(2) * FERMI_CONSTANT_MEV2
-                                * (2 * ELECTRON_MASS_MEV * t_mev + self.mass_mev**2))
+        x = self.coupling**2 / (
+            2 * math.sqrt(2) * FERMI_CONSTANT_MEV2 * (2 * ELECTRON_MASS_MEV * t_mev + self.mass_mev**2)
+        )
         return -x, x
 
     def parameters(self) -> dict[str, Any]:

@@ -34,8 +34,9 @@ MAX_RADIUS2_CM2 = 1e-26
 
 def delta_gv(radius2_cm2: float) -> float:
     """Shift of the vector coupling, Δg_V = √2 π α ⟨r²⟩/(3 G_F), for ⟨r²⟩ in cm²."""
-    return DELTA_GV_PER_CM2 * checks.real_number("charge radius <r^2>", radius2_cm2, low=-MAX_RADIUS2_CM2,
-                                                 high=MAX_RADIUS2_CM2, unit="cm²")
+    return DELTA_GV_PER_CM2 * checks.real_number(
+        "charge radius <r^2>", radius2_cm2, low=-MAX_RADIUS2_CM2, high=MAX_RADIUS2_CM2, unit="cm²"
+    )
 
 
 class ChargeRadius(ChiralShiftInteraction):
@@ -57,11 +58,17 @@ class ChargeRadius(ChiralShiftInteraction):
 
     name = "charge-radius"
 
-    def __init__(self, radius2_cm2: float, flavours: Sequence[str] = ("e",), part: str = "both",
-                 sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
+    def __init__(
+        self,
+        radius2_cm2: float,
+        flavours: Sequence[str] = ("e",),
+        part: str = "both",
+        sin2_theta_w: float = DEFAULT_SIN2_THETA_W,
+    ):
         super().__init__(part, sin2_theta_w)
-        self.radius2_cm2 = checks.real_number("charge radius <r^2>", radius2_cm2, low=-MAX_RADIUS2_CM2,
-                                              high=MAX_RADIUS2_CM2, unit="cm²")
+        self.radius2_cm2 = checks.real_number(
+            "charge radius <r^2>", radius2_cm2, low=-MAX_RADIUS2_CM2, high=MAX_RADIUS2_CM2, unit="cm²"
+        )
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
 
     def chiral_shifts(self, t_mev, flavour: str):
@@ -69,5 +76,9 @@ class ChargeRadius(ChiralShiftInteraction):
         return half_shift + 0.0 * t_mev, half_shift + 0.0 * t_mev
 
     def parameters(self) -> dict[str, Any]:
-        return {"radius2_cm2": self.radius2_cm2, "flavours": list(self.flavours),
-                "delta_gv": delta_gv(self.radius2_cm2), **super().parameters()}
+        return {
+            "radius2_cm2": self.radius2_cm2,
+            "flavours": list(self.flavours),
+            "delta_gv": delta_gv(self.radius2_cm2),
+            **super().parameters(),
+        }

@@ -19,8 +19,15 @@ MAX_COUPLING = math.sqrt(4.0 * math.pi)
 MAX_MEDIATOR_MASS_MEV = 1.0e5
 
 
-def real_number(name: str, value: object, *, low: float | None = None, high: float | None = None,
-                low_open: bool = False, unit: str = "") -> float:
+def real_number(
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    unit: str = "",
+) -> float:
     """``value`` as a float, or :class:`InputError` if it is not a finite real number in [low, high].
 
     Parameters

@@ -64,8 +64,11 @@ def chiral_excess_terms(t_mev, e_mev, g_left: float, g_right: float, delta_left,
     prefactor = 2 * FERMI_CONSTANT_MEV2**2 * me / math.pi
     right_weight = (1 - t_mev / e_mev) ** 2
     mixed_weight = me * t_mev / e_mev**2
-    interference = prefactor * (2 * g_left * delta_left + 2 * g_right * delta_right * right_weight
-                                - (g_left * delta_right + g_right * delta_left) * mixed_weight)
+    interference = prefactor * (
+        2 * g_left * delta_left
+        + 2 * g_right * delta_right * right_weight
+        - (g_left * delta_right + g_right * delta_left) * mixed_weight
+    )
     pure = prefactor * (delta_left**2 + delta_right**2 * right_weight - delta_left * delta_right * mixed_weight)
     return interference, pure
 

@@ -6,4 +6,4 @@ Kept so that ``from exonu.xsec.dark_photon import DarkPhotonBL`` keeps working.
 from .chiral import PARTS
 from .light_vector import DarkPhotonBL
 
-__all__ = ["DarkPhotonBL", "PARTS"]
+__all__ = ["PARTS", "DarkPhotonBL"]

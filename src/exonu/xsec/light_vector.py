@@ -63,17 +63,23 @@ class ChargeSet:
 
 
 def _charges(e: float, mu: float, tau: float) -> Mapping[str, float]:
-    return MappingProxyType(dict(zip(FLAVOURS, (e, mu, tau))))
+    return MappingProxyType(dict(zip(FLAVOURS, (e, mu, tau), strict=False)))
 
 
-CHARGE_SETS: Mapping[str, ChargeSet] = MappingProxyType({
-    "universal": ChargeSet("universal", _charges(1, 1, 1), 1.0, "all leptons charge +1"),
-    "B-L": ChargeSet("B-L", _charges(-1, -1, -1), -1.0, "baryon minus lepton number: leptons −1"),
-    "Le-Lmu": ChargeSet("Le-Lmu", _charges(1, -1, 0), 1.0, "L_e − L_μ (tree-level charges)"),
-    "Le-Ltau": ChargeSet("Le-Ltau", _charges(1, 0, -1), 1.0, "L_e − L_τ (tree-level charges)"),
-    "Lmu-Ltau": ChargeSet("Lmu-Ltau", _charges(0, 1, -1), -math.sqrt(4 * math.pi * ALPHA) * LMU_LTAU_MIXING_PER_G,
-                          "L_μ − L_τ; electrons through the μ/τ-loop kinetic mixing ε e"),
-})
+CHARGE_SETS: Mapping[str, ChargeSet] = MappingProxyType(
+    {
+        "universal": ChargeSet("universal", _charges(1, 1, 1), 1.0, "all leptons charge +1"),
+        "B-L": ChargeSet("B-L", _charges(-1, -1, -1), -1.0, "baryon minus lepton number: leptons −1"),
+        "Le-Lmu": ChargeSet("Le-Lmu", _charges(1, -1, 0), 1.0, "L_e − L_μ (tree-level charges)"),
+        "Le-Ltau": ChargeSet("Le-Ltau", _charges(1, 0, -1), 1.0, "L_e − L_τ (tree-level charges)"),
+        "Lmu-Ltau": ChargeSet(
+            "Lmu-Ltau",
+            _charges(0, 1, -1),
+            -math.sqrt(4 * math.pi * ALPHA) * LMU_LTAU_MIXING_PER_G,
+            "L_μ − L_τ; electrons through the μ/τ-loop kinetic mixing ε e",
+        ),
+    }
+)
 
 
 def charge_set(name: str | ChargeSet) -> ChargeSet:
@@ -107,8 +113,14 @@ class LightVector(ChiralShiftInteraction):
 
     name = "light-vector"
 
-    def __init__(self, coupling: float, mass_mev: float, charges: str = "universal", part: str = "both",
-                 sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
+    def __init__(
+        self,
+        coupling: float,
+        mass_mev: float,
+        charges: str = "universal",
+        part: str = "both",
+        sin2_theta_w: float = DEFAULT_SIN2_THETA_W,
+    ):
         super().__init__(part, sin2_theta_w)
         self.coupling = checks.coupling(f"{self.name} coupling g", coupling)
         self.mass_mev = checks.mediator_mass_mev(mass_mev)
@@ -120,8 +132,12 @@ class LightVector(ChiralShiftInteraction):
         return x, x
 
     def parameters(self) -> dict[str, Any]:
-        return {"coupling": self.coupling, "mass_mev": self.mass_mev, "charges": self.charges.name,
-                **super().parameters()}
+        return {
+            "coupling": self.coupling,
+            "mass_mev": self.mass_mev,
+            "charges": self.charges.name,
+            **super().parameters(),
+        }
 
 
 class DarkPhotonBL(LightVector):
@@ -143,10 +159,15 @@ class DarkPhotonBL(LightVector):
 
     name = "dark-photon"
 
-    def __init__(self, coupling: float, mass_mev: float, part: str = "both",
-                 sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
+    def __init__(
+        self, coupling: float, mass_mev: float, part: str = "both", sin2_theta_w: float = DEFAULT_SIN2_THETA_W
+    ):
         super().__init__(coupling, mass_mev, "B-L", part, sin2_theta_w)
 
     def parameters(self) -> dict[str, Any]:
-        return {"coupling": self.coupling, "mass_mev": self.mass_mev, "part": self.part,
-                "sin2_theta_w": self.sin2_theta_w}
+        return {
+            "coupling": self.coupling,
+            "mass_mev": self.mass_mev,
+            "part": self.part,
+            "sin2_theta_w": self.sin2_theta_w,
+        }

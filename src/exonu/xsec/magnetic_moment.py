@@ -35,8 +35,9 @@ class MagneticMoment(Interaction):
     name = "magnetic-moment"
 
     def __init__(self, mu_bohr: float, flavours: Sequence[str] = FLAVOURS):
-        self.mu_bohr = checks.real_number("magnetic moment", mu_bohr, low=0.0, high=MAX_MAGNETIC_MOMENT_BOHR,
-                                          unit="μ_B")
+        self.mu_bohr = checks.real_number(
+            "magnetic moment", mu_bohr, low=0.0, high=MAX_MAGNETIC_MOMENT_BOHR, unit="μ_B"
+        )
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
 
     def _dsigma_dt_natural(self, t, e, flavour):

@@ -56,12 +56,23 @@ class Millicharge(Interaction):
     name = "millicharge"
     photon_pole = True
 
-    def __init__(self, charge_e: float, flavours: Sequence[str] = FLAVOURS, epa_neutrino_mass_ev: float = DEFAULT_EPA_NEUTRINO_MASS_EV):
+    def __init__(
+        self,
+        charge_e: float,
+        flavours: Sequence[str] = FLAVOURS,
+        epa_neutrino_mass_ev: float = DEFAULT_EPA_NEUTRINO_MASS_EV,
+    ):
         self.charge_e = checks.real_number("millicharge", charge_e, low=0.0, high=MAX_MILLICHARGE_E, unit="e")
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
         # ln(E_ν/m_ν) must stay large and positive for the EPA: m_ν well below the solar ν energies
-        self.epa_neutrino_mass_ev = checks.real_number("epa_neutrino_mass_ev", epa_neutrino_mass_ev, low=0.0,
-                                                       low_open=True, high=MAX_EPA_NEUTRINO_MASS_EV, unit="eV")
+        self.epa_neutrino_mass_ev = checks.real_number(
+            "epa_neutrino_mass_ev",
+            epa_neutrino_mass_ev,
+            low=0.0,
+            low_open=True,
+            high=MAX_EPA_NEUTRINO_MASS_EV,
+            unit="eV",
+        )
 
     def _dsigma_dt_natural(self, t, e, flavour):
         if flavour not in self.flavours:
@@ -88,9 +99,14 @@ class Millicharge(Interaction):
         y = np.where(allowed, t / np.where(e > 0, e, 1.0), 0.0)
         log_term = np.log(np.where(allowed, e * 1e3 / self.epa_neutrino_mass_ev, 1.0))
         sigma_gamma = photoabsorption_cm2_per_atom(t)
-        value = ALPHA * self.charge_e**2 / math.pi * (1 + (1 - y) ** 2) / np.where(t > 0, t, 1.0) * sigma_gamma * log_term
+        value = (
+            ALPHA * self.charge_e**2 / math.pi * (1 + (1 - y) ** 2) / np.where(t > 0, t, 1.0) * sigma_gamma * log_term
+        )
         return np.where(allowed, value, 0.0)
 
     def parameters(self) -> dict[str, Any]:
-        return {"charge_e": self.charge_e, "flavours": list(self.flavours),
-                "epa_neutrino_mass_ev": self.epa_neutrino_mass_ev}
+        return {
+            "charge_e": self.charge_e,
+            "flavours": list(self.flavours),
+            "epa_neutrino_mass_ev": self.epa_neutrino_mass_ev,
+        }

@@ -45,8 +45,14 @@ class ElectronNSI(ChiralShiftInteraction):
 
     name = "nsi"
 
-    def __init__(self, eps_l: float = 0.0, eps_r: float = 0.0, flavours: Sequence[str] = ("e",), part: str = "both",
-                 sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
+    def __init__(
+        self,
+        eps_l: float = 0.0,
+        eps_r: float = 0.0,
+        flavours: Sequence[str] = ("e",),
+        part: str = "both",
+        sin2_theta_w: float = DEFAULT_SIN2_THETA_W,
+    ):
         super().__init__(part, sin2_theta_w)
         self.eps_l = checks.real_number("NSI eps_l", eps_l, low=-MAX_NSI, high=MAX_NSI)
         self.eps_r = checks.real_number("NSI eps_r", eps_r, low=-MAX_NSI, high=MAX_NSI)

@@ -36,8 +36,9 @@ class _ChiralityFlipMediator(Interaction):
 
     def __init__(self, coupling: float, mass_mev: float, part: str = "both"):
         if part not in SCALAR_PARTS:
-            raise InputError(f"{self.name} has no interference with the SM; part must be one of {SCALAR_PARTS}, "
-                             f"got {part!r}")
+            raise InputError(
+                f"{self.name} has no interference with the SM; part must be one of {SCALAR_PARTS}, got {part!r}"
+            )
         self.coupling = checks.coupling(f"{self.name} coupling g", coupling)
         self.mass_mev = checks.mediator_mass_mev(mass_mev)
         self.part = part

@@ -10,14 +10,13 @@ the rate at the percent level, and XMASS very likely used tree level.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..constants import ELECTRON_MASS_MEV, FERMI_CONSTANT_MEV2
 from ..presets import DEFAULT_SIN2_THETA_W
 from . import checks
 from .base import Interaction, flavour_index
-
-import math
 
 
 def vector_axial_couplings(flavour: str, sin2_theta_w: float) -> tuple[float, float]:

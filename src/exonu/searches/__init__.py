@@ -25,7 +25,6 @@ from .joint import (
     build_joint_model,
     combine_models,
     run_joint_search,
-    search_result_from_model,
 )
 from .paper import (
     PAPER_BEST_FITS,
@@ -35,7 +34,7 @@ from .paper import (
     published_value,
     reproduce_paper,
 )
-from .run import SearchResult, run_search
+from .run import SearchResult, run_search, search_result_from_model
 from .spec import (
     ATOMIC_MODEL,
     DEFAULT_REFERENCE,

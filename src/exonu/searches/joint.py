@@ -45,9 +45,9 @@ import numpy as np
 
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import STATISTICS, BinnedModel, LimitResult, expected_limits, fit, plr_interval, upper_limit
+from ..stats import STATISTICS, BinnedModel, LimitResult
 from ..stats.chi2 import PER_BIN
-from .run import SearchResult
+from .run import SearchResult, search_result_from_model
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
 
@@ -57,7 +57,6 @@ __all__ = [
     "build_joint_model",
     "combine_models",
     "run_joint_search",
-    "search_result_from_model",
 ]
 
 #: Prefix of the signal systematics that are solar flux normalisations (see ``WindowSetup.signal_systematics``)
@@ -474,126 +473,6 @@ def build_joint_model(
 # ------------------------------------------------------------------------------------------------
 # fits and limits
 # ------------------------------------------------------------------------------------------------
-def search_result_from_model(
-    model: BinnedModel,
-    spec: SearchSpec,
-    templates: SignalTemplates,
-    window: str,
-    *,
-    method: str = "bayesian",
-    statistic: str = "chi2",
-    n_toys: int = 200,
-    seed: int = 0,
-    cl: float = 0.9,
-    interval: bool = False,
-    neyman_toys: int = 500,
-    fixed_aux_band: bool = True,
-    progress=False,
-) -> SearchResult:
-    """Fit, observed and expected limits of a prebuilt model, in physical units.
-
-    The same computation as :func:`exonu.searches.run_search` (which builds the model from one
-    detector first), for any :class:`BinnedModel` whose α = 1 is ``templates.reference``: a joint
-    model or a single detector's.
-
-    Parameters
-    ----------
-    model : BinnedModel
-    spec : SearchSpec
-        Gives the physical parameter and its α-power.
-    templates : SignalTemplates
-        The signal the model was built from (``templates.reference`` maps α to the parameter).
-    window : str
-        Label of the bins (recorded in the result).
-    method : {"bayesian", "plr", "neyman"}
-        As in :func:`exonu.searches.run_search`.
-    statistic : {"chi2", "poisson"}
-    n_toys : int
-        Background-only toys for the ±1σ band (0: Asimov median only).
-    seed : int
-    cl : float
-        Confidence level of the limits and of the interval.
-    interval : bool
-        Also compute the two-sided profile-likelihood interval.
-    neyman_toys : int
-        Toys per α point of the Neyman belt (``method="neyman"``).
-    fixed_aux_band : bool
-        Also run the toys with the auxiliary measurements at nominal (a second band).
-    progress : bool or callable
-        Passed to :func:`exonu.stats.expected_limits`.
-
-    Returns
-    -------
-    SearchResult
-    """
-    if method == "neyman":  # the toy belt is built once and reused for the expected limits
-        limit = upper_limit(
-            model, cl, method="neyman", statistic=statistic, n_toys=neyman_toys, seed=seed, expected=False
-        )
-        exp = expected_limits(
-            model,
-            method="neyman",
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
-            statistic=statistic,
-            progress=progress,
-            belt=limit.details["belt"],
-        )
-    else:
-        limit = upper_limit(model, cl, method=method, statistic=statistic)
-        exp = expected_limits(
-            model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress
-        )
-    best = fit(model, statistic=statistic, ndof_convention="poi")
-    null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
-    result = SearchResult(
-        spec=spec,
-        window=window,
-        reference=templates.reference,
-        observed=0.0,
-        expected=0.0,
-        expected_band=None,
-        best_fit=0.0,
-        chi2_min=float(best.chi2),
-        chi2_background_only=float(null.chi2),
-        ndof=int(best.ndof),
-        method=method,
-        seed=seed if n_toys else None,
-        fit_result=best,
-        limit_result=limit,
-        model=model,
-        templates=templates,
-    )
-    result.observed = result.to_physical(limit.alpha_limit)
-    result.expected = result.to_physical(exp.asimov)
-    result.best_fit = result.to_physical(best.alpha)
-    if exp.band:
-        result.expected_band = (result.to_physical(exp.band["-1sigma"]), result.to_physical(exp.band["+1sigma"]))
-        result.expected_toy_median = result.to_physical(exp.band["median"])
-    if exp.band and fixed_aux_band:
-        # the same toys with the auxiliary measurements held at nominal: the data's fluctuations alone
-        fixed = expected_limits(
-            model,
-            method=method if method != "neyman" else "plr",
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
-            statistic=statistic,
-            progress=progress,
-            fluctuate_aux=False,
-        )
-        assert fixed.band is not None  # the same toys as exp, which gave a band
-        result.expected_band_fixed_aux = (
-            result.to_physical(fixed.band["-1sigma"]),
-            result.to_physical(fixed.band["+1sigma"]),
-        )
-    if interval:
-        iv = plr_interval(model, cl, statistic=statistic)
-        result.interval = (result.to_physical(iv.alpha_lower or 0.0), result.to_physical(iv.alpha_limit))
-    return result
-
-
 @dataclass
 class JointResult:
     """A joint search: the combined result and each detector's own, side by side.

@@ -138,6 +138,53 @@ def run_search(
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     model, templates = build_binned_model(setup, spec, data, spectrum, templates)
+    return search_result_from_model(
+        model,
+        spec,
+        templates,
+        choose_window(setup, spec),
+        method=method,
+        statistic=statistic,
+        n_toys=n_toys,
+        seed=seed,
+        cl=cl,
+        interval=interval,
+        neyman_toys=neyman_toys,
+        fixed_aux_band=fixed_aux_band,
+        progress=progress,
+    )
+
+
+def search_result_from_model(
+    model: BinnedModel,
+    spec: SearchSpec,
+    templates: SignalTemplates,
+    window: str,
+    *,
+    method: str = "bayesian",
+    statistic: str = "chi2",
+    n_toys: int = 200,
+    seed: int = 0,
+    cl: float = 0.9,
+    interval: bool = False,
+    neyman_toys: int = 500,
+    fixed_aux_band: bool = True,
+    progress=False,
+) -> SearchResult:
+    """Fit, observed and expected limits of a prebuilt model, in physical units.
+
+    What :func:`run_search` does after building one detector's model, for any :class:`BinnedModel`
+    whose α = 1 is ``templates.reference`` (a joint model of several detectors, for one). ``window``
+    labels the bins in the result; the other arguments are :func:`run_search`'s.
+
+    Raises
+    ------
+    FitError
+        If the best fit or the background-only fit failed or is not finite: no limit is made from it.
+    """
+    cl = check_cl(cl)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     best = fit(model, statistic=statistic, ndof_convention="poi")
     null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
     for name, f in (("best fit", best), ("background-only fit", null)):
@@ -169,7 +216,7 @@ def run_search(
         raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
     result = SearchResult(
         spec=spec,
-        window=choose_window(setup, spec),
+        window=window,
         reference=templates.reference,
         observed=0.0,
         expected=0.0,

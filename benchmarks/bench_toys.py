@@ -17,9 +17,9 @@ one thread, each figure measured in the same run for the old path ("before") and
   :func:`exonu.parallel.run_unit` (:func:`exonu.stats.belt_statistic` over the unit's toys); from them
   ``cpu_hours_dark_photon_belt``: a full dark-photon belt of 50 masses × 50 couplings × 10⁴ toys plus
   10⁴ background toys per mass;
-* ``throughput_1`` / ``throughput_2``: toys per second of a whole ``exonu toys`` unit (fit, limit,
-  q₀, stored) through :func:`exonu.parallel.run_toys` in-process and on a ``LocalCluster`` of 2
-  worker processes (``--jobs 2``); the cluster is started and its workers warmed up (model built)
+* ``throughput_1`` / ``throughput_dask_1`` / ``throughput_2``: toys per second of a whole ``exonu toys``
+  unit (fit, limit, q₀, stored) through :func:`exonu.parallel.run_toys` in-process, on a ``LocalCluster``
+  of 1 worker process and of 2 (``--jobs 2``); the cluster is started and its workers warmed up (model built)
   before the clock starts, so the figure is the steady state a long run sees. ``cpu_per_toy_1/2``
   add up the CPU time of every process involved (the command and each worker); on a machine shared
   with other work the wall-clock speed-up says little, while ``speedup_2_workers_idle_cores``
@@ -169,12 +169,14 @@ def _worker_cpu_seconds(executor) -> float:
     return sum(client.run(time.process_time).values()) if client is not None else 0.0
 
 
-def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int) -> tuple[float, float, float]:
+def throughput(
+    jobs: int, n_toys: int, chunk_size: int, seed: int, local_cluster: bool = False
+) -> tuple[float, float, float]:
     """Toys per second (wall clock) of `exonu toys` units with ``jobs`` workers after a warm-up run,
     the CPU milliseconds per toy of all processes involved (this one and the workers), and the same
     less the CPU those processes burn while idle (heartbeats, event loops) over the run's wall time,
     measured over 3 idle seconds after the run."""
-    executor = make_executor(jobs)
+    executor = make_executor(jobs, local_cluster=local_cluster)
     folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
     try:
         # warm-up: every worker imports exonu and builds the model once
@@ -237,6 +239,12 @@ def main() -> None:
             jobs, args.throughput_toys, args.chunk_size, args.seed
         )
     result["speedup_2_workers"] = result["throughput_2"] / result["throughput_1"]
+    # the same local cluster with one worker: the 1 → 2 worker scaling of Dask itself (the in-process
+    # run above has no scheduler, no transfers and no Dask worker at all)
+    (result["throughput_dask_1"], result["cpu_per_toy_dask_1"], result["busy_cpu_per_toy_dask_1"]) = throughput(
+        1, args.throughput_toys, args.chunk_size, args.seed, local_cluster=True
+    )
+    result["speedup_dask_1_to_2_workers"] = result["throughput_2"] / result["throughput_dask_1"]
     # on two idle cores the 2-worker speed-up is 2 × (CPU per toy in-process / CPU per toy on Dask);
     # the idle burn of the Dask processes grows with the wall time, i.e. with the load of the machine
     result["speedup_2_workers_idle_cores"] = 2 * result["cpu_per_toy_1"] / result["cpu_per_toy_2"]
@@ -259,9 +267,11 @@ def main() -> None:
     ]
     rows = [
         ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"),
-        ("throughput, 1 worker [toys/s]", "throughput_1"),
-        ("throughput, 2 workers [toys/s]", "throughput_2"),
-        ("2-worker speed-up", "speedup_2_workers"),
+        ("throughput, 1 worker in-process [toys/s]", "throughput_1"),
+        ("throughput, 1 Dask worker [toys/s]", "throughput_dask_1"),
+        ("throughput, 2 Dask workers [toys/s]", "throughput_2"),
+        ("2-worker speed-up over in-process", "speedup_2_workers"),
+        ("2-worker speed-up over 1 Dask worker", "speedup_dask_1_to_2_workers"),
         ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
         ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
         ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),

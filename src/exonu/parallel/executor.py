@@ -126,7 +126,9 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def make_executor(jobs: int = 1, scheduler: str | None = None) -> InProcessExecutor | DaskExecutor:
+def make_executor(
+    jobs: int = 1, scheduler: str | None = None, *, local_cluster: bool = False
+) -> InProcessExecutor | DaskExecutor:
     """The executor for ``--jobs N`` / ``--scheduler ADDRESS`` (see the module docstring).
 
     Parameters
@@ -135,13 +137,15 @@ def make_executor(jobs: int = 1, scheduler: str | None = None) -> InProcessExecu
         Local worker processes (1: in this process, no Dask needed).
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:port``); None reads ``EXONU_SCHEDULER``.
+    local_cluster : bool
+        Start a local Dask cluster even for ``jobs = 1`` (benchmarks compare 1 and 2 Dask workers).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InputError(f"--jobs must be a positive integer; got {jobs!r}")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if scheduler and jobs != 1:
         raise InputError("give either --jobs N (a local cluster) or --scheduler ADDRESS (an existing one), not both")
-    if scheduler is None and jobs == 1:
+    if scheduler is None and jobs == 1 and not local_cluster:
         return InProcessExecutor()
     try:
         from distributed import Client, LocalCluster

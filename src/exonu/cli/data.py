@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
-from ..fileio import atomic_output_path, atomic_write_text, check_output_file
+from ..fileio import atomic_write_text, check_output_file
 
 
 def output_file(text: str) -> Path:
@@ -64,8 +64,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         else:
             counts, meta = simulate_data(setup, name, args.seed)
         out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output_path(out) as tmp:  # the temporary name keeps the suffix that selects the format
-            write_dataset(tmp, counts, w.binning.edges_kev, meta)
+        write_dataset(out, counts, w.binning.edges_kev, meta)  # written atomically
         print(
             f"wrote {out}: SIMULATED {'Asimov' if args.asimov else f'Poisson (seed {args.seed})'} data, "
             f"window {name!r}, {w.binning.n_bins} bins, {counts.sum():.0f} events"

@@ -44,8 +44,8 @@ def add_parser(sub):
 
 def cmd_scan(args) -> int:
     from ..errors import InputError
+    from ..output.serialize import to_jsonable
     from ..parallel import run_scan
-    from ..parallel.store import json_safe
     from ..searches import dark_photon_masses
 
     if args.signal == "dark-photon":
@@ -89,13 +89,15 @@ def cmd_scan(args) -> int:
     if not args.no_figure:
         import matplotlib.pyplot as plt
 
+        from ..fileio import atomic_output_path
         from ..parallel.figures import plot_scan
 
         ax = plot_scan(summary)
-        ax.figure.savefig(args.out / "exclusion.png", dpi=120, bbox_inches="tight")
+        with atomic_output_path(args.out / "exclusion.png") as tmp:
+            ax.figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
     if args.json:
-        print(json.dumps(json_safe(summary), indent=2, ensure_ascii=False))
+        print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
     else:
         u = summary["unit"]
 

@@ -73,8 +73,8 @@ def add_parser(sub):
 
 
 def cmd_toys(args) -> int:
+    from ..output.serialize import to_jsonable
     from ..parallel import run_toys
-    from ..parallel.store import json_safe
 
     description = model_description(args, args.mass_mev)
     description.build()  # a bad search fails before any cluster is started
@@ -96,7 +96,7 @@ def cmd_toys(args) -> int:
         executor.close()
     summary["executor"] = executor.description
     if args.json:
-        print(json.dumps(json_safe(summary), indent=2, ensure_ascii=False))
+        print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
     else:
         u = summary["unit"]
         lo1, hi1 = summary["band_1sigma"] or (float("nan"),) * 2

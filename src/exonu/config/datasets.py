@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 
 from ..detector import Binning, Dataset
 from ..errors import ConfigError, InputError
-from ..fileio import read_text_input
+from ..fileio import atomic_write_text, read_text_input
 from .tables import to_per_kg_day_kev
 
 __all__ = ["dataset_from_binned", "dataset_from_events", "read_dataset", "write_dataset"]
@@ -82,7 +82,7 @@ def write_dataset(
     values = [int(x) for x in c] if as_int else c.tolist()
     if path.suffix.lower() == ".json":
         doc = {"format": DATASET_FORMAT, "edges_kev": b.edges_kev.tolist(), "counts": values, "metadata": meta}
-        path.write_text(json.dumps(doc, indent=1, default=str) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(doc, indent=1, default=str) + "\n")
     else:
         lines = [f"# format: {json.dumps(DATASET_FORMAT)}"]
         lines += [f"# {k}: {json.dumps(v, default=str)}" for k, v in meta.items()]
@@ -90,7 +90,7 @@ def write_dataset(
         lines += [
             f"{lo:.10g} {hi:.10g} {v}" for lo, hi, v in zip(b.edges_kev[:-1], b.edges_kev[1:], values, strict=False)
         ]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        atomic_write_text(path, "\n".join(lines) + "\n")
     return path
 
 

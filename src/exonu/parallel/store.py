@@ -28,6 +28,8 @@ from types import ModuleType
 import numpy as np
 
 from ..errors import InputError
+from ..fileio import atomic_output_path, atomic_write_text
+from ..output.serialize import to_jsonable
 
 MANIFEST = "run.json"
 
@@ -70,7 +72,7 @@ class UnitStore:
                     "repeat the original command to resume it or choose another --out"
                 )
         else:
-            _write_atomic(manifest, json.dumps(settings, indent=2).encode())
+            atomic_write_text(manifest, json.dumps(settings, indent=2))
         self.settings = settings
 
     def path(self, kind: str, name: str) -> Path:
@@ -86,9 +88,8 @@ class UnitStore:
         path = self.path(kind, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         table = pa.table({k: np.asarray(v) for k, v in columns.items()})
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        pa.parquet.write_table(table, tmp)
-        os.replace(tmp, path)
+        with atomic_output_path(path) as tmp:  # a hidden temporary name: has() never sees a partial unit
+            pa.parquet.write_table(table, tmp)
         return path
 
     def read(self, kind: str, names: list[str]) -> dict[str, np.ndarray]:
@@ -100,24 +101,5 @@ class UnitStore:
 
     def write_summary(self, summary: dict, name: str = "summary.json") -> Path:
         path = self.root / name
-        _write_atomic(path, json.dumps(json_safe(summary), indent=2, ensure_ascii=False).encode())
+        atomic_write_text(path, json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
         return path
-
-
-def json_safe(value: object) -> object:
-    """``value`` with NaN and ±inf replaced by None (strict JSON has no NaN), numpy scalars as Python."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)

@@ -100,6 +100,13 @@ class SearchResult:
         return d
 
 
+def _checked_question(method: str, cl: float) -> float:
+    """``cl`` validated, after refusing an unknown ``method`` (one line naming the valid ones)."""
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    return check_cl(cl)
+
+
 def run_search(
     setup,
     spec: SearchSpec,
@@ -134,9 +141,7 @@ def run_search(
     FitError
         If the best fit or the background-only fit failed or is not finite: no limit is made from it.
     """
-    cl = check_cl(cl)
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    cl = _checked_question(method, cl)
     model, templates = build_binned_model(setup, spec, data, spectrum, templates)
     return search_result_from_model(
         model,
@@ -182,9 +187,7 @@ def search_result_from_model(
     FitError
         If the best fit or the background-only fit failed or is not finite: no limit is made from it.
     """
-    cl = check_cl(cl)
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    cl = _checked_question(method, cl)
     best = fit(model, statistic=statistic, ndof_convention="poi")
     null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
     for name, f in (("best fit", best), ("background-only fit", null)):

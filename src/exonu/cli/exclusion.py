@@ -21,9 +21,8 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..searches.spec import MEDIATORS
-from ..stats import METHODS
-from .fit import METHOD_HELP, add_signal_arguments, check_toy_options, print_json, spec_from_args
-from .options import add_statistic_argument, resolve_statistic
+from .fit import add_signal_arguments, check_toy_options, print_json, spec_from_args
+from .options import add_limit_arguments, add_statistic_argument, resolve_statistic
 
 #: Files written into --out
 JSON_FILE = "exclusion.json"
@@ -61,14 +60,8 @@ def add_parser(sub) -> None:
         metavar=("LO", "HI"),
         help="lowest and highest mass in MeV (default 1e-3 1e3)",
     )
-    p.add_argument(
-        "--method",
-        choices=list(METHODS),
-        default="bayesian",
-        help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()),
-    )
+    add_limit_arguments(p)
     add_statistic_argument(p)
-    p.add_argument("--cl", type=float, default=0.9, help="confidence (credibility) level in (0.5, 1); default 0.9")
     p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the neyman/fc belt toys (integer ≥ 0; default 0)")
     p.add_argument("--out", type=Path, required=True, help="output folder for exclusion.json and exclusion.png")

@@ -21,19 +21,9 @@ from typing import Any
 
 from ..errors import InputError
 from ..searches import SIGNALS, search_spec
-from ..stats import METHODS, MIN_BAND_TOYS
+from ..stats import MIN_BAND_TOYS
 from ..xsec import CHARGE_SETS
-from .options import add_statistic_argument, resolve_statistic
-
-#: what each --method computes, with its threshold at the default 90 % CL (shown in --help)
-METHOD_HELP = {
-    "bayesian": "the paper's Bayesian χ² density: flat prior in α ≥ 0, limit at the posterior's cl quantile",
-    "plr": "asymptotic one-sided profile likelihood ratio q̃: Δχ² = Φ⁻¹(cl)² (1.642 at 90 %%)",
-    "neyman": "q̃ with critical values from toys at each α of a grid (Neyman construction)",
-    "cls": "asymptotic CLs with q̃ (arXiv:1007.1727): excluded where CLs ≤ 1 − cl (0.1 at 90 %%), pyhf's default",
-    "pcl": "power-constrained PLR limit (arXiv:1105.3166): Δχ² = 1.642 at 90 %%, never below the −1σ expected limit",
-    "fc": "Feldman–Cousins unified interval from toys (t̃ ordering); the limit is its upper end",
-}
+from .options import add_limit_arguments, add_statistic_argument, resolve_statistic
 
 #: --flavour help: what one flavour means for each signal that takes it
 FLAVOUR_HELP = (
@@ -126,13 +116,7 @@ def add_parser(sub) -> None:
         default="upper",
         help="also compute the two-sided profile-likelihood interval, Δχ² = χ²₁(cl) (2.706 at 90 %%)",
     )
-    p.add_argument(
-        "--method",
-        choices=list(METHODS),
-        default="bayesian",
-        help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()),
-    )
-    p.add_argument("--cl", type=float, default=0.9, help="confidence (credibility) level in (0.5, 1); default 0.9")
+    add_limit_arguments(p)
     add_statistic_argument(p)
     p.add_argument(
         "--toys",

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from .toys import add_search_arguments, model_description, open_executor
+from .toys import add_search_arguments, model_description, run_on_executor
 
 
 def add_parser(sub):
@@ -66,26 +66,21 @@ def cmd_scan(args) -> int:
     grid = args.alpha_max * np.arange(1, args.n_couplings + 1) / args.n_couplings
     description = model_description(args, masses[0])
     description.build()  # a bad search fails before any cluster is started
-    executor = open_executor(args)
-    try:
-        summary = run_scan(
-            description,
-            masses_mev=masses,
-            alpha_grid=grid,
-            n_toys=args.n_toys,
-            n_background=args.n_background or args.n_toys,
-            seed=args.seed,
-            out=args.out,
-            cl=args.cl,
-            ordering=args.ordering,
-            chunk_size=args.chunk_size,
-            fluctuate_aux=not args.fixed_aux,
-            executor=executor,
-            progress=args.progress,
-        )
-    finally:
-        executor.close()
-    summary["executor"] = executor.description
+    summary = run_on_executor(
+        args,
+        run_scan,
+        description,
+        masses_mev=masses,
+        alpha_grid=grid,
+        n_toys=args.n_toys,
+        n_background=args.n_background or args.n_toys,
+        seed=args.seed,
+        out=args.out,
+        cl=args.cl,
+        ordering=args.ordering,
+        chunk_size=args.chunk_size,
+        fluctuate_aux=not args.fixed_aux,
+    )
     if not args.no_figure:
         import matplotlib.pyplot as plt
 

@@ -51,10 +51,18 @@ def model_description(args, mass_mev: float | None):
     return ModelDescription(tuple(resolve_detector(d) for d in args.detector), spec, args.statistic)
 
 
-def open_executor(args):
+def run_on_executor(args, run, description, **options) -> dict:
+    """``run(description, executor=…, progress=…, **options)`` on the executor that ``--jobs`` /
+    ``--scheduler`` name (closed afterwards, whatever happens); the summary records which it was."""
     from ..parallel import make_executor
 
-    return make_executor(args.jobs, args.scheduler)
+    executor = make_executor(args.jobs, args.scheduler)
+    try:
+        summary = run(description, executor=executor, progress=args.progress, **options)
+    finally:
+        executor.close()
+    summary["executor"] = executor.description
+    return summary
 
 
 def add_parser(sub):
@@ -78,23 +86,18 @@ def cmd_toys(args) -> int:
 
     description = model_description(args, args.mass_mev)
     description.build()  # a bad search fails before any cluster is started
-    executor = open_executor(args)
-    try:
-        summary = run_toys(
-            description,
-            n_toys=args.n_toys,
-            seed=args.seed,
-            out=args.out,
-            alpha=args.alpha,
-            method=args.method,
-            chunk_size=args.chunk_size,
-            fluctuate_aux=not args.fixed_aux,
-            executor=executor,
-            progress=args.progress,
-        )
-    finally:
-        executor.close()
-    summary["executor"] = executor.description
+    summary = run_on_executor(
+        args,
+        run_toys,
+        description,
+        n_toys=args.n_toys,
+        seed=args.seed,
+        out=args.out,
+        alpha=args.alpha,
+        method=args.method,
+        chunk_size=args.chunk_size,
+        fluctuate_aux=not args.fixed_aux,
+    )
     if args.json:
         print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
     else:

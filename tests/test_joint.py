@@ -354,7 +354,11 @@ def test_one_detector_joint_search_is_run_search(xenon1t):
         assert r.chi2_min == pytest.approx(single.chi2_min, rel=1e-12)
 
 
-@pytest.mark.parametrize("spec", [MU, DARK_PHOTON_10], ids=["magnetic-moment", "dark-photon-10MeV"])
+@pytest.mark.parametrize(
+    "spec",
+    [MU, DARK_PHOTON_10, SearchSpec("nsi_epsL_nue_positive", "nsi", flavours=("e",), chirality="L")],
+    ids=["magnetic-moment", "dark-photon-10MeV", "nsi"],
+)
 def test_each_detectors_result_is_its_single_detector_fit(xmass, xenon1t, spec):
     joint = run_joint_search([xmass, xenon1t], spec, method="plr", n_toys=0)
     for setup in (xmass, xenon1t):

@@ -621,9 +621,9 @@ def run_joint_search(
     alone = {}
     for s in setups:
         own = replace(spec, window=joint.windows[s.name])
-        if own.reference is None and own.model == "dark-photon":
-            # alone, a detector uses its own reference coupling, exactly as run_search does: the
-            # numbers side by side are the single-detector fit's
+        if own.reference is None and own.model not in DEFAULT_REFERENCE:
+            # the joint reference (_common_reference) is not this detector's own: alone, it uses its
+            # own, exactly as run_search does, so the numbers side by side are the single-detector fit's
             model, templates = build_binned_model(s, own, joint.models[s.name].data, spectrum)
         else:
             model, templates = joint.models[s.name], joint.templates[s.name]

@@ -160,6 +160,25 @@ def test_fit_every_model_gives_the_library_limit(capsys, options, parameters):
     assert (res["upper_limit"] < 0) == (res["sign"] == "negative")  # a negative ⟨r²⟩ limit is negative
 
 
+def test_library_and_command_line_use_the_detector_statistic(capsys):
+    """run_search without a statistic uses the detector config's (Poisson for XENONnT SR0, χ² for the XMASS-I
+    reconstruction), so it gives the number `exonu fit` prints; an explicit statistic still wins."""
+    from exonu.searches import search_spec
+
+    spec = search_spec("magnetic-moment")
+    nt = load_detector("xenonnt-sr0")
+    assert nt.statistic == "poisson" and load_detector("xmass-i").statistic == "chi2"
+    res = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
+    default = run_search(nt, spec, method="plr", n_toys=0)
+    poisson = run_search(nt, spec, method="plr", n_toys=0, statistic="poisson")
+    chi2 = run_search(nt, spec, method="plr", n_toys=0, statistic="chi2")
+    assert res["statistic"] == "poisson" and default.limit_result.statistic == "poisson"
+    assert res["upper_limit"] == pytest.approx(default.observed, rel=1e-9)
+    assert default.observed == pytest.approx(poisson.observed, rel=1e-12)
+    # the two statistics differ by far more than the tolerance on these counts (≈ 19 %), so the test can fail
+    assert abs(chi2.observed / poisson.observed - 1) > 0.05
+
+
 def test_fit_json_carries_the_published_value_of_the_detector_config(capsys):
     """XENONnT SR0 (arXiv:2207.11330): μ_ν < 6.3e-12 μ_B at 90 % CL from a likelihood fit; exonu's Poisson
     PLR limit is within ±15 % of it."""

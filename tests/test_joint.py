@@ -306,6 +306,11 @@ def test_each_detector_keeps_its_own_statistic(xmass, xenon1t):
     with pytest.raises(InputError, match="statistic must be one of") as exc:
         run_joint_search([xmass, xenon1t], MU, statistic={"xmass-i": "chi2", "xenon1t-sr1": "gauss"}, n_toys=0)
     _one_line(exc)
+    # no statistic given: each detector's config names its own (χ² for XMASS-I, Poisson for XENON1T), as
+    # `exonu fit` does; the numbers are those of the explicit mapping
+    default = run_joint_search([xmass, xenon1t], MU, n_toys=0)
+    assert default.statistics == chosen and default.statistic == "per-bin"
+    assert default.combined.observed == pytest.approx(res.combined.observed, rel=1e-12)
 
 
 def test_shared_parameters_must_mean_the_same_thing(tmp_path, xmass, halves):

@@ -30,7 +30,8 @@ def test_report_is_self_contained(xenon1t_results, tmp_path):
     # nothing fetched: no external URL in any src/href, no external script or stylesheet
     assert not re.search(r'(src|href)="(?!data:|#)', html)
     assert "@media print" in html
-    for text in ("xenon1t-sr1", xenon1t_results.setup.config_hash, "exonu fit", "d.txt", "chi2"):
+    assert xenon1t_results.statistic == "poisson"  # the detector config's, which the report must name
+    for text in ("xenon1t-sr1", xenon1t_results.setup.config_hash, "exonu fit", "d.txt", "poisson"):
         assert text in html, text
 
 

@@ -556,7 +556,7 @@ def run_joint_search(
     datas: Mapping[str, Any] | None = None,
     *,
     method: str = "bayesian",
-    statistic: str | Mapping[str, str] = "chi2",
+    statistic: str | Mapping[str, str] | None = None,
     n_toys: int = 200,
     seed: int = 0,
     cl: float = 0.9,
@@ -580,10 +580,10 @@ def run_joint_search(
         Data replacing a detector's own (see :func:`build_joint_model`).
     method : {"bayesian", "plr", "neyman"}
         As in :func:`exonu.searches.run_search`.
-    statistic : {"chi2", "poisson"} or mapping detector name → statistic
-        One statistic for every bin, or each detector's own: the joint fit then uses each detector's
-        statistic on its bins (``"per-bin"``, :class:`exonu.stats.BinnedModel` ``bin_statistic``) and the
-        pull terms once.
+    statistic : {"chi2", "poisson"}, mapping detector name → statistic, or None
+        One statistic for every bin, or each detector's own (None, the default: the one each detector's
+        config names, as the command line does): the joint fit then uses each detector's statistic on its
+        bins (``"per-bin"``, :class:`exonu.stats.BinnedModel` ``bin_statistic``) and the pull terms once.
     n_toys, seed, cl, interval, neyman_toys, fixed_aux_band, progress
         As in :func:`search_result_from_model`.
     spectrum : RecoilSpectrum, optional
@@ -596,6 +596,8 @@ def run_joint_search(
     JointResult
     """
     setups = _check_setups(setups)
+    if statistic is None:
+        statistic = {s.name: s.statistic for s in setups}
     chosen = _statistics(statistic, [s.name for s in setups])
     joint = build_joint_model(setups, spec, datas, shared=shared, windows=windows, spectrum=spectrum)
     joint_model, statistic = with_bin_statistics(joint, chosen)

@@ -63,7 +63,7 @@ def exclusion_curve(
     *,
     data=None,
     method: str = "bayesian",
-    statistic: str = "chi2",
+    statistic: str | None = None,
     n_toys: int = 0,
     seed: int = 0,
     spectrum: RecoilSpectrum | None = None,
@@ -81,7 +81,8 @@ def exclusion_curve(
     data : array_like, optional
         Counts of the search window (default: the detector's data or background-only Asimov).
     method, statistic, n_toys, seed
-        As :func:`exonu.searches.run_search` (default: the paper's Bayesian χ² limit, no toys).
+        As :func:`exonu.searches.run_search` (default: the paper's Bayesian limit with the detector's
+        own statistic, no toys).
     spectrum : RecoilSpectrum, optional
         Shared spectrum (its flux kernels are reused across masses).
 

@@ -137,7 +137,7 @@ def reproduce_paper(
     masses_mev=None,
     jobs: int = 1,
     dark_photon_toys: int = 40,
-    statistic: str = "chi2",
+    statistic: str | None = None,
     progress=None,
 ) -> PaperResults:
     """Run every search of the paper on ``setup`` (default data: Asimov background-only).
@@ -147,7 +147,8 @@ def reproduce_paper(
     and 10 MeV exactly on the grid). Expected ±1σ bands from ``n_toys`` seeded toys per search (the
     dark-photon scan gives the Asimov median, and a band only if ``dark_photon_toys`` > 0).
     Signal templates reuse one :class:`RecoilSpectrum` (its flux kernel is built once per grid) and the
-    detector's cached response matrices.
+    detector's cached response matrices. ``statistic`` defaults to the detector's own
+    (``setup.statistic``; the paper's χ² for XMASS-I).
     """
     import time
 
@@ -155,6 +156,8 @@ def reproduce_paper(
 
     start = time.perf_counter()
     counts, source = _data_for_windows(setup, datasets)
+    if statistic is None:
+        statistic = setup.statistic
     spectrum = RecoilSpectrum()
     published = {}
     searches = {}

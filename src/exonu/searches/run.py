@@ -115,7 +115,7 @@ def run_search(
     method: str = "bayesian",
     n_toys: int = 200,
     seed: int = 0,
-    statistic: str = "chi2",
+    statistic: str | None = None,
     spectrum: RecoilSpectrum | None = None,
     interval: bool = False,
     templates: SignalTemplates | None = None,
@@ -134,7 +134,9 @@ def run_search(
     upper end and ``interval`` its two ends). ``fixed_aux_band`` also runs the toys with the
     auxiliary measurements held at nominal (a second band; doubles the toy time).
     ``n_toys`` background-only toys give the ±1σ band (0: Asimov median only). ``interval=True`` also
-    computes the two-sided profile-likelihood interval at ``cl``.
+    computes the two-sided profile-likelihood interval at ``cl``. ``statistic`` (``"chi2"``, the
+    paper's, or ``"poisson"``) defaults to the one the detector's config names (``setup.statistic``),
+    as the command line does, so a script and ``exonu fit`` give the same number.
 
     Raises
     ------
@@ -143,6 +145,8 @@ def run_search(
     """
     cl = _checked_question(method, cl)
     model, templates = build_binned_model(setup, spec, data, spectrum, templates)
+    if statistic is None:
+        statistic = setup.statistic
     return search_result_from_model(
         model,
         spec,

@@ -116,6 +116,10 @@ def test_cl_changes_the_limit_at_each_mass(capsys, tmp_path):
     )
     r95 = run_search(load_detector("xenonnt-sr0"), search_spec("scalar", mass_mev=1.0), method="plr", n_toys=0, cl=0.95)
     assert doc["masses"][0]["observed"] == pytest.approx(r95.observed, rel=1e-9)
+    curve = exclusion_curve(load_detector("xenonnt-sr0"), spec_factory("scalar"), [1.0], method="plr", cl=0.95)
+    assert curve[0].observed == pytest.approx(r95.observed, rel=1e-9) and curve[0].cl == 0.95
+    curve90 = exclusion_curve(load_detector("xenonnt-sr0"), spec_factory("scalar"), [1.0], method="plr")
+    assert curve90[0].observed < 0.99 * r95.observed  # a 95 % CL limit lies above the 90 % one
 
 
 def test_out_is_replaced_atomically_and_nothing_else_is_touched(capsys, tmp_path):

@@ -67,8 +67,9 @@ def exclusion_curve(
     n_toys: int = 0,
     seed: int = 0,
     spectrum: RecoilSpectrum | None = None,
+    cl: float = 0.9,
 ) -> list[SearchResult]:
-    """Observed and expected 90 % CL coupling limits at each mediator mass.
+    """Observed and expected coupling limits at confidence level ``cl`` (default 90 %) at each mediator mass.
 
     Parameters
     ----------
@@ -85,6 +86,8 @@ def exclusion_curve(
         own statistic, no toys).
     spectrum : RecoilSpectrum, optional
         Shared spectrum (its flux kernels are reused across masses).
+    cl : float
+        Confidence level of every limit, in (0, 1).
 
     Returns
     -------
@@ -117,6 +120,7 @@ def exclusion_curve(
                 seed=seed,
                 spectrum=spectrum,
                 fixed_aux_band=False,
+                cl=cl,
             )
         )
     return results

@@ -29,11 +29,10 @@ Modules, in the order a result is produced:
 from .belt import BeltStatistic, belt_statistic
 from .chi2 import STATISTICS, chi2_value
 from .fit import FitResult, fit
-from .frequentist import best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
+from .frequentist import MIN_BAND_TOYS, best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
 from .layout import ParameterLayout
 from .limits import (
     METHODS,
-    MIN_BAND_TOYS,
     ExpectedLimits,
     LimitResult,
     NeymanBelt,

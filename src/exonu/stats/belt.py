@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from .chi2 import check_statistic, variance_base
@@ -66,7 +67,9 @@ class BeltStatistic:
         raise InputError(f"ordering must be 'upper' or 'fc'; got {ordering!r}")
 
 
-def belt_statistic(model: BinnedModel, ensemble: ToyEnsemble, alpha_grid, *, statistic: str = "chi2") -> BeltStatistic:
+def belt_statistic(
+    model: BinnedModel, ensemble: ToyEnsemble, alpha_grid: npt.ArrayLike, *, statistic: str = "chi2"
+) -> BeltStatistic:
     """t(α_k) of every data set of ``ensemble`` on ``alpha_grid``, in both orderings, and α̂ per data set.
 
     Parameters

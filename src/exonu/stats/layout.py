@@ -9,10 +9,15 @@ Fixed components (σ(B_RI) = 0) are not in θ; :meth:`ParameterLayout.split` fil
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .model import BinnedModel
 
 __all__ = ["ParameterLayout"]
 
@@ -38,13 +43,13 @@ class ParameterLayout:
     """
 
     names: tuple[str, ...]
-    slices: dict
+    slices: dict[str, slice]
     bounds: np.ndarray
     n_components: int
     free_components: np.ndarray
 
     @classmethod
-    def from_model(cls, model) -> ParameterLayout:
+    def from_model(cls, model: BinnedModel) -> ParameterLayout:
         """The layout of ``model`` (a :class:`~exonu.stats.model.BinnedModel`)."""
         cm = model.compiled
         poi = model.poi_name if cm.c == 1.0 else f"{model.poi_name}^{cm.c:g}"
@@ -75,7 +80,7 @@ class ParameterLayout:
             return slice(i, i + 1)
         raise InputError(f"unknown parameter {name!r}; known: {list(self.names)} or blocks {list(self.slices)}")
 
-    def _check(self, vector) -> np.ndarray:
+    def _check(self, vector: npt.ArrayLike) -> np.ndarray:
         v = np.asarray(vector, dtype=float)
         if v.shape[-1] != self.size:
             raise InputError(
@@ -83,7 +88,7 @@ class ParameterLayout:
             )
         return v
 
-    def split(self, vector) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def split(self, vector: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(p, q, r) of a fit vector, with p for EVERY component (fixed ones at 1).
 
         Works on one vector (n,) or a batch (N, n).
@@ -93,7 +98,7 @@ class ParameterLayout:
         p[..., self.free_components] = v[..., self.slices["p"]]
         return p, v[..., self.slices["q"]].copy(), v[..., self.slices["r"]].copy()
 
-    def join(self, u, p, q, r) -> np.ndarray:
+    def join(self, u: npt.ArrayLike, p: npt.ArrayLike, q: npt.ArrayLike, r: npt.ArrayLike) -> np.ndarray:
         """The fit vector from u and (p for every component, q, r); fixed components are dropped."""
         p = np.asarray(p, dtype=float)
         if p.shape[-1] != self.n_components:
@@ -104,7 +109,11 @@ class ParameterLayout:
         )
         return self._check(out)
 
-    def within_bounds(self, vector) -> np.ndarray:
-        """True where every entry of the vector lies within its bounds."""
+    def within_bounds(self, vector: npt.ArrayLike) -> np.bool_ | np.ndarray:
+        """True where every entry of the vector lies within its bounds.
+
+        One numpy bool for one vector (n,), a bool array (N,) for a batch (N, n).
+        """
         v = self._check(vector)
-        return np.all((v >= self.bounds[:, 0]) & (v <= self.bounds[:, 1]), axis=-1)
+        inside: np.bool_ | np.ndarray = np.all((v >= self.bounds[:, 0]) & (v <= self.bounds[:, 1]), axis=-1)
+        return inside

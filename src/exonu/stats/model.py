@@ -27,12 +27,13 @@ Parameter conventions used throughout :mod:`exonu.stats`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 
@@ -45,7 +46,27 @@ __all__ = ["BIN_STATISTICS", "BinnedModel"]
 BIN_STATISTICS = ("chi2", "poisson")
 
 
-def as_array(value, name: str, ndim: int, shape: tuple | None = None) -> np.ndarray:
+class NuisanceArrays(Protocol):
+    """Anything with fitted nuisance arrays ``p``, ``q``, ``r`` (the ``pulls`` of :meth:`BinnedModel.asimov`).
+
+    A :class:`~exonu.stats.fit.FitResult` or a :class:`~exonu.stats.profiling.ProfileResult`.
+    """
+
+    @property
+    def p(self) -> np.ndarray: ...
+
+    @property
+    def q(self) -> np.ndarray: ...
+
+    @property
+    def r(self) -> np.ndarray: ...
+
+
+#: the ``pulls`` argument of :meth:`BinnedModel.asimov`: a mapping with keys "p", "q", "r" or a fit/profile result
+Pulls = Mapping[str, npt.ArrayLike] | NuisanceArrays
+
+
+def as_array(value: object, name: str, ndim: int, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Convert ``value`` to a read-only float array of the given rank and shape, or raise InputError."""
     try:
         arr = np.array(value, dtype=float)
@@ -71,7 +92,7 @@ def require_nonnegative(arr: np.ndarray, name: str) -> None:
         raise InputError(f"{name} must be non-negative; found {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
 
 
-def _names(value, n: int, name: str, prefix: str) -> tuple[str, ...]:
+def _names(value: Sequence[str] | None, n: int, name: str, prefix: str) -> tuple[str, ...]:
     if value is None:
         return tuple(f"{prefix}{i}" for i in range(n))
     if isinstance(value, str):
@@ -152,7 +173,7 @@ class BinnedModel:
     bin_statistic: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
-        put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        put: Callable[[str, object], None] = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
 
         data = as_array(self.data, "data", 1)
         if data.size == 0:
@@ -255,34 +276,34 @@ class BinnedModel:
     # ------------------------------------------------------------------ sizes and masks
     @property
     def n_bins(self) -> int:
-        return self.data.size
+        return int(self.data.size)
 
     @property
     def n_components(self) -> int:
-        return self.background_templates.shape[0]
+        return int(self.background_templates.shape[0])
 
     @property
     def n_bkg_sys(self) -> int:
-        return self.background_shape_sys.shape[0]
+        return int(self.background_shape_sys.shape[0])
 
     @property
     def n_sig_sys(self) -> int:
-        return self.signal_shape_sys.shape[0]
+        return int(self.signal_shape_sys.shape[0])
 
     @property
     def constrained(self) -> np.ndarray:
         """Mask of components whose activity has a pull term (0 < σ < ∞)."""
-        return np.isfinite(self.activity_sigma) & (self.activity_sigma > 0)
+        return np.asarray(np.isfinite(self.activity_sigma) & (self.activity_sigma > 0), dtype=bool)
 
     @property
     def unconstrained(self) -> np.ndarray:
         """Mask of components with a free, unpulled activity (σ = ∞)."""
-        return np.isinf(self.activity_sigma)
+        return np.asarray(np.isinf(self.activity_sigma), dtype=bool)
 
     @property
     def fixed(self) -> np.ndarray:
         """Mask of components fixed at their nominal activity (σ = 0)."""
-        return self.activity_sigma == 0
+        return np.asarray(self.activity_sigma == 0, dtype=bool)
 
     @property
     def is_linear(self) -> bool:
@@ -312,11 +333,16 @@ class BinnedModel:
         return int(np.sum(~self.fixed)) + self.n_bkg_sys + self.n_sig_sys
 
     # ------------------------------------------------------------------ copies
-    def with_data(self, data) -> BinnedModel:
+    def with_data(self, data: npt.ArrayLike) -> BinnedModel:
         """Return a copy with new observed counts (validated like the constructor's ``data``)."""
         return replace(self, data=data)
 
-    def with_aux(self, aux_activity=None, aux_bkg_sys=None, aux_sig_sys=None) -> BinnedModel:
+    def with_aux(
+        self,
+        aux_activity: npt.ArrayLike | None = None,
+        aux_bkg_sys: npt.ArrayLike | None = None,
+        aux_sig_sys: npt.ArrayLike | None = None,
+    ) -> BinnedModel:
         """Return a copy with new pull-term centres; ``None`` keeps the current value."""
         return replace(
             self,
@@ -329,9 +355,15 @@ class BinnedModel:
     def signal(self, alpha: float) -> np.ndarray:
         """Nominal signal S⁰_i(α) = Σ_m α^{power_m} T_mi (counts per bin)."""
         alpha = check_alpha(self, alpha)
-        return np.power(alpha, self.signal_powers) @ self.signal_templates
+        return np.asarray(np.power(alpha, self.signal_powers) @ self.signal_templates, dtype=float)
 
-    def expected(self, alpha: float = 0.0, p=None, q=None, r=None) -> np.ndarray:
+    def expected(
+        self,
+        alpha: float = 0.0,
+        p: npt.ArrayLike | None = None,
+        q: npt.ArrayLike | None = None,
+        r: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """Expected counts E_i for given α and nuisances (defaults: p = 1, q = 0, r = 0).
 
         ``p`` has one entry per component (fixed components must be given as 1 or left nominal).
@@ -340,9 +372,9 @@ class BinnedModel:
         q = np.zeros(self.n_bkg_sys) if q is None else as_array(q, "q", 1, (self.n_bkg_sys,))
         r = np.zeros(self.n_sig_sys) if r is None else as_array(r, "r", 1, (self.n_sig_sys,))
         beff = self.background_templates + np.tensordot(q, self.background_shape_sys, axes=(0, 0))
-        return p @ beff + self.signal(alpha) * (1.0 + r @ self.signal_shape_sys)
+        return np.asarray(p @ beff + self.signal(alpha) * (1.0 + r @ self.signal_shape_sys), dtype=float)
 
-    def asimov(self, alpha: float = 0.0, pulls=None) -> np.ndarray:
+    def asimov(self, alpha: float = 0.0, pulls: Pulls | None = None) -> np.ndarray:
         """Expected counts used as Asimov data.
 
         Parameters
@@ -357,10 +389,10 @@ class BinnedModel:
         """
         return self.expected(alpha, *self.nuisance_values(pulls))
 
-    def nuisance_values(self, pulls=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def nuisance_values(self, pulls: Pulls | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Arrays (p, q, r) from a ``pulls`` argument (see :meth:`asimov`); missing parts nominal."""
         if pulls is None:
-            parts = {}
+            parts: dict[str, npt.ArrayLike] = {}
         elif isinstance(pulls, Mapping):
             unknown = set(pulls) - {"p", "q", "r"}
             if unknown:
@@ -390,7 +422,7 @@ class BinnedModel:
 
         return ParameterLayout.from_model(self)
 
-    def alpha_from_fit_variable(self, u) -> np.ndarray:
+    def alpha_from_fit_variable(self, u: npt.ArrayLike) -> np.ndarray:
         """α for values of the fit variable u = α^c (``FitResult.values[0]``; u = α for a linear signal)."""
         return self.compiled.u_to_alpha(u)
 
@@ -405,7 +437,7 @@ class BinnedModel:
         )
 
 
-def check_alpha(model: BinnedModel, alpha) -> float:
+def check_alpha(model: BinnedModel, alpha: float) -> float:
     """Validate a scalar α against the model (α < 0 needs integer powers)."""
     try:
         a = float(alpha)
@@ -507,21 +539,26 @@ class CompiledModel:
             poisson_bins=None if m.bin_statistic is None else np.array([s == "poisson" for s in m.bin_statistic]),
         )
 
-    def alpha_to_u(self, alpha):
+    # np.power is typed as returning Any. For a 0-d argument it returns a numpy float rather than
+    # a 0-d ndarray; the callers that pass a scalar only take float() of the result.
+    def alpha_to_u(self, alpha: npt.ArrayLike) -> np.ndarray:
         alpha = np.asarray(alpha, dtype=float)
         if self.c == 1.0:
             return alpha
-        return np.power(alpha, self.c)
+        u: np.ndarray = np.power(alpha, self.c)
+        return u
 
-    def u_to_alpha(self, u):
+    def u_to_alpha(self, u: npt.ArrayLike) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         if self.c == 1.0:
             return u
-        return np.power(np.maximum(u, 0.0), 1.0 / self.c)
+        alpha: np.ndarray = np.power(np.maximum(u, 0.0), 1.0 / self.c)
+        return alpha
 
-    def dalpha_du(self, u):
+    def dalpha_du(self, u: npt.ArrayLike) -> np.ndarray:
         """dα/du for the flat-prior Jacobian and for error propagation."""
         u = np.asarray(u, dtype=float)
         if self.c == 1.0:
             return np.ones_like(u)
-        return np.power(np.maximum(u, 0.0), 1.0 / self.c - 1.0) / self.c
+        derivative: np.ndarray = np.power(np.maximum(u, 0.0), 1.0 / self.c - 1.0) / self.c
+        return derivative

@@ -13,13 +13,15 @@ sets (observed data, Asimov data or toys) and answers:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from .chi2 import check_statistic, expectation, variance_base
-from .model import BinnedModel
+from .model import BinnedModel, CompiledModel
 from .profiling import FitVariableMinimum, minimise_fit_variable, profile_batch
 
 __all__ = ["SIDED", "FitProblem"]
@@ -65,15 +67,15 @@ class FitProblem:
         self.base = variance_base(cm, self.data)
 
     @property
-    def compiled(self):
+    def compiled(self) -> CompiledModel:
         return self.model.compiled
 
     @property
     def n_sets(self) -> int:
         assert self.data is not None  # set by __post_init__
-        return self.data.shape[0]
+        return int(self.data.shape[0])
 
-    def subset(self, rows) -> FitProblem:
+    def subset(self, rows: Sequence[int] | np.ndarray) -> FitProblem:
         """The same problem for some of the data sets."""
         assert self.data is not None and self.centres is not None  # set by __post_init__
         return FitProblem(self.model, self.statistic, self.data[rows], self.centres[rows])
@@ -81,6 +83,7 @@ class FitProblem:
     def minimum(self, stop_delta: float = 10.0) -> FitVariableMinimum:
         """The best fit on u ≥ 0 of every data set (cached)."""
         if self._minimum is None:
+            assert self.data is not None and self.centres is not None  # set by __post_init__
             cm = self.compiled
             self._minimum = minimise_fit_variable(
                 cm,
@@ -99,10 +102,11 @@ class FitProblem:
         u = np.broadcast_to(np.asarray(u, dtype=float), (self.n_sets,)).copy()
         if theta0 is None:
             theta0 = self.minimum().theta
+        assert self.data is not None and self.centres is not None  # set by __post_init__
         th, f, ok, _ = profile_batch(cm, self.statistic, self.data, self.base, u, self.centres, theta0, newton=True)
         return f, th, ok | ~np.isfinite(f)
 
-    def test_statistic(self, u_values, sided: str = "one") -> tuple[np.ndarray, np.ndarray]:
+    def test_statistic(self, u_values: npt.ArrayLike, sided: str = "one") -> tuple[np.ndarray, np.ndarray]:
         """q̃ (``sided="one"``) or t̃ (``"two"``) at every u of ``u_values`` for every data set.
 
         Returns

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from .chi2 import (
@@ -39,7 +40,7 @@ from .chi2 import (
     objective,
     variance_base,
 )
-from .model import BinnedModel, check_alpha
+from .model import BinnedModel, CompiledModel, check_alpha
 
 __all__ = ["ProfileResult", "ProfileScan", "profile", "profile_scan"]
 
@@ -101,13 +102,24 @@ def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
     return ExpectationState(st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx])
 
 
-def _project(cm, theta: np.ndarray) -> np.ndarray:
+def _project(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:
     if cm.n_p:
         theta[:, : cm.n_p] = np.maximum(theta[:, : cm.n_p], 0.0)
     return theta
 
 
-def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_iter=100, newton=False):
+def profile_batch(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    u: np.ndarray,
+    centres: np.ndarray,
+    theta0: np.ndarray,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    newton: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profile a batch: returns (theta (N, P), f (N,), converged (N,), n_iter (N,)).
 
     ``tol`` is the decrease (χ² units) predicted by the Gauss–Newton model below which a data set
@@ -171,6 +183,7 @@ def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_i
 
         if cross and np.any(done & (escapes[live] < 3)):
             cand_rows = np.flatnonzero(done & (escapes[live] < 3))
+            assert h_n is not None  # grad_hess_theta returns the Newton matrix when there is a p·q cross term
             moved = _escape_saddle(cm, statistic, d, dn, uu, ce, th, g, h_n, cand_rows, f[live], tol)
             if moved is not None:
                 rows, new_theta, new_f, new_st = moved
@@ -208,6 +221,7 @@ def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_i
                     quiet = newt[rows] & (decrement[rows] < 1e4 * tol)
                     if np.any(quiet):
                         q_rows = rows[quiet]
+                        assert h_n is not None  # Newton steps (newt) are only taken with a p·q cross term
                         pd = _positive_definite(h_n[q_rows], _free_mask(cm, th[q_rows], g[q_rows]))
                         converged[live[q_rows[pd]]] = True
                         done[q_rows[pd]] = True
@@ -227,7 +241,20 @@ def profile_batch(cm, statistic, data, base, u, centres, theta0, tol=1e-9, max_i
     return theta, f, converged, n_iter
 
 
-def _escape_saddle(cm, statistic, data, den, u, centres, theta, g, h_newton, rows, f_now, tol):
+def _escape_saddle(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    den: np.ndarray,
+    u: np.ndarray,
+    centres: np.ndarray,
+    theta: np.ndarray,
+    g: np.ndarray,
+    h_newton: np.ndarray,
+    rows: np.ndarray,
+    f_now: np.ndarray,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, ExpectationState] | None:
     """Try to leave saddle points along the most negative curvature direction of the exact Hessian.
 
     Only the parameters not pinned at their bound are considered. Returns (rows that moved, their
@@ -265,42 +292,50 @@ def _escape_saddle(cm, statistic, data, den, u, centres, theta, g, h_newton, row
     if not np.any(improved):
         return None
     keep = np.flatnonzero(improved)
+    assert best_st is not None  # set at the first improvement, and there was one
     return rows[sel[keep]], best_th[keep], best_f[keep], _take(best_st, keep)
 
 
-def _free_mask(cm, theta, g):
+def _free_mask(cm: CompiledModel, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Parameters not pinned at their bound (a bounded one at 0 whose gradient pushes outwards)."""
-    return ~(cm.bounded & (theta <= 0.0) & (g >= 0.0))
+    return np.asarray(~(cm.bounded & (theta <= 0.0) & (g >= 0.0)), dtype=bool)
 
 
-def _reduced(h, free):
+def _reduced(h: np.ndarray, free: np.ndarray) -> np.ndarray:
     """H restricted to the free parameters (pinned ones decoupled with a large diagonal)."""
     n_par = h.shape[1]
     dg = np.arange(n_par)
-    hm = h * (free[:, :, None] & free[:, None, :])
+    hm: np.ndarray = h * (free[:, :, None] & free[:, None, :])
     big = np.abs(h[:, dg, dg]).max(axis=1) + 1.0
     hm[:, dg, dg] += np.where(free, 0.0, big[:, None])
     return hm
 
 
-def _positive_definite(h, free) -> np.ndarray:
+def _positive_definite(h: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Per data set: is H, restricted to the free parameters, positive definite?"""
     hm = _reduced(h, free)
     try:
         np.linalg.cholesky(hm)
         return np.ones(h.shape[0], dtype=bool)
     except np.linalg.LinAlgError:  # at least one is not: find which
-        return np.linalg.eigvalsh(hm)[:, 0] > 0.0
+        return np.asarray(np.linalg.eigvalsh(hm)[:, 0] > 0.0, dtype=bool)
 
 
-def _solve(h, rhs):
+def _solve(h: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(h, rhs[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:  # exactly degenerate templates: take the minimum-norm step
-        return (np.linalg.pinv(h) @ rhs[:, :, None])[:, :, 0]
+        return np.asarray((np.linalg.pinv(h) @ rhs[:, :, None])[:, :, 0], dtype=float)
 
 
-def bounded_quadratic_step(h, g, theta, bounded, diag, max_rounds=None):
+def bounded_quadratic_step(
+    h: np.ndarray,
+    g: np.ndarray,
+    theta: np.ndarray,
+    bounded: np.ndarray,
+    diag: np.ndarray,
+    max_rounds: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Minimise the quadratic model g·δ + ½ δᵀHδ subject to θ + δ ≥ 0 on the bounded entries.
 
     A small primal–dual active-set loop: parameters in the active set A are held at the bound
@@ -350,7 +385,7 @@ def _put(st: ExpectationState, idx: np.ndarray, new: ExpectationState) -> None:
     st.sfac[idx] = new.sfac
 
 
-def fit_variable_scale(cm, data: np.ndarray, base: np.ndarray) -> np.ndarray:
+def fit_variable_scale(cm: CompiledModel, data: np.ndarray, base: np.ndarray) -> np.ndarray:
     """Rough 1σ scale of u per data set: where the nominal signal alone adds Δχ² ≈ 1.
 
     Only a starting step for the searches (nuisances ignored); exact for a linear signal without
@@ -361,7 +396,7 @@ def fit_variable_scale(cm, data: np.ndarray, base: np.ndarray) -> np.ndarray:
     if not np.all(f1 > 0):
         raise InputError("signal_templates sum to zero in every bin: the signal strength is not constrained")
     emax = cm.exponents.max()
-    return f1 ** (-0.5 / emax) if emax > 1 else f1**-0.5
+    return np.asarray(f1 ** (-0.5 / emax) if emax > 1 else f1**-0.5, dtype=float)
 
 
 @dataclass
@@ -378,7 +413,18 @@ class FitVariableMinimum:
     ladder_theta: np.ndarray  # (N, C, P)
 
 
-def _evaluate_u(cm, statistic, data, base, centres, idx, u, theta0, tol, newton=True):
+def _evaluate_u(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    idx: np.ndarray,
+    u: np.ndarray,
+    theta0: np.ndarray,
+    tol: float,
+    newton: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profile the toys ``idx`` at their u; also return the envelope derivative dχ²_min/du."""
     th, f, conv, _ = profile_batch(cm, statistic, data[idx], base[idx], u, centres[idx], theta0, tol, newton=newton)
     den = denominator(cm, base[idx], u)
@@ -388,7 +434,16 @@ def _evaluate_u(cm, statistic, data, base, centres, idx, u, theta0, tol, newton=
 
 
 def minimise_fit_variable(
-    cm, statistic, data, base, centres, theta0, allow_negative=False, tol=1e-9, max_iter=60, stop_delta=10.0
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    theta0: np.ndarray,
+    allow_negative: bool = False,
+    tol: float = 1e-9,
+    max_iter: int = 60,
+    stop_delta: float = 10.0,
 ) -> FitVariableMinimum:
     """Batched global minimisation of χ²_min(u) over u ≥ 0 (or all u).
 
@@ -487,7 +542,7 @@ def minimise_fit_variable(
 
 
 # ---------------------------------------------------------------------------------------- public API
-def _start_vector(cm, start, n: int) -> np.ndarray:
+def _start_vector(cm: CompiledModel, start: ProfileResult | npt.ArrayLike | None, n: int) -> np.ndarray:
     if start is None:
         return np.tile(cm.nominal, (n, 1))
     theta = getattr(start, "theta", start)
@@ -499,14 +554,14 @@ def _start_vector(cm, start, n: int) -> np.ndarray:
     return np.broadcast_to(theta, (n, cm.n_par)).copy()
 
 
-def split_theta(model: BinnedModel, theta: np.ndarray):
+def split_theta(model: BinnedModel, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cm = model.compiled
     p = np.ones(model.n_components)
     p[cm.free] = theta[: cm.n_p]
     return p, theta[cm.n_p : cm.n_p + cm.n_q].copy(), theta[cm.n_p + cm.n_q :].copy()
 
 
-def _random_starts(cm, n: int, seed: int = 0) -> np.ndarray:
+def _random_starts(cm: CompiledModel, n: int, seed: int = 0) -> np.ndarray:
     """Deterministic spread of starting points: free p in [0, 2], pulled ones from their prior."""
     rng = np.random.default_rng(seed)
     starts = np.tile(cm.nominal, (n, 1))
@@ -522,7 +577,7 @@ def profile(
     alpha: float,
     *,
     statistic: str = "chi2",
-    start=None,
+    start: ProfileResult | npt.ArrayLike | None = None,
     tol: float = 1e-9,
     max_iter: int = 100,
     restarts: int = 0,
@@ -590,7 +645,14 @@ def profile(
     )
 
 
-def profile_scan(model: BinnedModel, alphas, *, statistic: str = "chi2", start=None, tol: float = 1e-9) -> ProfileScan:
+def profile_scan(
+    model: BinnedModel,
+    alphas: npt.ArrayLike,
+    *,
+    statistic: str = "chi2",
+    start: npt.ArrayLike | None = None,
+    tol: float = 1e-9,
+) -> ProfileScan:
     """Profile χ²_min(α) at many α values at once (vectorised; no warm-start chain needed).
 
     Parameters

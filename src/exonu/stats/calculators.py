@@ -22,6 +22,7 @@ p_{s+b} = P(q̃ ≥ q̃_obs | s+b), CL_b = P(q̃ ≥ q̃_obs | b), ties counted 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from ..errors import InputError
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-def asymptotic_cls(q_obs, q_asimov) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def asymptotic_cls(q_obs: ArrayLike, q_asimov: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Asymptotic (CL_s, p_{s+b}, CL_b) of the one-sided q̃_μ (arXiv:1007.1727 §3.7).
 
     Parameters
@@ -65,7 +66,7 @@ def asymptotic_cls_band_sqrt_qa(cl: float, n_sigma: float) -> float:
     return float(norm.isf((1.0 - cl) * norm.cdf(n_sigma)) + n_sigma)
 
 
-def toy_cls(q_obs, q_sb_toys, q_b_toys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def toy_cls(q_obs: ArrayLike, q_sb_toys: ArrayLike, q_b_toys: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(CL_s, p_{s+b}, CL_b) from toy distributions of q̃ at each tested point.
 
     Parameters
@@ -84,7 +85,7 @@ def toy_cls(q_obs, q_sb_toys, q_b_toys) -> tuple[np.ndarray, np.ndarray, np.ndar
     return cls, p_sb, cl_b
 
 
-def crossing(x, y, level: float, log: bool = False):
+def crossing(x: ArrayLike, y: ArrayLike, level: float, log: bool = False) -> float | np.ndarray:
     """First x where y(x), sampled at increasing x, falls through ``level`` (linear interpolation).
 
     ``y`` may be (G,) or (N, G) (one curve per row; the result is then (N,)). ``log=True``
@@ -110,15 +111,17 @@ def crossing(x, y, level: float, log: bool = False):
     return float(out[0]) if one else out
 
 
-def belt_critical_values(t_toys, cl: float) -> np.ndarray:
+def belt_critical_values(t_toys: ArrayLike, cl: float) -> np.ndarray:
     """The ``cl`` quantile of the toy test statistic at each point of a belt: (G, n_toys) → (G,)."""
     t_toys = np.asarray(t_toys, dtype=float)
     if t_toys.ndim != 2 or t_toys.shape[1] < 1:
         raise InputError(f"t_toys must have shape (n_points, n_toys); got {t_toys.shape}")
-    return np.nanquantile(t_toys, cl, axis=1)
+    return np.asarray(np.nanquantile(t_toys, cl, axis=1), dtype=float)
 
 
-def belt_interval(grid, t_obs, critical, best_fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def belt_interval(
+    grid: ArrayLike, t_obs: ArrayLike, critical: ArrayLike, best_fit: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interval {x : t_obs(x) ≤ c(x)} of a Neyman belt, for N data sets at once.
 
     Parameters

@@ -36,13 +36,14 @@ All functions here are vectorised over a leading batch axis (toys or α values):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import xlogy
 
 from ..errors import InputError
-from .model import BinnedModel, as_array, check_alpha, require_finite
+from .model import BinnedModel, CompiledModel, as_array, check_alpha, require_finite
 
 __all__ = ["PER_BIN", "STATISTICS", "Statistic", "check_statistic", "chi2_value", "statistic_for"]
 
@@ -85,14 +86,14 @@ class Chi2:
 
     name = "chi2"
 
-    def value(self, data, den, e):
-        return np.sum((data - e) ** 2 / den, axis=1)
+    def value(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> np.ndarray:
+        return np.asarray(np.sum((data - e) ** 2 / den, axis=1), dtype=float)
 
-    def derivatives(self, data, den, e):
+    def derivatives(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         w = 1.0 / den
         return -2.0 * (data - e) * w, w
 
-    def chi2_bins(self):
+    def chi2_bins(self) -> bool:
         return True
 
 
@@ -101,17 +102,17 @@ class Poisson:
 
     name = "poisson"
 
-    def value(self, data, den, e):
+    def value(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> np.ndarray:
         bad = np.any((e < 0) | ((e <= 0) & (data > 0)), axis=1)
         e_safe = np.where(e > 0, e, 1.0)
         f = 2.0 * np.sum(e - data + xlogy(data, data / e_safe), axis=1)
         return np.where(bad, np.inf, f)
 
-    def derivatives(self, data, den, e):
+    def derivatives(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e_safe = np.where(e > 0, e, 1.0)
         return 2.0 * (1.0 - data / e_safe), data / e_safe**2
 
-    def chi2_bins(self):
+    def chi2_bins(self) -> bool:
         return False
 
 
@@ -122,27 +123,27 @@ class PerBin:
     poisson: np.ndarray  # (n,) bool
     name: str = PER_BIN
 
-    def value(self, data, den, e):
+    def value(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> np.ndarray:
         p = self.poisson
         bad = np.any(p & ((e < 0) | ((e <= 0) & (data > 0))), axis=1)
         e_safe = np.where(e > 0, e, 1.0)
         terms = np.where(p, 2.0 * (e - data + xlogy(data, data / e_safe)), (data - e) ** 2 / den)
         return np.where(bad, np.inf, np.sum(terms, axis=1))
 
-    def derivatives(self, data, den, e):
+    def derivatives(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e_safe = np.where(e > 0, e, 1.0)
         dfde = np.where(self.poisson, 2.0 * (1.0 - data / e_safe), -2.0 * (data - e) / den)
         w = np.where(self.poisson, data / e_safe**2, 1.0 / den)
         return dfde, w
 
-    def chi2_bins(self):
+    def chi2_bins(self) -> np.ndarray:
         return ~self.poisson
 
 
 _CHI2, _POISSON = Chi2(), Poisson()
 
 
-def statistic_for(cm, statistic: str) -> Statistic:
+def statistic_for(cm: CompiledModel, statistic: str) -> Statistic:
     """The :class:`Statistic` named ``statistic`` for compiled model ``cm``."""
     if statistic == "chi2":
         return _CHI2
@@ -166,7 +167,7 @@ class ExpectationState:
     sfac: np.ndarray  # (N, n) 1 + Σ_l r_l ε_l
 
 
-def expectation(cm, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
+def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
     """Expected counts for a batch of (u, θ).
 
     The bilinear background term Σ_jk p_j q_k σ_ijk is one product of the (N, J·K) outer products
@@ -189,25 +190,33 @@ def expectation(cm, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
     return ExpectationState(bkg_counts + s0 * sfac, p_full, q, s0, sfac)
 
 
-def variance_base(cm, data: np.ndarray) -> np.ndarray:
+def variance_base(cm: CompiledModel, data: np.ndarray) -> np.ndarray:
     """The α-independent part of the χ² denominator, D_i + σ²(B_stat)_i, floored at 1 count if 0."""
     base = data + cm.var_bkg
     return np.where(base > 0, base, 1.0)
 
 
-def denominator(cm, base: np.ndarray, u: np.ndarray) -> np.ndarray:
+def denominator(cm: CompiledModel, base: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Full χ² denominator D_i + σ²(B_stat)_i + α² σ²(S_stat)_i for a batch of u."""
     if not np.any(cm.var_sig):
         return base
     alpha2 = np.power(np.abs(u), 2.0 / cm.c)  # α² = u^{2/c}; u < 0 only happens when c = 1
-    return base + alpha2[:, None] * cm.var_sig[None, :]
+    return np.asarray(base + alpha2[:, None] * cm.var_sig[None, :], dtype=float)
 
 
-def pull_terms(cm, theta: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    return ((theta - centres) ** 2) @ cm.pull_weight
+def pull_terms(cm: CompiledModel, theta: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    return np.asarray(((theta - centres) ** 2) @ cm.pull_weight, dtype=float)
 
 
-def objective(cm, statistic: str, data, den, u, theta, centres):
+def objective(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    den: np.ndarray,
+    u: np.ndarray,
+    theta: np.ndarray,
+    centres: np.ndarray,
+) -> tuple[np.ndarray, ExpectationState]:
     """Statistic value (N,) and the expectation state at (u, θ).
 
     ``den`` is the χ² denominator for these u (ignored by the Poisson statistic).
@@ -217,7 +226,7 @@ def objective(cm, statistic: str, data, den, u, theta, centres):
     return f + pull_terms(cm, theta, centres), st
 
 
-def jacobian_theta(cm, st: ExpectationState) -> np.ndarray:
+def jacobian_theta(cm: CompiledModel, st: ExpectationState) -> np.ndarray:
     """Transposed Jacobian ∂E_i/∂θ_a, shape (N, P, n), written block by block into one buffer."""
     batch, n = st.expected.shape[0], cm.n_bins
     n_p, n_q, n_r = cm.n_p, cm.n_q, cm.n_r
@@ -236,9 +245,45 @@ def jacobian_theta(cm, st: ExpectationState) -> np.ndarray:
     return jt.reshape(batch, cm.n_par, n)
 
 
+@overload
 def grad_hess_theta(
-    cm, statistic: str, data, den, st: ExpectationState, theta, centres, hessian: bool = True, newton: bool = True
-):
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    den: np.ndarray,
+    st: ExpectationState,
+    theta: np.ndarray,
+    centres: np.ndarray,
+    hessian: Literal[True] = ...,
+    newton: bool = ...,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
+
+
+@overload
+def grad_hess_theta(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    den: np.ndarray,
+    st: ExpectationState,
+    theta: np.ndarray,
+    centres: np.ndarray,
+    hessian: Literal[False],
+    newton: bool = ...,
+) -> tuple[np.ndarray, None, None]: ...
+
+
+def grad_hess_theta(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    den: np.ndarray,
+    st: ExpectationState,
+    theta: np.ndarray,
+    centres: np.ndarray,
+    hessian: bool = True,
+    newton: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Gradient (N, P), Gauss–Newton matrix (N, P, P) and Newton Hessian of the statistic in θ.
 
     The Gauss–Newton matrix 2 JᵀWJ (W = 1/den for the χ², D/E² for the Poisson statistic) is the
@@ -268,7 +313,9 @@ def grad_hess_theta(
     return g, h, h_newton
 
 
-def grad_u(cm, statistic: str, data, base, st: ExpectationState, u) -> np.ndarray:
+def grad_u(
+    cm: CompiledModel, statistic: str, data: np.ndarray, base: np.ndarray, st: ExpectationState, u: np.ndarray
+) -> np.ndarray:
     """∂(statistic)/∂u at fixed θ, shape (N,).
 
     At a profiled θ̂(u) this is also the total derivative of the profile χ²_min(u) (the θ-gradient
@@ -288,10 +335,10 @@ def grad_u(cm, statistic: str, data, base, st: ExpectationState, u) -> np.ndarra
             k = 2.0 / cm.c
             dden = k * np.sign(u) * np.power(np.abs(u), k - 1.0)
             g -= np.sum(resid**2 / den**2 * cm.var_sig[None, :], axis=1) * dden
-        return g
+        return np.asarray(g, dtype=float)
     if stat.name == "poisson":
         e_safe = np.where(e > 0, e, 1.0)
-        return 2.0 * np.sum((1.0 - data / e_safe) * de, axis=1)
+        return np.asarray(2.0 * np.sum((1.0 - data / e_safe) * de, axis=1), dtype=float)
     den = denominator(cm, base, u)
     dfde, _ = stat.derivatives(data, den, e)
     g = np.sum(dfde * de, axis=1)
@@ -300,10 +347,17 @@ def grad_u(cm, statistic: str, data, base, st: ExpectationState, u) -> np.ndarra
         k = 2.0 / cm.c
         dden = k * np.sign(u) * np.power(np.abs(u), k - 1.0)
         g -= np.sum((data - e) ** 2 / den**2 * var_sig[None, :], axis=1) * dden
-    return g
+    return np.asarray(g, dtype=float)
 
 
-def chi2_value(model: BinnedModel, alpha: float, p=None, q=None, r=None, statistic: str = "chi2") -> float:
+def chi2_value(
+    model: BinnedModel,
+    alpha: float,
+    p: ArrayLike | None = None,
+    q: ArrayLike | None = None,
+    r: ArrayLike | None = None,
+    statistic: str = "chi2",
+) -> float:
     """Value of the fit statistic at given α and nuisance values (no minimisation).
 
     Parameters

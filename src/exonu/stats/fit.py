@@ -34,12 +34,14 @@ paper's bookkeeping use ``ndof_convention="poi"`` (only α is counted).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .chi2 import check_statistic, denominator, grad_hess_theta, grad_u, objective, variance_base
-from .model import BinnedModel, check_alpha
+from .model import BinnedModel, CompiledModel, check_alpha
 from .profiling import fit_variable_scale, minimise_fit_variable, profile_batch, split_theta
 
 __all__ = ["FitResult", "fit"]
@@ -106,11 +108,11 @@ class FitResult:
     p_errors: np.ndarray
     q_errors: np.ndarray
     r_errors: np.ndarray
-    parameter_names: list
+    parameter_names: list[str]
     values: np.ndarray
     errors: np.ndarray
     covariance: np.ndarray | None
-    pulls: dict
+    pulls: dict[str, float]
     valid: bool
     converged: bool
     message: str
@@ -151,18 +153,18 @@ class FitResult:
 class FitObjective:
     """The statistic and its analytic gradient as functions of the Minuit vector x = [u, θ]."""
 
-    def __init__(self, model: BinnedModel, statistic: str):
+    def __init__(self, model: BinnedModel, statistic: str) -> None:
         self.cm = model.compiled
         self.statistic = statistic
         self.data = model.data[None, :]
         self.base = variance_base(self.cm, self.data)
         self.centres = self.cm.centres[None, :]
-        self._last_x = None
-        self._last = None
+        self._last_x: np.ndarray | None = None
+        self._last: tuple[float, np.ndarray] | None = None
 
-    def _eval(self, x):
+    def _eval(self, x: ArrayLike) -> tuple[float, np.ndarray]:
         x = np.asarray(x, dtype=float)
-        if self._last_x is not None and np.array_equal(x, self._last_x):
+        if self._last_x is not None and self._last is not None and np.array_equal(x, self._last_x):
             return self._last
         u, theta = x[:1], x[None, 1:]
         den = denominator(self.cm, self.base, u)
@@ -178,14 +180,22 @@ class FitObjective:
         self._last_x, self._last = x.copy(), (float(f[0]), grad)
         return self._last
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> float:
         return self._eval(x)[0]
 
-    def grad(self, x):
+    def grad(self, x: ArrayLike) -> np.ndarray:
         return self._eval(x)[1]
 
 
-def _gradient_at_u(cm, statistic, data, base, u, theta, centres):
+def _gradient_at_u(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    u: np.ndarray,
+    theta: np.ndarray,
+    centres: np.ndarray,
+) -> np.ndarray:
     """Analytic gradient [∂f/∂u, ∂f/∂θ] at a batch of u values with the same θ, shape (N, 1 + P)."""
     n = u.size
     d, b, th, ce = (np.repeat(a, n, 0) for a in (data, base, theta[None, :], centres))
@@ -195,7 +205,18 @@ def _gradient_at_u(cm, statistic, data, base, u, theta, centres):
     return np.concatenate([grad_u(cm, statistic, d, b, st, u)[:, None], g_theta], axis=1)
 
 
-def _hessian(cm, statistic, data, base, centres, u, theta, with_u, u_step, allow_negative):
+def _hessian(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    u: float,
+    theta: np.ndarray,
+    with_u: bool,
+    u_step: float,
+    allow_negative: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and exact Hessian of the statistic in x = [u, θ] (or θ only) at one point.
 
     The θ block is analytic: the Newton matrix of :func:`~exonu.stats.chi2.grad_hess_theta` is the
@@ -229,7 +250,7 @@ def _hessian(cm, statistic, data, base, centres, u, theta, with_u, u_step, allow
     return np.concatenate([[g_u], g[0]]), hess
 
 
-def _covariance(hess, pinned):
+def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]:
     """Covariance 2 H⁻¹ (Δf = 1 at 1σ) of the parameters not pinned at a bound; zeros for the pinned.
 
     Returns (covariance, positive_definite). Pinned parameters are held at their bound: the other
@@ -262,7 +283,18 @@ def _covariance(hess, pinned):
     return cov, True
 
 
-def _fast_engine(model, statistic, data, base, centres, u0, theta0, fix_alpha, allow_negative, tol):
+def _fast_engine(
+    model: BinnedModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    u0: float,
+    theta0: np.ndarray,
+    fix_alpha: float | None,
+    allow_negative: bool,
+    tol: float,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray | None, bool, list[str]]:
     """Hessian at the profiled minimum → (f, values, errors, covariance, valid, messages)."""
     cm = model.compiled
     n = 1 + cm.n_par
@@ -315,7 +347,16 @@ def _fast_engine(model, statistic, data, base, centres, u0, theta0, fix_alpha, a
     return fval, values, errors, cov, valid, messages
 
 
-def _minuit_engine(model, statistic, names, u0, theta0, f_core, fix_alpha, allow_negative):
+def _minuit_engine(
+    model: BinnedModel,
+    statistic: str,
+    names: list[str],
+    u0: float,
+    theta0: np.ndarray,
+    f_core: float,
+    fix_alpha: float | None,
+    allow_negative: bool,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray | None, bool, bool, list[str]]:
     """MIGRAD + HESSE from the profiled minimum → (f, values, errors, covariance, valid, converged, messages)."""
     from iminuit import Minuit  # imported here: the rest of the layer does not need it
 
@@ -332,6 +373,7 @@ def _minuit_engine(model, statistic, names, u0, theta0, f_core, fix_alpha, allow
         m.fixed[poi] = True
     n_floating = int(np.sum(~np.array(m.fixed)))
     messages = []
+    cov: np.ndarray | None
     if n_floating == 0:
         fval, values = obj(m.values), np.array(m.values)
         errors, cov = np.zeros(len(names)), np.zeros((len(names),) * 2)
@@ -364,9 +406,9 @@ def fit(
     statistic: str = "chi2",
     allow_negative: bool = False,
     fix_alpha: float | None = None,
-    ndof_convention: str = "free",
+    ndof_convention: Literal["free", "poi"] = "free",
     tol: float = 1e-9,
-    engine: str = "fast",
+    engine: Literal["fast", "minuit"] = "fast",
 ) -> FitResult:
     """Minimise the statistic over α and all nuisances; errors and covariance from the Hessian.
 

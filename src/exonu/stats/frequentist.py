@@ -24,9 +24,10 @@ grid α is the CL quantile of t̃ over toys generated there; the interval is whe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 from scipy.stats import norm
 
@@ -42,6 +43,10 @@ from .calculators import (
 from .model import BinnedModel
 from .problem import FitProblem
 from .toys import child_seed, generate_toys, progress_iter, resolve_seed
+
+if TYPE_CHECKING:
+    from .fit import FitResult
+    from .limits import LimitResult
 
 __all__ = [
     "BAND_SIGMAS",
@@ -130,7 +135,7 @@ def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tupl
     return u, float(asymptotic_cls(q[0, 0], q[1, 0])[2])
 
 
-def cls_expected(model: BinnedModel, statistic: str, cl: float) -> dict:
+def cls_expected(model: BinnedModel, statistic: str, cl: float) -> dict[str, float]:
     """Asymptotic expected CL_s limits in α (median and ±1σ, ±2σ) from the nominal Asimov data set."""
     cm = model.compiled
     asimov = FitProblem(model, statistic).nominal_asimov(0.0)
@@ -146,10 +151,19 @@ def cls_limits_for_problem(problem: FitProblem, cl: float, u_grid: np.ndarray, q
     q, _ = problem.test_statistic(u_grid, "one")
     cls = asymptotic_cls(q, q_asimov[None, :])[0]
     cls = np.where(np.isfinite(q), cls, np.nan)
-    return crossing(u_grid, cls, 1.0 - cl, log=True)
+    return np.asarray(crossing(u_grid, cls, 1.0 - cl, log=True), dtype=float)  # one limit per data set (cls is 2-D)
 
 
-def _toy_cls_scan(model, statistic, cl, alpha_grid, n_toys, seed, fluctuate_aux, progress):
+def _toy_cls_scan(
+    model: BinnedModel,
+    statistic: str,
+    cl: float,
+    alpha_grid: np.ndarray,
+    n_toys: int,
+    seed: int,
+    fluctuate_aux: bool,
+    progress: bool | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cm = model.compiled
     u_grid = cm.alpha_to_u(alpha_grid)
     obs = FitProblem(model, statistic)
@@ -170,15 +184,15 @@ def cls_upper_limit(
     cl: float = 0.9,
     *,
     statistic: str = "chi2",
-    calculator: str = "asymptotic",
+    calculator: Literal["asymptotic", "toys"] = "asymptotic",
     n_toys: int = 0,
-    seed=None,
-    alpha_grid=None,
+    seed: int | None = None,
+    alpha_grid: ArrayLike | None = None,
     n_alpha: int = 16,
     expected: bool = True,
     fluctuate_aux: bool = True,
-    progress=None,
-):
+    progress: bool | None = None,
+) -> LimitResult:
     """CL_s upper limit on α with the one-sided q̃_μ (arXiv:1007.1727; Read 2002).
 
     Parameters
@@ -307,11 +321,11 @@ def pcl_upper_limit(
     *,
     statistic: str = "chi2",
     n_toys: int = 0,
-    seed=None,
+    seed: int | None = None,
     expected: bool = True,
     fluctuate_aux: bool = True,
-    progress=None,
-):
+    progress: bool | None = None,
+) -> LimitResult:
     """Power-constrained limit (arXiv:1105.3166): max(one-sided PLR limit, its −1σ expected limit).
 
     The −1σ edge is asymptotic (``n_toys=0``) or the 15.87 % quantile of ``n_toys`` toy PLR limits.
@@ -359,7 +373,7 @@ def pcl_upper_limit(
     )
 
 
-def pcl_expected(model: BinnedModel, statistic: str, cl: float) -> dict:
+def pcl_expected(model: BinnedModel, statistic: str, cl: float) -> dict[str, float]:
     """Asymptotic expected PCL limits: the PLR band z + N (in units of σ), with everything below −1σ at −1σ."""
     cm = model.compiled
     asimov = FitProblem(model, statistic).nominal_asimov(0.0)
@@ -374,15 +388,15 @@ def pcl_expected(model: BinnedModel, statistic: str, cl: float) -> dict:
 # ----------------------------------------------------------------------------------------- FC
 def fc_belt(
     model: BinnedModel,
-    alpha_grid,
+    alpha_grid: np.ndarray,
     *,
     cl: float,
     statistic: str,
     n_toys: int,
     seed: int,
     fluctuate_aux: bool = True,
-    progress=None,
-) -> dict:
+    progress: bool | None = None,
+) -> dict[str, Any]:
     """Critical values of t̃ (two-sided, α̂ ≥ 0) from ``n_toys`` toys at each grid α."""
     cm = model.compiled
     u_grid = cm.alpha_to_u(alpha_grid)
@@ -403,7 +417,7 @@ def fc_belt(
     }
 
 
-def fc_limits_for_problem(problem: FitProblem, belt: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fc_limits_for_problem(problem: FitProblem, belt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lower, upper, ok) in α of every data set of ``problem`` from a belt."""
     cm = problem.compiled
     grid = belt["alpha_grid"]
@@ -428,15 +442,15 @@ def fc_interval(
     *,
     statistic: str = "chi2",
     n_toys: int = 1000,
-    seed=None,
-    alpha_grid=None,
+    seed: int | None = None,
+    alpha_grid: ArrayLike | None = None,
     n_alpha: int = 16,
-    belt: dict | None = None,
+    belt: dict[str, Any] | None = None,
     expected: bool = True,
     n_toys_expected: int = 0,
     fluctuate_aux: bool = True,
-    progress=None,
-):
+    progress: bool | None = None,
+) -> LimitResult:
     """Feldman–Cousins unified interval on α ≥ 0 from a toy belt of t̃ (PRD 57 (1998) 3873).
 
     Returns
@@ -507,7 +521,7 @@ def fc_interval(
     )
 
 
-def fc_expected(model: BinnedModel, statistic: str, belt: dict) -> float:
+def fc_expected(model: BinnedModel, statistic: str, belt: dict[str, Any]) -> float:
     """The FC upper end on the nominal background-only Asimov data set."""
     asimov = FitProblem(model, statistic).nominal_asimov(0.0)
     return float(fc_limits_for_problem(asimov, belt)[1][0])
@@ -515,7 +529,7 @@ def fc_expected(model: BinnedModel, statistic: str, belt: dict) -> float:
 
 # ----------------------------------------------------------------------------------------- best fit band
 def best_fit_band(
-    model: BinnedModel, fit_result=None, *, statistic: str = "chi2", cl_sigma: float = 1.0
+    model: BinnedModel, fit_result: FitResult | None = None, *, statistic: str = "chi2", cl_sigma: float = 1.0
 ) -> tuple[float, float, float]:
     """Best fit of α and its ±Nσ interval from the profile likelihood: Δχ²(α) ≤ N² on α ≥ 0.
 

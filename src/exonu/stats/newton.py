@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chi2 import denominator, expectation, jacobian_theta, objective, statistic_for, variance_base
-from .model import BinnedModel
+from .chi2 import ExpectationState, denominator, expectation, jacobian_theta, objective, statistic_for, variance_base
+from .model import BinnedModel, CompiledModel
 from .profiling import bounded_quadratic_step, minimise_fit_variable
 
 __all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies"]
@@ -79,7 +79,15 @@ def batched_newton_applies(model: BinnedModel) -> bool:
     return bool(cm.linear and cm.c == 1.0 and not np.any(cm.var_sig))
 
 
-def _derivatives(cm, statistic: str, data, den, st, x, centres):
+def _derivatives(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    den: np.ndarray,
+    st: ExpectationState,
+    x: np.ndarray,
+    centres: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient (N, P+1), Gauss–Newton and Newton matrices (N, P+1, P+1) of the statistic in x = (u, θ)."""
     batch, n = data.shape
     dfde, w = statistic_for(cm, statistic).derivatives(data, den, st.expected)
@@ -108,13 +116,24 @@ def _derivatives(cm, statistic: str, data, den, st, x, centres):
     return g, h_gn, h_n
 
 
-def _evaluate(cm, statistic: str, data, den, x, centres):
+def _evaluate(
+    cm: CompiledModel, statistic: str, data: np.ndarray, den: np.ndarray, x: np.ndarray, centres: np.ndarray
+) -> tuple[np.ndarray, ExpectationState]:
     u = x[:, 0]
     f, st = objective(cm, statistic, data, den, u, x[:, 1:], centres)
     return f, st
 
 
-def _newton(cm, statistic: str, data, base, centres, x, tol: float, max_iter: int):
+def _newton(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    x: np.ndarray,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The joint iteration from start ``x`` (N, P+1); returns x, f, converged, n_iter."""
     batch = data.shape[0]
     bounded = np.concatenate([[True], cm.bounded])
@@ -227,7 +246,9 @@ def batched_best_fit(
     return BatchedFit(x[:, 0].copy(), f, x[:, 1:].copy(), ok, n_iter, newton, slope, curvature)
 
 
-def _profile_derivatives(cm, statistic: str, data, base, centres, x):
+def _profile_derivatives(
+    cm: CompiledModel, statistic: str, data: np.ndarray, base: np.ndarray, centres: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """dχ²_min/du and d²χ²_min/du² at x (the nuisances profiled): the envelope derivative and the
     Schur complement h_uu − h_uθ H_θθ⁻¹ h_θu of the Newton matrix."""
     den = denominator(cm, base, np.zeros(data.shape[0]))

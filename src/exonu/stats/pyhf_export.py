@@ -32,19 +32,23 @@ Differences from Eqs. (4)–(7) that remain (document them when comparing):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .chi2 import variance_base
 from .model import BinnedModel
 from .profiling import fit_variable_scale
 
+if TYPE_CHECKING:
+    import pyhf
+
 __all__ = ["pyhf_parameter_names", "to_pyhf_model", "to_pyhf_workspace"]
 
 
-def _names(model: BinnedModel, poi_name: str) -> dict:
+def _names(model: BinnedModel, poi_name: str) -> dict[str, Any]:
     # BinnedModel.__post_init__ replaces every None name list with the generated names
     assert model.background_names is not None
     assert model.background_sys_names is not None and model.signal_sys_names is not None
@@ -60,7 +64,7 @@ def _names(model: BinnedModel, poi_name: str) -> dict:
     return names
 
 
-def pyhf_parameter_names(model: BinnedModel, poi_name: str = "mu") -> dict:
+def pyhf_parameter_names(model: BinnedModel, poi_name: str = "mu") -> dict[str, Any]:
     """Names the export gives to α and to each nuisance: keys "poi", "norm", "bsys", "ssys"."""
     return _names(model, poi_name)
 
@@ -71,10 +75,10 @@ def to_pyhf_workspace(
     poi_name: str = "mu",
     *,
     channel_name: str = "spectrum",
-    activity_modifier: str = "normsys",
+    activity_modifier: Literal["normsys", "histosys"] = "normsys",
     poi_bounds: tuple[float, float] | None = None,
     norm_upper: float = 100.0,
-) -> dict:
+) -> dict[str, Any]:
     """HistFactory workspace (a JSON-serialisable dict) equivalent to ``model``.
 
     Parameters
@@ -104,7 +108,9 @@ def to_pyhf_workspace(
     if activity_modifier not in ("normsys", "histosys"):
         raise InputError(f"activity_modifier must be 'normsys' or 'histosys'; got {activity_modifier!r}")
     names = _names(model, poi_name)
-    tolist = lambda a: [float(x) for x in np.asarray(a)]  # noqa: E731 (plain floats for JSON)
+
+    def tolist(a: ArrayLike) -> list[float]:
+        return [float(x) for x in np.asarray(a)]  # plain floats for JSON
 
     template = model.signal_templates.sum(axis=0)
     sig_mods: list[dict[str, Any]] = [{"name": poi_name, "type": "normfactor", "data": None}]
@@ -189,9 +195,9 @@ def to_pyhf_model(
     measurement_name: str = "exonu",
     poi_name: str = "mu",
     *,
-    modifier_settings: dict | None = None,
-    **kwargs,
-):
+    modifier_settings: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> tuple[pyhf.pdf.Model, list[float], pyhf.Workspace]:
     """Build the pyhf model and the data (observations + auxiliary data) for ``model``.
 
     Returns

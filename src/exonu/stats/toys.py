@@ -19,12 +19,19 @@ can be reproduced.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .model import BinnedModel, check_alpha
+
+if TYPE_CHECKING:
+    from .fit import FitResult
+    from .profiling import ProfileResult
 
 __all__ = ["MAX_TOY_BYTES", "ToyEnsemble", "child_seed", "chunks", "generate_toys", "progress_iter", "resolve_seed"]
 
@@ -34,8 +41,10 @@ MAX_TOY_BYTES = 4 * 2**30
 #: toys drawn per call of the generator, so that no integer copy of the whole ensemble is made
 _DRAW_ROWS = 4096
 
+_T = TypeVar("_T")
 
-def resolve_seed(seed) -> int:
+
+def resolve_seed(seed: int | np.integer[Any] | None) -> int:
     """Return ``seed`` as an int, or a fresh random one (recorded by the caller) if it is None."""
     if seed is None:
         entropy = np.random.SeedSequence().entropy
@@ -72,7 +81,7 @@ class ToyEnsemble:
 
     @property
     def n_toys(self) -> int:
-        return self.data.shape[0]
+        return int(self.data.shape[0])
 
     @classmethod
     def observed(cls, model: BinnedModel) -> ToyEnsemble:
@@ -91,7 +100,13 @@ class ToyEnsemble:
 
 
 def generate_toys(
-    model: BinnedModel, n_toys: int, *, alpha: float = 0.0, seed=None, fluctuate_aux: bool = True, pulls=None
+    model: BinnedModel,
+    n_toys: int,
+    *,
+    alpha: float = 0.0,
+    seed: int | None = None,
+    fluctuate_aux: bool = True,
+    pulls: Mapping[str, ArrayLike] | FitResult | ProfileResult | None = None,
 ) -> ToyEnsemble:
     """Draw ``n_toys`` pseudo-experiments from the model.
 
@@ -150,7 +165,9 @@ def child_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] % (2**63))
 
 
-def progress_iter(iterable, progress, desc: str, total: int | None = None, unit: str = "it"):
+def progress_iter(
+    iterable: Iterable[_T], progress: bool | None, desc: str, total: int | None = None, unit: str = "it"
+) -> Iterable[_T]:
     """Wrap ``iterable`` in a tqdm bar when wanted.
 
     ``progress=None`` shows the bar only when stderr is a terminal; True/False force it on/off.
@@ -160,10 +177,12 @@ def progress_iter(iterable, progress, desc: str, total: int | None = None, unit:
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=desc, total=total, unit=unit)
+    # tqdm ships no types (see pyproject.toml), so this is Any to mypy; a tqdm bar yields the items of ``iterable``
+    bar: Iterable[_T] = tqdm(iterable, desc=desc, total=total, unit=unit)
+    return bar
 
 
-def chunks(n: int, size: int, progress, desc: str):
+def chunks(n: int, size: int, progress: bool | None, desc: str) -> Iterator[slice]:
     """Yield slices covering ``range(n)`` in chunks of ``size``, with a per-toy progress bar."""
     show = sys.stderr.isatty() if progress is None else bool(progress)
     bar = None

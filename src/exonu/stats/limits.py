@@ -32,10 +32,12 @@ are fluctuated too (see :mod:`exonu.stats.toys`); the toys' own median is also r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.integrate import cumulative_trapezoid
 from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
@@ -56,7 +58,7 @@ from .frequentist import (
     pcl_expected,
     pcl_upper_limit,
 )
-from .model import BinnedModel
+from .model import BinnedModel, CompiledModel
 from .newton import batched_best_fit, batched_newton_applies
 from .problem import FitProblem
 from .profiling import (
@@ -67,7 +69,7 @@ from .profiling import (
     profile_batch,
     split_theta,
 )
-from .toys import child_seed, chunks, generate_toys, progress_iter, resolve_seed
+from .toys import ToyEnsemble, child_seed, chunks, generate_toys, progress_iter, resolve_seed
 
 __all__ = [
     "ExpectedLimits",
@@ -108,21 +110,21 @@ def plr_critical_value(cl: float, sided: str = "one") -> float:
     raise InputError(f"sided must be 'one' or 'two'; got {sided!r}")
 
 
-def check_n_toys(n_toys) -> int:
+def check_n_toys(n_toys: object) -> int:
     """``n_toys`` must be a non-negative integer."""
     if isinstance(n_toys, bool) or not isinstance(n_toys, (int, np.integer)) or n_toys < 0:
         raise InputError(f"n_toys must be a non-negative integer; got {n_toys!r}")
     return int(n_toys)
 
 
-def check_n_grid(n_grid) -> int:
+def check_n_grid(n_grid: object) -> int:
     """``n_grid`` (points of a profile scan) must be an integer ≥ 8: the spline through them needs a few."""
     if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 8:
         raise InputError(f"n_grid must be an integer >= 8 (points of the profile scan); got {n_grid!r}")
     return int(n_grid)
 
 
-def check_cl(cl) -> float:
+def check_cl(cl: object) -> float:
     """``cl`` must be a number in (0.5, 1)."""
     if not (isinstance(cl, (float, int)) and 0.5 < float(cl) < 1.0):
         raise InputError(f"cl must be a number in (0.5, 1); got {cl!r}")
@@ -155,14 +157,14 @@ class ExpectedLimits:
     cl: float
     statistic: str
     asimov: float
-    band: dict | None
+    band: dict[str, float] | None
     toy_limits: np.ndarray | None
     n_toys: int
     n_failed: int
     seed: int | None
     fluctuate_aux: bool
     calculator: str = "asymptotic"
-    asymptotic_band: dict | None = None
+    asymptotic_band: dict[str, float] | None = None
 
     @property
     def toy_median(self) -> float | None:
@@ -172,7 +174,7 @@ class ExpectedLimits:
     @property
     def warnings(self) -> list[str]:
         """Reasons to distrust the band: too few toys, failed toys, the Asimov median outside ±1σ."""
-        out = []
+        out: list[str] = []
         if self.band:
             if self.n_toys < MIN_BAND_TOYS:
                 out.append(
@@ -188,7 +190,7 @@ class ExpectedLimits:
                 )
         return out
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """How the expected limits were made, as plain data."""
         return {
             "method": self.method,
@@ -271,13 +273,13 @@ class LimitResult:
     alpha_lower: float | None = None
     critical_value: float | None = None
     expected: float | None = None
-    expected_band: dict | None = None
+    expected_band: dict[str, float] | None = None
     expected_detail: ExpectedLimits | None = None
     seed: int | None = None
     converged: bool = True
     message: str = ""
     poi_name: str = "alpha"
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     test_statistic: str = ""
     threshold: str | float | None = None
     sided: str = "one"
@@ -289,12 +291,12 @@ class LimitResult:
         cls,
         model: BinnedModel,
         statistic: str,
-        minimum,
+        minimum: FitVariableMinimum,
         *,
         seed: int | None,
         expected_detail: ExpectedLimits | None = None,
         chi2_min: float | None = None,
-        **fields,
+        **fields: Any,
     ) -> LimitResult:
         """The one place a limit result is assembled (every method's function calls it).
 
@@ -321,7 +323,7 @@ class LimitResult:
             **fields,
         )
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """How this limit was made: method, test statistic, threshold, CL, sidedness, statistic, toys."""
         return {
             "method": self.method,
@@ -387,7 +389,16 @@ class NeymanBelt:
 
 
 # ------------------------------------------------------------------------------------------ scanning
-def _profile_points(cm, statistic, data, base, centres, u, theta0, extrapolate=False):
+def _profile_points(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    u: np.ndarray,
+    theta0: np.ndarray,
+    extrapolate: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Profile every (data set, u) pair; ``u`` (N, G) and ``theta0`` (N, G, P) → f (N, G), θ, ok.
 
     Few data sets: one flattened batch (all α at once). Many (toys): column by column, each column
@@ -418,14 +429,14 @@ def _profile_points(cm, statistic, data, base, centres, u, theta0, extrapolate=F
     return f, th_all, ok
 
 
-def _nearest_ladder_theta(um, u):
+def _nearest_ladder_theta(um: FitVariableMinimum, u: np.ndarray) -> np.ndarray:
     """Starting nuisances for each u (N, G): the θ of the nearest ladder point."""
     lu = np.where(np.isfinite(um.ladder_u), um.ladder_u, np.inf)
     idx = np.argmin(np.abs(u[:, :, None] - lu[:, None, :]), axis=2)
     return np.take_along_axis(um.ladder_theta, idx[:, :, None], axis=1)
 
 
-def _scan_range(um, target):
+def _scan_range(um: FitVariableMinimum, target: float) -> tuple[np.ndarray, np.ndarray]:
     """Upper end u_cut of the scan: where χ²_min(u) − min reaches ``target`` beyond û.
 
     Interpolated between the ladder points that straddle the target, linearly in √Δχ² (exact for a
@@ -454,7 +465,7 @@ def _scan_range(um, target):
 
 @dataclass
 class _Scan:
-    um: object  # FitVariableMinimum
+    um: FitVariableMinimum
     t: np.ndarray  # (G,) shared normalised grid in [0, 1]
     u_cut: np.ndarray  # (N,)
     f: np.ndarray  # (N, G)
@@ -463,7 +474,21 @@ class _Scan:
     f_min: np.ndarray  # (N,)
 
 
-def _bracket_target(cm, statistic, data, base, centres, um, target, rows, lo, hi, theta0, rel_tol=1e-3, max_iter=60):
+def _bracket_target(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    um: FitVariableMinimum,
+    target: float,
+    rows: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    theta0: np.ndarray,
+    rel_tol: float = 1e-3,
+    max_iter: int = 60,
+) -> np.ndarray:
     """Upper ends u (for ``rows``) where the exact profile has Δχ² ≥ ``target``, close to the crossing.
 
     ``[lo, hi]`` brackets the crossing (Δχ²(lo) < target ≤ Δχ²(hi), hi may be Poisson-infeasible).
@@ -503,7 +528,16 @@ def _bracket_target(cm, statistic, data, base, centres, um, target, rows, lo, hi
     return hi
 
 
-def _scan(cm, statistic, data, base, centres, target, n_grid, must_reach=None):
+def _scan(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    target: float,
+    n_grid: int,
+    must_reach: float | None = None,
+) -> _Scan:
     """Minimise over u ≥ 0, then profile a uniform grid in u on [0, u_cut] (Δχ²(u_cut) ≈ target).
 
     u_cut is first interpolated between ladder points (:func:`_scan_range`). Where the profile
@@ -547,7 +581,16 @@ def _scan(cm, statistic, data, base, centres, target, n_grid, must_reach=None):
     return _Scan(um, t, u_cut, f, th, ok, f_min)
 
 
-def _scan_newton(model, statistic, data, base, centres, target, n_grid, must_reach=None):
+def _scan_newton(
+    model: BinnedModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    target: float,
+    n_grid: int,
+    must_reach: float | None = None,
+) -> _Scan:
     """:func:`_scan` with the best fit from one batched Newton solve and the range from one probe.
 
     For the linear signals :func:`~exonu.stats.newton.batched_best_fit` covers, Δχ²_min(u) − its
@@ -561,8 +604,11 @@ def _scan_newton(model, statistic, data, base, centres, target, n_grid, must_rea
     cm = model.compiled
     n = data.shape[0]
     best = batched_best_fit(model, statistic, data, centres)
+    # batched_best_fit returns the slope and curvature whenever batched_newton_applies(model), the
+    # condition under which _scan_with calls this function
+    assert best.slope is not None and best.curvature is not None
 
-    def reach(a, b, level):  # d > 0 with a·d + b·d² = level
+    def reach(a: np.ndarray, b: np.ndarray, level: float) -> np.ndarray:  # d > 0 with a·d + b·d² = level
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(b > 0, 2.0 * level / (a + np.sqrt(a * a + 4.0 * b * level)), level / a)
 
@@ -605,14 +651,14 @@ def _scan_newton(model, statistic, data, base, centres, target, n_grid, must_rea
     return sc
 
 
-def _put_minimum(um, rows, sub):
+def _put_minimum(um: FitVariableMinimum, rows: np.ndarray, sub: FitVariableMinimum) -> FitVariableMinimum:
     """``um`` with the best fits of ``rows`` replaced by ``sub``'s (the ladder columns are dropped)."""
     u, f, theta, conv = um.u.copy(), um.f.copy(), um.theta.copy(), um.converged.copy()
     u[rows], f[rows], theta[rows], conv[rows] = sub.u, sub.f, sub.theta, sub.converged
     return replace(um, u=u, f=f, theta=theta, converged=conv)
 
 
-def _take_minimum(um, rows):
+def _take_minimum(um: FitVariableMinimum, rows: np.ndarray) -> FitVariableMinimum:
     """The ladder part of a :class:`FitVariableMinimum` for some data sets (for warm starts)."""
     return replace(
         um,
@@ -627,14 +673,16 @@ def _take_minimum(um, rows):
     )
 
 
-def _finite_delta(f, f_min):
+def _finite_delta(f: np.ndarray, f_min: np.ndarray | float) -> np.ndarray:
     """Δχ² with infinite values (Poisson-infeasible α) replaced by a large finite one for splines."""
-    delta = f - f_min[..., None] if np.ndim(f_min) else f - f_min
+    delta = f - np.asarray(f_min)[..., None] if np.ndim(f_min) else f - f_min  # (N, G) − (N,) or (G,) − scalar
     return np.where(np.isfinite(delta), delta, 1e3)
 
 
 # ------------------------------------------------------------------------------------------ Bayesian
-def _bayes_dense(cm, u_points, delta, cl, n_dense):
+def _bayes_dense(
+    cm: CompiledModel, u_points: np.ndarray, delta: np.ndarray, cl: float, n_dense: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Limit in u for curves sampled at ``u_points`` (G, N) with Δχ² ``delta`` (G, N); vectorised over N.
 
     Returns (u_limit (N,), normalisation Z (N,) = ∫ exp(−Δχ²/2) dα).
@@ -664,17 +712,39 @@ def _bayes_dense(cm, u_points, delta, cl, n_dense):
     return u_lim, z
 
 
-def _scan_with(engine, model, statistic, data, base, centres, target, n_grid, must_reach=None):
+def _scan_with(
+    engine: str,
+    model: BinnedModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    target: float,
+    n_grid: int,
+    must_reach: float | None = None,
+) -> _Scan:
     """The scan of ``engine``: "ladder" (:func:`_scan`) or "newton" (:func:`_scan_newton`)."""
     if engine == "newton" and batched_newton_applies(model):
         return _scan_newton(model, statistic, data, base, centres, target, n_grid, must_reach)
     return _scan(model.compiled, statistic, data, base, centres, target, n_grid, must_reach)
 
 
-def _bayes_batch(cm, statistic, data, base, centres, cl, target, n_grid, engine="ladder", model=None):
+def _bayes_batch(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    cl: float,
+    target: float,
+    n_grid: int,
+    engine: str = "ladder",
+    model: BinnedModel | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     if engine == "ladder":
         sc = _scan(cm, statistic, data, base, centres, target, n_grid)
     else:
+        assert model is not None, "every engine but the ladder needs the model (_limits_batch passes it)"
         sc = _scan_with(engine, model, statistic, data, base, centres, target, n_grid)
     u_pts = sc.u_cut[None, :] * sc.t[:, None]
     u_lim, _ = _bayes_dense(cm, u_pts, _finite_delta(sc.f, sc.f_min).T, cl, _DENSE_TOYS)
@@ -692,9 +762,9 @@ def bayesian_chi2_limit(
     max_refine: int = 6,
     expected: bool = True,
     n_toys: int = 0,
-    seed=None,
+    seed: int | None = None,
     fluctuate_aux: bool = True,
-    progress=None,
+    progress: bool | None = None,
 ) -> LimitResult:
     """The paper's limit: flat prior in α ≥ 0 and exp(−χ²_min(α)/2) as the likelihood.
 
@@ -741,7 +811,7 @@ def bayesian_chi2_limit(
     f_min = float(sc.f_min[0])
     ok = bool(sc.ok[0])
 
-    def add_points(new_u, starts):
+    def add_points(new_u: np.ndarray, starts: np.ndarray) -> None:
         nonlocal f_min, ok
         k = new_u.size
         th, fm, okm, _ = profile_batch(
@@ -834,7 +904,7 @@ def bayesian_chi2_limit(
     )
 
 
-def best_profile(model, statistic, um, i) -> ProfileResult:
+def best_profile(model: BinnedModel, statistic: str, um: FitVariableMinimum, i: int) -> ProfileResult:
     cm = model.compiled
     p, q, r = split_theta(model, um.theta[i])
     return ProfileResult(
@@ -852,7 +922,18 @@ def best_profile(model, statistic, um, i) -> ProfileResult:
 
 
 # ------------------------------------------------------------------------------------------ PLR
-def _plr_batch(cm, statistic, data, base, centres, crit, n_grid, lower=False, engine="ladder", model=None):
+def _plr_batch(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    crit: float,
+    n_grid: int,
+    lower: bool = False,
+    engine: str = "ladder",
+    model: BinnedModel | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, _Scan]:
     """Asymptotic PLR limits from a scan (vectorised): upper (and lower) crossings of Δχ² = crit.
 
     ``engine="newton"`` (needs ``model``) scans with the batched Newton best fit (:func:`_scan_newton`).
@@ -861,6 +942,7 @@ def _plr_batch(cm, statistic, data, base, centres, crit, n_grid, lower=False, en
     if engine == "ladder":
         sc = _scan(cm, statistic, data, base, centres, crit + 4.0, n_grid, must_reach=crit)
     else:
+        assert model is not None, "every engine but the ladder needs the model (_limits_batch passes it)"
         sc = _scan_with(engine, model, statistic, data, base, centres, crit + 4.0, n_grid, must_reach=crit)
     n = data.shape[0]
     s = np.linspace(0.0, 1.0, _DENSE_TOYS)
@@ -889,11 +971,22 @@ def _plr_batch(cm, statistic, data, base, centres, crit, n_grid, lower=False, en
     return up, lo, ok, sc
 
 
-def _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, theta0):
+def _refine_crossing(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    f_min: float,
+    crit: float,
+    a: float,
+    b: float,
+    theta0: np.ndarray,
+) -> float | None:
     """Solve χ²_min(u) − f_min = crit on [a, b] with Brent's method on the exact profile."""
     state = {"theta": theta0[None, :].copy()}
 
-    def h(u):
+    def h(u: float) -> float:
         th, f, _, _ = profile_batch(cm, statistic, data, base, np.array([u]), centres, state["theta"], newton=True)
         state["theta"] = th
         return float(f[0]) - f_min - crit
@@ -901,10 +994,12 @@ def _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, thet
     ha, hb = h(a), h(b)
     if np.sign(ha) == np.sign(hb):
         return None
-    return brentq(h, a, b, xtol=1e-12 * max(abs(a), abs(b), 1e-300), rtol=1e-10)
+    return float(brentq(h, a, b, xtol=1e-12 * max(abs(a), abs(b), 1e-300), rtol=1e-10))
 
 
-def _plr_single(model, statistic, cl, sided, n_grid):
+def _plr_single(
+    model: BinnedModel, statistic: str, cl: float, sided: str, n_grid: int
+) -> tuple[float, float | None, bool, _Scan, float]:
     cm = model.compiled
     data = model.data[None, :]
     base = variance_base(cm, data)
@@ -914,7 +1009,7 @@ def _plr_single(model, statistic, cl, sided, n_grid):
     u_grid = sc.u_cut[0] * sc.t
     f_min, u_hat = float(sc.f_min[0]), float(sc.um.u[0])
     # Refine each crossing on the exact profile between the grid points that bracket it.
-    results = []
+    results: list[float | None] = []
     for value, is_upper in ((up[0], True), (None if lo is None else lo[0], False)):
         if value is None:
             results.append(None)
@@ -931,9 +1026,11 @@ def _plr_single(model, statistic, cl, sided, n_grid):
             b = min(b, u_hat)
         root = _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, sc.theta[0, k])
         results.append(float(cm.u_to_alpha(root)) if root is not None else float(value))
-    if not np.isfinite(results[0]):
+    upper, lower = results
+    assert upper is not None  # the upper crossing is always refined; only the lower one may be absent
+    if not np.isfinite(upper):
         raise FitError(f"no crossing of Δχ² = {crit:.4g} found above the best fit; check the model")
-    return results[0], results[1], bool(ok[0]), sc, crit
+    return upper, lower, bool(ok[0]), sc, crit
 
 
 def plr_upper_limit(
@@ -945,9 +1042,9 @@ def plr_upper_limit(
     n_grid: int = 40,
     expected: bool = True,
     n_toys: int = 0,
-    seed=None,
+    seed: int | None = None,
     fluctuate_aux: bool = True,
-    progress=None,
+    progress: bool | None = None,
     belt: NeymanBelt | None = None,
     belt_toys: int = 1000,
 ) -> LimitResult:
@@ -1022,7 +1119,18 @@ def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2"
     return _plr_result(model, "plr-interval", statistic, cl, up, lo, ok, sc, crit, None)
 
 
-def _plr_result(model, method, statistic, cl, up, lo, ok, sc, crit, exp_detail):
+def _plr_result(
+    model: BinnedModel,
+    method: str,
+    statistic: str,
+    cl: float,
+    up: float,
+    lo: float | None,
+    ok: bool,
+    sc: _Scan,
+    crit: float,
+    exp_detail: ExpectedLimits | None,
+) -> LimitResult:
     cm = model.compiled
     return LimitResult.from_fit(
         model,
@@ -1053,7 +1161,14 @@ def _plr_result(model, method, statistic, cl, up, lo, ok, sc, crit, exp_detail):
 
 
 # ------------------------------------------------------------------------------------------ Neyman
-def _q_one_sided(cm, statistic, data, base, centres, u_values):
+def _q_one_sided(
+    cm: CompiledModel,
+    statistic: str,
+    data: np.ndarray,
+    base: np.ndarray,
+    centres: np.ndarray,
+    u_values: np.ndarray | Sequence[float],
+) -> tuple[np.ndarray, FitVariableMinimum]:
     """One-sided q(u_k) for every data set and every u_k (vectorised over data sets)."""
     n = data.shape[0]
     um = minimise_fit_variable(cm, statistic, data, base, centres, np.tile(cm.nominal, (n, 1)))
@@ -1066,14 +1181,14 @@ def _q_one_sided(cm, statistic, data, base, centres, u_values):
 
 def neyman_belt(
     model: BinnedModel,
-    alpha_grid,
+    alpha_grid: ArrayLike,
     *,
     cl: float = 0.9,
     n_toys: int = 1000,
-    seed=None,
+    seed: int | None = None,
     statistic: str = "chi2",
     fluctuate_aux: bool = True,
-    progress=None,
+    progress: bool | None = None,
     chunk_size: int = 250,
 ) -> NeymanBelt:
     """Toy-based critical values of the one-sided PLR statistic on a grid of α.
@@ -1103,11 +1218,13 @@ def neyman_belt(
     return NeymanBelt(alpha_grid, crit, q_toys, cl, statistic, n_toys, seed, bool(fluctuate_aux))
 
 
-def _slices(n, size):
+def _slices(n: int, size: int) -> list[slice]:
     return [slice(s, min(s + size, n)) for s in range(0, n, size)]
 
 
-def _neyman_batch(cm, statistic, data, base, centres, belt: NeymanBelt):
+def _neyman_batch(
+    cm: CompiledModel, statistic: str, data: np.ndarray, base: np.ndarray, centres: np.ndarray, belt: NeymanBelt
+) -> tuple[np.ndarray, np.ndarray]:
     """Neyman upper limits for many data sets: the first crossing of q_obs(α) − c(α) above α̂."""
     q, um = _q_one_sided(cm, statistic, data, base, centres, cm.alpha_to_u(belt.alpha_grid))
     diff = q - belt.critical_values[None, :]  # (N, G)
@@ -1135,14 +1252,14 @@ def neyman_upper_limit(
     *,
     statistic: str = "chi2",
     n_toys: int = 1000,
-    seed=None,
-    alpha_grid=None,
+    seed: int | None = None,
+    alpha_grid: ArrayLike | None = None,
     n_alpha: int = 12,
     belt: NeymanBelt | None = None,
     expected: bool = True,
     n_toys_expected: int = 0,
     fluctuate_aux: bool = True,
-    progress=None,
+    progress: bool | None = None,
 ) -> LimitResult:
     """Frequentist upper limit from a toy Neyman construction of the one-sided PLR statistic.
 
@@ -1234,20 +1351,30 @@ def neyman_upper_limit(
 
 
 # ------------------------------------------------------------------------------------------ expected
+class _BatchSettings(TypedDict):
+    """The keyword arguments of :func:`_limits_batch` that one computation passes to every batch."""
+
+    n_grid: int
+    delta_chi2_max: float
+    belt: NeymanBelt | dict[str, Any] | None
+    context: dict[str, Any]
+    engine: NotRequired[str]
+
+
 def _limits_batch(
-    method,
-    model,
-    statistic,
-    data,
-    centres,
-    cl,
+    method: str,
+    model: BinnedModel,
+    statistic: str,
+    data: np.ndarray,
+    centres: np.ndarray,
+    cl: float,
     *,
-    n_grid=48,
-    delta_chi2_max=30.0,
-    belt=None,
-    context=None,
-    engine="ladder",
-):
+    n_grid: int = 48,
+    delta_chi2_max: float = 30.0,
+    belt: NeymanBelt | dict[str, Any] | None = None,
+    context: dict[str, Any],
+    engine: str = "ladder",
+) -> tuple[np.ndarray, np.ndarray]:
     """Upper limits of many data sets with one method; ``context`` holds what a method precomputed."""
     cm = model.compiled
     base = variance_base(cm, data)
@@ -1261,12 +1388,16 @@ def _limits_batch(
             up = np.maximum(up, context["pcl_threshold"])
         return up, ok
     if method == "neyman":
+        if not isinstance(belt, NeymanBelt):
+            raise InputError(f"method='neyman' needs a NeymanBelt (see neyman_belt); got {type(belt).__name__}")
         return _neyman_batch(cm, statistic, data, base, centres, belt)
     if method == "cls":
         u_grid, q_asimov = context["cls_grid"]
         u_lim = cls_limits_for_problem(FitProblem(model, statistic, data, centres), cl, u_grid, q_asimov)
         return cm.u_to_alpha(u_lim), np.isfinite(u_lim)
     if method == "fc":
+        if not isinstance(belt, dict):
+            raise InputError(f"method='fc' needs the belt dict of fc_belt; got {type(belt).__name__}")
         _, up, ok = fc_limits_for_problem(FitProblem(model, statistic, data, centres), belt)
         return up, ok
     raise InputError(f"method must be one of {METHODS}; got {method!r}")
@@ -1278,14 +1409,14 @@ def expected_limits(
     *,
     cl: float = 0.9,
     n_toys: int = 1000,
-    seed=None,
+    seed: int | None = None,
     statistic: str = "chi2",
     fluctuate_aux: bool = True,
-    progress=None,
+    progress: bool | None = None,
     chunk_size: int = 200,
     n_grid: int = 48,
     delta_chi2_max: float = 30.0,
-    belt=None,
+    belt: NeymanBelt | dict[str, Any] | None = None,
     belt_toys: int = 1000,
 ) -> ExpectedLimits:
     """Expected limits under the background-only hypothesis: Asimov median and toy band side by side.
@@ -1335,7 +1466,8 @@ def expected_limits(
         np.ones(model.n_components), np.zeros(cm.n_q), np.zeros(cm.n_r)
     )
     calculator = {"bayesian": "bayesian integral", "neyman": "toys", "fc": "toys"}.get(method, "asymptotic")
-    context, asym_band = {}, None
+    context: dict[str, Any] = {}
+    asym_band: dict[str, float] | None = None
     if method == "neyman" and belt is None:
         seed = resolve_seed(seed)
         u_max = 2.5 * float(cm.alpha_to_u(_plr_single(asimov_model, statistic, cl, "one", 32)[0]))
@@ -1369,7 +1501,7 @@ def expected_limits(
     if method == "pcl":
         asym_band = pcl_expected(model, statistic, cl)
         context["pcl_threshold"] = asym_band["-1sigma"]
-    kw = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt, "context": context}
+    kw: _BatchSettings = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt, "context": context}
     if asym_band is not None:
         asimov_limit = asym_band["median"]
     else:
@@ -1413,17 +1545,17 @@ def expected_limits(
 
 def limits_for_toys(
     model: BinnedModel,
-    toys,
+    toys: ToyEnsemble,
     method: str = "bayesian",
     *,
     cl: float = 0.9,
     statistic: str = "chi2",
-    progress=None,
+    progress: bool | None = None,
     chunk_size: int = 200,
     n_grid: int = 48,
     delta_chi2_max: float = 30.0,
-    belt=None,
-    context: dict | None = None,
+    belt: NeymanBelt | dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
     engine: str = "ladder",
 ) -> np.ndarray:
     """Upper limit of every toy in a :class:`~exonu.stats.toys.ToyEnsemble` (vectorised in chunks).
@@ -1458,14 +1590,20 @@ def limits_for_toys(
         if method == "pcl":
             context["pcl_threshold"] = pcl_expected(model, statistic, cl)["-1sigma"]
     limits = np.full(toys.n_toys, np.nan)
-    kw = {"n_grid": n_grid, "delta_chi2_max": delta_chi2_max, "belt": belt, "context": context, "engine": engine}
+    kw: _BatchSettings = {
+        "n_grid": n_grid,
+        "delta_chi2_max": delta_chi2_max,
+        "belt": belt,
+        "context": context,
+        "engine": engine,
+    }
     for sl in chunks(toys.n_toys, chunk_size, progress, f"{method} limits"):
         lim, ok = _limits_batch(method, model, statistic, toys.data[sl], toys.centres[sl], cl, **kw)
         limits[sl] = np.where(ok, lim, np.nan)
     return limits
 
 
-def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian", **kwargs) -> LimitResult:
+def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian", **kwargs: Any) -> LimitResult:
     """The upper limit on α with one method; every result says how it was made (``describe()``).
 
     ``"bayesian"`` → :func:`bayesian_chi2_limit`, ``"plr"`` → :func:`plr_upper_limit`, ``"neyman"`` →

@@ -163,3 +163,14 @@ def test_limits_for_toys_rejects_bad_engine_and_grid(magnetic, kwargs, message):
     toys = generate_toys(magnetic, 2, seed=1)
     with pytest.raises(InputError, match=message):
         limits_for_toys(magnetic, toys, "plr", progress=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "method, belt, message", [("neyman", {"alpha": [0.0]}, "NeymanBelt"), ("fc", [0.0], "fc_belt")]
+)
+def test_limits_for_toys_refuses_a_belt_of_the_wrong_kind(magnetic, method, belt, message):
+    """A Feldman–Cousins belt given to the Neyman limit (or a list to FC) is refused by name, in one line."""
+    toys = generate_toys(magnetic, 2, seed=1)
+    with pytest.raises(InputError, match=message) as exc:
+        limits_for_toys(magnetic, toys, method, belt=belt, progress=False)
+    assert "\n" not in str(exc.value)

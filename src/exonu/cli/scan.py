@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .toys import add_search_arguments, model_description, run_on_executor
 
+if TYPE_CHECKING:
+    from . import OneLineArgumentParser
 
-def add_parser(sub):
+
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("scan", help="toy belt over a mass × coupling grid: exclusion curve, expected band, figure")
     add_search_arguments(p)
     masses = p.add_mutually_exclusive_group()
@@ -42,7 +47,7 @@ def add_parser(sub):
     p.set_defaults(func=cmd_scan)
 
 
-def cmd_scan(args) -> int:
+def cmd_scan(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..output.serialize import to_jsonable
     from ..parallel import run_scan
@@ -96,7 +101,7 @@ def cmd_scan(args) -> int:
     else:
         u = summary["unit"]
 
-        def show(x) -> str:
+        def show(x: float | None) -> str:
             return "above the grid (raise --alpha-max)" if x is None else f"{x:.3g}"
 
         for p in summary["points"]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .toys import add_search_arguments, model_description, run_on_executor
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from . import OneLineArgumentParser
 
 
@@ -93,9 +95,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         from ..parallel.figures import plot_scan
 
         ax = plot_scan(summary)
+        # plot_scan made these axes with plt.subplots (no ax given), so their figure is a top-level
+        # Figure, not the SubFigure that matplotlib's Axes.figure type also allows
+        fig = cast("Figure", ax.figure)
         with atomic_output_path(args.out / "exclusion.png") as tmp:
-            ax.figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
+            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
     if args.json:
         print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
     else:

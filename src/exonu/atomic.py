@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -149,7 +150,7 @@ def effective_electrons(t_kev: ArrayLike, binding: str = "xraydb") -> np.ndarray
     return cumulative[np.searchsorted(bindings, t, side="right")].astype(float)
 
 
-def photoabsorption_cm2_per_atom(photon_kev) -> np.ndarray:
+def photoabsorption_cm2_per_atom(photon_kev: ArrayLike) -> np.ndarray:
     """Photoabsorption (photoelectric) cross section of natural xenon per atom, in cm².
 
     From the Elam tables in ``xraydb`` (``mu_elam('Xe', E, kind='photo')`` in cm²/g, times the mass of
@@ -195,7 +196,7 @@ class RatioTable:
     ratio: np.ndarray
     source: str = "user table"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         problem = self._problem(self.t_kev, self.ratio)
         if problem:
             raise InputError(f"RatioTable ({self.source}): {problem}")
@@ -203,7 +204,7 @@ class RatioTable:
         object.__setattr__(self, "ratio", np.asarray(self.ratio, dtype=float))
 
     @staticmethod
-    def _problem(t_kev, ratio) -> str | None:
+    def _problem(t_kev: ArrayLike, ratio: ArrayLike) -> str | None:
         """What is wrong with two candidate columns, or None if they form a valid table."""
         try:
             t = check_float_array(t_kev, "T column (keV)", lower=0.0, lower_inclusive=False)
@@ -217,7 +218,7 @@ class RatioTable:
         return None
 
     @classmethod
-    def from_file(cls, path) -> RatioTable:
+    def from_file(cls, path: str | os.PathLike[str]) -> RatioTable:
         """Read two whitespace- or comma-separated columns: T [keV], ratio; '#' starts a comment.
 
         Raises

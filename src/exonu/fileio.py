@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def _as_path(path, what: str) -> Path:
+def _as_path(path: object, what: str) -> Path:
     """``path`` as a :class:`Path`, refusing None, numbers and the empty string."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"{what}: expected a file path; got {type(path).__name__}")
@@ -60,7 +60,7 @@ def _file_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_output_path(path) -> Iterator[Path]:
+def atomic_output_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``, on failure delete it.
 
     Use it to write atomically with a library that wants a file name (``Figure.savefig``, a writer
@@ -97,7 +97,7 @@ def atomic_output_path(path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def atomic_write_bytes(path, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename).
 
     Returns
@@ -125,7 +125,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     return target
 
 
-def atomic_write_text(path, text: str, encoding: str = "utf-8") -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically; see :func:`atomic_write_bytes`."""
     if not isinstance(text, str):
         raise InputError(f"atomic_write_text: text must be a str; got {type(text).__name__}")
@@ -147,7 +147,7 @@ def _require_writable_folder(existing: Path, target: Path) -> None:
         raise OutputError(f"cannot write {target}: {existing} is not writable (permission denied or read-only)")
 
 
-def check_writable_dir(path) -> Path:
+def check_writable_dir(path: str | os.PathLike[str]) -> Path:
     """Check, without creating anything, that ``path`` is (or can be created as) a writable folder.
 
     Parameters
@@ -173,7 +173,7 @@ def check_writable_dir(path) -> Path:
     return p
 
 
-def check_output_file(path) -> Path:
+def check_output_file(path: str | os.PathLike[str]) -> Path:
     """Check, without creating anything, that ``path`` can be written as a file.
 
     ``path`` must not be an existing directory, and its folder must exist and be writable, or be
@@ -194,7 +194,7 @@ def check_output_file(path) -> Path:
     return p
 
 
-def read_text_input(path, what: str) -> str:
+def read_text_input(path: str | os.PathLike[str], what: str) -> str:
     """Read a user-named text input file as UTF-8, with one-line errors.
 
     Parameters

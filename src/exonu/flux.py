@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -96,7 +97,7 @@ class SolarSource:
     #: (energy_keV, density) nodes of a piecewise-linear tabulated shape, integrated exactly
     table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise InputError(f"a solar source needs a name; got {self.name!r}")
         check_float(self.endpoint_kev, f"source {self.name!r}: endpoint_kev", lower=0.0, lower_inclusive=False)
@@ -193,7 +194,7 @@ class SolarFlux:
     model: str = presets.DEFAULT_SOLAR_MODEL
     sources: tuple[str, ...] = presets.DEFAULT_SOLAR_SOURCES
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         presets.get_preset(presets.SOLAR_MODELS, self.model, "solar model")
         # a bare string would iterate into characters ("pp" -> "p", "p"): ask for a sequence of names
         if isinstance(self.sources, str) or not isinstance(self.sources, Iterable):
@@ -223,6 +224,6 @@ class SolarFlux:
         """The (source, total flux in cm⁻² s⁻¹) pairs that make up this flux."""
         return [(SOURCES[s], self.flux_per_cm2_s(s)) for s in self.sources]
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """Provenance record for results files."""
         return {"solar_model": self.model, "sources": list(self.sources), "citation": self.preset.citation}

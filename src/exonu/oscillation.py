@@ -56,7 +56,7 @@ class ConstantFlavourContent:
 
     preset_name: str = presets.DEFAULT_FLAVOUR_CONTENT
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         p = presets.get_preset(presets.FLAVOUR_CONTENT, self.preset_name, "flavour-content preset")
         if abs(sum(p.fractions) - 1.0) > 1e-9:
             raise InputError(f"flavour fractions of {self.preset_name!r} do not sum to 1")
@@ -121,7 +121,7 @@ class MSWFlavourContent:
     mixing_name: str = presets.DEFAULT_MIXING
     even_mu_tau: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         presets.get_preset(presets.MIXING, self.mixing_name, "mixing preset")
         if not isinstance(self.even_mu_tau, bool):
             raise InputError(f"even_mu_tau must be True or False; got {self.even_mu_tau!r}")

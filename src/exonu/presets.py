@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 
 from .errors import InputError
 
@@ -25,7 +26,10 @@ class SolarModelPreset:
     note: str = ""
 
 
-def _frozen(d: dict) -> Mapping:
+_V = TypeVar("_V")
+
+
+def _frozen(d: dict[str, _V]) -> Mapping[str, _V]:
     return MappingProxyType(dict(d))
 
 
@@ -187,7 +191,7 @@ FLAVOUR_CONTENT: Mapping[str, FlavourContentPreset] = _frozen(
 DEFAULT_FLAVOUR_CONTENT = "XMASS-2020"
 
 
-def get_preset(table: Mapping, name: str, what: str):
+def get_preset(table: Mapping[str, _V], name: str, what: str) -> _V:
     """Look up a preset by name, raising :class:`InputError` that lists the valid names.
 
     A name that is not a string (None, a list) is an unknown name too, not a ``TypeError``.

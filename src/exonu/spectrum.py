@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
@@ -54,7 +54,7 @@ KERNEL_CACHE_SIZE = 8
 
 
 @cache
-def _gauss_legendre(n: int):
+def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(n)
     return 0.5 * (x + 1.0), 0.5 * w  # nodes and weights on [0, 1]
 
@@ -113,10 +113,12 @@ class RecoilSpectrum:
     flavour_content: FlavourContent = field(default_factory=ConstantFlavourContent)
     binding: str = "xraydb"
     quadrature_nodes: int = DEFAULT_QUADRATURE_NODES
-    _kernels: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
-    _restricted: dict = field(default_factory=dict, init=False, repr=False)
+    _kernels: OrderedDict[tuple[bytes, tuple[int, ...], str], FluxKernel] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    _restricted: dict[tuple[str, ...], RecoilSpectrum] = field(default_factory=dict, init=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.flux, SolarFlux):
             raise InputError(
                 f"flux must be a SolarFlux (e.g. SolarFlux('SFII-GS98', ('pp', '7Be'))); got {self.flux!r:.60}"
@@ -244,7 +246,13 @@ class RecoilSpectrum:
         rate = per_atom * XENON_ATOMS_PER_TONNE * SECONDS_PER_YEAR  # events/(t·yr·keV)
         return rate * RATE_UNITS[per]
 
-    def _flux_averaged(self, t, dsigma_dt, flavours, lower_limit):
+    def _flux_averaged(
+        self,
+        t: np.ndarray,
+        dsigma_dt: Callable[[np.ndarray, np.ndarray, str], np.ndarray],
+        flavours: Sequence[str],
+        lower_limit: str,
+    ) -> np.ndarray:
         """Σ_flavours ∫ Φ λ f_α dσ_α(T, E) dE with the cached kernel: per target (electron or atom) per s per keV.
 
         Energies are taken ENERGY_CHUNK at a time so that memory stays bounded for any number of energies.
@@ -276,7 +284,7 @@ class RecoilSpectrum:
             )
         return self._restricted[key]
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """Presets used, for provenance records."""
         return {
             **self.flux.describe(),
@@ -286,7 +294,7 @@ class RecoilSpectrum:
         }
 
 
-def make_interaction(model: str, **parameters) -> Interaction:
+def make_interaction(model: str, **parameters: Any) -> Interaction:
     """Build an interaction from the CLI/API model name and its physical parameters.
 
     ``"sm"``: ``sin2_theta_w``; ``"magnetic-moment"``: ``mu_bohr`` (``flavours``); ``"millicharge"``:

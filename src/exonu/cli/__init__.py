@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import NoReturn
 
 from .. import __version__
@@ -120,7 +121,7 @@ def _os_error_message(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename is not None else reason
 
 
-def _terminate(signum: int, frame) -> NoReturn:
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
     """SIGTERM handler: unwind like an exception so that temporary output files are removed."""
     raise SystemExit(EXIT_TERMINATED)
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from . import OneLineArgumentParser
 
 #: Widest indentation accepted: enough for any reader, and a mistyped 10⁸ would need gigabytes of spaces
 MAX_INDENT = 16
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("config-schema", help="print the JSON Schema of detector configs (TOML)")
     p.add_argument("--indent", type=int, default=1, help=f"JSON indentation in spaces, 0–{MAX_INDENT} (default 1)")
     p.set_defaults(func=cmd_config_schema)

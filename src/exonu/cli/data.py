@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..fileio import atomic_write_text, check_output_file
+
+if TYPE_CHECKING:
+    from . import OneLineArgumentParser
 
 
 def output_file(text: str) -> Path:
@@ -21,7 +25,7 @@ def output_file(text: str) -> Path:
     return Path(text)
 
 
-def add_simulate_parser(sub) -> None:
+def add_simulate_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("simulate", help="write seeded Poisson pseudo-data (or Asimov data) of a configured detector")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path")
     p.add_argument("--seed", type=int, help="seed of the Poisson draw, an integer ≥ 0 (required unless --asimov)")
@@ -72,7 +76,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_detectors_parser(sub) -> None:
+def add_detectors_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("detectors", help="list the packaged detectors")
     p.set_defaults(func=cmd_detectors)
 
@@ -85,7 +89,7 @@ def cmd_detectors(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_export_parser(sub) -> None:
+def add_export_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("export-pyhf", help="export one search as a pyhf (HistFactory JSON) workspace")
     p.add_argument("--detector", default="xmass-i")
     p.add_argument(

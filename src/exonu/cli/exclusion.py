@@ -14,7 +14,7 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,14 @@ from ..errors import InputError
 from ..searches.spec import MEDIATORS
 from .fit import add_signal_arguments, check_toy_options, print_json, spec_from_args
 from .options import add_limit_arguments, add_statistic_argument, resolve_statistic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..detector import DetectorSetup
+    from ..searches import SearchResult, SearchSpec
+    from ..spectrum import RecoilSpectrum
+    from . import OneLineArgumentParser
 
 #: Files written into --out
 JSON_FILE = "exclusion.json"
@@ -33,7 +41,7 @@ DEFAULT_MASS_RANGE_MEV = (1e-3, 1e3)
 DEFAULT_N_MASSES = 13
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("exclusion", help="coupling limits versus mediator mass (observed and expected), JSON + PNG")
     p.add_argument(
         "--detector",
@@ -91,10 +99,10 @@ class MassPoint:
 
     mass_mev: float
     result: Any
-    per_detector: dict = field(default_factory=dict)
+    per_detector: dict[str, SearchResult] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
-        d = {
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
             "mass_mev": self.mass_mev,
             "observed": self.result.observed,
             "expected": self.result.expected,
@@ -110,9 +118,11 @@ class MassPoint:
         return d
 
 
-def limits_at_mass(setups: list, spec, args: argparse.Namespace, spectrum) -> MassPoint:
+def limits_at_mass(
+    setups: list[DetectorSetup], spec: SearchSpec, args: argparse.Namespace, spectrum: RecoilSpectrum
+) -> MassPoint:
     """Observed and Asimov-expected limits at ``spec.mass_mev`` on one detector or jointly on several."""
-    options = dict(
+    options: dict[str, Any] = dict(
         method=args.method,
         statistic=args.statistic,
         n_toys=0,
@@ -122,17 +132,20 @@ def limits_at_mass(setups: list, spec, args: argparse.Namespace, spectrum) -> Ma
         fixed_aux_band=False,
         neyman_toys=args.belt_toys,
     )
+    # spec.mass_mev is float | None in general; here it is set: cmd_exclusion builds every spec with mass_mev=float(m)
     if len(setups) == 1:
         from ..searches import run_search
 
-        return MassPoint(spec.mass_mev, run_search(setups[0], spec, None, **options))
+        return MassPoint(spec.mass_mev, run_search(setups[0], spec, None, **options))  # type: ignore[arg-type]
     from ..searches import run_joint_search
 
     joint = run_joint_search(setups, spec, None, **options)
-    return MassPoint(spec.mass_mev, joint.combined, dict(joint.detectors))
+    return MassPoint(spec.mass_mev, joint.combined, dict(joint.detectors))  # type: ignore[arg-type]
 
 
-def exclusion_document(setups: list, spec, points: list[MassPoint], args: argparse.Namespace) -> dict:
+def exclusion_document(
+    setups: list[DetectorSetup], spec: SearchSpec, points: list[MassPoint], args: argparse.Namespace
+) -> dict[str, Any]:
     """``exclusion.json``: every mass with its limits, and how they were made."""
     prov = points[0].result.provenance
     return {
@@ -159,21 +172,23 @@ def exclusion_document(setups: list, spec, points: list[MassPoint], args: argpar
     }
 
 
-def windows_of(setups: list, point: MassPoint) -> dict:
+def windows_of(setups: list[DetectorSetup], point: MassPoint) -> dict[DetectorSetup, str]:
     """Each detector's analysis window in a scan (the same at every mass)."""
     if len(setups) == 1:
         return {setups[0]: point.result.window}
     return {s: point.per_detector[s.name].window for s in setups}
 
 
-def data_source(setup, window: str) -> str:
+def data_source(setup: DetectorSetup, window: str) -> str:
     """What the limits of ``setup`` were computed on: its own data set, else Asimov (simulated)."""
     if setup.window(window).data_counts is not None:
         return "the detector's data set"
     return "Asimov background-only data (SIMULATED)"
 
 
-def exclusion_figure(setups: list, spec, points: list[MassPoint], document: dict):
+def exclusion_figure(
+    setups: list[DetectorSetup], spec: SearchSpec, points: list[MassPoint], document: dict[str, Any]
+) -> Figure:
     """The exclusion curve (observed solid, expected dashed); per-detector curves too for a joint fit."""
     import matplotlib.pyplot as plt
 

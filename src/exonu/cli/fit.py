@@ -17,13 +17,18 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..searches import SIGNALS, search_spec
 from ..stats import MIN_BAND_TOYS
 from ..xsec import CHARGE_SETS
 from .options import add_limit_arguments, add_statistic_argument, resolve_statistic
+
+if TYPE_CHECKING:
+    from ..detector import DetectorSetup
+    from ..searches import JointResult, SearchResult, SearchSpec
+    from . import OneLineArgumentParser
 
 #: --flavour help: what one flavour means for each signal that takes it
 FLAVOUR_HELP = (
@@ -90,7 +95,7 @@ def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> A
     )
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("fit", help="one search on one or several detectors: fit, limits, significance (JSON)")
     p.add_argument(
         "--detector",
@@ -168,7 +173,7 @@ def assign_data_files(data_args: list[str] | None, detector_args: list[str], nam
     return files
 
 
-def detector_data(setup, window: str, path: Path | None) -> DataChoice:
+def detector_data(setup: DetectorSetup, window: str, path: Path | None) -> DataChoice:
     """The data of one detector's window: the file ``path``, else its own data set, else Asimov."""
     if path is None:
         own = setup.window(window).data_counts is not None
@@ -179,7 +184,7 @@ def detector_data(setup, window: str, path: Path | None) -> DataChoice:
     return DataChoice(ds.counts, f"file {path}" + (" (SIMULATED)" if ds.metadata.get("simulated") else ""))
 
 
-def published_record(setup, spec) -> dict | None:
+def published_record(setup: DetectorSetup, spec: SearchSpec) -> dict[str, Any] | None:
     """The detector config's published value for ``spec`` (value, unit, cl, method, source), or None."""
     from ..searches import published_value
 
@@ -189,7 +194,7 @@ def published_record(setup, spec) -> dict | None:
     return {"value": pub.value, "unit": pub.unit, "cl": pub.cl, "method": pub.method, "source": pub.source}
 
 
-def model_parameters(spec) -> dict:
+def model_parameters(spec: SearchSpec) -> dict[str, Any]:
     """The options that define the signal, as recorded in every output."""
     return {
         "signal": spec.model,
@@ -203,7 +208,9 @@ def model_parameters(spec) -> dict:
     }
 
 
-def fit_output(setup, spec, window: str, data_source: str, args: argparse.Namespace, r) -> dict:
+def fit_output(
+    setup: DetectorSetup, spec: SearchSpec, window: str, data_source: str, args: argparse.Namespace, r: SearchResult
+) -> dict[str, Any]:
     """The JSON record of one single-detector `exonu fit` run: results and how each limit was made."""
     prov = r.provenance
     exp = r.expected_detail
@@ -237,8 +244,9 @@ def fit_output(setup, spec, window: str, data_source: str, args: argparse.Namesp
         "expected_warnings": r.expected_warnings,
         "published": published_record(setup, spec),
         "seed": r.seed,
-        "fit_valid": bool(r.fit_result.valid),
-        "fit_message": r.fit_result.message,
+        # run_search always sets fit_result (search_result_from_model); the field is optional for hand-made results
+        "fit_valid": bool(r.fit_result.valid),  # type: ignore[union-attr]
+        "fit_message": r.fit_result.message,  # type: ignore[union-attr]
     }
 
 
@@ -272,7 +280,7 @@ def check_fit_options(args: argparse.Namespace) -> None:
         check_output_file(args.report)  # before the (slow) fit
 
 
-def print_json(document: dict) -> None:
+def print_json(document: dict[str, Any]) -> None:
     from ..output import to_jsonable
 
     print(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))
@@ -298,7 +306,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return single_fit(setups[0], spec, windows[names[0]], data[names[0]], args)
 
 
-def single_fit(setup, spec, window: str, data: DataChoice, args: argparse.Namespace) -> int:
+def single_fit(setup: DetectorSetup, spec: SearchSpec, window: str, data: DataChoice, args: argparse.Namespace) -> int:
     from ..searches import run_search
 
     r = run_search(
@@ -348,7 +356,7 @@ def single_fit(setup, spec, window: str, data: DataChoice, args: argparse.Namesp
     return 0
 
 
-def joint_output(result, data: dict[str, DataChoice], args: argparse.Namespace) -> dict:
+def joint_output(result: JointResult, data: dict[str, DataChoice], args: argparse.Namespace) -> dict[str, Any]:
     """The JSON record of a joint fit: :meth:`JointResult.to_dict` plus how it was made and on which data."""
     spec = result.joint.spec
     prov = result.combined.provenance
@@ -366,7 +374,9 @@ def joint_output(result, data: dict[str, DataChoice], args: argparse.Namespace) 
     }
 
 
-def joint_fit(setups: list, spec, data: dict[str, DataChoice], args: argparse.Namespace) -> int:
+def joint_fit(
+    setups: list[DetectorSetup], spec: SearchSpec, data: dict[str, DataChoice], args: argparse.Namespace
+) -> int:
     from ..searches import run_joint_search
 
     datas = {name: choice.counts for name, choice in data.items() if choice.counts is not None}

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..stats import METHODS
+
+if TYPE_CHECKING:
+    from ..detector import DetectorSetup
 
 #: what each --method computes, with its threshold at the default 90 % CL (shown in --help)
 METHOD_HELP = {
@@ -38,7 +43,7 @@ def add_statistic_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--statistic", choices=["chi2", "poisson"], default=None, help=STATISTIC_HELP)
 
 
-def resolve_statistic(args: argparse.Namespace, setups) -> str | dict[str, str]:
+def resolve_statistic(args: argparse.Namespace, setups: Iterable[DetectorSetup]) -> str | dict[str, str]:
     """``--statistic`` if given, else the statistic each detector config names.
 
     Sets ``args.statistic`` and returns it: one name, or for a joint fit of detectors whose configs

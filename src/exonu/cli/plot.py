@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from . import OneLineArgumentParser
 
 #: Figure formats that `exonu plot --out` writes (a subset of matplotlib's, all without extra libraries)
 FORMATS = ("png", "pdf", "svg", "eps", "ps")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("plot", help="write a figure of the paper (PNG, PDF, SVG, EPS or PS, from the --out suffix)")
     p.add_argument("what", choices=["spectra", "background"], help="spectra: Fig. 1; background: Fig. 2")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path (plot background)")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .options import add_statistic_argument, resolve_statistic
 
+if TYPE_CHECKING:
+    from ..detector import Dataset
+    from . import OneLineArgumentParser
 
-def _load_datasets(paths):
+
+def _load_datasets(paths: Iterable[str | Path] | None) -> list[Dataset]:
     from ..io import read_dataset
 
     datasets = []
@@ -20,7 +27,7 @@ def _load_datasets(paths):
     return datasets
 
 
-def add_parser(sub):
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser(
         "reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures"
     )
@@ -59,7 +66,7 @@ def add_parser(sub):
     p.set_defaults(func=cmd_reproduce)
 
 
-def canonical_command_line(args) -> list[str]:
+def canonical_command_line(args: argparse.Namespace) -> list[str]:
     """The command that reproduces this run, every option spelled out (recorded in the manifest and report).
 
     Built from the parsed options rather than ``sys.argv``, which is another program's when the CLI is
@@ -90,7 +97,7 @@ def canonical_command_line(args) -> list[str]:
     return line + (["--no-figures"] if args.no_figures else [])
 
 
-def cmd_reproduce(args) -> int:
+def cmd_reproduce(args: argparse.Namespace) -> int:
     from ..io import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
     from ..searches import dark_photon_masses, reproduce_paper

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .toys import add_search_arguments, model_description, run_on_executor
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def add_parser(sub):
+    from . import OneLineArgumentParser
+
+
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("scan", help="toy belt over a mass × coupling grid: exclusion curve, expected band, figure")
     add_search_arguments(p)
     masses = p.add_mutually_exclusive_group()
@@ -42,7 +49,7 @@ def add_parser(sub):
     p.set_defaults(func=cmd_scan)
 
 
-def cmd_scan(args) -> int:
+def cmd_scan(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..output.serialize import to_jsonable
     from ..parallel import run_scan
@@ -88,15 +95,18 @@ def cmd_scan(args) -> int:
         from ..parallel.figures import plot_scan
 
         ax = plot_scan(summary)
+        # plot_scan made these axes with plt.subplots (no ax given), so their figure is a top-level
+        # Figure, not the SubFigure that matplotlib's Axes.figure type also allows
+        fig = cast("Figure", ax.figure)
         with atomic_output_path(args.out / "exclusion.png") as tmp:
-            ax.figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
+            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
     if args.json:
         print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
     else:
         u = summary["unit"]
 
-        def show(x) -> str:
+        def show(x: float | None) -> str:
             return "above the grid (raise --alpha-max)" if x is None else f"{x:.3g}"
 
         for p in summary["points"]:

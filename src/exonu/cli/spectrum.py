@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from . import OneLineArgumentParser
 
 MODEL_CHOICES = [
     "sm",
@@ -39,7 +44,7 @@ MODEL_OPTIONS = {
 INTERFERING = ("dark-photon", "light-vector", "axial-vector", "nsi", "charge-radius")
 
 
-def add_parser(sub):
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("spectrum", help="dR/dT of solar-ν electron recoils in Xe (true deposited energy, no detector)")
     p.add_argument("--model", required=True, choices=MODEL_CHOICES)
     p.add_argument("--mu", type=float, help="magnetic moment in Bohr magnetons (--model magnetic-moment)")
@@ -107,7 +112,7 @@ def add_parser(sub):
     p.set_defaults(func=cmd_spectrum)
 
 
-def _check_options_apply(args) -> None:
+def _check_options_apply(args: argparse.Namespace) -> None:
     """Options that do not apply to the chosen model are errors, not silently ignored."""
     for dest, models in MODEL_OPTIONS.items():
         if getattr(args, dest) is not None and args.model not in models:
@@ -115,8 +120,11 @@ def _check_options_apply(args) -> None:
             raise InputError(f"{flag} does not apply to --model {args.model} (it is for {', '.join(models)})")
 
 
-def _interaction_parameters(args) -> dict:
-    def need(value, flag):
+_T = TypeVar("_T")
+
+
+def _interaction_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    def need(value: _T | None, flag: str) -> _T:
         if value is None:
             raise InputError(f"--model {args.model} needs {flag}")
         return value
@@ -155,7 +163,7 @@ def _interaction_parameters(args) -> dict:
     return params
 
 
-def cmd_spectrum(args) -> int:
+def cmd_spectrum(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..atomic import RatioTable

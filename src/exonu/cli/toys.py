@@ -6,12 +6,18 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .options import add_statistic_argument, resolve_statistic
 
+if TYPE_CHECKING:
+    from ..parallel import ModelDescription
+    from . import OneLineArgumentParser
 
-def add_search_arguments(p) -> None:
+
+def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments that say which search a toy run evaluates (shared with `exonu scan`)."""
     p.add_argument(
         "--detector",
@@ -38,7 +44,7 @@ def add_search_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
-def model_description(args, mass_mev: float | None):
+def model_description(args: argparse.Namespace, mass_mev: float | None) -> ModelDescription:
     """The picklable description of the search named by the arguments."""
     from ..parallel import ModelDescription, resolve_detector
     from ..parallel.units import load_detector_cached
@@ -51,7 +57,9 @@ def model_description(args, mass_mev: float | None):
     return ModelDescription(tuple(resolve_detector(d) for d in args.detector), spec, args.statistic)
 
 
-def run_on_executor(args, run, description, **options) -> dict:
+def run_on_executor(
+    args: argparse.Namespace, run: Callable[..., dict[str, Any]], description: ModelDescription, **options: Any
+) -> dict[str, Any]:
     """``run(description, executor=…, progress=…, **options)`` on the executor that ``--jobs`` /
     ``--scheduler`` name (closed afterwards, whatever happens); the summary records which it was."""
     from ..parallel import make_executor
@@ -65,7 +73,7 @@ def run_on_executor(args, run, description, **options) -> dict:
     return summary
 
 
-def add_parser(sub):
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("toys", help="toy ensemble of one search: every toy's limit and fit, stored and resumable")
     add_search_arguments(p)
     p.add_argument("--mass-mev", type=float, help="dark-photon mass in MeV (--signal dark-photon)")
@@ -80,7 +88,7 @@ def add_parser(sub):
     p.set_defaults(func=cmd_toys)
 
 
-def cmd_toys(args) -> int:
+def cmd_toys(args: argparse.Namespace) -> int:
     from ..output.serialize import to_jsonable
     from ..parallel import run_toys
 

@@ -251,7 +251,7 @@ class EmpiricalComponent(BackgroundComponent):
     def expected_counts(self, response: Response, spectrum: RecoilSpectrum | None = None) -> np.ndarray:
         eff = response.model.efficiency
 
-        def rate(e):
+        def rate(e: np.ndarray) -> np.ndarray:
             r = self.rate_per_kg_day_kev * np.exp(-(e - self.pivot_kev) / self.decay_kev)
             if self.flat_rate_per_kg_day_kev:
                 r = r + self.flat_rate_per_kg_day_kev

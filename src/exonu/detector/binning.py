@@ -6,7 +6,10 @@ templates, the data sets and the fit share.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 
@@ -17,7 +20,7 @@ __all__ = ["MAX_RANGE_BINS", "Binning", "raise_bad_input"]
 MAX_RANGE_BINS = 100_000
 
 
-def raise_bad_input(message: str, key: str | None, error: type[Exception] = InputError) -> None:
+def raise_bad_input(message: str, key: str | None, error: type[Exception] = InputError) -> NoReturn:
     """Raise ``error`` with ``message`` prefixed by ``key`` (the file/key or argument being checked)."""
     raise error(f"{key}: {message}" if key else message)
 
@@ -41,7 +44,7 @@ class Binning:
 
     __slots__ = ("edges_kev",)
 
-    def __init__(self, edges_kev, key: str = "edges_kev", error=InputError):
+    def __init__(self, edges_kev: ArrayLike, key: str = "edges_kev", error: type[Exception] = InputError) -> None:
         try:
             edges = np.array(edges_kev, dtype=float).reshape(-1)
         except (TypeError, ValueError):
@@ -65,7 +68,12 @@ class Binning:
 
     @classmethod
     def from_range(
-        cls, start_kev: float, stop_kev: float, width_kev: float, key: str = "binning", error=InputError
+        cls,
+        start_kev: float,
+        stop_kev: float,
+        width_kev: float,
+        key: str = "binning",
+        error: type[Exception] = InputError,
     ) -> Binning:
         """Equal-width bins from ``start_kev`` to ``stop_kev`` (keV); the range must hold a whole number
         of bins of ``width_kev`` (to 1e-6 relative)."""
@@ -112,7 +120,7 @@ class Binning:
         """Hashable identity (the edges' bytes), used to cache responses."""
         return self.edges_kev.tobytes()
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Binning) and np.array_equal(self.edges_kev, other.edges_kev)
 
     def __hash__(self) -> int:

@@ -21,7 +21,13 @@ __all__ = ["asimov_data", "fisher_sigma_alpha", "simulate_data"]
 _SIMULATED_NOTE = "SIMULATED pseudo-data (not a measurement)"
 
 
-def fisher_sigma_alpha(signal, templates, activity_sigma, shape_sys=None, extra_variance=None) -> float:
+def fisher_sigma_alpha(
+    signal: ArrayLike,
+    templates: ArrayLike,
+    activity_sigma: ArrayLike,
+    shape_sys: ArrayLike | None = None,
+    extra_variance: ArrayLike | None = None,
+) -> float:
     """Expected 1σ uncertainty of a linear signal strength α on background-only Asimov data.
 
     Parameters α, p_j (one per background component) and q_k (one per shape systematic), expected
@@ -131,7 +137,7 @@ def simulate_data(
     return counts, meta
 
 
-def _check_signal(signal_counts, n_bins: int) -> np.ndarray:
+def _check_signal(signal_counts: ArrayLike, n_bins: int) -> np.ndarray:
     s = np.asarray(signal_counts, dtype=float)
     if s.shape != (n_bins,) or not np.all(np.isfinite(s)) or np.any(s < 0):
         raise InputError(f"signal_counts must be {n_bins} finite non-negative numbers; got shape {s.shape}")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -69,7 +69,9 @@ _MAX_RESOLUTION_TERM = 1e6
 # ------------------------------------------------------------------------------------------------
 # small table helper: interpolation that refuses to extrapolate
 # ------------------------------------------------------------------------------------------------
-def _checked_table(x, y, what: str, key: str, error=ConfigError) -> tuple[np.ndarray, np.ndarray]:
+def _checked_table(
+    x: ArrayLike | None, y: ArrayLike | None, what: str, key: str, error: type[Exception] = ConfigError
+) -> tuple[np.ndarray, np.ndarray]:
     try:
         x, y = np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
     except (TypeError, ValueError, OverflowError):
@@ -100,7 +102,9 @@ def check_extend(extend: str, source: str) -> None:
         raise InputError(f"{source}: extend must be one of {EXTEND_MODES}; got {extend!r}")
 
 
-def _interp_in_range(e, x, y, what: str, source: str, extend: str = "none") -> np.ndarray:
+def _interp_in_range(
+    e: ArrayLike, x: np.ndarray, y: np.ndarray, what: str, source: str, extend: str = "none"
+) -> np.ndarray:
     e = np.asarray(e, dtype=float)
     if extend == "flat":  # the config asked for it; the loader records it in the setup's extrapolations
         return np.interp(e, x, y)
@@ -476,7 +480,7 @@ class DetectorModel:
     grid_step_kev: float = 0.05
     resolution_uncertainty: float = 0.10
     description: str = ""
-    _cache: dict = field(default_factory=dict, init=False, repr=False)
+    _cache: dict[bytes, Response] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_float(self.exposure_kg_day, "exposure_kg_day", lower=0.0, lower_inclusive=False)
@@ -530,11 +534,11 @@ class DetectorModel:
         t = np.interp(u_nodes, u, dense)
         return t, self._grid_step(t) * (u[-1] / n)
 
-    def _grid_step(self, t_kev) -> np.ndarray:
+    def _grid_step(self, t_kev: np.ndarray) -> np.ndarray:
         sigma = self.resolution.sigma_kev(self.energy_scale.mean_reconstructed_kev(t_kev))
         return np.sqrt(self.grid_step_kev**2 + (sigma / 8.0) ** 2)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {
             "exposure_kg_day": self.exposure_kg_day,
             "threshold_kev": self.threshold_kev,
@@ -550,8 +554,8 @@ def _kernel_matrix(
     t_kev: np.ndarray,
     *,
     scale_shift: float = 0.0,
-    efficiency=None,
-    resolution=None,
+    efficiency: Efficiency | None = None,
+    resolution: Resolution | None = None,
 ) -> np.ndarray:
     """Probability (incl. efficiency) that an event at true energy T_k lands in bin i; shape (n_bins, n_T)."""
     efficiency = model.efficiency if efficiency is None else efficiency
@@ -612,10 +616,10 @@ class Response:
                 f"the response for {binning!r} is not finite: check the resolution "
                 f"({model.resolution.describe()}) and the exposure"
             )
-        self._variants: dict = {}
+        self._variants: dict[tuple[str, int], np.ndarray] = {}
 
     # -- folding ---------------------------------------------------------------------------------
-    def _check_rate(self, rate) -> np.ndarray:
+    def _check_rate(self, rate: ArrayLike) -> np.ndarray:
         if isinstance(rate, (str, bytes)):
             raise InputError(f"rate must be numbers (events/(kg·day·keV)) on the response grid; got {rate!r}"[:200])
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError, check_float_array
 from .backgrounds import BackgroundModel, overlap_fractions
@@ -21,6 +22,7 @@ from .response import DetectorModel, Response
 
 if TYPE_CHECKING:  # annotations only: the spectrum layer is imported lazily where it is used
     from ..spectrum import RecoilSpectrum
+    from ..xsec import Interaction
 
 __all__ = ["Dataset", "DetectorSetup", "PublishedValue", "RegionSystematic", "SignalSystematics", "WindowSetup"]
 
@@ -129,7 +131,11 @@ class WindowSetup:
         return self.response.fold_rate_function(rate_fn)
 
     def signal_template(
-        self, interaction, atomic_model: str = "fea", spectrum: RecoilSpectrum | None = None, flavour: str = "all"
+        self,
+        interaction: Interaction,
+        atomic_model: str = "fea",
+        spectrum: RecoilSpectrum | None = None,
+        flavour: str = "all",
     ) -> np.ndarray:
         """Folded counts per bin of one interaction term of :class:`exonu.spectrum.RecoilSpectrum`."""
         from ..spectrum import RecoilSpectrum
@@ -141,11 +147,11 @@ class WindowSetup:
 
     def signal_systematics(
         self,
-        interaction=None,
+        interaction: Interaction | None = None,
         atomic_model: str = "fea",
         spectrum: RecoilSpectrum | None = None,
-        rate_on_grid=None,
-        rate_by_source: dict | None = None,
+        rate_on_grid: ArrayLike | None = None,
+        rate_by_source: dict[str, np.ndarray] | None = None,
         flavour: str = "all",
     ) -> tuple[tuple[str, ...], np.ndarray]:
         """Fractional per-bin signal systematics ε_il (per +1σ of r_l), shape (n_sys, n_bins).
@@ -292,7 +298,7 @@ class DetectorSetup:
     def exposure_kg_day(self) -> float:
         return self.detector.exposure_kg_day
 
-    def provenance(self) -> dict:
+    def provenance(self) -> dict[str, Any]:
         """What a results file records about this detector (including every extrapolated table)."""
         return {
             "detector": self.name,
@@ -316,7 +322,7 @@ class DetectorSetup:
                 return p
         return None
 
-    def background_for(self, binning) -> BackgroundModel:
+    def background_for(self, binning: Binning | ArrayLike) -> BackgroundModel:
         """Background model rebuilt for any binning (e.g. a narrow bin to read off a rate)."""
         if self.background_builder is None:
             raise InputError(f"detector {self.name!r} was built without a background builder")

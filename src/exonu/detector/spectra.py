@@ -65,7 +65,9 @@ def fermi_function(kinetic_kev: ArrayLike, daughter_z: int, mass_number: int) ->
     return np.exp(log_f)
 
 
-def _beta_shape_unnormalised(k, q_kev, daughter_z, mass_number, forbiddenness):
+def _beta_shape_unnormalised(
+    k: np.ndarray, q_kev: float, daughter_z: int, mass_number: int, forbiddenness: str
+) -> np.ndarray:
     inside = (k > 0) & (k < q_kev)
     kk = np.where(inside, k, 0.5 * q_kev)
     w = 1.0 + kk / _ME_KEV

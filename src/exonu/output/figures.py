@@ -1,23 +1,34 @@
 """Figures (matplotlib). Each function takes ``ax=`` (created if None) and returns the figure.
 
+:func:`plot_fit` and :func:`plot_search_fit` also draw into the axes of a ``SubFigure`` (and then return
+it); the others lay out their figure with ``Figure.tight_layout`` and so need axes of a top-level ``Figure``.
+
 Figure numbers follow the XMASS-I paper, PLB 809 (2020) 135741 (arXiv:2005.11891). Titles, windows and
 labels come from the detector and the results passed in, never from a detector name.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..spectrum import RecoilSpectrum
-from ..xsec import DarkPhotonBL, MagneticMoment, Millicharge, Weak
+from ..xsec import DarkPhotonBL, Interaction, MagneticMoment, Millicharge, Weak
 
 if TYPE_CHECKING:  # annotations only: matplotlib is imported where a figure is drawn
-    import matplotlib.figure
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
-#: Fig. 1 of the paper: the models and parameter values shown there (caption)
-FIG1_MODELS = (
+    from ..detector import BackgroundModel, DetectorSetup
+    from ..searches.paper import PaperResults
+    from ..searches.run import SearchResult
+    from ..stats import BinnedModel, FitResult
+
+#: Fig. 1 of the paper: the models and parameter values shown there (caption), with Axes.plot styles
+FIG1_MODELS: tuple[tuple[str, Interaction, str, dict[str, Any]], ...] = (
     ("millicharge, q = 1.5×10⁻¹² e (RRPA-grade: FEA + EPA)", Millicharge(1.5e-12), "rrpa", dict(color="m", ls="-")),
     ("magnetic moment, μ = 1×10⁻¹⁰ μ_B (FEA)", MagneticMoment(1e-10), "fea", dict(color="r", ls="--")),
     ("B−L, g = 1×10⁻⁶, M = 10⁻³ MeV (FEA)", DarkPhotonBL(1e-6, 1e-3), "fea", dict(color="g", ls="-.")),
@@ -26,21 +37,23 @@ FIG1_MODELS = (
 )
 
 
-def _axes(ax, figsize=(7.0, 5.0)):
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> tuple[Figure, Axes]:
     import matplotlib.pyplot as plt
 
     if ax is None:
         _fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
+    # matplotlib types Axes.figure as Figure | SubFigure; every caller of _axes then calls
+    # Figure.tight_layout, which a SubFigure lacks, so the axes they accept belong to a top-level Figure
+    return cast("Figure", ax.figure), ax
 
 
 def plot_signal_spectra(
     spectrum: RecoilSpectrum | None = None,
-    ax=None,
+    ax: Axes | None = None,
     e_min_kev: float = 1.0,
     e_max_kev: float = 200.0,
     n_points: int = 600,
-):
+) -> Figure:
     """Fig. 1: deposited-energy spectra in Xe for the paper's four exotic models and the SM.
 
     Rates in events/(kg·day·keV) of true deposited energy (no detector response); the dark-photon
@@ -65,7 +78,7 @@ def plot_signal_spectra(
     return fig
 
 
-def background_systematic_fraction(background) -> np.ndarray:
+def background_systematic_fraction(background: BackgroundModel) -> np.ndarray:
     """Relative 1σ uncertainty of the total background per bin: every activity constraint
     (σ(B_RI)_j B_ij) and every shape systematic (Σ_j σ(B_sys)_ijk), added in quadrature."""
     sigma = np.asarray(background.activity_sigma(None), dtype=float)
@@ -79,7 +92,9 @@ def background_systematic_fraction(background) -> np.ndarray:
     return np.divide(np.sqrt(variance), background.total, out=np.zeros_like(variance), where=background.total > 0)
 
 
-def plot_background(detector_setup, ax=None, window: str | None = None, systematics: bool = True):
+def plot_background(
+    detector_setup: DetectorSetup, ax: Axes | None = None, window: str | None = None, systematics: bool = True
+) -> Figure:
     """Fig. 2 analogue: stacked background components after selection, in events/(kg·day·keV).
 
     With ``ax=None`` and ``systematics=True`` a lower panel shows the relative systematic band of the
@@ -189,29 +204,62 @@ MILLICHARGE_REFERENCES = (
 )
 
 
+@overload
 def plot_fit(
-    edges_kev,
-    data_counts,
-    best_fit_counts,
-    band_low_counts,
-    band_high_counts,
-    signal_limit_counts,
+    edges_kev: ArrayLike,
+    data_counts: ArrayLike,
+    best_fit_counts: ArrayLike,
+    band_low_counts: ArrayLike,
+    band_high_counts: ArrayLike,
+    signal_limit_counts: ArrayLike,
     exposure_kg_day: float,
     title: str = "",
     signal_label: str = "90 % CL signal",
-    ax=None,
+    ax: None = None,
     log_y: bool = True,
     data_label: str = "data",
-    residual_ax=None,
-):
+    residual_ax: Axes | None = None,
+) -> Figure: ...
+@overload
+def plot_fit(
+    edges_kev: ArrayLike,
+    data_counts: ArrayLike,
+    best_fit_counts: ArrayLike,
+    band_low_counts: ArrayLike,
+    band_high_counts: ArrayLike,
+    signal_limit_counts: ArrayLike,
+    exposure_kg_day: float,
+    title: str = "",
+    signal_label: str = "90 % CL signal",
+    ax: Axes = ...,
+    log_y: bool = True,
+    data_label: str = "data",
+    residual_ax: Axes | None = None,
+) -> Figure | SubFigure: ...
+def plot_fit(
+    edges_kev: ArrayLike,
+    data_counts: ArrayLike,
+    best_fit_counts: ArrayLike,
+    band_low_counts: ArrayLike,
+    band_high_counts: ArrayLike,
+    signal_limit_counts: ArrayLike,
+    exposure_kg_day: float,
+    title: str = "",
+    signal_label: str = "90 % CL signal",
+    ax: Axes | None = None,
+    log_y: bool = True,
+    data_label: str = "data",
+    residual_ax: Axes | None = None,
+) -> Figure | SubFigure:
     """Figs. 3 and 5: data, best-fit signal + background with its ±1σ band, the 90 % CL signal, and residuals.
 
     Counts per bin are shown as rates in events/(kg·day·keV) (divided by exposure in kg·day and bin width
     in keV). With ``ax=None`` a lower panel shows the residuals (data − best fit)/√data; pass
     ``residual_ax`` to draw them into an axes of your own (``ax`` given and ``residual_ax=None``: no panel).
     """
+    fig: Figure | SubFigure  # the axes' figure: a SubFigure when ax is the axes of one
     created = ax is None
-    if created:
+    if ax is None:  # = created; tested on ax itself so that the type checker narrows it
         import matplotlib.pyplot as plt
 
         fig, (ax, residual_ax) = plt.subplots(
@@ -269,11 +317,11 @@ def plot_fit(
         ax.tick_params(labelbottom=False)
         residual_ax.grid(True, alpha=0.2)
     elif created:
-        fig.tight_layout()
+        fig.tight_layout()  # type: ignore[union-attr]  # created: fig is the Figure plt.subplots made above
     return fig
 
 
-def log_axis_range(values, pad: float = 3.0) -> tuple[float, float]:
+def log_axis_range(values: Iterable[float | None], pad: float = 3.0) -> tuple[float, float]:
     """A log-axis range that shows every positive finite value of ``values``, with a factor ``pad`` of margin."""
     v = np.asarray([x for x in values if x is not None], dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
@@ -282,7 +330,12 @@ def log_axis_range(values, pad: float = 3.0) -> tuple[float, float]:
     return float(v.min() / pad), float(v.max() * pad)
 
 
-def plot_millicharge_limits(limits: dict, published: dict | None = None, ax=None, note: str = ""):
+def plot_millicharge_limits(
+    limits: Mapping[str, tuple[float, float]],
+    published: Mapping[str, float | None] | None = None,
+    ax: Axes | None = None,
+    note: str = "",
+) -> Figure:
     """Fig. 4: 90 % CL millicharge limits per flavour beside the references the paper compares with.
 
     Parameters
@@ -305,7 +358,7 @@ def plot_millicharge_limits(limits: dict, published: dict | None = None, ax=None
     if published:
         values = [published.get(k) for k in labels]
         ax.plot(x, [np.nan if v is None else v for v in values], "_", color="k", ms=22, mew=2.5, label="published")
-        shown += values
+        shown += values  # type: ignore[arg-type]  # the None of values not published: log_axis_range skips them
     for label, value, color, ls in MILLICHARGE_REFERENCES:
         ax.axhline(value, color=color, ls=ls, lw=1.3, label=label)
         shown.append(value)
@@ -322,8 +375,14 @@ def plot_millicharge_limits(limits: dict, published: dict | None = None, ax=None
 
 
 def plot_dark_photon_limits(
-    masses_mev, observed, expected, expected_band=None, published_points=(), ax=None, note: str = ""
-):
+    masses_mev: ArrayLike,
+    observed: Sequence[float],
+    expected: Sequence[float],
+    expected_band: ArrayLike | None = None,
+    published_points: Iterable[tuple[float, float]] = (),
+    ax: Axes | None = None,
+    note: str = "",
+) -> Figure:
     """Fig. 6: 90 % CL exclusion of g_{B−L} versus the dark-photon mass, published points marked."""
     fig, ax = _axes(ax, figsize=(6.8, 4.8))
     m = np.asarray(masses_mev, dtype=float)
@@ -355,7 +414,7 @@ def plot_dark_photon_limits(
 
 
 def nuisance_arrays_from_fit_vector(
-    fit_result, model, samples: np.ndarray
+    fit_result: FitResult, model: BinnedModel, samples: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map samples of the fit vector to per-sample (p, q, r) arrays by the fit's parameter names.
 
@@ -365,9 +424,9 @@ def nuisance_arrays_from_fit_vector(
     """
     index = {name: i for i, name in enumerate(fit_result.parameter_names)}
 
-    def columns(prefix: str, names, best: np.ndarray) -> np.ndarray:
+    def columns(prefix: str, names: Sequence[str] | None, best: np.ndarray) -> np.ndarray:
         out = np.broadcast_to(np.asarray(best, dtype=float), (len(samples), len(best))).copy()
-        for j, name in enumerate(names):
+        for j, name in enumerate(names):  # type: ignore[arg-type]  # BinnedModel.__post_init__ fills every name list
             i = index.get(f"{prefix}_{name}")
             if i is not None:
                 out[:, j] = samples[:, i]
@@ -387,7 +446,7 @@ def wrapped(text: str, width: int = 90) -> str:
     return textwrap.fill(text, width)
 
 
-def profile_band(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def profile_band(result: SearchResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best-fit expectation per bin (counts) and its ±1σ band from the profile likelihood of the signal.
 
     The ±1σ interval of α is :func:`exonu.stats.best_fit_band` (Δχ²(α) ≤ 1 on α ≥ 0, found on the profile, so
@@ -409,7 +468,8 @@ def profile_band(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from ..stats import fit
     from .serialize import statistic_of
 
-    f, model = result.fit_result, result.model
+    # run_search (search_result_from_model) sets fit_result and model on every SearchResult it returns
+    f, model = cast("FitResult", result.fit_result), cast("BinnedModel", result.model)
     statistic = statistic_of(result)
     central = model.asimov(max(float(f.alpha), 0.0), pulls=f)
     _, alpha_low, alpha_high = alpha_band(model, f, statistic=statistic)
@@ -421,7 +481,32 @@ def profile_band(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return central, stacked.min(axis=0), stacked.max(axis=0)
 
 
-def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: bool = True) -> matplotlib.figure.Figure:
+@overload
+def plot_search_fit(
+    res: PaperResults,
+    result: SearchResult,
+    title: str,
+    ax: None = None,
+    residual_ax: Axes | None = None,
+    log_y: bool = True,
+) -> Figure: ...
+@overload
+def plot_search_fit(
+    res: PaperResults,
+    result: SearchResult,
+    title: str,
+    ax: Axes = ...,
+    residual_ax: Axes | None = None,
+    log_y: bool = True,
+) -> Figure | SubFigure: ...
+def plot_search_fit(
+    res: PaperResults,
+    result: SearchResult,
+    title: str,
+    ax: Axes | None = None,
+    residual_ax: Axes | None = None,
+    log_y: bool = True,
+) -> Figure | SubFigure:
     """Data vs the best fit of one search of a reproduction (±1σ from the profile, :func:`profile_band`),
     with the 90 % CL signal, residuals and a line saying how the limit was made."""
     from .labels import UNIT_TEXT, detector_note, limit_description, uses_simulated_data, window_range
@@ -430,13 +515,14 @@ def plot_search_fit(res, result, title: str, ax=None, residual_ax=None, log_y: b
     central, low, high = profile_band(result)
     alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
     unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
+    # run_search (search_result_from_model) sets the model of every SearchResult it returns
     return plot_fit(
         w.binning.edges_kev,
-        result.model.data,
+        result.model.data,  # type: ignore[union-attr]
         central,
         low,
         high,
-        result.model.signal(alpha90),
+        result.model.signal(alpha90),  # type: ignore[union-attr]
         w.exposure_kg_day,
         ax=ax,
         residual_ax=residual_ax,
@@ -459,7 +545,7 @@ FIGURE_FILES = (
 )
 
 
-def reproduction_figures(res) -> dict[str, matplotlib.figure.Figure]:
+def reproduction_figures(res: PaperResults) -> dict[str, Figure]:
     """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
     import matplotlib.pyplot as plt
 
@@ -489,11 +575,13 @@ def reproduction_figures(res) -> dict[str, matplotlib.figure.Figure]:
     figures[FIGURE_FILES[4]] = fig
     masses = [r.spec.mass_mev for r in res.dark_photon]
     band = [r.expected_band for r in res.dark_photon]
+    # every dark-photon spec has a mass (dark_photon_specs), and the band is passed only when every
+    # result has one (all(...)): neither list holds a None where they are used
     figures[FIGURE_FILES[5]] = plot_dark_photon_limits(
-        masses,
+        masses,  # type: ignore[arg-type]
         [r.observed for r in res.dark_photon],
         [r.expected for r in res.dark_photon],
-        expected_band=band if all(b is not None for b in band) else None,
+        expected_band=band if all(b is not None for b in band) else None,  # type: ignore[arg-type]
         published_points=[(p.mass_mev, p.value) for p in res.published.values() if p.mass_mev is not None],
         note=dark_photon_note,
     )

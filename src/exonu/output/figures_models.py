@@ -7,21 +7,27 @@ from :func:`exonu.searches.mediators.exclusion_curve` or ``exonu exclusion``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..searches.run import SearchResult
+
 
 def exclusion_curves_figure(
-    curves: Mapping[str, Sequence],
-    ax=None,
+    curves: Mapping[str, Sequence[SearchResult]],
+    ax: Axes | None = None,
     *,
     expected: bool = True,
     title: str | None = None,
     cl: float = 0.9,
     caption: str | None = None,
-):
+) -> Axes:
     """Upper limits on the coupling g versus mediator mass, one line per curve.
 
     Parameters

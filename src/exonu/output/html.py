@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -21,6 +23,11 @@ from ..searches.run import SearchResult
 from .labels import detector_note, limit_description, search_title, window_range
 from .markdown import table_rows
 from .serialize import statistic_of
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..detector import DetectorSetup
 
 #: Captions of the reproduction figures, by file name
 CAPTIONS = {
@@ -54,7 +61,7 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def figure_data_uri(figure, dpi: int = 110) -> str:
+def figure_data_uri(figure: Figure, dpi: int = 110) -> str:
     """A matplotlib figure as a ``data:image/png;base64,…`` URI (the figure is not closed)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
@@ -66,7 +73,7 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _row(result, key: str) -> dict:
+def _row(result: SearchResult, key: str) -> dict[str, Any]:
     """One row of the results table: the exact numbers of results.json (formatted in the template)."""
     spec = result.spec
     return {
@@ -84,7 +91,7 @@ def _row(result, key: str) -> dict:
     }
 
 
-def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) -> str:
+def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[str, Any]) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -135,7 +142,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict) 
     )
 
 
-def single_search_results(result: SearchResult, setup, data_source: str = "") -> PaperResults:
+def single_search_results(result: SearchResult, setup: DetectorSetup, data_source: str = "") -> PaperResults:
     """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure."""
     return PaperResults(
         searches={result.spec.key: result},
@@ -150,10 +157,10 @@ def single_search_results(result: SearchResult, setup, data_source: str = "") ->
 def write_html_report(
     results: PaperResults | SearchResult,
     path: Path | str,
-    figures: dict | None = None,
-    provenance: dict | None = None,
+    figures: Mapping[str, Figure | bytes | bytearray] | None = None,
+    provenance: dict[str, Any] | None = None,
     *,
-    setup=None,
+    setup: DetectorSetup | None = None,
     data_source: str = "",
 ) -> Path:
     """Write ``report.html`` for ``results`` to ``path`` (atomically).

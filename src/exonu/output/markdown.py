@@ -18,7 +18,7 @@ from .labels import (
 from .serialize import statistic_of
 
 
-def _pair(pair) -> str:
+def _pair(pair: tuple[float, float] | None) -> str:
     return f"{pair[0]:.2e} – {pair[1]:.2e}" if pair else "—"
 
 

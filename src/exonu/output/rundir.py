@@ -21,8 +21,10 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from .. import __version__
 from ..errors import OutputError
@@ -77,7 +79,7 @@ def check_writable(folder: Path | str) -> Path:
     return folder
 
 
-def read_manifest(folder: Path | str) -> dict | None:
+def read_manifest(folder: Path | str) -> dict[str, Any] | None:
     """The manifest of the complete run in ``folder``, or None if there is none (or it is unreadable)."""
     try:
         return json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
@@ -129,7 +131,7 @@ def recover(folder: Path | str) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _apply_commit(folder: Path, staging: Path, manifest: dict, stale: list[str]) -> None:
+def _apply_commit(folder: Path, staging: Path, manifest: dict[str, Any], stale: list[str]) -> None:
     """Move the staged files into place, remove stale ones, write the manifest, drop the staging folder.
 
     Idempotent: after a kill it can run again (files already moved are no longer in ``staging``).
@@ -146,7 +148,7 @@ def _apply_commit(folder: Path, staging: Path, manifest: dict, stale: list[str])
 
 
 @contextlib.contextmanager
-def _signals_held():
+def _signals_held() -> Iterator[None]:
     """Hold SIGINT/SIGTERM/SIGHUP back (delivered on exit) while a commit moves files."""
     held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..detector import PublishedValue
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 
@@ -46,7 +47,7 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def dumps(document: dict) -> str:
+def dumps(document: dict[str, Any]) -> str:
     """``document`` as indented JSON text (UTF-8 characters kept, NaN refused)."""
     return json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -60,7 +61,7 @@ def statistic_of(result: SearchResult) -> str:
     raise ValueError("search result records no statistic")  # pragma: no cover - every run_search sets one
 
 
-def limit_provenance(result: SearchResult) -> dict:
+def limit_provenance(result: SearchResult) -> dict[str, Any]:
     """How the observed limit of one search was computed: method, statistic, CL and, if the stats layer
     describes its limits (``LimitResult.describe()``), everything it reports."""
     lr = result.limit_result
@@ -72,7 +73,7 @@ def limit_provenance(result: SearchResult) -> dict:
     return info
 
 
-def search_entry(result: SearchResult, published=None) -> dict:
+def search_entry(result: SearchResult, published: PublishedValue | None = None) -> dict[str, Any]:
     """One search of ``results.json``: :meth:`SearchResult.as_dict` plus the statistic and the limit's
     provenance, and the published reference (value, unit, method, source) when the config has one."""
     entry = result.as_dict()
@@ -83,7 +84,9 @@ def search_entry(result: SearchResult, published=None) -> dict:
     return entry
 
 
-def provenance(res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None) -> dict:
+def provenance(
+    res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None
+) -> dict[str, Any]:
     """Who and what produced a run: version, detector config and hash, seed, command line, data files."""
     setup = res.setup
     return {
@@ -100,7 +103,7 @@ def provenance(res: PaperResults, command_line: list[str] | None = None, data_fi
     }
 
 
-def _presets() -> dict:
+def _presets() -> dict[str, Any]:
     from ..spectrum import RecoilSpectrum
 
     d = RecoilSpectrum().describe()
@@ -117,7 +120,9 @@ def _presets() -> dict:
     return d
 
 
-def results_dict(res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None) -> dict:
+def results_dict(
+    res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None
+) -> dict[str, Any]:
     """The ``results.json`` document of a reproduction (JSON-safe)."""
     setup = res.setup
     methods = sorted({r.method for r in res.searches.values()} | {r.method for r in res.dark_photon})

@@ -20,8 +20,18 @@ import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from dask.typing import Key
+    from distributed import Client, Future, LocalCluster, Worker
+
+    from .units import WorkUnit
+
+#: what a unit's function returns (run_unit: its result columns)
+_R = TypeVar("_R")
 
 try:  # the plugin base class when Dask is installed; the in-process path needs neither
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -39,7 +49,7 @@ CONNECT_TIMEOUT = "20s"
 MAX_IN_FLIGHT = 2000
 
 
-def pin_blas_threads() -> contextlib.AbstractContextManager:
+def pin_blas_threads() -> contextlib.AbstractContextManager[object]:
     """A context that limits BLAS/OpenMP pools to one thread (a no-op context without threadpoolctl)."""
     try:
         from threadpoolctl import threadpool_limits
@@ -53,7 +63,7 @@ class InProcessExecutor:
 
     description = "in-process (1 worker)"
 
-    def run(self, function: Callable, units: Iterable) -> Iterator:
+    def run(self, function: Callable[[WorkUnit], _R], units: Iterable[WorkUnit]) -> Iterator[tuple[WorkUnit, _R]]:
         with pin_blas_threads():
             for unit in units:
                 yield unit, function(unit)
@@ -67,14 +77,14 @@ class PinBlasPlugin(WorkerPlugin):
 
     name = "exonu-pin-blas"
 
-    def setup(self, worker) -> None:
+    def setup(self, worker: Worker) -> None:
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
             return
         threadpool_limits(limits=1)
 
-    def teardown(self, worker) -> None:
+    def teardown(self, worker: Worker) -> None:
         pass
 
 
@@ -88,20 +98,20 @@ class DaskExecutor:
         Closed with the executor when this executor started it.
     """
 
-    def __init__(self, client, cluster=None) -> None:
+    def __init__(self, client: Client, cluster: LocalCluster | None = None) -> None:
         self.client = client
         self.cluster = cluster
         n = len(client.scheduler_info().get("workers", {}))
         self.description = f"Dask scheduler {client.scheduler.address} ({n} workers)"
         client.register_plugin(PinBlasPlugin(), name=PinBlasPlugin.name)
 
-    def run(self, function: Callable, units: Iterable) -> Iterator:
+    def run(self, function: Callable[[WorkUnit], _R], units: Iterable[WorkUnit]) -> Iterator[tuple[WorkUnit, _R]]:
         from distributed import as_completed
 
         pending = iter(units)
-        owner: dict = {}
+        owner: dict[Key, WorkUnit] = {}
 
-        def submit(unit) -> object:
+        def submit(unit: WorkUnit) -> Future[_R]:
             # pure=False with an explicit, unique key: each unit runs once per submission and shows
             # under its own name on the dashboard
             future = self.client.submit(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
-def plot_scan(summary: dict, ax=None):
+
+def plot_scan(summary: dict[str, Any], ax: Axes | None = None) -> Axes:
     """Plot the result of :func:`exonu.parallel.run_scan`.
 
     Several masses: the observed 90 % CL exclusion curve (coupling vs mass, log–log) over the
@@ -33,7 +38,7 @@ def plot_scan(summary: dict, ax=None):
     if len(points) > 1:
         mass = np.array([p["mass_mev"] for p in points], dtype=float)
 
-        def column(key, i=None):
+        def column(key: str, i: int | None = None) -> np.ndarray:
             return np.array(
                 [np.nan if p[key] is None else (p[key] if i is None else p[key][i]) for p in points], dtype=float
             )

@@ -19,16 +19,18 @@ background-only toys, each given its own limit from the same belt.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from .. import __version__
 from ..errors import InputError
 from ..stats.limits import BAND_PERCENTILES
-from .executor import InProcessExecutor
+from .executor import DaskExecutor, InProcessExecutor
 from .store import UnitStore
 from .units import ORDERINGS, ModelDescription, WorkUnit, load_detector_cached, run_unit
 
@@ -45,7 +47,7 @@ class RunCounts:
     computed: int
 
 
-def _check_count(value, name: str, minimum: int = 1) -> int:
+def _check_count(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
     return int(value)
@@ -56,7 +58,12 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(size, n - start)) for start in range(0, n, size)]
 
 
-def execute(units: Sequence[WorkUnit], store: UnitStore, executor=None, progress: bool | None = None) -> RunCounts:
+def execute(
+    units: Sequence[WorkUnit],
+    store: UnitStore,
+    executor: InProcessExecutor | DaskExecutor | None = None,
+    progress: bool | None = None,
+) -> RunCounts:
     """Run every unit not yet in ``store`` and store each one as it finishes.
 
     Parameters
@@ -92,7 +99,7 @@ def execute(units: Sequence[WorkUnit], store: UnitStore, executor=None, progress
     return RunCounts(len(units), len(units) - len(todo), len(todo))
 
 
-def _band(values: np.ndarray, to_physical) -> dict:
+def _band(values: np.ndarray, to_physical: Callable[[float | None], float | None]) -> dict[str, Any]:
     """Median and central 68 % / 95 % intervals in physical units.
 
     NaN (a failed toy) is left out; +inf (a limit above the grid) takes part, so a percentile that
@@ -120,7 +127,7 @@ def physical(reference: float, alpha_power: int) -> Callable[[float | None], flo
     return convert
 
 
-def _settings(command: str, description: ModelDescription, **extra) -> dict:
+def _settings(command: str, description: ModelDescription, **extra: Any) -> dict[str, Any]:
     spec = description.spec
     return {
         "command": command,
@@ -143,14 +150,14 @@ def run_toys(
     *,
     n_toys: int,
     seed: int,
-    out,
+    out: str | os.PathLike[str],
     alpha: float = 0.0,
     method: str = "bayesian",
     chunk_size: int = 25,
     fluctuate_aux: bool = True,
-    executor=None,
+    executor: InProcessExecutor | DaskExecutor | None = None,
     progress: bool | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A toy ensemble of one search: every toy's limit, best fit and q₀, stored in ``out``.
 
     Parameters
@@ -297,14 +304,14 @@ def run_scan(
     n_toys: int,
     n_background: int,
     seed: int,
-    out,
+    out: str | os.PathLike[str],
     cl: float = 0.9,
     ordering: str = "upper",
     chunk_size: int = 25,
     fluctuate_aux: bool = True,
-    executor=None,
+    executor: InProcessExecutor | DaskExecutor | None = None,
     progress: bool | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A Neyman / Feldman–Cousins belt over a mass × coupling grid: exclusion curve and expected band.
 
     Parameters

@@ -24,6 +24,7 @@ import json
 import os
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class UnitStore:
         is refused, so a resumed run can never mix two computations.
     """
 
-    def __init__(self, root: str | os.PathLike, settings: dict) -> None:
+    def __init__(self, root: str | os.PathLike[str], settings: dict[str, Any]) -> None:
         _pyarrow()
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
@@ -99,7 +100,7 @@ class UnitStore:
         table = pa.concat_tables(tables)
         return {c: table.column(c).to_numpy() for c in table.column_names}
 
-    def write_summary(self, summary: dict, name: str = "summary.json") -> Path:
+    def write_summary(self, summary: dict[str, Any], name: str = "summary.json") -> Path:
         path = self.root / name
         atomic_write_text(path, json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
         return path

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
@@ -50,6 +51,9 @@ from ..stats.chi2 import PER_BIN
 from .run import SearchResult, search_result_from_model
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
+
+if TYPE_CHECKING:
+    from ..detector import DetectorSetup
 
 __all__ = [
     "JointModel",
@@ -72,7 +76,9 @@ SEPARATOR = "/"
 # ------------------------------------------------------------------------------------------------
 # combining unitless models
 # ------------------------------------------------------------------------------------------------
-def _joint_names(local: Mapping[str, Sequence[str]], prefix: str, shared: set | str) -> tuple[list, dict]:
+def _joint_names(
+    local: Mapping[str, Sequence[str]], prefix: str, shared: set[str] | str
+) -> tuple[list[str], dict[str, np.ndarray]]:
     """Joint parameter names of one kind (p, q or r) and, per detector, the joint index of each local one.
 
     A local name ``n`` is shared when ``shared == "all"`` or ``prefix + n`` is in ``shared``; a shared
@@ -293,7 +299,7 @@ class JointModel:
             m.signal_templates, m.signal_powers, self.reference, _filled(m.signal_sys_names), m.signal_shape_sys
         )
 
-    def split(self, counts) -> dict[str, np.ndarray]:
+    def split(self, counts: ArrayLike) -> dict[str, np.ndarray]:
         """Counts per joint bin → each detector's counts per bin."""
         counts = np.asarray(counts, dtype=float)
         if counts.shape != (self.model.n_bins,):
@@ -301,7 +307,7 @@ class JointModel:
         return {d: counts[self.bins[d]] for d in self.detectors}
 
 
-def _check_setups(setups) -> list:
+def _check_setups(setups: Sequence[DetectorSetup]) -> list[DetectorSetup]:
     if isinstance(setups, (str, bytes)) or not isinstance(setups, Sequence) or not setups:
         raise InputError("setups must be a non-empty sequence of loaded detectors (exonu.io.load_detector)")
     names = [getattr(s, "name", None) for s in setups]
@@ -316,7 +322,10 @@ def _check_setups(setups) -> list:
     return list(setups)
 
 
-def _per_detector(value, names: list[str], what: str) -> dict:
+_V = TypeVar("_V")
+
+
+def _per_detector(value: Mapping[str, _V] | None, names: list[str], what: str) -> dict[str, _V]:
     """A ``{detector name: value}`` mapping checked against the detector names (None → empty)."""
     if value is None:
         return {}
@@ -331,7 +340,7 @@ def _per_detector(value, names: list[str], what: str) -> dict:
     return dict(value)
 
 
-def _physical_shared(setups, windows: Mapping[str, str]) -> set[str]:
+def _physical_shared(setups: Sequence[DetectorSetup], windows: Mapping[str, str]) -> set[str]:
     """Nuisance names of the solar flux normalisations, checked to mean the same in every detector."""
     names: set[str] = set()
     flux_sigma: dict[str, tuple[str, float]] = {}
@@ -350,7 +359,9 @@ def _physical_shared(setups, windows: Mapping[str, str]) -> set[str]:
     return names
 
 
-def _common_reference(setups, spec: SearchSpec, windows: Mapping[str, str], spectrum: RecoilSpectrum | None) -> float:
+def _common_reference(
+    setups: Sequence[DetectorSetup], spec: SearchSpec, windows: Mapping[str, str], spectrum: RecoilSpectrum | None
+) -> float:
     """One reference value of the physical parameter for every detector.
 
     Models with a fixed default reference (millicharge, magnetic moment) use it. For the others the
@@ -368,7 +379,7 @@ def _common_reference(setups, spec: SearchSpec, windows: Mapping[str, str], spec
     return float(np.sign(x[0]) * np.sum(np.abs(x) ** -p) ** (-1.0 / p))
 
 
-def _signal_for(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None) -> SignalTemplates:
+def _signal_for(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpectrum | None) -> SignalTemplates:
     """The detector's signal templates, or an InputError saying which detector cannot compute them."""
     try:
         templates = signal_templates(setup, spec, spectrum)
@@ -383,7 +394,7 @@ def _signal_for(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None) -> Sig
 
 
 def build_joint_model(
-    setups,
+    setups: Sequence[DetectorSetup],
     spec: SearchSpec,
     datas: Mapping[str, Any] | None = None,
     *,
@@ -501,7 +512,7 @@ class JointResult:
     cl: float = 0.9
     statistics: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: the combined result, each detector's, and which parameters are shared."""
         return {
             "signal": self.joint.spec.model,
@@ -526,7 +537,7 @@ class JointResult:
         }
 
 
-def _statistics(statistic, names: list[str]) -> dict[str, str]:
+def _statistics(statistic: str | Mapping[str, str], names: list[str]) -> dict[str, str]:
     """Each detector's statistic: one for all, or a mapping detector name → statistic."""
     chosen = (
         {name: statistic for name in names}
@@ -551,7 +562,7 @@ def with_bin_statistics(joint: JointModel, chosen: Mapping[str, str]) -> tuple[B
 
 
 def run_joint_search(
-    setups,
+    setups: Sequence[DetectorSetup],
     spec: SearchSpec,
     datas: Mapping[str, Any] | None = None,
     *,
@@ -566,7 +577,7 @@ def run_joint_search(
     windows: Mapping[str, str] | None = None,
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
-    progress=False,
+    progress: bool | None = False,
 ) -> JointResult:
     """Fit one signal parameter to several detectors at once, and each detector alone.
 
@@ -601,7 +612,7 @@ def run_joint_search(
     chosen = _statistics(statistic, [s.name for s in setups])
     joint = build_joint_model(setups, spec, datas, shared=shared, windows=windows, spectrum=spectrum)
     joint_model, statistic = with_bin_statistics(joint, chosen)
-    options = dict(
+    options: dict[str, Any] = dict(
         method=method,
         n_toys=n_toys,
         seed=seed,

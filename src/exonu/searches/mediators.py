@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError, check_float_array
 from ..spectrum import RecoilSpectrum
@@ -24,6 +26,9 @@ from ..xsec import checks
 from .run import SearchResult, run_search
 from .spec import MEDIATORS, SearchSpec, search_spec
 from .templates import check_setup
+
+if TYPE_CHECKING:
+    from ..detector import DetectorSetup
 
 #: Mediator families with an exclusion curve, and the options that define each (light vector: per charge set)
 _LIGHT_VECTOR_CHARGE_SETS = ("universal", "B-L", "Le-Lmu", "Le-Ltau", "Lmu-Ltau")
@@ -45,23 +50,23 @@ def mediator_masses(n: int = 13, low_mev: float = 1e-3, high_mev: float = 1e3) -
     return np.geomspace(low_mev, high_mev, n)
 
 
-def spec_factory(signal: str, **options) -> Callable[[float], SearchSpec]:
+def spec_factory(signal: str, **options: Any) -> Callable[[float], SearchSpec]:
     """A ``mass_mev -> SearchSpec`` factory for one mediator signal (options as :func:`.spec.search_spec`)."""
     if not isinstance(signal, str) or signal not in MEDIATORS:
         raise InputError(f"{signal!r} has no mediator mass; exclusion curves exist for {list(MEDIATORS)}")
     return partial(_spec_at_mass, signal, options)
 
 
-def _spec_at_mass(signal: str, options: dict, mass_mev: float) -> SearchSpec:
+def _spec_at_mass(signal: str, options: dict[str, Any], mass_mev: float) -> SearchSpec:
     return search_spec(signal, mass_mev=float(mass_mev), **options)
 
 
 def exclusion_curve(
-    setup,
+    setup: DetectorSetup,
     signal_spec_factory: Callable[[float], SearchSpec],
     masses_mev: Sequence[float],
     *,
-    data=None,
+    data: ArrayLike | None = None,
     method: str = "bayesian",
     statistic: str | None = None,
     n_toys: int = 0,
@@ -127,13 +132,13 @@ def exclusion_curve(
 
 
 def family_curves(
-    setup,
+    setup: DetectorSetup,
     family: str,
     masses_mev: Sequence[float],
     *,
     charge_sets: Sequence[str] | None = None,
     spectrum: RecoilSpectrum | None = None,
-    **options,
+    **options: Any,
 ) -> dict[str, list[SearchResult]]:
     """Exclusion curves of one mediator family: one per charge set for the light vector, one otherwise.
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..detector import DetectorSetup, PublishedValue
+from ..detector import Dataset, DetectorSetup, PublishedValue
 from ..errors import InputError
 from ..spectrum import RecoilSpectrum
 from ..stats import LimitResult
@@ -19,7 +21,7 @@ from .templates import build_binned_model, choose_window
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
 
 
-def published_value(setup, spec: SearchSpec) -> PublishedValue | None:
+def published_value(setup: DetectorSetup, spec: SearchSpec) -> PublishedValue | None:
     """The published limit the detector's config names for ``spec``, or None (nothing to compare with).
 
     This is the one place that decides which published value an output shows: the detector config's
@@ -36,7 +38,7 @@ def published_value(setup, spec: SearchSpec) -> PublishedValue | None:
     return pub
 
 
-def with_published(setup, spec: SearchSpec) -> tuple[SearchSpec, PublishedValue | None]:
+def with_published(setup: DetectorSetup, spec: SearchSpec) -> tuple[SearchSpec, PublishedValue | None]:
     """``spec`` with its ``published`` field set from :func:`published_value` (None when absent)."""
     pub = published_value(setup, spec)
     return replace(spec, published=pub.value if pub is not None else None), pub
@@ -68,7 +70,9 @@ class PaperResults:
         return bool(self.calibration.get("paper_best_fit_injected"))
 
 
-def _data_for_windows(setup, datasets) -> tuple[dict, dict]:
+def _data_for_windows(
+    setup: DetectorSetup, datasets: Iterable[Dataset] | None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Match user data sets to windows by their bin edges; other windows get Asimov data (stated)."""
     counts, source = {}, {}
     for ds in datasets or ():
@@ -102,7 +106,7 @@ def _data_for_windows(setup, datasets) -> tuple[dict, dict]:
     return counts, source
 
 
-def _dark_photon_worker(args):
+def _dark_photon_worker(args: tuple[DetectorSetup, SearchSpec, np.ndarray, int, int, str]) -> SearchResult:
     setup, spec, data, seed, n_toys, statistic = args
     return run_search(setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False)
 
@@ -129,16 +133,16 @@ def mu_squared_sigma_from_profile(result: SearchResult) -> float:
 
 
 def reproduce_paper(
-    setup,
-    datasets=(),
+    setup: DetectorSetup,
+    datasets: Iterable[Dataset] | None = (),
     *,
     seed: int = 0,
     n_toys: int = 200,
-    masses_mev=None,
+    masses_mev: ArrayLike | None = None,
     jobs: int = 1,
     dark_photon_toys: int = 40,
     statistic: str | None = None,
-    progress=None,
+    progress: bool | None = None,
 ) -> PaperResults:
     """Run every search of the paper on ``setup`` (default data: Asimov background-only).
 
@@ -235,12 +239,12 @@ PAPER_BEST_FITS = (
 )
 
 
-def paper_best_fit_applies(setup) -> bool:
+def paper_best_fit_applies(setup: DetectorSetup) -> bool:
     """True when the detector's config gives the published limits that the paper's best fits produced."""
     return all(published_value(setup, spec) is not None for _, spec, _ in PAPER_BEST_FITS)
 
 
-def paper_best_fit_check(setup, spectrum=None) -> dict:
+def paper_best_fit_check(setup: DetectorSetup, spectrum: RecoilSpectrum | None = None) -> dict[str, dict[str, float]]:
     """Asimov data with the paper's best-fit signal injected: does the method return the published limit?
 
     The paper's μ_ν and 1e-3 MeV dark-photon fits found non-zero best fits (1.3e-10 μ_B, 1.1e-6) and set

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import FitError, InputError
 from ..spectrum import RecoilSpectrum
@@ -23,6 +25,9 @@ from ..stats import (
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
+if TYPE_CHECKING:
+    from ..detector import DetectorSetup
+
 
 @dataclass
 class SearchResult:
@@ -33,7 +38,7 @@ class SearchResult:
     reference: float
     observed: float
     expected: float
-    expected_band: tuple | None
+    expected_band: tuple[float, float] | None
     best_fit: float
     chi2_min: float
     chi2_background_only: float
@@ -44,14 +49,14 @@ class SearchResult:
     limit_result: LimitResult | None = field(repr=False, default=None)
     model: BinnedModel | None = field(repr=False, default=None)
     templates: SignalTemplates | None = field(repr=False, default=None)
-    interval: tuple | None = None
+    interval: tuple[float, float] | None = None
     expected_toy_median: float | None = None
-    expected_band_fixed_aux: tuple | None = None
+    expected_band_fixed_aux: tuple[float, float] | None = None
     cl: float = 0.9
     expected_detail: ExpectedLimits | None = field(repr=False, default=None)
 
     @property
-    def provenance(self) -> dict:
+    def provenance(self) -> dict[str, Any]:
         """How the observed limit was made (:meth:`~exonu.stats.LimitResult.describe`)."""
         return self.limit_result.describe() if self.limit_result is not None else {"method": self.method, "cl": self.cl}
 
@@ -60,7 +65,7 @@ class SearchResult:
         """Warnings about the expected band (too few toys, Asimov median outside the toy ±1σ band)."""
         return list(self.expected_detail.warnings) if self.expected_detail is not None else []
 
-    def to_physical(self, alpha):
+    def to_physical(self, alpha: float) -> float:
         """α → physical parameter, x = x_ref α^(1/power) (α < 0 maps to 0)."""
         return float(self.reference * max(float(alpha), 0.0) ** (1.0 / self.spec.alpha_power))
 
@@ -68,7 +73,7 @@ class SearchResult:
     def significance_sigma(self) -> float:
         return float(np.sqrt(max(self.chi2_background_only - self.chi2_min, 0.0)))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         d = {
             "observed": self.observed,
             "expected": self.expected,
@@ -108,9 +113,9 @@ def _checked_question(method: str, cl: float) -> float:
 
 
 def run_search(
-    setup,
+    setup: DetectorSetup,
     spec: SearchSpec,
-    data=None,
+    data: ArrayLike | None = None,
     *,
     method: str = "bayesian",
     n_toys: int = 200,
@@ -119,7 +124,7 @@ def run_search(
     spectrum: RecoilSpectrum | None = None,
     interval: bool = False,
     templates: SignalTemplates | None = None,
-    progress=False,
+    progress: bool | None = False,
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
     cl: float = 0.9,
@@ -178,7 +183,7 @@ def search_result_from_model(
     interval: bool = False,
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
-    progress=False,
+    progress: bool | None = False,
 ) -> SearchResult:
     """Fit, observed and expected limits of a prebuilt model, in physical units.
 

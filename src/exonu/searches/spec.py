@@ -20,11 +20,13 @@ Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §4.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError, check_float_array
 from ..spectrum import ATOMIC_MODELS
@@ -59,7 +61,7 @@ class SignalParametrisation:
     probe: float | None = None
     default_reference: float | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.parts) != len(self.coupling_powers):
             raise InputError("a SignalParametrisation needs one part per coupling power")
 
@@ -195,7 +197,7 @@ class SearchSpec:
     sign: int = 1
     parametrisation: SignalParametrisation = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not self.key:
             raise InputError(f"SearchSpec key must be a non-empty string; got {self.key!r}")
         if not isinstance(self.model, str) or self.model not in PARAMETRISATIONS:
@@ -264,7 +266,7 @@ class SearchSpec:
 
     def interaction(self, value: float, part: str | None = None) -> Interaction:
         """The interaction of this signal at parameter value ``value`` (one term if ``part`` is given)."""
-        kwargs: dict = {} if part is None else {"part": part}
+        kwargs: dict[str, Any] = {} if part is None else {"part": part}
         if self.model in ("millicharge", "magnetic-moment"):
             kwargs.update({self.parameter: value, "flavours": tuple(self.flavours)})
         elif self.model in MEDIATORS:
@@ -280,7 +282,7 @@ class SearchSpec:
         return MODELS[self.model](**kwargs)
 
 
-def _flavour_label(flavours: tuple) -> str:
+def _flavour_label(flavours: tuple[str, ...]) -> str:
     return "all" if tuple(flavours) == FLAVOURS else "".join(flavours)
 
 
@@ -289,9 +291,9 @@ def search_spec(
     *,
     mass_mev: float | None = None,
     charges: str | None = None,
-    flavours=None,
+    flavours: Sequence[str] | None = None,
     window: str | None = None,
-    **params,
+    **params: Any,
 ) -> SearchSpec:
     """The :class:`SearchSpec` of one signal, for the CLI and the API.
 
@@ -361,7 +363,14 @@ def search_spec(
     )
 
 
-def _default_key(signal, mass_mev, charges, flavours, chirality, sign) -> str:
+def _default_key(
+    signal: str,
+    mass_mev: float | None,
+    charges: str | None,
+    flavours: tuple[str, ...],
+    chirality: str | None,
+    sign: int,
+) -> str:
     if signal == "magnetic-moment" and tuple(flavours) == FLAVOURS:
         return "magnetic_moment_mub"  # the paper's result keys, which detector configs' [[published]] use
     if signal == "millicharge":
@@ -409,7 +418,7 @@ def dark_photon_masses(n: int = 43, low_mev: float = 1e-3, high_mev: float = 1e3
     return masses
 
 
-def dark_photon_specs(masses_mev) -> list[SearchSpec]:
+def dark_photon_specs(masses_mev: ArrayLike) -> list[SearchSpec]:
     """One dark-photon :class:`SearchSpec` per mass (MeV), carrying the paper's limit where it has one.
 
     Raises

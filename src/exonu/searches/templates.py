@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..detector import DetectorSetup
+from ..detector import DetectorSetup, WindowSetup
 from ..errors import InputError, check_float_array
 from ..spectrum import RecoilSpectrum
 from ..stats import BinnedModel
@@ -25,7 +26,7 @@ from .spec import ATOMIC_MODEL, PREFERRED_WINDOWS, SearchSpec
 REFERENCE_COUNTS = 100.0
 
 
-def check_setup(setup) -> None:
+def check_setup(setup: object) -> None:
     """Raise :class:`InputError` unless ``setup`` is a loaded detector (a name is the usual mistake)."""
     if not isinstance(setup, DetectorSetup):
         raise InputError(
@@ -35,7 +36,7 @@ def check_setup(setup) -> None:
         )
 
 
-def check_search_inputs(setup, spec, spectrum=None) -> None:
+def check_search_inputs(setup: object, spec: object, spectrum: object = None) -> None:
     """Refuse, with an :class:`InputError` saying what to pass, arguments of the wrong kind.
 
     Parameters
@@ -53,7 +54,7 @@ def check_search_inputs(setup, spec, spectrum=None) -> None:
         raise InputError(f"spectrum must be a RecoilSpectrum or None; got {type(spectrum).__name__}")
 
 
-def choose_window(setup, spec: SearchSpec) -> str:
+def choose_window(setup: DetectorSetup, spec: SearchSpec) -> str:
     """The spec's window, the paper's window for the model if the detector has it, or the only one."""
     check_search_inputs(setup, spec)
     if spec.window is not None:
@@ -86,12 +87,14 @@ class TermRates:
     by_source: dict[str, np.ndarray]  # source → (n_terms, n_grid), for the solar-flux systematics
 
 
-def term_rates(window, spec: SearchSpec, value: float, atomic_model, spectrum: RecoilSpectrum) -> TermRates:
+def term_rates(
+    window: WindowSetup, spec: SearchSpec, value: float, atomic_model: str, spectrum: RecoilSpectrum
+) -> TermRates:
     """Evaluate every term of ``spec`` at parameter ``value`` once, in total and per systematic solar source."""
     grid = window.response.grid_kev
     interactions = [spec.interaction(value, part) for part in spec.parametrisation.parts]
 
-    def rates(sp):
+    def rates(sp: RecoilSpectrum) -> np.ndarray:
         return np.array([sp.rate(grid, i, atomic_model=atomic_model, per="kg-day") for i in interactions])
 
     by_source = {
@@ -100,7 +103,7 @@ def term_rates(window, spec: SearchSpec, value: float, atomic_model, spectrum: R
     return TermRates(rates(spectrum), by_source)
 
 
-def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = None) -> SignalTemplates:
+def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpectrum | None = None) -> SignalTemplates:
     """Fold the signal of ``spec`` through the detector window (templates at α = 1)."""
     check_search_inputs(setup, spec, spectrum)
     spectrum = spectrum or RecoilSpectrum()
@@ -134,7 +137,11 @@ def signal_templates(setup, spec: SearchSpec, spectrum: RecoilSpectrum | None = 
 
 
 def build_binned_model(
-    setup, spec: SearchSpec, data=None, spectrum: RecoilSpectrum | None = None, templates: SignalTemplates | None = None
+    setup: DetectorSetup,
+    spec: SearchSpec,
+    data: ArrayLike | None = None,
+    spectrum: RecoilSpectrum | None = None,
+    templates: SignalTemplates | None = None,
 ) -> tuple[BinnedModel, SignalTemplates]:
     """The unitless fit model of Eqs. (4)–(7) for one search.
 

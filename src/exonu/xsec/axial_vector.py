@@ -50,7 +50,7 @@ class AxialVector(ChiralShiftInteraction):
         self.coupling = checks.coupling(f"{self.name} coupling g", coupling)
         self.mass_mev = checks.mediator_mass_mev(mass_mev)
 
-    def chiral_shifts(self, t_mev: np.ndarray, flavour: str):
+    def chiral_shifts(self, t_mev: np.ndarray, flavour: str) -> tuple[np.ndarray, np.ndarray]:
         x = self.coupling**2 / (
             2 * math.sqrt(2) * FERMI_CONSTANT_MEV2 * (2 * ELECTRON_MASS_MEV * t_mev + self.mass_mev**2)
         )

@@ -62,7 +62,9 @@ class Interaction:
     #: True if the rate scales with a photon-pole 1/Q⁴ propagator that the EPA treats (millicharge)
     photon_pole = False
 
-    def _dsigma_dt_natural(self, t_mev, e_mev, flavour: str):  # pragma: no cover - abstract
+    def _dsigma_dt_natural(
+        self, t_mev: np.ndarray, e_mev: np.ndarray, flavour: str
+    ) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def dsigma_dt(self, t_kev: ArrayLike, e_nu_kev: ArrayLike, flavour: str = "e") -> np.ndarray:

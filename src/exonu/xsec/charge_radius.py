@@ -20,6 +20,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..constants import ALPHA, FERMI_CONSTANT_MEV2, HBARC_MEV_CM
 from ..presets import DEFAULT_SIN2_THETA_W
 from . import checks
@@ -71,7 +73,7 @@ class ChargeRadius(ChiralShiftInteraction):
         )
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
 
-    def chiral_shifts(self, t_mev, flavour: str):
+    def chiral_shifts(self, t_mev: np.ndarray, flavour: str) -> tuple[np.ndarray, np.ndarray]:
         half_shift = 0.5 * delta_gv(self.radius2_cm2) if flavour in self.flavours else 0.0
         return half_shift + 0.0 * t_mev, half_shift + 0.0 * t_mev
 

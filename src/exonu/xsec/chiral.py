@@ -43,7 +43,14 @@ def chiral_couplings(flavour: str, sin2_theta_w: float) -> tuple[float, float]:
     return g_left, sin2_theta_w
 
 
-def chiral_excess_terms(t_mev, e_mev, g_left: float, g_right: float, delta_left, delta_right):
+def chiral_excess_terms(
+    t_mev: np.ndarray,
+    e_mev: np.ndarray,
+    g_left: float,
+    g_right: float,
+    delta_left: np.ndarray | float,
+    delta_right: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Interference and pure parts of dσ/dT (MeV⁻³) for shifts δ_L, δ_R of the chiral couplings.
 
     Parameters
@@ -90,11 +97,13 @@ class ChiralShiftInteraction(Interaction):
         self.part = part
         self.sin2_theta_w = checks.sin2_theta_w(sin2_theta_w)
 
-    def chiral_shifts(self, t_mev: np.ndarray, flavour: str):  # pragma: no cover - abstract
+    def chiral_shifts(
+        self, t_mev: np.ndarray, flavour: str
+    ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - abstract
         """(δ_L, δ_R) for ν_flavour at recoil T (MeV), dimensionless."""
         raise NotImplementedError
 
-    def _dsigma_dt_natural(self, t, e, flavour):
+    def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         g_left, g_right = chiral_couplings(flavour, self.sin2_theta_w)
         delta_left, delta_right = self.chiral_shifts(t, flavour)
         interference, pure = chiral_excess_terms(t, e, g_left, g_right, delta_left, delta_right)

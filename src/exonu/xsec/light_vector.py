@@ -126,7 +126,7 @@ class LightVector(ChiralShiftInteraction):
         self.mass_mev = checks.mediator_mass_mev(mass_mev)
         self.charges = charge_set(charges)
 
-    def chiral_shifts(self, t_mev: np.ndarray, flavour: str):
+    def chiral_shifts(self, t_mev: np.ndarray, flavour: str) -> tuple[np.ndarray, np.ndarray]:
         c = self.charges.coupling_product(flavour, self.coupling)
         x = c / (2 * math.sqrt(2) * FERMI_CONSTANT_MEV2 * (2 * ELECTRON_MASS_MEV * t_mev + self.mass_mev**2))
         return x, x

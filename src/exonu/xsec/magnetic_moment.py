@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..constants import ALPHA, ELECTRON_MASS_MEV
 from . import checks
 from .base import FLAVOURS, Interaction
@@ -40,7 +42,7 @@ class MagneticMoment(Interaction):
         )
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
 
-    def _dsigma_dt_natural(self, t, e, flavour):
+    def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         if flavour not in self.flavours:
             return 0.0 * t
         return (math.pi * ALPHA**2 / ELECTRON_MASS_MEV**2) * self.mu_bohr**2 * (1 / t - 1 / e)

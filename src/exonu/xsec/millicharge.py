@@ -74,7 +74,7 @@ class Millicharge(Interaction):
             unit="eV",
         )
 
-    def _dsigma_dt_natural(self, t, e, flavour):
+    def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         if flavour not in self.flavours:
             return 0.0 * t
         me = ELECTRON_MASS_MEV

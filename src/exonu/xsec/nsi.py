@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..presets import DEFAULT_SIN2_THETA_W
 from . import checks
 from .base import FLAVOURS
@@ -58,7 +60,7 @@ class ElectronNSI(ChiralShiftInteraction):
         self.eps_r = checks.real_number("NSI eps_r", eps_r, low=-MAX_NSI, high=MAX_NSI)
         self.flavours = checks.flavour_tuple(flavours, FLAVOURS)
 
-    def chiral_shifts(self, t_mev, flavour: str):
+    def chiral_shifts(self, t_mev: np.ndarray, flavour: str) -> tuple[np.ndarray, np.ndarray]:
         if flavour not in self.flavours:
             return 0.0 * t_mev, 0.0 * t_mev
         return self.eps_l + 0.0 * t_mev, self.eps_r + 0.0 * t_mev

@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..constants import ELECTRON_MASS_MEV
 from ..errors import InputError
 from . import checks
@@ -43,7 +45,7 @@ class _ChiralityFlipMediator(Interaction):
         self.mass_mev = checks.mediator_mass_mev(mass_mev)
         self.part = part
 
-    def _denominator(self, t, e):
+    def _denominator(self, t: np.ndarray, e: np.ndarray) -> np.ndarray:
         return 8 * math.pi * e**2 * (2 * ELECTRON_MASS_MEV * t + self.mass_mev**2) ** 2
 
     def parameters(self) -> dict[str, Any]:
@@ -65,7 +67,7 @@ class Scalar(_ChiralityFlipMediator):
 
     name = "scalar"
 
-    def _dsigma_dt_natural(self, t, e, flavour):
+    def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         me = ELECTRON_MASS_MEV
         return self.coupling**4 * me * t * (2 * me + t) / self._denominator(t, e)
 
@@ -84,5 +86,5 @@ class Pseudoscalar(_ChiralityFlipMediator):
 
     name = "pseudoscalar"
 
-    def _dsigma_dt_natural(self, t, e, flavour):
+    def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         return self.coupling**4 * ELECTRON_MASS_MEV * t**2 / self._denominator(t, e)

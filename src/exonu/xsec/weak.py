@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..constants import ELECTRON_MASS_MEV, FERMI_CONSTANT_MEV2
 from ..presets import DEFAULT_SIN2_THETA_W
 from . import checks
@@ -40,7 +42,7 @@ class Weak(Interaction):
     def __init__(self, sin2_theta_w: float = DEFAULT_SIN2_THETA_W):
         self.sin2_theta_w = checks.sin2_theta_w(sin2_theta_w)
 
-    def _dsigma_dt_natural(self, t, e, flavour):
+    def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         gv, ga = vector_axial_couplings(flavour, self.sin2_theta_w)
         me = ELECTRON_MASS_MEV
         return (FERMI_CONSTANT_MEV2**2 * me / (2 * math.pi)) * (

@@ -47,6 +47,18 @@ def test_dark_photon_figure_shows_every_limit():
     plt.close(fig)
 
 
+def test_figures_draw_into_the_axes_of_a_subfigure():
+    """Axes of a SubFigure (which has no tight_layout) are drawn into, and the figure to save is returned."""
+    root = plt.figure()
+    left, right = root.subfigures(1, 2)
+    ax_left, ax_right = left.subplots(), right.subplots()
+    fig = plot_millicharge_limits({"common": (2.4e-13, 2.0e-13)}, ax=ax_left)
+    assert fig is root and ax_left.lines  # drawn, and the figure returned is the one holding the subfigure
+    fig = plot_dark_photon_limits([1e-3, 1.0], [1e-7, 1e-6], [1e-7, 1e-6], ax=ax_right)
+    assert fig is root and ax_right.lines
+    plt.close(root)
+
+
 @pytest.fixture
 def fitted_model_with_fixed_component():
     """Three components, the middle one fixed (σ = 0): the fit vector holds two normalisations, not three."""

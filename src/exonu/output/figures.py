@@ -1,7 +1,7 @@
 """Figures (matplotlib). Each function takes ``ax=`` (created if None) and returns the figure.
 
-:func:`plot_fit` and :func:`plot_search_fit` also draw into the axes of a ``SubFigure`` (and then return
-it); the others lay out their figure with ``Figure.tight_layout`` and so need axes of a top-level ``Figure``.
+Every function also draws into the axes of a ``SubFigure``: :func:`plot_fit` and :func:`plot_search_fit`
+then return that SubFigure, the others the top-level figure holding it (and leave its layout to you).
 
 Figure numbers follow the XMASS-I paper, PLB 809 (2020) 135741 (arXiv:2005.11891). Titles, windows and
 labels come from the detector and the results passed in, never from a detector name.
@@ -38,13 +38,26 @@ FIG1_MODELS: tuple[tuple[str, Interaction, str, dict[str, Any]], ...] = (
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> tuple[Figure, Axes]:
+    """The axes to draw into (new ones if None) and the top-level figure they belong to (the one to save)."""
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if ax is None:
-        _fig, ax = plt.subplots(figsize=figsize)
-    # matplotlib types Axes.figure as Figure | SubFigure; every caller of _axes then calls
-    # Figure.tight_layout, which a SubFigure lacks, so the axes they accept belong to a top-level Figure
-    return cast("Figure", ax.figure), ax
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    root = ax.figure
+    while not isinstance(root, Figure):  # axes of a SubFigure: its .figure is the figure holding it
+        root = root.figure
+    return root, ax
+
+
+def _tight_layout(ax: Axes) -> None:
+    """``Figure.tight_layout`` when ``ax`` belongs to a top-level figure; a SubFigure has none (its parent
+    lays it out), so its axes are left as they are instead of failing."""
+    from matplotlib.figure import Figure
+
+    if isinstance(ax.figure, Figure):
+        ax.figure.tight_layout()
 
 
 def plot_signal_spectra(
@@ -74,7 +87,7 @@ def plot_signal_spectra(
     ax.set_title(f"Solar-ν recoil spectra in Xe ({src['solar_model']}: {' + '.join(src['sources'])})", fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, which="both", alpha=0.25)
-    fig.tight_layout()
+    _tight_layout(ax)
     return fig
 
 
@@ -192,7 +205,7 @@ def plot_background(
         sys_ax.set_ylim(max(0.0, 1 - 1.3 * frac.max()), 1 + 1.3 * frac.max() if frac.max() > 0 else 1.1)
         sys_ax.legend(fontsize=7, loc="upper right")
         sys_ax.grid(True, alpha=0.25)
-    fig.tight_layout()
+    _tight_layout(ax)
     return fig
 
 
@@ -258,8 +271,7 @@ def plot_fit(
     ``residual_ax`` to draw them into an axes of your own (``ax`` given and ``residual_ax=None``: no panel).
     """
     fig: Figure | SubFigure  # the axes' figure: a SubFigure when ax is the axes of one
-    created = ax is None
-    if ax is None:  # = created; tested on ax itself so that the type checker narrows it
+    if ax is None:
         import matplotlib.pyplot as plt
 
         fig, (ax, residual_ax) = plt.subplots(
@@ -316,8 +328,6 @@ def plot_fit(
         ax.set_xlabel("")
         ax.tick_params(labelbottom=False)
         residual_ax.grid(True, alpha=0.2)
-    elif created:
-        fig.tight_layout()  # type: ignore[union-attr]  # created: fig is the Figure plt.subplots made above
     return fig
 
 
@@ -370,7 +380,7 @@ def plot_millicharge_limits(
     ax.set_title("Millicharge limits per flavour" + (f"\n{note}" if note else ""), fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(True, which="both", axis="y", alpha=0.2)
-    fig.tight_layout()
+    _tight_layout(ax)
     return fig
 
 
@@ -405,7 +415,7 @@ def plot_dark_photon_limits(
     ax.set_title("U(1)$_{B-L}$ dark photon: 90 % CL exclusion" + (f"\n{note}" if note else ""), fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="both", alpha=0.2)
-    fig.tight_layout()
+    _tight_layout(ax)
     return fig
 
 

@@ -64,7 +64,7 @@ def _spec_at_mass(signal: str, options: dict[str, Any], mass_mev: float) -> Sear
 def exclusion_curve(
     setup: DetectorSetup,
     signal_spec_factory: Callable[[float], SearchSpec],
-    masses_mev: Sequence[float],
+    masses_mev: ArrayLike,
     *,
     data: ArrayLike | None = None,
     method: str = "bayesian",
@@ -82,7 +82,7 @@ def exclusion_curve(
         A loaded detector (:func:`exonu.io.load_detector`).
     signal_spec_factory : callable
         ``mass_mev -> SearchSpec``, e.g. ``spec_factory("light-vector", charges="Lmu-Ltau")``.
-    masses_mev : sequence of float
+    masses_mev : array_like of float
         Mediator masses in MeV.
     data : array_like, optional
         Counts of the search window (default: the detector's data or background-only Asimov).
@@ -134,7 +134,7 @@ def exclusion_curve(
 def family_curves(
     setup: DetectorSetup,
     family: str,
-    masses_mev: Sequence[float],
+    masses_mev: ArrayLike,
     *,
     charge_sets: Sequence[str] | None = None,
     spectrum: RecoilSpectrum | None = None,
@@ -146,7 +146,7 @@ def family_curves(
     ----------
     setup : DetectorSetup
     family : {"light-vector", "axial-vector", "scalar", "pseudoscalar"}
-    masses_mev : sequence of float
+    masses_mev : array_like of float
     charge_sets : sequence of str, optional
         Light vector only: which charge sets (default all of :data:`MEDIATOR_FAMILIES`).
     spectrum : RecoilSpectrum, optional

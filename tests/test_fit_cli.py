@@ -62,6 +62,7 @@ def test_a_band_from_one_toy_is_refused(capsys):
     assert "n_toys=1 makes no band" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # 1e300 counts overflow on purpose
 def test_no_limit_from_a_failed_fit(tmp_path, capsys):
     setup = load_detector("xmass-i")
     spec = next(s for s in PAPER_SEARCHES if s.key == "magnetic_moment_mub")

@@ -244,9 +244,8 @@ def fit_output(
         "expected_warnings": r.expected_warnings,
         "published": published_record(setup, spec),
         "seed": r.seed,
-        # run_search always sets fit_result (search_result_from_model); the field is optional for hand-made results
-        "fit_valid": bool(r.fit_result.valid),  # type: ignore[union-attr]
-        "fit_message": r.fit_result.message,  # type: ignore[union-attr]
+        "fit_valid": bool(r.fit_result.valid),
+        "fit_message": r.fit_result.message,
     }
 
 

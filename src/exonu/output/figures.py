@@ -10,7 +10,7 @@ labels come from the detector and the results passed in, never from a detector n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -478,8 +478,7 @@ def profile_band(result: SearchResult) -> tuple[np.ndarray, np.ndarray, np.ndarr
     from ..stats import fit
     from .serialize import statistic_of
 
-    # run_search (search_result_from_model) sets fit_result and model on every SearchResult it returns
-    f, model = cast("FitResult", result.fit_result), cast("BinnedModel", result.model)
+    f, model = result.fit_result, result.model
     statistic = statistic_of(result)
     central = model.asimov(max(float(f.alpha), 0.0), pulls=f)
     _, alpha_low, alpha_high = alpha_band(model, f, statistic=statistic)
@@ -525,14 +524,13 @@ def plot_search_fit(
     central, low, high = profile_band(result)
     alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
     unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
-    # run_search (search_result_from_model) sets the model of every SearchResult it returns
     return plot_fit(
         w.binning.edges_kev,
-        result.model.data,  # type: ignore[union-attr]
+        result.model.data,
         central,
         low,
         high,
-        result.model.signal(alpha90),  # type: ignore[union-attr]
+        result.model.signal(alpha90),
         w.exposure_kg_day,
         ax=ax,
         residual_ax=residual_ax,

@@ -45,10 +45,10 @@ class SearchResult:
     ndof: int
     method: str
     seed: int | None
-    fit_result: FitResult | None = field(repr=False, default=None)
-    limit_result: LimitResult | None = field(repr=False, default=None)
-    model: BinnedModel | None = field(repr=False, default=None)
-    templates: SignalTemplates | None = field(repr=False, default=None)
+    fit_result: FitResult = field(repr=False)
+    limit_result: LimitResult = field(repr=False)
+    model: BinnedModel = field(repr=False)
+    templates: SignalTemplates = field(repr=False)
     interval: tuple[float, float] | None = None
     expected_toy_median: float | None = None
     expected_band_fixed_aux: tuple[float, float] | None = None
@@ -58,7 +58,7 @@ class SearchResult:
     @property
     def provenance(self) -> dict[str, Any]:
         """How the observed limit was made (:meth:`~exonu.stats.LimitResult.describe`)."""
-        return self.limit_result.describe() if self.limit_result is not None else {"method": self.method, "cl": self.cl}
+        return self.limit_result.describe()
 
     @property
     def expected_warnings(self) -> list[str]:

@@ -24,14 +24,17 @@ one thread, each figure measured in the same run for the old path ("before") and
   add up the CPU time of every process involved (the command and each worker); on a machine shared
   with other work the wall-clock speed-up says little, while ``speedup_2_workers_idle_cores``
   = 2 × cpu_per_toy_1 / cpu_per_toy_2 is what two idle cores would give (the overhead of Dask,
-  transfers and the store included).
+  transfers and the store included). ``--dask-defaults`` adds the same 1- and 2-worker runs on local
+  clusters with Dask's default worker settings instead of exonu's ``LOCAL_CLUSTER_CONFIG`` (what a
+  ``--scheduler`` cluster started without them gets: glibc's malloc trimming made every toy ≈ 45 %
+  dearer there); ``--throughput-only`` skips everything but the throughput runs.
 
 Per-toy costs are CPU times of this process (BLAS on one thread: the cost on an idle core), with
 the wall times beside them (``*_wall``); throughputs are wall-clock (the ``exonu toys`` units use
 the new path). Every result is printed as a table (before, after, ratio) and, last, one JSON line.
 ``--save FILE`` writes that JSON; ``--compare FILE`` adds a saved run's "after" column.
 
-Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400]`` (needs
+Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400] [--chunk-size 25]`` (needs
 ``pip install '.[distributed]'``). Other processes on the machine distort the figures: check
 ``uptime`` first.
 """
@@ -51,12 +54,14 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from exonu import __version__
-from exonu.parallel import ModelDescription, WorkUnit, make_executor, run_toys, run_unit
+from exonu.parallel import DaskExecutor, ModelDescription, WorkUnit, make_executor, run_toys, run_unit
 from exonu.parallel.units import likelihood_ratio_statistic
 from exonu.searches import SearchSpec
 from exonu.stats import batched_best_fit, fit, generate_toys, limits_for_toys
 
 DESCRIPTION = ModelDescription(("xmass-i",), SearchSpec("magnetic_moment_mub", "magnetic-moment"))
+#: the glibc variable Dask's nanny sets in its workers (see exonu.parallel.executor.LOCAL_CLUSTER_CONFIG)
+TRIM = "MALLOC_TRIM_THRESHOLD_"
 
 
 def per_toy_costs(n_toys: int, seed: int) -> dict:
@@ -169,14 +174,32 @@ def _worker_cpu_seconds(executor) -> float:
     return sum(client.run(time.process_time).values()) if client is not None else 0.0
 
 
+def dask_default_cluster(jobs: int) -> DaskExecutor:
+    """A local cluster like ``--jobs N``'s but with Dask's default worker settings (not exonu's
+    ``LOCAL_CLUSTER_CONFIG``): what a ``--scheduler`` cluster started without them gets."""
+    from distributed import Client, LocalCluster
+
+    before = os.environ.get(TRIM)
+    cluster = LocalCluster(
+        n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    )
+    # the nanny writes its pre-spawn variables into this process's environment, from which every
+    # cluster started later would inherit them: restore it
+    if before is None:
+        os.environ.pop(TRIM, None)
+    else:
+        os.environ[TRIM] = before
+    return DaskExecutor(Client(cluster), cluster)
+
+
 def throughput(
-    jobs: int, n_toys: int, chunk_size: int, seed: int, local_cluster: bool = False
+    jobs: int, n_toys: int, chunk_size: int, seed: int, local_cluster: bool = False, dask_defaults: bool = False
 ) -> tuple[float, float, float]:
     """Toys per second (wall clock) of `exonu toys` units with ``jobs`` workers after a warm-up run,
     the CPU milliseconds per toy of all processes involved (this one and the workers), and the same
     less the CPU those processes burn while idle (heartbeats, event loops) over the run's wall time,
-    measured over 3 idle seconds after the run."""
-    executor = make_executor(jobs, local_cluster=local_cluster)
+    measured over 3 idle seconds after the run. ``dask_defaults``: on :func:`dask_default_cluster`."""
+    executor = dask_default_cluster(jobs) if dask_defaults else make_executor(jobs, local_cluster=local_cluster)
     folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
     try:
         # warm-up: every worker imports exonu and builds the model once
@@ -219,6 +242,14 @@ def main() -> None:
     parser.add_argument("--label", default="current")
     parser.add_argument("--save", type=Path, help="write the JSON result here")
     parser.add_argument("--compare", type=Path, help="a saved JSON result to print side by side")
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="skip the per-toy costs: only the throughput runs"
+    )
+    parser.add_argument(
+        "--dask-defaults",
+        action="store_true",
+        help="also run 1 and 2 workers on local clusters with Dask's default worker settings",
+    )
     args = parser.parse_args()
 
     result = {
@@ -232,8 +263,9 @@ def main() -> None:
         "throughput_toys": args.throughput_toys,
         "chunk_size": args.chunk_size,
     }
-    result.update(per_toy_costs(args.toys, args.seed))
-    result.update(scan_unit_costs(args.toys, args.seed))
+    if not args.throughput_only:
+        result.update(per_toy_costs(args.toys, args.seed))
+        result.update(scan_unit_costs(args.toys, args.seed))
     for jobs in (1, 2):
         (result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"], result[f"busy_cpu_per_toy_{jobs}"]) = throughput(
             jobs, args.throughput_toys, args.chunk_size, args.seed
@@ -249,6 +281,12 @@ def main() -> None:
     # the idle burn of the Dask processes grows with the wall time, i.e. with the load of the machine
     result["speedup_2_workers_idle_cores"] = 2 * result["cpu_per_toy_1"] / result["cpu_per_toy_2"]
     result["speedup_2_workers_idle_cores_busy_cpu"] = 2 * result["busy_cpu_per_toy_1"] / result["busy_cpu_per_toy_2"]
+    if args.dask_defaults:
+        # last: Dask's default settings on the same local clusters (1 and 2 workers), for comparison
+        for jobs, key in ((1, "dask_defaults_1"), (2, "dask_defaults_2")):
+            (result[f"throughput_{key}"], result[f"cpu_per_toy_{key}"], result[f"busy_cpu_per_toy_{key}"]) = throughput(
+                jobs, args.throughput_toys, args.chunk_size, args.seed, dask_defaults=True
+            )
     result["load_average_1min_end"] = os.getloadavg()[0]
 
     compared = [
@@ -273,19 +311,28 @@ def main() -> None:
         ("2-worker speed-up over in-process", "speedup_2_workers"),
         ("2-worker speed-up over 1 Dask worker", "speedup_dask_1_to_2_workers"),
         ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
+        ("CPU per toy, 1 Dask worker [ms, all processes]", "cpu_per_toy_dask_1"),
         ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
         ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
         ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu"),
+        ("throughput, 1 worker, Dask defaults [toys/s]", "throughput_dask_defaults_1"),
+        ("throughput, 2 workers, Dask defaults [toys/s]", "throughput_dask_defaults_2"),
+        ("CPU per toy, 1 worker, Dask defaults [ms]", "cpu_per_toy_dask_defaults_1"),
+        ("CPU per toy, 2 workers, Dask defaults [ms]", "cpu_per_toy_dask_defaults_2"),
     ]
     other = json.loads(args.compare.read_text()) if args.compare else None
     print(f"{'':44s}{'before':>12s}{args.label:>12s}{'speed-up':>10s}" + (f"{other['label']:>12s}" if other else ""))
-    for name, key in compared:
-        before, after = result[f"{key}_before"], result[key]
-        print(f"{name:44s}{before:12.3f}{after:12.3f}{before / after:10.2f}" + (f"{other[key]:12.3f}" if other else ""))
-    print("accuracy of the new path against the old:")
-    for name, key in accuracy:
-        print(f"  {name:42s}{result[key]:12.3g}")
-    for name, key in rows:
+    if not args.throughput_only:
+        for name, key in compared:
+            before, after = result[f"{key}_before"], result[key]
+            print(
+                f"{name:44s}{before:12.3f}{after:12.3f}{before / after:10.2f}"
+                + (f"{other[key]:12.3f}" if other else "")
+            )
+        print("accuracy of the new path against the old:")
+        for name, key in accuracy:
+            print(f"  {name:42s}{result[key]:12.3g}")
+    for name, key in (row for row in rows if row[1] in result):
         print(
             f"{name:44s}{'':12s}{result[key]:12.3f}" + (f"{'':10s}{other[key]:12.3f}" if other and key in other else "")
         )

@@ -1,7 +1,8 @@
 """Where work units run: in this process, on a local Dask cluster, or on an existing Dask scheduler.
 
 * ``jobs=1`` (and no scheduler): :class:`InProcessExecutor`, needs no Dask.
-* ``jobs=N > 1``: a ``dask.distributed.LocalCluster`` of N single-threaded worker processes.
+* ``jobs=N > 1``: a ``dask.distributed.LocalCluster`` of N single-threaded worker processes, started
+  with :data:`LOCAL_CLUSTER_CONFIG`.
 * ``scheduler=ADDRESS`` (or the ``EXONU_SCHEDULER`` environment variable): ``Client(ADDRESS)``, e.g.
   a cluster started by dask-jobqueue (SLURM, PBS) or dask-kubernetes.
 
@@ -47,6 +48,24 @@ RETRIES = 2
 CONNECT_TIMEOUT = "20s"
 #: Units submitted to Dask at once (more are submitted as these finish)
 MAX_IN_FLIGHT = 2000
+#: Dask settings of the local cluster that ``--jobs N`` starts (a ``--scheduler`` cluster keeps its own):
+#:
+#: * ``MALLOC_TRIM_THRESHOLD_`` unset: Dask's nanny sets it to 64 KiB in every worker process it spawns
+#:   (to hand freed memory back to the OS), which also switches off glibc's adaptive mmap threshold,
+#:   so every array above 128 KiB is mmap'ed, page-faulted and unmapped again. A 250-toy ``exonu toys``
+#:   unit took 1.75 s of CPU instead of 1.2 s, in a Dask worker or in a plain process started with
+#:   the variable set alike (+45 %, ≈ 2.2 ms per toy: almost all of what Dask seemed to cost per toy;
+#:   483 000 page faults per unit instead of 9 800). The price: a worker keeps ≈ 18 MiB more resident
+#:   (185 MiB instead of 167 MiB after a few units);
+#: * the statistical profiler off: it samples every worker's stack every 10 ms (holding the GIL) for
+#:   a dashboard view nobody sees on a local cluster (≈ 3 % of a unit's CPU, more of its wall time).
+#:
+#: An existing cluster (``--scheduler``) gets the same speed from its own Dask configuration, read where
+#: its workers start: ``distributed: nanny: pre-spawn-environ: MALLOC_TRIM_THRESHOLD_: null`` (YAML).
+LOCAL_CLUSTER_CONFIG: dict[str, object] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+}
 
 
 def pin_blas_threads() -> contextlib.AbstractContextManager[object]:
@@ -171,9 +190,7 @@ def make_executor(
         return DaskExecutor(client)
     import dask
 
-    # Dask's statistical profiler samples every worker's stack every 10 ms: measured here it cost
-    # ≈ 17 % of the CPU of a unit, for a dashboard view nobody sees on a local cluster
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
         cluster = LocalCluster(
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
         )

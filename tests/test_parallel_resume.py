@@ -28,6 +28,12 @@ TOYS = [
 ]
 
 
+def stored_units(out):
+    """The completed unit files: a writer killed mid-write leaves only a hidden temporary (".NAME.…tmp.parquet"),
+    which pathlib's glob matches but which is no unit (the resumed run removes it)."""
+    return [p for p in out.glob("units/toys/*.parquet") if not p.name.startswith(".")]
+
+
 def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path):
     out = tmp_path / "killed"
     run = subprocess.Popen(
@@ -38,7 +44,7 @@ def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path)
     )
     try:
         deadline = time.monotonic() + TIMEOUT_S
-        while len(list(out.glob("units/toys/*.parquet"))) < 2:
+        while len(stored_units(out)) < 2:
             assert run.poll() is None, f"the run ended before it could be killed: {run.stderr.read()}"
             assert time.monotonic() < deadline, "no unit was stored in time"
             time.sleep(0.02)
@@ -49,12 +55,14 @@ def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path)
             run.kill()
             run.wait(timeout=30)
     assert run.returncode == -signal.SIGKILL
-    stored = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("units/toys/*.parquet")}
+    stored = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in stored_units(out)}
     assert 2 <= len(stored) < N_UNITS, "the kill must leave the run part-way"
+    partial = list(out.glob("units/toys/.*.tmp.parquet"))  # 0 or 1, depending on where the kill fell
 
     assert main([*TOYS, "--out", str(out)]) == 0  # the same command resumes
     resumed = json.loads(capsys.readouterr().out)
     assert (resumed["units_reused"], resumed["units_computed"]) == (len(stored), N_UNITS - len(stored))
+    assert resumed["partial_files_removed"] == len(partial) and not list(out.glob("units/toys/.*"))
     assert all((p.stat().st_ino, p.stat().st_mtime_ns) == v for p, v in stored.items())  # not rewritten
 
     assert main([*TOYS, "--out", str(tmp_path / "whole")]) == 0

@@ -173,6 +173,22 @@ def test_resume_recomputes_only_missing_units_and_gives_identical_results(tmp_pa
     }
 
 
+def test_resume_removes_what_a_writer_killed_mid_write_left(tmp_path):
+    """A kill during a unit's write leaves its hidden temporary (never the unit): the run that resumes the folder
+    removes it, says so in the summary, and recomputes that unit."""
+    run_toys(MAGNETIC, n_toys=8, seed=5, out=tmp_path / "a", chunk_size=4, progress=False)
+    victim = sorted((tmp_path / "a" / "units" / "toys").glob("*.parquet"))[0]
+    partial = victim.with_name(f".{victim.name}.k1ll3d.tmp.parquet")
+    partial.write_bytes(victim.read_bytes()[:100])  # the first bytes of a write that never finished
+    victim.unlink()
+    resumed = run_toys(MAGNETIC, n_toys=8, seed=5, out=tmp_path / "a", chunk_size=4, progress=False)
+    assert resumed["partial_files_removed"] == 1 and not partial.exists()
+    assert (resumed["units_computed"], resumed["units_reused"]) == (1, 1)
+    fresh = run_toys(MAGNETIC, n_toys=8, seed=5, out=tmp_path / "b", chunk_size=4, progress=False)
+    assert fresh["partial_files_removed"] == 0
+    assert stored_bytes(tmp_path / "a") == stored_bytes(tmp_path / "b")
+
+
 class ReversedExecutor:
     """Runs units last-first: the results must not depend on the order."""
 

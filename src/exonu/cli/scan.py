@@ -116,5 +116,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 f"{where}{args.cl:.0%} CL limit {show(p['observed'])} {u}; expected median {show(p['median'])}, "
                 f"±1σ [{show(band[0])}, {show(band[1])}]"
             )
-        print(f"units: {summary['units_computed']} computed, {summary['units_reused']} reused; folder {args.out}")
+        removed = summary["partial_files_removed"]
+        note = f" ({removed} partial file(s) of a killed run removed)" if removed else ""
+        print(f"units: {summary['units_computed']} computed, {summary['units_reused']} reused{note}; folder {args.out}")
     return 0

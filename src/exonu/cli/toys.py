@@ -117,8 +117,9 @@ def cmd_toys(args: argparse.Namespace) -> int:
             f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
         )
         print(
-            f"  units: {summary['units_computed']} computed, {summary['units_reused']} reused; "
-            f"store: {os.path.join(str(args.out), summary['store'])}",
+            f"  units: {summary['units_computed']} computed, {summary['units_reused']} reused"
+            + (f" ({n} partial file(s) of a killed run removed)" if (n := summary["partial_files_removed"]) else "")
+            + f"; store: {os.path.join(str(args.out), summary['store'])}",
             file=sys.stdout,
         )
     return 0

@@ -246,6 +246,7 @@ def run_toys(
         "units_total": counts.total,
         "units_reused": counts.reused,
         "units_computed": counts.computed,
+        "partial_files_removed": store.partial_files_removed,
         "store": "units/toys/*.parquet",
     }
     store.write_summary(summary)
@@ -458,6 +459,7 @@ def run_scan(
         "units_total": counts.total,
         "units_reused": counts.reused,
         "units_computed": counts.computed,
+        "partial_files_removed": store.partial_files_removed,
         "store": "units/{belt,background,observed}/*.parquet",
     }
     store.write_summary(summary)

@@ -9,7 +9,9 @@ Layout of ``DIR``::
 Why Parquet (pyarrow) and not Zarr: a unit's results are a small table with columns of different
 types, produced in any order by any worker. One immutable Parquet file per unit, written under a
 temporary name and renamed into place (an atomic ``os.replace``), means a killed run can never leave
-a half-written unit behind, and "is this unit done?" is "does its file exist?". A Zarr array would
+a half-written unit behind, and "is this unit done?" is "does its file exist?". (A kill mid-write leaves
+only the hidden temporary, ``.<unit>.parquet.<random>.tmp.parquet``; the run that resumes the folder
+removes those and counts them in ``partial_files_removed``.) A Zarr array would
 need its shape fixed in advance and chunk writes plus metadata updates that a kill can tear apart.
 The folder reads back as one table with ``pyarrow.parquet.read_table(DIR / "units" / kind)`` (or
 pandas / polars), so bands and coverage can be recomputed later.
@@ -75,6 +77,13 @@ class UnitStore:
         else:
             atomic_write_text(manifest, json.dumps(settings, indent=2))
         self.settings = settings
+        # what a writer killed mid-write leaves (never a unit: units appear only by rename); the driver is
+        # the folder's only writer, so every such file is a dead run's
+        partial = sorted((self.root / "units").glob("*/.*.tmp.parquet"))
+        for path in partial:
+            path.unlink(missing_ok=True)
+        #: number of temporary files of a killed run removed when this store opened the folder
+        self.partial_files_removed = len(partial)
 
     def path(self, kind: str, name: str) -> Path:
         return self.root / "units" / kind / f"{name}.parquet"

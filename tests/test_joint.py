@@ -405,3 +405,13 @@ def test_models_without_a_fixed_reference_get_one_common_reference():
     joint = build_joint_model(setups, spec)
     assert joint.reference == pytest.approx(np.sum(own**-2.0) ** -0.5, rel=1e-12)
     assert joint.reference < own.min()
+
+
+def test_an_entry_that_is_not_a_loaded_detector_is_refused_in_one_line(xmass):
+    """A look-alike with a name (or a detector's name) is refused by name before anything is read from it."""
+    from types import SimpleNamespace
+
+    for bad in (SimpleNamespace(name="a"), "xenon1t-sr1"):
+        with pytest.raises(InputError, match="setup must be a loaded detector") as exc:
+            run_joint_search([xmass, bad], MU, n_toys=0)
+        _one_line(exc)

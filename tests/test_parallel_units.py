@@ -312,11 +312,76 @@ def test_several_detectors_build_the_joint_model():
         ModelDescription(("xmass-i", "xenon1t-sr1"), SearchSpec("m", "magnetic-moment"), data=(1.0,)).build()
 
 
+def test_statistic_defaults_to_each_detector_config_and_joint_detectors_keep_their_own():
+    """Like run_search: no statistic means the config's (Poisson for XENONnT SR0, χ² for XMASS-I); joint detectors
+    that differ fit with each detector's statistic on its bins — the toys' fit equals the joint search's."""
+    from exonu.searches import build_joint_model
+    from exonu.searches.joint import with_bin_statistics
+
+    spec = SearchSpec("m", "magnetic-moment")
+    assert ModelDescription(("xenonnt-sr0",), spec).statistic == "poisson"
+    assert MAGNETIC.statistic == "chi2" and MAGNETIC.fit_statistic == "chi2"
+    assert ModelDescription(("xenonnt-sr0",), spec, "chi2").statistic == "chi2"  # an explicit one wins
+    joint = ModelDescription(("xmass-i", "xenon1t-sr1"), spec)
+    assert joint.statistic == (("xenon1t-sr1", "poisson"), ("xmass-i", "chi2")) and joint.fit_statistic == "per-bin"
+    assert joint.statistic_record == {"xmass-i": "chi2", "xenon1t-sr1": "poisson"}
+    assert ModelDescription(("xmass-i", "xenon1t-sr1"), spec, {"xmass-i": "chi2", "xenon1t-sr1": "chi2"}).statistic == (
+        "chi2"
+    )
+    model, _ = joint.build()
+    chosen = {"xmass-i": "chi2", "xenon1t-sr1": "poisson"}
+    direct, statistic = with_bin_statistics(
+        build_joint_model([load_detector("xmass-i"), load_detector("xenon1t-sr1")], spec), chosen
+    )
+    assert statistic == "per-bin" and list(model.bin_statistic) == list(direct.bin_statistic)
+    assert fit(model, statistic="per-bin").chi2 == pytest.approx(fit(direct, statistic="per-bin").chi2, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "statistic, message",
+    [
+        ("gauss", "statistic must be one of"),
+        ({"xmass-i": "chi2"}, "exactly the detectors"),
+        ({"xmass-i": "chi2", "xenon1t-sr1": "gauss"}, "statistic must be one of"),
+    ],
+)
+def test_a_bad_statistic_is_refused_in_one_line(statistic, message):
+    with pytest.raises(InputError, match=message) as exc:
+        ModelDescription(("xmass-i", "xenon1t-sr1"), SearchSpec("m", "magnetic-moment"), statistic)
+    assert "\n" not in str(exc.value)
+
+
+def test_joint_toys_of_detectors_with_different_statistics_run(capsys, tmp_path):
+    """`exonu toys` on two detectors whose configs name different statistics (it crashed: a dict is unhashable)."""
+    detectors = ["--detector", "xmass-i", "--detector", "xenon1t-sr1"]
+    options = ["--n-toys", "4", "--chunk-size", "2", "--out", str(tmp_path / "j"), "--no-progress", "--json"]
+    code = main(["toys", *detectors, "--signal", "magnetic-moment", *options])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["statistic"] == {"xmass-i": "chi2", "xenon1t-sr1": "poisson"}
+    assert summary["n_failed"] == 0 and summary["median"] > 0
+
+
 def test_execute_skips_stored_units(tmp_path):
     store = UnitStore(tmp_path, {"x": 1})
     units = [WorkUnit("toys", MAGNETIC, 0, 0, c, 2 * c, 2, 0) for c in range(2)]
     assert execute(units, store, progress=False).computed == 2
     assert execute(units, store, progress=False) == type(execute(units, store, progress=False))(2, 2, 0)
+
+
+def test_a_folder_in_use_by_another_run_is_refused_and_freed_when_it_ends(tmp_path):
+    """Two runs on one folder would remove each other's files in flight: the second is refused in one line, and
+    the folder is free again once the first has closed it (a killed run's lock dies with its process)."""
+    first = UnitStore(tmp_path, {"x": 1})
+    partial = tmp_path / "units" / "toys" / ".toys-000000.parquet.abc.tmp.parquet"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"PAR1")  # the first run's write in flight
+    with pytest.raises(InputError, match="another exonu run is using") as exc:
+        UnitStore(tmp_path, {"x": 1})
+    assert "\n" not in str(exc.value) and partial.exists()  # refused before touching anything
+    first.close()
+    with UnitStore(tmp_path, {"x": 1}) as second:
+        assert second.partial_files_removed == 1 and not partial.exists()
+    UnitStore(tmp_path, {"x": 1}).close()  # closed again: free
 
 
 # ------------------------------------------------------------------------------------------ CLI

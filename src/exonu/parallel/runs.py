@@ -138,7 +138,7 @@ def _settings(command: str, description: ModelDescription, **extra: Any) -> dict
         "window": spec.window,
         "flavours": list(spec.flavours),
         "mass_mev": spec.mass_mev,
-        "statistic": description.statistic,
+        "statistic": description.statistic_record,
         "data": None if description.data is None else list(description.data),
         **extra,
     }
@@ -197,7 +197,7 @@ def run_toys(
     if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
         raise InputError(f"the true signal strength alpha must be a finite number ≥ 0; got {alpha!r}")
     _model, reference = description.build()  # validates the search before any unit is sent
-    store = UnitStore(
+    with UnitStore(
         out,
         _settings(
             "toys",
@@ -210,47 +210,47 @@ def run_toys(
             fluctuate_aux=bool(fluctuate_aux),
             cl=0.9,
         ),
-    )
-    units = [
-        WorkUnit(
-            "toys",
-            description,
-            0,
-            0,
-            c,
-            first,
-            n,
-            seed,
-            alpha=float(alpha),
-            method=method,
-            fluctuate_aux=bool(fluctuate_aux),
-        )
-        for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
-    ]
-    counts = execute(units, store, executor, progress)
-    columns = store.read("toys", [u.name for u in units])
-    limits = columns["limit_alpha"]
-    to_x = physical(reference, description.spec.alpha_power)
-    good = np.isfinite(limits)
-    summary = {
-        **store.settings,
-        "unit": description.spec.unit,
-        "reference": reference,
-        "n_toys": n_toys,
-        "n_failed": int(np.sum(~good)),
-        **_band(limits, to_x),
-        "coverage": float(np.mean(limits[good] >= alpha)) if alpha > 0 and good.any() else None,
-        "fits_valid": int(np.sum(columns["fit_valid"])),
-        "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
-        "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
-        "units_total": counts.total,
-        "units_reused": counts.reused,
-        "units_computed": counts.computed,
-        "partial_files_removed": store.partial_files_removed,
-        "store": "units/toys/*.parquet",
-    }
-    store.write_summary(summary)
-    return summary
+    ) as store:  # the folder is this run's until the summary is written
+        units = [
+            WorkUnit(
+                "toys",
+                description,
+                0,
+                0,
+                c,
+                first,
+                n,
+                seed,
+                alpha=float(alpha),
+                method=method,
+                fluctuate_aux=bool(fluctuate_aux),
+            )
+            for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
+        ]
+        counts = execute(units, store, executor, progress)
+        columns = store.read("toys", [u.name for u in units])
+        limits = columns["limit_alpha"]
+        to_x = physical(reference, description.spec.alpha_power)
+        good = np.isfinite(limits)
+        summary = {
+            **store.settings,
+            "unit": description.spec.unit,
+            "reference": reference,
+            "n_toys": n_toys,
+            "n_failed": int(np.sum(~good)),
+            **_band(limits, to_x),
+            "coverage": float(np.mean(limits[good] >= alpha)) if alpha > 0 and good.any() else None,
+            "fits_valid": int(np.sum(columns["fit_valid"])),
+            "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
+            "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
+            "units_total": counts.total,
+            "units_reused": counts.reused,
+            "units_computed": counts.computed,
+            "partial_files_removed": store.partial_files_removed,
+            "store": "units/toys/*.parquet",
+        }
+        store.write_summary(summary)
+        return summary
 
 
 # ------------------------------------------------------------------------------------------ scan
@@ -375,7 +375,7 @@ def run_scan(
     descriptions = [description.with_mass(m) for m in masses]
     for d in descriptions:  # validate every model before any unit is sent
         d.build()
-    store = UnitStore(
+    with UnitStore(
         out,
         _settings(
             "scan",
@@ -390,77 +390,77 @@ def run_scan(
             chunk_size=chunk_size,
             fluctuate_aux=bool(fluctuate_aux),
         ),
-    )
-    base = WorkUnit(
-        "belt",
-        description,
-        0,
-        0,
-        0,
-        0,
-        0,
-        seed,
-        alpha_grid=tuple(grid.tolist()),
-        ordering=ordering,
-        fluctuate_aux=bool(fluctuate_aux),
-    )
-    units: list[WorkUnit] = []
-    for i, d in enumerate(descriptions):
-        units.append(replace(base, kind="observed", description=d, mass_index=i, n_toys=1))
-        units += [
-            replace(base, description=d, mass_index=i, coupling_index=k, chunk=c, first_toy=first, n_toys=n)
-            for k in range(grid.size)
-            for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
-        ]
-        units += [
-            replace(base, kind="background", description=d, mass_index=i, chunk=c, first_toy=first, n_toys=n)
-            for c, (first, n) in enumerate(_chunks(n_background, chunk_size))
-        ]
-    counts = execute(units, store, executor, progress)
+    ) as store:  # the folder is this run's until the summary is written
+        base = WorkUnit(
+            "belt",
+            description,
+            0,
+            0,
+            0,
+            0,
+            0,
+            seed,
+            alpha_grid=tuple(grid.tolist()),
+            ordering=ordering,
+            fluctuate_aux=bool(fluctuate_aux),
+        )
+        units: list[WorkUnit] = []
+        for i, d in enumerate(descriptions):
+            units.append(replace(base, kind="observed", description=d, mass_index=i, n_toys=1))
+            units += [
+                replace(base, description=d, mass_index=i, coupling_index=k, chunk=c, first_toy=first, n_toys=n)
+                for k in range(grid.size)
+                for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
+            ]
+            units += [
+                replace(base, kind="background", description=d, mass_index=i, chunk=c, first_toy=first, n_toys=n)
+                for c, (first, n) in enumerate(_chunks(n_background, chunk_size))
+            ]
+        counts = execute(units, store, executor, progress)
 
-    points = []
-    for i, d in enumerate(descriptions):
-        mine = [u for u in units if u.mass_index == i]
-        belt = store.read("belt", [u.name for u in mine if u.kind == "belt"])["t"].reshape(grid.size, n_toys)
-        crit = critical_values(belt, cl)
-        obs = store.read("observed", [u.name for u in mine if u.kind == "observed"])
-        bkg = store.read("background", [u.name for u in mine if u.kind == "background"])
-        reference = float(obs["reference"][0])
-        to_x = physical(reference, d.spec.alpha_power)
-        obs_limit = belt_limits(grid, obs["t"][None, :], crit, obs["alpha_hat"][:1])[0]
-        bkg_limits = belt_limits(
-            grid,
-            bkg["t"].reshape(n_background, grid.size),
-            crit,
-            bkg["alpha_hat"].reshape(n_background, grid.size)[:, 0],
-        )
-        points.append(
-            {
-                "mass_mev": d.spec.mass_mev,
-                "reference": reference,
-                "alpha_grid": grid.tolist(),
-                "coupling_grid": [to_x(a) for a in grid],
-                "critical_values": crit.tolist(),
-                "belt_failed_toys": int(np.sum(~np.isfinite(belt))),
-                "t_observed": obs["t"].tolist(),
-                "alpha_hat_observed": float(obs["alpha_hat"][0]),
-                "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
-                "observed": to_x(obs_limit),
-                "background_toys": n_background,
-                "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
-                "background_failed": int(np.sum(np.isnan(bkg_limits))),
-                **_band(bkg_limits, to_x),
-            }
-        )
-    summary = {
-        **store.settings,
-        "unit": description.spec.unit,
-        "points": points,
-        "units_total": counts.total,
-        "units_reused": counts.reused,
-        "units_computed": counts.computed,
-        "partial_files_removed": store.partial_files_removed,
-        "store": "units/{belt,background,observed}/*.parquet",
-    }
-    store.write_summary(summary)
-    return summary
+        points = []
+        for i, d in enumerate(descriptions):
+            mine = [u for u in units if u.mass_index == i]
+            belt = store.read("belt", [u.name for u in mine if u.kind == "belt"])["t"].reshape(grid.size, n_toys)
+            crit = critical_values(belt, cl)
+            obs = store.read("observed", [u.name for u in mine if u.kind == "observed"])
+            bkg = store.read("background", [u.name for u in mine if u.kind == "background"])
+            reference = float(obs["reference"][0])
+            to_x = physical(reference, d.spec.alpha_power)
+            obs_limit = belt_limits(grid, obs["t"][None, :], crit, obs["alpha_hat"][:1])[0]
+            bkg_limits = belt_limits(
+                grid,
+                bkg["t"].reshape(n_background, grid.size),
+                crit,
+                bkg["alpha_hat"].reshape(n_background, grid.size)[:, 0],
+            )
+            points.append(
+                {
+                    "mass_mev": d.spec.mass_mev,
+                    "reference": reference,
+                    "alpha_grid": grid.tolist(),
+                    "coupling_grid": [to_x(a) for a in grid],
+                    "critical_values": crit.tolist(),
+                    "belt_failed_toys": int(np.sum(~np.isfinite(belt))),
+                    "t_observed": obs["t"].tolist(),
+                    "alpha_hat_observed": float(obs["alpha_hat"][0]),
+                    "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
+                    "observed": to_x(obs_limit),
+                    "background_toys": n_background,
+                    "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
+                    "background_failed": int(np.sum(np.isnan(bkg_limits))),
+                    **_band(bkg_limits, to_x),
+                }
+            )
+        summary = {
+            **store.settings,
+            "unit": description.spec.unit,
+            "points": points,
+            "units_total": counts.total,
+            "units_reused": counts.reused,
+            "units_computed": counts.computed,
+            "partial_files_removed": store.partial_files_removed,
+            "store": "units/{belt,background,observed}/*.parquet",
+        }
+        store.write_summary(summary)
+        return summary

@@ -26,15 +26,17 @@ import json
 import os
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..fileio import atomic_output_path, atomic_write_text
 from ..output.serialize import to_jsonable
 
 MANIFEST = "run.json"
+#: Lock file of the run using the folder (an exclusive ``flock``, released by the kernel if the run dies)
+LOCK = ".lock"
 
 
 def _pyarrow() -> ModuleType:
@@ -44,6 +46,32 @@ def _pyarrow() -> ModuleType:
     except ImportError:
         raise InputError("the toy store needs pyarrow: pip install 'exonu[distributed]'") from None
     return pyarrow
+
+
+def _lock_folder(root: Path) -> IO[bytes] | None:
+    """An exclusive lock on ``root`` for this run, or :class:`InputError` if another run holds it.
+
+    Two runs on one folder would delete each other's files in flight (a resuming run removes the
+    temporaries a killed run left). ``flock`` is advisory and per open file, and the kernel drops it
+    when the process dies, so a killed run never leaves the folder locked. Without ``fcntl`` (Windows)
+    the folder is not locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    try:
+        handle = open(root / LOCK, "ab")  # noqa: SIM115 - held open for the run's lifetime, closed by close()
+    except OSError as exc:
+        raise OutputError(f"cannot write {root / LOCK}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise InputError(
+            f"another exonu run is using {root} (it holds {root / LOCK}); wait for it to finish or choose another --out"
+        ) from None
+    return handle
 
 
 class UnitStore:
@@ -64,6 +92,14 @@ class UnitStore:
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"--out {self.root} exists and is not a folder")
         self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_folder(self.root)
+        try:
+            self._open(settings)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, settings: dict[str, Any]) -> None:
         settings = json.loads(json.dumps(settings))  # the form it takes on disk (tuples → lists)
         manifest = self.root / MANIFEST
         if manifest.exists():
@@ -77,13 +113,25 @@ class UnitStore:
         else:
             atomic_write_text(manifest, json.dumps(settings, indent=2))
         self.settings = settings
-        # what a writer killed mid-write leaves (never a unit: units appear only by rename); the driver is
-        # the folder's only writer, so every such file is a dead run's
+        # what a writer killed mid-write leaves (never a unit: units appear only by rename); this run holds
+        # the folder's lock, so every such file is a dead run's
         partial = sorted((self.root / "units").glob("*/.*.tmp.parquet"))
         for path in partial:
             path.unlink(missing_ok=True)
         #: number of temporary files of a killed run removed when this store opened the folder
         self.partial_files_removed = len(partial)
+
+    def close(self) -> None:
+        """Release the folder (another run may then resume it)."""
+        if self._lock is not None:
+            self._lock.close()  # closing the descriptor releases the flock
+            self._lock = None
+
+    def __enter__(self) -> UnitStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def path(self, kind: str, name: str) -> Path:
         return self.root / "units" / kind / f"{name}.parquet"

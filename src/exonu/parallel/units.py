@@ -23,6 +23,7 @@ boundary α ≥ 0).
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..searches import SearchSpec
-from ..stats import BinnedModel
+from ..stats import STATISTICS, BinnedModel
+from ..stats.chi2 import PER_BIN
 
 if TYPE_CHECKING:
     from ..io import DetectorSetup
@@ -50,18 +52,56 @@ class ModelDescription:
     ----------
     detectors : tuple of str
         Packaged detector names or absolute paths of TOML configs. Several detectors mean a joint
-        fit, which needs ``exonu.searches.joint`` (not yet available: :meth:`build` says so).
+        fit (:func:`exonu.searches.build_joint_model`: the solar-flux normalisations shared by name).
     spec : SearchSpec
         The search (signal model, window, flavours, dark-photon mass).
-    statistic : {"chi2", "poisson"}
+    statistic : {"chi2", "poisson"}, mapping detector name → statistic, or None
+        None (the default): the statistic each detector's config names, as ``exonu toys`` does. Joint
+        detectors with different statistics keep each its own on its bins (stored as sorted
+        (name, statistic) pairs; :attr:`fit_statistic` is then ``"per-bin"``).
     data : tuple of float or None
         Observed counts per bin; None: the detector's data set, else the background-only Asimov set.
     """
 
     detectors: tuple[str, ...]
     spec: SearchSpec
-    statistic: str = "chi2"
+    statistic: str | tuple[tuple[str, str], ...] | Mapping[str, str] | None = None
     data: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # resolved here, once, so the record (hashed by the model cache, written to the run manifest)
+        # names the statistic actually used
+        chosen = self.statistic
+        if chosen is None:
+            chosen = {s.name: s.statistic for s in map(load_detector_cached, self.detectors)}
+        if isinstance(chosen, (Mapping, tuple)):
+            pairs = tuple(sorted((str(k), str(v)) for k, v in dict(chosen).items()))
+            names = sorted(load_detector_cached(d).name for d in self.detectors)
+            if [k for k, _ in pairs] != names:
+                raise InputError(f"statistic per detector must name exactly the detectors {names}; got {pairs}")
+            values = {v for _, v in pairs}
+            chosen = values.pop() if len(values) == 1 else pairs
+        if isinstance(chosen, str) and chosen not in STATISTICS:
+            raise InputError(f"statistic must be one of {STATISTICS} or a mapping detector → statistic; got {chosen!r}")
+        if isinstance(chosen, tuple) and len(self.detectors) < 2:
+            raise InputError("a statistic per detector needs a joint run (several detectors)")
+        bad = {v for _, v in chosen} - set(STATISTICS) if isinstance(chosen, tuple) else set()
+        if bad:
+            raise InputError(f"statistic must be one of {STATISTICS}; got {sorted(bad)}")
+        object.__setattr__(self, "statistic", chosen)
+
+    @property
+    def statistic_record(self) -> str | dict[str, str]:
+        """The statistic as the run manifest records it: one name, or detector name → statistic."""
+        if isinstance(self.statistic, str):
+            return self.statistic
+        assert isinstance(self.statistic, tuple)  # __post_init__ resolved None and mappings to pairs
+        return dict(self.statistic)
+
+    @property
+    def fit_statistic(self) -> str:
+        """The statistic the fits use: the one name, or ``"per-bin"`` when joint detectors keep their own."""
+        return self.statistic if isinstance(self.statistic, str) else PER_BIN
 
     def build(self) -> tuple[BinnedModel, float]:
         """The :class:`exonu.stats.BinnedModel` and the α = 1 reference value (cached per process)."""
@@ -91,11 +131,15 @@ def resolve_detector(name_or_path: str) -> str:
 @functools.lru_cache(maxsize=16)
 def _build_cached(description: ModelDescription) -> tuple[BinnedModel, float]:
     from ..searches import build_binned_model, build_joint_model
+    from ..searches.joint import with_bin_statistics
 
     if len(description.detectors) > 1:  # one joint model, the shared physical nuisances one parameter
         if description.data is not None:
             raise InputError("data for a joint toy run or scan must come from the detectors' own configs")
         joint = build_joint_model([load_detector_cached(d) for d in description.detectors], description.spec)
+        if isinstance(description.statistic, tuple):  # each detector's own statistic on its bins
+            model, _ = with_bin_statistics(joint, dict(description.statistic))
+            return model, float(joint.reference)
         return joint.model, float(joint.reference)
     setup = load_detector_cached(description.detectors[0])
     data = None if description.data is None else np.asarray(description.data, dtype=float)
@@ -200,7 +244,7 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
     from ..stats import ToyEnsemble, belt_statistic, generate_toys, limits_for_toys
 
     model, reference = unit.description.build()
-    statistic = unit.description.statistic
+    statistic = unit.description.fit_statistic
     grid = np.asarray(unit.alpha_grid, dtype=float)
     if unit.kind == "observed":
         ensemble = ToyEnsemble.observed(model)

@@ -50,7 +50,7 @@ from ..stats import STATISTICS, BinnedModel, LimitResult
 from ..stats.chi2 import PER_BIN
 from .run import SearchResult, search_result_from_model
 from .spec import DEFAULT_REFERENCE, SearchSpec
-from .templates import SignalTemplates, build_binned_model, choose_window, signal_templates
+from .templates import SignalTemplates, build_binned_model, check_setup, choose_window, signal_templates
 
 if TYPE_CHECKING:
     from ..detector import DetectorSetup
@@ -310,6 +310,8 @@ class JointModel:
 def _check_setups(setups: Sequence[DetectorSetup]) -> list[DetectorSetup]:
     if isinstance(setups, (str, bytes)) or not isinstance(setups, Sequence) or not setups:
         raise InputError("setups must be a non-empty sequence of loaded detectors (exonu.io.load_detector)")
+    for s in setups:
+        check_setup(s)
     names = [getattr(s, "name", None) for s in setups]
     if not all(isinstance(n, str) and n for n in names):
         raise InputError("every entry of setups must be a loaded detector (exonu.io.load_detector) with a name")

@@ -92,7 +92,7 @@ def exclusion_curve(
     spectrum : RecoilSpectrum, optional
         Shared spectrum (its flux kernels are reused across masses).
     cl : float
-        Confidence level of every limit, in (0, 1).
+        Confidence level of every limit, in (0.5, 1).
 
     Returns
     -------

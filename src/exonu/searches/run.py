@@ -189,7 +189,9 @@ def search_result_from_model(
 
     What :func:`run_search` does after building one detector's model, for any :class:`BinnedModel`
     whose α = 1 is ``templates.reference`` (a joint model of several detectors, for one). ``window``
-    labels the bins in the result; the other arguments are :func:`run_search`'s.
+    labels the bins in the result; the other arguments are :func:`run_search`'s, except that a bare
+    model names no detector, so ``statistic`` defaults to the paper's ``"chi2"`` (``"per-bin"`` uses
+    the model's ``bin_statistic``).
 
     Raises
     ------

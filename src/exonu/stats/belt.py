@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .chi2 import check_statistic, variance_base
+from .chi2 import FitBatch, check_statistic
 from .model import BinnedModel, check_alpha
 from .newton import batched_best_fit
 from .profiling import profile_batch
@@ -103,7 +103,7 @@ def belt_statistic(
             f"expected (N, {cm.n_bins}) and (N, {cm.n_par})"
         )
     n = data.shape[0]
-    base = variance_base(cm, data)
+    batch = FitBatch.of(cm, statistic, data, centres)
     best = batched_best_fit(model, statistic, data, centres)
     alpha_hat = cm.u_to_alpha(best.u)
     chi2_min = np.where(best.converged, best.f, np.nan)
@@ -116,7 +116,7 @@ def belt_statistic(
     start, prev_u, prev_theta = best.theta, best.u, best.theta
     for k in order:
         u_k = np.full(n, u_grid[k])
-        th, f[:, k], ok[:, k], _ = profile_batch(cm, statistic, data, base, u_k, centres, start, newton=True)
+        th, f[:, k], ok[:, k], _ = profile_batch(batch, u_k, start, newton=True)
         th = np.where(np.isfinite(f[:, k])[:, None], th, prev_theta)
         nxt = order[min(np.searchsorted(u_grid[order], u_grid[k], side="right"), order.size - 1)]
         with np.errstate(invalid="ignore", divide="ignore"):

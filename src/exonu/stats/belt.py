@@ -26,7 +26,7 @@ import numpy.typing as npt
 from ..errors import InputError
 from .chi2 import FitBatch, check_statistic
 from .model import BinnedModel, check_alpha
-from .newton import batched_best_fit
+from .newton import best_fit_of_batch
 from .profiling import profile_batch
 from .toys import ToyEnsemble
 
@@ -104,7 +104,7 @@ def belt_statistic(
         )
     n = data.shape[0]
     batch = FitBatch.of(cm, statistic, data, centres)
-    best = batched_best_fit(model, statistic, data, centres)
+    best = best_fit_of_batch(model, batch)
     alpha_hat = cm.u_to_alpha(best.u)
     chi2_min = np.where(best.converged, best.f, np.nan)
     u_grid = cm.alpha_to_u(grid)

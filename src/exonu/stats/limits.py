@@ -59,7 +59,7 @@ from .frequentist import (
     pcl_upper_limit,
 )
 from .model import BinnedModel, CompiledModel
-from .newton import batched_best_fit, batched_newton_applies
+from .newton import batched_newton_applies, best_fit_of_batch
 from .problem import FitProblem
 from .profiling import (
     FitVariableMinimum,
@@ -578,8 +578,8 @@ def _scan_newton(
     """
     cm = model.compiled
     n = batch.size
-    best = batched_best_fit(model, batch.statistic, batch.data, batch.centres)
-    # batched_best_fit returns the slope and curvature whenever batched_newton_applies(model), the
+    best = best_fit_of_batch(model, batch)
+    # best_fit_of_batch returns the slope and curvature whenever batched_newton_applies(model), the
     # condition under which _scan_with calls this function
     assert best.slope is not None and best.curvature is not None
 

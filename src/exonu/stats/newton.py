@@ -32,7 +32,7 @@ from .chi2 import ExpectationState, FitBatch, expectation, jacobian_theta, objec
 from .model import BinnedModel
 from .profiling import bounded_quadratic_step, minimise_fit_variable
 
-__all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies"]
+__all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies", "best_fit_of_batch"]
 
 #: Armijo sufficient-decrease constant and the most step halvings of the line search
 ARMIJO = 1e-4
@@ -206,10 +206,18 @@ def batched_best_fit(
         scope, see :func:`batched_newton_applies`) come from the ladder engine,
         :func:`~exonu.stats.profiling.minimise_fit_variable`.
     """
-    cm = model.compiled
     batch = FitBatch.of(
-        cm, statistic, np.atleast_2d(np.asarray(data, dtype=float)), np.atleast_2d(np.asarray(centres, dtype=float))
+        model.compiled,
+        statistic,
+        np.atleast_2d(np.asarray(data, dtype=float)),
+        np.atleast_2d(np.asarray(centres, dtype=float)),
     )
+    return best_fit_of_batch(model, batch, tol=tol, max_iter=max_iter)
+
+
+def best_fit_of_batch(model: BinnedModel, batch: FitBatch, *, tol: float = 1e-10, max_iter: int = 50) -> BatchedFit:
+    """:func:`batched_best_fit` of a :class:`~exonu.stats.chi2.FitBatch` of ``model`` (its variance base reused)."""
+    cm = model.compiled
     n = batch.size
     x = np.zeros((n, cm.n_par + 1))
     x[:, 1:] = cm.nominal

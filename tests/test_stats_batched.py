@@ -20,7 +20,7 @@ from exonu.stats import (
     generate_toys,
     limits_for_toys,
 )
-from exonu.stats.chi2 import denominator, grad_u, objective, variance_base
+from exonu.stats.chi2 import FitBatch, grad_u, objective
 from exonu.stats.newton import batched_newton_applies
 from exonu.stats.profiling import profile_batch
 
@@ -54,11 +54,11 @@ def test_batched_fit_equals_the_per_toy_fit(magnetic, statistic, alpha):
     cm = magnetic.compiled
     inside = np.flatnonzero(best.u > 0)
     data, centres = toys.data[inside], toys.centres[inside]
-    base = variance_base(cm, data)
+    batch = FitBatch.of(cm, statistic, data, centres)
     u = best.u[inside]
-    theta, _, _, _ = profile_batch(cm, statistic, data, base, u, centres, best.theta[inside], tol=1e-14, newton=True)
-    state = objective(cm, statistic, data, denominator(cm, base, u), u, theta, centres)[1]
-    assert np.all(np.abs(grad_u(cm, statistic, data, base, state, u)) < 1e-6)
+    theta, _, _, _ = profile_batch(batch, u, best.theta[inside], tol=1e-14, newton=True)
+    state = objective(batch, batch.denominator(u), u, theta)[1]
+    assert np.all(np.abs(grad_u(batch, state, u)) < 1e-6)
 
 
 def test_batched_fit_outside_its_scope_uses_the_ladder_engine():

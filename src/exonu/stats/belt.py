@@ -24,9 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .chi2 import check_statistic, variance_base
+from .chi2 import FitBatch, check_statistic
 from .model import BinnedModel, check_alpha
-from .newton import batched_best_fit
+from .newton import best_fit_of_batch
 from .profiling import profile_batch
 from .toys import ToyEnsemble
 
@@ -103,8 +103,8 @@ def belt_statistic(
             f"expected (N, {cm.n_bins}) and (N, {cm.n_par})"
         )
     n = data.shape[0]
-    base = variance_base(cm, data)
-    best = batched_best_fit(model, statistic, data, centres)
+    batch = FitBatch.of(cm, statistic, data, centres)
+    best = best_fit_of_batch(model, batch)
     alpha_hat = cm.u_to_alpha(best.u)
     chi2_min = np.where(best.converged, best.f, np.nan)
     u_grid = cm.alpha_to_u(grid)
@@ -116,7 +116,7 @@ def belt_statistic(
     start, prev_u, prev_theta = best.theta, best.u, best.theta
     for k in order:
         u_k = np.full(n, u_grid[k])
-        th, f[:, k], ok[:, k], _ = profile_batch(cm, statistic, data, base, u_k, centres, start, newton=True)
+        th, f[:, k], ok[:, k], _ = profile_batch(batch, u_k, start, newton=True)
         th = np.where(np.isfinite(f[:, k])[:, None], th, prev_theta)
         nxt = order[min(np.searchsorted(u_grid[order], u_grid[k], side="right"), order.size - 1)]
         with np.errstate(invalid="ignore", divide="ignore"):

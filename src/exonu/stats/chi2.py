@@ -45,7 +45,7 @@ from scipy.special import xlogy
 from ..errors import InputError
 from .model import BinnedModel, CompiledModel, as_array, check_alpha, require_finite
 
-__all__ = ["PER_BIN", "STATISTICS", "Statistic", "check_statistic", "chi2_value", "statistic_for"]
+__all__ = ["PER_BIN", "STATISTICS", "FitBatch", "Statistic", "check_statistic", "chi2_value", "statistic_for"]
 
 #: the two fit statistics; both are "χ²-like" (errordef 1, Δ = 1 at one standard deviation)
 STATISTICS = ("chi2", "poisson")
@@ -204,26 +204,78 @@ def denominator(cm: CompiledModel, base: np.ndarray, u: np.ndarray) -> np.ndarra
     return np.asarray(base + alpha2[:, None] * cm.var_sig[None, :], dtype=float)
 
 
+@dataclass(frozen=True)
+class FitBatch:
+    """N data sets of one compiled model under one statistic: what the internal fit functions share.
+
+    Every profiling, fitting and scanning function of this layer works on such a batch instead of
+    the run of arguments (compiled model, statistic, data, variance base, centres). It is built
+    once per batch (:meth:`of` computes the variance base) and subset by :meth:`rows` or
+    :meth:`repeat`, which only index the arrays: nothing is recomputed.
+
+    Attributes
+    ----------
+    cm : CompiledModel
+    statistic : str
+        "chi2", "poisson" or "per-bin" (see :func:`statistic_for`).
+    data : ndarray, shape (N, n_bins)
+        Observed counts of each data set.
+    base : ndarray, shape (N, n_bins)
+        The α-independent part of the χ² denominator of each data set (:func:`variance_base`).
+    centres : ndarray, shape (N, n_nuisances)
+        Pull-term centres (auxiliary measurements) in the internal nuisance order.
+    """
+
+    cm: CompiledModel
+    statistic: str
+    data: np.ndarray
+    base: np.ndarray
+    centres: np.ndarray
+
+    @classmethod
+    def of(cls, cm: CompiledModel, statistic: str, data: np.ndarray, centres: np.ndarray) -> FitBatch:
+        """The batch of ``data`` (N, n_bins) with pull centres ``centres`` (N, n_nuisances)."""
+        return cls(cm, statistic, data, variance_base(cm, data), centres)
+
+    @property
+    def size(self) -> int:
+        """N, the number of data sets."""
+        return int(self.data.shape[0])
+
+    def rows(self, idx: np.ndarray | slice) -> FitBatch:
+        """The data sets ``idx`` (indices, a boolean mask or a slice)."""
+        return FitBatch(self.cm, self.statistic, self.data[idx], self.base[idx], self.centres[idx])
+
+    def repeat(self, k: int) -> FitBatch:
+        """Every data set ``k`` times in a row (for evaluating one data set at k points at once)."""
+        return FitBatch(
+            self.cm,
+            self.statistic,
+            np.repeat(self.data, k, 0),
+            np.repeat(self.base, k, 0),
+            np.repeat(self.centres, k, 0),
+        )
+
+    def denominator(self, u: np.ndarray) -> np.ndarray:
+        """The χ² denominator of every data set at its fit variable ``u`` (N,) (see :func:`denominator`)."""
+        return denominator(self.cm, self.base, u)
+
+
 def pull_terms(cm: CompiledModel, theta: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.asarray(((theta - centres) ** 2) @ cm.pull_weight, dtype=float)
 
 
 def objective(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    den: np.ndarray,
-    u: np.ndarray,
-    theta: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch, den: np.ndarray, u: np.ndarray, theta: np.ndarray
 ) -> tuple[np.ndarray, ExpectationState]:
-    """Statistic value (N,) and the expectation state at (u, θ).
+    """Statistic value (N,) and the expectation state at (u, θ) for every data set of ``batch``.
 
     ``den`` is the χ² denominator for these u (ignored by the Poisson statistic).
     """
+    cm = batch.cm
     st = expectation(cm, u, theta)
-    f = statistic_for(cm, statistic).value(data, den, st.expected)
-    return f + pull_terms(cm, theta, centres), st
+    f = statistic_for(cm, batch.statistic).value(batch.data, den, st.expected)
+    return f + pull_terms(cm, theta, batch.centres), st
 
 
 def jacobian_theta(cm: CompiledModel, st: ExpectationState) -> np.ndarray:
@@ -247,13 +299,10 @@ def jacobian_theta(cm: CompiledModel, st: ExpectationState) -> np.ndarray:
 
 @overload
 def grad_hess_theta(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
+    batch: FitBatch,
     den: np.ndarray,
     st: ExpectationState,
     theta: np.ndarray,
-    centres: np.ndarray,
     hessian: Literal[True] = ...,
     newton: bool = ...,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
@@ -261,26 +310,20 @@ def grad_hess_theta(
 
 @overload
 def grad_hess_theta(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
+    batch: FitBatch,
     den: np.ndarray,
     st: ExpectationState,
     theta: np.ndarray,
-    centres: np.ndarray,
     hessian: Literal[False],
     newton: bool = ...,
 ) -> tuple[np.ndarray, None, None]: ...
 
 
 def grad_hess_theta(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
+    batch: FitBatch,
     den: np.ndarray,
     st: ExpectationState,
     theta: np.ndarray,
-    centres: np.ndarray,
     hessian: bool = True,
     newton: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -291,9 +334,10 @@ def grad_hess_theta(
     ``h_newton`` adds that term (None when there is no p·q product or ``newton=False``).
     ``hessian=False`` skips both matrices.
     """
+    cm = batch.cm
     jt = jacobian_theta(cm, st)
-    dfde, w = statistic_for(cm, statistic).derivatives(data, den, st.expected)  # ∂(statistic)/∂E_i, weight
-    g = np.matmul(jt, dfde[:, :, None])[:, :, 0] + 2.0 * cm.pull_weight * (theta - centres)
+    dfde, w = statistic_for(cm, batch.statistic).derivatives(batch.data, den, st.expected)  # ∂(statistic)/∂E_i, W_i
+    g = np.matmul(jt, dfde[:, :, None])[:, :, 0] + 2.0 * cm.pull_weight * (theta - batch.centres)
     if not hessian:
         return g, None, None
     jt *= np.sqrt(w)[:, None, :]  # in place: JᵀWJ = (√W J)ᵀ(√W J), w ≥ 0 for both statistics
@@ -313,22 +357,21 @@ def grad_hess_theta(
     return g, h, h_newton
 
 
-def grad_u(
-    cm: CompiledModel, statistic: str, data: np.ndarray, base: np.ndarray, st: ExpectationState, u: np.ndarray
-) -> np.ndarray:
+def grad_u(batch: FitBatch, st: ExpectationState, u: np.ndarray) -> np.ndarray:
     """∂(statistic)/∂u at fixed θ, shape (N,).
 
     At a profiled θ̂(u) this is also the total derivative of the profile χ²_min(u) (the θ-gradient
     vanishes there, or is normal to an active bound), which makes 1-D searches over u cheap.
     """
+    cm, data = batch.cm, batch.data
     e = st.expected
     uu = u[:, None, None]
     ex = cm.exponents[None, :, None]
     ds0 = np.sum(ex * np.power(uu, ex - 1.0) * cm.templates[None, :, :], axis=1)
     de = ds0 * st.sfac
-    stat = statistic_for(cm, statistic)
+    stat = statistic_for(cm, batch.statistic)
     if stat.name == "chi2":
-        den = denominator(cm, base, u)
+        den = batch.denominator(u)
         resid = data - e
         g = -2.0 * np.sum(resid * de / den, axis=1)
         if np.any(cm.var_sig):
@@ -339,7 +382,7 @@ def grad_u(
     if stat.name == "poisson":
         e_safe = np.where(e > 0, e, 1.0)
         return np.asarray(2.0 * np.sum((1.0 - data / e_safe) * de, axis=1), dtype=float)
-    den = denominator(cm, base, u)
+    den = batch.denominator(u)
     dfde, _ = stat.derivatives(data, den, e)
     g = np.sum(dfde * de, axis=1)
     var_sig = np.where(stat.chi2_bins(), cm.var_sig, 0.0)
@@ -389,7 +432,6 @@ def chi2_value(
         raise InputError("p of a fixed component (activity_sigma = 0) must be 1")
     theta = np.concatenate([p[cm.free], q, r])[None, :]
     u = cm.alpha_to_u(np.array([alpha]))
-    data = model.data[None, :]
-    den = denominator(cm, variance_base(cm, data), u)
-    f, _ = objective(cm, statistic, data, den, u, theta, cm.centres[None, :])
+    batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
+    f, _ = objective(batch, batch.denominator(u), u, theta)
     return float(f[0])

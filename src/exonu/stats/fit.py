@@ -40,8 +40,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
-from .chi2 import check_statistic, denominator, grad_hess_theta, grad_u, objective, variance_base
-from .model import BinnedModel, CompiledModel, check_alpha
+from .chi2 import FitBatch, check_statistic, grad_hess_theta, grad_u, objective
+from .model import BinnedModel, check_alpha
 from .profiling import fit_variable_scale, minimise_fit_variable, profile_batch, split_theta
 
 __all__ = ["FitResult", "fit"]
@@ -154,11 +154,8 @@ class FitObjective:
     """The statistic and its analytic gradient as functions of the Minuit vector x = [u, θ]."""
 
     def __init__(self, model: BinnedModel, statistic: str) -> None:
-        self.cm = model.compiled
-        self.statistic = statistic
-        self.data = model.data[None, :]
-        self.base = variance_base(self.cm, self.data)
-        self.centres = self.cm.centres[None, :]
+        cm = model.compiled
+        self.batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
         self._last_x: np.ndarray | None = None
         self._last: tuple[float, np.ndarray] | None = None
 
@@ -167,13 +164,11 @@ class FitObjective:
         if self._last_x is not None and self._last is not None and np.array_equal(x, self._last_x):
             return self._last
         u, theta = x[:1], x[None, 1:]
-        den = denominator(self.cm, self.base, u)
-        f, st = objective(self.cm, self.statistic, self.data, den, u, theta, self.centres)
+        den = self.batch.denominator(u)
+        f, st = objective(self.batch, den, u, theta)
         if np.isfinite(f[0]):
-            g_theta = grad_hess_theta(self.cm, self.statistic, self.data, den, st, theta, self.centres, hessian=False)[
-                0
-            ][0]
-            g_u = grad_u(self.cm, self.statistic, self.data, self.base, st, u)
+            g_theta = grad_hess_theta(self.batch, den, st, theta, hessian=False)[0][0]
+            g_u = grad_u(self.batch, st, u)
             grad = np.concatenate([g_u, g_theta])
         else:
             grad = np.full(x.size, np.nan)
@@ -187,37 +182,27 @@ class FitObjective:
         return self._eval(x)[1]
 
 
-def _gradient_at_u(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    u: np.ndarray,
-    theta: np.ndarray,
-    centres: np.ndarray,
-) -> np.ndarray:
-    """Analytic gradient [∂f/∂u, ∂f/∂θ] at a batch of u values with the same θ, shape (N, 1 + P)."""
+def _gradient_at_u(batch: FitBatch, u: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Analytic gradient [∂f/∂u, ∂f/∂θ] of the one data set of ``batch`` at the u values ``u`` (N,)
+    with the same θ, shape (N, 1 + P)."""
     n = u.size
-    d, b, th, ce = (np.repeat(a, n, 0) for a in (data, base, theta[None, :], centres))
-    den = denominator(cm, b, u)
-    _, st = objective(cm, statistic, d, den, u, th, ce)
-    g_theta = grad_hess_theta(cm, statistic, d, den, st, th, ce, hessian=False)[0]
-    return np.concatenate([grad_u(cm, statistic, d, b, st, u)[:, None], g_theta], axis=1)
+    rep, th = batch.repeat(n), np.repeat(theta[None, :], n, 0)
+    den = rep.denominator(u)
+    _, st = objective(rep, den, u, th)
+    g_theta = grad_hess_theta(rep, den, st, th, hessian=False)[0]
+    return np.concatenate([grad_u(rep, st, u)[:, None], g_theta], axis=1)
 
 
 def _hessian(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     u: float,
     theta: np.ndarray,
     with_u: bool,
     u_step: float,
     allow_negative: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and exact Hessian of the statistic in x = [u, θ] (or θ only) at one point.
+    """Gradient and exact Hessian of the statistic of the one data set of ``batch`` in x = [u, θ]
+    (or θ only) at one point.
 
     The θ block is analytic: the Newton matrix of :func:`~exonu.stats.chi2.grad_hess_theta` is the
     exact Hessian (the p·q product is the only second derivative of E in θ, and the Poisson weights
@@ -227,22 +212,22 @@ def _hessian(
     far below the 2 % that matters for an error bar.
     """
     uu = np.array([u])
-    den = denominator(cm, base, uu)
-    _, st = objective(cm, statistic, data, den, uu, theta[None, :], centres)
-    g, h_gn, h_n = grad_hess_theta(cm, statistic, data, den, st, theta[None, :], centres)
+    den = batch.denominator(uu)
+    _, st = objective(batch, den, uu, theta[None, :])
+    g, h_gn, h_n = grad_hess_theta(batch, den, st, theta[None, :])
     h_theta = (h_gn if h_n is None else h_n)[0]
     if not with_u:
         return g[0], h_theta
-    g_u = float(grad_u(cm, statistic, data, base, st, uu)[0])
+    g_u = float(grad_u(batch, st, uu)[0])
     h = u_step
     if allow_negative or u - h >= 0.0:
-        gp, gm = _gradient_at_u(cm, statistic, data, base, np.array([u + h, u - h]), theta, centres)
+        gp, gm = _gradient_at_u(batch, np.array([u + h, u - h]), theta)
         row = (gp - gm) / (2.0 * h)
     else:
-        g1, g2 = _gradient_at_u(cm, statistic, data, base, np.array([u + h, u + 2.0 * h]), theta, centres)
+        g1, g2 = _gradient_at_u(batch, np.array([u + h, u + 2.0 * h]), theta)
         g0 = np.concatenate([[g_u], g[0]])
         row = (-3.0 * g0 + 4.0 * g1 - g2) / (2.0 * h)
-    n = 1 + cm.n_par
+    n = 1 + batch.cm.n_par
     hess = np.empty((n, n))
     hess[1:, 1:] = h_theta
     hess[0, :] = row
@@ -285,27 +270,25 @@ def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]
 
 def _fast_engine(
     model: BinnedModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     u0: float,
     theta0: np.ndarray,
     fix_alpha: float | None,
     allow_negative: bool,
     tol: float,
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray | None, bool, list[str]]:
-    """Hessian at the profiled minimum → (f, values, errors, covariance, valid, messages)."""
+    """Hessian at the profiled minimum of the one data set of ``batch`` → (f, values, errors,
+    covariance, valid, messages)."""
     cm = model.compiled
     n = 1 + cm.n_par
     values = np.concatenate([[u0], theta0])
-    den = denominator(cm, base, np.array([u0]))
-    fval = float(objective(cm, statistic, data, den, np.array([u0]), theta0[None, :], centres)[0][0])
+    u_arr = np.array([u0])
+    fval = float(objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])[0][0])
     if not np.isfinite(fval):
         return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
     with_u = fix_alpha is None
-    u_step = 1e-3 * float(fit_variable_scale(cm, data, base)[0])
-    grad, hess = _hessian(cm, statistic, data, base, centres, u0, theta0, with_u, u_step, allow_negative)
+    u_step = 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
+    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative)
     if not with_u:  # α held: its row and column are zero, as for any fixed parameter
         grad = np.concatenate([[0.0], grad])
         full = np.zeros((n, n))
@@ -445,17 +428,15 @@ def fit(
     cm = model.compiled
     if allow_negative and not cm.allow_negative_u:
         raise InputError(f"allow_negative=True needs integer signal powers; got {model.signal_powers.tolist()}")
-    data = model.data[None, :]
-    base = variance_base(cm, data)
-    centres = cm.centres[None, :]
+    batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
 
     # 1. The minimum from the profiled core.
     if fix_alpha is None:
-        um = minimise_fit_variable(cm, statistic, data, base, centres, cm.nominal[None, :], allow_negative, tol)
+        um = minimise_fit_variable(batch, cm.nominal[None, :], allow_negative, tol)
         u0, theta0, f_core, core_ok = float(um.u[0]), um.theta[0], float(um.f[0]), bool(um.converged[0])
     else:
         u0 = float(cm.alpha_to_u(check_alpha(model, fix_alpha)))
-        th, f, conv, _ = profile_batch(cm, statistic, data, base, np.array([u0]), centres, cm.nominal[None, :], tol)
+        th, f, conv, _ = profile_batch(batch, np.array([u0]), cm.nominal[None, :], tol)
         theta0, f_core, core_ok = th[0], float(f[0]), bool(conv[0])
 
     # 2. Errors and covariance.
@@ -467,7 +448,7 @@ def fit(
         )
     else:
         fval, values, errors, cov, valid, messages = _fast_engine(
-            model, statistic, data, base, centres, u0, theta0, fix_alpha, allow_negative, tol
+            model, batch, u0, theta0, fix_alpha, allow_negative, tol
         )
         converged = core_ok
     if not core_ok:

@@ -45,7 +45,7 @@ from scipy.stats import chi2 as chi2_dist
 from scipy.stats import norm
 
 from ..errors import FitError, InputError
-from .chi2 import check_statistic, variance_base
+from .chi2 import FitBatch, check_statistic
 from .frequentist import (
     MIN_BAND_TOYS,
     cls_expected,
@@ -59,7 +59,7 @@ from .frequentist import (
     pcl_upper_limit,
 )
 from .model import BinnedModel, CompiledModel
-from .newton import batched_best_fit, batched_newton_applies
+from .newton import batched_newton_applies, best_fit_of_batch
 from .problem import FitProblem
 from .profiling import (
     FitVariableMinimum,
@@ -390,11 +390,7 @@ class NeymanBelt:
 
 # ------------------------------------------------------------------------------------------ scanning
 def _profile_points(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     u: np.ndarray,
     theta0: np.ndarray,
     extrapolate: bool = False,
@@ -405,19 +401,17 @@ def _profile_points(
     warm-started from the previous one (``extrapolate``: linearly from the previous two, which
     saves Newton iterations on a coarse grid).
     """
+    cm = batch.cm
     n, g = u.shape
     if n < 8:
-        rep = np.repeat(np.arange(n), g)
-        th, f, ok, _ = profile_batch(
-            cm, statistic, data[rep], base[rep], u.ravel(), centres[rep], theta0.reshape(n * g, -1), newton=True
-        )
+        th, f, ok, _ = profile_batch(batch.repeat(g), u.ravel(), theta0.reshape(n * g, -1), newton=True)
         return f.reshape(n, g), th.reshape(n, g, -1), ok.reshape(n, g)
     f = np.empty((n, g))
     th_all = np.empty((n, g, cm.n_par))
     ok = np.empty((n, g), dtype=bool)
     start = theta0[:, 0]
     for k in range(g):
-        th, f[:, k], ok[:, k], _ = profile_batch(cm, statistic, data, base, u[:, k], centres, start, newton=True)
+        th, f[:, k], ok[:, k], _ = profile_batch(batch, u[:, k], start, newton=True)
         th_all[:, k] = th
         start = th
         if extrapolate and 0 < k < g - 1:
@@ -475,11 +469,7 @@ class _Scan:
 
 
 def _bracket_target(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     um: FitVariableMinimum,
     target: float,
     rows: np.ndarray,
@@ -489,7 +479,8 @@ def _bracket_target(
     rel_tol: float = 1e-3,
     max_iter: int = 60,
 ) -> np.ndarray:
-    """Upper ends u (for ``rows``) where the exact profile has Δχ² ≥ ``target``, close to the crossing.
+    """Upper ends u (for the data sets ``rows`` of ``batch``) where the exact profile has Δχ² ≥ ``target``,
+    close to the crossing.
 
     ``[lo, hi]`` brackets the crossing (Δχ²(lo) < target ≤ Δχ²(hi), hi may be Poisson-infeasible).
     The bracket is shrunk with the Illinois false-position method on h(u) = Δχ²(u) − target (plain
@@ -515,7 +506,7 @@ def _bracket_target(
             finite, np.clip(x_fp, lo[live] + 0.01 * width, hi[live] - 0.01 * width), 0.5 * (lo[live] + hi[live])
         )
         r = rows[live]
-        th, f, _, _ = profile_batch(cm, statistic, data[r], base[r], x, centres[r], theta[live], newton=True)
+        th, f, _, _ = profile_batch(batch.rows(r), x, theta[live], newton=True)
         h = f - f_ref[live] - target
         above = ~(h < 0)  # NaN/inf (infeasible) counts as above: it is beyond the crossing
         up, dn = live[above], live[~above]
@@ -529,11 +520,7 @@ def _bracket_target(
 
 
 def _scan(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     target: float,
     n_grid: int,
     must_reach: float | None = None,
@@ -545,9 +532,8 @@ def _scan(
     (default ``target``); for those data sets the crossing of ``target`` is bracketed and solved on
     the exact profile (:func:`_bracket_target`) and the grid is profiled again.
     """
-    um = minimise_fit_variable(
-        cm, statistic, data, base, centres, np.tile(cm.nominal, (data.shape[0], 1)), stop_delta=target
-    )
+    cm = batch.cm
+    um = minimise_fit_variable(batch, np.tile(cm.nominal, (batch.size, 1)), stop_delta=target)
     u_cut, has = _scan_range(um, target)
     bad = ~np.isfinite(u_cut) | (u_cut <= 0)
     if np.any(bad):  # the ladder never rose by ``target``: scan what it saw, flag the data set
@@ -555,25 +541,17 @@ def _scan(
         u_cut = np.where(bad, np.where(np.isfinite(top) & (top > 0), top, 1.0), u_cut)
     t = np.linspace(0.0, 1.0, n_grid)
     u = u_cut[:, None] * t[None, :]
-    f, th, ok_pts = _profile_points(cm, statistic, data, base, centres, u, _nearest_ladder_theta(um, u))
+    f, th, ok_pts = _profile_points(batch, u, _nearest_ladder_theta(um, u))
     f_min = np.minimum(um.f, np.nanmin(np.where(np.isfinite(f), f, np.inf), axis=1))
     short = has & ~bad & (f[:, -1] - f_min < (0.5 * target if must_reach is None else must_reach))
     if np.any(short):
         rows = np.flatnonzero(short)
         lu = np.where(np.isfinite(um.ladder_u[rows]), um.ladder_u[rows], np.inf)
         upper = np.min(np.where(lu > u_cut[rows, None] * (1 + 1e-12), lu, np.inf), axis=1)
-        u_cut[rows] = _bracket_target(
-            cm, statistic, data, base, centres, um, target, rows, u_cut[rows].copy(), upper, th[rows, -1]
-        )
+        u_cut[rows] = _bracket_target(batch, um, target, rows, u_cut[rows].copy(), upper, th[rows, -1])
         u_rows = u_cut[rows, None] * t[None, :]
         f_r, th_r, ok_r = _profile_points(
-            cm,
-            statistic,
-            data[rows],
-            base[rows],
-            centres[rows],
-            u_rows,
-            _nearest_ladder_theta(_take_minimum(um, rows), u_rows),
+            batch.rows(rows), u_rows, _nearest_ladder_theta(_take_minimum(um, rows), u_rows)
         )
         f[rows], th[rows], ok_pts[rows] = f_r, th_r, ok_r
         f_min = np.minimum(um.f, np.nanmin(np.where(np.isfinite(f), f, np.inf), axis=1))
@@ -583,10 +561,7 @@ def _scan(
 
 def _scan_newton(
     model: BinnedModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     target: float,
     n_grid: int,
     must_reach: float | None = None,
@@ -602,9 +577,9 @@ def _scan_newton(
     that of a certified scan either way.
     """
     cm = model.compiled
-    n = data.shape[0]
-    best = batched_best_fit(model, statistic, data, centres)
-    # batched_best_fit returns the slope and curvature whenever batched_newton_applies(model), the
+    n = batch.size
+    best = best_fit_of_batch(model, batch)
+    # best_fit_of_batch returns the slope and curvature whenever batched_newton_applies(model), the
     # condition under which _scan_with calls this function
     assert best.slope is not None and best.curvature is not None
 
@@ -614,9 +589,9 @@ def _scan_newton(
 
     d_probe = reach(best.slope, 0.5 * best.curvature, target)
     good = best.newton & np.isfinite(d_probe) & (d_probe > 0)
-    d_probe = np.where(good, d_probe, fit_variable_scale(cm, data, base))
+    d_probe = np.where(good, d_probe, fit_variable_scale(cm, batch.data, batch.base))
     probe_u = best.u + d_probe
-    th_p, f_p, ok_p, _ = profile_batch(cm, statistic, data, base, probe_u, centres, best.theta, newton=True)
+    th_p, f_p, ok_p, _ = profile_batch(batch, probe_u, best.theta, newton=True)
     b_fit = (f_p - best.f - best.slope * d_probe) / d_probe**2
     u_cut = best.u + reach(best.slope, b_fit, 1.05**2 * target)
     good &= ok_p & np.isfinite(u_cut) & (u_cut > 0)
@@ -625,7 +600,7 @@ def _scan_newton(
     u = u_cut[:, None] * t[None, :]
     # warm starts: the best fit below the probe, the probe's nuisances above it
     theta0 = np.where((u < probe_u[:, None])[:, :, None], best.theta[:, None, :], th_p[:, None, :])
-    f, th, ok_pts = _profile_points(cm, statistic, data, base, centres, u, theta0, extrapolate=True)
+    f, th, ok_pts = _profile_points(batch, u, theta0, extrapolate=True)
     f_min = np.minimum(best.f, np.nanmin(np.where(np.isfinite(f), f, np.inf), axis=1))
     end = f[:, -1] - f_min
     good &= (end >= (0.5 * target if must_reach is None else must_reach)) & (end <= 4.0 * target)
@@ -644,7 +619,7 @@ def _scan_newton(
     sc = _Scan(um, t, u_cut, f, th, ok, f_min)
     redo = np.flatnonzero(~good)
     if redo.size:
-        sub = _scan(cm, statistic, data[redo], base[redo], centres[redo], target, n_grid, must_reach)
+        sub = _scan(batch.rows(redo), target, n_grid, must_reach)
         for name in ("u_cut", "f", "theta", "ok", "f_min"):
             getattr(sc, name)[redo] = getattr(sub, name)
         sc.um = _put_minimum(um, redo, sub.um)
@@ -715,37 +690,31 @@ def _bayes_dense(
 def _scan_with(
     engine: str,
     model: BinnedModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     target: float,
     n_grid: int,
     must_reach: float | None = None,
 ) -> _Scan:
     """The scan of ``engine``: "ladder" (:func:`_scan`) or "newton" (:func:`_scan_newton`)."""
     if engine == "newton" and batched_newton_applies(model):
-        return _scan_newton(model, statistic, data, base, centres, target, n_grid, must_reach)
-    return _scan(model.compiled, statistic, data, base, centres, target, n_grid, must_reach)
+        return _scan_newton(model, batch, target, n_grid, must_reach)
+    return _scan(batch, target, n_grid, must_reach)
 
 
 def _bayes_batch(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     cl: float,
     target: float,
     n_grid: int,
     engine: str = "ladder",
     model: BinnedModel | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    cm = batch.cm
     if engine == "ladder":
-        sc = _scan(cm, statistic, data, base, centres, target, n_grid)
+        sc = _scan(batch, target, n_grid)
     else:
         assert model is not None, "every engine but the ladder needs the model (_limits_batch passes it)"
-        sc = _scan_with(engine, model, statistic, data, base, centres, target, n_grid)
+        sc = _scan_with(engine, model, batch, target, n_grid)
     u_pts = sc.u_cut[None, :] * sc.t[:, None]
     u_lim, _ = _bayes_dense(cm, u_pts, _finite_delta(sc.f, sc.f_min).T, cl, _DENSE_TOYS)
     return cm.u_to_alpha(u_lim), sc.ok
@@ -800,10 +769,8 @@ def bayesian_chi2_limit(
     check_cl(cl)
     check_n_grid(n_grid)
     cm = model.compiled
-    data = model.data[None, :]
-    base = variance_base(cm, data)
-    centres = cm.centres[None, :]
-    sc = _scan(cm, statistic, data, base, centres, delta_chi2_max, n_grid)
+    batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
+    sc = _scan(batch, delta_chi2_max, n_grid)
     um = sc.um
     u = list(sc.u_cut[0] * sc.t)
     f = list(sc.f[0])
@@ -813,17 +780,7 @@ def bayesian_chi2_limit(
 
     def add_points(new_u: np.ndarray, starts: np.ndarray) -> None:
         nonlocal f_min, ok
-        k = new_u.size
-        th, fm, okm, _ = profile_batch(
-            cm,
-            statistic,
-            np.repeat(data, k, 0),
-            np.repeat(base, k, 0),
-            new_u,
-            np.repeat(centres, k, 0),
-            starts,
-            newton=True,
-        )
+        th, fm, okm, _ = profile_batch(batch.repeat(new_u.size), new_u, starts, newton=True)
         u.extend(new_u)
         f.extend(fm)
         thetas.extend(th)
@@ -923,11 +880,7 @@ def best_profile(model: BinnedModel, statistic: str, um: FitVariableMinimum, i: 
 
 # ------------------------------------------------------------------------------------------ PLR
 def _plr_batch(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     crit: float,
     n_grid: int,
     lower: bool = False,
@@ -939,12 +892,13 @@ def _plr_batch(
     ``engine="newton"`` (needs ``model``) scans with the batched Newton best fit (:func:`_scan_newton`).
     """
     # The scan must contain the crossing itself; it aims 4 units beyond it for the spline's sake.
+    cm = batch.cm
     if engine == "ladder":
-        sc = _scan(cm, statistic, data, base, centres, crit + 4.0, n_grid, must_reach=crit)
+        sc = _scan(batch, crit + 4.0, n_grid, must_reach=crit)
     else:
         assert model is not None, "every engine but the ladder needs the model (_limits_batch passes it)"
-        sc = _scan_with(engine, model, statistic, data, base, centres, crit + 4.0, n_grid, must_reach=crit)
-    n = data.shape[0]
+        sc = _scan_with(engine, model, batch, crit + 4.0, n_grid, must_reach=crit)
+    n = batch.size
     s = np.linspace(0.0, 1.0, _DENSE_TOYS)
     delta = CubicSpline(sc.t, _finite_delta(sc.f, sc.f_min).T, axis=0)(s)  # (D, N)
     t_hat = np.clip(sc.um.u / sc.u_cut, 0.0, 1.0)
@@ -972,22 +926,18 @@ def _plr_batch(
 
 
 def _refine_crossing(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     f_min: float,
     crit: float,
     a: float,
     b: float,
     theta0: np.ndarray,
 ) -> float | None:
-    """Solve χ²_min(u) − f_min = crit on [a, b] with Brent's method on the exact profile."""
+    """Solve χ²_min(u) − f_min = crit on [a, b] with Brent's method on the exact profile (one data set)."""
     state = {"theta": theta0[None, :].copy()}
 
     def h(u: float) -> float:
-        th, f, _, _ = profile_batch(cm, statistic, data, base, np.array([u]), centres, state["theta"], newton=True)
+        th, f, _, _ = profile_batch(batch, np.array([u]), state["theta"], newton=True)
         state["theta"] = th
         return float(f[0]) - f_min - crit
 
@@ -1001,11 +951,9 @@ def _plr_single(
     model: BinnedModel, statistic: str, cl: float, sided: str, n_grid: int
 ) -> tuple[float, float | None, bool, _Scan, float]:
     cm = model.compiled
-    data = model.data[None, :]
-    base = variance_base(cm, data)
-    centres = cm.centres[None, :]
+    batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
     crit = plr_critical_value(cl, sided)
-    up, lo, ok, sc = _plr_batch(cm, statistic, data, base, centres, crit, n_grid, lower=(sided == "two"))
+    up, lo, ok, sc = _plr_batch(batch, crit, n_grid, lower=(sided == "two"))
     u_grid = sc.u_cut[0] * sc.t
     f_min, u_hat = float(sc.f_min[0]), float(sc.um.u[0])
     # Refine each crossing on the exact profile between the grid points that bracket it.
@@ -1024,7 +972,7 @@ def _plr_single(
             a = max(a, u_hat)
         else:
             b = min(b, u_hat)
-        root = _refine_crossing(cm, statistic, data, base, centres, f_min, crit, a, b, sc.theta[0, k])
+        root = _refine_crossing(batch, f_min, crit, a, b, sc.theta[0, k])
         results.append(float(cm.u_to_alpha(root)) if root is not None else float(value))
     upper, lower = results
     assert upper is not None  # the upper crossing is always refined; only the lower one may be absent
@@ -1161,19 +1109,12 @@ def _plr_result(
 
 
 # ------------------------------------------------------------------------------------------ Neyman
-def _q_one_sided(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
-    u_values: np.ndarray | Sequence[float],
-) -> tuple[np.ndarray, FitVariableMinimum]:
-    """One-sided q(u_k) for every data set and every u_k (vectorised over data sets)."""
-    n = data.shape[0]
-    um = minimise_fit_variable(cm, statistic, data, base, centres, np.tile(cm.nominal, (n, 1)))
+def _q_one_sided(batch: FitBatch, u_values: np.ndarray | Sequence[float]) -> tuple[np.ndarray, FitVariableMinimum]:
+    """One-sided q(u_k) for every data set of ``batch`` and every u_k (vectorised over data sets)."""
+    n = batch.size
+    um = minimise_fit_variable(batch, np.tile(batch.cm.nominal, (n, 1)))
     u = np.broadcast_to(np.asarray(u_values, float), (n, len(u_values))).copy()
-    f, _, ok_pts = _profile_points(cm, statistic, data, base, centres, u, _nearest_ladder_theta(um, u))
+    f, _, ok_pts = _profile_points(batch, u, _nearest_ladder_theta(um, u))
     q = np.where(um.u[:, None] <= u, np.maximum(f - um.f[:, None], 0.0), 0.0)
     ok = um.converged[:, None] & ok_pts
     return np.where(ok, q, np.nan), um
@@ -1211,8 +1152,7 @@ def neyman_belt(
             model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
         )
         for sl in _slices(n_toys, chunk_size):
-            data = ens.data[sl]
-            q, _ = _q_one_sided(cm, statistic, data, variance_base(cm, data), ens.centres[sl], [u_grid[k]])
+            q, _ = _q_one_sided(FitBatch.of(cm, statistic, ens.data[sl], ens.centres[sl]), [u_grid[k]])
             q_toys[k, sl] = q[:, 0]
     crit = np.array([np.nanquantile(row, cl) for row in q_toys])
     return NeymanBelt(alpha_grid, crit, q_toys, cl, statistic, n_toys, seed, bool(fluctuate_aux))
@@ -1222,18 +1162,17 @@ def _slices(n: int, size: int) -> list[slice]:
     return [slice(s, min(s + size, n)) for s in range(0, n, size)]
 
 
-def _neyman_batch(
-    cm: CompiledModel, statistic: str, data: np.ndarray, base: np.ndarray, centres: np.ndarray, belt: NeymanBelt
-) -> tuple[np.ndarray, np.ndarray]:
+def _neyman_batch(batch: FitBatch, belt: NeymanBelt) -> tuple[np.ndarray, np.ndarray]:
     """Neyman upper limits for many data sets: the first crossing of q_obs(α) − c(α) above α̂."""
-    q, um = _q_one_sided(cm, statistic, data, base, centres, cm.alpha_to_u(belt.alpha_grid))
+    cm = batch.cm
+    q, um = _q_one_sided(batch, cm.alpha_to_u(belt.alpha_grid))
     diff = q - belt.critical_values[None, :]  # (N, G)
     a = belt.alpha_grid
     alpha_hat = cm.u_to_alpha(um.u)
     excl = (diff > 0) & (a[None, :] > alpha_hat[:, None])
     found = np.any(excl, axis=1)
     k = np.argmax(excl, axis=1)
-    rows = np.arange(data.shape[0])
+    rows = np.arange(batch.size)
     d1 = diff[rows, k]
     km = np.maximum(k - 1, 0)
     d0 = np.where(k > 0, diff[rows, km], -belt.critical_values[0])
@@ -1307,9 +1246,9 @@ def neyman_upper_limit(
         )
     elif belt.cl != cl or belt.statistic != statistic:
         raise InputError(f"belt was built for cl={belt.cl}, statistic={belt.statistic!r}; got cl={cl}, {statistic!r}")
-    data = model.data[None, :]
-    lim, ok = _neyman_batch(cm, statistic, data, variance_base(cm, data), cm.centres[None, :], belt)
-    um = minimise_fit_variable(cm, statistic, data, variance_base(cm, data), cm.centres[None, :], cm.nominal[None, :])
+    batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
+    lim, ok = _neyman_batch(batch, belt)
+    um = minimise_fit_variable(batch, cm.nominal[None, :])
     exp_detail = None
     if expected or n_toys_expected:
         exp_detail = expected_limits(
@@ -1323,9 +1262,7 @@ def neyman_upper_limit(
             progress=progress,
             belt=belt,
         )
-    q_obs = _q_one_sided(
-        cm, statistic, data, variance_base(cm, data), cm.centres[None, :], cm.alpha_to_u(belt.alpha_grid)
-    )[0][0]
+    q_obs = _q_one_sided(batch, cm.alpha_to_u(belt.alpha_grid))[0][0]
     msg = "" if ok[0] else "limit not inside the belt grid (extend alpha_grid) or a fit failed"
     return LimitResult.from_fit(
         model,
@@ -1364,9 +1301,7 @@ class _BatchSettings(TypedDict):
 def _limits_batch(
     method: str,
     model: BinnedModel,
-    statistic: str,
-    data: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     cl: float,
     *,
     n_grid: int = 48,
@@ -1375,30 +1310,29 @@ def _limits_batch(
     context: dict[str, Any],
     engine: str = "ladder",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Upper limits of many data sets with one method; ``context`` holds what a method precomputed."""
-    cm = model.compiled
-    base = variance_base(cm, data)
+    """Upper limits of the data sets of ``batch`` (a batch of ``model``) with one method; ``context``
+    holds what a method precomputed."""
     if method == "bayesian":
-        return _bayes_batch(cm, statistic, data, base, centres, cl, delta_chi2_max, n_grid, engine, model)
+        return _bayes_batch(batch, cl, delta_chi2_max, n_grid, engine, model)
     if method in ("plr", "pcl"):
-        up, _, ok, _ = _plr_batch(
-            cm, statistic, data, base, centres, plr_critical_value(cl, "one"), n_grid, engine=engine, model=model
-        )
+        up, _, ok, _ = _plr_batch(batch, plr_critical_value(cl, "one"), n_grid, engine=engine, model=model)
         if method == "pcl":
             up = np.maximum(up, context["pcl_threshold"])
         return up, ok
     if method == "neyman":
         if not isinstance(belt, NeymanBelt):
             raise InputError(f"method='neyman' needs a NeymanBelt (see neyman_belt); got {type(belt).__name__}")
-        return _neyman_batch(cm, statistic, data, base, centres, belt)
+        return _neyman_batch(batch, belt)
     if method == "cls":
         u_grid, q_asimov = context["cls_grid"]
-        u_lim = cls_limits_for_problem(FitProblem(model, statistic, data, centres), cl, u_grid, q_asimov)
-        return cm.u_to_alpha(u_lim), np.isfinite(u_lim)
+        u_lim = cls_limits_for_problem(
+            FitProblem(model, batch.statistic, batch.data, batch.centres), cl, u_grid, q_asimov
+        )
+        return batch.cm.u_to_alpha(u_lim), np.isfinite(u_lim)
     if method == "fc":
         if not isinstance(belt, dict):
             raise InputError(f"method='fc' needs the belt dict of fc_belt; got {type(belt).__name__}")
-        _, up, ok = fc_limits_for_problem(FitProblem(model, statistic, data, centres), belt)
+        _, up, ok = fc_limits_for_problem(FitProblem(model, batch.statistic, batch.data, batch.centres), belt)
         return up, ok
     raise InputError(f"method must be one of {METHODS}; got {method!r}")
 
@@ -1506,7 +1440,8 @@ def expected_limits(
         asimov_limit = asym_band["median"]
     else:
         a_data = asimov_model.data[None, :]
-        asimov_limit = float(_limits_batch(method, model, statistic, a_data, cm.nominal[None, :], cl, **kw)[0][0])
+        a_batch = FitBatch.of(cm, statistic, a_data, cm.nominal[None, :])
+        asimov_limit = float(_limits_batch(method, model, a_batch, cl, **kw)[0][0])
     if n_toys == 0:
         return ExpectedLimits(
             method, cl, statistic, asimov_limit, None, None, 0, 0, None, fluctuate_aux, calculator, asym_band
@@ -1597,8 +1532,9 @@ def limits_for_toys(
         "context": context,
         "engine": engine,
     }
+    cm = model.compiled
     for sl in chunks(toys.n_toys, chunk_size, progress, f"{method} limits"):
-        lim, ok = _limits_batch(method, model, statistic, toys.data[sl], toys.centres[sl], cl, **kw)
+        lim, ok = _limits_batch(method, model, FitBatch.of(cm, statistic, toys.data[sl], toys.centres[sl]), cl, **kw)
         limits[sl] = np.where(ok, lim, np.nan)
     return limits
 

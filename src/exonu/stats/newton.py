@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chi2 import ExpectationState, denominator, expectation, jacobian_theta, objective, statistic_for, variance_base
-from .model import BinnedModel, CompiledModel
+from .chi2 import ExpectationState, FitBatch, expectation, jacobian_theta, objective, statistic_for
+from .model import BinnedModel
 from .profiling import bounded_quadratic_step, minimise_fit_variable
 
-__all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies"]
+__all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies", "best_fit_of_batch"]
 
 #: Armijo sufficient-decrease constant and the most step halvings of the line search
 ARMIJO = 1e-4
@@ -80,23 +80,18 @@ def batched_newton_applies(model: BinnedModel) -> bool:
 
 
 def _derivatives(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    den: np.ndarray,
-    st: ExpectationState,
-    x: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch, den: np.ndarray, st: ExpectationState, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient (N, P+1), Gauss–Newton and Newton matrices (N, P+1, P+1) of the statistic in x = (u, θ)."""
-    batch, n = data.shape
-    dfde, w = statistic_for(cm, statistic).derivatives(data, den, st.expected)
-    jac = np.empty((batch, cm.n_par + 1, n))
+    cm = batch.cm
+    n_sets, n = batch.data.shape
+    dfde, w = statistic_for(cm, batch.statistic).derivatives(batch.data, den, st.expected)
+    jac = np.empty((n_sets, cm.n_par + 1, n))
     jac[:, 0, :] = cm.template_sum[None, :] * st.sfac  # ∂E/∂u
     jac[:, 1:, :] = jacobian_theta(cm, st)
     pull = np.concatenate([[0.0], cm.pull_weight])
     g = np.matmul(jac, dfde[:, :, None])[:, :, 0]
-    g[:, 1:] += 2.0 * cm.pull_weight * (x[:, 1:] - centres)
+    g[:, 1:] += 2.0 * cm.pull_weight * (x[:, 1:] - batch.centres)
     jac *= np.sqrt(w)[:, None, :]
     h_gn = 2.0 * np.matmul(jac, jac.transpose(0, 2, 1))
     diag = np.arange(cm.n_par + 1)
@@ -116,42 +111,31 @@ def _derivatives(
     return g, h_gn, h_n
 
 
-def _evaluate(
-    cm: CompiledModel, statistic: str, data: np.ndarray, den: np.ndarray, x: np.ndarray, centres: np.ndarray
-) -> tuple[np.ndarray, ExpectationState]:
-    u = x[:, 0]
-    f, st = objective(cm, statistic, data, den, u, x[:, 1:], centres)
-    return f, st
+def _evaluate(batch: FitBatch, den: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ExpectationState]:
+    return objective(batch, den, x[:, 0], x[:, 1:])
 
 
 def _newton(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
-    x: np.ndarray,
-    tol: float,
-    max_iter: int,
+    batch: FitBatch, x: np.ndarray, tol: float, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The joint iteration from start ``x`` (N, P+1); returns x, f, converged, n_iter."""
-    batch = data.shape[0]
+    cm, n_sets = batch.cm, batch.size
     bounded = np.concatenate([[True], cm.bounded])
     diag = np.arange(cm.n_par + 1)
-    den = denominator(cm, base, np.zeros(batch))  # α-independent: no signal MC variance here
-    f, _st = _evaluate(cm, statistic, data, den, x, centres)
-    converged = np.zeros(batch, dtype=bool)
-    n_iter = np.zeros(batch, dtype=int)
+    den = batch.denominator(np.zeros(n_sets))  # α-independent: no signal MC variance here
+    f, _st = _evaluate(batch, den, x)
+    converged = np.zeros(n_sets, dtype=bool)
+    n_iter = np.zeros(n_sets, dtype=int)
     # Gauss–Newton far from the minimum, Newton (quadratic) once a full step was accepted; a Newton
     # step that fails the line search is redone with Gauss–Newton at the next iteration.
-    use_newton = np.zeros(batch, dtype=bool)
+    use_newton = np.zeros(n_sets, dtype=bool)
     live = np.flatnonzero(np.isfinite(f))
     for _ in range(max_iter):
         if live.size == 0:
             break
-        d, dn, ce, xl = data[live], den[live], centres[live], x[live]
+        b, dn, xl = batch.rows(live), den[live], x[live]
         st_l = expectation(cm, xl[:, 0], xl[:, 1:])
-        g, h_gn, h_n = _derivatives(cm, statistic, d, dn, st_l, xl, ce)
+        g, h_gn, h_n = _derivatives(b, dn, st_l, xl)
         newt = use_newton[live]
         h = np.where(newt[:, None, None], h_n, h_gn)
         step, decrement, curv, stuck = bounded_quadratic_step(h, g, xl, bounded, diag)
@@ -169,7 +153,7 @@ def _newton(
         if polish.size:
             cand = xl[polish] + step[polish]
             cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
-            f_c, _ = _evaluate(cm, statistic, d[polish], dn[polish], cand, ce[polish])
+            f_c, _ = _evaluate(b.rows(polish), dn[polish], cand)
             ok = np.isfinite(f_c) & (f_c <= f_old[polish] + 1e-12 * np.maximum(1.0, np.abs(f_old[polish])))
             x[live[polish[ok]]], f[live[polish[ok]]] = cand[ok], f_c[ok]
         done &= newt | (decrement < 1e-3 * tol)  # certify with a Newton step (or a negligible GN one)
@@ -182,7 +166,7 @@ def _newton(
                 break
             cand = xl[pending] + t[:, None] * step[pending]
             cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
-            f_c, _ = _evaluate(cm, statistic, d[pending], dn[pending], cand, ce[pending])
+            f_c, _ = _evaluate(b.rows(pending), dn[pending], cand)
             ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * np.sum(g[pending] * (cand - xl[pending]), axis=1))
             acc = live[pending[ok]]
             x[acc], f[acc] = cand[ok], f_c[ok]
@@ -222,38 +206,43 @@ def batched_best_fit(
         scope, see :func:`batched_newton_applies`) come from the ladder engine,
         :func:`~exonu.stats.profiling.minimise_fit_variable`.
     """
+    batch = FitBatch.of(
+        model.compiled,
+        statistic,
+        np.atleast_2d(np.asarray(data, dtype=float)),
+        np.atleast_2d(np.asarray(centres, dtype=float)),
+    )
+    return best_fit_of_batch(model, batch, tol=tol, max_iter=max_iter)
+
+
+def best_fit_of_batch(model: BinnedModel, batch: FitBatch, *, tol: float = 1e-10, max_iter: int = 50) -> BatchedFit:
+    """:func:`batched_best_fit` of a :class:`~exonu.stats.chi2.FitBatch` of ``model`` (its variance base reused)."""
     cm = model.compiled
-    data = np.atleast_2d(np.asarray(data, dtype=float))
-    centres = np.atleast_2d(np.asarray(centres, dtype=float))
-    base = variance_base(cm, data)
-    n = data.shape[0]
+    n = batch.size
     x = np.zeros((n, cm.n_par + 1))
     x[:, 1:] = cm.nominal
     if batched_newton_applies(model):
-        x, f, ok, n_iter = _newton(cm, statistic, data, base, centres, x, tol, max_iter)
+        x, f, ok, n_iter = _newton(batch, x, tol, max_iter)
     else:
         f, ok, n_iter = np.full(n, np.inf), np.zeros(n, dtype=bool), np.zeros(n, dtype=int)
     newton = ok.copy()
     rest = np.flatnonzero(~ok)
     if rest.size:
-        um = minimise_fit_variable(
-            cm, statistic, data[rest], base[rest], centres[rest], np.tile(cm.nominal, (rest.size, 1)), tol=1e-9
-        )
+        um = minimise_fit_variable(batch.rows(rest), np.tile(cm.nominal, (rest.size, 1)), tol=1e-9)
         x[rest, 0], x[rest, 1:], f[rest], ok[rest] = um.u, um.theta, um.f, um.converged
     slope = curvature = None
     if batched_newton_applies(model):
-        slope, curvature = _profile_derivatives(cm, statistic, data, base, centres, x)
+        slope, curvature = _profile_derivatives(batch, x)
     return BatchedFit(x[:, 0].copy(), f, x[:, 1:].copy(), ok, n_iter, newton, slope, curvature)
 
 
-def _profile_derivatives(
-    cm: CompiledModel, statistic: str, data: np.ndarray, base: np.ndarray, centres: np.ndarray, x: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _profile_derivatives(batch: FitBatch, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dχ²_min/du and d²χ²_min/du² at x (the nuisances profiled): the envelope derivative and the
     Schur complement h_uu − h_uθ H_θθ⁻¹ h_θu of the Newton matrix."""
-    den = denominator(cm, base, np.zeros(data.shape[0]))
+    cm = batch.cm
+    den = batch.denominator(np.zeros(batch.size))
     st = expectation(cm, x[:, 0], x[:, 1:])
-    g, _h_gn, h_n = _derivatives(cm, statistic, data, den, st, x, centres)
+    g, _h_gn, h_n = _derivatives(batch, den, st, x)
     if cm.n_par == 0:
         return g[:, 0], h_n[:, 0, 0]
     h_tt, h_tu = h_n[:, 1:, 1:], h_n[:, 1:, 0]

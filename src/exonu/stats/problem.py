@@ -1,8 +1,9 @@
 """One fit problem: a model, a statistic and a batch of data sets, with the profiled test statistics.
 
 :class:`FitProblem` replaces the ``(compiled model, statistic, data, variance base, centres)``
-arguments that every calculator would otherwise thread through. It is vectorised over the data
-sets (observed data, Asimov data or toys) and answers:
+arguments that every calculator would otherwise thread through (the internal fit functions take
+the same five as one :class:`~exonu.stats.chi2.FitBatch`, its ``batch``). It is vectorised over
+the data sets (observed data, Asimov data or toys) and answers:
 
 * the profiled minimum over α ≥ 0 (:meth:`FitProblem.minimum`),
 * χ²_min at given values of the fit variable u = α^c (:meth:`FitProblem.profile`),
@@ -20,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .chi2 import check_statistic, expectation, variance_base
+from .chi2 import FitBatch, check_statistic, expectation
 from .model import BinnedModel, CompiledModel
 from .profiling import FitVariableMinimum, minimise_fit_variable, profile_batch
 
@@ -50,6 +51,8 @@ class FitProblem:
     data: np.ndarray | None = None
     centres: np.ndarray | None = None
     _minimum: FitVariableMinimum | None = field(default=None, init=False, repr=False)
+    #: the data sets as the internal fit functions take them (built once, with the variance base)
+    batch: FitBatch = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_statistic(self.statistic)
@@ -64,7 +67,12 @@ class FitProblem:
                 f"data must have shape (N, {cm.n_bins}) and centres (N, {cm.n_par}); "
                 f"got {self.data.shape} and {self.centres.shape}"
             )
-        self.base = variance_base(cm, self.data)
+        self.batch = FitBatch.of(cm, self.statistic, self.data, self.centres)
+
+    @property
+    def base(self) -> np.ndarray:
+        """The α-independent part of the χ² denominator of every data set (N, n_bins)."""
+        return self.batch.base
 
     @property
     def compiled(self) -> CompiledModel:
@@ -83,27 +91,17 @@ class FitProblem:
     def minimum(self, stop_delta: float = 10.0) -> FitVariableMinimum:
         """The best fit on u ≥ 0 of every data set (cached)."""
         if self._minimum is None:
-            assert self.data is not None and self.centres is not None  # set by __post_init__
-            cm = self.compiled
             self._minimum = minimise_fit_variable(
-                cm,
-                self.statistic,
-                self.data,
-                self.base,
-                self.centres,
-                np.tile(cm.nominal, (self.n_sets, 1)),
-                stop_delta=stop_delta,
+                self.batch, np.tile(self.compiled.nominal, (self.n_sets, 1)), stop_delta=stop_delta
             )
         return self._minimum
 
     def profile(self, u: np.ndarray, theta0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """χ²_min at one u per data set: ``u`` (N,) → (f (N,), θ (N, P), converged (N,))."""
-        cm = self.compiled
         u = np.broadcast_to(np.asarray(u, dtype=float), (self.n_sets,)).copy()
         if theta0 is None:
             theta0 = self.minimum().theta
-        assert self.data is not None and self.centres is not None  # set by __post_init__
-        th, f, ok, _ = profile_batch(cm, self.statistic, self.data, self.base, u, self.centres, theta0, newton=True)
+        th, f, ok, _ = profile_batch(self.batch, u, theta0, newton=True)
         return f, th, ok | ~np.isfinite(f)
 
     def test_statistic(self, u_values: npt.ArrayLike, sided: str = "one") -> tuple[np.ndarray, np.ndarray]:

@@ -31,15 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .chi2 import (
-    ExpectationState,
-    check_statistic,
-    denominator,
-    grad_hess_theta,
-    grad_u,
-    objective,
-    variance_base,
-)
+from .chi2 import ExpectationState, FitBatch, check_statistic, grad_hess_theta, grad_u, objective
 from .model import BinnedModel, CompiledModel, check_alpha
 
 __all__ = ["ProfileResult", "ProfileScan", "profile", "profile_scan"]
@@ -109,18 +101,16 @@ def _project(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:
 
 
 def profile_batch(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
+    batch: FitBatch,
     u: np.ndarray,
-    centres: np.ndarray,
     theta0: np.ndarray,
     tol: float = 1e-9,
     max_iter: int = 100,
     newton: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Profile a batch: returns (theta (N, P), f (N,), converged (N,), n_iter (N,)).
+    """Profile every data set of ``batch`` at its ``u`` (N,) from ``theta0`` (N, P).
+
+    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,)).
 
     ``tol`` is the decrease (χ² units) predicted by the Gauss–Newton model below which a data set
     counts as converged. ``newton`` lets the first step use the full Newton matrix (sensible for a
@@ -139,11 +129,12 @@ def profile_batch(
     *local* minimum different from the global one cannot be excluded in general: warm starts along
     a scan keep the profile on one continuous branch.
     """
-    batch, n_par = u.shape[0], cm.n_par
-    den = denominator(cm, base, u)
+    cm = batch.cm
+    n_sets, n_par = u.shape[0], cm.n_par
+    den = batch.denominator(u)
     theta = _project(cm, np.array(theta0, dtype=float, copy=True))
-    f, st = objective(cm, statistic, data, den, u, theta, centres)
-    n_iter = np.zeros(batch, dtype=int)
+    f, st = objective(batch, den, u, theta)
+    n_iter = np.zeros(n_sets, dtype=int)
     if n_par == 0:
         return theta, f, np.isfinite(f), n_iter
 
@@ -151,23 +142,23 @@ def profile_batch(
     bad = ~np.isfinite(f)
     if np.any(bad):
         theta[bad] = cm.nominal
-        f, st = objective(cm, statistic, data, den, u, theta, centres)
+        f, st = objective(batch, den, u, theta)
     cross = bool(cm.n_p and cm.n_q)  # only then is the χ² not a (weighted) linear least squares
-    converged = np.zeros(batch, dtype=bool)
-    use_newton = np.full(batch, bool(newton) and cross)
-    escapes = np.zeros(batch, dtype=int)
+    converged = np.zeros(n_sets, dtype=bool)
+    use_newton = np.full(n_sets, bool(newton) and cross)
+    escapes = np.zeros(n_sets, dtype=int)
     live = np.flatnonzero(np.isfinite(f))
     diag = np.arange(n_par)
 
     for _ in range(max_iter):
         if live.size == 0:
             break
-        if live.size == batch:  # skip the copies in the common all-live case
-            d, dn, uu, ce, th, st_l = data, den, u, centres, theta.copy(), st
+        if live.size == n_sets:  # skip the copies in the common all-live case
+            b, dn, uu, th, st_l = batch, den, u, theta.copy(), st
         else:
-            d, dn, uu, ce, th, st_l = data[live], den[live], u[live], centres[live], theta[live], _take(st, live)
+            b, dn, uu, th, st_l = batch.rows(live), den[live], u[live], theta[live], _take(st, live)
         newt = use_newton[live]
-        g, h_gn, h_n = grad_hess_theta(cm, statistic, d, dn, st_l, th, ce, newton=cross)
+        g, h_gn, h_n = grad_hess_theta(b, dn, st_l, th, newton=cross)
         h = h_gn if h_n is None else np.where(newt[:, None, None], h_n, h_gn)
         delta, decrement, curv, stuck = bounded_quadratic_step(h, g, th, cm.bounded, diag)
         if np.any(newt):
@@ -184,7 +175,7 @@ def profile_batch(
         if cross and np.any(done & (escapes[live] < 3)):
             cand_rows = np.flatnonzero(done & (escapes[live] < 3))
             assert h_n is not None  # grad_hess_theta returns the Newton matrix when there is a p·q cross term
-            moved = _escape_saddle(cm, statistic, d, dn, uu, ce, th, g, h_n, cand_rows, f[live], tol)
+            moved = _escape_saddle(b, dn, uu, th, g, h_n, cand_rows, f[live], tol)
             if moved is not None:
                 rows, new_theta, new_f, new_st = moved
                 idx = live[rows]
@@ -204,7 +195,7 @@ def profile_batch(
                 break
             idx = live[pending]
             cand = _project(cm, th[pending] + t[:, None] * delta[pending])
-            f_c, st_c = objective(cm, statistic, d[pending], dn[pending], uu[pending], cand, ce[pending])
+            f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
             slope = np.sum(g[pending] * (cand - th[pending]), axis=1)
             ok = np.isfinite(f_c) & (f_c <= f_old[pending] + _ARMIJO * slope)
             if np.any(ok):
@@ -242,12 +233,9 @@ def profile_batch(
 
 
 def _escape_saddle(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
+    batch: FitBatch,
     den: np.ndarray,
     u: np.ndarray,
-    centres: np.ndarray,
     theta: np.ndarray,
     g: np.ndarray,
     h_newton: np.ndarray,
@@ -260,6 +248,7 @@ def _escape_saddle(
     Only the parameters not pinned at their bound are considered. Returns (rows that moved, their
     θ, f and state) or None.
     """
+    cm = batch.cm
     th, gg, hh = theta[rows], g[rows], h_newton[rows]
     free = _free_mask(cm, th, gg)
     if np.all(_positive_definite(hh, free)):  # the common case, one batched Cholesky
@@ -278,9 +267,7 @@ def _escape_saddle(
     for sign in (1.0, -1.0):
         for t in (4.0, 2.0, 1.0, 0.5, 0.25, 0.125):
             cand = _project(cm, th[sel] + sign * t * v)
-            f_c, st_c = objective(
-                cm, statistic, data[rows[sel]], den[rows[sel]], u[rows[sel]], cand, centres[rows[sel]]
-            )
+            f_c, st_c = objective(batch.rows(rows[sel]), den[rows[sel]], u[rows[sel]], cand)
             better = np.isfinite(f_c) & (f_c < best_f - tol)
             if np.any(better):
                 best_f[better], best_th[better] = f_c[better], cand[better]
@@ -414,38 +401,24 @@ class FitVariableMinimum:
 
 
 def _evaluate_u(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
-    idx: np.ndarray,
-    u: np.ndarray,
-    theta0: np.ndarray,
-    tol: float,
-    newton: bool = True,
+    batch: FitBatch, u: np.ndarray, theta0: np.ndarray, tol: float, newton: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Profile the toys ``idx`` at their u; also return the envelope derivative dχ²_min/du."""
-    th, f, conv, _ = profile_batch(cm, statistic, data[idx], base[idx], u, centres[idx], theta0, tol, newton=newton)
-    den = denominator(cm, base[idx], u)
-    st = objective(cm, statistic, data[idx], den, u, th, centres[idx])[1]
-    g = grad_u(cm, statistic, data[idx], base[idx], st, u)
+    """Profile the data sets of ``batch`` at their u; also return the envelope derivative dχ²_min/du."""
+    th, f, conv, _ = profile_batch(batch, u, theta0, tol, newton=newton)
+    st = objective(batch, batch.denominator(u), u, th)[1]
+    g = grad_u(batch, st, u)
     return th, f, np.where(np.isfinite(f), g, np.nan), conv
 
 
 def minimise_fit_variable(
-    cm: CompiledModel,
-    statistic: str,
-    data: np.ndarray,
-    base: np.ndarray,
-    centres: np.ndarray,
+    batch: FitBatch,
     theta0: np.ndarray,
     allow_negative: bool = False,
     tol: float = 1e-9,
     max_iter: int = 60,
     stop_delta: float = 10.0,
 ) -> FitVariableMinimum:
-    """Batched global minimisation of χ²_min(u) over u ≥ 0 (or all u).
+    """Batched global minimisation of χ²_min(u) over u ≥ 0 (or all u) for every data set of ``batch``.
 
     1. A ladder u = 0, ±s/4, ±s/2, ±s, ±2s, … (s from :func:`fit_variable_scale`) is climbed until χ²_min has
        risen ``stop_delta`` above the lowest value seen and is still rising. A non-linear signal
@@ -454,11 +427,12 @@ def minimise_fit_variable(
        and its neighbour, and found by the Illinois (modified regula falsi) method, which converges
        superlinearly on the nearly linear g of a nearly parabolic profile.
     """
-    batch, n_par = data.shape[0], cm.n_par
-    scale = fit_variable_scale(cm, data, base)
-    all_idx = np.arange(batch)
-    th0, f0, g0, c0 = _evaluate_u(cm, statistic, data, base, centres, all_idx, np.zeros(batch), theta0, tol, False)
-    cols_u, cols_f, cols_g, cols_th = [np.zeros(batch)], [f0], [g0], [th0]
+    cm = batch.cm
+    n_sets, n_par = batch.size, cm.n_par
+    scale = fit_variable_scale(cm, batch.data, batch.base)
+    all_idx = np.arange(n_sets)
+    th0, f0, g0, c0 = _evaluate_u(batch, np.zeros(n_sets), theta0, tol, False)
+    cols_u, cols_f, cols_g, cols_th = [np.zeros(n_sets)], [f0], [g0], [th0]
     ok = c0 | ~np.isfinite(f0)
     fmin = f0.copy()
     for direction in (1.0, -1.0) if allow_negative else (1.0,):
@@ -469,10 +443,10 @@ def minimise_fit_variable(
             if climbing.size == 0:
                 break
             x = step[climbing]
-            th, f, g, conv = _evaluate_u(cm, statistic, data, base, centres, climbing, x, prev[climbing], tol)
+            th, f, g, conv = _evaluate_u(batch.rows(climbing), x, prev[climbing], tol)
             ok[climbing] &= conv | ~np.isfinite(f)
-            col_u, col_f, col_g = np.full(batch, np.nan), np.full(batch, np.inf), np.full(batch, np.nan)
-            col_th = np.zeros((batch, n_par))
+            col_u, col_f, col_g = np.full(n_sets, np.nan), np.full(n_sets, np.inf), np.full(n_sets, np.nan)
+            col_th = np.zeros((n_sets, n_par))
             col_u[climbing], col_f[climbing], col_g[climbing], col_th[climbing] = x, f, g, th
             cols_u.append(col_u)
             cols_f.append(col_f)
@@ -490,7 +464,7 @@ def minimise_fit_variable(
     lu, lf, lg = (np.take_along_axis(a, order, 1) for a in (lu, lf, lg))
     lth = np.take_along_axis(lth, order[:, :, None], 1)
     n_col = lu.shape[1]
-    rows = np.arange(batch)
+    rows = np.arange(n_sets)
     kb = np.argmin(lf, axis=1)
     u_hat, f_hat, th_hat = lu[rows, kb].copy(), lf[rows, kb].copy(), lth[rows, kb].copy()
     g_b = lg[rows, kb]
@@ -505,8 +479,8 @@ def minimise_fit_variable(
 
     a, ga, tha = lu[rows, k_lo], lg[rows, k_lo], lth[rows, k_lo]
     b, gb, thb = lu[rows, k_hi], lg[rows, k_hi], lth[rows, k_hi]
-    curvature = np.full(batch, np.nan)
-    side = np.zeros(batch, dtype=int)
+    curvature = np.full(n_sets, np.nan)
+    side = np.zeros(n_sets, dtype=int)
     live = np.flatnonzero(right | left)
     for _ in range(max_iter):
         if live.size == 0:
@@ -515,9 +489,7 @@ def minimise_fit_variable(
         x = lo - glo * (hi - lo) / (ghi - glo)
         x = np.clip(x, lo + 1e-3 * (hi - lo), hi - 1e-3 * (hi - lo))
         near_lo = np.abs(x - lo) < np.abs(hi - x)
-        th, f, g, conv = _evaluate_u(
-            cm, statistic, data, base, centres, live, x, np.where(near_lo[:, None], tha[live], thb[live]), tol
-        )
+        th, f, g, conv = _evaluate_u(batch.rows(live), x, np.where(near_lo[:, None], tha[live], thb[live]), tol)
         ok[live] &= conv
         better = f <= f_hat[live]
         upd = live[better]
@@ -617,18 +589,8 @@ def profile(
     theta0 = _start_vector(cm, start, 1)
     if restarts:
         theta0 = np.vstack([theta0, _random_starts(cm, int(restarts))])
-    theta, f, conv, n_iter = profile_batch(
-        cm,
-        statistic,
-        data,
-        variance_base(cm, data),
-        u,
-        np.repeat(cm.centres[None, :], n, 0),
-        theta0,
-        tol,
-        max_iter,
-        newton=start is not None,
-    )
+    batch = FitBatch.of(cm, statistic, data, np.repeat(cm.centres[None, :], n, 0))
+    theta, f, conv, n_iter = profile_batch(batch, u, theta0, tol, max_iter, newton=start is not None)
     candidates = np.where(conv, f, np.inf)
     best = int(np.argmin(candidates)) if np.any(np.isfinite(candidates)) else 0
     p, q, r = split_theta(model, theta[best])
@@ -676,15 +638,8 @@ def profile_scan(
         check_alpha(model, a)
     cm = model.compiled
     n = alphas.size
-    data = np.broadcast_to(model.data, (n, model.n_bins))
-    theta, f, conv, _ = profile_batch(
-        cm,
-        statistic,
-        data,
-        variance_base(cm, data),
-        cm.alpha_to_u(alphas),
-        np.broadcast_to(cm.centres, (n, cm.n_par)),
-        _start_vector(cm, start, n),
-        tol,
+    batch = FitBatch.of(
+        cm, statistic, np.broadcast_to(model.data, (n, model.n_bins)), np.broadcast_to(cm.centres, (n, cm.n_par))
     )
+    theta, f, conv, _ = profile_batch(batch, cm.alpha_to_u(alphas), _start_vector(cm, start, n), tol)
     return ProfileScan(alphas, f, theta, conv, statistic)

@@ -423,7 +423,11 @@ class BinnedModel:
         return ParameterLayout.from_model(self)
 
     def alpha_from_fit_variable(self, u: npt.ArrayLike) -> np.ndarray:
-        """α for values of the fit variable u = α^c (``FitResult.values[0]``; u = α for a linear signal)."""
+        """α for values of the fit variable u = α^c (``FitResult.values[0]``; u = α for a linear signal).
+
+        An array for an array ``u``; for a scalar ``u`` a 0-d array or numpy float (as numpy's power gives
+        it; the annotation says ndarray), so take ``float()`` of it.
+        """
         return self.compiled.u_to_alpha(u)
 
     def __repr__(self) -> str:

@@ -415,3 +415,10 @@ def test_an_entry_that_is_not_a_loaded_detector_is_refused_in_one_line(xmass):
         with pytest.raises(InputError, match="setup must be a loaded detector") as exc:
             run_joint_search([xmass, bad], MU, n_toys=0)
         _one_line(exc)
+
+
+def test_a_statistic_mapping_must_name_every_detector(xmass, xenon1t):
+    """A detector left out of the mapping would silently get the other's statistic: refused, in one line."""
+    with pytest.raises(InputError, match="must name exactly the detectors") as exc:
+        run_joint_search([xmass, xenon1t], MU, statistic={"xmass-i": "chi2"}, n_toys=0)
+    _one_line(exc)

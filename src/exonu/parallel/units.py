@@ -32,7 +32,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..searches import SearchSpec
-from ..stats import STATISTICS, BinnedModel
+from ..searches.joint import statistics_per_detector
+from ..stats import BinnedModel
 from ..stats.chi2 import PER_BIN
 
 if TYPE_CHECKING:
@@ -71,24 +72,16 @@ class ModelDescription:
     def __post_init__(self) -> None:
         # resolved here, once, so the record (hashed by the model cache, written to the run manifest)
         # names the statistic actually used
+        setups = [load_detector_cached(d) for d in self.detectors]
         chosen = self.statistic
         if chosen is None:
-            chosen = {s.name: s.statistic for s in map(load_detector_cached, self.detectors)}
-        if isinstance(chosen, (Mapping, tuple)):
-            pairs = tuple(sorted((str(k), str(v)) for k, v in dict(chosen).items()))
-            names = sorted(load_detector_cached(d).name for d in self.detectors)
-            if [k for k, _ in pairs] != names:
-                raise InputError(f"statistic per detector must name exactly the detectors {names}; got {pairs}")
-            values = {v for _, v in pairs}
-            chosen = values.pop() if len(values) == 1 else pairs
-        if isinstance(chosen, str) and chosen not in STATISTICS:
-            raise InputError(f"statistic must be one of {STATISTICS} or a mapping detector → statistic; got {chosen!r}")
-        if isinstance(chosen, tuple) and len(self.detectors) < 2:
-            raise InputError("a statistic per detector needs a joint run (several detectors)")
-        bad = {v for _, v in chosen} - set(STATISTICS) if isinstance(chosen, tuple) else set()
-        if bad:
-            raise InputError(f"statistic must be one of {STATISTICS}; got {sorted(bad)}")
-        object.__setattr__(self, "statistic", chosen)
+            chosen = {s.name: s.statistic for s in setups}
+        elif isinstance(chosen, tuple):  # pairs, as this record stores them (with_mass passes them on)
+            chosen = dict(chosen)
+        per_detector = statistics_per_detector(chosen, [s.name for s in setups])
+        values = set(per_detector.values())
+        resolved = values.pop() if len(values) == 1 else tuple(sorted(per_detector.items()))
+        object.__setattr__(self, "statistic", resolved)
 
     @property
     def statistic_record(self) -> str | dict[str, str]:

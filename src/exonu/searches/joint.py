@@ -61,6 +61,7 @@ __all__ = [
     "build_joint_model",
     "combine_models",
     "run_joint_search",
+    "statistics_per_detector",
 ]
 
 #: Prefix of the signal systematics that are solar flux normalisations (see ``WindowSetup.signal_systematics``)
@@ -539,13 +540,23 @@ class JointResult:
         }
 
 
-def _statistics(statistic: str | Mapping[str, str], names: list[str]) -> dict[str, str]:
-    """Each detector's statistic: one for all, or a mapping detector name → statistic."""
+def statistics_per_detector(statistic: str | Mapping[str, str], names: list[str]) -> dict[str, str]:
+    """Each detector's statistic: one name for all, or a mapping that names every detector once.
+
+    Raises
+    ------
+    InputError
+        For a mapping that leaves a detector out or names an unknown one, or an unknown statistic.
+    """
     chosen = (
         {name: statistic for name in names}
         if isinstance(statistic, str)
         else _per_detector(statistic, names, "statistic")
     )
+    if sorted(chosen) != sorted(names):  # a detector left out would silently get the others' statistic
+        raise InputError(
+            f"statistic per detector must name exactly the detectors {sorted(names)}; got {sorted(chosen)}"
+        )
     bad = set(chosen.values()) - set(STATISTICS)
     if bad:
         raise InputError(f"statistic must be one of {STATISTICS}; got {sorted(bad)}")
@@ -611,7 +622,7 @@ def run_joint_search(
     setups = _check_setups(setups)
     if statistic is None:
         statistic = {s.name: s.statistic for s in setups}
-    chosen = _statistics(statistic, [s.name for s in setups])
+    chosen = statistics_per_detector(statistic, [s.name for s in setups])
     joint = build_joint_model(setups, spec, datas, shared=shared, windows=windows, spectrum=spectrum)
     joint_model, statistic = with_bin_statistics(joint, chosen)
     options: dict[str, Any] = dict(

@@ -21,8 +21,8 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..searches.spec import MEDIATORS
-from .fit import add_signal_arguments, check_toy_options, print_json, spec_from_args
-from .options import add_limit_arguments, add_statistic_argument, resolve_statistic
+from .fit import add_signal_arguments, check_toy_options, spec_from_args
+from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -13,7 +13,6 @@ the magnetic moment, NSI and the charge radius. Any other combination is a one-l
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from ..errors import InputError
 from ..searches import SIGNALS, search_spec
 from ..stats import MIN_BAND_TOYS
 from ..xsec import CHARGE_SETS
-from .options import add_limit_arguments, add_statistic_argument, resolve_statistic
+from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
 
 if TYPE_CHECKING:
     from ..detector import DetectorSetup
@@ -277,12 +276,6 @@ def check_fit_options(args: argparse.Namespace) -> None:
         from ..fileio import check_output_file
 
         check_output_file(args.report)  # before the (slow) fit
-
-
-def print_json(document: dict[str, Any]) -> None:
-    from ..output import to_jsonable
-
-    print(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))
 
 
 def cmd_fit(args: argparse.Namespace) -> int:

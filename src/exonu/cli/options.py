@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..stats import METHODS
 
@@ -53,3 +54,10 @@ def resolve_statistic(args: argparse.Namespace, setups: Iterable[DetectorSetup])
         chosen = {s.name: s.statistic for s in setups}
         args.statistic = next(iter(chosen.values())) if len(set(chosen.values())) == 1 else chosen
     return args.statistic
+
+
+def print_json(document: dict[str, Any]) -> None:
+    """A command's result document on standard output, as JSON (NumPy values made plain)."""
+    from ..output import to_jsonable
+
+    print(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))

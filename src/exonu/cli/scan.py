@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .toys import add_search_arguments, model_description, run_on_executor
+from .options import print_json
+from .toys import add_search_arguments, model_description, run_on_executor, units_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -51,7 +51,6 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..output.serialize import to_jsonable
     from ..parallel import run_scan
     from ..searches import dark_photon_masses
 
@@ -102,7 +101,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
         plt.close(fig)
     if args.json:
-        print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
+        print_json(summary)
     else:
         u = summary["unit"]
 
@@ -116,7 +115,5 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 f"{where}{args.cl:.0%} CL limit {show(p['observed'])} {u}; expected median {show(p['median'])}, "
                 f"±1σ [{show(band[0])}, {show(band[1])}]"
             )
-        removed = summary["partial_files_removed"]
-        note = f" ({removed} partial file(s) of a killed run removed)" if removed else ""
-        print(f"units: {summary['units_computed']} computed, {summary['units_reused']} reused{note}; folder {args.out}")
+        print(f"{units_line(summary)}; folder {args.out}")
     return 0

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .options import add_statistic_argument, resolve_statistic
+from .options import add_statistic_argument, print_json, resolve_statistic
 
 if TYPE_CHECKING:
     from ..parallel import ModelDescription
@@ -57,6 +56,13 @@ def model_description(args: argparse.Namespace, mass_mev: float | None) -> Model
     return ModelDescription(tuple(resolve_detector(d) for d in args.detector), spec, args.statistic)
 
 
+def units_line(summary: dict[str, Any]) -> str:
+    """ "units: N computed, M reused" of a toys or scan summary, with the partial files a killed run left."""
+    removed = summary["partial_files_removed"]
+    note = f" ({removed} partial file(s) of a killed run removed)" if removed else ""
+    return f"units: {summary['units_computed']} computed, {summary['units_reused']} reused{note}"
+
+
 def run_on_executor(
     args: argparse.Namespace, run: Callable[..., dict[str, Any]], description: ModelDescription, **options: Any
 ) -> dict[str, Any]:
@@ -89,7 +95,6 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 
 
 def cmd_toys(args: argparse.Namespace) -> int:
-    from ..output.serialize import to_jsonable
     from ..parallel import run_toys
 
     description = model_description(args, args.mass_mev)
@@ -107,7 +112,7 @@ def cmd_toys(args: argparse.Namespace) -> int:
         fluctuate_aux=not args.fixed_aux,
     )
     if args.json:
-        print(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False))
+        print_json(summary)
     else:
         u = summary["unit"]
         lo1, hi1 = summary["band_1sigma"] or (float("nan"),) * 2
@@ -116,10 +121,5 @@ def cmd_toys(args: argparse.Namespace) -> int:
             f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} 90 % CL limits: median "
             f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
         )
-        print(
-            f"  units: {summary['units_computed']} computed, {summary['units_reused']} reused"
-            + (f" ({n} partial file(s) of a killed run removed)" if (n := summary["partial_files_removed"]) else "")
-            + f"; store: {os.path.join(str(args.out), summary['store'])}",
-            file=sys.stdout,
-        )
+        print(f"  {units_line(summary)}; store: {os.path.join(str(args.out), summary['store'])}", file=sys.stdout)
     return 0

@@ -47,6 +47,16 @@ class RunCounts:
     computed: int
 
 
+def _bookkeeping(counts: RunCounts, store: UnitStore) -> dict[str, int]:
+    """The summary's account of the units: how many in all, reused, computed, and partial files removed."""
+    return {
+        "units_total": counts.total,
+        "units_reused": counts.reused,
+        "units_computed": counts.computed,
+        "partial_files_removed": store.partial_files_removed,
+    }
+
+
 def _check_count(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
@@ -243,10 +253,7 @@ def run_toys(
             "fits_valid": int(np.sum(columns["fit_valid"])),
             "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
             "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
-            "units_total": counts.total,
-            "units_reused": counts.reused,
-            "units_computed": counts.computed,
-            "partial_files_removed": store.partial_files_removed,
+            **_bookkeeping(counts, store),
             "store": "units/toys/*.parquet",
         }
         store.write_summary(summary)
@@ -456,10 +463,7 @@ def run_scan(
             **store.settings,
             "unit": description.spec.unit,
             "points": points,
-            "units_total": counts.total,
-            "units_reused": counts.reused,
-            "units_computed": counts.computed,
-            "partial_files_removed": store.partial_files_removed,
+            **_bookkeeping(counts, store),
             "store": "units/{belt,background,observed}/*.parquet",
         }
         store.write_summary(summary)

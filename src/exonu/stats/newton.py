@@ -30,13 +30,9 @@ import numpy as np
 
 from .chi2 import ExpectationState, FitBatch, expectation, jacobian_theta, objective, statistic_for
 from .model import BinnedModel
-from .profiling import bounded_quadratic_step, minimise_fit_variable
+from .profiling import ARMIJO, MAX_HALVINGS, bounded_quadratic_step, minimise_fit_variable
 
 __all__ = ["BatchedFit", "batched_best_fit", "batched_newton_applies", "best_fit_of_batch"]
-
-#: Armijo sufficient-decrease constant and the most step halvings of the line search
-ARMIJO = 1e-4
-MAX_HALVINGS = 40
 
 
 @dataclass(frozen=True)

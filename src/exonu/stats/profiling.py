@@ -36,10 +36,10 @@ from .model import BinnedModel, CompiledModel, check_alpha
 
 __all__ = ["ProfileResult", "ProfileScan", "profile", "profile_scan"]
 
-#: Armijo sufficient-decrease constant of the line search
-_ARMIJO = 1e-4
+#: Armijo sufficient-decrease constant of the line searches (here and in exonu.stats.newton)
+ARMIJO = 1e-4
 #: most step halvings in one line search (2⁻⁴⁰ ≈ 1e-12 of a Gauss–Newton step)
-_MAX_HALVINGS = 40
+MAX_HALVINGS = 40
 
 
 @dataclass(frozen=True)
@@ -190,14 +190,14 @@ def profile_batch(
         t = np.ones(pending.size)
         f_old = f[live]
         full_step = np.zeros(live.size, dtype=bool)
-        for halving in range(_MAX_HALVINGS):
+        for halving in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
             idx = live[pending]
             cand = _project(cm, th[pending] + t[:, None] * delta[pending])
             f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
             slope = np.sum(g[pending] * (cand - th[pending]), axis=1)
-            ok = np.isfinite(f_c) & (f_c <= f_old[pending] + _ARMIJO * slope)
+            ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
             if np.any(ok):
                 acc = idx[ok]
                 theta[acc] = cand[ok]

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..stats.limits import BAND_PERCENTILES
+from ..stats import BAND_PERCENTILES
 from .executor import DaskExecutor, InProcessExecutor
 from .store import UnitStore
 from .units import ORDERINGS, ModelDescription, WorkUnit, load_detector_cached, run_unit

@@ -33,8 +33,7 @@ import numpy as np
 from ..errors import InputError
 from ..searches import SearchSpec
 from ..searches.joint import statistics_per_detector
-from ..stats import BinnedModel
-from ..stats.chi2 import PER_BIN
+from ..stats import PER_BIN, BinnedModel
 
 if TYPE_CHECKING:
     from ..io import DetectorSetup

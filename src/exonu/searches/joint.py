@@ -46,8 +46,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import STATISTICS, BinnedModel, LimitResult
-from ..stats.chi2 import PER_BIN
+from ..stats import PER_BIN, STATISTICS, BinnedModel, LimitResult
 from .run import SearchResult, search_result_from_model
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, check_setup, choose_window, signal_templates

@@ -27,11 +27,12 @@ Modules, in the order a result is produced:
 """
 
 from .belt import BeltStatistic, belt_statistic
-from .chi2 import STATISTICS, chi2_value
+from .chi2 import PER_BIN, STATISTICS, chi2_value
 from .fit import FitResult, fit
 from .frequentist import MIN_BAND_TOYS, best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
 from .layout import ParameterLayout
 from .limits import (
+    BAND_PERCENTILES,
     METHODS,
     ExpectedLimits,
     LimitResult,
@@ -55,8 +56,10 @@ from .pyhf_export import to_pyhf_model, to_pyhf_workspace
 from .toys import ToyEnsemble, generate_toys
 
 __all__ = [
+    "BAND_PERCENTILES",
     "METHODS",
     "MIN_BAND_TOYS",
+    "PER_BIN",
     "STATISTICS",
     "BatchedFit",
     "BeltStatistic",

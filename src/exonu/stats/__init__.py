@@ -38,7 +38,6 @@ from .limits import (
     LimitResult,
     NeymanBelt,
     bayesian_chi2_limit,
-    check_cl,
     expected_limits,
     limits_for_toys,
     neyman_belt,
@@ -54,6 +53,7 @@ from .problem import FitProblem
 from .profiling import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import to_pyhf_model, to_pyhf_workspace
 from .toys import ToyEnsemble, generate_toys
+from .validate import check_cl
 
 __all__ = [
     "BAND_PERCENTILES",

@@ -43,7 +43,9 @@ from numpy.typing import ArrayLike
 from scipy.special import xlogy
 
 from ..errors import InputError
-from .model import BinnedModel, CompiledModel, as_array, check_alpha, require_finite
+from .compiled import CompiledModel
+from .model import BinnedModel, check_alpha
+from .validate import as_array, require_finite
 
 __all__ = ["PER_BIN", "STATISTICS", "FitBatch", "Statistic", "check_statistic", "chi2_value", "statistic_for"]
 

@@ -42,7 +42,9 @@ from .calculators import (
 )
 from .model import BinnedModel
 from .problem import FitProblem
-from .toys import child_seed, generate_toys, progress_iter, resolve_seed
+from .progress import progress_iter
+from .toys import child_seed, generate_toys, resolve_seed
+from .validate import check_cl, check_n_toys
 
 if TYPE_CHECKING:
     from .fit import FitResult
@@ -216,7 +218,7 @@ def cls_upper_limit(
     -------
     LimitResult
     """
-    from .limits import ExpectedLimits, LimitResult, check_cl, check_n_toys, expected_limits
+    from .limits import ExpectedLimits, LimitResult, expected_limits
 
     cl = check_cl(cl)
     _check_calculator(calculator)
@@ -331,7 +333,7 @@ def pcl_upper_limit(
     The −1σ edge is asymptotic (``n_toys=0``) or the 15.87 % quantile of ``n_toys`` toy PLR limits.
     ``details["power_constrained"]`` says whether the constraint was applied.
     """
-    from .limits import check_n_toys, expected_limits, plr_upper_limit
+    from .limits import expected_limits, plr_upper_limit
 
     n_toys = check_n_toys(n_toys)
     plr = plr_upper_limit(model, cl, statistic=statistic, expected=False)
@@ -459,7 +461,7 @@ def fc_interval(
         ``alpha_lower`` (0 when the first grid point is accepted) and ``alpha_limit`` (upper end);
         ``details["belt"]`` holds the belt.
     """
-    from .limits import ExpectedLimits, LimitResult, check_cl, check_n_toys, expected_limits
+    from .limits import ExpectedLimits, LimitResult, expected_limits
 
     cl = check_cl(cl)
     n_toys = check_n_toys(n_toys)

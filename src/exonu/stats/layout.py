@@ -8,16 +8,14 @@ Fixed components (σ(B_RI) = 0) are not in θ; :meth:`ParameterLayout.split` fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-
-if TYPE_CHECKING:
-    from .model import BinnedModel
+from .compiled import CompiledModel
 
 __all__ = ["ParameterLayout"]
 
@@ -49,10 +47,11 @@ class ParameterLayout:
     free_components: np.ndarray
 
     @classmethod
-    def from_model(cls, model: BinnedModel) -> ParameterLayout:
-        """The layout of ``model`` (a :class:`~exonu.stats.model.BinnedModel`)."""
-        cm = model.compiled
-        poi = model.poi_name if cm.c == 1.0 else f"{model.poi_name}^{cm.c:g}"
+    def from_compiled(
+        cls, cm: CompiledModel, poi_name: str, nuisance_names: Sequence[str], n_components: int
+    ) -> ParameterLayout:
+        """The layout of a compiled model (``BinnedModel.layout`` passes its names and component count)."""
+        poi = poi_name if cm.c == 1.0 else f"{poi_name}^{cm.c:g}"
         n_p, n_q, n_r = cm.n_p, cm.n_q, cm.n_r
         slices = {
             "poi": slice(0, 1),
@@ -64,7 +63,7 @@ class ParameterLayout:
         bounds = np.full((1 + cm.n_par, 2), [-np.inf, np.inf])
         bounds[0, 0] = 0.0  # the default fit; fit(allow_negative=True) lifts it for integer signal powers
         bounds[slices["p"], 0] = 0.0
-        return cls(tuple([poi, *list(model.nuisance_names)]), slices, bounds, model.n_components, cm.free.copy())
+        return cls(tuple([poi, *list(nuisance_names)]), slices, bounds, n_components, cm.free.copy())
 
     @property
     def size(self) -> int:

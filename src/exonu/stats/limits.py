@@ -46,6 +46,7 @@ from scipy.stats import norm
 
 from ..errors import FitError, InputError
 from .chi2 import FitBatch, check_statistic
+from .compiled import CompiledModel
 from .frequentist import (
     MIN_BAND_TOYS,
     cls_expected,
@@ -58,7 +59,7 @@ from .frequentist import (
     pcl_expected,
     pcl_upper_limit,
 )
-from .model import BinnedModel, CompiledModel
+from .model import BinnedModel
 from .newton import batched_newton_applies, best_fit_of_batch
 from .problem import FitProblem
 from .profiling import (
@@ -69,7 +70,9 @@ from .profiling import (
     profile_batch,
     split_theta,
 )
-from .toys import ToyEnsemble, child_seed, chunks, generate_toys, progress_iter, resolve_seed
+from .progress import chunks, progress_iter
+from .toys import ToyEnsemble, child_seed, generate_toys, resolve_seed
+from .validate import check_cl, check_n_grid, check_n_toys
 
 __all__ = [
     "ExpectedLimits",
@@ -108,27 +111,6 @@ def plr_critical_value(cl: float, sided: str = "one") -> float:
     if sided == "two":
         return float(chi2_dist.ppf(cl, 1))
     raise InputError(f"sided must be 'one' or 'two'; got {sided!r}")
-
-
-def check_n_toys(n_toys: object) -> int:
-    """``n_toys`` must be a non-negative integer."""
-    if isinstance(n_toys, bool) or not isinstance(n_toys, (int, np.integer)) or n_toys < 0:
-        raise InputError(f"n_toys must be a non-negative integer; got {n_toys!r}")
-    return int(n_toys)
-
-
-def check_n_grid(n_grid: object) -> int:
-    """``n_grid`` (points of a profile scan) must be an integer ≥ 8: the spline through them needs a few."""
-    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 8:
-        raise InputError(f"n_grid must be an integer >= 8 (points of the profile scan); got {n_grid!r}")
-    return int(n_grid)
-
-
-def check_cl(cl: object) -> float:
-    """``cl`` must be a number in (0.5, 1)."""
-    if not (isinstance(cl, (float, int)) and 0.5 < float(cl) < 1.0):
-        raise InputError(f"cl must be a number in (0.5, 1); got {cl!r}")
-    return float(cl)
 
 
 # ------------------------------------------------------------------------------------------ results

@@ -30,15 +30,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-
-if TYPE_CHECKING:
-    from .layout import ParameterLayout
+from .compiled import CompiledModel
+from .layout import ParameterLayout
+from .validate import as_array, require_finite, require_nonnegative
 
 __all__ = ["BIN_STATISTICS", "BinnedModel"]
 
@@ -64,32 +64,6 @@ class NuisanceArrays(Protocol):
 
 #: the ``pulls`` argument of :meth:`BinnedModel.asimov`: a mapping with keys "p", "q", "r" or a fit/profile result
 Pulls = Mapping[str, npt.ArrayLike] | NuisanceArrays
-
-
-def as_array(value: object, name: str, ndim: int, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Convert ``value`` to a read-only float array of the given rank and shape, or raise InputError."""
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be numeric array-like; got {type(value).__name__}: {exc}") from None
-    if arr.ndim != ndim:
-        raise InputError(f"{name} must be {ndim}-dimensional; got shape {arr.shape}")
-    if shape is not None and arr.shape != shape:
-        raise InputError(f"{name} must have shape {shape}; got {arr.shape}")
-    arr.setflags(write=False)
-    return arr
-
-
-def require_finite(arr: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise InputError(f"{name} must be finite; found {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
-
-
-def require_nonnegative(arr: np.ndarray, name: str) -> None:
-    if np.any(arr < 0):
-        bad = np.argwhere(arr < 0)[0]
-        raise InputError(f"{name} must be non-negative; found {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
 
 
 def _names(value: Sequence[str] | None, n: int, name: str, prefix: str) -> tuple[str, ...]:
@@ -413,14 +387,13 @@ class BinnedModel:
     @cached_property
     def compiled(self) -> CompiledModel:
         """The arrays of this model arranged for the vectorised statistic (built once, cached)."""
-        return CompiledModel.from_model(self)
+        return compile_model(self)
 
     @cached_property
     def layout(self) -> ParameterLayout:
         """Names, slices and bounds of the fit vector [u, profiled nuisances] (see :class:`ParameterLayout`)."""
-        from .layout import ParameterLayout
-
-        return ParameterLayout.from_model(self)
+        cm = self.compiled
+        return ParameterLayout.from_compiled(cm, self.poi_name, self.nuisance_names, self.n_components)
 
     def alpha_from_fit_variable(self, u: npt.ArrayLike) -> np.ndarray:
         """α for values of the fit variable u = α^c (``FitResult.values[0]``; u = α for a linear signal).
@@ -456,113 +429,47 @@ def check_alpha(model: BinnedModel, alpha: float) -> float:
     return a
 
 
-@dataclass(frozen=True, eq=False)
-class CompiledModel:
-    """Arrays of a model arranged for the vectorised objective (built once per model and cached).
-
-    The profiled parameter vector θ is laid out as [p_j for non-fixed j, q_k, r_l]. The fit variable
-    for the signal strength is u = α^c with c = min(1, min power): then every term is u^{e_m} with
-    e_m = power_m / c ≥ 1, smooth at u = 0 (α^{1/2} is not).
-    """
-
-    n_bins: int
-    bkg: np.ndarray  # (J, n)
-    bsys: np.ndarray  # (K, J, n)
-    ssys: np.ndarray  # (L, n)
-    templates: np.ndarray  # (M, n)
-    exponents: np.ndarray  # (M,) e_m = power_m / c
-    c: float  # u = α^c
-    var_bkg: np.ndarray  # (n,)
-    var_sig: np.ndarray  # (n,)
-    free: np.ndarray  # (Jf,) indices of non-fixed components
-    n_comp: int
-    n_p: int  # = Jf
-    n_q: int
-    n_r: int
-    pull_weight: np.ndarray  # (P,) 1/σ² (0 for free components)
-    pull_sigma: np.ndarray  # (P,) σ of each pull (inf for free components)
-    centres: np.ndarray  # (P,) pull centres of this model (aux values)
-    nominal: np.ndarray  # (P,) nominal starting point: p = 1, q = 0, r = 0
-    bounded: np.ndarray  # (P,) bool, θ ≥ 0 (all p)
-    allow_negative_u: bool
-    bsys_pq: np.ndarray  # (J·K, n): row j·K + k is σ(B_sys)_{·jk}, for (p ⊗ q) @ bsys_pq
-    bsys_jk: np.ndarray  # (J, K·n) for p @ bsys (∂E/∂q)
-    bsys_free_flat: np.ndarray  # (K, Jf·n) for q @ bsys (∂E/∂p of the non-fixed components)
-    bkg_free_flat: np.ndarray  # (Jf·n,)
-    bsys_free_t: np.ndarray  # (n, Jf·K): column j·K + k is σ(B_sys)_{·jk} (Newton cross term)
-    linear: bool  # every exponent is 1
-    template_sum: np.ndarray  # (n,) Σ_m T_m (used when linear)
-    poisson_bins: np.ndarray | None = None  # (n,) bool: bins of the Poisson statistic under "per-bin"
-
-    @property
-    def n_par(self) -> int:
-        return self.n_p + self.n_q + self.n_r
-
-    @classmethod
-    def from_model(cls, m: BinnedModel) -> CompiledModel:
-        free = np.flatnonzero(~m.fixed)
-        sig_p = m.activity_sigma[free]
-        w_p = np.where(np.isinf(sig_p), 0.0, 1.0 / np.where(np.isinf(sig_p), 1.0, sig_p) ** 2)
-        n_q, n_r = m.n_bkg_sys, m.n_sig_sys
-        pull_weight = np.concatenate([w_p, np.ones(n_q), np.ones(n_r)])
-        pull_sigma = np.concatenate([sig_p, np.ones(n_q), np.ones(n_r)])
-        centres = np.concatenate([m.aux_activity[free], m.aux_bkg_sys, m.aux_sig_sys])
-        nominal = np.concatenate([np.ones(free.size), np.zeros(n_q + n_r)])
-        bounded = np.concatenate([np.ones(free.size, bool), np.zeros(n_q + n_r, bool)])
-        c = float(min(1.0, m.signal_powers.min()))
-        n, n_j = m.n_bins, m.n_components
-        bsys_jkn = np.ascontiguousarray(m.background_shape_sys.transpose(1, 0, 2))  # (J, K, n)
-        return cls(
-            n_bins=m.n_bins,
-            bkg=m.background_templates,
-            bsys=m.background_shape_sys,
-            ssys=m.signal_shape_sys,
-            templates=m.signal_templates,
-            exponents=m.signal_powers / c,
-            c=c,
-            var_bkg=m.background_mc_stat_var,
-            var_sig=m.signal_mc_stat_var,
-            free=free,
-            n_comp=m.n_components,
-            n_p=free.size,
-            n_q=n_q,
-            n_r=n_r,
-            pull_weight=pull_weight,
-            pull_sigma=pull_sigma,
-            centres=centres,
-            nominal=nominal,
-            bounded=bounded,
-            allow_negative_u=m.integer_powers and c == 1.0,
-            bsys_pq=bsys_jkn.reshape(n_j * n_q, n),
-            bsys_jk=bsys_jkn.reshape(n_j, n_q * n),
-            bsys_free_flat=np.ascontiguousarray(m.background_shape_sys[:, free, :]).reshape(n_q, free.size * n),
-            bkg_free_flat=np.ascontiguousarray(m.background_templates[free]).reshape(free.size * n),
-            bsys_free_t=np.ascontiguousarray(bsys_jkn[free].reshape(free.size * n_q, n).T),
-            linear=bool(np.all(m.signal_powers / c == 1.0)),
-            template_sum=m.signal_templates.sum(axis=0),
-            poisson_bins=None if m.bin_statistic is None else np.array([s == "poisson" for s in m.bin_statistic]),
-        )
-
-    # np.power is typed as returning Any. For a 0-d argument it returns a numpy float rather than
-    # a 0-d ndarray; the callers that pass a scalar only take float() of the result.
-    def alpha_to_u(self, alpha: npt.ArrayLike) -> np.ndarray:
-        alpha = np.asarray(alpha, dtype=float)
-        if self.c == 1.0:
-            return alpha
-        u: np.ndarray = np.power(alpha, self.c)
-        return u
-
-    def u_to_alpha(self, u: npt.ArrayLike) -> np.ndarray:
-        u = np.asarray(u, dtype=float)
-        if self.c == 1.0:
-            return u
-        alpha: np.ndarray = np.power(np.maximum(u, 0.0), 1.0 / self.c)
-        return alpha
-
-    def dalpha_du(self, u: npt.ArrayLike) -> np.ndarray:
-        """dα/du for the flat-prior Jacobian and for error propagation."""
-        u = np.asarray(u, dtype=float)
-        if self.c == 1.0:
-            return np.ones_like(u)
-        derivative: np.ndarray = np.power(np.maximum(u, 0.0), 1.0 / self.c - 1.0) / self.c
-        return derivative
+def compile_model(m: BinnedModel) -> CompiledModel:
+    """The arrays of ``m`` arranged for the vectorised objective (see :class:`~exonu.stats.compiled.CompiledModel`)."""
+    free = np.flatnonzero(~m.fixed)
+    sig_p = m.activity_sigma[free]
+    w_p = np.where(np.isinf(sig_p), 0.0, 1.0 / np.where(np.isinf(sig_p), 1.0, sig_p) ** 2)
+    n_q, n_r = m.n_bkg_sys, m.n_sig_sys
+    pull_weight = np.concatenate([w_p, np.ones(n_q), np.ones(n_r)])
+    pull_sigma = np.concatenate([sig_p, np.ones(n_q), np.ones(n_r)])
+    centres = np.concatenate([m.aux_activity[free], m.aux_bkg_sys, m.aux_sig_sys])
+    nominal = np.concatenate([np.ones(free.size), np.zeros(n_q + n_r)])
+    bounded = np.concatenate([np.ones(free.size, bool), np.zeros(n_q + n_r, bool)])
+    c = float(min(1.0, m.signal_powers.min()))
+    n, n_j = m.n_bins, m.n_components
+    bsys_jkn = np.ascontiguousarray(m.background_shape_sys.transpose(1, 0, 2))  # (J, K, n)
+    return CompiledModel(
+        n_bins=m.n_bins,
+        bkg=m.background_templates,
+        bsys=m.background_shape_sys,
+        ssys=m.signal_shape_sys,
+        templates=m.signal_templates,
+        exponents=m.signal_powers / c,
+        c=c,
+        var_bkg=m.background_mc_stat_var,
+        var_sig=m.signal_mc_stat_var,
+        free=free,
+        n_comp=m.n_components,
+        n_p=free.size,
+        n_q=n_q,
+        n_r=n_r,
+        pull_weight=pull_weight,
+        pull_sigma=pull_sigma,
+        centres=centres,
+        nominal=nominal,
+        bounded=bounded,
+        allow_negative_u=m.integer_powers and c == 1.0,
+        bsys_pq=bsys_jkn.reshape(n_j * n_q, n),
+        bsys_jk=bsys_jkn.reshape(n_j, n_q * n),
+        bsys_free_flat=np.ascontiguousarray(m.background_shape_sys[:, free, :]).reshape(n_q, free.size * n),
+        bkg_free_flat=np.ascontiguousarray(m.background_templates[free]).reshape(free.size * n),
+        bsys_free_t=np.ascontiguousarray(bsys_jkn[free].reshape(free.size * n_q, n).T),
+        linear=bool(np.all(m.signal_powers / c == 1.0)),
+        template_sum=m.signal_templates.sum(axis=0),
+        poisson_bins=None if m.bin_statistic is None else np.array([s == "poisson" for s in m.bin_statistic]),
+    )

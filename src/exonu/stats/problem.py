@@ -22,7 +22,8 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from .chi2 import FitBatch, check_statistic, expectation
-from .model import BinnedModel, CompiledModel
+from .compiled import CompiledModel
+from .model import BinnedModel
 from .profiling import FitVariableMinimum, minimise_fit_variable, profile_batch
 
 __all__ = ["SIDED", "FitProblem"]

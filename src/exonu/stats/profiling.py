@@ -32,7 +32,8 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from .chi2 import ExpectationState, FitBatch, check_statistic, grad_hess_theta, grad_u, objective
-from .model import BinnedModel, CompiledModel, check_alpha
+from .compiled import CompiledModel
+from .model import BinnedModel, check_alpha
 
 __all__ = ["ProfileResult", "ProfileScan", "profile", "profile_scan"]
 

@@ -18,30 +18,21 @@ can be reproduced.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from ..errors import InputError
-from .model import BinnedModel, check_alpha
+from .model import BinnedModel, Pulls, check_alpha
 
-if TYPE_CHECKING:
-    from .fit import FitResult
-    from .profiling import ProfileResult
-
-__all__ = ["MAX_TOY_BYTES", "ToyEnsemble", "child_seed", "chunks", "generate_toys", "progress_iter", "resolve_seed"]
+__all__ = ["MAX_TOY_BYTES", "ToyEnsemble", "child_seed", "generate_toys", "resolve_seed"]
 
 #: the most memory one ensemble may take (counts and auxiliary values, float64): 4 GiB. Larger
 #: ensembles are refused with the estimate; draw them in seeded pieces (``child_seed``) instead.
 MAX_TOY_BYTES = 4 * 2**30
 #: toys drawn per call of the generator, so that no integer copy of the whole ensemble is made
 _DRAW_ROWS = 4096
-
-_T = TypeVar("_T")
 
 
 def resolve_seed(seed: int | np.integer[Any] | None) -> int:
@@ -106,7 +97,7 @@ def generate_toys(
     alpha: float = 0.0,
     seed: int | None = None,
     fluctuate_aux: bool = True,
-    pulls: Mapping[str, ArrayLike] | FitResult | ProfileResult | None = None,
+    pulls: Pulls | None = None,
 ) -> ToyEnsemble:
     """Draw ``n_toys`` pseudo-experiments from the model.
 
@@ -163,37 +154,3 @@ def generate_toys(
 def child_seed(seed: int, k: int) -> int:
     """A reproducible independent seed for sub-task ``k`` of a computation seeded with ``seed``."""
     return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] % (2**63))
-
-
-def progress_iter(
-    iterable: Iterable[_T], progress: bool | None, desc: str, total: int | None = None, unit: str = "it"
-) -> Iterable[_T]:
-    """Wrap ``iterable`` in a tqdm bar when wanted.
-
-    ``progress=None`` shows the bar only when stderr is a terminal; True/False force it on/off.
-    """
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    if not show:
-        return iterable
-    from tqdm.auto import tqdm
-
-    # tqdm ships no types (see pyproject.toml), so this is Any to mypy; a tqdm bar yields the items of ``iterable``
-    bar: Iterable[_T] = tqdm(iterable, desc=desc, total=total, unit=unit)
-    return bar
-
-
-def chunks(n: int, size: int, progress: bool | None, desc: str) -> Iterator[slice]:
-    """Yield slices covering ``range(n)`` in chunks of ``size``, with a per-toy progress bar."""
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, desc=desc, unit="toy")
-    for start in range(0, n, size):
-        stop = min(start + size, n)
-        yield slice(start, stop)
-        if bar is not None:
-            bar.update(stop - start)
-    if bar is not None:
-        bar.close()

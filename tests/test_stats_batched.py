@@ -20,9 +20,9 @@ from exonu.stats import (
     generate_toys,
     limits_for_toys,
 )
-from exonu.stats.chi2 import FitBatch, grad_u, objective
-from exonu.stats.newton import batched_newton_applies
-from exonu.stats.profiling import profile_batch
+from exonu.stats.minimum import batched_newton_applies
+from exonu.stats.objective import FitBatch, grad_u, objective
+from exonu.stats.solver import profile_batch
 
 MAGNETIC = ModelDescription(("xmass-i",), SearchSpec("magnetic_moment_mub", "magnetic-moment"))
 

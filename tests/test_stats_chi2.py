@@ -68,7 +68,7 @@ def test_pull_centres_are_the_aux_values():
 
 
 def test_empty_bin_floor_of_one_count():
-    # D_i + σ²(B_stat)_i = 0 → the denominator uses 1 count (documented in exonu.stats.chi2).
+    # D_i + σ²(B_stat)_i = 0 → the denominator uses 1 count (documented in exonu.stats.statistic).
     m = BinnedModel([0.0, 4.0], [[1.0, 4.0]], [0.0], [1.0, 1.0])
     assert chi2_value(m, 0.0) == pytest.approx((0 - 1.0) ** 2 / 1.0 + 0.0)
     # With background MC variance the floor is not needed and not applied.

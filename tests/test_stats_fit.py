@@ -159,7 +159,7 @@ def test_fast_engine_agrees_with_minuit_minimum_and_exact_covariance(case, stati
 
 def _finite_difference_covariance(model, statistic, x):
     """2 H⁻¹ from central differences of the analytic gradient (independent of both engines)."""
-    from exonu.stats.fit import FitObjective
+    from exonu.stats.fitting import FitObjective
 
     obj = FitObjective(model, statistic)
     n = x.size

@@ -7,11 +7,11 @@ strength α back to a physical parameter.
 Modules, in the order a result is produced:
 
 * :mod:`~exonu.stats.model` — :class:`BinnedModel` (data, templates, systematics, validation)
-* :mod:`~exonu.stats.chi2` — the χ² of Eqs. (4)–(7), its Poisson variant and a statistic per bin
-  (the :class:`~exonu.stats.chi2.Statistic` objects), vectorised
-* :mod:`~exonu.stats.profiling` — profiling the nuisances at fixed α (the fast core)
-* :mod:`~exonu.stats.fit` — the global fit with iminuit (HESSE errors, χ²/ndof)
-* :mod:`~exonu.stats.newton` — :func:`batched_best_fit`, the best fit of many toys in one Newton solve
+* :mod:`~exonu.stats.objective` — the χ² of Eqs. (4)–(7), its Poisson variant and a statistic per bin
+  (the :class:`~exonu.stats.statistic.Statistic` objects), vectorised
+* :mod:`~exonu.stats.minimum` — profiling the nuisances at fixed α (the fast core)
+* :mod:`~exonu.stats.fitting` — the global fit with iminuit (HESSE errors, χ²/ndof)
+* :mod:`~exonu.stats.minimum` — :func:`batched_best_fit`, the best fit of many toys in one Newton solve
 * :mod:`~exonu.stats.toys` — seeded pseudo-experiments
 * :mod:`~exonu.stats.belt` — :func:`belt_statistic`, t(α_k) of a toy ensemble for Neyman and
   Feldman–Cousins belts
@@ -27,8 +27,7 @@ Modules, in the order a result is produced:
 """
 
 from .belt import BeltStatistic, belt_statistic
-from .chi2 import PER_BIN, STATISTICS, chi2_value
-from .fit import FitResult, fit
+from .fitting import FitResult, fit
 from .frequentist import MIN_BAND_TOYS, best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
 from .layout import ParameterLayout
 from .limits import (
@@ -47,11 +46,13 @@ from .limits import (
     plr_upper_limit,
     upper_limit,
 )
+from .minimum import BatchedFit, batched_best_fit
 from .model import BinnedModel
-from .newton import BatchedFit, batched_best_fit
+from .objective import chi2_value
 from .problem import FitProblem
-from .profiling import ProfileResult, ProfileScan, profile, profile_scan
+from .profiles import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import to_pyhf_model, to_pyhf_workspace
+from .statistic import PER_BIN, STATISTICS
 from .toys import ToyEnsemble, generate_toys
 from .validate import check_cl
 

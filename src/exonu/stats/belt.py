@@ -11,7 +11,7 @@ with χ²_min(α_k) the statistic profiled over every nuisance at fixed α_k. Tw
 * ``t_fc``: t kept below α̂ — the likelihood-ratio ordering of Feldman & Cousins,
   arXiv:physics/9711021, §IV, with the physical boundary α ≥ 0 (α̂ clipped at 0).
 
-The whole ensemble is fitted at once (:func:`~exonu.stats.newton.batched_best_fit`) and profiled
+The whole ensemble is fitted at once (:func:`~exonu.stats.minimum.batched_best_fit`) and profiled
 grid point by grid point, warm-started from the previous point, so a toy costs a few vectorised
 Newton iterations instead of a separate fit and scan.
 """
@@ -24,10 +24,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .chi2 import FitBatch, check_statistic
+from .minimum import best_fit_of_batch
 from .model import BinnedModel, check_alpha
-from .newton import best_fit_of_batch
-from .profiling import profile_batch
+from .objective import FitBatch
+from .solver import profile_batch
+from .statistic import check_statistic
 from .toys import ToyEnsemble
 
 __all__ = ["BeltStatistic", "belt_statistic"]

@@ -47,7 +47,7 @@ from .toys import child_seed, generate_toys, resolve_seed
 from .validate import check_cl, check_n_toys
 
 if TYPE_CHECKING:
-    from .fit import FitResult
+    from .fitting import FitResult
     from .limits import LimitResult
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The public layout of a fit vector: which entry is which parameter, and their bounds.
 
-A :class:`~exonu.stats.fit.FitResult` vector is ``[u, θ]``: the fit variable u = α^c of the
+A :class:`~exonu.stats.fitting.FitResult` vector is ``[u, θ]``: the fit variable u = α^c of the
 signal strength (c = min(1, smallest signal power); u = α for a linear signal), then the profiled
 nuisances θ = [p (non-fixed components), q (background shape pulls), r (signal shape pulls)].
 Fixed components (σ(B_RI) = 0) are not in θ; :meth:`ParameterLayout.split` fills them in at 1.

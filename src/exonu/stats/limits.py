@@ -45,7 +45,6 @@ from scipy.stats import chi2 as chi2_dist
 from scipy.stats import norm
 
 from ..errors import FitError, InputError
-from .chi2 import FitBatch, check_statistic
 from .compiled import CompiledModel
 from .frequentist import (
     MIN_BAND_TOYS,
@@ -59,18 +58,14 @@ from .frequentist import (
     pcl_expected,
     pcl_upper_limit,
 )
+from .minimum import FitVariableMinimum, batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel
-from .newton import batched_newton_applies, best_fit_of_batch
+from .objective import FitBatch, fit_variable_scale
 from .problem import FitProblem
-from .profiling import (
-    FitVariableMinimum,
-    ProfileResult,
-    fit_variable_scale,
-    minimise_fit_variable,
-    profile_batch,
-    split_theta,
-)
+from .profiles import ProfileResult, split_theta
 from .progress import chunks, progress_iter
+from .solver import profile_batch
+from .statistic import check_statistic
 from .toys import ToyEnsemble, child_seed, generate_toys, resolve_seed
 from .validate import check_cl, check_n_grid, check_n_toys
 
@@ -283,7 +278,7 @@ class LimitResult:
         """The one place a limit result is assembled (every method's function calls it).
 
         The best fit (α̂, χ²_min, nuisances) comes from ``minimum`` (a
-        :class:`~exonu.stats.profiling.FitVariableMinimum` of the observed data, first data set),
+        :class:`~exonu.stats.minimum.FitVariableMinimum` of the observed data, first data set),
         the expected limit and band from ``expected_detail``, the parameter name from ``model``;
         ``fields`` are the method's own (limit, grid, test statistic, threshold, …).
 
@@ -550,7 +545,7 @@ def _scan_newton(
 ) -> _Scan:
     """:func:`_scan` with the best fit from one batched Newton solve and the range from one probe.
 
-    For the linear signals :func:`~exonu.stats.newton.batched_best_fit` covers, Δχ²_min(u) − its
+    For the linear signals :func:`~exonu.stats.minimum.batched_best_fit` covers, Δχ²_min(u) − its
     minimum is locally a·d + b·d² in d = u − û (a: the slope at a boundary minimum, b: half the
     profile curvature). That model places one probe profile where it predicts ``target``; b is
     then corrected from the probe's rise and u_cut solves a·d + b·d² = 1.05² ``target``. Data
@@ -1481,8 +1476,8 @@ def limits_for_toys(
     ``belt``. Returns an array with NaN where a toy's computation failed.
 
     ``engine="newton"`` finds each toy's best fit with one batched Newton solve
-    (:func:`~exonu.stats.newton.batched_best_fit`) and sets the scan range from one probe profile
-    instead of the ladder of :func:`~exonu.stats.profiling.minimise_fit_variable` (Bayesian and PLR
+    (:func:`~exonu.stats.minimum.batched_best_fit`) and sets the scan range from one probe profile
+    instead of the ladder of :func:`~exonu.stats.minimum.minimise_fit_variable` (Bayesian and PLR
     limits of linear signals; otherwise, and for toys it cannot certify, the ladder is used). With
     ``n_grid=16`` it is about 2× cheaper than the default and within a few 1e-3 of it (see
     ``benchmarks/bench_toys.py``).

@@ -42,14 +42,14 @@ from .validate import as_array, require_finite, require_nonnegative
 
 __all__ = ["BIN_STATISTICS", "BinnedModel"]
 
-#: what ``BinnedModel.bin_statistic`` may name per bin (the statistics of :mod:`exonu.stats.chi2`)
+#: what ``BinnedModel.bin_statistic`` may name per bin (the statistics of :mod:`exonu.stats.statistic`)
 BIN_STATISTICS = ("chi2", "poisson")
 
 
 class NuisanceArrays(Protocol):
     """Anything with fitted nuisance arrays ``p``, ``q``, ``r`` (the ``pulls`` of :meth:`BinnedModel.asimov`).
 
-    A :class:`~exonu.stats.fit.FitResult` or a :class:`~exonu.stats.profiling.ProfileResult`.
+    A :class:`~exonu.stats.fitting.FitResult` or a :class:`~exonu.stats.profiles.ProfileResult`.
     """
 
     @property
@@ -358,7 +358,7 @@ class BinnedModel:
         pulls : mapping or object, optional
             Nuisance values: a mapping with any of the keys ``"p"``, ``"q"``, ``"r"`` (arrays as in
             :meth:`expected`), or an object with attributes ``p``, ``q``, ``r`` (a
-            :class:`~exonu.stats.fit.FitResult` or :class:`~exonu.stats.profiling.ProfileResult`).
+            :class:`~exonu.stats.fitting.FitResult` or :class:`~exonu.stats.profiles.ProfileResult`).
             ``None`` means nominal (p = 1, q = 0, r = 0).
         """
         return self.expected(alpha, *self.nuisance_values(pulls))

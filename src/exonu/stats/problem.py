@@ -2,7 +2,7 @@
 
 :class:`FitProblem` replaces the ``(compiled model, statistic, data, variance base, centres)``
 arguments that every calculator would otherwise thread through (the internal fit functions take
-the same five as one :class:`~exonu.stats.chi2.FitBatch`, its ``batch``). It is vectorised over
+the same five as one :class:`~exonu.stats.objective.FitBatch`, its ``batch``). It is vectorised over
 the data sets (observed data, Asimov data or toys) and answers:
 
 * the profiled minimum over α ≥ 0 (:meth:`FitProblem.minimum`),
@@ -21,10 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
-from .chi2 import FitBatch, check_statistic, expectation
 from .compiled import CompiledModel
+from .minimum import FitVariableMinimum, minimise_fit_variable
 from .model import BinnedModel
-from .profiling import FitVariableMinimum, minimise_fit_variable, profile_batch
+from .objective import FitBatch, expectation
+from .solver import profile_batch
+from .statistic import check_statistic
 
 __all__ = ["SIDED", "FitProblem"]
 

@@ -38,9 +38,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
-from .chi2 import variance_base
 from .model import BinnedModel
-from .profiling import fit_variable_scale
+from .objective import fit_variable_scale, variance_base
 
 if TYPE_CHECKING:
     import pyhf

@@ -1,11 +1,11 @@
 """Global fit: minimise the statistic over α and every nuisance, with errors from the exact Hessian.
 
-Two engines share the first step, the profiled core (:mod:`exonu.stats.profiling`): a batched 1-D
-search over α on χ²_min(α), each point profiled by Newton iterations with the bounds p ≥ 0 handled
-by an active set. Then
+Two engines share the first step, the profiled core (:mod:`exonu.stats.minimum` over
+:mod:`exonu.stats.solver`): a batched 1-D search over α on χ²_min(α), each point profiled by Newton
+iterations with the bounds p ≥ 0 handled by an active set. Then
 
 * ``engine="fast"`` (default) takes the Hessian of the statistic at that minimum — the nuisance
-  block analytically (:func:`~exonu.stats.chi2.grad_hess_theta` returns the exact Newton matrix),
+  block analytically (:func:`~exonu.stats.objective.grad_hess_theta` returns the exact Newton matrix),
   the α row by differentiating the analytic gradient along α — and inverts it: covariance = 2 H⁻¹
   (Δ = 1 at 1σ for both statistics). Parameters held on an active bound (α = 0, a normalisation at
   0, where releasing the bound would lower the statistic) get a zero row and column and error 0;
@@ -40,9 +40,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
-from .chi2 import FitBatch, check_statistic, grad_hess_theta, grad_u, objective
+from .minimum import minimise_fit_variable
 from .model import BinnedModel, check_alpha
-from .profiling import fit_variable_scale, minimise_fit_variable, profile_batch, split_theta
+from .objective import FitBatch, fit_variable_scale, grad_hess_theta, grad_u, objective
+from .profiles import split_theta
+from .solver import profile_batch
+from .statistic import check_statistic
 
 __all__ = ["FitResult", "fit"]
 
@@ -204,7 +207,7 @@ def _hessian(
     """Gradient and exact Hessian of the statistic of the one data set of ``batch`` in x = [u, θ]
     (or θ only) at one point.
 
-    The θ block is analytic: the Newton matrix of :func:`~exonu.stats.chi2.grad_hess_theta` is the
+    The θ block is analytic: the Newton matrix of :func:`~exonu.stats.objective.grad_hess_theta` is the
     exact Hessian (the p·q product is the only second derivative of E in θ, and the Poisson weights
     D/E² are exact). The u row is the derivative of the analytic gradient along u, by a central
     difference (one-sided, second order, when u − h would leave the allowed range); the gradient is

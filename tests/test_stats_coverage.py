@@ -94,7 +94,8 @@ def test_bayesian_limit_coverage_is_reported_close_to_nominal():
 
 @pytest.mark.slow
 def test_feldman_cousins_interval_coverage():
-    from exonu.stats.frequentist import fc_belt, fc_limits_for_problem
+    from exonu.stats.belt import fc_belt
+    from exonu.stats.limits.fc import fc_limits_for_problem
     from exonu.stats.problem import FitProblem
 
     m = small_model()

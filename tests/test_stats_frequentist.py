@@ -11,9 +11,18 @@ from scipy.optimize import brentq
 from scipy.stats import norm
 
 from exonu.errors import InputError
-from exonu.stats import BinnedModel, ParameterLayout, best_fit_band, expected_limits, fit, upper_limit
+from exonu.stats import (
+    BinnedModel,
+    ParameterLayout,
+    best_fit_band,
+    cls_upper_limit,
+    expected_limits,
+    fc_interval,
+    fit,
+    pcl_upper_limit,
+    upper_limit,
+)
 from exonu.stats.calculators import asymptotic_cls, belt_critical_values, belt_interval, crossing
-from exonu.stats.frequentist import cls_upper_limit, fc_interval, pcl_upper_limit
 
 Z90 = norm.ppf(0.9)  # 1.2816
 

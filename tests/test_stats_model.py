@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from exonu.errors import InputError
-from exonu.stats import BinnedModel, chi2_value, generate_toys, profile
-from exonu.stats.limits import bayesian_chi2_limit, expected_limits
+from exonu.stats import BinnedModel, bayesian_chi2_limit, chi2_value, expected_limits, generate_toys, profile
 
 
 def small(**overrides):

@@ -4,48 +4,54 @@ Unitless by design: it sees counts per bin, templates and their systematic shift
 couplings. The caller (``exonu.searches``) builds a :class:`BinnedModel` and maps the signal
 strength α back to a physical parameter.
 
-Modules, in the order a result is produced:
+Modules, in the order a result is produced (each imports only modules above it):
 
-* :mod:`~exonu.stats.model` — :class:`BinnedModel` (data, templates, systematics, validation)
-* :mod:`~exonu.stats.objective` — the χ² of Eqs. (4)–(7), its Poisson variant and a statistic per bin
-  (the :class:`~exonu.stats.statistic.Statistic` objects), vectorised
-* :mod:`~exonu.stats.minimum` — profiling the nuisances at fixed α (the fast core)
-* :mod:`~exonu.stats.fitting` — the global fit with iminuit (HESSE errors, χ²/ndof)
-* :mod:`~exonu.stats.minimum` — :func:`batched_best_fit`, the best fit of many toys in one Newton solve
-* :mod:`~exonu.stats.toys` — seeded pseudo-experiments
-* :mod:`~exonu.stats.belt` — :func:`belt_statistic`, t(α_k) of a toy ensemble for Neyman and
-  Feldman–Cousins belts
+* :mod:`~exonu.stats.validate`, :mod:`~exonu.stats.progress`, :mod:`~exonu.stats.calculators` — input
+  checks, progress bars, p-values and belt arithmetic on plain numbers
+* :mod:`~exonu.stats.compiled` — :class:`~exonu.stats.compiled.CompiledModel`, a model's arrays laid out
+  for the vectorised objective, and u = α^c ↔ α
 * :mod:`~exonu.stats.layout` — :class:`ParameterLayout`, the names/slices/bounds of a fit vector
+* :mod:`~exonu.stats.statistic` — the χ² of Eqs. (4)–(7), its Poisson variant and a statistic per bin
+  (the :class:`~exonu.stats.statistic.Statistic` objects)
+* :mod:`~exonu.stats.model` — :class:`BinnedModel` (data, templates, systematics, validation)
+* :mod:`~exonu.stats.objective` — expected counts, the statistic with its pull terms and their analytic
+  derivatives, vectorised over data sets
+* :mod:`~exonu.stats.toys` — seeded pseudo-experiments
+* :mod:`~exonu.stats.solver` — the damped Newton solver: profiles at fixed α and joint (α, nuisances) fits
+* :mod:`~exonu.stats.minimum` — the best fit over α: the ladder search, and :func:`batched_best_fit`
+* :mod:`~exonu.stats.profiles` — :func:`profile` and :func:`profile_scan`
+* :mod:`~exonu.stats.fitting` — :func:`fit`, the global fit (Hessian errors, or iminuit MIGRAD/HESSE)
 * :mod:`~exonu.stats.problem` — :class:`FitProblem` (model + statistic + data sets) and the
   profile-likelihood test statistics q̃_μ, t̃_μ
-* :mod:`~exonu.stats.calculators` — p-values, asymptotic (CL_s formulas) or from toys; Neyman belts
-* :mod:`~exonu.stats.frequentist` — CL_s, power-constrained limits, Feldman–Cousins intervals,
-  the best-fit ± Nσ band
-* :mod:`~exonu.stats.limits` — Bayesian χ² limit (the paper's), PLR limits/intervals, Neyman
-  construction, expected limits and bands, and :func:`upper_limit` for every method
+* :mod:`~exonu.stats.scan` — scans of χ²_min(α) for limits: range, grid, crossings
+* :mod:`~exonu.stats.belt` — :func:`belt_statistic`, Neyman and Feldman–Cousins belts from toys
+* :mod:`~exonu.stats.limits` — one module per limit method (Bayesian, PLR, Neyman, CL_s, PCL, FC) behind
+  one protocol, expected limits and bands, and :func:`upper_limit` for every method
 * :mod:`~exonu.stats.pyhf_export` — HistFactory JSON export (pyhf optional)
 """
 
-from .belt import BeltStatistic, belt_statistic
+from .belt import BeltStatistic, NeymanBelt, belt_statistic, neyman_belt
 from .fitting import FitResult, fit
-from .frequentist import MIN_BAND_TOYS, best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
 from .layout import ParameterLayout
 from .limits import (
     BAND_PERCENTILES,
     METHODS,
+    MIN_BAND_TOYS,
     ExpectedLimits,
     LimitResult,
-    NeymanBelt,
     bayesian_chi2_limit,
+    best_fit_band,
+    cls_upper_limit,
     expected_limits,
+    fc_interval,
     limits_for_toys,
-    neyman_belt,
     neyman_upper_limit,
-    plr_critical_value,
+    pcl_upper_limit,
     plr_interval,
     plr_upper_limit,
     upper_limit,
 )
+from .limits.asymptotic_plr import plr_critical_value
 from .minimum import BatchedFit, batched_best_fit
 from .model import BinnedModel
 from .objective import chi2_value

@@ -14,24 +14,35 @@ with χ²_min(α_k) the statistic profiled over every nuisance at fixed α_k. Tw
 The whole ensemble is fitted at once (:func:`~exonu.stats.minimum.batched_best_fit`) and profiled
 grid point by grid point, warm-started from the previous point, so a toy costs a few vectorised
 Newton iterations instead of a separate fit and scan.
+
+The belts themselves: :func:`neyman_belt` (toy critical values of the one-sided q̃ on a grid of α,
+a :class:`NeymanBelt`) and :func:`fc_belt` (of the two-sided t̃, for Feldman–Cousins intervals).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
-from .minimum import best_fit_of_batch
+from .calculators import belt_critical_values
+from .minimum import FitVariableMinimum, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel, check_alpha
 from .objective import FitBatch
+from .problem import FitProblem
+from .progress import progress_iter
+from .scan import nearest_ladder_theta, profile_points
 from .solver import profile_batch
 from .statistic import check_statistic
-from .toys import ToyEnsemble
+from .toys import ToyEnsemble, child_seed, generate_toys, resolve_seed
+from .validate import check_cl
 
-__all__ = ["BeltStatistic", "belt_statistic"]
+__all__ = ["BeltStatistic", "NeymanBelt", "belt_statistic", "fc_belt", "neyman_belt", "q_one_sided"]
 
 
 @dataclass(frozen=True)
@@ -129,3 +140,111 @@ def belt_statistic(
     t_upper = np.where(grid[None, :] < alpha_hat[:, None], 0.0, t_fc)
     t_upper = np.where(np.isnan(chi2_min)[:, None], np.nan, t_upper)
     return BeltStatistic(grid, t_upper, t_fc, alpha_hat, chi2_min, statistic)
+
+
+@dataclass(frozen=True)
+class NeymanBelt:
+    """Critical values of the one-sided PLR statistic q(α) from toys, on a grid of α.
+
+    Attributes
+    ----------
+    alpha_grid : ndarray (G,)
+    critical_values : ndarray (G,)
+        The ``cl`` quantile of q(α_k) over toys generated at α_k.
+    q_toys : ndarray (G, n_toys)
+        The toy values (NaN where a toy failed).
+    cl, statistic, n_toys, seed, fluctuate_aux
+    """
+
+    alpha_grid: np.ndarray
+    critical_values: np.ndarray
+    q_toys: np.ndarray
+    cl: float
+    statistic: str
+    n_toys: int
+    seed: int
+    fluctuate_aux: bool
+
+
+def q_one_sided(batch: FitBatch, u_values: np.ndarray | Sequence[float]) -> tuple[np.ndarray, FitVariableMinimum]:
+    """One-sided q(u_k) for every data set of ``batch`` and every u_k (vectorised over data sets)."""
+    n = batch.size
+    um = minimise_fit_variable(batch, np.tile(batch.cm.nominal, (n, 1)))
+    u = np.broadcast_to(np.asarray(u_values, float), (n, len(u_values))).copy()
+    f, _, ok_pts = profile_points(batch, u, nearest_ladder_theta(um, u))
+    q = np.where(um.u[:, None] <= u, np.maximum(f - um.f[:, None], 0.0), 0.0)
+    ok = um.converged[:, None] & ok_pts
+    return np.where(ok, q, np.nan), um
+
+
+def neyman_belt(
+    model: BinnedModel,
+    alpha_grid: ArrayLike,
+    *,
+    cl: float = 0.9,
+    n_toys: int = 1000,
+    seed: int | None = None,
+    statistic: str = "chi2",
+    fluctuate_aux: bool = True,
+    progress: bool | None = None,
+    chunk_size: int = 250,
+) -> NeymanBelt:
+    """Toy-based critical values of the one-sided PLR statistic on a grid of α.
+
+    For each α_k, ``n_toys`` toys are generated at α_k (nuisances nominal, auxiliary measurements
+    fluctuated unless ``fluctuate_aux=False``), q(α_k) is computed for each (with α̂ ≥ 0), and the
+    ``cl`` quantile is the critical value. Grid point k uses the seed ``child_seed(seed, k)``.
+    """
+    check_statistic(statistic)
+    check_cl(cl)
+    alpha_grid = np.asarray(alpha_grid, dtype=float)
+    if alpha_grid.ndim != 1 or alpha_grid.size < 2 or np.any(alpha_grid <= 0) or np.any(np.diff(alpha_grid) <= 0):
+        raise InputError("alpha_grid must be a strictly increasing 1-D array of at least 2 positive values")
+    seed = resolve_seed(seed)
+    cm = model.compiled
+    u_grid = cm.alpha_to_u(alpha_grid)
+    q_toys = np.empty((alpha_grid.size, n_toys))
+    for k in progress_iter(range(alpha_grid.size), progress, "Neyman belt", unit="alpha"):
+        ens = generate_toys(
+            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
+        )
+        for sl in _slices(n_toys, chunk_size):
+            q, _ = q_one_sided(FitBatch.of(cm, statistic, ens.data[sl], ens.centres[sl]), [u_grid[k]])
+            q_toys[k, sl] = q[:, 0]
+    crit = np.array([np.nanquantile(row, cl) for row in q_toys])
+    return NeymanBelt(alpha_grid, crit, q_toys, cl, statistic, n_toys, seed, bool(fluctuate_aux))
+
+
+def _slices(n: int, size: int) -> list[slice]:
+    return [slice(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def fc_belt(
+    model: BinnedModel,
+    alpha_grid: np.ndarray,
+    *,
+    cl: float,
+    statistic: str,
+    n_toys: int,
+    seed: int,
+    fluctuate_aux: bool = True,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Critical values of t̃ (two-sided, α̂ ≥ 0) from ``n_toys`` toys at each grid α."""
+    cm = model.compiled
+    u_grid = cm.alpha_to_u(alpha_grid)
+    t_toys = np.empty((alpha_grid.size, n_toys))
+    for k in progress_iter(range(alpha_grid.size), progress, "Feldman–Cousins belt", unit="alpha"):
+        ens = generate_toys(
+            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
+        )
+        t_toys[k] = FitProblem(model, statistic, ens.data, ens.centres).test_statistic([u_grid[k]], "two")[0][:, 0]
+    return {
+        "alpha_grid": alpha_grid,
+        "critical_values": belt_critical_values(t_toys, cl),
+        "t_toys": t_toys,
+        "cl": cl,
+        "statistic": statistic,
+        "n_toys": n_toys,
+        "seed": seed,
+    }

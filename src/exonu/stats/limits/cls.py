@@ -1,0 +1,271 @@
+"""CL_s upper limits with the one-sided q̃_μ (arXiv:1007.1727; A. L. Read, J. Phys. G 28 (2002) 2693).
+
+CL_s = p_{s+b} / (1 − p_b) falls below 1 − CL at the limit. ``calculator="asymptotic"``: the
+p-values from q̃_μ and q̃_μ of the Asimov data set (conditional on the observed nuisances at α = 0);
+``"toys"``: from toy ensembles at each α of a grid and under the background-only hypothesis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import brentq
+from scipy.stats import norm
+
+from ...errors import FitError, InputError
+from ..calculators import asymptotic_cls, asymptotic_cls_band_sqrt_qa, crossing, toy_cls
+from ..model import BinnedModel
+from ..objective import FitBatch
+from ..problem import FitProblem
+from ..progress import progress_iter
+from ..scan import solve_asimov, u_scale
+from ..toys import child_seed, generate_toys, resolve_seed
+from ..validate import check_cl, check_n_toys
+from .driver import expected_from
+from .results import BAND_SIGMAS, MIN_BAND_TOYS, ExpectedLimits, LimitResult
+
+__all__ = ["CALCULATORS", "CLs", "cls_expected", "cls_limits_for_problem", "cls_upper_limit"]
+
+
+#: how p-values are computed
+CALCULATORS = ("asymptotic", "toys")
+
+
+def _check_calculator(calculator: str) -> str:
+    if calculator not in CALCULATORS:
+        raise InputError(f"calculator must be one of {CALCULATORS}; got {calculator!r}")
+    return calculator
+
+
+def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tuple[float, float]:
+    """Observed asymptotic CL_s limit in u and its CL_b there."""
+    obs = FitProblem(model, statistic)
+    asimov = obs.conditional_asimov(0.0)
+    # FitProblem.__post_init__ sets data and centres
+    assert obs.data is not None and obs.centres is not None
+    assert asimov.data is not None and asimov.centres is not None
+    both = FitProblem(model, statistic, np.vstack([obs.data, asimov.data]), np.vstack([obs.centres, asimov.centres]))
+    level = 1.0 - cl
+
+    def log_cls(u: float) -> float:
+        q, _ = both.test_statistic([u], "one")
+        if not np.all(np.isfinite(q)):
+            raise FitError(f"a profile failed at u = {u:.4g} while solving for the CLs limit")
+        return float(np.log(max(float(asymptotic_cls(q[0, 0], q[1, 0])[0]), 1e-300)) - np.log(level))
+
+    scale = max(u_scale(both.subset([0])), float(both.minimum().u[0]), 1e-300)
+    lo, hi = 0.0, float(both.minimum().u[0]) + scale
+    for _ in range(60):
+        if log_cls(hi) < 0:
+            break
+        lo, hi = hi, 2.0 * hi
+    else:
+        raise FitError("CLs never fell below 1 − CL: the signal strength is not constrained")
+    u = float(brentq(lambda x: log_cls(x) if x > 0 else 1.0, lo, hi, xtol=1e-12 * hi, rtol=1e-10))
+    q, _ = both.test_statistic([u], "one")
+    return u, float(asymptotic_cls(q[0, 0], q[1, 0])[2])
+
+
+def cls_expected(model: BinnedModel, statistic: str, cl: float) -> dict[str, float]:
+    """Asymptotic expected CL_s limits in α (median and ±1σ, ±2σ) from the nominal Asimov data set."""
+    cm = model.compiled
+    asimov = FitProblem(model, statistic).nominal_asimov(0.0)
+    scale = u_scale(asimov)
+    return {
+        k: float(cm.u_to_alpha(solve_asimov(asimov, asymptotic_cls_band_sqrt_qa(cl, n) ** 2, scale)))
+        for k, n in BAND_SIGMAS.items()
+    }
+
+
+def cls_limits_for_problem(problem: FitProblem, cl: float, u_grid: np.ndarray, q_asimov: np.ndarray) -> np.ndarray:
+    """Asymptotic CL_s limits in u of every data set of ``problem`` on a grid (q_A shared, per grid u)."""
+    q, _ = problem.test_statistic(u_grid, "one")
+    cls = asymptotic_cls(q, q_asimov[None, :])[0]
+    cls = np.where(np.isfinite(q), cls, np.nan)
+    return np.asarray(crossing(u_grid, cls, 1.0 - cl, log=True), dtype=float)  # one limit per data set (cls is 2-D)
+
+
+def _toy_cls_scan(
+    model: BinnedModel,
+    statistic: str,
+    cl: float,
+    alpha_grid: np.ndarray,
+    n_toys: int,
+    seed: int,
+    fluctuate_aux: bool,
+    progress: bool | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cm = model.compiled
+    u_grid = cm.alpha_to_u(alpha_grid)
+    obs = FitProblem(model, statistic)
+    q_obs = obs.test_statistic(u_grid, "one")[0][0]
+    b = generate_toys(model, n_toys, alpha=0.0, seed=child_seed(seed, 0), fluctuate_aux=fluctuate_aux)
+    q_b = FitProblem(model, statistic, b.data, b.centres).test_statistic(u_grid, "one")[0].T  # (G, n)
+    q_sb = np.empty((alpha_grid.size, n_toys))
+    for k in progress_iter(range(alpha_grid.size), progress, "CLs toys", unit="alpha"):
+        sb = generate_toys(
+            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k + 1), fluctuate_aux=fluctuate_aux
+        )
+        q_sb[k] = FitProblem(model, statistic, sb.data, sb.centres).test_statistic([u_grid[k]], "one")[0][:, 0]
+    return q_obs, q_sb, q_b
+
+
+def cls_upper_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    calculator: Literal["asymptotic", "toys"] = "asymptotic",
+    n_toys: int = 0,
+    seed: int | None = None,
+    alpha_grid: ArrayLike | None = None,
+    n_alpha: int = 16,
+    expected: bool = True,
+    fluctuate_aux: bool = True,
+    progress: bool | None = None,
+) -> LimitResult:
+    """CL_s upper limit on α with the one-sided q̃_μ (arXiv:1007.1727; Read 2002).
+
+    Parameters
+    ----------
+    model : BinnedModel
+    cl : float
+        Confidence level (0.9: CL_s = 0.1 at the limit).
+    statistic : {"chi2", "poisson"}
+    calculator : {"asymptotic", "toys"}
+    n_toys : int
+        ``"toys"``: toys per grid point (and background-only toys). ``"asymptotic"``: toys for the
+        expected band (0: asymptotic band only).
+    seed : int, optional
+    alpha_grid : array_like, optional
+        Grid of α for the toy calculator (default ``n_alpha`` points uniform in u up to 2.5× the
+        asymptotic limit).
+    expected : bool
+        Also compute the expected limits.
+
+    Returns
+    -------
+    LimitResult
+    """
+    cl = check_cl(cl)
+    _check_calculator(calculator)
+    n_toys = check_n_toys(n_toys)
+    cm = model.compiled
+    u_asym, cl_b = _asymptotic_cls_limit(model, statistic, cl)
+    problem = FitProblem(model, statistic)
+    um = problem.minimum()
+    details: dict[str, Any] = {"cl_b": cl_b}
+    if calculator == "asymptotic":
+        alpha_limit, used_toys, seed_used, ok = float(cm.u_to_alpha(u_asym)), 0, None, bool(um.converged[0])
+        exp = (
+            expected_from(
+                CLs.calibrate(model, statistic, cl),
+                n_toys=n_toys,
+                seed=seed,
+                fluctuate_aux=fluctuate_aux,
+                progress=progress,
+            )
+            if (expected or n_toys)
+            else None
+        )
+        grid, curve = np.array([]), np.array([])
+    else:
+        if n_toys < MIN_BAND_TOYS:
+            raise InputError(f"calculator='toys' needs n_toys ≥ {MIN_BAND_TOYS}; got {n_toys}")
+        seed_used = resolve_seed(seed)
+        if alpha_grid is None:
+            grid = cm.u_to_alpha(np.linspace(0.0, 2.5 * u_asym, n_alpha + 1)[1:])
+        else:
+            grid = np.asarray(alpha_grid, dtype=float)
+            if grid.ndim != 1 or grid.size < 2 or np.any(grid <= 0) or np.any(np.diff(grid) <= 0):
+                raise InputError("alpha_grid must be a strictly increasing 1-D array of at least 2 positive values")
+        q_obs, q_sb, q_b = _toy_cls_scan(model, statistic, cl, grid, n_toys, seed_used, fluctuate_aux, progress)
+        curve, p_sb, clb = toy_cls(q_obs, q_sb, q_b)
+        alpha_limit = float(crossing(grid, curve, 1.0 - cl, log=True))
+        ok = bool(np.isfinite(alpha_limit) and um.converged[0])
+        used_toys = n_toys
+        details.update({"p_sb": p_sb, "cl_b_toys": clb, "q_observed": q_obs})
+        exp = None
+        if expected:
+            band = {}
+            for key, n_sig in BAND_SIGMAS.items():
+                q_n = np.nanquantile(q_b, norm.cdf(-n_sig), axis=1)  # a stronger limit ↔ a larger q̃
+                band[key] = float(crossing(grid, toy_cls(q_n, q_sb, q_b)[0], 1.0 - cl, log=True))
+            asym = cls_expected(model, statistic, cl)
+            exp = ExpectedLimits(
+                "cls",
+                cl,
+                statistic,
+                asym["median"],
+                band,
+                None,
+                n_toys,
+                0,
+                seed_used,
+                fluctuate_aux,
+                calculator="toys",
+                asymptotic_band=asym,
+            )
+    if not np.isfinite(alpha_limit):
+        raise FitError("the CLs limit lies outside the toy grid: pass a wider alpha_grid")
+    return LimitResult.from_fit(
+        model,
+        statistic,
+        um,
+        seed=seed_used if calculator == "toys" else (None if exp is None else exp.seed),
+        expected_detail=exp,
+        alpha_limit=alpha_limit,
+        method="cls",
+        cl=cl,
+        alpha_grid=grid,
+        chi2_profile=curve,
+        converged=ok,
+        message="" if ok else "the best fit did not converge",
+        details=details,
+        test_statistic="q̃_μ (one-sided profile likelihood ratio, arXiv:1007.1727 Eq. 16)",
+        threshold=f"CLs = {1 - cl:.3g}",
+        sided="one",
+        n_toys=used_toys,
+        calculator=calculator,
+    )
+
+
+@dataclass(frozen=True)
+class CLs:
+    """The asymptotic CL_s limit as a :class:`~exonu.stats.limits.method.LimitMethod`.
+
+    Data sets are evaluated on a grid of u with q_A of the nominal Asimov data set shared
+    (``u_grid``, ``q_asimov``); the median and asymptotic band come from :func:`cls_expected`.
+    """
+
+    model: BinnedModel
+    statistic: str
+    cl: float
+    u_grid: np.ndarray
+    q_asimov: np.ndarray
+    asymptotic_band: dict[str, float] | None
+    name: ClassVar[str] = "cls"
+    calculator: ClassVar[str] = "asymptotic"
+
+    @classmethod
+    def calibrate(cls, model: BinnedModel, statistic: str, cl: float) -> CLs:
+        """The asymptotic band, and q_A on 60 points of u up to 3× its +2σ edge."""
+        band = cls_expected(model, statistic, cl)
+        u_grid = np.linspace(0.0, 3.0 * float(model.compiled.alpha_to_u(band["+2sigma"])), 61)[1:]
+        q_asimov = FitProblem(model, statistic).nominal_asimov(0.0).test_statistic(u_grid, "one")[0][0]
+        return cls(model, statistic, cl, u_grid, q_asimov, band)
+
+    @property
+    def band_method(self) -> CLs:
+        return self
+
+    def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
+        problem = FitProblem(self.model, batch.statistic, batch.data, batch.centres)
+        u_lim = cls_limits_for_problem(problem, self.cl, self.u_grid, self.q_asimov)
+        return batch.cm.u_to_alpha(u_lim), np.isfinite(u_lim)
+
+    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
+        return toy_limits

@@ -1,0 +1,236 @@
+"""Profile-likelihood-ratio limits: the one-sided upper limit, the two-sided interval, the best-fit band.
+
+``plr_upper_limit``: q(α) = Δχ²_min(α) above α̂ crosses Φ⁻¹(CL)² (1.642 at 90 %; see
+:mod:`exonu.stats.limits.asymptotic_plr`), or the toy critical values of a Neyman belt
+(``method="neyman"``, forwarded to :func:`~exonu.stats.limits.neyman.neyman_upper_limit`).
+``plr_interval``: the two-sided interval {α ≥ 0 : q₂(α) ≤ χ²₁(CL)}, Δχ² = 2.706 for 90 %.
+``best_fit_band``: α̂ and its ±Nσ interval Δχ²(α) ≤ N² on the profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ...errors import FitError, InputError
+from ..belt import NeymanBelt
+from ..fitting import FitResult
+from ..model import BinnedModel
+from ..objective import FitBatch
+from ..problem import FitProblem
+from ..scan import Scan, u_scale
+from ..statistic import check_statistic
+from ..validate import check_cl, check_n_grid
+from .asymptotic_plr import plr_batch, plr_critical_value, plr_single
+from .driver import expected_from
+from .neyman import neyman_upper_limit
+from .results import ExpectedLimits, LimitResult
+
+__all__ = ["PLR", "best_fit_band", "plr_interval", "plr_upper_limit"]
+
+
+def plr_upper_limit(
+    model: BinnedModel,
+    cl: float = 0.9,
+    *,
+    statistic: str = "chi2",
+    method: str = "asymptotic",
+    n_grid: int = 40,
+    expected: bool = True,
+    n_toys: int = 0,
+    seed: int | None = None,
+    fluctuate_aux: bool = True,
+    progress: bool | None = None,
+    belt: NeymanBelt | None = None,
+    belt_toys: int = 1000,
+) -> LimitResult:
+    """One-sided profile-likelihood-ratio upper limit on α (α̂ clipped at 0).
+
+    Parameters
+    ----------
+    model : BinnedModel
+    cl : float
+    statistic : {"chi2", "poisson"}
+    method : {"asymptotic", "neyman"}
+        ``"asymptotic"``: Δχ² = Φ⁻¹(cl)² (1.642 at 90 %). ``"neyman"``: critical values from toys
+        (see :func:`neyman_upper_limit`, which this forwards to).
+    n_grid : int
+        Grid points of the profile scan (the crossing is then solved exactly with Brent's method).
+    expected, n_toys, seed, fluctuate_aux, progress
+        Expected limit and band, as in :func:`bayesian_chi2_limit`.
+    belt, belt_toys
+        Only for ``method="neyman"``.
+
+    Returns
+    -------
+    LimitResult
+    """
+    if method == "neyman":
+        return neyman_upper_limit(
+            model,
+            cl,
+            statistic=statistic,
+            n_toys=belt_toys,
+            seed=seed,
+            belt=belt,
+            expected=expected,
+            n_toys_expected=n_toys,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
+    if method != "asymptotic":
+        raise InputError(f"method must be 'asymptotic' or 'neyman'; got {method!r}")
+    check_statistic(statistic)
+    check_cl(cl)
+    check_n_grid(n_grid)
+    up, _, ok, sc, crit = plr_single(model, statistic, cl, "one", n_grid)
+    exp_detail = None
+    if expected or n_toys:
+        exp_detail = expected_from(
+            PLR(model, statistic, cl, n_grid),
+            n_toys=n_toys,
+            seed=seed,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+        )
+    return _plr_result(model, "plr", statistic, cl, up, None, ok, sc, crit, exp_detail)
+
+
+def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2", n_grid: int = 40) -> LimitResult:
+    """Two-sided profile-likelihood interval on α ≥ 0: Δχ² ≤ χ²₁(cl) (2.706 at 90 %).
+
+    Returns
+    -------
+    LimitResult
+        ``alpha_lower`` (0 if the interval reaches the boundary) and ``alpha_limit`` (upper end).
+    """
+    check_statistic(statistic)
+    check_cl(cl)
+    check_n_grid(n_grid)
+    up, lo, ok, sc, crit = plr_single(model, statistic, cl, "two", n_grid)
+    return _plr_result(model, "plr-interval", statistic, cl, up, lo, ok, sc, crit, None)
+
+
+def _plr_result(
+    model: BinnedModel,
+    method: str,
+    statistic: str,
+    cl: float,
+    up: float,
+    lo: float | None,
+    ok: bool,
+    sc: Scan,
+    crit: float,
+    exp_detail: ExpectedLimits | None,
+) -> LimitResult:
+    cm = model.compiled
+    return LimitResult.from_fit(
+        model,
+        statistic,
+        sc.um,
+        seed=None if exp_detail is None else exp_detail.seed,
+        expected_detail=exp_detail,
+        chi2_min=float(sc.f_min[0]),
+        alpha_limit=up,
+        alpha_lower=lo,
+        method=method,
+        cl=cl,
+        alpha_grid=cm.u_to_alpha(sc.u_cut[0] * sc.t),
+        chi2_profile=sc.f[0].copy(),
+        critical_value=crit,
+        converged=ok,
+        message="" if ok else "profile scan or crossing search did not converge",
+        test_statistic=(
+            "q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)"
+            if lo is None
+            else "t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)"
+        ),
+        threshold=crit,
+        sided="one" if lo is None else "two",
+        n_toys=0,
+        calculator="asymptotic",
+    )
+
+
+def best_fit_band(
+    model: BinnedModel, fit_result: FitResult | None = None, *, statistic: str = "chi2", cl_sigma: float = 1.0
+) -> tuple[float, float, float]:
+    """Best fit of α and its ±Nσ interval from the profile likelihood: Δχ²(α) ≤ N² on α ≥ 0.
+
+    The interval is found on the profile itself (Brent's method on χ²_min(α) − χ²_min(α̂) − N²), so
+    it is correct at the α = 0 boundary and for a non-linear signal (α^{1/2} has no useful
+    linearisation there). The lower end is 0 when Δχ²(0) ≤ N².
+
+    Parameters
+    ----------
+    model : BinnedModel
+    fit_result : FitResult, optional
+        Only checked for validity (an invalid fit has no band).
+    statistic : {"chi2", "poisson"}
+    cl_sigma : float
+        N (1 for ±1σ).
+
+    Returns
+    -------
+    (central, lower, upper) : tuple of float
+        In units of α.
+    """
+    if not (isinstance(cl_sigma, (int, float)) and cl_sigma > 0):
+        raise InputError(f"cl_sigma must be a positive number; got {cl_sigma!r}")
+    if fit_result is not None and not getattr(fit_result, "valid", True):
+        raise FitError(f"no band from an invalid fit ({fit_result.message})")
+    cm = model.compiled
+    problem = FitProblem(model, statistic)
+    um = problem.minimum()
+    if not um.converged[0]:
+        raise FitError("the profile minimum did not converge: no band")
+    u_hat, target = float(um.u[0]), float(cl_sigma) ** 2
+
+    def g(u: float) -> float:
+        t = problem.test_statistic([u], "two")[0][0, 0]
+        if not np.isfinite(t):
+            raise FitError(f"a profile failed at u = {u:.4g}")
+        return float(t) - target
+
+    step = u_scale(problem)
+    lo_u, hi_u = u_hat, u_hat + step
+    for _ in range(60):
+        if g(hi_u) > 0:
+            break
+        lo_u, hi_u = hi_u, hi_u + 2.0 * (hi_u - u_hat)
+    upper = brentq(g, lo_u, hi_u, xtol=1e-12 * hi_u, rtol=1e-10)
+    lower = 0.0 if u_hat <= 0.0 or g(0.0) <= 0 else brentq(g, 0.0, u_hat, xtol=1e-12 * u_hat, rtol=1e-10)
+    return float(cm.u_to_alpha(u_hat)), float(cm.u_to_alpha(lower)), float(cm.u_to_alpha(upper))
+
+
+@dataclass(frozen=True)
+class PLR:
+    """The one-sided asymptotic PLR limit as a :class:`~exonu.stats.limits.method.LimitMethod`."""
+
+    model: BinnedModel
+    statistic: str
+    cl: float
+    n_grid: int = 48
+    engine: str = "ladder"
+    name: ClassVar[str] = "plr"
+    calculator: ClassVar[str] = "asymptotic"
+
+    @property
+    def asymptotic_band(self) -> None:
+        return None
+
+    @property
+    def band_method(self) -> PLR:
+        return self
+
+    def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
+        up, _, ok, _ = plr_batch(
+            batch, plr_critical_value(self.cl, "one"), self.n_grid, engine=self.engine, model=self.model
+        )
+        return up, ok
+
+    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
+        return toy_limits

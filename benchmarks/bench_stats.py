@@ -1,13 +1,35 @@
-"""Timing of the exonu statistics layer on a 99-bin, 12-component, 10-bkg-sys, 3-sig-sys random model.
+"""Timing of the exonu statistics layer.
 
-Both fit engines are timed (``fast``: profiled minimum + exact Hessian; ``minuit``: MIGRAD + HESSE).
+Default: a 99-bin, 12-component, 10-bkg-sys, 3-sig-sys random model; both fit engines are timed
+(``fast``: profiled minimum + exact Hessian; ``minuit``: MIGRAD + HESSE), then every limit method.
+
+``--detectors``: one fit and the 90 % CL limits with their expected limit (CL_s asymptotic with its
+band, the Bayesian limit, PLR) of the magnetic-moment search on every packaged detector, with the
+detector's own statistic; medians of ``--repeat`` calls after one warm-up call, printed as JSON.
+
+``--against SRC``: the ``--detectors`` timing of another exonu source tree (e.g. an export of an older
+commit: ``git archive 86e079b src | tar -x -C /tmp/base``, then ``--against /tmp/base/src``) and of this
+one, interleaved A B A B … in fresh processes (``--rounds``), one BLAS thread; prints the median of each
+figure over the rounds and the ratio A/B (a speed-up when > 1), and the limits of both side by side.
 """
 
-import time
+from __future__ import annotations
 
-import numpy as np
+import os
 
-from exonu.stats import (
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from exonu.stats import (  # noqa: E402
     BinnedModel,
     bayesian_chi2_limit,
     cls_upper_limit,
@@ -18,6 +40,8 @@ from exonu.stats import (
     plr_upper_limit,
     profile,
 )
+
+DETECTORS = ("xmass-i", "xenon1t-sr1", "xenonnt-sr0")
 
 
 def random_model(n_bins=99, n_comp=12, n_bsys=10, n_ssys=3, seed=1, n_free=4):
@@ -55,53 +79,132 @@ def best_of(fn, n):
     return min(ts), float(np.median(ts)), out
 
 
-m = random_model()
-for stat in ("chi2", "poisson"):
-    print(f"--- statistic = {stat}")
-    t, med, pr = best_of(lambda: profile(m, 0.3, statistic=stat), 200)
-    print(f"profile (cold start)      : best {t * 1e3:.3f} ms, median {med * 1e3:.3f} ms, {pr.n_iter} iterations")
-    warm = profile(m, 0.32, statistic=stat)
-    t, med, pr = best_of(lambda: profile(m, 0.3, statistic=stat, start=warm), 200)
-    print(f"profile (warm start)      : best {t * 1e3:.3f} ms, median {med * 1e3:.3f} ms, {pr.n_iter} iterations")
-    t, med, fr = best_of(lambda: fit(m, statistic=stat), 20)
-    print(
-        f"full fit (fast, Hessian)  : best {t * 1e3:.1f} ms  alpha = {fr.alpha:.4f} ± {fr.alpha_error:.4f}, "
-        f"chi2/ndof = {fr.chi2:.2f}/{fr.ndof}, valid={fr.valid}"
-    )
-    t, med, fm = best_of(lambda: fit(m, statistic=stat, engine="minuit"), 5)
-    print(
-        f"full fit (Minuit+HESSE)   : best {t * 1e3:.1f} ms  alpha = {fm.alpha:.4f} ± {fm.alpha_error:.4f}, "
-        f"chi2/ndof = {fm.chi2:.2f}/{fm.ndof}, valid={fm.valid}"
-    )
-    ok = np.diag(fm.covariance) > 0  # fixed components have no error
-    sig_f, sig_m = np.sqrt(np.diag(fr.covariance))[ok], np.sqrt(np.diag(fm.covariance))[ok]
-    print(
-        f"  engines: |d chi2| = {abs(fr.chi2 - fm.chi2):.1e}, max |d value|/error = "
-        f"{np.max(np.abs(fr.values - fm.values)[ok] / sig_f):.1e}, "
-        f"max |d error|/error = {np.max(np.abs(sig_f / sig_m - 1)):.1e}"
-    )
-    t, med, lr = best_of(lambda: bayesian_chi2_limit(m, statistic=stat, expected=False), 5)
-    print(
-        f"Bayesian limit (observed) : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f} "
-        f"({lr.details['n_points']} profiled points)"
-    )
-    t, med, lr = best_of(lambda: plr_upper_limit(m, statistic=stat, expected=False), 5)
-    print(f"PLR limit (observed)      : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f}")
-    t, med, lr = best_of(lambda: cls_upper_limit(m, statistic=stat, expected=False), 5)
-    print(f"CLs limit (asymptotic)    : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f}")
-    t, med, lr = best_of(lambda: pcl_upper_limit(m, statistic=stat), 5)
-    print(
-        f"PCL limit (asymptotic)    : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f} "
-        f"(constrained: {lr.details['power_constrained']})"
-    )
-    t, med, lr = best_of(lambda: fc_interval(m, statistic=stat, n_toys=500, seed=1, expected=False), 1)
-    print(f"FC interval (500 toys/pt) : {t:.2f} s  [{lr.alpha_lower:.4f}, {lr.alpha_limit:.4f}]")
-    t0 = time.perf_counter()
-    e = expected_limits(m, "bayesian", n_toys=1000, seed=2020, statistic=stat, progress=False)
-    print(f"1000-toy expected Bayesian: {time.perf_counter() - t0:.2f} s  {e}")
-    t0 = time.perf_counter()
-    e = expected_limits(m, "plr", n_toys=1000, seed=2020, statistic=stat, progress=False)
-    print(f"1000-toy expected PLR     : {time.perf_counter() - t0:.2f} s  {e}")
-    t0 = time.perf_counter()
-    e = expected_limits(m, "cls", n_toys=1000, seed=2020, statistic=stat, progress=False)
-    print(f"1000-toy expected CLs     : {time.perf_counter() - t0:.2f} s  {e}")
+def random_model_report() -> None:
+    m = random_model()
+    for stat in ("chi2", "poisson"):
+        print(f"--- statistic = {stat}")
+        t, med, pr = best_of(lambda: profile(m, 0.3, statistic=stat), 200)
+        print(f"profile (cold start)      : best {t * 1e3:.3f} ms, median {med * 1e3:.3f} ms, {pr.n_iter} iterations")
+        warm = profile(m, 0.32, statistic=stat)
+        t, med, pr = best_of(lambda: profile(m, 0.3, statistic=stat, start=warm), 200)
+        print(f"profile (warm start)      : best {t * 1e3:.3f} ms, median {med * 1e3:.3f} ms, {pr.n_iter} iterations")
+        t, med, fr = best_of(lambda: fit(m, statistic=stat), 20)
+        print(
+            f"full fit (fast, Hessian)  : best {t * 1e3:.1f} ms  alpha = {fr.alpha:.4f} ± {fr.alpha_error:.4f}, "
+            f"chi2/ndof = {fr.chi2:.2f}/{fr.ndof}, valid={fr.valid}"
+        )
+        t, med, fm = best_of(lambda: fit(m, statistic=stat, engine="minuit"), 5)
+        print(
+            f"full fit (Minuit+HESSE)   : best {t * 1e3:.1f} ms  alpha = {fm.alpha:.4f} ± {fm.alpha_error:.4f}, "
+            f"chi2/ndof = {fm.chi2:.2f}/{fm.ndof}, valid={fm.valid}"
+        )
+        ok = np.diag(fm.covariance) > 0  # fixed components have no error
+        sig_f, sig_m = np.sqrt(np.diag(fr.covariance))[ok], np.sqrt(np.diag(fm.covariance))[ok]
+        print(
+            f"  engines: |d chi2| = {abs(fr.chi2 - fm.chi2):.1e}, max |d value|/error = "
+            f"{np.max(np.abs(fr.values - fm.values)[ok] / sig_f):.1e}, "
+            f"max |d error|/error = {np.max(np.abs(sig_f / sig_m - 1)):.1e}"
+        )
+        t, med, lr = best_of(lambda: bayesian_chi2_limit(m, statistic=stat, expected=False), 5)
+        print(
+            f"Bayesian limit (observed) : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f} "
+            f"({lr.details['n_points']} profiled points)"
+        )
+        t, med, lr = best_of(lambda: plr_upper_limit(m, statistic=stat, expected=False), 5)
+        print(f"PLR limit (observed)      : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f}")
+        t, med, lr = best_of(lambda: cls_upper_limit(m, statistic=stat, expected=False), 5)
+        print(f"CLs limit (asymptotic)    : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f}")
+        t, med, lr = best_of(lambda: pcl_upper_limit(m, statistic=stat), 5)
+        print(
+            f"PCL limit (asymptotic)    : best {t * 1e3:.1f} ms  alpha_90 = {lr.alpha_limit:.4f} "
+            f"(constrained: {lr.details['power_constrained']})"
+        )
+        t, med, lr = best_of(lambda: fc_interval(m, statistic=stat, n_toys=500, seed=1, expected=False), 1)
+        print(f"FC interval (500 toys/pt) : {t:.2f} s  [{lr.alpha_lower:.4f}, {lr.alpha_limit:.4f}]")
+        t0 = time.perf_counter()
+        e = expected_limits(m, "bayesian", n_toys=1000, seed=2020, statistic=stat, progress=False)
+        print(f"1000-toy expected Bayesian: {time.perf_counter() - t0:.2f} s  {e}")
+        t0 = time.perf_counter()
+        e = expected_limits(m, "plr", n_toys=1000, seed=2020, statistic=stat, progress=False)
+        print(f"1000-toy expected PLR     : {time.perf_counter() - t0:.2f} s  {e}")
+        t0 = time.perf_counter()
+        e = expected_limits(m, "cls", n_toys=1000, seed=2020, statistic=stat, progress=False)
+        print(f"1000-toy expected CLs     : {time.perf_counter() - t0:.2f} s  {e}")
+
+
+def detector_timings(repeat: int) -> dict[str, dict[str, float]]:
+    """{detector: {figure: median seconds or limit}} for the magnetic-moment search of each detector."""
+    from exonu.config import load_detector
+    from exonu.searches import PAPER_SEARCHES, build_binned_model
+
+    spec = next(s for s in PAPER_SEARCHES if s.key == "magnetic_moment_mub")
+    out: dict[str, dict[str, float]] = {}
+    for name in DETECTORS:
+        setup = load_detector(name)
+        model, _ = build_binned_model(setup, spec)
+        stat = setup.statistic
+        calls = {
+            "fit": lambda m=model, s=stat: fit(m, statistic=s),
+            "cls_obs_exp": lambda m=model, s=stat: cls_upper_limit(m, statistic=s),
+            "bayesian_obs_exp": lambda m=model, s=stat: bayesian_chi2_limit(m, statistic=s),
+            "plr_obs_exp": lambda m=model, s=stat: plr_upper_limit(m, statistic=s),
+        }
+        row: dict[str, float] = {}
+        for key, call in calls.items():
+            result = call()  # warm-up (caches, imports)
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                result = call()
+                times.append(time.perf_counter() - t0)
+            row[f"{key}_ms"] = 1e3 * float(np.median(times))
+            if key == "fit":
+                row["fit_alpha"], row["fit_chi2"] = result.alpha, result.chi2
+            else:
+                row[f"{key}_limit"], row[f"{key}_expected"] = result.alpha_limit, result.expected
+        row["statistic"] = stat  # type: ignore[assignment]
+        out[name] = row
+    return out
+
+
+def against(src: str, rounds: int, repeat: int) -> None:
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {"A": [], "B": []}
+    for r in range(rounds):
+        for label, path in (("A", src), ("B", here)):
+            env = {**os.environ, "PYTHONPATH": path}
+            cmd = [sys.executable, __file__, "--detectors", "--repeat", str(repeat)]
+            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+            runs[label].append(json.loads(out.strip().splitlines()[-1]))
+            print(f"round {r + 1}/{rounds} {label} done", file=sys.stderr)
+    print(f"A = {src}\nB = {here}\nmedians over {rounds} interleaved rounds ({repeat} calls each), one BLAS thread")
+    for det in DETECTORS:
+        print(f"--- {det} ({runs['B'][0][det]['statistic']})")
+        for key in runs["A"][0][det]:
+            if key == "statistic":
+                continue
+            a = float(np.median([run[det][key] for run in runs["A"]]))
+            b = float(np.median([run[det][key] for run in runs["B"]]))
+            if key.endswith("_ms"):
+                print(f"  {key[:-3]:<18} A {a:9.2f} ms   B {b:9.2f} ms   A/B {a / b:6.2f}")
+            else:
+                print(f"  {key:<26} A {a:.9g}   B {b:.9g}   B/A - 1 = {b / a - 1 if a else float('nan'):.2e}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--detectors", action="store_true", help="time the packaged detectors, print JSON")
+    parser.add_argument("--against", metavar="SRC", help="interleaved A/B against another exonu source tree")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if args.against:
+        against(args.against, args.rounds, args.repeat)
+    elif args.detectors:
+        print(json.dumps(detector_timings(args.repeat)))
+    else:
+        random_model_report()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,9 @@ of every array and scalar of every result.
     OPENBLAS_NUM_THREADS=1 python benchmarks/snapshot_stats.py --write snapshot.json   # on the base commit
     OPENBLAS_NUM_THREADS=1 python benchmarks/snapshot_stats.py --check snapshot.json   # after each step
 
+``--values FILE`` also writes the numbers (with ``--write``) or, with ``--check``, states the largest relative
+change of every result set that differs (for a deliberate change of the numbers).
+
 BLAS threads are pinned to one below (the thread count changes the bits). ``--check`` prints every result
 set whose bits differ, with the fields that differ, and exits with status 1 if any does.
 """
@@ -76,6 +79,38 @@ def flatten(value: Any, prefix: str = "") -> dict[str, bytes]:
 
 def digest(value: Any) -> dict[str, str]:
     return {k: hashlib.sha256(v).hexdigest()[:16] for k, v in flatten(value).items()}
+
+
+def numbers(value: Any, prefix: str = "") -> dict[str, list[float]]:
+    """{dotted path: values} of every float array/scalar (for stating the size of a deliberate change)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            k: v
+            for f in dataclasses.fields(value)
+            for k, v in numbers(getattr(value, f.name), f"{prefix}.{f.name}").items()
+        }
+    if isinstance(value, dict):
+        return {k: v for key in value for k, v in numbers(value[key], f"{prefix}[{key}]").items()}
+    if isinstance(value, (tuple, list)):
+        return {k: v for i, x in enumerate(value) for k, v in numbers(x, f"{prefix}[{i}]").items()}
+    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        return {prefix or ".": np.asarray(value, dtype=float).ravel().tolist()}
+    return {}
+
+
+def largest_change(old: dict[str, list[float]], new: dict[str, list[float]]) -> tuple[float, str]:
+    """The largest relative difference between matching values, and where."""
+    worst, where = 0.0, ""
+    for key in set(old) & set(new):
+        a, b = np.asarray(old[key], dtype=float), np.asarray(new[key], dtype=float)
+        if a.shape != b.shape:
+            return float("inf"), f"{key} (shape)"
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(a == b, 0.0, np.abs(b - a) / np.maximum(np.abs(a), 1e-300))
+        rel = np.where(np.isnan(a) & np.isnan(b), 0.0, rel)
+        if rel.size and np.nanmax(rel) > worst:
+            worst, where = float(np.nanmax(rel)), key
+    return worst, where
 
 
 # -- models ---------------------------------------------------------------------------------------------
@@ -224,27 +259,37 @@ def main() -> int:
     mode.add_argument("--write", metavar="FILE", type=Path)
     mode.add_argument("--check", metavar="FILE", type=Path)
     parser.add_argument("-k", default="", help="only result sets whose name contains this")
+    parser.add_argument("--values", type=Path, help="also write (--write) or compare with (--check) the numbers")
     args = parser.parse_args()
     t0 = time.perf_counter()
     got: dict[str, dict[str, str]] = {}
+    values: dict[str, dict[str, list[float]]] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, fn in result_sets().items():
             if args.k in name:
-                got[name] = digest(fn())
+                result = fn()
+                got[name], values[name] = digest(result), numbers(result)
     elapsed = time.perf_counter() - t0
     if args.write:
         args.write.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        if args.values:
+            args.values.write_text(json.dumps(values), encoding="utf-8")
         print(f"wrote {len(got)} result sets ({sum(map(len, got.values()))} arrays/scalars) in {elapsed:.0f} s")
         return 0
     want = json.loads(args.check.read_text(encoding="utf-8"))
+    old_values = json.loads(args.values.read_text(encoding="utf-8")) if args.values else {}
     bad = 0
     for name, fields in got.items():
         ref = want.get(name)
         if ref != fields:
             bad += 1
             diff = sorted(k for k in set(fields) | set(ref or {}) if (ref or {}).get(k) != fields.get(k))
-            print(f"DIFFERS {name}: {', '.join(diff[:12])}{' …' if len(diff) > 12 else ''}")
+            change = ""
+            if name in old_values:
+                worst, where = largest_change(old_values[name], values[name])
+                change = f" [largest relative change {worst:.1e} in {where}]"
+            print(f"DIFFERS {name}{change}: {', '.join(diff[:6])}{' …' if len(diff) > 6 else ''}")
     n = sum(map(len, got.values()))
     print(f"{len(got) - bad}/{len(got)} result sets ({n} arrays/scalars) bit-identical ({elapsed:.0f} s)")
     return 1 if bad else 0

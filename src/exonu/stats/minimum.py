@@ -47,7 +47,7 @@ class FitVariableMinimum:
     ladder_theta: np.ndarray  # (N, C, P)
 
 
-def _evaluate_u(
+def evaluate_u(
     batch: FitBatch, u: np.ndarray, theta0: np.ndarray, tol: float, newton: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profile the data sets of ``batch`` at their u; also return the envelope derivative dχ²_min/du."""
@@ -78,7 +78,7 @@ def minimise_fit_variable(
     n_sets, n_par = batch.size, cm.n_par
     scale = fit_variable_scale(cm, batch.data, batch.base)
     all_idx = np.arange(n_sets)
-    th0, f0, g0, c0 = _evaluate_u(batch, np.zeros(n_sets), theta0, tol, False)
+    th0, f0, g0, c0 = evaluate_u(batch, np.zeros(n_sets), theta0, tol, False)
     cols_u, cols_f, cols_g, cols_th = [np.zeros(n_sets)], [f0], [g0], [th0]
     ok = c0 | ~np.isfinite(f0)
     fmin = f0.copy()
@@ -90,7 +90,7 @@ def minimise_fit_variable(
             if climbing.size == 0:
                 break
             x = step[climbing]
-            th, f, g, conv = _evaluate_u(batch.rows(climbing), x, prev[climbing], tol)
+            th, f, g, conv = evaluate_u(batch.rows(climbing), x, prev[climbing], tol)
             ok[climbing] &= conv | ~np.isfinite(f)
             col_u, col_f, col_g = np.full(n_sets, np.nan), np.full(n_sets, np.inf), np.full(n_sets, np.nan)
             col_th = np.zeros((n_sets, n_par))
@@ -136,7 +136,7 @@ def minimise_fit_variable(
         x = lo - glo * (hi - lo) / (ghi - glo)
         x = np.clip(x, lo + 1e-3 * (hi - lo), hi - 1e-3 * (hi - lo))
         near_lo = np.abs(x - lo) < np.abs(hi - x)
-        th, f, g, conv = _evaluate_u(batch.rows(live), x, np.where(near_lo[:, None], tha[live], thb[live]), tol)
+        th, f, g, conv = evaluate_u(batch.rows(live), x, np.where(near_lo[:, None], tha[live], thb[live]), tol)
         ok[live] &= conv
         better = f <= f_hat[live]
         upd = live[better]

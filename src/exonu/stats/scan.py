@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import brentq
 
 from ..errors import FitError
-from .minimum import FitVariableMinimum, batched_newton_applies, best_fit_of_batch, minimise_fit_variable
+from .minimum import FitVariableMinimum, batched_newton_applies, best_fit_of_batch, evaluate_u, minimise_fit_variable
 from .model import BinnedModel
 from .objective import FitBatch, fit_variable_scale
 from .problem import FitProblem
@@ -34,6 +35,7 @@ __all__ = [
     "scan_ladder",
     "scan_with",
     "solve_asimov",
+    "solve_crossings",
     "u_scale",
 ]
 
@@ -345,23 +347,57 @@ def refine_crossing(
     return float(brentq(h, a, b, xtol=1e-12 * max(abs(a), abs(b), 1e-300), rtol=1e-10))
 
 
+def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float, rtol: float = 1e-12) -> np.ndarray:
+    """u ≥ û where q̃ of the (single) data set of ``problem`` equals each of ``targets`` (K,), solved together.
+
+    Safeguarded Newton on h(u) = χ²_min(u) − χ²_min(û) − target, whose slope is the envelope
+    derivative dχ²_min/du (analytic, :func:`~exonu.stats.minimum.evaluate_u`): the K crossings are
+    profiled in one batch per iteration, each warm-started from its previous point. The bracket
+    grows from [û, û + ``u_start``] by doubling; a Newton step that leaves it is replaced by
+    bisection. Converged when the step is below ``rtol`` of u (the error is then of order its square).
+    """
+    um = problem.minimum()
+    f_ref, u_hat = float(um.f[0]), max(float(um.u[0]), 0.0)
+    targets = np.atleast_1d(np.asarray(targets, dtype=float))
+    k = targets.size
+    batch = problem.batch.rows(np.zeros(k, dtype=int))
+    lo = np.full(k, u_hat)
+    x = np.full(k, u_hat + max(u_start, 1e-300))
+    theta = np.tile(um.theta[0], (k, 1))
+    hi = np.full(k, np.inf)
+    done = np.zeros(k, dtype=bool)
+    for _ in range(200):
+        live = np.flatnonzero(~done)
+        if live.size == 0:
+            break
+        th, f, g, _ = evaluate_u(batch.rows(live), x[live], theta[live], 1e-9)
+        h = f - f_ref - targets[live]
+        above = ~(h < 0)  # NaN (a failed profile) counts as beyond the crossing
+        hi[live] = np.where(above, x[live], hi[live])
+        lo[live] = np.where(above, lo[live], x[live])
+        theta[live] = np.where(np.isfinite(f)[:, None], th, theta[live])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = -h / g
+        newton = x[live] + step
+        inside = np.isfinite(newton) & (newton > lo[live]) & (newton < hi[live])
+        grow = ~np.isfinite(hi[live])
+        nxt = np.where(inside, newton, np.where(grow, u_hat + 2.0 * (x[live] - u_hat), 0.5 * (lo[live] + hi[live])))
+        conv = inside & (np.abs(step) <= rtol * np.abs(x[live]))
+        x[live] = np.where(conv, x[live], nxt)
+        done[live] = conv | (np.isfinite(hi[live]) & (hi[live] - lo[live] <= rtol * hi[live]))
+        if np.any(x[live] > 2.0**60 * max(u_start, 1e-300)):
+            raise FitError(f"q on the Asimov data never reached {targets.max():.4g}: the signal is not constrained")
+    if not np.all(done):
+        raise FitError(f"the crossings of q = {targets[~done]} were not found to {rtol:g} in u")
+    return x
+
+
 def solve_asimov(problem: FitProblem, target_q: float, u_start: float) -> float:
-    """u where q̃ on the (single) data set of ``problem`` equals ``target_q`` (Brent's method).
+    """u where q̃ on the (single) data set of ``problem`` equals ``target_q`` (see :func:`solve_crossings`).
 
     ``u_start`` is any positive guess of the scale; the bracket grows from it.
     """
-
-    def g(u: float) -> float:
-        return float(problem.test_statistic([u], "one")[0][0, 0]) - target_q
-
-    lo, hi = 0.0, max(u_start, 1e-300)
-    for _ in range(60):
-        if g(hi) > 0:
-            break
-        lo, hi = hi, 2.0 * hi
-    else:
-        raise FitError(f"q on the Asimov data never reached {target_q:.4g}: the signal is not constrained")
-    return float(brentq(g, lo, hi, xtol=1e-12 * hi, rtol=1e-10))
+    return float(solve_crossings(problem, [target_q], u_start)[0])
 
 
 def u_scale(problem: FitProblem) -> float:

@@ -98,8 +98,7 @@ def method_for(
         return PCL.calibrate(model, statistic, cl, n_grid, engine)
     if method == "cls":
         if "cls_grid" in context:
-            u_grid, q_asimov = context["cls_grid"]
-            return CLs(model, statistic, cl, u_grid, q_asimov, None)
+            return CLs(model, statistic, cl, None, given_grid=context["cls_grid"])
         return CLs.calibrate(model, statistic, cl)
     if method == "neyman":
         if not isinstance(belt, NeymanBelt):

@@ -26,7 +26,7 @@ from ..solver import profile_batch
 from ..statistic import check_statistic
 from ..validate import check_cl, check_n_grid
 from .driver import expected_from
-from .results import LimitResult
+from .results import LimitResult, percentile_band
 
 __all__ = ["Bayesian", "bayesian_chi2_limit"]
 
@@ -244,5 +244,5 @@ class Bayesian:
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
         return _bayes_batch(batch, self.cl, self.delta_chi2_max, self.n_grid, self.engine, self.model)
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        return toy_limits
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        return toy_limits, percentile_band(toy_limits)

@@ -8,6 +8,7 @@ p-values from q̃_μ and q̃_μ of the Asimov data set (conditional on the obser
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -17,15 +18,16 @@ from scipy.stats import norm
 
 from ...errors import FitError, InputError
 from ..calculators import asymptotic_cls, asymptotic_cls_band_sqrt_qa, crossing, toy_cls
+from ..minimum import FitVariableMinimum
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
 from ..progress import progress_iter
-from ..scan import solve_asimov, u_scale
+from ..scan import solve_crossings, u_scale
 from ..toys import child_seed, generate_toys, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import expected_from
-from .results import BAND_SIGMAS, MIN_BAND_TOYS, ExpectedLimits, LimitResult
+from .results import BAND_SIGMAS, MIN_BAND_TOYS, ExpectedLimits, LimitResult, percentile_band
 
 __all__ = ["CALCULATORS", "CLs", "cls_expected", "cls_limits_for_problem", "cls_upper_limit"]
 
@@ -40,8 +42,8 @@ def _check_calculator(calculator: str) -> str:
     return calculator
 
 
-def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tuple[float, float]:
-    """Observed asymptotic CL_s limit in u and its CL_b there."""
+def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tuple[float, float, FitVariableMinimum]:
+    """Observed asymptotic CL_s limit in u, its CL_b there, and the best fits of [observed, Asimov]."""
     obs = FitProblem(model, statistic)
     asimov = obs.conditional_asimov(0.0)
     # FitProblem.__post_init__ sets data and centres
@@ -66,18 +68,21 @@ def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tupl
         raise FitError("CLs never fell below 1 − CL: the signal strength is not constrained")
     u = float(brentq(lambda x: log_cls(x) if x > 0 else 1.0, lo, hi, xtol=1e-12 * hi, rtol=1e-10))
     q, _ = both.test_statistic([u], "one")
-    return u, float(asymptotic_cls(q[0, 0], q[1, 0])[2])
+    return u, float(asymptotic_cls(q[0, 0], q[1, 0])[2]), both.minimum()
 
 
-def cls_expected(model: BinnedModel, statistic: str, cl: float) -> dict[str, float]:
-    """Asymptotic expected CL_s limits in α (median and ±1σ, ±2σ) from the nominal Asimov data set."""
+def cls_expected(model: BinnedModel, statistic: str, cl: float, asimov: FitProblem | None = None) -> dict[str, float]:
+    """Asymptotic expected CL_s limits in α (median and ±1σ, ±2σ) from the nominal Asimov data set.
+
+    The five edges solve q̃_A(u) = (√q_A of the edge)² together (:func:`~exonu.stats.scan.solve_crossings`);
+    ``asimov`` (``FitProblem(model, statistic).nominal_asimov(0.0)``) may be passed to share its best fit.
+    """
     cm = model.compiled
-    asimov = FitProblem(model, statistic).nominal_asimov(0.0)
-    scale = u_scale(asimov)
-    return {
-        k: float(cm.u_to_alpha(solve_asimov(asimov, asymptotic_cls_band_sqrt_qa(cl, n) ** 2, scale)))
-        for k, n in BAND_SIGMAS.items()
-    }
+    if asimov is None:
+        asimov = FitProblem(model, statistic).nominal_asimov(0.0)
+    targets = [asymptotic_cls_band_sqrt_qa(cl, n) ** 2 for n in BAND_SIGMAS.values()]
+    u = solve_crossings(asimov, targets, u_scale(asimov))
+    return {k: float(cm.u_to_alpha(u_k)) for k, u_k in zip(BAND_SIGMAS, u, strict=True)}
 
 
 def cls_limits_for_problem(problem: FitProblem, cl: float, u_grid: np.ndarray, q_asimov: np.ndarray) -> np.ndarray:
@@ -154,9 +159,7 @@ def cls_upper_limit(
     _check_calculator(calculator)
     n_toys = check_n_toys(n_toys)
     cm = model.compiled
-    u_asym, cl_b = _asymptotic_cls_limit(model, statistic, cl)
-    problem = FitProblem(model, statistic)
-    um = problem.minimum()
+    u_asym, cl_b, um = _asymptotic_cls_limit(model, statistic, cl)  # um row 0: the observed best fit
     details: dict[str, Any] = {"cl_b": cl_b}
     if calculator == "asymptotic":
         alpha_limit, used_toys, seed_used, ok = float(cm.u_to_alpha(u_asym)), 0, None, bool(um.converged[0])
@@ -238,34 +241,43 @@ class CLs:
     """The asymptotic CL_s limit as a :class:`~exonu.stats.limits.method.LimitMethod`.
 
     Data sets are evaluated on a grid of u with q_A of the nominal Asimov data set shared
-    (``u_grid``, ``q_asimov``); the median and asymptotic band come from :func:`cls_expected`.
+    (:attr:`grid`: 60 points up to 3× the +2σ edge, built on first use, i.e. only for toys); the
+    median and asymptotic band come from :func:`cls_expected` on the same Asimov data set.
     """
 
     model: BinnedModel
     statistic: str
     cl: float
-    u_grid: np.ndarray
-    q_asimov: np.ndarray
     asymptotic_band: dict[str, float] | None
+    asimov: FitProblem | None = None
+    given_grid: tuple[np.ndarray, np.ndarray] | None = None
     name: ClassVar[str] = "cls"
     calculator: ClassVar[str] = "asymptotic"
 
     @classmethod
     def calibrate(cls, model: BinnedModel, statistic: str, cl: float) -> CLs:
-        """The asymptotic band, and q_A on 60 points of u up to 3× its +2σ edge."""
-        band = cls_expected(model, statistic, cl)
-        u_grid = np.linspace(0.0, 3.0 * float(model.compiled.alpha_to_u(band["+2sigma"])), 61)[1:]
-        q_asimov = FitProblem(model, statistic).nominal_asimov(0.0).test_statistic(u_grid, "one")[0][0]
-        return cls(model, statistic, cl, u_grid, q_asimov, band)
+        """The asymptotic band of the nominal Asimov data set (its best fit kept for the q_A grid)."""
+        asimov = FitProblem(model, statistic).nominal_asimov(0.0)
+        return cls(model, statistic, cl, cls_expected(model, statistic, cl, asimov), asimov)
+
+    @cached_property
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """(u grid, q_A on it) shared by every data set."""
+        if self.given_grid is not None:
+            return self.given_grid
+        assert self.asimov is not None and self.asymptotic_band is not None  # calibrate() sets both
+        u_grid = np.linspace(0.0, 3.0 * float(self.model.compiled.alpha_to_u(self.asymptotic_band["+2sigma"])), 61)[1:]
+        return u_grid, self.asimov.test_statistic(u_grid, "one")[0][0]
 
     @property
     def band_method(self) -> CLs:
         return self
 
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
+        u_grid, q_asimov = self.grid
         problem = FitProblem(self.model, batch.statistic, batch.data, batch.centres)
-        u_lim = cls_limits_for_problem(problem, self.cl, self.u_grid, self.q_asimov)
+        u_lim = cls_limits_for_problem(problem, self.cl, u_grid, q_asimov)
         return batch.cm.u_to_alpha(u_lim), np.isfinite(u_lim)
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        return toy_limits
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        return toy_limits, percentile_band(toy_limits)

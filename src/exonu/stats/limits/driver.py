@@ -18,7 +18,7 @@ from ..progress import chunks
 from ..toys import ToyEnsemble, generate_toys, resolve_seed
 from ..validate import check_n_toys
 from .method import LimitMethod
-from .results import BAND_PERCENTILES, MIN_BAND_TOYS, ExpectedLimits
+from .results import MIN_BAND_TOYS, ExpectedLimits
 
 __all__ = ["background_asimov", "expected_from", "toy_limits"]
 
@@ -83,9 +83,8 @@ def expected_from(
         )
     seed = resolve_seed(seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=fluctuate_aux)
-    limits = method.constrain_band(toy_limits(method.band_method, toys, progress=progress, chunk_size=chunk_size))
+    limits, band = method.band_of(toy_limits(method.band_method, toys, progress=progress, chunk_size=chunk_size))
     good = np.isfinite(limits)
-    band = {k: float(np.percentile(limits[good], p)) for k, p in BAND_PERCENTILES.items()} if good.any() else None
     return ExpectedLimits(
         method.name,
         cl,

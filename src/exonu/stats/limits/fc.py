@@ -23,7 +23,7 @@ from ..toys import child_seed, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import background_asimov, expected_from
 from .plr import plr_interval
-from .results import MIN_BAND_TOYS, ExpectedLimits, LimitResult
+from .results import MIN_BAND_TOYS, ExpectedLimits, LimitResult, percentile_band
 
 __all__ = ["FC", "default_fc_grid", "expected_belt", "fc_expected", "fc_interval", "fc_limits_for_problem"]
 
@@ -153,8 +153,8 @@ class FC:
         _, up, ok = fc_limits_for_problem(FitProblem(self.model, batch.statistic, batch.data, batch.centres), self.belt)
         return up, ok
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        return toy_limits
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        return toy_limits, percentile_band(toy_limits)
 
 
 def expected_belt(

@@ -9,8 +9,8 @@ the PCL power threshold) and then answers, vectorised over data sets:
   which refines the crossing on the observed data and records how the limit was made;
 * :attr:`LimitMethod.asymptotic_band` — the expected limits from asymptotic formulas, where the
   method has them (CL_s, PCL), else None: then the median is the limit on the Asimov data set;
-* :attr:`LimitMethod.band_method` and :meth:`LimitMethod.constrain_band` — whose toy limits make
-  the expected band, and what is done to them (PCL: the PLR toys, clipped at their own −1σ edge);
+* :attr:`LimitMethod.band_method` and :meth:`LimitMethod.band_of` — whose toy limits make the
+  expected band, and how (PCL: the PLR band with everything below its −1σ edge at −1σ);
 * :attr:`LimitMethod.name`, :attr:`LimitMethod.calculator` — provenance of the expected limits.
 """
 
@@ -62,6 +62,6 @@ class LimitMethod(Protocol):
         """Upper limits in α (N,) and their success flags (N,) for the data sets of ``batch``."""
         ...
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        """The toy limits of :attr:`band_method` as this method's (NaN where a toy failed)."""
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        """This method's toy limits and band from the toy limits of :attr:`band_method` (NaN: failed)."""
         ...

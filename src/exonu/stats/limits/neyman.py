@@ -23,7 +23,7 @@ from ..toys import child_seed
 from ..validate import check_cl
 from .asymptotic_plr import plr_single
 from .driver import background_asimov, expected_from
-from .results import LimitResult
+from .results import LimitResult, percentile_band
 
 __all__ = ["Neyman", "expected_belt", "neyman_upper_limit"]
 
@@ -171,8 +171,8 @@ class Neyman:
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
         return _neyman_batch(batch, self.belt)
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        return toy_limits
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        return toy_limits, percentile_band(toy_limits)
 
 
 def expected_belt(

@@ -17,23 +17,21 @@ from ...errors import InputError
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
-from ..scan import solve_asimov, u_scale
+from ..scan import solve_crossings, u_scale
 from ..validate import check_n_toys
 from .driver import expected_from
 from .plr import PLR, plr_upper_limit
-from .results import BAND_PERCENTILES, BAND_SIGMAS, LimitResult
+from .results import BAND_SIGMAS, LimitResult, percentile_band
 
 __all__ = ["PCL", "pcl_expected", "pcl_threshold", "pcl_upper_limit"]
 
 
 def pcl_threshold(model: BinnedModel, statistic: str, cl: float) -> float:
-    """Asymptotic −1σ expected one-sided PLR limit in α: q_A = (Φ⁻¹(cl) − 1)² on the nominal Asimov data."""
-    cm = model.compiled
-    asimov = FitProblem(model, statistic).nominal_asimov(0.0)
-    z = float(norm.ppf(cl))
-    if z <= 1.0:
-        raise InputError(f"a −1σ power constraint needs cl > Φ(1) = 0.841; got {cl}")
-    return float(cm.u_to_alpha(solve_asimov(asimov, (z - 1.0) ** 2, u_scale(asimov))))
+    """Asymptotic −1σ expected one-sided PLR limit in α: q_A = (Φ⁻¹(cl) − 1)² on the nominal Asimov data.
+
+    The same number as ``pcl_expected(...)["-1sigma"]`` (one computation of the edge).
+    """
+    return pcl_expected(model, statistic, cl)["-1sigma"]
 
 
 def pcl_upper_limit(
@@ -46,16 +44,20 @@ def pcl_upper_limit(
     expected: bool = True,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    n_grid: int = 40,
 ) -> LimitResult:
     """Power-constrained limit (arXiv:1105.3166): max(one-sided PLR limit, its −1σ expected limit).
 
-    The −1σ edge is asymptotic (``n_toys=0``) or the 15.87 % quantile of ``n_toys`` toy PLR limits.
+    The −1σ edge is computed one way for PLR and PCL: asymptotic (``n_toys=0``: q_A = (z − 1)², the
+    ``"-1sigma"`` of :func:`pcl_expected`), or the ``"-1sigma"`` percentile of the toy band
+    (``BAND_PERCENTILES``) of ``n_toys`` toy PLR limits scanned with ``n_grid`` points — the same
+    number as the band edge of ``plr_upper_limit(model, cl, n_toys=n_toys, seed=seed, n_grid=n_grid)``.
     ``details["power_constrained"]`` says whether the constraint was applied.
     """
     n_toys = check_n_toys(n_toys)
-    plr = plr_upper_limit(model, cl, statistic=statistic, expected=False)
+    plr = plr_upper_limit(model, cl, statistic=statistic, expected=False, n_grid=n_grid)
     exp = expected_from(
-        PCL.calibrate(model, statistic, cl),
+        PCL.calibrate(model, statistic, cl, n_grid),
         n_toys=n_toys,
         seed=seed,
         fluctuate_aux=fluctuate_aux,
@@ -88,15 +90,19 @@ def pcl_upper_limit(
 
 
 def pcl_expected(model: BinnedModel, statistic: str, cl: float) -> dict[str, float]:
-    """Asymptotic expected PCL limits: the PLR band z + N (in units of σ), with everything below −1σ at −1σ."""
+    """Asymptotic expected PCL limits: the PLR band z + N (in units of σ), with everything below −1σ at −1σ.
+
+    The edges solve q_A(u) = (z + max(N, −1))² on the nominal Asimov data set together
+    (:func:`~exonu.stats.scan.solve_crossings`), so −2σ and −1σ are one number.
+    """
+    z = float(norm.ppf(cl))
+    if z <= 1.0:
+        raise InputError(f"a −1σ power constraint needs cl > Φ(1) = 0.841; got {cl}")
     cm = model.compiled
     asimov = FitProblem(model, statistic).nominal_asimov(0.0)
-    z = float(norm.ppf(cl))
-    scale = u_scale(asimov)
-    out = {}
-    for key, n_sig in BAND_SIGMAS.items():
-        out[key] = float(cm.u_to_alpha(solve_asimov(asimov, (z + max(n_sig, -1.0)) ** 2, scale)))
-    return out
+    targets = [(z + max(n_sig, -1.0)) ** 2 for n_sig in BAND_SIGMAS.values()]
+    u = solve_crossings(asimov, targets, u_scale(asimov))
+    return {k: float(cm.u_to_alpha(u_k)) for k, u_k in zip(BAND_SIGMAS, u, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ class PCL:
     """The power-constrained limit as a :class:`~exonu.stats.limits.method.LimitMethod`.
 
     Its limits are the PLR limits clipped at the asymptotic −1σ expected limit ``threshold``; its
-    expected band comes from PLR toys clipped at their own −1σ edge (:meth:`constrain_band`).
+    expected band is the band of PLR toys with every edge below its −1σ edge at −1σ (:meth:`band_of`).
     """
 
     model: BinnedModel
@@ -131,10 +137,11 @@ class PCL:
         up, ok = PLR(self.model, self.statistic, self.cl, self.n_grid, self.engine).limits(batch)
         return np.maximum(up, self.threshold), ok
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        """The power constraint at the toys' own −1σ edge."""
-        good = np.isfinite(toy_limits)
-        if not good.any():
-            return toy_limits
-        edge = np.percentile(toy_limits[good], BAND_PERCENTILES["-1sigma"])
-        return np.where(good, np.maximum(toy_limits, edge), np.nan)
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        """The power constraint at the PLR toys' own −1σ edge: the PLR band, clipped there (one edge)."""
+        band = percentile_band(toy_limits)
+        if band is None:
+            return toy_limits, None
+        edge = band["-1sigma"]
+        clipped = np.where(np.isfinite(toy_limits), np.maximum(toy_limits, edge), np.nan)
+        return clipped, {k: max(v, edge) for k, v in band.items()}

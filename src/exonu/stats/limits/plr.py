@@ -27,7 +27,7 @@ from ..validate import check_cl, check_n_grid
 from .asymptotic_plr import plr_batch, plr_critical_value, plr_single
 from .driver import expected_from
 from .neyman import neyman_upper_limit
-from .results import ExpectedLimits, LimitResult
+from .results import ExpectedLimits, LimitResult, percentile_band
 
 __all__ = ["PLR", "best_fit_band", "plr_interval", "plr_upper_limit"]
 
@@ -232,5 +232,5 @@ class PLR:
         )
         return up, ok
 
-    def constrain_band(self, toy_limits: np.ndarray) -> np.ndarray:
-        return toy_limits
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        return toy_limits, percentile_band(toy_limits)

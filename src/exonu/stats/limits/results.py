@@ -24,6 +24,7 @@ __all__ = [
     "ExpectedLimits",
     "LimitResult",
     "best_profile",
+    "percentile_band",
 ]
 
 METHODS = ("bayesian", "plr", "neyman", "cls", "pcl", "fc")
@@ -38,6 +39,14 @@ MIN_BAND_TOYS = 40
 
 #: the expected-band edges in standard deviations, by name
 BAND_SIGMAS = {"-2sigma": -2.0, "-1sigma": -1.0, "median": 0.0, "+1sigma": 1.0, "+2sigma": 2.0}
+
+
+def percentile_band(toy_limits: np.ndarray) -> dict[str, float] | None:
+    """The expected band of toy limits: their ``BAND_PERCENTILES`` (NaN, a failed toy, left out); None if none."""
+    good = np.isfinite(toy_limits)
+    if not good.any():
+        return None
+    return {k: float(np.percentile(toy_limits[good], p)) for k, p in BAND_PERCENTILES.items()}
 
 
 @dataclass(frozen=True)

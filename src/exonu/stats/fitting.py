@@ -1,8 +1,10 @@
 """Global fit: minimise the statistic over α and every nuisance, with errors from the exact Hessian.
 
-Two engines share the first step, the profiled core (:mod:`exonu.stats.minimum` over
-:mod:`exonu.stats.solver`): a batched 1-D search over α on χ²_min(α), each point profiled by Newton
-iterations with the bounds p ≥ 0 handled by an active set. Then
+Two engines share the first step, the minimum (:mod:`exonu.stats.minimum` over
+:mod:`exonu.stats.solver`): for a signal linear in α without signal MC variance, one damped Newton
+solve in (α, nuisances) with the bounds α ≥ 0, p ≥ 0 handled by an active set (the solve toys use);
+otherwise, or where that solve does not certify its minimum, a 1-D search over α on χ²_min(α), each
+point profiled by Newton iterations. Then
 
 * ``engine="fast"`` (default) takes the Hessian of the statistic at that minimum — the nuisance
   block analytically (:func:`~exonu.stats.objective.grad_hess_theta` returns the exact Newton matrix),
@@ -40,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
-from .minimum import minimise_fit_variable
+from .minimum import batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel, check_alpha
 from .objective import FitBatch, fit_variable_scale, grad_hess_theta, grad_u, objective
 from .profiles import split_theta
@@ -434,7 +436,11 @@ def fit(
     batch = FitBatch.of(cm, statistic, model.data[None, :], cm.centres[None, :])
 
     # 1. The minimum from the profiled core.
-    if fix_alpha is None:
+    if fix_alpha is None and not allow_negative and batched_newton_applies(model):
+        # one joint Newton solve in (u, θ), the ladder where it does not certify the minimum
+        best = best_fit_of_batch(model, batch, tol=min(tol, 1e-10), ladder_tol=tol, derivatives=False)
+        u0, theta0, f_core, core_ok = float(best.u[0]), best.theta[0], float(best.f[0]), bool(best.converged[0])
+    elif fix_alpha is None:
         um = minimise_fit_variable(batch, cm.nominal[None, :], allow_negative, tol)
         u0, theta0, f_core, core_ok = float(um.u[0]), um.theta[0], float(um.f[0]), bool(um.converged[0])
     else:

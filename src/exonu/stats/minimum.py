@@ -232,8 +232,20 @@ def batched_best_fit(
     return best_fit_of_batch(model, batch, tol=tol, max_iter=max_iter)
 
 
-def best_fit_of_batch(model: BinnedModel, batch: FitBatch, *, tol: float = 1e-10, max_iter: int = 50) -> BatchedFit:
-    """:func:`batched_best_fit` of a :class:`~exonu.stats.objective.FitBatch` of ``model`` (variance base reused)."""
+def best_fit_of_batch(
+    model: BinnedModel,
+    batch: FitBatch,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 50,
+    ladder_tol: float = 1e-9,
+    derivatives: bool = True,
+) -> BatchedFit:
+    """:func:`batched_best_fit` of a :class:`~exonu.stats.objective.FitBatch` of ``model`` (variance base reused).
+
+    ``ladder_tol`` is the tolerance of the ladder for the data sets the joint solve does not certify;
+    ``derivatives=False`` skips the profile slope and curvature (left None).
+    """
     cm = model.compiled
     n = batch.size
     x = np.zeros((n, cm.n_par + 1))
@@ -245,10 +257,10 @@ def best_fit_of_batch(model: BinnedModel, batch: FitBatch, *, tol: float = 1e-10
     newton = ok.copy()
     rest = np.flatnonzero(~ok)
     if rest.size:
-        um = minimise_fit_variable(batch.rows(rest), np.tile(cm.nominal, (rest.size, 1)), tol=1e-9)
+        um = minimise_fit_variable(batch.rows(rest), np.tile(cm.nominal, (rest.size, 1)), tol=ladder_tol)
         x[rest, 0], x[rest, 1:], f[rest], ok[rest] = um.u, um.theta, um.f, um.converged
     slope = curvature = None
-    if batched_newton_applies(model):
+    if derivatives and batched_newton_applies(model):
         slope, curvature = _profile_derivatives(batch, x)
     return BatchedFit(x[:, 0].copy(), f, x[:, 1:].copy(), ok, n_iter, newton, slope, curvature)
 

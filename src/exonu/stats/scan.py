@@ -400,11 +400,12 @@ def solve_asimov(problem: FitProblem, target_q: float, u_start: float) -> float:
     return float(solve_crossings(problem, [target_q], u_start)[0])
 
 
-def u_scale(problem: FitProblem) -> float:
-    """A rough 1σ scale of u from the curvature of the profile at the best fit (or a ladder step)."""
+def u_scale(problem: FitProblem, row: int = 0) -> float:
+    """A rough 1σ scale of u: the curvature of the profile at the best fit of data set ``row``, or a ladder step."""
     um = problem.minimum()
-    curv = float(um.curvature[0]) if np.isfinite(um.curvature[0]) and um.curvature[0] > 0 else float("nan")
+    c = um.curvature[row]
+    curv = float(c) if np.isfinite(c) and c > 0 else float("nan")
     if np.isfinite(curv):
         return float(np.sqrt(2.0 / curv))
-    lu = um.ladder_u[0][np.isfinite(um.ladder_u[0]) & (um.ladder_u[0] > 0)]
+    lu = um.ladder_u[row][np.isfinite(um.ladder_u[row]) & (um.ladder_u[row] > 0)]
     return float(lu[0]) if lu.size else 1.0

@@ -58,7 +58,7 @@ def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tupl
             raise FitError(f"a profile failed at u = {u:.4g} while solving for the CLs limit")
         return float(np.log(max(float(asymptotic_cls(q[0, 0], q[1, 0])[0]), 1e-300)) - np.log(level))
 
-    scale = max(u_scale(both.subset([0])), float(both.minimum().u[0]), 1e-300)
+    scale = max(u_scale(both, row=0), float(both.minimum().u[0]), 1e-300)  # the observed row's best fit
     lo, hi = 0.0, float(both.minimum().u[0]) + scale
     for _ in range(60):
         if log_cls(hi) < 0:

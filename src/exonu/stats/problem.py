@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from .compiled import CompiledModel
-from .minimum import FitVariableMinimum, minimise_fit_variable
+from .minimum import FitVariableMinimum, batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel
 from .objective import FitBatch, expectation
 from .solver import profile_batch
@@ -53,7 +53,7 @@ class FitProblem:
     statistic: str
     data: np.ndarray | None = None
     centres: np.ndarray | None = None
-    _minimum: FitVariableMinimum | None = field(default=None, init=False, repr=False)
+    _minima: dict[float, FitVariableMinimum] = field(default_factory=dict, init=False, repr=False)
     #: the data sets as the internal fit functions take them (built once, with the variance base)
     batch: FitBatch = field(init=False, repr=False)
 
@@ -92,12 +92,31 @@ class FitProblem:
         return FitProblem(self.model, self.statistic, self.data[rows], self.centres[rows])
 
     def minimum(self, stop_delta: float = 10.0) -> FitVariableMinimum:
-        """The best fit on u ≥ 0 of every data set (cached)."""
-        if self._minimum is None:
-            self._minimum = minimise_fit_variable(
-                self.batch, np.tile(self.compiled.nominal, (self.n_sets, 1)), stop_delta=stop_delta
-            )
-        return self._minimum
+        """The best fit on u ≥ 0 of every data set (cached).
+
+        For a signal linear in u without signal MC variance it is the joint Newton solve of
+        :func:`~exonu.stats.minimum.best_fit_of_batch` (ladder fallback where it does not certify), with
+        the profile curvature from the Schur complement and the minimum as the only "ladder" point;
+        otherwise the ladder search, which climbs until χ²_min has risen ``stop_delta``.
+        """
+        key = 0.0 if self._joint else float(stop_delta)
+        if key not in self._minima:
+            if self._joint:
+                best = best_fit_of_batch(self.model, self.batch)
+                assert best.curvature is not None  # best_fit_of_batch gives it wherever the joint solve applies
+                self._minima[key] = FitVariableMinimum(
+                    best.u, best.f, best.theta, best.curvature, best.converged,
+                    best.u[:, None], best.f[:, None], best.theta[:, None, :],
+                )  # fmt: skip
+            else:
+                self._minima[key] = minimise_fit_variable(
+                    self.batch, np.tile(self.compiled.nominal, (self.n_sets, 1)), stop_delta=stop_delta
+                )
+        return self._minima[key]
+
+    @property
+    def _joint(self) -> bool:
+        return batched_newton_applies(self.model)
 
     def profile(self, u: np.ndarray, theta0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """χ²_min at one u per data set: ``u`` (N,) → (f (N,), θ (N, P), converged (N,))."""

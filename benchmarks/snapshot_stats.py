@@ -9,6 +9,10 @@ of every array and scalar of every result.
     OPENBLAS_NUM_THREADS=1 python benchmarks/snapshot_stats.py --write snapshot.json   # on the base commit
     OPENBLAS_NUM_THREADS=1 python benchmarks/snapshot_stats.py --check snapshot.json   # after each step
 
+Snapshots kept in ``benchmarks/snapshots/``: ``stats-86e079b.json`` (the commit before the restructure of
+``exonu.stats``; every restructuring commit matched it bit for bit) and ``stats-issue20.json`` (after the
+deliberate changes of issue 20, each stated in its commit message).
+
 ``--values FILE`` also writes the numbers (with ``--write``) or, with ``--check``, states the largest relative
 change of every result set that differs (for a deliberate change of the numbers).
 

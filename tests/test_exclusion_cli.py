@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from exonu.cli import main
-from exonu.io import load_detector
+from exonu.config import load_detector
 from exonu.searches import search_spec
 from exonu.searches.mediators import exclusion_curve, spec_factory
 

@@ -15,7 +15,7 @@ from scipy.stats import norm
 
 from exonu.cli import main
 from exonu.errors import InputError
-from exonu.io import load_detector
+from exonu.config import load_detector
 from exonu.parallel import (
     ModelDescription,
     WorkUnit,

@@ -9,7 +9,7 @@ import pytest
 
 from exonu.cli import main
 from exonu.errors import InputError
-from exonu.io import load_detector
+from exonu.config import load_detector
 from exonu.searches import PAPER_SEARCHES, dark_photon_masses, reproduce_paper
 
 

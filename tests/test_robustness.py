@@ -162,7 +162,7 @@ def test_r10_bad_out_is_one_line_before_computing(capsys, monkeypatch, out_cases
     def must_not_load(*args, **kwargs):
         raise AssertionError("the detector was loaded before --out was checked")
 
-    monkeypatch.setattr("exonu.io.load_detector", must_not_load)
+    monkeypatch.setattr("exonu.config.load_detector", must_not_load)
     code, _, err = run(capsys, *command, "--out", out)
     assert_one_error_line(code, err, fragment)
 

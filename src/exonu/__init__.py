@@ -3,8 +3,8 @@
 The package follows the journey of the data (see README): solar fluxes (:mod:`exonu.flux`), flavour
 content at Earth (:mod:`exonu.oscillation`), cross sections (:mod:`exonu.xsec`), xenon atomic effects
 (:mod:`exonu.atomic`), the differential rate of Eq. (2) of the XMASS-I paper (:mod:`exonu.spectrum`),
-detector response (:mod:`exonu.detector`), backgrounds (:mod:`exonu.background`) and statistics
-(:mod:`exonu.stats`).
+detector response and backgrounds (:mod:`exonu.detector`) and statistics (:mod:`exonu.stats`).
+Detectors are loaded with ``from exonu.config import load_detector, list_detectors``.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -43,8 +43,8 @@ def _simulate_output_paths(out: Path, windows: list[str]) -> dict[str, Path]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..background import asimov_data, simulate_data
-    from ..io import load_detector, write_dataset
+    from ..detector import asimov_data, simulate_data
+    from ..config import load_detector, write_dataset
 
     if args.asimov and args.seed is not None:
         raise InputError("--seed is not used with --asimov (Asimov data are the expected counts, not a draw)")
@@ -82,7 +82,7 @@ def add_detectors_parser(sub: argparse._SubParsersAction[OneLineArgumentParser])
 
 
 def cmd_detectors(args: argparse.Namespace) -> int:
-    from ..io import list_detectors
+    from ..config import list_detectors
 
     for name, description in list_detectors():
         print(f"{name:14s} {description}")
@@ -105,7 +105,7 @@ def add_export_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) ->
 
 
 def cmd_export_pyhf(args: argparse.Namespace) -> int:
-    from ..io import load_detector
+    from ..config import load_detector
     from ..searches import SearchSpec, build_binned_model, choose_window
     from ..stats import to_pyhf_workspace
 
@@ -114,7 +114,7 @@ def cmd_export_pyhf(args: argparse.Namespace) -> int:
     spec = SearchSpec(args.signal, args.signal, window=args.window)
     data = None
     if args.data is not None:
-        from ..io import read_dataset
+        from ..config import read_dataset
 
         data = read_dataset(args.data, setup.window(choose_window(setup, spec)).binning).counts
     model, templates = build_binned_model(setup, spec, data)

@@ -220,7 +220,7 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
-    from ..io import load_detector
+    from ..config import load_detector
     from ..output import to_jsonable
     from ..output.serialize import dumps
     from ..spectrum import RecoilSpectrum

@@ -54,7 +54,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if args.what == "spectra":
         fig = figures.plot_signal_spectra()
     else:
-        from ..io import load_detector
+        from ..config import load_detector
 
         fig = figures.plot_background(load_detector(args.detector))
     try:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _load_datasets(paths: Iterable[str | Path] | None) -> list[Dataset]:
-    from ..io import read_dataset
+    from ..config import read_dataset
 
     datasets = []
     for p in paths or ():
@@ -98,7 +98,7 @@ def canonical_command_line(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ..io import load_detector
+    from ..config import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
     from ..searches import dark_photon_masses, reproduce_paper
 

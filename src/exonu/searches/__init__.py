@@ -8,7 +8,7 @@ signal strength α = 1 and how α scales with the physical parameter:
   is α^½ I_ref + α P_ref — fitted exactly, not linearised — and the flat prior of the paper's method
   is flat in g⁴ (docs/physics.md §6, §10).
 
-:func:`build_binned_model` turns a spec and a loaded detector (:func:`exonu.io.load_detector`) into
+:func:`build_binned_model` turns a spec and a loaded detector (:func:`exonu.config.load_detector`) into
 the unitless :class:`exonu.stats.BinnedModel`; :func:`run_search` computes the fit, the observed
 and the expected limit and maps them back to the physical parameter.
 

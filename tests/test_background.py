@@ -12,6 +12,7 @@ Reference numbers and their sources:
 import numpy as np
 import pytest
 
+from exonu.config import load_detector
 from exonu.detector import (
     asimov_data,
     beta_spectrum_pdf,
@@ -21,7 +22,6 @@ from exonu.detector import (
     simulate_data,
 )
 from exonu.errors import InputError
-from exonu.config import load_detector
 from exonu.xsec import MagneticMoment
 
 

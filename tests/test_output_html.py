@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from exonu.errors import InputError
 from exonu.config import load_detector
+from exonu.errors import InputError
 from exonu.output import provenance, results_markdown, write_html_report
 from exonu.searches import reproduce_paper
 

@@ -99,7 +99,6 @@ def assert_one_error_line(code, err: str, *fragments: str, status: int = 2) -> N
         (["spectrum", "--model", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
         (["spectrum", "--model", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
         (["no-such-command"], ["invalid choice: 'no-such-command'", "see `exonu --help`"]),
-        ([], ["required: command"]),
     ],
 )
 def test_r16_argparse_errors_are_one_line(capsys, argv, fragments):

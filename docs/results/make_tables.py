@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 import exonu
+from exonu.config import load_detector
 from exonu.errors import ExonuError
 from exonu.fileio import atomic_output_path, atomic_write_text, check_writable_dir
-from exonu.config import load_detector
 from exonu.searches import (
     DEFAULT_REFERENCE,
     JointResult,

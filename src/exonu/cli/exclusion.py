@@ -42,7 +42,7 @@ DEFAULT_N_MASSES = 13
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("exclusion", help="coupling limits versus mediator mass (observed and expected), JSON + PNG")
+    p = sub.add_parser("exclusion")
     p.add_argument(
         "--detector",
         required=True,
@@ -219,8 +219,8 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm import tqdm
 
-    from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
     from ..config import load_detector
+    from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
     from ..output import to_jsonable
     from ..output.serialize import dumps
     from ..spectrum import RecoilSpectrum

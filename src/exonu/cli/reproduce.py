@@ -28,9 +28,7 @@ def _load_datasets(paths: Iterable[str | Path] | None) -> list[Dataset]:
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser(
-        "reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures"
-    )
+    p = sub.add_parser("reproduce")
     p.add_argument(
         "--out",
         type=Path,

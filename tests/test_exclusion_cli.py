@@ -156,12 +156,12 @@ def test_bad_input_is_one_line(capsys, tmp_path, argv, message):
 
 
 def test_an_unwritable_out_is_refused_before_the_scan(capsys, tmp_path, monkeypatch):
-    import exonu.searches
+    import exonu.searches.exclusion
 
     def no_search(*args, **kwargs):
         raise AssertionError("the scan ran before --out was checked")
 
-    monkeypatch.setattr(exonu.searches, "run_search", no_search)
+    monkeypatch.setattr(exonu.searches.exclusion, "run_search", no_search)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code = main(

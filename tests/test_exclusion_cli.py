@@ -176,3 +176,17 @@ def test_a_signal_without_mediator_is_refused_by_argparse(capsys, tmp_path):
         main(["exclusion", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1 and "invalid choice" in err
+
+
+def test_run_exclusion_refuses_a_repeated_detector_and_a_signal_without_mass():
+    from exonu.errors import InputError
+    from exonu.searches import run_exclusion
+
+    nt = load_detector("xenonnt-sr0")
+    scalar = search_spec("scalar", mass_mev=1.0)
+    with pytest.raises(InputError, match="given 2 times"):
+        run_exclusion([nt, nt], [scalar])
+    with pytest.raises(InputError, match="mediator searches with a mass"):
+        run_exclusion([nt], [search_spec("magnetic-moment")])
+    with pytest.raises(InputError, match="at least one detector and one mass"):
+        run_exclusion([nt], [])

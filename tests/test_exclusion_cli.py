@@ -190,3 +190,19 @@ def test_run_exclusion_refuses_a_repeated_detector_and_a_signal_without_mass():
         run_exclusion([nt], [search_spec("magnetic-moment")])
     with pytest.raises(InputError, match="at least one detector and one mass"):
         run_exclusion([nt], [])
+
+
+def test_run_exclusion_gives_the_same_points_through_an_executor_map():
+    """Each mass is independent: an executor's map (as `--jobs` would pass) gives the built-in map's points."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exonu.searches import run_exclusion
+
+    nt = load_detector("xenonnt-sr0")
+    specs = [search_spec("scalar", mass_mev=m) for m in (0.1, 10.0)]
+    serial = run_exclusion([nt], specs, method="plr")
+    with ThreadPoolExecutor(2) as pool:
+        pooled = run_exclusion([nt], specs, method="plr", mapper=pool.map)
+    assert [p.as_dict() for p in pooled.points] == [p.as_dict() for p in serial.points]
+    assert [p.mass_mev for p in serial.points] == [0.1, 10.0]
+    assert serial.document()["expected"].startswith("limit on background-only Asimov data")

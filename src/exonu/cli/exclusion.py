@@ -140,7 +140,9 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
         cl=args.cl,
         seed=args.seed,
         belt_toys=args.belt_toys,
-        progress=lambda masses: tqdm(masses, desc="exonu exclusion", unit="mass", disable=None, file=sys.stderr),
+        progress=lambda done: tqdm(
+            done, desc="exonu exclusion", unit="mass", total=len(specs), disable=None, file=sys.stderr
+        ),
     )
     document = to_jsonable(scan.document())
     fig = exclusion_figure(scan, document)

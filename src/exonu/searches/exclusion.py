@@ -9,6 +9,7 @@ detector's own limit is kept beside it). The expected limit is the limit on back
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 #: What the expected limit of every mass is
 EXPECTED = "limit on background-only Asimov data (median)"
+
+#: One mass of a scan: the detectors, the search at that mass and the options of run_search (picklable)
+MassTask = tuple[list["DetectorSetup"], SearchSpec, dict[str, Any]]
 
 
 @dataclass
@@ -116,6 +120,23 @@ def own_statistics(setups: Sequence[DetectorSetup]) -> str | dict[str, str]:
     return next(iter(chosen.values())) if len(set(chosen.values())) == 1 else chosen
 
 
+@functools.cache
+def process_spectrum() -> RecoilSpectrum:
+    """This process's one recoil spectrum: its flux kernels are built once per process, not once per mass."""
+    return RecoilSpectrum()
+
+
+def limits_at_mass(task: MassTask) -> MassPoint:
+    """Observed and Asimov-expected limits at one mass, on one detector or jointly on several."""
+    setups, spec, options = task
+    options = dict(options, spectrum=process_spectrum())
+    mass_mev = float(spec.mass_mev)  # type: ignore[arg-type]  # run_exclusion only makes tasks with a mass
+    if len(setups) == 1:
+        return MassPoint(mass_mev, run_search(setups[0], spec, None, **options))
+    joint = run_joint_search(setups, spec, None, **options)
+    return MassPoint(mass_mev, joint.combined, dict(joint.detectors))
+
+
 def run_exclusion(
     setups: Sequence[DetectorSetup],
     specs: Sequence[SearchSpec],
@@ -125,7 +146,8 @@ def run_exclusion(
     cl: float = 0.9,
     seed: int = 0,
     belt_toys: int = 500,
-    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    progress: Callable[[Iterable[MassPoint]], Iterable[MassPoint]] | None = None,
+    mapper: Callable[[Callable[[MassTask], MassPoint], list[MassTask]], Iterable[MassPoint]] = map,
 ) -> ExclusionScan:
     """Observed and Asimov-expected limits at each mass, on one detector or jointly on several.
 
@@ -142,7 +164,10 @@ def run_exclusion(
     belt_toys : int
         Toys per grid point of the Neyman / Feldman–Cousins belt.
     progress : callable, optional
-        Wraps the iteration over masses (e.g. ``tqdm``).
+        Wraps the iterator of finished masses (e.g. ``tqdm``).
+    mapper : callable
+        ``mapper(function, tasks)`` runs :func:`limits_at_mass` on every mass, in order: the built-in
+        ``map`` (default) or an executor's ``map`` (each mass is independent: the same points either way).
     """
     setups = list(setups)
     if not setups or not specs:
@@ -151,11 +176,9 @@ def run_exclusion(
     for n in names:
         if names.count(n) > 1:
             raise InputError(f"detector {n!r} is given {names.count(n)} times; give each detector once")
-    masses_mev = []
     for spec in specs:
         if spec.model not in MEDIATORS or spec.mass_mev is None:
             raise InputError(f"an exclusion scan needs mediator searches with a mass; got {spec.model!r}")
-        masses_mev.append(float(spec.mass_mev))
     chosen = own_statistics(setups) if statistic is None else statistic
     options: dict[str, Any] = dict(
         method=method,
@@ -163,17 +186,10 @@ def run_exclusion(
         n_toys=0,
         seed=seed,
         cl=cl,
-        spectrum=RecoilSpectrum(),  # flux kernels shared by every mass
         fixed_aux_band=False,
         neyman_toys=belt_toys,
     )
-    points = []
-    scan = list(zip(masses_mev, specs, strict=True))
-    for mass_mev, spec in progress(scan) if progress is not None else scan:
-        if len(setups) == 1:
-            points.append(MassPoint(mass_mev, run_search(setups[0], spec, None, **options)))
-        else:
-            joint = run_joint_search(setups, spec, None, **options)
-            points.append(MassPoint(mass_mev, joint.combined, dict(joint.detectors)))
+    finished = mapper(limits_at_mass, [(setups, spec, options) for spec in specs])
+    points = list(progress(finished) if progress is not None else finished)
     recorded = dict(chosen) if isinstance(chosen, Mapping) else chosen
     return ExclusionScan(setups, specs[0], points, method, recorded, cl, seed)

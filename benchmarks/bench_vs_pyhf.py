@@ -80,7 +80,7 @@ def main() -> None:
     import pyhf
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from exonu.io import load_detector
+    from exonu.config import load_detector
     from exonu.searches import PAPER_SEARCHES, build_binned_model
 
     pyhf.set_backend("numpy")

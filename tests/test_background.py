@@ -12,7 +12,8 @@ Reference numbers and their sources:
 import numpy as np
 import pytest
 
-from exonu.background import (
+from exonu.config import load_detector
+from exonu.detector import (
     asimov_data,
     beta_spectrum_pdf,
     double_beta_summed_pdf,
@@ -21,7 +22,6 @@ from exonu.background import (
     simulate_data,
 )
 from exonu.errors import InputError
-from exonu.io import load_detector
 from exonu.xsec import MagneticMoment
 
 
@@ -178,7 +178,7 @@ def test_asimov_and_simulated_data_are_labelled(xmass):
 
 
 def test_plot_background_fig2_analogue(xmass, tmp_path):
-    from exonu.plotting import plot_background
+    from exonu.output.figures import plot_background
 
     fig = plot_background(xmass)
     ax = fig.axes[0]
@@ -192,8 +192,8 @@ def test_plot_background_fig2_analogue(xmass, tmp_path):
 
 def test_background_systematic_band_of_fig2():
     """Below 5 keV the band holds at least the 10 % dead-PMT and the 30 % surface-activity terms."""
-    from exonu.io import load_detector
-    from exonu.plotting import background_systematic_fraction
+    from exonu.config import load_detector
+    from exonu.output.figures import background_systematic_fraction
 
     w = load_detector("xmass-i").window("full")
     frac = background_systematic_fraction(w.background)

@@ -234,7 +234,7 @@ def test_fit_help_lists_every_signal(capsys):
 @pytest.fixture(scope="module")
 def small_reproduction():
     """The paper's searches on the XMASS-I reconstruction, Asimov data, no toys, two dark-photon masses."""
-    from exonu.io import load_detector
+    from exonu.config import load_detector
     from exonu.searches import dark_photon_masses, reproduce_paper
 
     return reproduce_paper(
@@ -264,7 +264,7 @@ def test_results_md_says_how_each_limit_was_made(small_reproduction):
 
 def test_limit_description_states_the_plr_threshold():
     """One-sided PLR at 95 % CL: Δχ² = Φ⁻¹(0.95)² = 2.706 (arXiv:1007.1727 Eq. 59) is stated with the CL."""
-    from exonu.io import load_detector
+    from exonu.config import load_detector
     from exonu.output.labels import limit_description
     from exonu.searches import run_search, search_spec
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from exonu.cli import main
-from exonu.io import load_detector
+from exonu.config import load_detector
 from exonu.searches import search_spec
 from exonu.searches.mediators import exclusion_curve, spec_factory
 
@@ -156,12 +156,12 @@ def test_bad_input_is_one_line(capsys, tmp_path, argv, message):
 
 
 def test_an_unwritable_out_is_refused_before_the_scan(capsys, tmp_path, monkeypatch):
-    import exonu.searches
+    import exonu.searches.exclusion
 
     def no_search(*args, **kwargs):
         raise AssertionError("the scan ran before --out was checked")
 
-    monkeypatch.setattr(exonu.searches, "run_search", no_search)
+    monkeypatch.setattr(exonu.searches.exclusion, "run_search", no_search)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code = main(
@@ -176,3 +176,33 @@ def test_a_signal_without_mediator_is_refused_by_argparse(capsys, tmp_path):
         main(["exclusion", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1 and "invalid choice" in err
+
+
+def test_run_exclusion_refuses_a_repeated_detector_and_a_signal_without_mass():
+    from exonu.errors import InputError
+    from exonu.searches import run_exclusion
+
+    nt = load_detector("xenonnt-sr0")
+    scalar = search_spec("scalar", mass_mev=1.0)
+    with pytest.raises(InputError, match="given 2 times"):
+        run_exclusion([nt, nt], [scalar])
+    with pytest.raises(InputError, match="mediator searches with a mass"):
+        run_exclusion([nt], [search_spec("magnetic-moment")])
+    with pytest.raises(InputError, match="at least one detector and one mass"):
+        run_exclusion([nt], [])
+
+
+def test_run_exclusion_gives_the_same_points_through_an_executor_map():
+    """Each mass is independent: an executor's map (as `--jobs` would pass) gives the built-in map's points."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exonu.searches import run_exclusion
+
+    nt = load_detector("xenonnt-sr0")
+    specs = [search_spec("scalar", mass_mev=m) for m in (0.1, 10.0)]
+    serial = run_exclusion([nt], specs, method="plr")
+    with ThreadPoolExecutor(2) as pool:
+        pooled = run_exclusion([nt], specs, method="plr", mapper=pool.map)
+    assert [p.as_dict() for p in pooled.points] == [p.as_dict() for p in serial.points]
+    assert [p.mass_mev for p in serial.points] == [0.1, 10.0]
+    assert serial.document()["expected"].startswith("limit on background-only Asimov data")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from exonu.cli import main
+from exonu.config import load_detector, write_dataset
 from exonu.errors import FitError
-from exonu.io import load_detector, write_dataset
 from exonu.searches import PAPER_SEARCHES, SearchSpec, build_binned_model, choose_window, run_search
 from exonu.stats import best_fit_band, upper_limit
 

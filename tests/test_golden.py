@@ -34,7 +34,7 @@ def _searches():
 
 def compute(detector_name: str) -> dict:
     """{search key: {"method/statistic": expected limit in physical units}} for one detector."""
-    from exonu.io import load_detector
+    from exonu.config import load_detector
     from exonu.searches import build_binned_model
     from exonu.spectrum import RecoilSpectrum
     from exonu.stats import expected_limits
@@ -54,7 +54,7 @@ def compute(detector_name: str) -> dict:
 
 
 def _detector_names() -> list[str]:
-    from exonu.io import list_detectors
+    from exonu.config import list_detectors
 
     return [name for name, _ in list_detectors()]
 

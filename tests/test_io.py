@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from exonu.config import Dataset, list_detectors, load_detector, packaged_detector_dir, read_dataset, write_dataset
 from exonu.errors import ConfigError
-from exonu.io import Dataset, list_detectors, load_detector, packaged_detector_dir, read_dataset, write_dataset
 
 PACKAGED = packaged_detector_dir()
 X1T_DATA = PACKAGED.parent / "xenon1t_sr1"

@@ -21,8 +21,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from exonu.config import load_detector, packaged_detector_dir
 from exonu.errors import InputError
-from exonu.io import load_detector, packaged_detector_dir
 from exonu.searches import SearchSpec, build_binned_model, run_search
 from exonu.searches.joint import build_joint_model, combine_models, run_joint_search
 from exonu.stats import profile_scan

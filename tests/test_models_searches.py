@@ -16,8 +16,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from exonu.config import list_detectors, load_detector
 from exonu.errors import InputError
-from exonu.io import list_detectors, load_detector
 from exonu.searches import build_binned_model, run_search
 from exonu.searches.mediators import MEDIATOR_FAMILIES, exclusion_curve, family_curves, mediator_masses, spec_factory
 from exonu.searches.spec import (

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from exonu.config import load_detector
 from exonu.errors import InputError
-from exonu.io import load_detector
 from exonu.output import provenance, results_markdown, write_html_report
 from exonu.searches import reproduce_paper
 
@@ -51,7 +51,7 @@ def test_published_values_only_where_the_config_has_them(xenon1t_results, tmp_pa
 
 def test_no_published_values_means_none_shown(tmp_path):
     """A detector config without [[published]] entries: no published column entries at all."""
-    from exonu.io import packaged_detector_dir
+    from exonu.config import packaged_detector_dir
 
     text = (packaged_detector_dir() / "xenon1t_sr1.toml").read_text(encoding="utf-8")
     text = text[: text.index("[[published]]")].replace(

@@ -53,12 +53,6 @@ def test_to_jsonable_makes_strict_json():
     json.dumps(out, allow_nan=False)  # strict JSON: raises if any NaN/inf slipped through
 
 
-def test_the_fit_cli_shim_still_cleans():
-    from exonu.report import _clean
-
-    assert _clean({"x": np.float64("nan")}) == {"x": None}
-
-
 def _spec(key: str) -> SearchSpec:
     return next(s for s in PAPER_SEARCHES if s.key == key)
 
@@ -85,7 +79,7 @@ def test_published_values_come_from_the_detector_when_it_has_them():
 
 def test_published_values_of_the_packaged_xmass_config():
     """The XMASS-I paper's limits (arXiv:2005.11891 §4.2–4.4) come from xmass_i.toml, the dark photon by mass."""
-    from exonu.io import load_detector
+    from exonu.config import load_detector
 
     xmass = load_detector("xmass-i")
     mm = published_value(xmass, _spec("magnetic_moment_mub"))

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from exonu.cli import main
+from exonu.config import load_detector
 from exonu.errors import InputError
-from exonu.io import load_detector
 from exonu.parallel import (
     ModelDescription,
     WorkUnit,

@@ -12,7 +12,7 @@ import pytest
 pyhf = pytest.importorskip("pyhf")
 
 from exonu.cli import main  # noqa: E402
-from exonu.io import load_detector  # noqa: E402
+from exonu.config import load_detector  # noqa: E402
 from exonu.searches import PAPER_SEARCHES, build_binned_model  # noqa: E402
 from exonu.stats import fit, to_pyhf_model  # noqa: E402
 

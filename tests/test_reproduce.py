@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from exonu.cli import main
+from exonu.config import load_detector
 from exonu.errors import InputError
-from exonu.io import load_detector
 from exonu.searches import PAPER_SEARCHES, dark_photon_masses, reproduce_paper
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from exonu.io import load_detector
+from exonu.config import load_detector
 from exonu.searches import run_joint_search, run_search
 from exonu.searches.spec import search_spec
 

@@ -72,7 +72,7 @@ def test_xmass_dark_photon_10_mev_plr_limit_sits_on_the_threshold():
     The limit must be where the exact profile (profiled again, independently of the scan) has
     risen by the threshold above the best fit — not the 1.4e-5 a short scan used to return.
     """
-    from exonu.io import load_detector
+    from exonu.config import load_detector
     from exonu.searches import SearchSpec, build_binned_model
 
     model, _ = build_binned_model(

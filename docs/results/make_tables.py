@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compute the results tables of the README: 90 % CL limits on XENON1T SR1, XENONnT SR0 and both together.
 
-Every number comes from the public library API (:func:`exonu.io.load_detector`,
+Every number comes from the public library API (:func:`exonu.config.load_detector`,
 :func:`exonu.searches.search_spec`, :func:`exonu.searches.run_joint_search`, which also returns each
 detector's own fit) and is written three ways, atomically:
 
@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 import exonu
+from exonu.config import load_detector
 from exonu.errors import ExonuError
 from exonu.fileio import atomic_output_path, atomic_write_text, check_writable_dir
-from exonu.io import load_detector
 from exonu.searches import (
     DEFAULT_REFERENCE,
     JointResult,

@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported where it is used: `import exonu` and the CLI's parser stay light
+    import numpy as np
 
 
 class ExonuError(Exception):
@@ -74,6 +76,8 @@ def check_float(
     -------
     float
     """
+    import numpy as np
+
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InputError(f"{name} must be a real number; got {_describe(value)}")
     try:
@@ -94,6 +98,8 @@ def check_int(value: object, name: str, *, lower: int | None = None, upper: int 
 
     Integral floats (``3.0``) are refused as well as booleans: a count or an order is an integer.
     """
+    import numpy as np
+
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise InputError(f"{name} must be an integer; got {_describe(value)}")
     n = int(value)
@@ -130,6 +136,8 @@ def check_float_array(
     -------
     ndarray of float
     """
+    import numpy as np
+
     if isinstance(values, (str, bytes)):
         raise InputError(f"{name} must be numbers; got the string {_describe(values)}")
     try:

@@ -20,32 +20,43 @@ exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NamedTuple, NoReturn
 
-from .. import __version__
 from ..errors import ExonuError
 from ..fileio import SignalHandler
-from . import config, data, exclusion, fit, plot, reproduce, scan, spectrum, toys
 
-#: Functions that add one sub-command each, in the order `exonu --help` lists them
-SUBCOMMANDS = (
-    spectrum.add_parser,
-    plot.add_parser,
-    reproduce.add_parser,
-    fit.add_parser,
-    data.add_simulate_parser,
-    data.add_detectors_parser,
-    data.add_export_parser,
-    config.add_parser,
-    toys.add_parser,
-    scan.add_parser,
-    exclusion.add_parser,
-)
+
+class Command(NamedTuple):
+    """Where a sub-command lives: its module in :mod:`exonu.cli`, the one-line summary `exonu --help` shows,
+    and the module's function that adds the sub-parser."""
+
+    module: str
+    summary: str
+    adder: str = "add_parser"
+
+
+#: The sub-commands, one line each, in the order `exonu --help` lists them. A command's module is imported
+#: only when that command runs (or shows its own --help): `exonu --help` and `exonu detectors` start
+#: without NumPy, SciPy, matplotlib, pydantic or xraydb.
+COMMANDS: dict[str, Command] = {
+    "spectrum": Command("spectrum", "dR/dT of solar-ν electron recoils in Xe (true deposited energy, no detector)"),
+    "plot": Command("plot", "write a figure of the paper (PNG, PDF, SVG, EPS or PS, from the --out suffix)"),
+    "reproduce": Command("reproduce", "all the paper's searches: results.json/.md, report.html and figures"),
+    "fit": Command("fit", "one search on one or several detectors: fit, limits, significance (JSON)"),
+    "simulate": Command("data", "write seeded Poisson (or Asimov) pseudo-data of a detector", "add_simulate_parser"),
+    "detectors": Command("data", "list the packaged detectors", "add_detectors_parser"),
+    "export-pyhf": Command("data", "export one search as a pyhf (HistFactory JSON) workspace", "add_export_parser"),
+    "config-schema": Command("config", "print the JSON Schema of detector configs (TOML)"),
+    "toys": Command("toys", "toy ensemble of one search: every toy's limit and fit, stored and resumable"),
+    "scan": Command("scan", "toy belt over a mass × coupling grid: exclusion curve, expected band, figure"),
+    "exclusion": Command("exclusion", "coupling limits versus mediator mass (observed and expected), JSON + PNG"),
+}
 
 #: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it
 EXIT_INTERRUPTED = 130
@@ -74,13 +85,28 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE)
 
 
+class VersionAction(argparse.Action):
+    """``--version``: reads the installed version only when asked (importlib.metadata is not free)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: Any) -> NoReturn:
+        from .. import __version__
+
+        print(f"exonu {__version__}")
+        parser.exit()
+
+
 def print_error(message: str) -> None:
     """Print one ``exonu: error: …`` line on stderr (newlines in ``message`` are folded)."""
     line = " ".join(str(message).split())
     print(f"exonu: error: {line}", file=sys.stderr)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``exonu`` parser, with the full sub-parser of ``command`` (its module imported) and a light
+    stand-in for every other command (its name and summary, enough for `exonu --help`)."""
     parser = OneLineArgumentParser(
         prog="exonu",
         description="Exotic neutrino-electron interactions with solar neutrinos in liquid xenon. "
@@ -88,11 +114,30 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. --energies-kev @energies.txt for more energies than a command line holds.",
         fromfile_prefix_chars="@",
     )
-    parser.add_argument("--version", action="version", version=f"exonu {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for add in SUBCOMMANDS:
-        add(sub)
+    parser.add_argument("--version", action=VersionAction, help="print exonu's version and exit")
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    for name, entry in COMMANDS.items():
+        if name == command:
+            add = getattr(importlib.import_module(f"{__name__}.{entry.module}"), entry.adder)
+            add(sub)
+            full = sub.choices[name]
+            full.description = full.description or entry.summary
+        else:
+            sub.add_parser(name, help=entry.summary, add_help=False)
     return parser
+
+
+def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """Parse ``argv`` in two passes: find the command with the light parser, then parse with its full
+    sub-parser. Returns None after printing the command list when no command is given."""
+    light = build_parser()
+    found, extra = light.parse_known_args(argv)
+    if found.command is None:
+        if extra:
+            light.error(f"unrecognized arguments: {' '.join(extra)}")
+        light.print_help()
+        return None
+    return build_parser(found.command).parse_args(argv)
 
 
 def _tolerate_ascii_terminals() -> None:
@@ -156,8 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     try:
         _tolerate_ascii_terminals()
-        args = build_parser().parse_args(argv)  # inside: an @FILE that is not text is one line too
-        status = args.func(args)
+        args = parse_command_line(argv)  # inside: an @FILE that is not text is one line too
+        if args is None:  # `exonu` alone: the command list was printed
+            return 0
+        status: int = args.func(args)
         sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler
         return status
     except ExonuError as exc:

@@ -16,7 +16,7 @@ MAX_INDENT = 16
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("config-schema", help="print the JSON Schema of detector configs (TOML)")
+    p = sub.add_parser("config-schema")
     p.add_argument("--indent", type=int, default=1, help=f"JSON indentation in spaces, 0–{MAX_INDENT} (default 1)")
     p.set_defaults(func=cmd_config_schema)
 

@@ -26,7 +26,7 @@ def output_file(text: str) -> Path:
 
 
 def add_simulate_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("simulate", help="write seeded Poisson pseudo-data (or Asimov data) of a configured detector")
+    p = sub.add_parser("simulate")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path")
     p.add_argument("--seed", type=int, help="seed of the Poisson draw, an integer ≥ 0 (required unless --asimov)")
     p.add_argument("--asimov", action="store_true", help="write the expected counts instead of a Poisson draw")
@@ -43,8 +43,8 @@ def _simulate_output_paths(out: Path, windows: list[str]) -> dict[str, Path]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..background import asimov_data, simulate_data
-    from ..io import load_detector, write_dataset
+    from ..config import load_detector, write_dataset
+    from ..detector import asimov_data, simulate_data
 
     if args.asimov and args.seed is not None:
         raise InputError("--seed is not used with --asimov (Asimov data are the expected counts, not a draw)")
@@ -77,20 +77,36 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def add_detectors_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("detectors", help="list the packaged detectors")
+    p = sub.add_parser("detectors")
     p.set_defaults(func=cmd_detectors)
 
 
-def cmd_detectors(args: argparse.Namespace) -> int:
-    from ..io import list_detectors
+def packaged_detectors() -> list[tuple[str, str]]:
+    """(name, one-line description) of every packaged detector config, read with tomllib alone.
 
-    for name, description in list_detectors():
+    The same list as :func:`exonu.config.list_detectors` (a test checks it), without importing the config
+    layer (pydantic, NumPy, xraydb): `exonu detectors` answers at once.
+    """
+    import tomllib
+    from importlib.resources import files
+
+    listing = []
+    folder = files("exonu").joinpath("data", "detectors")
+    for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name):
+        raw = tomllib.loads(entry.read_text(encoding="utf-8"))
+        name = str(raw.get("name", entry.name.removesuffix(".toml")))
+        listing.append((name, str(raw.get("description", "")).strip().splitlines()[0]))
+    return listing
+
+
+def cmd_detectors(args: argparse.Namespace) -> int:
+    for name, description in packaged_detectors():
         print(f"{name:14s} {description}")
     return 0
 
 
 def add_export_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("export-pyhf", help="export one search as a pyhf (HistFactory JSON) workspace")
+    p = sub.add_parser("export-pyhf")
     p.add_argument("--detector", default="xmass-i")
     p.add_argument(
         "--signal",
@@ -105,7 +121,7 @@ def add_export_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) ->
 
 
 def cmd_export_pyhf(args: argparse.Namespace) -> int:
-    from ..io import load_detector
+    from ..config import load_detector
     from ..searches import SearchSpec, build_binned_model, choose_window
     from ..stats import to_pyhf_workspace
 
@@ -114,7 +130,7 @@ def cmd_export_pyhf(args: argparse.Namespace) -> int:
     spec = SearchSpec(args.signal, args.signal, window=args.window)
     data = None
     if args.data is not None:
-        from ..io import read_dataset
+        from ..config import read_dataset
 
         data = read_dataset(args.data, setup.window(choose_window(setup, spec)).binning).counts
     model, templates = build_binned_model(setup, spec, data)

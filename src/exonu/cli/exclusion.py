@@ -1,35 +1,25 @@
 """`exonu exclusion`: observed and expected coupling limits versus mediator mass, on one or several detectors.
 
-For each mass the search is the one of `exonu fit` at that mass: :func:`exonu.searches.run_search` on one
-detector (the same call :func:`exonu.searches.mediators.exclusion_curve` makes, with the recoil spectrum
-and its flux kernels shared across masses), or :func:`exonu.searches.run_joint_search` on several
-(its combined result; each detector's own limit is recorded beside it). The expected limit is the
-limit on background-only Asimov data (the median). Results go to ``DIR/exclusion.json`` and
-``DIR/exclusion.png``, each written atomically after the output folder was checked.
+The scan is :func:`exonu.searches.exclusion.run_exclusion` (its module docstring says what each mass's
+search is). Results go to ``DIR/exclusion.json`` and ``DIR/exclusion.png``, each written atomically after
+the output folder was checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .. import __version__
 from ..errors import InputError
-from ..searches.spec import MEDIATORS
-from .fit import add_signal_arguments, check_toy_options, spec_from_args
 from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
 
-    from ..detector import DetectorSetup
-    from ..searches import SearchResult, SearchSpec
-    from ..spectrum import RecoilSpectrum
+    from ..searches.exclusion import ExclusionScan
     from . import OneLineArgumentParser
 
 #: Files written into --out
@@ -42,7 +32,10 @@ DEFAULT_N_MASSES = 13
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("exclusion", help="coupling limits versus mediator mass (observed and expected), JSON + PNG")
+    from ..searches.spec import MEDIATORS
+    from .fit import add_signal_arguments
+
+    p = sub.add_parser("exclusion")
     p.add_argument(
         "--detector",
         required=True,
@@ -79,6 +72,8 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 
 def masses_from_args(args: argparse.Namespace) -> np.ndarray:
     """The mediator masses (MeV) of ``--masses-mev`` or ``--n-masses``/``--mass-range``."""
+    import numpy as np
+
     from ..searches.mediators import mediator_masses
     from ..xsec import checks
 
@@ -93,113 +88,19 @@ def masses_from_args(args: argparse.Namespace) -> np.ndarray:
     return mediator_masses(DEFAULT_N_MASSES if args.n_masses is None else args.n_masses, low, high)
 
 
-@dataclass
-class MassPoint:
-    """The limits at one mediator mass: the fit (combined for several detectors) and each detector's own."""
-
-    mass_mev: float
-    result: Any
-    per_detector: dict[str, SearchResult] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "mass_mev": self.mass_mev,
-            "observed": self.result.observed,
-            "expected": self.result.expected,
-            "best_fit": self.result.best_fit,
-            "significance_sigma": self.result.significance_sigma,
-            "converged": bool(self.result.limit_result.converged),
-        }
-        if self.per_detector:
-            d["per_detector"] = {
-                name: {"observed": r.observed, "expected": r.expected, "best_fit": r.best_fit}
-                for name, r in self.per_detector.items()
-            }
-        return d
-
-
-def limits_at_mass(
-    setups: list[DetectorSetup], spec: SearchSpec, args: argparse.Namespace, spectrum: RecoilSpectrum
-) -> MassPoint:
-    """Observed and Asimov-expected limits at ``spec.mass_mev`` on one detector or jointly on several."""
-    options: dict[str, Any] = dict(
-        method=args.method,
-        statistic=args.statistic,
-        n_toys=0,
-        seed=args.seed,
-        cl=args.cl,
-        spectrum=spectrum,
-        fixed_aux_band=False,
-        neyman_toys=args.belt_toys,
-    )
-    # spec.mass_mev is float | None in general; here it is set: cmd_exclusion builds every spec with mass_mev=float(m)
-    if len(setups) == 1:
-        from ..searches import run_search
-
-        return MassPoint(spec.mass_mev, run_search(setups[0], spec, None, **options))  # type: ignore[arg-type]
-    from ..searches import run_joint_search
-
-    joint = run_joint_search(setups, spec, None, **options)
-    return MassPoint(spec.mass_mev, joint.combined, dict(joint.detectors))  # type: ignore[arg-type]
-
-
-def exclusion_document(
-    setups: list[DetectorSetup], spec: SearchSpec, points: list[MassPoint], args: argparse.Namespace
-) -> dict[str, Any]:
-    """``exclusion.json``: every mass with its limits, and how they were made."""
-    prov = points[0].result.provenance
-    return {
-        "exonu_version": __version__,
-        "signal": spec.model,
-        "charges": spec.charges,
-        "parameter": spec.parameter,
-        "unit": spec.unit,
-        "detectors": [s.name for s in setups],
-        "config_sha256": {s.name: s.config_hash for s in setups},
-        "data": {s.name: data_source(s, window) for s, window in windows_of(setups, points[0]).items()},
-        "method": args.method,
-        "test_statistic": prov.get("test_statistic"),
-        "threshold": prov.get("threshold"),
-        "cl": args.cl,
-        "sided": prov.get("sided"),
-        "statistic": args.statistic,
-        "calculator": prov.get("calculator"),
-        "n_toys": prov.get("n_toys"),
-        "seed": args.seed,
-        "expected": "limit on background-only Asimov data (median)",
-        "joint": len(setups) > 1,
-        "masses": [p.as_dict() for p in points],
-    }
-
-
-def windows_of(setups: list[DetectorSetup], point: MassPoint) -> dict[DetectorSetup, str]:
-    """Each detector's analysis window in a scan (the same at every mass)."""
-    if len(setups) == 1:
-        return {setups[0]: point.result.window}
-    return {s: point.per_detector[s.name].window for s in setups}
-
-
-def data_source(setup: DetectorSetup, window: str) -> str:
-    """What the limits of ``setup`` were computed on: its own data set, else Asimov (simulated)."""
-    if setup.window(window).data_counts is not None:
-        return "the detector's data set"
-    return "Asimov background-only data (SIMULATED)"
-
-
-def exclusion_figure(
-    setups: list[DetectorSetup], spec: SearchSpec, points: list[MassPoint], document: dict[str, Any]
-) -> Figure:
+def exclusion_figure(scan: ExclusionScan, document: dict[str, Any]) -> Figure:
     """The exclusion curve (observed solid, expected dashed); per-detector curves too for a joint fit."""
     import matplotlib.pyplot as plt
 
+    from .. import __version__
     from ..output.figures_models import exclusion_curves_figure
 
-    label = " + ".join(s.name for s in setups)
-    curves = {f"{label} (combined)" if len(setups) > 1 else label: [p.result for p in points]}
-    if len(setups) > 1:
-        for s in setups:
-            curves[s.name] = [p.per_detector[s.name] for p in points]
-    title = f"{spec.model}" + (f" ({spec.charges})" if spec.charges else "") + f": {label}"
+    label = " + ".join(s.name for s in scan.setups)
+    curves = {f"{label} (combined)" if scan.joint else label: [p.result for p in scan.points]}
+    if scan.joint:
+        for s in scan.setups:
+            curves[s.name] = [p.per_detector[s.name] for p in scan.points]
+    title = f"{scan.spec.model}" + (f" ({scan.spec.charges})" if scan.spec.charges else "") + f": {label}"
     caption = (
         f"{document['method']}; {document['test_statistic']}; threshold {document['threshold']}; "
         f"{document['sided']}-sided; {document['statistic']} statistic; CL {document['cl']:g}; "
@@ -219,29 +120,32 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm import tqdm
 
+    from ..config import load_detector
     from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
-    from ..io import load_detector
     from ..output import to_jsonable
     from ..output.serialize import dumps
-    from ..spectrum import RecoilSpectrum
+    from ..searches.exclusion import run_exclusion
+    from .fit import check_toy_options, spec_from_args
 
     check_toy_options(args)
     check_writable_dir(args.out)  # before the (slow) scan
-    masses = masses_from_args(args)
-    specs = [spec_from_args(args, mass_mev=float(m)) for m in masses]  # every mass's options checked up front
+    specs = [spec_from_args(args, mass_mev=float(m)) for m in masses_from_args(args)]  # all checked up front
     setups = [load_detector(d) for d in args.detector]
     resolve_statistic(args, setups)
-    names = [s.name for s in setups]
-    for n in names:
-        if names.count(n) > 1:
-            raise InputError(f"detector {n!r} is given {names.count(n)} times; give each detector once")
-    spectrum = RecoilSpectrum()
-    points = [
-        limits_at_mass(setups, spec, args, spectrum)
-        for spec in tqdm(specs, desc="exonu exclusion", unit="mass", disable=None, file=sys.stderr)
-    ]
-    document = to_jsonable(exclusion_document(setups, specs[0], points, args))
-    fig = exclusion_figure(setups, specs[0], points, document)
+    scan = run_exclusion(
+        setups,
+        specs,
+        method=args.method,
+        statistic=args.statistic,
+        cl=args.cl,
+        seed=args.seed,
+        belt_toys=args.belt_toys,
+        progress=lambda done: tqdm(
+            done, desc="exonu exclusion", unit="mass", total=len(specs), disable=None, file=sys.stderr
+        ),
+    )
+    document = to_jsonable(scan.document())
+    fig = exclusion_figure(scan, document)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=130)
     plt.close(fig)
@@ -251,12 +155,11 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     if args.json:
         print_json(document)
     else:
-        print(
-            f"{specs[0].model}{' ' + specs[0].charges if specs[0].charges else ''} on {' + '.join(names)}: "
-            f"{args.cl:.0%} CL limits on g ({args.method}, {args.statistic})"
-        )
+        signal = scan.spec.model + (" " + scan.spec.charges if scan.spec.charges else "")
+        detectors = " + ".join(document["detectors"])
+        print(f"{signal} on {detectors}: {args.cl:.0%} CL limits on g ({args.method}, {args.statistic})")
         print(f"  {'mass [MeV]':>11} {'observed':>11} {'expected':>11}")
-        for p in points:
+        for p in scan.points:
             print(f"  {p.mass_mev:>11.4g} {p.result.observed:>11.3g} {p.result.expected:>11.3g}")
         print(f"wrote {args.out / JSON_FILE} and {args.out / FIGURE_FILE}")
     return 0

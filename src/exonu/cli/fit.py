@@ -177,7 +177,7 @@ def detector_data(setup: DetectorSetup, window: str, path: Path | None) -> DataC
     if path is None:
         own = setup.window(window).data_counts is not None
         return DataChoice(None, "the detector's data set" if own else "Asimov background-only data (SIMULATED)")
-    from ..io import read_dataset
+    from ..config import read_dataset
 
     ds = read_dataset(path, setup.window(window).binning)
     return DataChoice(ds.counts, f"file {path}" + (" (SIMULATED)" if ds.metadata.get("simulated") else ""))
@@ -279,7 +279,7 @@ def check_fit_options(args: argparse.Namespace) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from ..io import load_detector
+    from ..config import load_detector
     from ..searches import choose_window
 
     check_fit_options(args)

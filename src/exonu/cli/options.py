@@ -7,8 +7,6 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..stats import METHODS
-
 if TYPE_CHECKING:
     from ..detector import DetectorSetup
 
@@ -30,6 +28,8 @@ STATISTIC_HELP = (
 
 def add_limit_arguments(p: argparse.ArgumentParser) -> None:
     """``--method`` (every limit method of :mod:`exonu.stats`, thresholds in the help) and ``--cl``."""
+    from ..stats import METHODS
+
     p.add_argument(
         "--method",
         choices=list(METHODS),

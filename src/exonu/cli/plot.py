@@ -16,7 +16,7 @@ FORMATS = ("png", "pdf", "svg", "eps", "ps")
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("plot", help="write a figure of the paper (PNG, PDF, SVG, EPS or PS, from the --out suffix)")
+    p = sub.add_parser("plot")
     p.add_argument("what", choices=["spectra", "background"], help="spectra: Fig. 1; background: Fig. 2")
     p.add_argument("--detector", default="xmass-i", help="detector name or TOML path (plot background)")
     p.add_argument(
@@ -54,7 +54,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if args.what == "spectra":
         fig = figures.plot_signal_spectra()
     else:
-        from ..io import load_detector
+        from ..config import load_detector
 
         fig = figures.plot_background(load_detector(args.detector))
     try:

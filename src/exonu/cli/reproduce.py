@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _load_datasets(paths: Iterable[str | Path] | None) -> list[Dataset]:
-    from ..io import read_dataset
+    from ..config import read_dataset
 
     datasets = []
     for p in paths or ():
@@ -28,9 +28,7 @@ def _load_datasets(paths: Iterable[str | Path] | None) -> list[Dataset]:
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser(
-        "reproduce", help="run all of the paper's searches, write results.json/.md, report.html and figures"
-    )
+    p = sub.add_parser("reproduce")
     p.add_argument(
         "--out",
         type=Path,
@@ -98,7 +96,7 @@ def canonical_command_line(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ..io import load_detector
+    from ..config import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
     from ..searches import dark_photon_masses, reproduce_paper
 

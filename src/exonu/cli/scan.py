@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, cast
 
-import numpy as np
-
 from .options import print_json
 from .toys import add_search_arguments, model_description, run_on_executor, units_line
 
@@ -50,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ..errors import InputError
     from ..parallel import run_scan
     from ..searches import dark_photon_masses

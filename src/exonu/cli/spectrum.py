@@ -45,7 +45,7 @@ INTERFERING = ("dark-photon", "light-vector", "axial-vector", "nsi", "charge-rad
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    p = sub.add_parser("spectrum", help="dR/dT of solar-ν electron recoils in Xe (true deposited energy, no detector)")
+    p = sub.add_parser("spectrum")
     p.add_argument("--model", required=True, choices=MODEL_CHOICES)
     p.add_argument("--mu", type=float, help="magnetic moment in Bohr magnetons (--model magnetic-moment)")
     p.add_argument("--q", type=float, help="millicharge in units of e (--model millicharge)")

@@ -115,8 +115,8 @@ def plot_background(
 
     Parameters
     ----------
-    detector_setup : exonu.io.DetectorSetup
-        e.g. ``exonu.io.load_detector("xmass-i")``.
+    detector_setup : exonu.detector.DetectorSetup
+        e.g. ``exonu.config.load_detector("xmass-i")``.
     ax : matplotlib Axes, optional
     window : str, optional
         Analysis window to draw (default: the widest one, 2–200 keV for XMASS-I).

@@ -36,7 +36,7 @@ from ..searches.joint import statistics_per_detector
 from ..stats import PER_BIN, BinnedModel
 
 if TYPE_CHECKING:
-    from ..io import DetectorSetup
+    from ..detector import DetectorSetup
 
 #: Orderings of the belt construction (see the module docstring)
 ORDERINGS = ("upper", "fc")
@@ -141,8 +141,8 @@ def _build_cached(description: ModelDescription) -> tuple[BinnedModel, float]:
 
 @functools.lru_cache(maxsize=8)
 def load_detector_cached(name_or_path: str) -> DetectorSetup:
-    """:func:`exonu.io.load_detector`, loaded once per process (a config edited meanwhile is not re-read)."""
-    from ..io import load_detector
+    """:func:`exonu.config.load_detector`, loaded once per process (a config edited meanwhile is not re-read)."""
+    from ..config import load_detector
 
     return load_detector(name_or_path)
 

@@ -8,7 +8,7 @@ signal strength α = 1 and how α scales with the physical parameter:
   is α^½ I_ref + α P_ref — fitted exactly, not linearised — and the flat prior of the paper's method
   is flat in g⁴ (docs/physics.md §6, §10).
 
-:func:`build_binned_model` turns a spec and a loaded detector (:func:`exonu.io.load_detector`) into
+:func:`build_binned_model` turns a spec and a loaded detector (:func:`exonu.config.load_detector`) into
 the unitless :class:`exonu.stats.BinnedModel`; :func:`run_search` computes the fit, the observed
 and the expected limit and maps them back to the physical parameter.
 
@@ -16,9 +16,11 @@ Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §4.
 
 Modules: :mod:`.spec` (what a search is), :mod:`.templates` (signal folding and the fit model),
 :mod:`.run` (one search), :mod:`.paper` (the paper's set of searches), :mod:`.joint` (one search on
-several detectors at once, shared solar-flux nuisances).
+several detectors at once, shared solar-flux nuisances), :mod:`.mediators` (exclusion curves of the mediator
+families), :mod:`.exclusion` (limits versus mediator mass on one or several detectors, ``exonu exclusion``).
 """
 
+from .exclusion import ExclusionScan, MassPoint, run_exclusion
 from .joint import (
     JointModel,
     JointResult,
@@ -60,8 +62,10 @@ __all__ = [
     "PARAMETRISATIONS",
     "PREFERRED_WINDOWS",
     "SIGNALS",
+    "ExclusionScan",
     "JointModel",
     "JointResult",
+    "MassPoint",
     "PaperResults",
     "SearchResult",
     "SearchSpec",
@@ -77,6 +81,7 @@ __all__ = [
     "paper_best_fit_check",
     "published_value",
     "reproduce_paper",
+    "run_exclusion",
     "run_joint_search",
     "run_search",
     "search_result_from_model",

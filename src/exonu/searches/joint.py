@@ -309,12 +309,12 @@ class JointModel:
 
 def _check_setups(setups: Sequence[DetectorSetup]) -> list[DetectorSetup]:
     if isinstance(setups, (str, bytes)) or not isinstance(setups, Sequence) or not setups:
-        raise InputError("setups must be a non-empty sequence of loaded detectors (exonu.io.load_detector)")
+        raise InputError("setups must be a non-empty sequence of loaded detectors (exonu.config.load_detector)")
     for s in setups:
         check_setup(s)
     names = [getattr(s, "name", None) for s in setups]
     if not all(isinstance(n, str) and n for n in names):
-        raise InputError("every entry of setups must be a loaded detector (exonu.io.load_detector) with a name")
+        raise InputError("every entry of setups must be a loaded detector (exonu.config.load_detector) with a name")
     for n in names:
         if names.count(n) > 1:
             raise InputError(
@@ -409,7 +409,7 @@ def build_joint_model(
     Parameters
     ----------
     setups : sequence of DetectorSetup
-        Loaded detectors (:func:`exonu.io.load_detector`) with distinct names.
+        Loaded detectors (:func:`exonu.config.load_detector`) with distinct names.
     spec : SearchSpec
         The search. ``spec.reference`` (None: a default chosen once for all detectors) is the
         physical parameter at α = 1; ``spec.window`` applies to every detector unless ``windows``

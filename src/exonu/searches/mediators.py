@@ -79,7 +79,7 @@ def exclusion_curve(
     Parameters
     ----------
     setup : DetectorSetup
-        A loaded detector (:func:`exonu.io.load_detector`).
+        A loaded detector (:func:`exonu.config.load_detector`).
     signal_spec_factory : callable
         ``mass_mev -> SearchSpec``, e.g. ``spec_factory("light-vector", charges="Lmu-Ltau")``.
     masses_mev : array_like of float

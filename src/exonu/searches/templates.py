@@ -30,7 +30,7 @@ def check_setup(setup: object) -> None:
     """Raise :class:`InputError` unless ``setup`` is a loaded detector (a name is the usual mistake)."""
     if not isinstance(setup, DetectorSetup):
         raise InputError(
-            f"setup must be a loaded detector (exonu.io.load_detector(name)), not the {type(setup).__name__} {setup!r}"[
+            f"setup must be a loaded detector (exonu.config.load_detector), not the {type(setup).__name__} {setup!r}"[
                 :200
             ]
         )
@@ -42,7 +42,7 @@ def check_search_inputs(setup: object, spec: object, spectrum: object = None) ->
     Parameters
     ----------
     setup : DetectorSetup
-        A loaded detector (``exonu.io.load_detector(name)``), not its name.
+        A loaded detector (``exonu.config.load_detector(name)``), not its name.
     spec : SearchSpec
         The search (``exonu.searches.search_spec(signal, ...)``), not a signal name.
     spectrum : RecoilSpectrum, optional

@@ -30,7 +30,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import ExonuError
 from ..fileio import SignalHandler
-from . import config, data, exclusion, fit, plot, reproduce, scan, spectrum, toys
+from . import config, contour, data, exclusion, fit, plot, reproduce, scan, spectrum, toys
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
 SUBCOMMANDS = (
@@ -45,6 +45,7 @@ SUBCOMMANDS = (
     toys.add_parser,
     scan.add_parser,
     exclusion.add_parser,
+    contour.add_parser,
 )
 
 #: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it

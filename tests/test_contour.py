@@ -155,6 +155,17 @@ def test_bad_params_are_one_line_naming_the_valid_ones(tmp_path, capsys):
     assert not (tmp_path / "c").exists()
 
 
+def test_a_magnitudes_boundary_closes_the_region():
+    # a quarter disc x² + y² ≤ 1 with x, y ≥ 0: one closed line along both axes, area π/4 (shoelace)
+    magnitudes = (REGION_PARAMETERS["magnetic-moment"]["mu_e"], REGION_PARAMETERS["magnetic-moment"]["mu_mu"])
+    xs = ys = np.linspace(0.0, 2.0, 81)
+    level = xs[None, :] ** 2 + ys[:, None] ** 2 - 1.0
+    (line,) = contour.closed_contour_lines(magnitudes, xs, ys, level)
+    assert np.allclose(line[0], line[-1]) and line.min() == 0.0
+    area = 0.5 * abs(np.dot(line[:-1, 0], line[1:, 1]) - np.dot(line[1:, 0], line[:-1, 1]))
+    assert area == pytest.approx(np.pi / 4, rel=2e-3)
+
+
 def test_help_lists_every_signals_parameter_names():
     for signal, params in REGION_PARAMETERS.items():
         assert signal in PARAMS_HELP

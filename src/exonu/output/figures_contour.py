@@ -58,7 +58,10 @@ def region_figure(region: ConfidenceRegion, detectors: list[str]) -> Figure:
     ax.axhline(0.0, color="0.8", lw=0.6, zorder=0)
     ax.axvline(0.0, color="0.8", lw=0.6, zorder=0)
     fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.07), ncol=2, fontsize=8, frameon=False)
-    ax.set_title(f"{region.spec.model}: {region.cl:.0%} CL region in ({px.name}, {py.name}), {' + '.join(detectors)}")
+    ax.set_title(
+        f"{region.spec.model}: {region.cl:.0%} CL region in ({px.name}, {py.name}), {' + '.join(detectors)}",
+        fontsize=11,
+    )
     caption = region_caption(region)
     fig.text(0.01, 0.01, caption, fontsize=7, va="bottom", ha="left", wrap=True)
     fig.subplots_adjust(bottom=0.27)

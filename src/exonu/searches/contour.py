@@ -479,7 +479,7 @@ def extend_box(
             new = min(new, bound) if side else max(new, bound)
             if new != box[axis][side]:
                 box[axis][side], extended = new, True
-            else:
+            elif not (param.non_negative and side == 0):  # 0 of a magnitude is a physical boundary, not an open side
                 open_sides.append(f"{param.name} = {bound:g}")
         if not extended:
             return box, xs, ys, chi2, open_sides
@@ -704,6 +704,26 @@ def contour_lines(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> 
     return [np.asarray(line, dtype=float) for line in gen.lines(level)]
 
 
+def closed_contour_lines(
+    params: tuple[RegionParameter, RegionParameter], xs: np.ndarray, ys: np.ndarray, level: np.ndarray
+) -> list[np.ndarray]:
+    """The lines level = 0, closed along a magnitude's physical boundary at 0 (μ, q ≥ 0).
+
+    Where the grid starts at the boundary, one row (column) outside the region is added half a cell
+    beyond it, and the lines' points there are put back on the boundary.
+    """
+    outside = float(np.nanmax(np.abs(level[np.isfinite(level)]))) + 1.0
+    if params[0].non_negative and xs[0] == 0.0:
+        xs = np.concatenate([[-0.5 * (xs[1] - xs[0])], xs])
+        level = np.hstack([np.full((level.shape[0], 1), outside), level])
+    if params[1].non_negative and ys[0] == 0.0:
+        ys = np.concatenate([[-0.5 * (ys[1] - ys[0])], ys])
+        level = np.vstack([np.full((1, level.shape[1]), outside), level])
+    return [
+        np.maximum(line, [params[0].lower_bound, params[1].lower_bound]) for line in contour_lines(xs, ys, level, 0.0)
+    ]
+
+
 def confidence_region(
     problem: RegionProblem,
     *,
@@ -789,7 +809,7 @@ def confidence_region(
             "n_toys": n_toys,
             "seed": seed,
         }
-    contours = contour_lines(xs, ys, level, 0.0)
+    contours = closed_contour_lines(problem.params, xs, ys, level)
 
     points: dict[str, dict[str, Any]] = {}
     marked: list[tuple[str, float, float, float]] = [

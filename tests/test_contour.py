@@ -155,6 +155,20 @@ def test_bad_params_are_one_line_naming_the_valid_ones(tmp_path, capsys):
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--signal", "charge-radius", "--params", "r2_e", "r2_mu", "--flavour", "mu"], "--flavour is for"),
+        (["--signal", "nsi", "--params", "eps_l", "eps_r", "--toys", "50"], "--toys is for --method fc"),
+        (["--signal", "nsi", "--params", "eps_l", "eps_r", "--scheduler", "tcp://x:1"], "--scheduler"),
+    ],
+)
+def test_options_that_do_not_apply_are_refused_in_one_line(tmp_path, capsys, extra, words):
+    status = main(["contour", "--detector", DETECTOR, *extra, "--out", str(tmp_path / "c")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and words in err[0]
+
+
 def test_a_magnitudes_boundary_closes_the_region():
     # a quarter disc x² + y² ≤ 1 with x, y ≥ 0: one closed line along both axes, area π/4 (shoelace)
     magnitudes = (REGION_PARAMETERS["magnetic-moment"]["mu_e"], REGION_PARAMETERS["magnetic-moment"]["mu_mu"])

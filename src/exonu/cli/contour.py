@@ -77,6 +77,8 @@ def check_options(args: argparse.Namespace) -> None:
         raise InputError("--scheduler is not available for exonu contour yet; run the toys locally (drop --scheduler)")
     if len(args.detector) > 1 and args.window is not None:
         raise InputError("--window names a window of one detector; a joint fit uses each detector's default window")
+    if args.flavour is not None and not (args.signal == "nsi" and {"eps_l", "eps_r"} & set(args.params)):
+        raise InputError("--flavour is for the nsi parameters eps_l and eps_r; the other parameters name their flavour")
     if args.method == "wilks" and args.toys is not None:
         raise InputError("--toys is for --method fc; the wilks threshold needs no toys")
 
@@ -132,6 +134,11 @@ def cmd_contour(args: argparse.Namespace) -> int:
             "exonu: warning: --jobs: the local back end is not available yet; the toys run in this process",
             file=sys.stderr,
         )
+
+    def phase(text: str) -> None:
+        if sys.stdout.isatty():  # quiet when the output goes to a file or a pipe
+            print(f"exonu contour: {text} …", file=sys.stderr, flush=True)
+
     region = confidence_region(
         problem,
         cl=args.cl,
@@ -140,6 +147,7 @@ def cmd_contour(args: argparse.Namespace) -> int:
         n_toys=args.toys or DEFAULT_TOYS,
         toy_grid=args.toy_grid,
         seed=args.seed,
+        phase=phase,
     )
     document = to_jsonable({**region.to_dict(), "detectors": names, "provenance": provenance(setups, args)})
     fig = region_figure(region, names)

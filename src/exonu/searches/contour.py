@@ -735,6 +735,7 @@ def confidence_region(
     seed: int = 0,
     n_coarse: int = COARSE_POINTS,
     run_units: Callable[[Callable[[ToyUnit], float], Sequence[ToyUnit]], list[float]] = run_serially,
+    phase: Callable[[str], None] | None = None,
 ) -> ConfidenceRegion:
     """The ``cl`` region of ``problem``'s two parameters (see the module docstring).
 
@@ -754,6 +755,8 @@ def confidence_region(
         Points per axis of the coarse grid that finds the region's extent (≥ 7).
     run_units : callable
         How the toy units are run (default serially; the executor plug point).
+    phase : callable, optional
+        Called with a one-line description at the start of each phase (the CLI prints it on a terminal).
 
     Raises
     ------
@@ -775,12 +778,15 @@ def confidence_region(
             raise InputError(f"{name} must be an integer ≥ {low}; got {value!r}")
     # the toy threshold may exceed Wilks': find the extent with some margin
     reach = threshold * (1.5 if method == "fc" else 1.0)
+    say = phase or (lambda text: None)
+    say("finding the region's extent (axis ladders, coarse grid)")
     box = initial_box(problem, reach)
     box, cx, cy, coarse, open_sides = extend_box(problem, box, reach, n_coarse)
     if not np.any(np.isfinite(coarse)):
         raise FitError("no point of the grid could be fitted: check the data and the detector model")
     box = final_box(problem, cx, cy, coarse, reach)
     xs, ys = np.linspace(box[0][0], box[0][1], n_grid), np.linspace(box[1][0], box[1][1], n_grid)
+    say(f"profiling the {n_grid}×{n_grid} grid")
     chi2 = problem.chi2_grid(xs, ys)
     bx, by, chi2_min = refine_minimum(problem, xs, ys, chi2)
     chi2_sm = problem.chi2(0.0, 0.0)
@@ -792,6 +798,7 @@ def confidence_region(
     level = delta - threshold
     critical: Callable[[float, float], float] = lambda x, y: threshold  # noqa: E731
     if method == "fc":
+        say(f"toys: {n_toys} at each of {toy_grid}×{toy_grid} points")
         tx, ty = np.linspace(box[0][0], box[0][1], toy_grid), np.linspace(box[1][0], box[1][1], toy_grid)
         candidates = [(float(a), float(b)) for b in ty for a in tx]
         units = [ToyUnit(k, a, b, int(n_toys), unit_seed(seed, k)) for k, (a, b) in enumerate(candidates)]
@@ -824,6 +831,7 @@ def confidence_region(
             "threshold": critical(px, py),
             "inside": q_point <= critical(px, py),
         }
+    say("one-parameter intervals")
     one = interval_threshold(cl)
     intervals = {}
     for axis, param in enumerate(problem.params):

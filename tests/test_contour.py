@@ -10,6 +10,7 @@ library call; one-line errors for bad --params.
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -52,7 +53,9 @@ def test_wilks_threshold_is_the_chi2_quantile_with_two_degrees_of_freedom():
     for cl in (0.68, 0.9, 0.95):
         assert region_threshold(cl) == pytest.approx(chi2.ppf(cl, 2), rel=1e-12)
         assert interval_threshold(cl) == pytest.approx(chi2.ppf(cl, 1), rel=1e-12)
-    assert region_threshold(0.9) == pytest.approx(4.605, abs=5e-4)
+    # docs/physics.md §15.2: −2 ln(1 − CL) = 4.6052 at 90 %, 5.9915 at 95 %
+    assert region_threshold(0.9) == pytest.approx(4.6052, abs=1e-4)
+    assert region_threshold(0.95) == pytest.approx(5.9915, abs=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -196,6 +199,8 @@ def test_toy_threshold_is_reproducible_and_runs_as_units(nsi_problem):
     first = run_serially(work, units)
     again = [work(u) for u in units]
     assert first == again
+    # an executor pickles the work to other processes: the same numbers come back
+    assert pickle.loads(pickle.dumps(work))(units[1]) == first[1]
     assert all(np.isfinite(v) and v >= 0 for v in first)
 
 

@@ -59,7 +59,12 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument("--toy-grid", type=int, default=9, help="fc: toy-grid points per axis (≥ 3; default 9)")
     p.add_argument("--grid", type=int, default=61, help="points per axis of the final grid (≥ 11; default 61)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
-    p.add_argument("--jobs", type=int, default=1, help="fc: local processes for the toys (default 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="fc: local processes for the toys (default 1; for now the toys run in this process)",
+    )
     p.add_argument("--scheduler", metavar="ADDR", help="fc: a Dask scheduler for the toys (not available yet)")
     add_statistic_argument(p)
     p.add_argument("--out", type=Path, required=True, help="output folder for region.json and region.png")

@@ -269,7 +269,7 @@ def window_templates(
             f"the {spec.model} rate is not a quadratic form in ({params[0].name}, {params[1].name}); no region is made"
         )
     counts = np.array([window.response.fold(r) for r in rates])
-    return WindowTemplates(window, rates, MappingProxyType(by_source), counts)
+    return WindowTemplates(window, rates, by_source, counts)  # a plain dict: the problem is pickled to workers
 
 
 @dataclass

@@ -111,6 +111,11 @@ def test_closure_asimov_data_at_an_injected_point(setup, nsi_problem):
     lo = np.min([c.min(axis=0) for c in region.contours], axis=0)
     hi = np.max([c.max(axis=0) for c in region.contours], axis=0)
     assert np.all(lo < 0.15) and np.all(hi > 0.15)
+    # the traced boundary lies on the threshold: q computed afresh at its vertices (a 15×15 grid
+    # interpolates to ~15 %; 20 % still tells 4.605 from the one-parameter 2.706)
+    line = max(region.contours, key=len)
+    for x, y in line[:: max(len(line) // 5, 1)]:
+        assert problem.chi2(x, y) - region.chi2_min == pytest.approx(region.threshold, rel=0.2)
     document = json.loads(json.dumps(region.to_dict()))
     assert document["threshold"] == pytest.approx(chi2.ppf(0.9, 2))
     assert all(line[0] == line[-1] for line in document["contours"])

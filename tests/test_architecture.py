@@ -25,6 +25,8 @@ KNOWN_UNTIL_MERGE = {
     "lines: exonu.detector.response",
     # "results": the result shape moves out of the joint search
     "lines: exonu.searches.joint",
+    # "contour": the region search (866 lines) is being split into grid, templates and the search itself
+    "lines: exonu.searches.contour",
 }
 
 

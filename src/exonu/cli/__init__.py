@@ -56,6 +56,7 @@ COMMANDS: dict[str, Command] = {
     "toys": Command("toys", "toy ensemble of one search: every toy's limit and fit, stored and resumable"),
     "scan": Command("scan", "toy belt over a mass × coupling grid: exclusion curve, expected band, figure"),
     "exclusion": Command("exclusion", "coupling limits versus mediator mass (observed and expected), JSON + PNG"),
+    "contour": Command("contour", "confidence region of a signal in two of its parameters (JSON + PNG)"),
 }
 
 #: Exit status of a command interrupted by Ctrl-C (128 + SIGINT), as a shell reports it

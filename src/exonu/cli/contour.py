@@ -1,0 +1,187 @@
+"""`exonu contour`: the confidence region of a signal in two of its parameters (JSON + PNG).
+
+The library call is :func:`exonu.searches.contour.confidence_region` on the
+:func:`~exonu.searches.contour.region_problem` of the detectors and the signal; the figure is
+:func:`exonu.output.figures_contour.region_figure`. Results go to ``DIR/region.json`` and
+``DIR/region.png``, written atomically after the output folder was checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from .options import add_statistic_argument, print_json, resolve_statistic
+
+if TYPE_CHECKING:
+    from ..searches.contour import ConfidenceRegion
+    from . import OneLineArgumentParser
+
+#: Files written into --out
+JSON_FILE = "region.json"
+FIGURE_FILE = "region.png"
+#: Toys per toy-grid point of --method fc without --toys
+DEFAULT_TOYS = 100
+
+#: Each signal's parameter names, for --help (tests check it against exonu.searches.contour.REGION_PARAMETERS)
+PARAMS_HELP = (
+    "two parameters of the signal. nsi: eps_l, eps_r (ε^{eL}, ε^{eR} of the --flavour flavour, default e), "
+    "eps_v_e, eps_v_mu, eps_v_tau (vector ε^{eV}_{αα}); charge-radius: r2_e, r2_mu, r2_tau (⟨r²⟩ in cm²); "
+    "magnetic-moment: mu_e, mu_mu, mu_tau (μ_B); millicharge: q_e, q_mu, q_tau (e)"
+)
+
+
+def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
+    p = sub.add_parser("contour", help="confidence region of a signal in two of its parameters (JSON + PNG)")
+    p.add_argument(
+        "--detector",
+        required=True,
+        action="append",
+        help="packaged detector name or TOML path; repeat for a joint fit (shared solar-flux normalisations)",
+    )
+    p.add_argument("--signal", required=True, help="nsi, charge-radius, magnetic-moment or millicharge")
+    p.add_argument("--params", required=True, nargs=2, metavar=("P1", "P2"), help=PARAMS_HELP)
+    p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help="nsi eps_l/eps_r only: the flavour α of ε_αα")
+    p.add_argument("--window", help="analysis window (default: the paper's, or the only one; one detector only)")
+    p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH", help="binned data file, as for `exonu fit`")
+    p.add_argument("--cl", type=float, default=0.9, help="confidence level in (0.5, 1); default 0.9")
+    p.add_argument(
+        "--method",
+        choices=["wilks", "fc"],
+        default="wilks",
+        help="wilks: region Δχ² ≤ χ²₂ quantile (4.605 at 90%%); fc: threshold from --toys toys at each "
+        "point of a --toy-grid × --toy-grid grid (Feldman–Cousins ordering, nuisances profiled)",
+    )
+    p.add_argument("--toys", type=int, help=f"fc: toys per toy-grid point (≥ 10; default {DEFAULT_TOYS})")
+    p.add_argument("--toy-grid", type=int, default=9, help="fc: toy-grid points per axis (≥ 3; default 9)")
+    p.add_argument("--grid", type=int, default=61, help="points per axis of the final grid (≥ 11; default 61)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="fc: local processes for the toys (default 1; for now the toys run in this process)",
+    )
+    p.add_argument("--scheduler", metavar="ADDR", help="fc: a Dask scheduler for the toys (not available yet)")
+    add_statistic_argument(p)
+    p.add_argument("--out", type=Path, required=True, help="output folder for region.json and region.png")
+    p.add_argument("--json", action="store_true", help="print the JSON document (default: a short summary)")
+    p.set_defaults(func=cmd_contour)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse option values no region can use, before loading anything."""
+    if args.seed < 0:
+        raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be an integer ≥ 1; got {args.jobs}")
+    if args.scheduler is not None:
+        raise InputError("--scheduler is not available for exonu contour yet; run the toys locally (drop --scheduler)")
+    if len(args.detector) > 1 and args.window is not None:
+        raise InputError("--window names a window of one detector; a joint fit uses each detector's default window")
+    if args.flavour is not None and not (args.signal == "nsi" and {"eps_l", "eps_r"} & set(args.params)):
+        raise InputError("--flavour is for the nsi parameters eps_l and eps_r; the other parameters name their flavour")
+    if args.method == "wilks" and args.toys is not None:
+        raise InputError("--toys is for --method fc; the wilks threshold needs no toys")
+
+
+def provenance(setups: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Version, detector configs and hashes, dependency versions and the command line (no machine paths)."""
+    from importlib.metadata import version
+
+    from .. import __version__
+
+    return {
+        "exonu_version": __version__,
+        "dependencies": {name: version(name) for name in ("numpy", "scipy", "contourpy", "matplotlib")},
+        "detectors": {
+            s.name: {"config_sha256": s.config_hash, "reconstruction": bool(s.is_reconstruction)} for s in setups
+        },
+        "command_line": ["exonu", *sys.argv[1:]],
+        "seed": args.seed if args.method == "fc" else None,
+    }
+
+
+def cmd_contour(args: argparse.Namespace) -> int:
+    import io
+
+    from ..config import load_detector
+    from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
+    from ..output.figures_contour import region_figure
+    from ..output.serialize import dumps, to_jsonable
+    from ..searches import search_spec
+    from ..searches.contour import check_parameters, confidence_region, region_problem
+    from .fit import assign_data_files, detector_data
+
+    check_options(args)
+    check_parameters(args.signal, args.params)
+    check_writable_dir(args.out)  # before the (slow) grid
+    flavours = None if args.flavour is None else (("e", "mu", "tau") if args.flavour == "all" else (args.flavour,))
+    spec = search_spec(args.signal, flavours=flavours, window=args.window)
+    setups = [load_detector(d) for d in args.detector]
+    names = [s.name for s in setups]
+    for n in names:
+        if names.count(n) > 1:
+            raise InputError(f"detector {n!r} is given {names.count(n)} times; give each detector once")
+    resolve_statistic(args, setups)
+    files = assign_data_files(args.data, args.detector, names)
+    from ..searches import choose_window
+
+    chosen = {s.name: detector_data(s, choose_window(s, spec), files.get(s.name)) for s in setups}
+    datas = {n: c.counts for n, c in chosen.items() if c.counts is not None}
+    problem = region_problem(setups, spec, args.params, datas=datas, statistic=args.statistic)
+    problem.data_sources.update({n: c.source for n, c in chosen.items()})
+    if args.jobs > 1:
+        print(
+            "exonu: warning: --jobs: the local back end is not available yet; the toys run in this process",
+            file=sys.stderr,
+        )
+
+    def phase(text: str) -> None:
+        if sys.stdout.isatty():  # quiet when the output goes to a file or a pipe
+            print(f"exonu contour: {text} …", file=sys.stderr, flush=True)
+
+    region = confidence_region(
+        problem,
+        cl=args.cl,
+        method=args.method,
+        n_grid=args.grid,
+        n_toys=args.toys or DEFAULT_TOYS,
+        toy_grid=args.toy_grid,
+        seed=args.seed,
+        phase=phase,
+    )
+    document = to_jsonable({**region.to_dict(), "detectors": names, "provenance": provenance(setups, args)})
+    fig = region_figure(region, names)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=130)
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out / JSON_FILE, dumps(document))
+    atomic_write_bytes(args.out / FIGURE_FILE, buffer.getvalue())
+    if args.json:
+        print_json(document)
+    else:
+        print_summary(region, names)
+        print(f"wrote {args.out / JSON_FILE} and {args.out / FIGURE_FILE}")
+    return 0
+
+
+def print_summary(region: ConfidenceRegion, names: list[str]) -> None:
+    d = region.to_dict()
+    px, py = d["params"]
+    print(f"{region.spec.model} on {' + '.join(names)}: {region.cl:.0%} CL region in ({px}, {py}) ({region.method})")
+    print(f"  best fit: {px} = {region.best_fit[0]:.4g}, {py} = {region.best_fit[1]:.4g}")
+    if region.method == "wilks":
+        print(f"  threshold: Δχ² = {region.threshold:.3f} (Wilks, 2 parameters)")
+    for name in (px, py):
+        lo, hi = d["extent"][name] or (None, None)
+        if lo is not None:
+            print(f"  extent of {name}: [{lo:.3g}, {hi:.3g}] {d['units'][name]}")
+    sm = d["points"]["standard_model"]
+    print(
+        f"  Standard Model (0, 0): Δχ² = {sm['delta_chi2']:.3f}, {'inside' if sm['inside'] else 'outside'} the region"
+    )
+    print(f"  closed: {'yes' if region.closed else 'no (open at ' + ', '.join(region.open_sides) + ')'}")

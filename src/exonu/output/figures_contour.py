@@ -1,0 +1,83 @@
+"""The figure of a two-parameter confidence region (`exonu contour`).
+
+The region is filled, its boundary drawn; the best fit, the Standard-Model point (0, 0) and the
+one-parameter intervals (each with the other parameter at 0) are marked. The title is one line; the
+method is in the caption under the axes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..searches.contour import ConfidenceRegion
+
+
+#: How the parameters' units are written on the axes
+UNIT_LABELS = {"mu_B": "μ_B", "cm2": "cm²", "e": "e"}
+
+
+def axis_label(name: str, unit: str) -> str:
+    return name if unit == "dimensionless" else f"{name} [{UNIT_LABELS.get(unit, unit)}]"
+
+
+def region_figure(region: ConfidenceRegion, detectors: list[str]) -> Figure:
+    """The region, its boundary, the best fit, the SM point and the one-parameter intervals."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    fig = Figure(figsize=(6.4, 6.2))
+    ax = fig.add_subplot()
+    px, py = region.params
+    for k, line in enumerate(region.contours):
+        ax.fill(line[:, 0], line[:, 1], color="tab:blue", alpha=0.25, lw=0, zorder=1)
+        ax.plot(line[:, 0], line[:, 1], color="tab:blue", lw=1.6, zorder=3, label=None if k else "_boundary")
+    handles: list[Any] = [
+        Patch(facecolor="tab:blue", alpha=0.35, edgecolor="tab:blue", label=f"{region.cl:.0%} CL region")
+    ]
+    bx, by = region.best_fit
+    handles.append(ax.plot([bx], [by], "*", color="black", ms=11, zorder=5, label="best fit")[0])
+    handles.append(ax.plot([0.0], [0.0], "P", color="tab:red", ms=9, zorder=5, label="Standard Model (0, 0)")[0])
+    drawn_interval = False
+    for axis, param in enumerate(region.params):
+        lo, hi = region.intervals[param.name]["interval"]
+        if lo is None or hi is None:
+            continue
+        xs, ys = ([lo, hi], [0.0, 0.0]) if axis == 0 else ([0.0, 0.0], [lo, hi])
+        bar = ax.plot(xs, ys, color="tab:orange", lw=2.5, marker="|", ms=12, zorder=4)[0]
+        if not drawn_interval:
+            bar.set_label(f"one-parameter {region.cl:.0%} CL intervals (other at 0)")
+            handles.append(bar)
+            drawn_interval = True
+    ax.set_xlabel(axis_label(px.name, px.unit))
+    ax.set_ylabel(axis_label(py.name, py.unit))
+    ax.axhline(0.0, color="0.8", lw=0.6, zorder=0)
+    ax.axvline(0.0, color="0.8", lw=0.6, zorder=0)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.07), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(
+        f"{region.spec.model}: {region.cl:.0%} CL region in ({px.name}, {py.name}), {' + '.join(detectors)}",
+        fontsize=11,
+    )
+    caption = region_caption(region)
+    fig.text(0.01, 0.01, caption, fontsize=7, va="bottom", ha="left", wrap=True)
+    fig.subplots_adjust(bottom=0.27)
+    if not region.closed:
+        ax.text(0.5, 0.97, "region not closed on this grid", transform=ax.transAxes, ha="center", va="top", color="red")
+    ax.margins(0.05)
+    ax.update_datalim(np.array([[0.0, 0.0], [bx, by]]))
+    ax.autoscale_view()
+    return fig
+
+
+def region_caption(region: ConfidenceRegion) -> str:
+    """The method in one or two lines, for the figure's caption."""
+    from ..searches.contour import method_description
+
+    return (
+        method_description(region.method, region.cl, region.threshold)
+        + f"; statistic {region.statistic}; grid {region.x.size}×{region.y.size}"
+    )

@@ -146,12 +146,12 @@ def print_points(summary: dict[str, Any], cl: float) -> None:
     u = summary["unit"]
 
     def show(x: float | None) -> str:
-        return "above the grid" if x is None else f"{x:.3g} {u}"
+        return "above the grid" if x is None else f"{x:.3g}"
 
     for p in summary["points"]:
         where = f"M = {p['mass_mev']:.4g} MeV: " if p["mass_mev"] is not None else ""
         band = p["band_1sigma"] or [None, None]
         print(
             f"{where}{cl:.0%} CL limit {show(p['observed'])}; expected median {show(p['median'])}, "
-            f"±1σ [{show(band[0])}, {show(band[1])}]"
+            f"±1σ [{show(band[0])}, {show(band[1])}] ({u})"
         )

@@ -190,17 +190,10 @@ def reproduce_paper(
         unit="mass",
         disable=progress is False if progress is not None else None,
     )
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    from ..parallel.executor import executor_for
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            dark = list(tqdm(pool.map(_dark_photon_worker, tasks), **bar))
-    else:
-        dark = [
-            run_search(setup, s, d, n_toys=nt, seed=sd, spectrum=spectrum, statistic=st, fixed_aux_band=False)
-            for setup, s, d, sd, nt, st in tqdm(tasks, **bar)
-        ]
+    with executor_for(jobs) as executor:  # jobs = 1: in this process; N: local processes (exonu.parallel)
+        dark = list(tqdm(executor.map(_dark_photon_worker, tasks), **bar))
     results = PaperResults(
         searches=searches,
         dark_photon=dark,

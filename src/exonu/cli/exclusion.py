@@ -11,6 +11,7 @@ limit on background-only Asimov data (the median). Results go to ``DIR/exclusion
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..searches.spec import MEDIATORS
+from .executors import add_executor_arguments, executor_from_args
 from .fit import add_signal_arguments, check_toy_options, spec_from_args
 from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
 
@@ -43,6 +45,7 @@ DEFAULT_N_MASSES = 13
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("exclusion", help="coupling limits versus mediator mass (observed and expected), JSON + PNG")
+    add_executor_arguments(p, scheduler=False)  # --jobs N: masses on N local processes
     p.add_argument(
         "--detector",
         required=True,
@@ -143,6 +146,19 @@ def limits_at_mass(
     return MassPoint(spec.mass_mev, joint.combined, dict(joint.detectors))  # type: ignore[arg-type]
 
 
+@functools.cache
+def process_spectrum() -> RecoilSpectrum:
+    """This process's one recoil spectrum: its flux kernels are built once per process, not per mass."""
+    from ..spectrum import RecoilSpectrum
+
+    return RecoilSpectrum()
+
+
+def limits_at_mass_task(task: tuple[Any, ...]) -> MassPoint:
+    """:func:`limits_at_mass` of one (setups, spec, args) task, for the --jobs back end."""
+    return limits_at_mass(*task, process_spectrum())
+
+
 def exclusion_document(
     setups: list[DetectorSetup], spec: SearchSpec, points: list[MassPoint], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -223,7 +239,6 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     from ..io import load_detector
     from ..output import to_jsonable
     from ..output.serialize import dumps
-    from ..spectrum import RecoilSpectrum
 
     check_toy_options(args)
     check_writable_dir(args.out)  # before the (slow) scan
@@ -235,11 +250,10 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     for n in names:
         if names.count(n) > 1:
             raise InputError(f"detector {n!r} is given {names.count(n)} times; give each detector once")
-    spectrum = RecoilSpectrum()
-    points = [
-        limits_at_mass(setups, spec, args, spectrum)
-        for spec in tqdm(specs, desc="exonu exclusion", unit="mass", disable=None, file=sys.stderr)
-    ]
+    with executor_from_args(args) as executor:  # each mass is independent: the same points for any --jobs
+        tasks = [(setups, spec, args) for spec in specs]
+        bar = dict(desc="exonu exclusion", unit="mass", disable=None, file=sys.stderr, total=len(specs))
+        points = list(tqdm(executor.map(limits_at_mass_task, tasks), **bar))
     document = to_jsonable(exclusion_document(setups, specs[0], points, args))
     fig = exclusion_figure(setups, specs[0], points, document)
     buffer = io.BytesIO()

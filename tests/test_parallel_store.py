@@ -148,3 +148,32 @@ def test_the_folder_is_checked_before_the_detector_is_loaded(tmp_path, capsys, m
     argv = ["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "4", "--chunk-size", "4"]
     assert main([*argv, "--seed", "5", "--out", str(tmp_path / "T")]) == 2
     assert "seed: stored 3, now 5" in capsys.readouterr().err
+
+
+def test_ctrl_c_with_local_workers_is_one_line_and_leaves_no_process(tmp_path):
+    """The terminal sends SIGINT to the whole process group: the workers ignore it, the command stops them
+    and prints one line (exit 130); the stored units stay valid for a resume."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "T"
+    argv = ["toys", "--detector", "xmass-i", "--signal", "magnetic-moment", "--n-toys", "4000", "--chunk-size", "20"]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "exonu.cli", *argv, "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len([p for p in out.glob("units/toys/*.npz") if not p.name.startswith(".")]) < 2:
+        assert run.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert (run.returncode, err) == (130, "exonu: interrupted\n")
+    with pytest.raises(ProcessLookupError):  # the group is gone: no worker left behind
+        os.killpg(run.pid, 0)

@@ -154,9 +154,10 @@ def process_spectrum() -> RecoilSpectrum:
     return RecoilSpectrum()
 
 
-def limits_at_mass_task(task: tuple[Any, ...]) -> MassPoint:
+def limits_at_mass_task(task: tuple[list[DetectorSetup], SearchSpec, argparse.Namespace]) -> MassPoint:
     """:func:`limits_at_mass` of one (setups, spec, args) task, for the --jobs back end."""
-    return limits_at_mass(*task, process_spectrum())
+    setups, spec, args = task
+    return limits_at_mass(setups, spec, args, process_spectrum())
 
 
 def exclusion_document(

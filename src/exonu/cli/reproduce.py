@@ -63,6 +63,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_statistic_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures (report.html then has none)")
+    p.add_argument(
+        "--quick", action="store_true", help="a first look: 40 toys, 8 masses, labelled quick in every output"
+    )
     p.set_defaults(func=cmd_reproduce)
 
 
@@ -94,7 +97,7 @@ def canonical_command_line(args: argparse.Namespace) -> list[str]:
     ]
     for path in args.data or ():
         line += ["--data", str(path)]
-    return line + (["--no-figures"] if args.no_figures else [])
+    return line + (["--no-figures"] if args.no_figures else []) + (["--quick"] if args.quick else [])
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -130,6 +133,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             statistic=args.statistic,
             dark_photon_toys=args.dark_photon_toys,
+            quick=args.quick,
         )
         write_run_files(
             res,

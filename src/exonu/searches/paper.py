@@ -17,6 +17,10 @@ from .run import SearchResult, run_search
 from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
 from .templates import build_binned_model, choose_window
 
+#: What ``reproduce_paper(quick=True)`` (``exonu reproduce --quick``) runs: a first look at about a tenth of
+#: the default cost (200 toys per search, 43 masses with 40 toys each), labelled "quick" in every output
+QUICK = {"n_toys": 40, "n_masses": 8, "dark_photon_toys": 8}
+
 #: Other spellings of the search units that a detector config may use for its published values
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
 
@@ -63,6 +67,7 @@ class PaperResults:
     published: dict[str, PublishedValue] = field(
         default_factory=dict
     )  # search key → PublishedValue (only those the config has)
+    quick: bool = False  # the reduced sizes of QUICK: a first look, not the paper's full run
 
     @property
     def has_paper_check(self) -> bool:
@@ -143,6 +148,7 @@ def reproduce_paper(
     dark_photon_toys: int = 40,
     statistic: str | None = None,
     progress: bool | None = None,
+    quick: bool = False,
 ) -> PaperResults:
     """Run every search of the paper on ``setup`` (default data: Asimov background-only).
 
@@ -159,6 +165,10 @@ def reproduce_paper(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
+    if quick:
+        n_toys, dark_photon_toys = min(n_toys, QUICK["n_toys"]), min(dark_photon_toys, QUICK["dark_photon_toys"])
+        if masses_mev is None or len(np.atleast_1d(masses_mev)) > QUICK["n_masses"]:
+            masses_mev = dark_photon_masses(QUICK["n_masses"])
     counts, source = _data_for_windows(setup, datasets)
     if statistic is None:
         statistic = setup.statistic
@@ -202,6 +212,7 @@ def reproduce_paper(
         seed=seed,
         statistic=statistic,
         published=published,
+        quick=quick,
     )
     mm = searches["magnetic_moment_mub"]
     results.calibration = {

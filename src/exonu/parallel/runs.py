@@ -28,14 +28,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..stats.limits import BAND_PERCENTILES
 from .executor import Executor, InProcessExecutor
 from .progress import show_progress
 from .store import UnitStore, command_settings
 from .units import ORDERINGS, TOY_METHODS, ModelDescription, WorkUnit, load_detector_cached, run_unit
-
-#: Percentiles of the expected band: median and the central 68.27 % / 95.45 % (±1σ, ±2σ) of a Gaussian,
-#: rounded as exonu.stats reports them
-BAND_PERCENTILES = {"-2sigma": 2.5, "-1sigma": 16.0, "median": 50.0, "+1sigma": 84.0, "+2sigma": 97.5}
 
 
 @dataclass(frozen=True)

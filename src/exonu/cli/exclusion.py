@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from .executors import add_executor_arguments, executor_from_args
 from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     from .fit import add_signal_arguments
 
     p = sub.add_parser("exclusion")
+    add_executor_arguments(p, scheduler=False)  # --jobs N: masses on N local processes
     p.add_argument(
         "--detector",
         required=True,
@@ -132,18 +134,20 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     specs = [spec_from_args(args, mass_mev=float(m)) for m in masses_from_args(args)]  # all checked up front
     setups = [load_detector(d) for d in args.detector]
     resolve_statistic(args, setups)
-    scan = run_exclusion(
-        setups,
-        specs,
-        method=args.method,
-        statistic=args.statistic,
-        cl=args.cl,
-        seed=args.seed,
-        belt_toys=args.belt_toys,
-        progress=lambda done: tqdm(
-            done, desc="exonu exclusion", unit="mass", total=len(specs), disable=None, file=sys.stderr
-        ),
-    )
+    with executor_from_args(args) as executor:  # each mass is independent: the same points for any --jobs
+        scan = run_exclusion(
+            setups,
+            specs,
+            method=args.method,
+            statistic=args.statistic,
+            cl=args.cl,
+            seed=args.seed,
+            belt_toys=args.belt_toys,
+            mapper=executor.map,
+            progress=lambda done: tqdm(
+                done, desc="exonu exclusion", unit="mass", total=len(specs), disable=None, file=sys.stderr
+            ),
+        )
     document = to_jsonable(scan.document())
     fig = exclusion_figure(scan, document)
     buffer = io.BytesIO()

@@ -97,6 +97,7 @@ def provenance(
         "config_path": str(getattr(setup, "config_path", "")),
         "config_sha256": setup.config_hash,
         "seed": res.seed,
+        "quick": res.quick,
         "statistic": res.statistic,
         "command_line": list(command_line) if command_line is not None else list(sys.argv),
         "data_files": list(data_files or []),

@@ -162,10 +162,12 @@ def test_the_atomic_model_comes_from_the_config_unless_the_search_names_one(tmp_
     assert tpl.atomic["model"]["name"] == "steps-dirac-fock" and "atomic" not in model.signal_sys_names
     _, tpl = build_binned_model(setup, search_spec("magnetic-moment", atomic_model="steps"))
     assert tpl.atomic["model"]["name"] == "steps"
-    cfg.write_text(text.replace('[atomic]\nuncertainty = "default"', '[atomic]\nmodels = { axion = "steps" }'))
+    cfg.write_text(
+        text.replace('[atomic]\nuncertainty = "default"', '[atomic]\nmodels = { axion = "steps" }'), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="key 'atomic': unknown signal model 'axion'"):
         load_detector(cfg)
-    cfg.write_text(text.replace('[atomic]\nuncertainty = "default"', '[atomic]\nuncertainty = "on"'))
+    cfg.write_text(text.replace('[atomic]\nuncertainty = "default"', '[atomic]\nuncertainty = "on"'), encoding="utf-8")
     with pytest.raises(ConfigError, match="atomic.uncertainty"):
         load_detector(cfg)
 

@@ -348,6 +348,7 @@ def single_fit(setup: DetectorSetup, spec: SearchSpec, window: str, data: DataCh
                 f"  published: {pub['value']:.3g} {pub['unit']} ({pub['cl']:.0%} CL, {pub['method']}; {pub['source']})"
             )
         print(f"  data: {data.source}")
+        print(f"  atomic model: {out['atomic']['model']['name']}; atomic nuisance: {'r_atomic' in out['nuisances']}")
         if args.report is not None:
             print(f"  wrote {args.report}")
     return 0

@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..searches import SIGNALS, search_spec
 from ..stats import MIN_BAND_TOYS
 from ..xsec import CHARGE_SETS
+from .atomic import add_atomic_arguments, atomic_settings_from_args
 from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> A
         flavours=flavours,
         window=getattr(args, "window", None),
         **options,
+        **atomic_settings_from_args(args),
     )
 
 
@@ -122,6 +124,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_limit_arguments(p)
     add_statistic_argument(p)
+    add_atomic_arguments(p)
     p.add_argument(
         "--toys",
         type=int,
@@ -242,6 +245,8 @@ def fit_output(
         "expected_n_toys": exp.n_toys if exp is not None else 0,
         "expected_warnings": r.expected_warnings,
         "published": published_record(setup, spec),
+        "atomic": r.templates.atomic,
+        "nuisances": r.model.nuisance_names,
         "seed": r.seed,
         "fit_valid": bool(r.fit_result.valid),
         "fit_message": r.fit_result.message,
@@ -343,6 +348,7 @@ def single_fit(setup: DetectorSetup, spec: SearchSpec, window: str, data: DataCh
                 f"  published: {pub['value']:.3g} {pub['unit']} ({pub['cl']:.0%} CL, {pub['method']}; {pub['source']})"
             )
         print(f"  data: {data.source}")
+        print(f"  atomic model: {out['atomic']['model']['name']}; atomic nuisance: {'r_atomic' in out['nuisances']}")
         if args.report is not None:
             print(f"  wrote {args.report}")
     return 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..errors import InputError
+from .atomic import add_atomic_arguments, atomic_model_from_args, atomic_record
 
 if TYPE_CHECKING:
     from . import OneLineArgumentParser
@@ -108,6 +109,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument(
         "--binding", default="xraydb", choices=["xraydb", "dirac-fock"], help="binding energies of the FEA steps"
     )
+    add_atomic_arguments(p, uncertainty=False)
     p.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     p.set_defaults(func=cmd_spectrum)
 
@@ -132,6 +134,8 @@ def _interaction_parameters(args: argparse.Namespace) -> dict[str, Any]:
     _check_options_apply(args)
     if args.atomic is not None and args.rrpa_ratio_file is not None:
         raise InputError("give one of --atomic and --rrpa-ratio-file, not both")
+    if args.atomic_model is not None and (args.atomic is not None or args.rrpa_ratio_file is not None):
+        raise InputError("--atomic-model replaces --atomic and --rrpa-ratio-file: give --atomic-model only")
     if args.model == "sm":
         return {"sin2_theta_w": args.sin2w}
     flavours = ("e", "mu", "tau") if args.flavour == "all" else (args.flavour,)
@@ -178,7 +182,7 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
         binding=args.binding,
     )
     interaction = make_interaction(args.model, **parameters)
-    atomic_model = args.atomic or default_atomic_model(args.model)
+    atomic_model = atomic_model_from_args(args) or args.atomic or default_atomic_model(args.model)
     if args.rrpa_ratio_file is not None:
         atomic_model = RatioTable.from_file(args.rrpa_ratio_file)
     energies = np.asarray(args.energies_kev, dtype=float)
@@ -187,7 +191,8 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
         "model": args.model,
         "parameters": interaction.parameters(),
         "flavour": args.flavour,
-        "atomic_model": atomic_model if isinstance(atomic_model, str) else f"ratio table {atomic_model.source}",
+        "atomic_model": atomic_record(atomic_model, args.binding)["name"],
+        "atomic": atomic_record(atomic_model, args.binding),
         "energies_kev": energies.tolist(),
         "rate_per_tonne_year_kev": rate.tolist(),
         "rate_per_kg_day_kev": (rate * PER_TONNE_YEAR_TO_PER_KG_DAY).tolist(),

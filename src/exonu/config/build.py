@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import numpy as np
 from pydantic import ValidationError
 
+from ..atomic import AtomicSettings
 from ..detector import (
     RESPONSE_SYSTEMATICS,
     BackgroundComponent,
@@ -756,4 +757,13 @@ def load_detector(name_or_path: str | Path, spectrum: RecoilSpectrum | None = No
         notes=tuple(load_notes),
         background_builder=background_for,
         schema_version=cfg.schema_version,
+        atomic=_wrap(
+            "atomic",
+            path,
+            AtomicSettings.from_config,
+            cfg.atomic.models,
+            {signal: path.parent / file for signal, file in cfg.atomic.ratio_tables.items()},
+            cfg.atomic.uncertainty,
+            cfg.atomic.uncertainty_scale,
+        ),
     )

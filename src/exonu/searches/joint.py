@@ -12,7 +12,8 @@ What is shared (``shared=`` of :func:`build_joint_model`):
 * ``"physical"`` (default): the solar-neutrino flux normalisations. They enter a detector's model as
   signal systematics ``solar_flux_<source>`` (the fractional change of the signal for a 1σ change of
   that source's flux, per bin) and, when the detector models the Standard-Model solar-ν recoils as a
-  background component of its own (group ``"solar"``), as that component's normalisation. Both are
+  background component of its own (group ``"solar"``), as that component's normalisation; and the atomic
+  nuisance ``atomic`` (one atom, one atomic treatment; docs/physics.md §18.2). These are
   shared by name across detectors; everything else (efficiencies, energy scales, radioactivity,
   detector shape systematics) is detector-specific and gets the detector's name as a prefix
   (``"xmass-i/c14"``).
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..atomic import ATOMIC_NUISANCE
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
 from ..stats import PER_BIN, STATISTICS, BinnedModel, LimitResult
@@ -343,8 +345,9 @@ def _per_detector(value: Mapping[str, _V] | None, names: list[str], what: str) -
 
 
 def _physical_shared(setups: Sequence[DetectorSetup], windows: Mapping[str, str]) -> set[str]:
-    """Nuisance names of the solar flux normalisations, checked to mean the same in every detector."""
-    names: set[str] = set()
+    """Nuisance names of the solar flux normalisations, checked to mean the same in every detector, and the
+    atomic nuisance (one atom, one treatment: the same pull in every detector; docs/physics.md §18.2)."""
+    names: set[str] = {f"r_{ATOMIC_NUISANCE}"}
     flux_sigma: dict[str, tuple[str, float]] = {}
     for s in setups:
         w = s.window(windows[s.name])

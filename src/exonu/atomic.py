@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -536,13 +536,16 @@ class AtomicSettings:
         ratio_tables: Mapping[str, str | os.PathLike[str]],
         uncertainty: str,
         uncertainty_scale: float,
+        known_signals: Collection[str],
     ) -> AtomicSettings:
-        """Settings from the config's names (``models``) and table files (``ratio_tables``, paths resolved)."""
-        from .xsec import MODELS  # the cross sections import this module: a late import avoids the cycle
+        """Settings from the config's names (``models``) and table files (``ratio_tables``, paths resolved).
 
-        unknown = sorted((set(models) | set(ratio_tables)) - set(MODELS))
+        ``known_signals`` are the signal models a config may name (``exonu.xsec.MODELS``; passed in by the
+        config layer because the cross sections import this module, not the other way round).
+        """
+        unknown = sorted((set(models) | set(ratio_tables)) - set(known_signals))
         if unknown:
-            raise InputError(f"unknown signal model {unknown[0]!r}; expected one of {sorted(MODELS)}")
+            raise InputError(f"unknown signal model {unknown[0]!r}; expected one of {sorted(known_signals)}")
         built = {signal: AtomicModel.from_name(name) for signal, name in models.items()}
         for signal, path in ratio_tables.items():
             if models.get(signal, "ratio-table") != "ratio-table":

@@ -52,6 +52,7 @@ from ..detector import (
 )
 from ..errors import ConfigError, ExonuError, InputError
 from ..flux import SOURCES as SOLAR_SOURCES
+from ..xsec import MODELS
 from .datasets import dataset_from_binned, dataset_from_events, read_dataset
 from .schema import SCHEMA_VERSION, DataCfg, DetectorCfg, EmpiricalCfg, WindowCfg
 from .tables import read_table, read_tabulated_spectrum
@@ -765,5 +766,6 @@ def load_detector(name_or_path: str | Path, spectrum: RecoilSpectrum | None = No
             {signal: path.parent / file for signal, file in cfg.atomic.ratio_tables.items()},
             cfg.atomic.uncertainty,
             cfg.atomic.uncertainty_scale,
+            sorted(MODELS),
         ),
     )

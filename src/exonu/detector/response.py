@@ -618,6 +618,10 @@ class Response:
             )
         self._variants: dict[tuple[str, int], np.ndarray] = {}
 
+    def cache_description(self) -> dict[str, object]:
+        """What defines this response, for :func:`exonu.cache.canonical` (not its memo of shifted matrices)."""
+        return {"model": self.model, "binning": self.binning}
+
     # -- folding ---------------------------------------------------------------------------------
     def _check_rate(self, rate: ArrayLike) -> np.ndarray:
         if isinstance(rate, (str, bytes)):

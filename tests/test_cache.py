@@ -212,7 +212,7 @@ def test_warm_templates_are_identical_and_skip_the_atomic_tables(
     with cache.disabled():
         fresh = signal_templates(load_detector("xenonnt-sr0"), spec)
     cold = signal_templates(load_detector("xenonnt-sr0"), spec)
-    assert {p.parent.name for p in entries(cache_root)} == {"signal-term-rates"}
+    assert {p.parent.name for p in entries(cache_root)} == {"signal-term-rates", "response-kernel"}
 
     def no_tables(*args: object, **kwargs: object) -> None:
         raise AssertionError("a warm run must not read the binding-energy tables")

@@ -165,8 +165,13 @@ def test_unwritable_cache_folder_warns_and_computes(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(blocker))
     with pytest.warns(cache.CacheWarning, match="cannot write") as record:
         out = cache.cached_arrays("test", {"x": 1}, Counter())
+        cache.cached_arrays("test", {"x": 2}, Counter())  # one warning per process, not one per entry
     assert len(record) == 1
     assert out["rate"][-1] == 1.0
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path / "fixed"))
+    cache.set_enabled(None)  # retries writing
+    cache.cached_arrays("test", {"x": 1}, Counter())
+    assert len(entries(tmp_path / "fixed")) == 1
 
 
 def test_concurrent_writers_leave_one_sound_entry(cache_root: Path) -> None:

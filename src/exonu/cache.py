@@ -20,7 +20,8 @@ the arrays. No pickle: entries are read with ``allow_pickle=False``.
 rename), so a concurrent reader sees a complete entry or none, and concurrent writers of one key both
 write complete, identical files. An entry that cannot be read, or whose checksum or key does not
 match (truncated, corrupted), is removed and rebuilt with one :class:`CacheWarning`; a cache folder
-that cannot be written gives one warning and the run goes on uncached.
+that cannot be written gives one warning per process and the run goes on uncached (a full disk gives
+none of its own: the command's outputs report it).
 
 **Where.** ``$EXONU_CACHE_DIR`` if set; else the platform's user cache folder: ``$XDG_CACHE_HOME/exonu``
 or ``~/.cache/exonu`` (Linux and other POSIX), ``~/Library/Caches/exonu`` (macOS),
@@ -33,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import errno
 import functools
 import hashlib
 import inspect
@@ -78,8 +80,11 @@ FORMAT_VERSION = 1
 _META = "__meta__"
 _TRUE = ("1", "true", "yes", "on")
 
-# None: follow EXONU_NO_CACHE; True/False: set by set_enabled() (the CLI's --no-cache)
-_switch: dict[str, bool | None] = {"enabled": None}
+# enabled: None follows EXONU_NO_CACHE, True/False set by set_enabled() (the CLI's --no-cache);
+# unwritable: a write failed in this process (warned once), so no more writes are tried
+_switch: dict[str, bool | None] = {"enabled": None, "unwritable": False}
+# a full disk or a file-size limit: not worth a warning of the cache's own (errno values)
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
 class CacheWarning(UserWarning):
@@ -118,10 +123,14 @@ def enabled() -> bool:
 
 
 def set_enabled(flag: bool | None) -> None:
-    """Turn the cache on (True) or off (False) for this process; None: follow ``EXONU_NO_CACHE`` again."""
+    """Turn the cache on (True) or off (False) for this process; None: follow ``EXONU_NO_CACHE`` again.
+
+    Any call also retries writing after an earlier write failure (e.g. once the folder is fixed).
+    """
     if flag is not None and not isinstance(flag, bool):
         raise InputError(f"set_enabled: give True, False or None; got {flag!r}")
     _switch["enabled"] = flag
+    _switch["unwritable"] = False
 
 
 @contextlib.contextmanager
@@ -299,6 +308,8 @@ def _write_entry(path: Path, key: str, kind: str, inputs_text: str, arrays: Mapp
         "checksum": _checksum(arrays),
         "inputs": json.loads(inputs_text),
     }
+    if _switch["unwritable"]:
+        return
     buffer = io.BytesIO()
     payload: dict[str, Any] = {**arrays, _META: np.array(json.dumps(meta, sort_keys=True))}
     np.savez(buffer, **payload)
@@ -306,7 +317,11 @@ def _write_entry(path: Path, key: str, kind: str, inputs_text: str, arrays: Mapp
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, buffer.getvalue())
     except (OSError, OutputError) as exc:
-        warnings.warn(f"exonu cache: cannot write {path.parent} ({exc}); running uncached", CacheWarning, 3)
+        _switch["unwritable"] = True  # one failure per process is enough to know: stop trying
+        cause = exc if isinstance(exc, OSError) else exc.__context__  # OutputError keeps the OSError here
+        if getattr(cause, "errno", None) in _DISK_FULL:
+            return  # a full disk: the command's own outputs will say so; the cache just stands aside
+        warnings.warn(f"exonu cache: cannot write {cache_dir()} ({exc}); not caching in this run", CacheWarning, 3)
 
 
 def cached_arrays(

@@ -105,6 +105,9 @@ def test_canonical_describes_objects_by_value() -> None:
     assert cache.canonical(a) == cache.canonical(b)
     assert cache.canonical(a) != cache.canonical(RecoilSpectrum(quadrature_nodes=32))
     assert cache.canonical(0.1) != cache.canonical(0.1 + 2**-56)  # floats exactly, not rounded
+    column = tuple(np.linspace(0.0, 1.0, 20).tolist())  # a table column, digested like an array
+    nudged = (*column[:-1], float(np.nextafter(column[-1], 2.0)))
+    assert cache.canonical(column) == cache.canonical(tuple(column)) != cache.canonical(nudged)
     with pytest.raises(cache.UncacheableError, match="local function"):
         cache.canonical(lambda x: x)
 

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError, OutOfRangeError, check_float, check_float_array
-from .response import check_extend
+from .properties import check_extend
 
 __all__ = ["TABLE_SHAPES", "TabulatedSpectrum", "histogram_edges_from_centres"]
 

@@ -29,6 +29,7 @@ from ..atomic import (
     atomic_uncertainty_fraction,
     atomic_uncertainty_type,
 )
+from ..cache import cached_arrays
 from ..detector import DetectorSetup, WindowSetup
 from ..errors import InputError, check_float_array
 from ..spectrum import RecoilSpectrum
@@ -146,10 +147,30 @@ def term_rates(
     return TermRates(rates(spectrum), by_source)
 
 
+def cached_term_rates(
+    window: WindowSetup,
+    spec: SearchSpec,
+    value: float,
+    atomic_model: AtomicModel | str,
+    spectrum: RecoilSpectrum | None,
+) -> TermRates:
+    """:func:`term_rates` through the on-disk cache (:mod:`exonu.cache`), keyed by all its arguments;
+    ``spectrum`` None is the default ``RecoilSpectrum()``, built only on a cache miss."""
+    # the key holds every argument term_rates receives (an argument added there must be added here)
+    args = {"window": window, "spec": spec, "value": value, "atomic_model": atomic_model, "spectrum": spectrum}
+
+    def compute() -> dict[str, np.ndarray]:
+        rates = term_rates(window, spec, value, atomic_model, spectrum or RecoilSpectrum())
+        return {"total": rates.total, **{f"source {s}": r for s, r in rates.by_source.items()}}
+
+    arrays = cached_arrays("signal-term-rates", args, compute)
+    by_source = {name.removeprefix("source "): r for name, r in arrays.items() if name.startswith("source ")}
+    return TermRates(arrays["total"], by_source)
+
+
 def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpectrum | None = None) -> SignalTemplates:
     """Fold the signal of ``spec`` through the detector window (templates at α = 1)."""
     check_search_inputs(setup, spec, spectrum)
-    spectrum = spectrum or RecoilSpectrum()
     w = setup.window(choose_window(setup, spec))
     atomic_model = atomic_model_for(setup, spec)
     par = spec.parametrisation
@@ -160,7 +181,7 @@ def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpe
         assert probe is not None
     else:
         probe = spec.sign * par.probe
-    rates = term_rates(w, spec, probe, atomic_model, spectrum)
+    rates = cached_term_rates(w, spec, probe, atomic_model, spectrum)
     folded = np.array([w.response.fold(r) for r in rates.total])
     if spec.reference is not None or par.probe is None:
         reference = spec.reference or probe

@@ -249,8 +249,22 @@ def test_solar_background_and_options_are_keyed(cache_root: Path) -> None:
     with cache.disabled():
         uncached = load_detector("xmass-i", spectrum=coarse).window("full").background.templates
     np.testing.assert_array_equal(other, uncached)
-    spec_free = search_spec("magnetic-moment", atomic_model="free")
+    # the millicharge's default atomic model (steps + the equivalent-photon term) against bare steps
     setup = load_detector("xenonnt-sr0")
-    free = signal_templates(setup, spec_free).templates
-    fea = signal_templates(setup, search_spec("magnetic-moment")).templates
-    assert not np.allclose(free, fea)  # the atomic model is part of the key
+    steps = signal_templates(setup, search_spec("millicharge", atomic_model="steps")).templates
+    default = signal_templates(setup, search_spec("millicharge")).templates
+    assert not np.allclose(steps, default)  # the atomic model is part of the key
+
+
+def test_no_cache_flag_neither_reads_nor_writes(tmp_path, monkeypatch, capsys):
+    """`exonu --no-cache COMMAND` leaves the cache folder untouched, and only for that command."""
+    from exonu.cli import main
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("EXONU_CACHE_DIR", str(root))
+    assert main(["--no-cache", "fit", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--toys", "0"]) == 0
+    assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
+    assert cache.enabled()  # switched back on after the command
+    assert main(["fit", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--toys", "0"]) == 0
+    assert any(p.suffix == ".npz" for p in root.rglob("*"))
+    capsys.readouterr()

@@ -116,6 +116,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         fromfile_prefix_chars="@",
     )
     parser.add_argument("--version", action=VersionAction, help="print exonu's version and exit")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the on-disk cache of detector responses and signal rates "
+        "(exonu --no-cache COMMAND …; the cache folder is EXONU_CACHE_DIR, else the user cache folder)",
+    )
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     for name, entry in COMMANDS.items():
         if name == command:
@@ -205,7 +211,13 @@ def _run(argv: Sequence[str] | None) -> int:
         args = parse_command_line(argv)  # inside: an @FILE that is not text is one line too
         if args is None:  # `exonu` alone: the command list was printed
             return 0
-        status: int = args.func(args)
+        if args.no_cache:  # for this command only (main() may run in a longer-lived process)
+            from ..cache import disabled
+
+            with disabled():
+                status: int = args.func(args)
+        else:
+            status = args.func(args)
         sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler
         return status
     except ExonuError as exc:

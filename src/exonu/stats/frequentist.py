@@ -40,6 +40,7 @@ from .calculators import (
     crossing,
     toy_cls,
 )
+from .fc_exact import exact_fc_belt, exact_fc_limits  # issue 25 hook: exact FC for one Poisson count
 from .model import BinnedModel
 from .problem import FitProblem
 from .toys import child_seed, generate_toys, progress_iter, resolve_seed
@@ -419,6 +420,8 @@ def fc_belt(
 
 def fc_limits_for_problem(problem: FitProblem, belt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lower, upper, ok) in α of every data set of ``problem`` from a belt."""
+    if belt.get("exact") is not None:  # issue 25 hook: a belt of exact_fc_belt
+        return exact_fc_limits(belt, problem.batch.data)
     cm = problem.compiled
     grid = belt["alpha_grid"]
     t, _ = problem.test_statistic(cm.alpha_to_u(grid), "two")
@@ -463,6 +466,8 @@ def fc_interval(
 
     cl = check_cl(cl)
     n_toys = check_n_toys(n_toys)
+    if belt is None:  # issue 25 hook: one Poisson count with fixed nuisances → the exact construction
+        belt = exact_fc_belt(model, statistic, cl, resolve_seed(seed))
     if belt is None:
         if n_toys < MIN_BAND_TOYS:
             raise InputError(f"a Feldman–Cousins belt needs n_toys ≥ {MIN_BAND_TOYS} per point; got {n_toys}")
@@ -514,10 +519,10 @@ def fc_interval(
         message="" if ok[0] else "a profile failed or the interval reaches the end of the belt grid",
         details={"belt": belt},
         test_statistic="t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)",
-        threshold=f"toy {cl:.3g} quantile of t̃ at each of {belt['alpha_grid'].size} grid points",
+        threshold=belt.get("threshold", f"toy {cl:.3g} quantile of t̃ at each of {belt['alpha_grid'].size} grid points"),
         sided="two",
         n_toys=int(belt["n_toys"]),
-        calculator="toys",
+        calculator=belt.get("calculator", "toys"),  # issue 25 hook: "exact (Poisson enumeration)"
     )
 
 

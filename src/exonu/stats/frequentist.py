@@ -456,6 +456,9 @@ def fc_interval(
 ) -> LimitResult:
     """Feldman–Cousins unified interval on α ≥ 0 from a toy belt of t̃ (PRD 57 (1998) 3873).
 
+    A model that is one Poisson count with fixed nuisances gets the exact construction of
+    :mod:`exonu.stats.fc_exact` instead (``n_toys`` and ``alpha_grid`` unused; ``calculator`` says so).
+
     Returns
     -------
     LimitResult

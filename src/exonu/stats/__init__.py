@@ -31,6 +31,7 @@ Modules, in the order a result is produced (each imports only modules above it):
 """
 
 from .belt import BeltStatistic, NeymanBelt, belt_statistic, neyman_belt
+from .fc_exact import fc_poisson_interval
 from .fitting import FitResult, fit
 from .layout import ParameterLayout
 from .limits import (
@@ -57,7 +58,7 @@ from .model import BinnedModel
 from .objective import chi2_value
 from .problem import FitProblem
 from .profiles import ProfileResult, ProfileScan, profile, profile_scan
-from .pyhf_export import to_pyhf_model, to_pyhf_workspace
+from .pyhf_export import poi_to_physical, to_pyhf_model, to_pyhf_workspace, workspace_metadata
 from .statistic import PER_BIN, STATISTICS
 from .toys import ToyEnsemble, generate_toys
 from .validate import check_cl
@@ -89,6 +90,7 @@ __all__ = [
     "cls_upper_limit",
     "expected_limits",
     "fc_interval",
+    "fc_poisson_interval",
     "fit",
     "generate_toys",
     "limits_for_toys",
@@ -98,9 +100,11 @@ __all__ = [
     "plr_critical_value",
     "plr_interval",
     "plr_upper_limit",
+    "poi_to_physical",
     "profile",
     "profile_scan",
     "to_pyhf_model",
     "to_pyhf_workspace",
     "upper_limit",
+    "workspace_metadata",
 ]

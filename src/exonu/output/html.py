@@ -138,19 +138,28 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             seconds=res.seconds,
             statistic=res.statistic,
             seed=res.seed,
+            methods_used=sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)}),
         )
     )
 
 
-def single_search_results(result: SearchResult, setup: DetectorSetup, data_source: str = "") -> PaperResults:
-    """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure."""
+def single_search_results(
+    result: SearchResult, setup: DetectorSetup, data_source: str = "", seconds: float = 0.0
+) -> PaperResults:
+    """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure, the
+    config's published value for it (whatever its method) and the run time."""
+    from ..searches import published_value
+
+    pub = published_value(setup, result.spec)
     return PaperResults(
         searches={result.spec.key: result},
         dark_photon=[],
         setup=setup,
         data_source={result.window: data_source or "as given to the fit"},
         seed=result.seed or 0,
+        seconds=seconds,
         statistic=statistic_of(result),
+        published={result.spec.key: pub} if pub is not None else {},
     )
 
 
@@ -162,6 +171,7 @@ def write_html_report(
     *,
     setup: DetectorSetup | None = None,
     data_source: str = "",
+    seconds: float = 0.0,
 ) -> Path:
     """Write ``report.html`` for ``results`` to ``path`` (atomically).
 
@@ -180,6 +190,8 @@ def write_html_report(
         The detector of a single ``SearchResult``.
     data_source : str, optional
         What data a single search was fitted to (shown in the report).
+    seconds : float, optional
+        Run time of a single search (a reproduction carries its own).
     """
     import matplotlib.pyplot as plt
 
@@ -190,7 +202,7 @@ def write_html_report(
     if isinstance(results, SearchResult):
         if setup is None:
             raise InputError("write_html_report(SearchResult, …) needs setup=, the detector the search ran on")
-        results = single_search_results(results, setup, data_source)
+        results = single_search_results(results, setup, data_source, seconds)
         if figures is None:
             key, result = next(iter(results.searches.items()))
             figures = {f"fit_{key}.png": plot_search_fit(results, result, search_title(result))}

@@ -30,6 +30,7 @@ from .belt import BeltStatistic, belt_statistic
 from .chi2 import STATISTICS, chi2_value
 from .fit import FitResult, fit
 from .frequentist import MIN_BAND_TOYS, best_fit_band, cls_upper_limit, fc_interval, pcl_upper_limit
+from .gof import GoodnessOfFit, goodness_of_fit
 from .layout import ParameterLayout
 from .limits import (
     METHODS,
@@ -64,6 +65,7 @@ __all__ = [
     "ExpectedLimits",
     "FitProblem",
     "FitResult",
+    "GoodnessOfFit",
     "LimitResult",
     "NeymanBelt",
     "ParameterLayout",
@@ -81,6 +83,7 @@ __all__ = [
     "fc_interval",
     "fit",
     "generate_toys",
+    "goodness_of_fit",
     "limits_for_toys",
     "neyman_belt",
     "neyman_upper_limit",

@@ -250,7 +250,10 @@ def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
     assert nt["observed"] == pytest.approx(nt["expected"], rel=1e-4)
     assert one_t["observed"] != pytest.approx(one_t["expected"], rel=1e-2)
     sources = res["data_sources"]
-    assert sources["xenonnt-sr0"] == f"file {os.path.relpath(path)}" and sources["xenon1t-sr1"] == "the detector's data set"
+    assert (
+        sources["xenonnt-sr0"] == f"file {os.path.relpath(path)}"
+        and sources["xenon1t-sr1"] == "the detector's data set"
+    )
 
 
 def test_fit_report_writes_html(tmp_path, capsys):

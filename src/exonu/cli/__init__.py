@@ -30,7 +30,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import ExonuError
 from ..fileio import SignalHandler
-from . import config, data, exclusion, fit, plot, reproduce, scan, spectrum, toys
+from . import config, data, exclusion, fit, plot, reproduce, result_schema, scan, spectrum, toys
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
 SUBCOMMANDS = (
@@ -42,6 +42,7 @@ SUBCOMMANDS = (
     data.add_detectors_parser,
     data.add_export_parser,
     config.add_parser,
+    result_schema.add_parser,
     toys.add_parser,
     scan.add_parser,
     exclusion.add_parser,

@@ -156,3 +156,15 @@ def test_warnings_reach_stderr_and_the_json(tmp_path, capsys):
     stderr_lines = [line for line in err.splitlines() if line.startswith("exonu: warning: ")]
     assert len(stderr_lines) == len(doc["warnings"]) >= 3
     assert all(w["code"] in CODES for w in doc["warnings"])
+
+
+def test_a_bin_centre_table_read_as_points_is_told_to_use_histogram(tmp_path):
+    """B0 of XENONnT is a histogram given by its bin centres (0.05 … 29.95 keV). Read as points it does not
+    reach the window's edge; the error must suggest the form that keeps the result (shape = "histogram"),
+    never one that changes it (extend = "flat")."""
+    from exonu.errors import ConfigError
+
+    path = mutated(tmp_path, "xenonnt_sr0.toml", [('shape = "histogram"', 'shape = "points"')])
+    with pytest.raises(ConfigError, match='set shape = "histogram"') as err:
+        load_detector(path)
+    assert "extend" not in str(err.value)

@@ -30,7 +30,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import ExonuError
 from ..fileio import SignalHandler
-from . import config, data, exclusion, fit, plot, reproduce, result_schema, scan, spectrum, toys
+from . import config, data, exclusion, fit, inspect, plot, reproduce, result_schema, scan, spectrum, toys
 
 #: Functions that add one sub-command each, in the order `exonu --help` lists them
 SUBCOMMANDS = (
@@ -38,6 +38,7 @@ SUBCOMMANDS = (
     plot.add_parser,
     reproduce.add_parser,
     fit.add_parser,
+    inspect.add_parser,
     data.add_simulate_parser,
     data.add_detectors_parser,
     data.add_export_parser,

@@ -377,7 +377,7 @@ def plot_millicharge_limits(
     ax.set_yscale("log")
     ax.set_ylim(*log_axis_range(shown))
     ax.set_ylabel("neutrino millicharge |q| [e]")
-    ax.set_title("Millicharge limits per flavour" + (f"\n{note}" if note else ""), fontsize=9)
+    ax.set_title("Millicharge limits per flavour" + (f" ({note})" if note else ""), fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(True, which="both", axis="y", alpha=0.2)
     _tight_layout(ax)
@@ -399,8 +399,9 @@ def plot_dark_photon_limits(
     if expected_band is not None:
         band = np.asarray(expected_band, dtype=float)
         ax.fill_between(m, band[:, 0], band[:, 1], color="tab:green", alpha=0.3, label="expected ± 1σ")
-    ax.plot(m, expected, color="tab:blue", ls="--", lw=1.3, label="exonu, expected (median)")
     ax.plot(m, observed, color="k", lw=1.8, label="exonu, observed (90 % CL)")
+    # drawn over the observed curve: on Asimov data the two coincide and the median would be hidden
+    ax.plot(m, expected, color="tab:blue", ls="--", lw=1.3, label="exonu, expected (median)", zorder=3)
     shown = list(observed) + list(expected)
     for i, (mass, value) in enumerate(published_points):
         ax.plot(mass, value, "r*", ms=13, label="published" if i == 0 else None, zorder=4)
@@ -412,7 +413,7 @@ def plot_dark_photon_limits(
     ax.set_ylim(*log_axis_range(shown))
     ax.set_xlabel("dark-photon mass $M_{A'}$ [MeV]")
     ax.set_ylabel("coupling $g_{B-L}$")
-    ax.set_title("U(1)$_{B-L}$ dark photon: 90 % CL exclusion" + (f"\n{note}" if note else ""), fontsize=9)
+    ax.set_title("U(1)$_{B-L}$ dark photon: 90 % CL exclusion" + (f" ({note})" if note else ""), fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="both", alpha=0.2)
     _tight_layout(ax)
@@ -518,7 +519,7 @@ def plot_search_fit(
 ) -> Figure | SubFigure:
     """Data vs the best fit of one search of a reproduction (±1σ from the profile, :func:`profile_band`),
     with the 90 % CL signal, residuals and a line saying how the limit was made."""
-    from .labels import UNIT_TEXT, detector_note, limit_description, uses_simulated_data, window_range
+    from .labels import UNIT_TEXT, detector_note, uses_simulated_data, window_range
 
     w = res.setup.window(result.window)
     central, low, high = profile_band(result)
@@ -535,8 +536,9 @@ def plot_search_fit(
         ax=ax,
         residual_ax=residual_ax,
         log_y=log_y,
-        title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}".rstrip() + "\n"
-        f"{detector_note(res)}\n{wrapped(limit_description(result))}",
+        # one line: how the limit was made (limit_description) belongs in the caption
+        title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit} "
+        f"({result.method}; {detector_note(res)})",
         signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
         data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data",
     )
@@ -557,11 +559,11 @@ def reproduction_figures(res: PaperResults) -> dict[str, Figure]:
     """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
     import matplotlib.pyplot as plt
 
-    from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon, limit_description
+    from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon
 
-    note = detector_note(res)
-    millicharge_note = f"{note}\n{wrapped(limit_description(res.searches['millicharge_common_e']))}"
-    dark_photon_note = f"{note}\n{wrapped(limit_description(res.dark_photon[0]))}" if res.dark_photon else note
+    note = detector_note(res)  # one-line titles: how each limit was made is in the captions and the report
+    millicharge_note = f"{note}; {res.searches['millicharge_common_e'].method}"
+    dark_photon_note = f"{note}; {res.dark_photon[0].method}" if res.dark_photon else note
     figures = {FIGURE_FILES[0]: plot_signal_spectra(), FIGURE_FILES[1]: plot_background(res.setup)}
     figures[FIGURE_FILES[2]] = plot_search_fit(
         res, res.searches["millicharge_common_e"], "Fig. 3 analogue: millicharge (common)", log_y=False

@@ -519,13 +519,13 @@ def plot_search_fit(
 ) -> Figure | SubFigure:
     """Data vs the best fit of one search of a reproduction (±1σ from the profile, :func:`profile_band`),
     with the 90 % CL signal, residuals and a line saying how the limit was made."""
-    from .labels import UNIT_TEXT, detector_note, uses_simulated_data, window_range
+    from .labels import UNIT_TEXT, detector_note, limit_description, uses_simulated_data, window_range
 
     w = res.setup.window(result.window)
     central, low, high = profile_band(result)
     alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
     unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
-    return plot_fit(
+    out = plot_fit(
         w.binning.edges_kev,
         result.model.data,
         central,
@@ -542,6 +542,19 @@ def plot_search_fit(
         signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
         data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data",
     )
+    # how the limit was made: a small footer under the lowest axes (the title stays one line)
+    out.axes[-1].annotate(
+        wrapped(limit_description(result), 130),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=6,
+        color="0.3",
+    )
+    return out
 
 
 #: File names of the figures of a reproduction, in the order they are written and shown

@@ -168,3 +168,25 @@ def test_a_bin_centre_table_read_as_points_is_told_to_use_histogram(tmp_path):
     with pytest.raises(ConfigError, match='set shape = "histogram"') as err:
         load_detector(path)
     assert "extend" not in str(err.value)
+
+
+def test_a_background_rate_ten_percent_off_shows_in_the_pull(tmp_path):
+    """B0 read 10 % high under a 5 % prior: no check fires, but the pull moves. The fit combines the data's
+    measurement of B0's scale (1/1.1, to √433/433 = 4.8 %) with the prior (1 ± 5 %): weight
+    w = 4.8⁻²/(4.8⁻² + 5⁻²) = 0.52 on the data, so p̂ moves by −0.091 w = −0.047, the pull by −0.047/0.05 ≈ −0.95,
+    and the fit's statistic rises (the goodness of fit gets worse)."""
+    table = np.loadtxt(DATA / "xenonnt_sr0" / "bkg_model.txt")
+    table[:, 1] *= 1.1
+    np.savetxt(tmp_path / "b0_high.txt", table)
+    original = f'"{DATA.as_posix()}/xenonnt_sr0/bkg_model.txt"'
+    right = mutated(tmp_path, "xenonnt_sr0.toml", [("activity_sigma = 0.082", "activity_sigma = 0.05")], "right.toml")
+    high = mutated(
+        tmp_path,
+        "xenonnt_sr0.toml",
+        [("activity_sigma = 0.082", "activity_sigma = 0.05"), (original, f'"{(tmp_path / "b0_high.txt").as_posix()}"')],
+        "high.toml",
+    )
+    fits = [run_search(load_detector(p), MU, method="plr", n_toys=0) for p in (right, high)]
+    pulls = [next(p["pull"] for p in r.nuisances if p["name"] == "p_b0") for r in fits]
+    assert pulls[1] - pulls[0] == pytest.approx(-0.95, abs=0.25)
+    assert fits[1].gof["statistic"] > fits[0].gof["statistic"] + 0.5

@@ -250,7 +250,7 @@ def test_fit_names_the_atomic_model_and_nuisance_and_switches_it_off(capsys):
     code_off, out, _ = run(capsys, *base, "--atomic-uncertainty", "off")
     off = json.loads(out)
     assert code == code_off == 0
-    assert on["atomic"]["model"]["name"] == "steps+epa" and "r_atomic" in on["nuisances"]
+    assert on["atomic"]["model"]["name"] == "steps+epa" and "r_atomic" in [n["name"] for n in on["nuisances"]]
     assert not any("atomic" in n for n in off["nuisances"])
     # a 15–25 % signal systematic widens the limits (docs/physics.md §18.4: +2.0 % expected here)
     assert on["expected_upper_limit"] > 1.01 * off["expected_upper_limit"]

@@ -282,5 +282,8 @@ def test_fit_figures_carry_the_limit_description(small_reproduction):
     result = small_reproduction.searches["magnetic_moment_mub"]
     fig = plot_search_fit(small_reproduction, result, "magnetic moment")
     title = fig.axes[0].get_title()
+    footer = [t.get_text() for ax in fig.axes for t in ax.texts]
     plt.close(fig)
-    assert wrapped(limit_description(result)) in title
+    # a one-line title naming the method; how the limit was made in a footer under the axes
+    assert "\n" not in title and result.method in title
+    assert wrapped(limit_description(result), 130) in footer

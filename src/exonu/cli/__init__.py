@@ -49,10 +49,14 @@ COMMANDS: dict[str, Command] = {
     "plot": Command("plot", "write a figure of the paper (PNG, PDF, SVG, EPS or PS, from the --out suffix)"),
     "reproduce": Command("reproduce", "all the paper's searches: results.json/.md, report.html and figures"),
     "fit": Command("fit", "one search on one or several detectors: fit, limits, significance (JSON)"),
+    "inspect": Command(
+        "inspect", "a detector before any fit: windows, expected and observed counts, parameters, checks"
+    ),
     "simulate": Command("data", "write seeded Poisson (or Asimov) pseudo-data of a detector", "add_simulate_parser"),
     "detectors": Command("data", "list the packaged detectors", "add_detectors_parser"),
     "export-pyhf": Command("data", "export one search as a pyhf (HistFactory JSON) workspace", "add_export_parser"),
     "config-schema": Command("config", "print the JSON Schema of detector configs (TOML)"),
+    "result-schema": Command("result_schema", "print the JSON Schema of fit results (exonu fit --json)"),
     "toys": Command("toys", "toy ensemble of one search: every toy's limit and fit, stored and resumable"),
     "scan": Command("scan", "toy belt over a mass × coupling grid: exclusion curve, expected band, figure"),
     "exclusion": Command("exclusion", "coupling limits versus mediator mass (observed and expected), JSON + PNG"),

@@ -33,6 +33,7 @@ Modules, in the order a result is produced (each imports only modules above it):
 from .belt import BeltStatistic, NeymanBelt, belt_statistic, neyman_belt
 from .fc_exact import fc_poisson_interval
 from .fitting import FitResult, fit
+from .gof import GoodnessOfFit, goodness_of_fit
 from .layout import ParameterLayout
 from .limits import (
     BAND_PERCENTILES,
@@ -75,6 +76,7 @@ __all__ = [
     "ExpectedLimits",
     "FitProblem",
     "FitResult",
+    "GoodnessOfFit",
     "LimitResult",
     "NeymanBelt",
     "ParameterLayout",
@@ -93,6 +95,7 @@ __all__ = [
     "fc_poisson_interval",
     "fit",
     "generate_toys",
+    "goodness_of_fit",
     "limits_for_toys",
     "neyman_belt",
     "neyman_upper_limit",

@@ -86,7 +86,7 @@ def test_a_rate_that_is_not_a_quadratic_form_is_refused(setup, monkeypatch):
     spec = search_spec("nsi")
     real = contour.excess_interactions
     cubed = lambda spec, values: real(spec, {k: v**3 for k, v in values.items()})  # noqa: E731
-    monkeypatch.setattr(contour, "excess_interactions", cubed)
+    monkeypatch.setattr(contour.quadratic, "excess_interactions", cubed)  # where window_templates looks it up
     table = REGION_PARAMETERS["nsi"]
     with pytest.raises(InputError, match="not a quadratic form"):
         window_templates(

@@ -40,7 +40,7 @@ Modules, in the order a region is made: :mod:`.parameters` (what can be drawn, t
 
 from .grid import axis_values, one_parameter_interval
 from .parameters import REGION_PARAMETERS, RegionParameter, check_parameters, interval_threshold, region_threshold
-from .problem import RegionProblem, region_problem
+from .problem import ProgressBar, RegionProblem, region_problem
 from .quadratic import WindowTemplates, excess_interactions, monomials, window_templates
 from .region import (
     METHODS,
@@ -50,12 +50,13 @@ from .region import (
     contour_lines,
     method_description,
 )
-from .toys import ToyUnit, run_serially, toy_threshold, unit_seed
+from .toys import ToyUnit, profiles_per_unit, toy_threshold, unit_seed
 
 __all__ = [
     "METHODS",
     "REGION_PARAMETERS",
     "ConfidenceRegion",
+    "ProgressBar",
     "RegionParameter",
     "RegionProblem",
     "ToyUnit",
@@ -70,9 +71,9 @@ __all__ = [
     "method_description",
     "monomials",
     "one_parameter_interval",
+    "profiles_per_unit",
     "region_problem",
     "region_threshold",
-    "run_serially",
     "toy_threshold",
     "unit_seed",
     "window_templates",

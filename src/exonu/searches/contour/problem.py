@@ -10,9 +10,9 @@ search at that parameter value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -29,7 +29,15 @@ from .quadratic import WindowTemplates, monomials, window_templates
 if TYPE_CHECKING:
     from ...detector import DetectorSetup
 
-__all__ = ["RegionProblem", "region_problem"]
+__all__ = ["ProgressBar", "RegionProblem", "region_problem"]
+
+T = TypeVar("T")
+
+
+class ProgressBar(Protocol):
+    """Wraps ``items`` (``total`` of them, counted in ``unit``s) to show progress, yielding them unchanged."""
+
+    def __call__(self, items: Iterable[T], total: int, unit: str) -> Iterable[T]: ...
 
 
 @dataclass
@@ -80,11 +88,17 @@ class RegionProblem:
         result = self.profile_at(x, y)
         return float(result.chi2) if result.converged and np.isfinite(result.chi2) else math.inf
 
-    def chi2_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        """χ²_min on the grid, shape (len(ys), len(xs)); each point warm-started from its neighbour."""
+    def chi2_grid(self, xs: np.ndarray, ys: np.ndarray, progress: ProgressBar | None = None) -> np.ndarray:
+        """χ²_min on the grid, shape (len(ys), len(xs)); each point warm-started from its neighbour.
+
+        ``progress(rows, total, "row")`` may wrap the rows (a progress bar).
+        """
         out = np.empty((ys.size, xs.size))
         start: ProfileResult | None = None
-        for j, y in enumerate(ys):
+        rows: Iterable[tuple[int, float]] = enumerate(ys)
+        if progress is not None:
+            rows = progress(rows, ys.size, "row")
+        for j, y in rows:
             columns = range(xs.size) if j % 2 == 0 else range(xs.size - 1, -1, -1)  # a snake keeps neighbours
             for i in columns:
                 result = self.profile_at(float(xs[i]), float(y), start)

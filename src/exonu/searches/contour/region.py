@@ -8,7 +8,7 @@ JSON of ``exonu contour``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -19,8 +19,8 @@ from ...errors import FitError, InputError
 from ..spec import SearchSpec
 from .grid import COARSE_POINTS, extend_box, final_box, initial_box, one_parameter_interval, refine_minimum
 from .parameters import RegionParameter, interval_threshold, region_threshold
-from .problem import RegionProblem
-from .toys import ToyUnit, run_serially, toy_threshold, unit_seed
+from .problem import ProgressBar, RegionProblem
+from .toys import ToyUnit, profiles_per_unit, toy_threshold, unit_seed
 
 __all__ = [
     "METHODS",
@@ -146,8 +146,9 @@ def confidence_region(
     toy_grid: int = 9,
     seed: int = 0,
     n_coarse: int = COARSE_POINTS,
-    run_units: Callable[[Callable[[ToyUnit], float], Sequence[ToyUnit]], list[float]] = run_serially,
+    mapper: Callable[[Callable[[ToyUnit], float], list[ToyUnit]], Iterable[float]] = map,
     phase: Callable[[str], None] | None = None,
+    progress: ProgressBar | None = None,
 ) -> ConfidenceRegion:
     """The ``cl`` region of ``problem``'s two parameters (see the module docstring).
 
@@ -165,10 +166,16 @@ def confidence_region(
         Seed of the toys (each toy-grid point gets its own stream).
     n_coarse : int
         Points per axis of the coarse grid that finds the region's extent (≥ 7).
-    run_units : callable
-        How the toy units are run (default serially; the executor plug point).
+    mapper : callable
+        ``mapper(function, units)`` runs :func:`~exonu.searches.contour.toys.toy_threshold` on every
+        toy-grid point and yields the thresholds in the order of ``units``: the built-in ``map`` (default,
+        in this process) or an executor's ``map`` (``exonu.parallel.executor_for(jobs=...).map``, local
+        processes or Dask). Each unit is seeded apiece, so the region does not depend on the mapper.
     phase : callable, optional
         Called with a one-line description at the start of each phase (the CLI prints it on a terminal).
+    progress : callable, optional
+        ``progress(items, total, unit)`` wraps the rows of the final grid (unit ``"row"``) and the
+        thresholds of the toy grid as they arrive (unit ``"point"``), e.g. a tqdm bar; default none.
 
     Raises
     ------
@@ -199,7 +206,7 @@ def confidence_region(
     box = final_box(problem, cx, cy, coarse, reach)
     xs, ys = np.linspace(box[0][0], box[0][1], n_grid), np.linspace(box[1][0], box[1][1], n_grid)
     say(f"profiling the {n_grid}×{n_grid} grid")
-    chi2 = problem.chi2_grid(xs, ys)
+    chi2 = problem.chi2_grid(xs, ys, progress=progress)
     bx, by, chi2_min = refine_minimum(problem, xs, ys, chi2)
     chi2_sm = problem.chi2(0.0, 0.0)
     if chi2_sm < chi2_min:  # the SM point may be off the grid's nodes; the minimum is the lowest point seen
@@ -214,7 +221,11 @@ def confidence_region(
         tx, ty = np.linspace(box[0][0], box[0][1], toy_grid), np.linspace(box[1][0], box[1][1], toy_grid)
         candidates = [(float(a), float(b)) for b in ty for a in tx]
         units = [ToyUnit(k, a, b, int(n_toys), unit_seed(seed, k)) for k, (a, b) in enumerate(candidates)]
-        values = np.array(run_units(partial(toy_threshold, problem, candidates, cl), units)).reshape(toy_grid, toy_grid)
+        finished = mapper(partial(toy_threshold, problem, candidates, cl), units)
+        if progress is not None:
+            finished = progress(finished, len(units), "point")
+        values = np.array(list(finished)).reshape(toy_grid, toy_grid)
+        problem.n_profiles += len(units) * profiles_per_unit(len(candidates))
         from scipy.interpolate import RegularGridInterpolator
 
         interp = RegularGridInterpolator((ty, tx), values, bounds_error=False, fill_value=None)

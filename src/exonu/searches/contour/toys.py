@@ -2,22 +2,23 @@
 
 Each point of the toy grid is one independent, separately seeded :class:`ToyUnit`; the work on it,
 :func:`toy_threshold`, is a pure function of the unit once bound to the problem (a picklable
-:func:`functools.partial`), so any ``map`` (serial, a process pool, Dask) gives the same numbers.
+:func:`functools.partial`), so any ``map`` (serial, a process pool, Dask) gives the same numbers:
+:func:`~exonu.searches.contour.region.confidence_region` takes the ``mapper`` that runs them.
 G. J. Feldman, R. D. Cousins, PRD 57 (1998) 3873; the "profile construction", PDG Review of Particle
 Physics, Statistics §40.4.2.3.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ...stats import FitProblem, generate_toys
+from ...stats import FitProblem, generate_toys, profile
 from .problem import RegionProblem
 
-__all__ = ["ToyUnit", "run_serially", "toy_threshold", "unit_seed"]
+__all__ = ["ToyUnit", "profiles_per_unit", "toy_threshold", "unit_seed"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,10 @@ def toy_threshold(problem: RegionProblem, candidates: Sequence[tuple[float, floa
     toy grid) and the point itself, so it is resolution-limited: q, and the threshold, come out
     slightly low where the grid is coarse.
     """
-    fitted = problem.profile_at(unit.x, unit.y)
     model = problem.model_at(unit.x, unit.y)
+    # not problem.profile_at: the work must not change the problem (it may run on a copy in a worker);
+    # the caller counts the profiles (PROFILES_PER_UNIT)
+    fitted = profile(model, 1.0, statistic=problem.statistic)
     toys = generate_toys(model, unit.n_toys, alpha=1.0, seed=unit.seed, pulls=fitted)
     at_point, theta, _ = FitProblem(model, problem.statistic, toys.data, toys.centres).profile(
         np.ones(unit.n_toys), np.tile(fitted.theta, (unit.n_toys, 1))
@@ -51,20 +54,14 @@ def toy_threshold(problem: RegionProblem, candidates: Sequence[tuple[float, floa
             np.ones(unit.n_toys), theta
         )
         lowest = np.fmin(lowest, f)
-    problem.n_profiles += len(candidates) + 1
     q = np.maximum(at_point - lowest, 0.0)
     return float(np.quantile(q[np.isfinite(q)], cl))
 
 
-def run_serially(work: Callable[[ToyUnit], float], units: Sequence[ToyUnit]) -> list[float]:
-    """Run the toy units one after the other, in order.
-
-    EXECUTOR PLUG POINT (issue 22 item 3): ``work`` is a pure function of one :class:`ToyUnit`
-    (a :func:`functools.partial` of :func:`toy_threshold`, picklable) and the units are independent and
-    seeded apiece, so the local process back end (``--jobs N``) or Dask (``--scheduler``) replaces this
-    function by their ``map`` with bit-identical results.
-    """
-    return [work(u) for u in units]
+def profiles_per_unit(n_candidates: int) -> int:
+    """Profiles :func:`toy_threshold` makes (the fit to the data at the point, then one batched profile
+    of the toys there and at each of ``n_candidates`` points), for :attr:`RegionProblem.n_profiles`."""
+    return n_candidates + 2
 
 
 def unit_seed(seed: int, index: int) -> int:

@@ -25,8 +25,6 @@ KNOWN_UNTIL_MERGE = {
     "lines: exonu.detector.response",
     # "results": the result shape moves out of the joint search
     "lines: exonu.searches.joint",
-    # "fixup": the verified toy store and the local back end grew runs.py (656 lines); being split
-    "lines: exonu.parallel.runs",
 }
 
 

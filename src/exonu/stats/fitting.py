@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike
 from ..errors import InputError
 from .minimum import batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel, check_alpha
-from .objective import FitBatch, fit_variable_scale, grad_hess_theta, grad_u, objective
+from .objective import FitBatch, fit_variable_scale, grad_hess_theta, grad_u, joint_derivatives, objective
 from .profiles import split_theta
 from .solver import profile_batch
 from .statistic import check_statistic
@@ -205,6 +205,7 @@ def _hessian(
     with_u: bool,
     u_step: float,
     allow_negative: bool,
+    linear: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and exact Hessian of the statistic of the one data set of ``batch`` in x = [u, θ]
     (or θ only) at one point.
@@ -214,11 +215,16 @@ def _hessian(
     D/E² are exact). The u row is the derivative of the analytic gradient along u, by a central
     difference (one-sided, second order, when u − h would leave the allowed range); the gradient is
     smooth in u (exponents ≥ 1), so a step of 10⁻³ of the rough 1σ scale leaves a relative error
-    far below the 2 % that matters for an error bar.
+    far below the 2 % that matters for an error bar. ``linear`` (a signal linear in u without signal
+    MC variance, :func:`~exonu.stats.minimum.batched_newton_applies`): the u row is analytic too, the
+    Newton matrix of :func:`~exonu.stats.objective.joint_derivatives` (no extra evaluations).
     """
     uu = np.array([u])
     den = batch.denominator(uu)
     _, st = objective(batch, den, uu, theta[None, :])
+    if with_u and linear:
+        g_x, _, h_x = joint_derivatives(batch, den, st, np.concatenate([uu, theta])[None, :])
+        return g_x[0], h_x[0]
     g, h_gn, h_n = grad_hess_theta(batch, den, st, theta[None, :])
     h_theta = (h_gn if h_n is None else h_n)[0]
     if not with_u:
@@ -293,7 +299,7 @@ def _fast_engine(
         return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
     with_u = fix_alpha is None
     u_step = 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
-    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative)
+    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative, batched_newton_applies(model))
     if not with_u:  # α held: its row and column are zero, as for any fixed parameter
         grad = np.concatenate([[0.0], grad])
         full = np.zeros((n, n))

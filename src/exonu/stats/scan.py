@@ -352,8 +352,9 @@ def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float,
 
     Safeguarded Newton on h(u) = χ²_min(u) − χ²_min(û) − target, whose slope is the envelope
     derivative dχ²_min/du (analytic, :func:`~exonu.stats.minimum.evaluate_u`): the K crossings are
-    profiled in one batch per iteration, each warm-started from its previous point. The bracket
-    grows from [û, û + ``u_start``] by doubling; a Newton step that leaves it is replaced by
+    profiled in one batch per iteration, each warm-started from its previous point. Each starts at
+    û + ``u_start``·√target (the crossing of a parabola of width ``u_start``); the bracket grows from
+    there by doubling; a Newton step that leaves it is replaced by
     bisection. Converged when the step is below ``rtol`` of u (the error is then of order its square).
     """
     um = problem.minimum()
@@ -362,7 +363,8 @@ def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float,
     k = targets.size
     batch = problem.batch.rows(np.zeros(k, dtype=int))
     lo = np.full(k, u_hat)
-    x = np.full(k, u_hat + max(u_start, 1e-300))
+    # first guess: the parabola q ≈ ((u − û)/u_start)², exact for a Gaussian profile of width u_start
+    x: np.ndarray = u_hat + max(u_start, 1e-300) * np.sqrt(np.clip(targets, 1e-4, None))
     theta = np.tile(um.theta[0], (k, 1))
     hi = np.full(k, np.inf)
     done = np.zeros(k, dtype=bool)

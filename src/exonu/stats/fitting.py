@@ -35,6 +35,7 @@ paper's bookkeeping use ``ndof_convention="poi"`` (only α is counted).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -203,7 +204,7 @@ def _hessian(
     u: float,
     theta: np.ndarray,
     with_u: bool,
-    u_step: float,
+    u_step: Callable[[], float],
     allow_negative: bool,
     linear: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -215,9 +216,9 @@ def _hessian(
     D/E² are exact). The u row is the derivative of the analytic gradient along u, by a central
     difference (one-sided, second order, when u − h would leave the allowed range); the gradient is
     smooth in u (exponents ≥ 1), so a step of 10⁻³ of the rough 1σ scale leaves a relative error
-    far below the 2 % that matters for an error bar. ``linear`` (a signal linear in u without signal
-    MC variance, :func:`~exonu.stats.minimum.batched_newton_applies`): the u row is analytic too, the
-    Newton matrix of :func:`~exonu.stats.objective.joint_derivatives` (no extra evaluations).
+    far below the 2 % that matters for an error bar (``u_step()`` gives h). ``linear`` (a signal
+    linear in u without signal MC variance, :func:`~exonu.stats.minimum.batched_newton_applies`): the
+    u row is analytic too, the Newton matrix of :func:`~exonu.stats.objective.joint_derivatives`.
     """
     uu = np.array([u])
     den = batch.denominator(uu)
@@ -230,7 +231,7 @@ def _hessian(
     if not with_u:
         return g[0], h_theta
     g_u = float(grad_u(batch, st, uu)[0])
-    h = u_step
+    h = u_step()
     if allow_negative or u - h >= 0.0:
         gp, gm = _gradient_at_u(batch, np.array([u + h, u - h]), theta)
         row = (gp - gm) / (2.0 * h)
@@ -298,7 +299,10 @@ def _fast_engine(
     if not np.isfinite(fval):
         return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
     with_u = fix_alpha is None
-    u_step = 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
+
+    def u_step() -> float:  # only the finite-difference α row needs it
+        return 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
+
     grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative, batched_newton_applies(model))
     if not with_u:  # α held: its row and column are zero, as for any fixed parameter
         grad = np.concatenate([[0.0], grad])

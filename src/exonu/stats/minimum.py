@@ -1,9 +1,10 @@
 """The best fit over the signal strength: the ladder search on the profile, and the joint Newton solve.
 
 Ladder (:func:`minimise_fit_variable`): profile the nuisances on a ladder of u values, then solve
-dχ²_min/du = 0 by a bracketing secant (Illinois) search. It uses the envelope theorem: at a profiled
-point the total derivative of χ²_min(u) equals the partial derivative at fixed nuisances, which is
-analytic, so the search converges in a few profiles. It covers every model.
+dχ²_min/du = 0 by a bracketing secant (Illinois) search in every basin the ladder brackets. It uses
+the envelope theorem: at a profiled point the total derivative of χ²_min(u) equals the partial
+derivative at fixed nuisances, which is analytic, so the search converges in a few profiles. It covers
+every model.
 
 Joint (:func:`best_fit_of_batch`, :func:`batched_best_fit`): for a signal that is linear in the fit
 variable (u = α, S⁰ = u·ΣT) and no signal MC variance, one damped Newton iteration in x = (u, θ)
@@ -73,6 +74,9 @@ def minimise_fit_variable(
     2. The zero of the envelope derivative g = dχ²_min/du is then bracketed by the best ladder point
        and its neighbour, and found by the Illinois (modified regula falsi) method, which converges
        superlinearly on the nearly linear g of a nearly parabolic profile.
+    3. Every other pair of neighbouring ladder points where g turns from negative to positive brackets
+       a basin the doubling steps straddled; it is refined the same way and replaces the first if
+       deeper (:func:`_refine_basins`).
     """
     cm = batch.cm
     n_sets, n_par = batch.size, cm.n_par

@@ -22,6 +22,10 @@ p ≥ 0, Armijo backtracking) reach the best fit in a handful of iterations. A N
 not a descent direction is redone with Gauss–Newton; convergence is certified by a Newton step (or
 a negligible Gauss–Newton one).
 
+One data set (a single fit) takes a copy of the joint iteration with scalar bookkeeping
+(:func:`_joint_newton_one`): the same steps, bit for bit, without the masks and row selections that
+cost more than the arithmetic on a few dozen bins.
+
 Everything is vectorised over a leading batch axis so that many toys, or many α values for one data
 set, are solved together with stacked linear algebra; per profile that is ~10× cheaper than one
 call at a time, whose cost is dominated by numpy call overhead.

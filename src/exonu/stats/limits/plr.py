@@ -59,7 +59,7 @@ def plr_upper_limit(
         ``"asymptotic"``: Δχ² = Φ⁻¹(cl)² (1.642 at 90 %). ``"neyman"``: critical values from toys
         (see :func:`neyman_upper_limit`, which this forwards to).
     n_grid : int
-        Grid points of the profile scan (the crossing is then solved exactly with Brent's method).
+        Grid points of the profile scan (the crossing is then solved exactly on the profile, by Newton).
     expected, n_toys, seed, fluctuate_aux, progress
         Expected limit and band, as in :func:`bayesian_chi2_limit`.
     belt, belt_toys

@@ -258,7 +258,7 @@ def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]
     keep = np.flatnonzero(~pinned)
     if keep.size == 0:
         return cov, True
-    hk = hess[np.ix_(keep, keep)]
+    hk = hess if keep.size == n else hess[np.ix_(keep, keep)]
     hk = 0.5 * (hk + hk.T)
     if not np.all(np.isfinite(hk)):
         return cov, False
@@ -276,6 +276,8 @@ def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]
     if np.min(np.diag(chol)) ** 2 < 1e-14:
         return cov, False
     inv = np.linalg.inv(scaled)
+    if keep.size == n:
+        return 2.0 * inv * s[:, None] * s[None, :], True
     cov[np.ix_(keep, keep)] = 2.0 * inv * s[:, None] * s[None, :]
     return cov, True
 

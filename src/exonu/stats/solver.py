@@ -418,6 +418,15 @@ def _bounded_step_one(
     curvature δᵀHδ and whether a parameter is held at its bound against an inward gradient.
     """
     active = bounded & (x <= 0.0) & (g > 0.0)
+    if not active.any():  # the common case: the unconstrained step stays inside the bounds
+        try:
+            delta = np.linalg.solve(h, -g)
+        except np.linalg.LinAlgError:
+            delta = np.linalg.pinv(h) @ -g
+        grad_model = g + h @ delta
+        if not (bounded & (x + delta < -1e-10)).any():
+            curv = float(delta @ (grad_model - g))
+            return delta, -float(g @ delta) - 0.5 * curv, curv, False
     lam_tol = -1e-9 * (1.0 + float(np.abs(g).max()))
     delta = grad_model = g
     for _ in range(2 * int(bounded.sum()) + 2):

@@ -45,7 +45,15 @@ from numpy.typing import ArrayLike
 from ..errors import InputError
 from .minimum import batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel, check_alpha
-from .objective import FitBatch, fit_variable_scale, grad_hess_theta, grad_u, joint_derivatives, objective
+from .objective import (
+    ExpectationState,
+    FitBatch,
+    fit_variable_scale,
+    grad_hess_theta,
+    grad_u,
+    joint_derivatives,
+    objective,
+)
 from .profiles import split_theta
 from .solver import profile_batch
 from .statistic import check_statistic
@@ -207,6 +215,7 @@ def _hessian(
     u_step: Callable[[], float],
     allow_negative: bool,
     linear: bool = False,
+    state: ExpectationState | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and exact Hessian of the statistic of the one data set of ``batch`` in x = [u, θ]
     (or θ only) at one point.
@@ -219,10 +228,11 @@ def _hessian(
     far below the 2 % that matters for an error bar (``u_step()`` gives h). ``linear`` (a signal
     linear in u without signal MC variance, :func:`~exonu.stats.minimum.batched_newton_applies`): the
     u row is analytic too, the Newton matrix of :func:`~exonu.stats.objective.joint_derivatives`.
+    ``state``: the expectation at (u, θ) if the caller has it.
     """
     uu = np.array([u])
     den = batch.denominator(uu)
-    _, st = objective(batch, den, uu, theta[None, :])
+    st = objective(batch, den, uu, theta[None, :])[1] if state is None else state
     if with_u and linear:
         g_x, _, h_x = joint_derivatives(batch, den, st, np.concatenate([uu, theta])[None, :])
         return g_x[0], h_x[0]
@@ -297,7 +307,8 @@ def _fast_engine(
     n = 1 + cm.n_par
     values = np.concatenate([[u0], theta0])
     u_arr = np.array([u0])
-    fval = float(objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])[0][0])
+    f_arr, state = objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])
+    fval = float(f_arr[0])
     if not np.isfinite(fval):
         return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
     with_u = fix_alpha is None
@@ -305,7 +316,8 @@ def _fast_engine(
     def u_step() -> float:  # only the finite-difference α row needs it
         return 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
 
-    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative, batched_newton_applies(model))
+    linear = batched_newton_applies(model)
+    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative, linear, state)
     if not with_u:  # α held: its row and column are zero, as for any fixed parameter
         grad = np.concatenate([[0.0], grad])
         full = np.zeros((n, n))

@@ -11,6 +11,12 @@ detector's own statistic; medians of ``--repeat`` calls after one warm-up call, 
 commit: ``git archive 86e079b src | tar -x -C /tmp/base``, then ``--against /tmp/base/src``) and of this
 one, interleaved A B A B … in fresh processes (``--rounds``), one BLAS thread; prints the median of each
 figure over the rounds and the ratio A/B (a speed-up when > 1), and the limits of both side by side.
+Each figure is timed as wall time (``_ms``) and as CPU time of the process (``_cpu_ms``): on a loaded
+machine the wall time of a few-millisecond call is bimodal (the scheduler), its CPU time is not.
+
+``--reproduce EXONU``: ``exonu reproduce --toys 0`` of another install (the path of its ``exonu``
+script, e.g. a venv of an older commit) against this source tree's, interleaved A B A B in fresh
+processes (``--rounds``), one BLAS thread; prints wall and CPU seconds of each and the ratios.
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -152,12 +161,14 @@ def detector_timings(repeat: int) -> dict[str, dict[str, float]]:
         row: dict[str, float] = {}
         for key, call in calls.items():
             result = call()  # warm-up (caches, imports)
-            times = []
+            times, cpu = [], []
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 result = call()
                 times.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
             row[f"{key}_ms"] = 1e3 * float(np.median(times))
+            row[f"{key}_cpu_ms"] = 1e3 * float(np.median(cpu))
             if key == "fit":
                 row["fit_alpha"], row["fit_chi2"] = result.alpha, result.chi2
             else:
@@ -191,14 +202,47 @@ def against(src: str, rounds: int, repeat: int) -> None:
                 print(f"  {key:<26} A {a:.9g}   B {b:.9g}   B/A - 1 = {b / a - 1 if a else float('nan'):.2e}")
 
 
+def reproduce_against(exonu_a: str, rounds: int) -> None:
+    """``exonu reproduce --toys 0`` of the install ``exonu_a`` (A) against this source tree (B), interleaved."""
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    cli_b = [sys.executable, "-c", "import sys; from exonu.cli import main; sys.exit(main())"]
+    wall: dict[str, list[float]] = {"A": [], "B": []}
+    cpu: dict[str, list[float]] = {"A": [], "B": []}
+    work = Path(tempfile.mkdtemp(prefix="bench-reproduce-"))
+    try:
+        for r in range(rounds):
+            for label, cmd, env in (
+                ("A", [exonu_a], {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}),
+                ("B", cli_b, {**os.environ, "PYTHONPATH": here}),
+            ):
+                out = work / f"{label}{r}"
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run([*cmd, "reproduce", "--toys", "0", "--out", str(out)], env=env, check=True,
+                               capture_output=True)  # fmt: skip
+                wall[label].append(time.perf_counter() - t0)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[label].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+                print(f"round {r + 1}/{rounds} {label}: {wall[label][-1]:.1f} s", file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"A = {exonu_a}\nB = {here}\nexonu reproduce --toys 0, medians over {rounds} interleaved rounds")
+    for name, d in (("wall", wall), ("CPU", cpu)):
+        a, b = float(np.median(d["A"])), float(np.median(d["B"]))
+        print(f"  {name:<5} A {a:7.2f} s   B {b:7.2f} s   A/B {a / b:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--detectors", action="store_true", help="time the packaged detectors, print JSON")
     parser.add_argument("--against", metavar="SRC", help="interleaved A/B against another exonu source tree")
+    parser.add_argument("--reproduce", metavar="EXONU", help="time `exonu reproduce --toys 0` against this install")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    if args.against:
+    if args.reproduce:
+        reproduce_against(args.reproduce, args.rounds)
+    elif args.against:
         against(args.against, args.rounds, args.repeat)
     elif args.detectors:
         print(json.dumps(detector_timings(args.repeat)))

@@ -61,6 +61,20 @@ def test_batched_fit_equals_the_per_toy_fit(magnetic, statistic, alpha):
     assert np.all(np.abs(grad_u(batch, state, u)) < 1e-6)
 
 
+@pytest.mark.parametrize("statistic", ["chi2", "poisson"])
+def test_one_data_set_takes_the_same_iterates_as_a_batch(magnetic, statistic):
+    """A single data set runs a scalar-bookkeeping copy of the joint iteration: its result must be the
+    batched solve's for that row (same steps, so equal to round-off), including iteration counts."""
+    toys = generate_toys(magnetic, 6, alpha=0.7, seed=11)
+    together = batched_best_fit(magnetic, statistic, toys.data, toys.centres)
+    for i in range(toys.n_toys):
+        alone = batched_best_fit(magnetic, statistic, toys.data[i : i + 1], toys.centres[i : i + 1])
+        assert alone.n_iter[0] == together.n_iter[i] and alone.converged[0] and alone.newton[0]
+        np.testing.assert_allclose(alone.f[0], together.f[i], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(alone.theta[0], together.theta[i], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(alone.u[0], together.u[i], rtol=1e-9, atol=1e-12)
+
+
 def test_batched_fit_outside_its_scope_uses_the_ladder_engine():
     """A non-linear signal (α^½ and α terms) is handed to the ladder engine with the same result."""
     d = np.array([1000.0, 800.0, 600.0])

@@ -35,6 +35,7 @@ paper's bookkeeping use ``ndof_convention="poi"`` (only α is counted).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,7 +45,15 @@ from numpy.typing import ArrayLike
 from ..errors import InputError
 from .minimum import batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel, check_alpha
-from .objective import FitBatch, fit_variable_scale, grad_hess_theta, grad_u, objective
+from .objective import (
+    ExpectationState,
+    FitBatch,
+    fit_variable_scale,
+    grad_hess_theta,
+    grad_u,
+    joint_derivatives,
+    objective,
+)
 from .profiles import split_theta
 from .solver import profile_batch
 from .statistic import check_statistic
@@ -203,8 +212,10 @@ def _hessian(
     u: float,
     theta: np.ndarray,
     with_u: bool,
-    u_step: float,
+    u_step: Callable[[], float],
     allow_negative: bool,
+    linear: bool = False,
+    state: ExpectationState | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and exact Hessian of the statistic of the one data set of ``batch`` in x = [u, θ]
     (or θ only) at one point.
@@ -214,17 +225,23 @@ def _hessian(
     D/E² are exact). The u row is the derivative of the analytic gradient along u, by a central
     difference (one-sided, second order, when u − h would leave the allowed range); the gradient is
     smooth in u (exponents ≥ 1), so a step of 10⁻³ of the rough 1σ scale leaves a relative error
-    far below the 2 % that matters for an error bar.
+    far below the 2 % that matters for an error bar (``u_step()`` gives h). ``linear`` (a signal
+    linear in u without signal MC variance, :func:`~exonu.stats.minimum.batched_newton_applies`): the
+    u row is analytic too, the Newton matrix of :func:`~exonu.stats.objective.joint_derivatives`.
+    ``state``: the expectation at (u, θ) if the caller has it.
     """
     uu = np.array([u])
     den = batch.denominator(uu)
-    _, st = objective(batch, den, uu, theta[None, :])
+    st = objective(batch, den, uu, theta[None, :])[1] if state is None else state
+    if with_u and linear:
+        g_x, _, h_x = joint_derivatives(batch, den, st, np.concatenate([uu, theta])[None, :])
+        return g_x[0], h_x[0]
     g, h_gn, h_n = grad_hess_theta(batch, den, st, theta[None, :])
     h_theta = (h_gn if h_n is None else h_n)[0]
     if not with_u:
         return g[0], h_theta
     g_u = float(grad_u(batch, st, uu)[0])
-    h = u_step
+    h = u_step()
     if allow_negative or u - h >= 0.0:
         gp, gm = _gradient_at_u(batch, np.array([u + h, u - h]), theta)
         row = (gp - gm) / (2.0 * h)
@@ -251,7 +268,7 @@ def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]
     keep = np.flatnonzero(~pinned)
     if keep.size == 0:
         return cov, True
-    hk = hess[np.ix_(keep, keep)]
+    hk = hess if keep.size == n else hess[np.ix_(keep, keep)]
     hk = 0.5 * (hk + hk.T)
     if not np.all(np.isfinite(hk)):
         return cov, False
@@ -269,6 +286,8 @@ def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]
     if np.min(np.diag(chol)) ** 2 < 1e-14:
         return cov, False
     inv = np.linalg.inv(scaled)
+    if keep.size == n:
+        return 2.0 * inv * s[:, None] * s[None, :], True
     cov[np.ix_(keep, keep)] = 2.0 * inv * s[:, None] * s[None, :]
     return cov, True
 
@@ -288,12 +307,17 @@ def _fast_engine(
     n = 1 + cm.n_par
     values = np.concatenate([[u0], theta0])
     u_arr = np.array([u0])
-    fval = float(objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])[0][0])
+    f_arr, state = objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])
+    fval = float(f_arr[0])
     if not np.isfinite(fval):
         return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
     with_u = fix_alpha is None
-    u_step = 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
-    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative)
+
+    def u_step() -> float:  # only the finite-difference α row needs it
+        return 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
+
+    linear = batched_newton_applies(model)
+    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative, linear, state)
     if not with_u:  # α held: its row and column are zero, as for any fixed parameter
         grad = np.concatenate([[0.0], grad])
         full = np.zeros((n, n))

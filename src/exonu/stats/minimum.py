@@ -1,9 +1,10 @@
 """The best fit over the signal strength: the ladder search on the profile, and the joint Newton solve.
 
 Ladder (:func:`minimise_fit_variable`): profile the nuisances on a ladder of u values, then solve
-dχ²_min/du = 0 by a bracketing secant (Illinois) search. It uses the envelope theorem: at a profiled
-point the total derivative of χ²_min(u) equals the partial derivative at fixed nuisances, which is
-analytic, so the search converges in a few profiles. It covers every model.
+dχ²_min/du = 0 by a bracketing secant (Illinois) search in every basin the ladder brackets. It uses
+the envelope theorem: at a profiled point the total derivative of χ²_min(u) equals the partial
+derivative at fixed nuisances, which is analytic, so the search converges in a few profiles. It covers
+every model.
 
 Joint (:func:`best_fit_of_batch`, :func:`batched_best_fit`): for a signal that is linear in the fit
 variable (u = α, S⁰ = u·ΣT) and no signal MC variance, one damped Newton iteration in x = (u, θ)
@@ -73,6 +74,9 @@ def minimise_fit_variable(
     2. The zero of the envelope derivative g = dχ²_min/du is then bracketed by the best ladder point
        and its neighbour, and found by the Illinois (modified regula falsi) method, which converges
        superlinearly on the nearly linear g of a nearly parabolic profile.
+    3. Every other pair of neighbouring ladder points where g turns from negative to positive brackets
+       a basin the doubling steps straddled; it is refined the same way and replaces the first if
+       deeper (:func:`_refine_basins`).
     """
     cm = batch.cm
     n_sets, n_par = batch.size, cm.n_par
@@ -118,17 +122,67 @@ def minimise_fit_variable(
     kl, kr = np.maximum(kb - 1, 0), np.minimum(kb + 1, n_col - 1)
     right = (g_b < 0) & (kr > kb) & (lg[rows, kr] > 0)
     left = (g_b > 0) & (kl < kb) & (lg[rows, kl] < 0)
-    k_lo, k_hi = np.where(right, kb, kl), np.where(right, kr, kb)
+    k_lo = np.where(right, kb, kl)
     # A best point at u = 0 with g ≥ 0 (u ≥ 0 only) is a boundary minimum: nothing to refine.
     boundary = (not allow_negative) & (kb == 0) & (g_b >= 0)
     bad = ~(right | left | boundary | (g_b == 0))
     ok[bad] = False  # bracket not found (e.g. a basin narrower than the ladder step)
 
-    a, ga, tha = lu[rows, k_lo], lg[rows, k_lo], lth[rows, k_lo]
-    b, gb, thb = lu[rows, k_hi], lg[rows, k_hi], lth[rows, k_hi]
     curvature = np.full(n_sets, np.nan)
-    side = np.zeros(n_sets, dtype=int)
-    live = np.flatnonzero(right | left)
+    # Every basin the ladder brackets — falling at one point, rising at the next — is refined, not
+    # only the one of the lowest ladder point: the doubling steps can straddle a narrow basin that
+    # is deeper than any ladder point (an interference signal's second minimum).
+    falls = (lg[:, :-1] < 0) & (lg[:, 1:] > 0)
+    primary = np.zeros_like(falls)
+    refine = np.flatnonzero(right | left)
+    primary[refine, k_lo[refine]] = True
+    set_idx, k_idx = np.nonzero(falls & ~primary)
+    set_idx = np.concatenate([refine, set_idx])
+    k_idx = np.concatenate([k_lo[refine], k_idx])
+    if set_idx.size:
+        lo_f, hi_f = lf[set_idx, k_idx], lf[set_idx, k_idx + 1]
+        start = np.where(lo_f <= hi_f, k_idx, k_idx + 1)
+        u_b, f_b, th_b, curv_b, ok_b = _refine_basins(
+            batch.rows(set_idx),
+            (lu[set_idx, k_idx], lg[set_idx, k_idx], lth[set_idx, k_idx]),
+            (lu[set_idx, k_idx + 1], lg[set_idx, k_idx + 1], lth[set_idx, k_idx + 1]),
+            (lu[set_idx, start], lf[set_idx, start], lth[set_idx, start]),
+            tol,
+            max_iter,
+        )
+        n_primary = refine.size
+        ok_ladder = ok.copy()
+        u_hat[refine], f_hat[refine], th_hat[refine] = u_b[:n_primary], f_b[:n_primary], th_b[:n_primary]
+        curvature[refine] = curv_b[:n_primary]
+        ok[refine] &= ok_b[:n_primary]
+        for j in range(n_primary, set_idx.size):  # another basin replaces the primary one if deeper
+            i = set_idx[j]
+            if f_b[j] < f_hat[i]:
+                u_hat[i], f_hat[i], th_hat[i] = u_b[j], f_b[j], th_b[j]
+                curvature[i], ok[i] = curv_b[j], bool(ok_ladder[i] and ok_b[j])
+    return FitVariableMinimum(u_hat, f_hat, th_hat, curvature, ok, lu, lf, lth)
+
+
+Point = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _refine_basins(
+    batch: FitBatch, lower: Point, upper: Point, start: Point, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Zero of the envelope derivative g = dχ²_min/du in each bracket, by the Illinois method.
+
+    Row i of ``batch`` has the bracket ``lower`` = (u, g, θ) with g < 0 and ``upper`` with g > 0;
+    ``start`` = (u, χ²_min, θ) is its best point so far. Returns (u, χ²_min, θ) of the lowest point
+    evaluated, the secant curvature of g, and convergence, each per row.
+    """
+    a, ga, tha = (x.copy() for x in lower)
+    b, gb, thb = (x.copy() for x in upper)
+    u_hat, f_hat, th_hat = (x.copy() for x in start)
+    n = a.size
+    ok = np.ones(n, dtype=bool)
+    curvature = np.full(n, np.nan)
+    side = np.zeros(n, dtype=int)
+    live = np.arange(n)
     for _ in range(max_iter):
         if live.size == 0:
             break
@@ -157,7 +211,7 @@ def minimise_fit_variable(
         done = (err < tol) | ~np.isfinite(g) | (width <= 1e-12 * np.maximum(np.abs(a[live]) + np.abs(b[live]), 1e-300))
         live = live[~done]
     ok[live] = False
-    return FitVariableMinimum(u_hat, f_hat, th_hat, curvature, ok, lu, lf, lth)
+    return u_hat, f_hat, th_hat, curvature, ok
 
 
 @dataclass(frozen=True)

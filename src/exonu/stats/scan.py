@@ -5,8 +5,8 @@ range comes from the ladder of the best-fit search (:func:`scan_ladder`) or, for
 from the joint Newton best fit and one probe profile (:func:`scan_with` ``engine="newton"``); the
 grid is then profiled in one vectorised batch, warm-started from the nearest ladder point. Steeper
 than parabolic profiles are bracketed and solved on the exact profile. :func:`refine_crossing` and
-:func:`solve_asimov` solve one crossing exactly (Brent's method); :func:`u_scale` is a rough 1σ
-step in u from the curvature at the best fit.
+:func:`solve_asimov` solve one crossing exactly (safeguarded Newton on the envelope derivative);
+:func:`u_scale` is a rough 1σ step in u from the curvature at the best fit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq
 
 from ..errors import FitError
 from .minimum import FitVariableMinimum, batched_newton_applies, best_fit_of_batch, evaluate_u, minimise_fit_variable
@@ -333,18 +332,48 @@ def refine_crossing(
     b: float,
     theta0: np.ndarray,
 ) -> float | None:
-    """Solve χ²_min(u) − f_min = crit on [a, b] with Brent's method on the exact profile (one data set)."""
-    state = {"theta": theta0[None, :].copy()}
+    """Solve χ²_min(u) − f_min = crit on [a, b] on the exact profile (one data set); None without a sign change.
 
-    def h(u: float) -> float:
-        th, f, _, _ = profile_batch(batch, np.array([u]), state["theta"], newton=True)
-        state["theta"] = th
-        return float(f[0]) - f_min - crit
+    A safeguarded Newton iteration: the slope is the envelope derivative dχ²_min/du (analytic, from
+    :func:`~exonu.stats.minimum.evaluate_u`), a step that leaves the bracket is replaced by bisection,
+    and the iteration stops when the step is below 10⁻¹⁰ of u (the error is then of its order
+    squared) or the bracket below 10⁻¹² of its ends.
+    """
+    theta = theta0[None, :].copy()
 
-    ha, hb = h(a), h(b)
+    def h(u: float) -> tuple[float, float]:
+        nonlocal theta
+        th, f, g, _ = evaluate_u(batch, np.array([u]), theta, 1e-9)
+        if np.isfinite(f[0]):
+            theta = th
+        return float(f[0]) - f_min - crit, float(g[0])
+
+    (ha, ga), (hb, gb) = h(a), h(b)
     if np.sign(ha) == np.sign(hb):
         return None
-    return float(brentq(h, a, b, xtol=1e-12 * max(abs(a), abs(b), 1e-300), rtol=1e-10))
+    if ha == 0.0 or hb == 0.0:
+        return a if ha == 0.0 else b
+    rising = hb > 0  # h < 0 on the ``low`` side of the root
+    low, high = (a, b) if rising else (b, a)
+    x, hx, gx = (a, ha, ga) if abs(ha) < abs(hb) else (b, hb, gb)
+    tiny = 1e-12 * max(abs(a), abs(b), 1e-300)
+    for _ in range(100):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - hx / gx
+        inside = np.isfinite(newton) and min(low, high) < newton < max(low, high)
+        if inside and abs(newton - x) <= 1e-10 * max(abs(x), 1e-300):
+            return float(newton)
+        x = float(newton) if inside else 0.5 * (low + high)
+        hx, gx = h(x)
+        if hx == 0.0:
+            return x
+        if hx < 0:  # NaN (a failed profile) counts as the side with h > 0
+            low = x
+        else:
+            high = x
+        if abs(high - low) <= tiny:
+            return x
+    return x
 
 
 def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float, rtol: float = 1e-12) -> np.ndarray:
@@ -352,8 +381,9 @@ def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float,
 
     Safeguarded Newton on h(u) = χ²_min(u) − χ²_min(û) − target, whose slope is the envelope
     derivative dχ²_min/du (analytic, :func:`~exonu.stats.minimum.evaluate_u`): the K crossings are
-    profiled in one batch per iteration, each warm-started from its previous point. The bracket
-    grows from [û, û + ``u_start``] by doubling; a Newton step that leaves it is replaced by
+    profiled in one batch per iteration, each warm-started from its previous point. Each starts at
+    û + ``u_start``·√target (the crossing of a parabola of width ``u_start``); the bracket grows from
+    there by doubling; a Newton step that leaves it is replaced by
     bisection. Converged when the step is below ``rtol`` of u (the error is then of order its square).
     """
     um = problem.minimum()
@@ -362,7 +392,8 @@ def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float,
     k = targets.size
     batch = problem.batch.rows(np.zeros(k, dtype=int))
     lo = np.full(k, u_hat)
-    x = np.full(k, u_hat + max(u_start, 1e-300))
+    # first guess: the parabola q ≈ ((u − û)/u_start)², exact for a Gaussian profile of width u_start
+    x: np.ndarray = u_hat + max(u_start, 1e-300) * np.sqrt(np.clip(targets, 1e-4, None))
     theta = np.tile(um.theta[0], (k, 1))
     hi = np.full(k, np.inf)
     done = np.zeros(k, dtype=bool)

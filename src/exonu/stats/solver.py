@@ -22,6 +22,10 @@ p ≥ 0, Armijo backtracking) reach the best fit in a handful of iterations. A N
 not a descent direction is redone with Gauss–Newton; convergence is certified by a Newton step (or
 a negligible Gauss–Newton one).
 
+One data set (a single fit) takes a copy of the joint iteration with scalar bookkeeping
+(:func:`_joint_newton_one`): the same steps, bit for bit, without the masks and row selections that
+cost more than the arithmetic on a few dozen bins.
+
 Everything is vectorised over a leading batch axis so that many toys, or many α values for one data
 set, are solved together with stacked linear algebra; per profile that is ~10× cheaper than one
 call at a time, whose cost is dominated by numpy call overhead.
@@ -333,8 +337,15 @@ def _evaluate(batch: FitBatch, den: np.ndarray, x: np.ndarray) -> tuple[np.ndarr
 def joint_newton(
     batch: FitBatch, x: np.ndarray, tol: float, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The joint iteration from start ``x`` (N, P+1); returns x, f, converged, n_iter."""
+    """The joint iteration from start ``x`` (N, P+1); returns x, f, converged, n_iter.
+
+    One data set (a single fit, the observed data of a limit) takes :func:`_joint_newton_one`, the
+    same iteration with scalar bookkeeping: on a few dozen bins the masks and row selections of the
+    batched loop cost more than the arithmetic.
+    """
     cm, n_sets = batch.cm, batch.size
+    if n_sets == 1:
+        return _joint_newton_one(batch, x, tol, max_iter)
     bounded = np.concatenate([[True], cm.bounded])
     diag = np.arange(cm.n_par + 1)
     den = batch.denominator(np.zeros(n_sets))  # α-independent: no signal MC variance here
@@ -396,3 +407,106 @@ def joint_newton(
         converged[live[floor]] = True
         live = live[~(done | gn_failed)]
     return x, f, converged, n_iter
+
+
+def _bounded_step_one(
+    h: np.ndarray, g: np.ndarray, x: np.ndarray, bounded: np.ndarray
+) -> tuple[np.ndarray, float, float, bool]:
+    """:func:`bounded_quadratic_step` for one data set: ``h`` (P, P), ``g`` and ``x`` (P,).
+
+    The same primal–dual active-set loop and tolerances; returns δ, the predicted decrease, the
+    curvature δᵀHδ and whether a parameter is held at its bound against an inward gradient.
+    """
+    active = bounded & (x <= 0.0) & (g > 0.0)
+    if not active.any():  # the common case: the unconstrained step stays inside the bounds
+        try:
+            delta = np.linalg.solve(h, -g)
+        except np.linalg.LinAlgError:
+            delta = np.linalg.pinv(h) @ -g
+        grad_model = g + h @ delta
+        if not (bounded & (x + delta < -1e-10)).any():
+            curv = float(delta @ (grad_model - g))
+            return delta, -float(g @ delta) - 0.5 * curv, curv, False
+    lam_tol = -1e-9 * (1.0 + float(np.abs(g).max()))
+    delta = grad_model = g
+    for _ in range(2 * int(bounded.sum()) + 2):
+        if active.any():
+            keep = ~active
+            hm = h * (keep[:, None] & keep[None, :])
+            hm[active, active] = 1.0
+            rhs = np.where(active, -x, -g - h @ np.where(active, -x, 0.0))
+        else:
+            hm, rhs = h, -g
+        try:
+            delta = np.linalg.solve(hm, rhs)
+        except np.linalg.LinAlgError:  # exactly degenerate templates: the minimum-norm step
+            delta = np.linalg.pinv(hm) @ rhs
+        grad_model = g + h @ delta
+        crossing = bounded & ~active & (x + delta < -1e-10)
+        release = active & (grad_model < lam_tol)
+        if crossing.any():
+            active = active | crossing
+        elif release.any():
+            active = active & ~release
+        else:
+            break
+    curv = float(delta @ (grad_model - g))
+    pred = -float(g @ delta) - 0.5 * curv
+    return delta, pred, curv, bool(np.any(active & (g < 0.0)))
+
+
+def _joint_newton_one(
+    batch: FitBatch, x: np.ndarray, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`joint_newton` for one data set (``x`` of shape (1, P+1)), step for step the same iteration."""
+    cm = batch.cm
+    bounded = np.concatenate([[True], cm.bounded])
+    den = batch.denominator(np.zeros(1))
+    xv = np.array(x[0], dtype=float)
+    f_arr, st = _evaluate(batch, den, xv[None, :])
+    f = float(f_arr[0])
+    converged, n_iter, use_newton = False, 0, False
+    if not np.isfinite(f):
+        return xv[None, :], f_arr, np.zeros(1, dtype=bool), np.zeros(1, dtype=int)
+
+    def value_at(cand: np.ndarray) -> tuple[float, ExpectationState]:
+        f_c, st_c = _evaluate(batch, den, cand[None, :])
+        return float(f_c[0]), st_c
+
+    for _ in range(max_iter):
+        g2, h_gn2, h_n2 = joint_derivatives(batch, den, st, xv[None, :])
+        g, h_gn = g2[0], h_gn2[0]
+        newt = use_newton
+        step, decrement, curv, stuck = _bounded_step_one(h_n2[0] if newt else h_gn, g, xv, bounded)
+        if newt:
+            slope = float(g @ step)
+            if not (decrement >= 0 and slope < 0 and curv > 0 and not stuck and np.all(np.isfinite(step))):
+                step, decrement, _, _ = _bounded_step_one(h_gn, g, xv, bounded)
+                newt = False
+        n_iter += 1
+        f_old = f
+        done = decrement < tol
+        if done and newt:  # polish: a converged Newton step is still taken (see joint_newton)
+            cand = xv + step
+            cand[bounded] = np.maximum(cand[bounded], 0.0)
+            f_c, st_c = value_at(cand)
+            if np.isfinite(f_c) and f_c <= f_old + 1e-12 * max(1.0, abs(f_old)):
+                xv, f, st = cand, f_c, st_c
+        if done and (newt or decrement < 1e-3 * tol):
+            converged = True
+            break
+        t, accepted, full = 1.0, False, False
+        for halving in range(MAX_HALVINGS):
+            cand = xv + t * step
+            cand[bounded] = np.maximum(cand[bounded], 0.0)
+            f_c, st_c = value_at(cand)
+            if np.isfinite(f_c) and f_c <= f_old + ARMIJO * float(g @ (cand - xv)):
+                xv, f, st = cand, f_c, st_c
+                accepted, full = True, halving == 0
+                break
+            t *= 0.5
+        use_newton = full
+        if not accepted and not newt:  # no decrease along a Gauss–Newton step: the numerical floor?
+            converged = decrement < 1e-9 * max(1.0, abs(f_old))
+            break
+    return xv[None, :], np.array([f]), np.array([converged]), np.array([n_iter])

@@ -100,13 +100,15 @@ class Poisson:
     name = "poisson"
 
     def value(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> np.ndarray:
+        if e.size and e.min() > 0:  # the common case, without the masks (same numbers)
+            return np.asarray(2.0 * np.sum(e - data + xlogy(data, data / e), axis=1), dtype=float)
         bad = np.any((e < 0) | ((e <= 0) & (data > 0)), axis=1)
         e_safe = np.where(e > 0, e, 1.0)
         f = 2.0 * np.sum(e - data + xlogy(data, data / e_safe), axis=1)
         return np.where(bad, np.inf, f)
 
     def derivatives(self, data: np.ndarray, den: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        e_safe = np.where(e > 0, e, 1.0)
+        e_safe = e if e.size and e.min() > 0 else np.where(e > 0, e, 1.0)
         return 2.0 * (1.0 - data / e_safe), data / e_safe**2
 
     def chi2_bins(self) -> bool:

@@ -77,13 +77,16 @@ def plr_batch(
     up = np.where(found, cm.u_to_alpha(t_up * sc.u_cut), np.nan)  # no crossing in the scan: no limit
     if not lower:
         return up, None, ok, sc
-    below = (delta >= crit) & (s[:, None] < t_hat[None, :])
-    has_low = np.any(below, axis=0)
-    kl = s.size - 1 - np.argmax(below[::-1], axis=0)  # last index below t̂ with Δ ≥ crit
-    kl = np.clip(kl, 0, s.size - 2)
-    d0, d1 = delta[kl, cols], delta[kl + 1, cols]
+    # The lower end is that of the hull of {Δχ² ≤ crit}: the first point from 0 inside the set (the set
+    # need not be connected — an interference signal can have a second basin — and a crossing just
+    # below t̂ would drop the part nearer 0).
+    inside = (delta <= crit) & (s[:, None] <= t_hat[None, :])
+    kl = np.argmax(inside, axis=0)  # inside at the dense point nearest t̂, where Δ ≈ 0
+    has_low = np.any(inside, axis=0) & (kl > 0)
+    kl = np.clip(kl, 1, s.size - 1)
+    d0, d1 = delta[kl - 1, cols], delta[kl, cols]
     w = np.where(d0 > d1, (d0 - crit) / (d0 - d1), 0.5)
-    t_lo = s[kl] + np.clip(w, 0, 1) * (s[kl + 1] - s[kl])
+    t_lo = s[kl - 1] + np.clip(w, 0, 1) * (s[kl] - s[kl - 1])
     lo = np.where(has_low, cm.u_to_alpha(t_lo * sc.u_cut), 0.0)
     return up, lo, ok, sc
 

@@ -8,17 +8,16 @@ p-values from q̃_μ and q̃_μ of the Asimov data set (conditional on the obser
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 from scipy.stats import norm
 
 from ...errors import FitError, InputError
 from ..calculators import asymptotic_cls, asymptotic_cls_band_sqrt_qa, crossing, toy_cls
-from ..minimum import FitVariableMinimum
+from ..minimum import FitVariableMinimum, evaluate_u
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
@@ -43,32 +42,73 @@ def _check_calculator(calculator: str) -> str:
 
 
 def _asymptotic_cls_limit(model: BinnedModel, statistic: str, cl: float) -> tuple[float, float, FitVariableMinimum]:
-    """Observed asymptotic CL_s limit in u, its CL_b there, and the best fits of [observed, Asimov]."""
+    """Observed asymptotic CL_s limit in u, its CL_b there, and the best fits of [observed, Asimov].
+
+    h(u) = ln CL_s(q̃(u), q̃_A(u)) − ln(1 − CL) is solved by a safeguarded Newton iteration: the two
+    profiles (observed and conditional Asimov data) of each step are one batch, and dh/du follows
+    from their envelope derivatives dχ²_min/du (analytic) and the partial derivatives of ln CL_s in
+    q̃ and q̃_A (central differences of the closed form). A step that leaves the bracket is replaced
+    by bisection (or doubling while no upper end is known).
+    """
     obs = FitProblem(model, statistic)
     asimov = obs.conditional_asimov(0.0)
     # FitProblem.__post_init__ sets data and centres
     assert obs.data is not None and obs.centres is not None
     assert asimov.data is not None and asimov.centres is not None
     both = FitProblem(model, statistic, np.vstack([obs.data, asimov.data]), np.vstack([obs.centres, asimov.centres]))
-    level = 1.0 - cl
+    um = both.minimum()
+    log_level = float(np.log(1.0 - cl))
+    theta = um.theta.copy()
 
-    def log_cls(u: float) -> float:
-        q, _ = both.test_statistic([u], "one")
-        if not np.all(np.isfinite(q)):
+    def evaluate(u: float) -> tuple[float, float, float]:
+        """(h, dh/du, CL_b) at u, warm-starting the profiles from the previous point."""
+        th, f, g, conv = evaluate_u(both.batch, np.full(2, u), theta, 1e-9)
+        above = um.u <= u  # q̃ is 0 (and flat) below the best fit
+        q = np.where(above, np.maximum(f - um.f, 0.0), 0.0)
+        dq = np.where(above & (f - um.f > 0.0), g, 0.0)
+        if not (np.all(np.isfinite(q)) and np.all(conv) and np.all(um.converged)):
             raise FitError(f"a profile failed at u = {u:.4g} while solving for the CLs limit")
-        return float(np.log(max(float(asymptotic_cls(q[0, 0], q[1, 0])[0]), 1e-300)) - np.log(level))
+        theta[:] = th
+        step = 1e-6 * np.maximum(q, 1e-4)
+        q_obs = q[0] + np.array([0.0, step[0], -min(step[0], q[0]), 0.0, 0.0])
+        q_a = q[1] + np.array([0.0, 0.0, 0.0, step[1], -min(step[1], q[1])])
+        cls_k, _, clb_k = asymptotic_cls(q_obs, q_a)
+        log_cls = np.log(np.maximum(cls_k, 1e-300))
+        d_obs = (log_cls[1] - log_cls[2]) / (q_obs[1] - q_obs[2])
+        d_a = (log_cls[3] - log_cls[4]) / (q_a[3] - q_a[4])
+        return float(log_cls[0] - log_level), float(d_obs * dq[0] + d_a * dq[1]), float(clb_k[0])
 
-    scale = max(u_scale(both, row=0), float(both.minimum().u[0]), 1e-300)  # the observed row's best fit
-    lo, hi = 0.0, float(both.minimum().u[0]) + scale
-    for _ in range(60):
-        if log_cls(hi) < 0:
+    u_hat = max(float(um.u[0]), 0.0)
+    scale = max(u_scale(both, row=0), u_hat, 1e-300)  # the observed row's best fit
+    lo, hi = 0.0, np.inf
+    x = u_hat + scale
+    for _ in range(200):
+        h, dh, cl_b = evaluate(x)
+        if h < 0:
+            hi = x
+        else:
+            lo = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - h / dh
+        if np.isfinite(newton) and lo < newton < hi:
+            if abs(newton - x) <= 1e-10 * x:
+                return x, cl_b, um
+            x = newton
+        elif np.isfinite(hi):
+            if hi - lo <= 1e-12 * hi:
+                return x, cl_b, um
+            x = 0.5 * (lo + hi)
+        else:
+            x = 2.0 * x
+        if x > 2.0**60 * scale:
             break
-        lo, hi = hi, 2.0 * hi
-    else:
-        raise FitError("CLs never fell below 1 − CL: the signal strength is not constrained")
-    u = float(brentq(lambda x: log_cls(x) if x > 0 else 1.0, lo, hi, xtol=1e-12 * hi, rtol=1e-10))
-    q, _ = both.test_statistic([u], "one")
-    return u, float(asymptotic_cls(q[0, 0], q[1, 0])[2]), both.minimum()
+    raise FitError("CLs never fell below 1 − CL: the signal strength is not constrained")
+
+
+@lru_cache(maxsize=16)
+def _band_targets(cl: float) -> tuple[float, ...]:
+    """q̃_A of each band edge ("-2sigma" … "+2sigma") at confidence level ``cl``."""
+    return tuple(asymptotic_cls_band_sqrt_qa(cl, n) ** 2 for n in BAND_SIGMAS.values())
 
 
 def cls_expected(model: BinnedModel, statistic: str, cl: float, asimov: FitProblem | None = None) -> dict[str, float]:
@@ -80,7 +120,7 @@ def cls_expected(model: BinnedModel, statistic: str, cl: float, asimov: FitProbl
     cm = model.compiled
     if asimov is None:
         asimov = FitProblem(model, statistic).nominal_asimov(0.0)
-    targets = [asymptotic_cls_band_sqrt_qa(cl, n) ** 2 for n in BAND_SIGMAS.values()]
+    targets = _band_targets(cl)
     u = solve_crossings(asimov, targets, u_scale(asimov))
     return {k: float(cm.u_to_alpha(u_k)) for k, u_k in zip(BAND_SIGMAS, u, strict=True)}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
 from ...errors import FitError, InputError
@@ -21,7 +22,7 @@ from ..fitting import FitResult
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
-from ..scan import Scan, u_scale
+from ..scan import Scan, finite_delta, u_scale
 from ..statistic import check_statistic
 from ..validate import check_cl, check_n_grid
 from .asymptotic_plr import plr_batch, plr_critical_value, plr_single
@@ -58,7 +59,7 @@ def plr_upper_limit(
         ``"asymptotic"``: Δχ² = Φ⁻¹(cl)² (1.642 at 90 %). ``"neyman"``: critical values from toys
         (see :func:`neyman_upper_limit`, which this forwards to).
     n_grid : int
-        Grid points of the profile scan (the crossing is then solved exactly with Brent's method).
+        Grid points of the profile scan (the crossing is then solved exactly on the profile, by Newton).
     expected, n_toys, seed, fluctuate_aux, progress
         Expected limit and band, as in :func:`bayesian_chi2_limit`.
     belt, belt_toys
@@ -111,7 +112,29 @@ def plr_interval(model: BinnedModel, cl: float = 0.9, *, statistic: str = "chi2"
     check_cl(cl)
     check_n_grid(n_grid)
     up, lo, ok, sc, crit = plr_single(model, statistic, cl, "two", n_grid)
-    return _plr_result(model, "plr-interval", statistic, cl, up, lo, ok, sc, crit, None)
+    note = _gap_note(model, sc, crit, 0.0 if lo is None else lo, up)
+    return _plr_result(model, "plr-interval", statistic, cl, up, lo, ok, sc, crit, None, note)
+
+
+def _gap_note(model: BinnedModel, sc: Scan, crit: float, lower: float, upper: float) -> str:
+    """A sentence if Δχ² exceeds ``crit`` somewhere strictly inside [lower, upper] (α), else "".
+
+    The interval reported is the hull of {α : Δχ² ≤ crit}; with a non-linear signal the set can have
+    a gap (two basins of χ²_min), which the result must say.
+    """
+    cm = model.compiled
+    u = sc.u_cut[0] * np.linspace(0.0, 1.0, 2001)
+    delta = CubicSpline(sc.u_cut[0] * sc.t, finite_delta(sc.f[0], sc.f_min[0]))(u)
+    lo_u, up_u = float(cm.alpha_to_u(lower)), float(cm.alpha_to_u(upper))
+    margin = 1e-3 * (up_u - lo_u)
+    gap = (u > lo_u + margin) & (u < up_u - margin) & (delta > crit)
+    if not np.any(gap):
+        return ""
+    a, b = cm.u_to_alpha(u[gap][[0, -1]])
+    return (
+        f"the set Δχ² ≤ {crit:.4g} is not connected: Δχ² exceeds it for α in about [{a:.4g}, {b:.4g}]; "
+        "the interval reported is its hull"
+    )
 
 
 def _plr_result(
@@ -125,8 +148,10 @@ def _plr_result(
     sc: Scan,
     crit: float,
     exp_detail: ExpectedLimits | None,
+    note: str = "",
 ) -> LimitResult:
     cm = model.compiled
+    messages = ([] if ok else ["profile scan or crossing search did not converge"]) + ([note] if note else [])
     return LimitResult.from_fit(
         model,
         statistic,
@@ -142,7 +167,7 @@ def _plr_result(
         chi2_profile=sc.f[0].copy(),
         critical_value=crit,
         converged=ok,
-        message="" if ok else "profile scan or crossing search did not converge",
+        message="; ".join(messages),
         test_statistic=(
             "q̃_μ (one-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 16)"
             if lo is None

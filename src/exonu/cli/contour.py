@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .options import add_statistic_argument, print_json, resolve_statistic
+from .options import add_cl_argument, add_statistic_argument, jobs_count, output_path, print_json, resolve_statistic
 
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
@@ -47,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help="nsi eps_l/eps_r only: the flavour α of ε_αα")
     p.add_argument("--window", help="analysis window (default: the paper's, or the only one; one detector only)")
     p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH", help="binned data file, as for `exonu fit`")
-    p.add_argument("--cl", type=float, default=0.9, help="confidence level in (0.5, 1); default 0.9")
+    add_cl_argument(p)
     p.add_argument(
         "--method",
         choices=["wilks", "fc"],
@@ -61,13 +60,13 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
     p.add_argument(
         "--jobs",
-        type=int,
+        type=jobs_count,
         default=1,
         help="fc: local processes for the toys (default 1; for now the toys run in this process)",
     )
     p.add_argument("--scheduler", metavar="ADDR", help="fc: a Dask scheduler for the toys (not available yet)")
     add_statistic_argument(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder for region.json and region.png")
+    p.add_argument("--out", type=output_path, required=True, help="output folder for region.json and region.png")
     p.add_argument("--json", action="store_true", help="print the JSON document (default: a short summary)")
     p.set_defaults(func=cmd_contour)
 

@@ -8,12 +8,22 @@ the output folder was checked.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
+from .options import (
+    MAX_MASSES,
+    add_belt_toys_argument,
+    add_limit_arguments,
+    add_statistic_argument,
+    bounded_int,
+    output_path,
+    print_json,
+    resolve_statistic,
+)
+from .signals import add_signal_arguments, spec_from_args
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,7 +43,6 @@ DEFAULT_N_MASSES = 13
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     from ..searches.spec import MEDIATORS
-    from .fit import add_signal_arguments
 
     p = sub.add_parser("exclusion")
     p.add_argument(
@@ -52,7 +61,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="mediator masses in MeV (> 0), instead of --n-masses/--mass-range",
     )
     p.add_argument(
-        "--n-masses", type=int, help=f"number of log-spaced masses (≥ 2; default {DEFAULT_N_MASSES}) over --mass-range"
+        "--n-masses",
+        type=bounded_int(2, MAX_MASSES),
+        help=f"number of log-spaced masses (2 to {MAX_MASSES}; default {DEFAULT_N_MASSES}) over --mass-range",
     )
     p.add_argument(
         "--mass-range",
@@ -63,9 +74,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_limit_arguments(p)
     add_statistic_argument(p)
-    p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
+    add_belt_toys_argument(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the neyman/fc belt toys (integer ≥ 0; default 0)")
-    p.add_argument("--out", type=Path, required=True, help="output folder for exclusion.json and exclusion.png")
+    p.add_argument("--out", type=output_path, required=True, help="output folder for exclusion.json and exclusion.png")
     p.add_argument("--json", action="store_true", help="also print exclusion.json on stdout")
     p.set_defaults(func=cmd_exclusion)
 
@@ -80,11 +91,15 @@ def masses_from_args(args: argparse.Namespace) -> np.ndarray:
     if args.masses_mev is not None:
         if args.n_masses is not None or args.mass_range is not None:
             raise InputError("give either --masses-mev or --n-masses/--mass-range, not both")
+        if len(args.masses_mev) > MAX_MASSES:
+            raise InputError(f"--masses-mev lists {len(args.masses_mev)} masses; at most {MAX_MASSES}")
         masses = np.array([checks.mediator_mass_mev(m) for m in args.masses_mev])
         if len(np.unique(masses)) != masses.size:
             raise InputError(f"--masses-mev lists a mass twice: {args.masses_mev}")
         return np.sort(masses)
     low, high = args.mass_range if args.mass_range is not None else DEFAULT_MASS_RANGE_MEV
+    if not 0 < low < high < math.inf:
+        raise InputError(f"--mass-range LO HI must satisfy 0 < LO < HI (MeV, finite); got {low:g} {high:g}")
     return mediator_masses(DEFAULT_N_MASSES if args.n_masses is None else args.n_masses, low, high)
 
 
@@ -125,7 +140,7 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     from ..output import to_jsonable
     from ..output.serialize import dumps
     from ..searches.exclusion import run_exclusion
-    from .fit import check_toy_options, spec_from_args
+    from .fit import check_toy_options
 
     check_toy_options(args)
     check_writable_dir(args.out)  # before the (slow) scan

@@ -19,79 +19,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..searches import SIGNALS, search_spec
 from ..stats import MIN_BAND_TOYS
-from ..xsec import CHARGE_SETS
-from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
+from .options import (
+    add_belt_toys_argument,
+    add_limit_arguments,
+    add_statistic_argument,
+    display_text,
+    display_unit,
+    print_json,
+    resolve_belt_toys,
+    resolve_statistic,
+)
+from .signals import add_signal_arguments, spec_from_args
 
 if TYPE_CHECKING:
     from ..detector import DetectorSetup
     from ..searches import JointResult, SearchResult, SearchSpec
     from . import OneLineArgumentParser
-
-#: --flavour help: what one flavour means for each signal that takes it
-FLAVOUR_HELP = (
-    "flavour carrying the interaction (default: all three for the millicharge and the magnetic moment, "
-    "e for NSI and the charge radius). millicharge: only ν_α is charged; magnetic-moment: only ν_α has "
-    "the moment (the limit is then on μ_να, not on the common μ_ν, and no published common value is "
-    "compared); nsi: ε^{eP}_αα; charge-radius: ⟨r²⟩_να. Refused for the mediators, whose charges fix "
-    "the flavours"
-)
-
-
-def add_signal_arguments(p: argparse.ArgumentParser, *, mediators_only: bool = False) -> None:
-    """The options that define a signal (shared by `exonu fit` and `exonu exclusion`)."""
-    if not mediators_only:
-        p.add_argument(
-            "--signal",
-            required=True,
-            choices=sorted(SIGNALS),
-            metavar="SIGNAL",
-            help="signal model: "
-            + "; ".join(f"{k}: {v.description}" for k, v in sorted(SIGNALS.items())).replace("%", "%%"),
-        )
-        p.add_argument(
-            "--mass-mev",
-            type=float,
-            help="mediator mass in MeV (> 0; required for the mediator signals "
-            "dark-photon, light-vector, axial-vector, scalar, pseudoscalar)",
-        )
-    p.add_argument(
-        "--charges",
-        choices=sorted(CHARGE_SETS),
-        help="U(1) charge set of the light vector (--signal light-vector only; required there)",
-    )
-    if not mediators_only:
-        p.add_argument(
-            "--chirality",
-            choices=["L", "R", "V"],
-            help="NSI only: ε^{eL} alone, ε^{eR} alone, or vector ε^{eV} (ε^{eL} = ε^{eR} = ε^{eV}/2); default L",
-        )
-        p.add_argument(
-            "--sign",
-            choices=["positive", "negative"],
-            help="NSI and charge radius only: the side of the (signed) parameter the one-sided limit is set "
-            "on; default positive",
-        )
-        p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help=FLAVOUR_HELP)
-
-
-def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> Any:
-    """The :class:`~exonu.searches.SearchSpec` of the signal options (one-line InputError for bad ones)."""
-    flavour = getattr(args, "flavour", None)
-    options: dict[str, Any] = {}
-    for name in ("chirality", "sign"):
-        if getattr(args, name, None) is not None:
-            options[name] = getattr(args, name)
-    flavours = None if flavour is None else (("e", "mu", "tau") if flavour == "all" else (flavour,))
-    return search_spec(
-        args.signal,
-        mass_mev=getattr(args, "mass_mev", None) if mass_mev is None else mass_mev,
-        charges=args.charges,
-        flavours=flavours,
-        window=getattr(args, "window", None),
-        **options,
-    )
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
@@ -129,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
         f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)",
     )
-    p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
+    add_belt_toys_argument(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the toys (integer ≥ 0; default 0)")
     p.add_argument(
         "--report",
@@ -252,10 +196,7 @@ def check_toy_options(args: argparse.Namespace) -> None:
     """``--seed`` ≥ 0 and ``--belt-toys`` ≥ 1 (shared by `exonu fit` and `exonu exclusion`)."""
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
-    if args.belt_toys < 1:
-        raise InputError(
-            f"--belt-toys must be an integer ≥ 1 (toys per grid point of the neyman/fc belt); got {args.belt_toys}"
-        )
+    resolve_belt_toys(args)
 
 
 def check_fit_options(args: argparse.Namespace) -> None:
@@ -276,6 +217,13 @@ def check_fit_options(args: argparse.Namespace) -> None:
         from ..fileio import check_output_file
 
         check_output_file(args.report)  # before the (slow) fit
+
+
+def threshold_text(threshold: Any) -> str:
+    """A limit's threshold for a human summary: ``Δχ² = 1.642`` (rounded), or the method's own wording."""
+    if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
+        return f"threshold Δχ² = {threshold:.3f}"
+    return f"threshold {threshold}"
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -323,18 +271,24 @@ def single_fit(setup: DetectorSetup, spec: SearchSpec, window: str, data: DataCh
     if args.json:
         print_json(out)
     else:
-        u = spec.unit
+        u = display_unit(spec.unit)
         print(
-            f"{setup.name} / {window} / {spec.key}: best fit {r.best_fit:.3g} {u}, "
-            f"chi2/ndof = {r.chi2_min:.2f}/{r.ndof}, "
-            f"{r.significance_sigma:.2f} sigma over background-only"
+            display_text(
+                f"{setup.name} / {window} / {spec.key}: best fit {r.best_fit:.3g} {u}, "
+                f"χ²/ndof = {r.chi2_min:.2f}/{r.ndof}, "
+                f"{r.significance_sigma:.2f} σ over background-only"
+            )
         )
         print(
-            f"  {r.cl:.0%} CL upper limit ({args.method}; {out['test_statistic']}; threshold {out['threshold']}; "
-            f"{out['sided']}-sided): {r.observed:.3g} {u}"
+            display_text(
+                f"  {r.cl:.0%} CL upper limit ({args.method}; {out['test_statistic']}; "
+                f"{threshold_text(out['threshold'])}; {out['sided']}-sided): {r.observed:.3g} {u}"
+            )
         )
         toy = f", toy median {r.expected_toy_median:.3g} {u}" if r.expected_toy_median is not None else ""
-        print(f"  expected: Asimov median {r.expected:.3g} {u}{toy}")
+        band = r.expected_band
+        one_sigma = f", ±1σ [{band[0]:.3g}, {band[1]:.3g}] {u}" if band else " (no band: --toys 0)"
+        print(display_text(f"  expected: Asimov median {r.expected:.3g} {u}{toy}{one_sigma}"))
         if r.interval:
             print(f"  {r.cl:.0%} CL interval: [{r.interval[0]:.3g}, {r.interval[1]:.3g}] {u}")
         if out["published"] is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, cast
 
-from .options import print_json
+from .options import MAX_COUPLINGS, MAX_MASSES, add_cl_argument, bounded_int, check_toy_plan, print_json, toy_count
 from .toys import add_search_arguments, model_description, run_on_executor, units_line
 
 if TYPE_CHECKING:
@@ -19,7 +19,11 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     add_search_arguments(p)
     masses = p.add_mutually_exclusive_group()
     masses.add_argument("--masses-mev", type=float, nargs="+", help="dark-photon masses in MeV")
-    masses.add_argument("--n-masses", type=int, help="log-spaced dark-photon masses from 1e-3 to 1e3 MeV")
+    masses.add_argument(
+        "--n-masses",
+        type=bounded_int(2, MAX_MASSES),
+        help=f"log-spaced dark-photon masses from 1e-3 to 1e3 MeV (2 to {MAX_MASSES})",
+    )
     p.add_argument(
         "--alpha-max",
         type=float,
@@ -27,12 +31,15 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="largest signal strength α = (x/x_ref)^power of the coupling grid (default 6)",
     )
     p.add_argument(
-        "--n-couplings", type=int, default=12, help="points of the coupling grid, uniform in α up to --alpha-max"
+        "--n-couplings",
+        type=bounded_int(2, MAX_COUPLINGS),
+        default=12,
+        help=f"points of the coupling grid, uniform in α up to --alpha-max (2 to {MAX_COUPLINGS}; default 12)",
     )
-    p.add_argument("--n-toys", type=int, required=True, help="toys per grid point of the belt")
+    p.add_argument("--n-toys", type=toy_count(), required=True, help="toys per grid point of the belt (≤ 1e7)")
     p.add_argument(
         "--n-background",
-        type=int,
+        type=toy_count(),
         default=None,
         help="background-only toys per mass for the expected band (default: --n-toys)",
     )
@@ -42,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         default="upper",
         help="one-sided q (upper limits, default) or Feldman–Cousins likelihood-ratio ordering",
     )
-    p.add_argument("--cl", type=float, default=0.9)
+    add_cl_argument(p)
     p.add_argument("--no-figure", action="store_true", help="do not write exclusion.png")
     p.set_defaults(func=cmd_scan)
 
@@ -69,6 +76,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise InputError(f"--alpha-max must be a positive number; got {args.alpha_max}")
     if args.n_couplings < 2:
         raise InputError(f"--n-couplings must be at least 2; got {args.n_couplings}")
+    check_toy_plan(args.n_toys, args.chunk_size, len(masses) * args.n_couplings)
+    check_toy_plan(args.n_background or args.n_toys, args.chunk_size, len(masses), "--n-background")
     grid = args.alpha_max * np.arange(1, args.n_couplings + 1) / args.n_couplings
     description = model_description(args, masses[0])
     description.build()  # a bad search fails before any cluster is started

@@ -6,10 +6,18 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .options import add_statistic_argument, print_json, resolve_statistic
+from .options import (
+    add_statistic_argument,
+    bounded_int,
+    check_toy_plan,
+    jobs_count,
+    output_path,
+    print_json,
+    resolve_statistic,
+    toy_count,
+)
 
 if TYPE_CHECKING:
     from ..parallel import ModelDescription
@@ -31,11 +39,17 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", help="analysis window of the detector (default: the paper's, or the only one)")
     add_statistic_argument(p)
     p.add_argument("--seed", type=int, default=0, help="run seed (≥ 0); with the unit keys it fixes every toy")
-    p.add_argument("--out", type=Path, required=True, help="run folder: stored units, summary.json (a rerun resumes)")
-    p.add_argument("--chunk-size", type=int, default=25, help="toys per work unit (default 25)")
+    p.add_argument(
+        "--out", type=output_path, required=True, help="run folder: stored units, summary.json (a rerun resumes)"
+    )
+    p.add_argument(
+        "--chunk-size", type=bounded_int(1, 1_000_000), default=25, help="toys per work unit (default 25; ≤ 1e6)"
+    )
     p.add_argument("--fixed-aux", action="store_true", help="hold the auxiliary measurements at nominal in the toys")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, default=1, help="local worker processes (1: in-process, no Dask needed)")
+    where.add_argument(
+        "--jobs", type=jobs_count, default=1, help="local worker processes (1: in-process, no Dask needed; ≤ 4 × CPUs)"
+    )
     where.add_argument("--scheduler", help="address of a running Dask scheduler (default: $EXONU_SCHEDULER)")
     p.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
@@ -83,7 +97,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("toys", help="toy ensemble of one search: every toy's limit and fit, stored and resumable")
     add_search_arguments(p)
     p.add_argument("--mass-mev", type=float, help="dark-photon mass in MeV (--signal dark-photon)")
-    p.add_argument("--n-toys", type=int, required=True, help="number of toys")
+    p.add_argument("--n-toys", type=toy_count(), required=True, help="number of toys (≤ 1e7)")
     p.add_argument(
         "--alpha",
         type=float,
@@ -97,6 +111,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 def cmd_toys(args: argparse.Namespace) -> int:
     from ..parallel import run_toys
 
+    check_toy_plan(args.n_toys, args.chunk_size)
     description = model_description(args, args.mass_mev)
     description.build()  # a bad search fails before any cluster is started
     summary = run_on_executor(

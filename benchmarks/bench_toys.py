@@ -1,5 +1,5 @@
 """Benchmark: per-toy cost of a fit and a limit before and after the batched Newton solve, and toy
-throughput with 1 and 2 Dask workers.
+throughput with ``--jobs 1`` and ``--jobs 2`` (local processes).
 
 On the XMASS-I magnetic-moment search (99 bins, 27 nuisances, the paper's χ²), with BLAS pinned to
 one thread, each figure measured in the same run for the old path ("before") and the new one
@@ -17,25 +17,25 @@ one thread, each figure measured in the same run for the old path ("before") and
   :func:`exonu.parallel.run_unit` (:func:`exonu.stats.belt_statistic` over the unit's toys); from them
   ``cpu_hours_dark_photon_belt``: a full dark-photon belt of 50 masses × 50 couplings × 10⁴ toys plus
   10⁴ background toys per mass;
-* ``throughput_1`` / ``throughput_dask_1`` / ``throughput_2``: toys per second of a whole ``exonu toys``
-  unit (fit, limit, q₀, stored) through :func:`exonu.parallel.run_toys` in-process, on a ``LocalCluster``
-  of 1 worker process and of 2 (``--jobs 2``); the cluster is started and its workers warmed up (model built)
-  before the clock starts, so the figure is the steady state a long run sees. ``cpu_per_toy_1/2``
-  add up the CPU time of every process involved (the command and each worker); on a machine shared
+* ``xenonnt_jobs1_s`` / ``xenonnt_jobs2_s``: wall seconds of a 200-toy ``exonu toys`` run on
+  ``xenonnt-sr0`` with ``--jobs 1`` and ``--jobs 2`` once the model is built (the back end started,
+  every unit run and stored, the summary written), interleaved over ``--rounds`` rounds, with their
+  ratio per round; ``local_startup_2_workers_s``: two local worker processes started and their first
+  items back;
+* ``throughput_1`` / ``throughput_2``: toys per second of whole ``exonu toys`` units through
+  :func:`exonu.parallel.run_toys` in-process and on 2 local processes (``--jobs 2``) after a warm-up;
+  ``cpu_per_toy_1/2`` add up the CPU time of every process over the executor's life; on a machine shared
   with other work the wall-clock speed-up says little, while ``speedup_2_workers_idle_cores``
-  = 2 × cpu_per_toy_1 / cpu_per_toy_2 is what two idle cores would give (the overhead of Dask,
-  transfers and the store included). ``--dask-defaults`` adds the same 1- and 2-worker runs on local
-  clusters with Dask's default worker settings instead of exonu's ``LOCAL_CLUSTER_CONFIG`` (what a
-  ``--scheduler`` cluster started without them gets: glibc's malloc trimming made every toy ≈ 45 %
-  dearer there); ``--throughput-only`` skips everything but the throughput runs.
+  = 2 × cpu_per_toy_1 / cpu_per_toy_2 is what two idle cores would give. ``--dask`` adds the same on a
+  local Dask cluster; ``--throughput-only`` skips the per-toy costs.
 
 Per-toy costs are CPU times of this process (BLAS on one thread: the cost on an idle core), with
 the wall times beside them (``*_wall``); throughputs are wall-clock (the ``exonu toys`` units use
 the new path). Every result is printed as a table (before, after, ratio) and, last, one JSON line.
 ``--save FILE`` writes that JSON; ``--compare FILE`` adds a saved run's "after" column.
 
-Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400] [--chunk-size 25]`` (needs
-``pip install '.[distributed]'``). Other processes on the machine distort the figures: check
+Run: ``python benchmarks/bench_toys.py [--toys 200] [--throughput-toys 400] [--chunk-size 25]`` (``--dask``
+needs ``pip install '.[distributed]'``). Other processes on the machine distort the figures: check
 ``uptime`` first.
 """
 
@@ -54,14 +54,12 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from exonu import __version__
-from exonu.parallel import DaskExecutor, ModelDescription, WorkUnit, make_executor, run_toys, run_unit
+from exonu.parallel import ModelDescription, WorkUnit, executor_for, run_toys, run_unit
 from exonu.parallel.units import likelihood_ratio_statistic
 from exonu.searches import SearchSpec
 from exonu.stats import batched_best_fit, fit, generate_toys, limits_for_toys
 
 DESCRIPTION = ModelDescription(("xmass-i",), SearchSpec("magnetic_moment_mub", "magnetic-moment"))
-#: the glibc variable Dask's nanny sets in its workers (see exonu.parallel.executor.LOCAL_CLUSTER_CONFIG)
-TRIM = "MALLOC_TRIM_THRESHOLD_"
 
 
 def per_toy_costs(n_toys: int, seed: int) -> dict:
@@ -168,69 +166,65 @@ def scan_unit_costs(n_toys: int, seed: int) -> dict:
     return out
 
 
-def _worker_cpu_seconds(executor) -> float:
-    """CPU seconds used so far by every worker process (0 for the in-process executor)."""
-    client = getattr(executor, "client", None)
-    return sum(client.run(time.process_time).values()) if client is not None else 0.0
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (local workers, once the pool is closed)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def dask_default_cluster(jobs: int) -> DaskExecutor:
-    """A local cluster like ``--jobs N``'s but with Dask's default worker settings (not exonu's
-    ``LOCAL_CLUSTER_CONFIG``): what a ``--scheduler`` cluster started without them gets."""
-    from distributed import Client, LocalCluster
-
-    before = os.environ.get(TRIM)
-    cluster = LocalCluster(
-        n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
-    )
-    # the nanny writes its pre-spawn variables into this process's environment, from which every
-    # cluster started later would inherit them: restore it
-    if before is None:
-        os.environ.pop(TRIM, None)
-    else:
-        os.environ[TRIM] = before
-    return DaskExecutor(Client(cluster), cluster)
-
-
-def throughput(
-    jobs: int, n_toys: int, chunk_size: int, seed: int, local_cluster: bool = False, dask_defaults: bool = False
-) -> tuple[float, float, float]:
-    """Toys per second (wall clock) of `exonu toys` units with ``jobs`` workers after a warm-up run,
-    the CPU milliseconds per toy of all processes involved (this one and the workers), and the same
-    less the CPU those processes burn while idle (heartbeats, event loops) over the run's wall time,
-    measured over 3 idle seconds after the run. ``dask_defaults``: on :func:`dask_default_cluster`."""
-    executor = dask_default_cluster(jobs) if dask_defaults else make_executor(jobs, local_cluster=local_cluster)
+def throughput(jobs: int, n_toys: int, chunk_size: int, seed: int, dask: bool = False) -> tuple[float, float]:
+    """Toys per second (wall clock) of `exonu toys` units with ``jobs`` workers after a warm-up run
+    (the workers started and the model built), and CPU ms per toy of every process involved over the
+    executor's whole life (start-up and warm-up included). ``dask``: a local Dask cluster instead of
+    the local processes of ``--jobs N``."""
+    cpu0 = _cpu_seconds()
+    executor = executor_for(jobs, dask_local=dask)
     folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
+    warm = 2 * jobs * chunk_size
     try:
-        # warm-up: every worker imports exonu and builds the model once
-        run_toys(
-            DESCRIPTION,
-            n_toys=2 * jobs * chunk_size,
-            seed=seed + 1,
-            out=folder / "warm",
-            chunk_size=chunk_size,
-            executor=executor,
-            progress=False,
-        )
-        cpu0, workers0, start = time.process_time(), _worker_cpu_seconds(executor), time.perf_counter()
-        run_toys(
-            DESCRIPTION,
-            n_toys=n_toys,
-            seed=seed,
-            out=folder / "run",
-            chunk_size=chunk_size,
-            executor=executor,
-            progress=False,
-        )
+        DESCRIPTION.build()  # as the command does before its workers start
+        run_toys(DESCRIPTION, n_toys=warm, seed=seed + 1, out=folder / "warm", chunk_size=chunk_size, executor=executor)
+        start = time.perf_counter()
+        run_toys(DESCRIPTION, n_toys=n_toys, seed=seed, out=folder / "run", chunk_size=chunk_size, executor=executor)
         wall = time.perf_counter() - start
-        cpu = time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0
-        cpu0, workers0 = time.process_time(), _worker_cpu_seconds(executor)
-        time.sleep(3.0)
-        idle_rate = (time.process_time() - cpu0 + _worker_cpu_seconds(executor) - workers0) / 3.0
-        return n_toys / wall, 1e3 * cpu / n_toys, 1e3 * max(cpu - idle_rate * wall, 0.0) / n_toys
     finally:
         executor.close()
         shutil.rmtree(folder, ignore_errors=True)
+    return n_toys / wall, 1e3 * (_cpu_seconds() - cpu0) / (n_toys + warm)
+
+
+def jobs_comparison(n_toys: int, rounds: int) -> dict[str, object]:
+    """``exonu toys --detector xenonnt-sr0 --signal magnetic-moment --n-toys N`` with ``--jobs 1`` and
+    ``--jobs 2`` as the command runs it once the model is built (start the back end, run every unit,
+    store, summarise), interleaved ``rounds`` times; and the start-up of two local workers (first items back)."""
+    from exonu.searches import search_spec
+
+    description = ModelDescription(("xenonnt-sr0",), search_spec("magnetic-moment"))
+    description.build()
+    start = time.perf_counter()
+    with executor_for(2) as executor:
+        list(executor.map(abs, [1, 2]))
+    startup = time.perf_counter() - start
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    for r in range(rounds):
+        for jobs in (1, 2):
+            folder = Path(tempfile.mkdtemp(prefix="exonu-bench-"))
+            try:
+                start = time.perf_counter()
+                with executor_for(jobs) as executor:
+                    run_toys(description, n_toys=n_toys, seed=r, out=folder, executor=executor, progress=False)
+                walls[jobs].append(time.perf_counter() - start)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "xenonnt_toys": n_toys,
+        "local_startup_2_workers_s": startup,
+        "xenonnt_jobs1_s": walls[1],
+        "xenonnt_jobs2_s": walls[2],
+        "xenonnt_jobs2_over_jobs1": [b / a for a, b in zip(walls[1], walls[2], strict=True)],
+    }
 
 
 def main() -> None:
@@ -245,11 +239,9 @@ def main() -> None:
     parser.add_argument(
         "--throughput-only", action="store_true", help="skip the per-toy costs: only the throughput runs"
     )
-    parser.add_argument(
-        "--dask-defaults",
-        action="store_true",
-        help="also run 1 and 2 workers on local clusters with Dask's default worker settings",
-    )
+    parser.add_argument("--dask", action="store_true", help="also run 1 and 2 workers on a local Dask cluster")
+    parser.add_argument("--xenonnt-toys", type=int, default=200, help="toys of the --jobs 1 / --jobs 2 comparison")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of that comparison")
     args = parser.parse_args()
 
     result = {
@@ -266,26 +258,18 @@ def main() -> None:
     if not args.throughput_only:
         result.update(per_toy_costs(args.toys, args.seed))
         result.update(scan_unit_costs(args.toys, args.seed))
+    result.update(jobs_comparison(args.xenonnt_toys, args.rounds))
     for jobs in (1, 2):
-        (result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"], result[f"busy_cpu_per_toy_{jobs}"]) = throughput(
+        result[f"throughput_{jobs}"], result[f"cpu_per_toy_{jobs}"] = throughput(
             jobs, args.throughput_toys, args.chunk_size, args.seed
         )
     result["speedup_2_workers"] = result["throughput_2"] / result["throughput_1"]
-    # the same local cluster with one worker: the 1 → 2 worker scaling of Dask itself (the in-process
-    # run above has no scheduler, no transfers and no Dask worker at all)
-    (result["throughput_dask_1"], result["cpu_per_toy_dask_1"], result["busy_cpu_per_toy_dask_1"]) = throughput(
-        1, args.throughput_toys, args.chunk_size, args.seed, local_cluster=True
-    )
-    result["speedup_dask_1_to_2_workers"] = result["throughput_2"] / result["throughput_dask_1"]
-    # on two idle cores the 2-worker speed-up is 2 × (CPU per toy in-process / CPU per toy on Dask);
-    # the idle burn of the Dask processes grows with the wall time, i.e. with the load of the machine
+    # on two idle cores the 2-worker speed-up is 2 × (CPU per toy in-process / CPU per toy with 2 workers)
     result["speedup_2_workers_idle_cores"] = 2 * result["cpu_per_toy_1"] / result["cpu_per_toy_2"]
-    result["speedup_2_workers_idle_cores_busy_cpu"] = 2 * result["busy_cpu_per_toy_1"] / result["busy_cpu_per_toy_2"]
-    if args.dask_defaults:
-        # last: Dask's default settings on the same local clusters (1 and 2 workers), for comparison
-        for jobs, key in ((1, "dask_defaults_1"), (2, "dask_defaults_2")):
-            (result[f"throughput_{key}"], result[f"cpu_per_toy_{key}"], result[f"busy_cpu_per_toy_{key}"]) = throughput(
-                jobs, args.throughput_toys, args.chunk_size, args.seed, dask_defaults=True
+    if args.dask:
+        for jobs in (1, 2):
+            result[f"throughput_dask_{jobs}"], result[f"cpu_per_toy_dask_{jobs}"] = throughput(
+                jobs, args.throughput_toys, args.chunk_size, args.seed, dask=True
             )
     result["load_average_1min_end"] = os.getloadavg()[0]
 
@@ -305,20 +289,16 @@ def main() -> None:
     ]
     rows = [
         ("full dark-photon belt [CPU h]", "cpu_hours_dark_photon_belt"),
-        ("throughput, 1 worker in-process [toys/s]", "throughput_1"),
-        ("throughput, 1 Dask worker [toys/s]", "throughput_dask_1"),
-        ("throughput, 2 Dask workers [toys/s]", "throughput_2"),
+        ("start-up of 2 local workers [s]", "local_startup_2_workers_s"),
+        ("throughput, in-process (--jobs 1) [toys/s]", "throughput_1"),
+        ("throughput, 2 local processes (--jobs 2) [toys/s]", "throughput_2"),
         ("2-worker speed-up over in-process", "speedup_2_workers"),
-        ("2-worker speed-up over 1 Dask worker", "speedup_dask_1_to_2_workers"),
-        ("CPU per toy, 1 worker [ms, all processes]", "cpu_per_toy_1"),
-        ("CPU per toy, 1 Dask worker [ms, all processes]", "cpu_per_toy_dask_1"),
-        ("CPU per toy, 2 workers [ms, all processes]", "cpu_per_toy_2"),
+        ("CPU per toy, --jobs 1 [ms, all processes]", "cpu_per_toy_1"),
+        ("CPU per toy, --jobs 2 [ms, all processes]", "cpu_per_toy_2"),
         ("2-worker speed-up on idle cores (from CPU)", "speedup_2_workers_idle_cores"),
-        ("  the same without idle burn", "speedup_2_workers_idle_cores_busy_cpu"),
-        ("throughput, 1 worker, Dask defaults [toys/s]", "throughput_dask_defaults_1"),
-        ("throughput, 2 workers, Dask defaults [toys/s]", "throughput_dask_defaults_2"),
-        ("CPU per toy, 1 worker, Dask defaults [ms]", "cpu_per_toy_dask_defaults_1"),
-        ("CPU per toy, 2 workers, Dask defaults [ms]", "cpu_per_toy_dask_defaults_2"),
+        ("throughput, 1 Dask worker [toys/s]", "throughput_dask_1"),
+        ("throughput, 2 Dask workers [toys/s]", "throughput_dask_2"),
+        ("CPU per toy, 2 Dask workers [ms]", "cpu_per_toy_dask_2"),
     ]
     other = json.loads(args.compare.read_text()) if args.compare else None
     print(f"{'':44s}{'before':>12s}{args.label:>12s}{'speed-up':>10s}" + (f"{other['label']:>12s}" if other else ""))
@@ -336,6 +316,11 @@ def main() -> None:
         print(
             f"{name:44s}{'':12s}{result[key]:12.3f}" + (f"{'':10s}{other[key]:12.3f}" if other and key in other else "")
         )
+    for jobs in (1, 2):
+        walls = ", ".join(f"{w:.2f}" for w in result[f"xenonnt_jobs{jobs}_s"])
+        print(f"xenonnt-sr0, {result['xenonnt_toys']} toys, --jobs {jobs} [s, interleaved rounds]: {walls}")
+    ratios = ", ".join(f"{r:.2f}" for r in result["xenonnt_jobs2_over_jobs1"])
+    print(f"  ratio --jobs 2 / --jobs 1 per round: {ratios}")
     print(
         f"load average (1 min) at start/end: {result['load_average_1min']:.1f} / {result['load_average_1min_end']:.1f} "
         f"on {result['cpus']} cores"

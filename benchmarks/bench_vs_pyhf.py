@@ -1,40 +1,192 @@
-"""Benchmark: exonu's CLs upper limit against pyhf's, like with like, and how both scale.
+"""Benchmark: exonu against pyhf, like with like, on every packaged detector (and how both scale).
 
-Both compute the same thing: the asymptotic CLs upper limit with the q̃_μ test statistic
-(arXiv:1007.1727) at 95 % CL (pyhf's default; pyhf 0.7's root-finding ``upper_limit(scan=None)``
-uses 95 % whatever ``level`` says), Poisson likelihood, on the same HistFactory model (exported by
-``exonu.stats.to_pyhf_model`` with linear ``histosys`` activities, like Eq. 5 of arXiv:2005.11891).
-Both run at ONE BLAS thread (threadpoolctl), on the numpy backend for pyhf.
+Per packaged detector (``exonu.config.list_detectors``), on the magnetic-moment search (the paper's
+window; the detector's data, or the background-only Asimov data of the XMASS-I reconstruction), the
+same HistFactory model for both (``exonu.stats.to_pyhf_model``: Poisson; POI ``mu`` = exonu's α):
 
-Models: the XMASS-I μ_ν search, then synthetic spectra scaled in bins (30 → 3000, 10 nuisances) and
-in nuisances (10 → 100, 99 bins). For each: both limits, their ratio, and both wall times.
+* **fit**: one maximum-likelihood fit — ``exonu.stats.fit(model, statistic="poisson")`` against
+  ``pyhf.infer.mle.fit(data, pdf)``;
+* **limit**: the 90 % CL asymptotic CL_s upper limit with q̃_μ (arXiv:1007.1727), observed *and*
+  expected band — ``exonu.stats.cls_upper_limit(model, 0.9, statistic="poisson")`` against pyhf's
+  ``upper_limit(data, pdf, scan=linspace(0, 2.5·L, 26), level=0.1)`` (its scan always yields the
+  band), L = exonu's larger of the observed and median expected limits. exonu's asymptotic CL_s gives
+  the median expected limit (Asimov) but no asymptotic ±1σ/±2σ band (``exonu_expected_band`` is null),
+  so the limit comparison asks pyhf for three more numbers than exonu.
 
-Run: ``python benchmarks/bench_vs_pyhf.py [--quick]`` (needs pyhf and threadpoolctl). On machines
-where OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set for old OpenBLAS builds, unset both in that command
-to benchmark a current numpy (the kernel in use is printed).
+NumPy back end for pyhf, ONE BLAS thread (threadpoolctl), repeats interleaved (exonu fit, pyhf fit,
+exonu limit, pyhf limit, again), medians. ``--backend jax`` also times pyhf on JAX after one
+compiling call (if jax is installed; the output says when it is not).
+
+    python benchmarks/bench_vs_pyhf.py [--repeats 3] [--json] [--backend jax] [--scaling [--quick]]
+
+With ``--json`` the last line is a JSON list, one object per detector: ``detector``, ``fit_speed_up``
+(pyhf time ÷ exonu time), ``limit_speed_up``, ``limit_ratio`` (exonu ÷ pyhf observed limit),
+``expected_ratio`` (exonu's Asimov median ÷ pyhf's median expected limit) and the medians behind
+them (with ``--backend jax`` also ``*_jax`` fields). ``--scaling`` instead runs the synthetic scaling
+study (bins 30 → 3000, nuisances 10 → 100; 95 % CL, pyhf's root-finding).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
-import warnings
+import os
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before numpy is imported; threadpoolctl enforces it below
+
+import argparse  # noqa: E402 - after the BLAS pinning above
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+SCAN_POINTS = 26
+SCAN_REACH = 2.5  # the scan runs to 2.5 × exonu's limit
 
 
-def best_of(fn, repeat: int):
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(wall time in s, result) of one call."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """(smallest wall time in s, last result) of ``repeat`` calls."""
     best, out = np.inf, None
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
+        t, out = timed(fn)
+        best = min(best, t)
     return best, out
 
 
-def synthetic_model(n_bins: int, n_nuisances: int, seed: int = 1):
+# ------------------------------------------------------------------------------------------------
+# packaged detectors: fit and CLs limit with its expected band
+# ------------------------------------------------------------------------------------------------
+def detector_model(name: str) -> Any:
+    from exonu.config import load_detector
+    from exonu.searches import build_binned_model, search_spec
+
+    return build_binned_model(load_detector(name), search_spec("magnetic-moment"))[0]
+
+
+def pyhf_limit(data: Any, pdf: Any, scan: np.ndarray) -> tuple[float, list[float]]:
+    import pyhf
+
+    obs, exp = pyhf.infer.intervals.upper_limits.upper_limit(data, pdf, scan=scan, level=0.1)
+    return float(obs), [float(x) for x in exp]
+
+
+def compare_detector(name: str, repeats: int, jax: bool) -> dict[str, Any]:
+    import pyhf
+
+    from exonu.stats import cls_upper_limit, fit, to_pyhf_model
+
+    model = detector_model(name)
+    pyhf.set_backend("numpy")
+    pdf, data, _ = to_pyhf_model(model, name)
+
+    def exonu_fit() -> Any:
+        return fit(model, statistic="poisson")
+
+    def exonu_limit() -> Any:
+        return cls_upper_limit(model, 0.9, statistic="poisson", expected=True)
+
+    first = exonu_limit()  # also sets the scan range, untimed
+    reach = max(first.alpha_limit, first.expected or 0.0)
+    scan = np.linspace(0.0, SCAN_REACH * reach, SCAN_POINTS)
+    pyhf.infer.mle.fit(data, pdf)  # untimed: the first call builds pyhf's caches
+    times: dict[str, list[float]] = {"exonu_fit": [], "pyhf_fit": [], "exonu_limit": [], "pyhf_limit": []}
+    for _ in range(repeats):  # interleaved
+        times["exonu_fit"].append(timed(exonu_fit)[0])
+        times["pyhf_fit"].append(timed(lambda: pyhf.infer.mle.fit(data, pdf))[0])
+        t, ex = timed(exonu_limit)
+        times["exonu_limit"].append(t)
+        t, (py_obs, py_exp) = timed(lambda: pyhf_limit(data, pdf, scan))
+        times["pyhf_limit"].append(t)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    row: dict[str, Any] = {
+        "detector": name,
+        "bins": model.n_bins,
+        "pyhf_parameters": len(pdf.config.par_order),
+        "fit_speed_up": round(med["pyhf_fit"] / med["exonu_fit"], 2),
+        "limit_speed_up": round(med["pyhf_limit"] / med["exonu_limit"], 2),
+        "limit_ratio": round(ex.alpha_limit / py_obs, 5),
+        "expected_ratio": round(ex.expected / py_exp[2], 5) if ex.expected is not None else None,
+        "exonu_limit": ex.alpha_limit,
+        "exonu_expected": ex.expected,
+        "exonu_expected_band": ex.expected_band,  # None: the asymptotic limit gives the median only
+        "pyhf_limit": py_obs,
+        "pyhf_expected_band": py_exp,  # −2σ, −1σ, median, +1σ, +2σ
+        "scan_max": float(scan[-1]),
+        **{f"{k}_s": round(v, 5) for k, v in med.items()},
+        "repeats": repeats,
+    }
+    if jax:
+        row.update(compare_jax(data, pdf, scan, med, repeats, name))
+    return row
+
+
+def compare_jax(
+    data: Any, pdf: Any, scan: np.ndarray, exonu_med: dict[str, float], repeats: int, name: str
+) -> dict[str, Any]:
+    """pyhf on JAX, timed after one compiling call of each, against the exonu medians of this detector."""
+    import pyhf
+
+    from exonu.stats import to_pyhf_model
+
+    pyhf.set_backend("jax")
+    try:
+        model = detector_model(name)
+        pdf, data, _ = to_pyhf_model(model, name)  # rebuilt on the JAX back end
+        compile_fit, _ = timed(lambda: pyhf.infer.mle.fit(data, pdf))
+        compile_limit, _ = timed(lambda: pyhf_limit(data, pdf, scan))
+        fit_t = [timed(lambda: pyhf.infer.mle.fit(data, pdf))[0] for _ in range(repeats)]
+        limit_t = [timed(lambda: pyhf_limit(data, pdf, scan))[0] for _ in range(repeats)]
+    finally:
+        pyhf.set_backend("numpy")
+    fit_s, limit_s = statistics.median(fit_t), statistics.median(limit_t)
+    return {
+        "pyhf_jax_fit_s": round(fit_s, 5),
+        "pyhf_jax_limit_s": round(limit_s, 5),
+        "pyhf_jax_first_call_s": round(compile_fit + compile_limit, 3),
+        "fit_speed_up_jax": round(fit_s / exonu_med["exonu_fit"], 2),
+        "limit_speed_up_jax": round(limit_s / exonu_med["exonu_limit"], 2),
+    }
+
+
+def run_detectors(repeats: int, backend: str) -> list[dict[str, Any]]:
+    from exonu.config import list_detectors
+
+    jax = backend == "jax" and importlib.util.find_spec("jax") is not None
+    if backend == "jax" and not jax:
+        print("--backend jax: jax is not installed; pyhf is timed on the NumPy back end only")
+    rows = []
+    for name, _ in list_detectors():
+        row = compare_detector(name, repeats, jax)
+        rows.append(row)
+        line = (
+            f"{name:<13} {row['bins']:>3} bins {row['pyhf_parameters']:>2} pars | fit exonu "
+            f"{1e3 * row['exonu_fit_s']:.2f} ms, pyhf {1e3 * row['pyhf_fit_s']:.2f} ms -> x{row['fit_speed_up']} | "
+            f"CLs90 obs+exp exonu {1e3 * row['exonu_limit_s']:.1f} ms, pyhf {1e3 * row['pyhf_limit_s']:.0f} ms "
+            f"-> x{row['limit_speed_up']} | L exonu/pyhf {row['exonu_limit']:.5g}/{row['pyhf_limit']:.5g} "
+            f"= {row['limit_ratio']}"
+        )
+        if jax:
+            line += f" | pyhf-jax fit x{row['fit_speed_up_jax']}, limit x{row['limit_speed_up_jax']}"
+        print(line, flush=True)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# scaling study on synthetic spectra (95 % CL, pyhf's root-finding)
+# ------------------------------------------------------------------------------------------------
+def synthetic_model(n_bins: int, n_nuisances: int, seed: int = 1) -> Any:
     """A falling background of n_nuisances // 2 pulled components plus as many shape systematics."""
     from exonu.stats import BinnedModel
 
@@ -51,7 +203,7 @@ def synthetic_model(n_bins: int, n_nuisances: int, seed: int = 1):
     return model.with_data(np.round(model.asimov(0.0)))
 
 
-def compare(name: str, model, repeat: int) -> dict:
+def compare_scaling(name: str, model: Any, repeat: int) -> dict[str, Any]:
     import pyhf
 
     from exonu.stats import cls_upper_limit, to_pyhf_model
@@ -73,45 +225,48 @@ def compare(name: str, model, repeat: int) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smaller scans (30/300 bins, 10/30 nuisances)")
-    args = ap.parse_args()
-    import pyhf
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    from exonu.config import load_detector
-    from exonu.searches import PAPER_SEARCHES, build_binned_model
-
-    pyhf.set_backend("numpy")
-    warnings.filterwarnings("ignore")
-    rows = []
-    with threadpool_limits(limits=1):
-        for pool in threadpool_info():
-            print(
-                f"BLAS: {pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}, "
-                f"{pool.get('num_threads')} thread(s)"
-            )
-        setup = load_detector("xmass-i")
-        spec = next(s for s in PAPER_SEARCHES if s.key == "magnetic_moment_mub")
-        rows.append(compare("xmass-i mu_nu", build_binned_model(setup, spec)[0], 3))
-        bins = (30, 300) if args.quick else (30, 300, 3000)
-        nuis = (10, 30) if args.quick else (10, 30, 100)
-        for n in bins:
-            rows.append(compare(f"bins={n}", synthetic_model(n, 10), 3))
-        for k in nuis:
-            rows.append(compare(f"nuisances={k}", synthetic_model(99, k), 3))
-    head = (
+def run_scaling(quick: bool) -> list[dict[str, Any]]:
+    rows = [compare_scaling("xmass-i mu_nu", detector_model("xmass-i"), 3)]
+    for n in (30, 300) if quick else (30, 300, 3000):
+        rows.append(compare_scaling(f"bins={n}", synthetic_model(n, 10), 3))
+    for k in (10, 30) if quick else (10, 30, 100):
+        rows.append(compare_scaling(f"nuisances={k}", synthetic_model(99, k), 3))
+    print(
         f"{'model':<16}{'bins':>6}{'nuis':>6}{'exonu CLs95':>13}{'pyhf CLs95':>12}{'ratio':>8}"
         f"{'exonu s':>10}{'pyhf s':>10}{'speed-up':>10}"
     )
-    print(head)
     for r in rows:
         print(
             f"{r['model']:<16}{r['bins']:>6}{r['nuisances']:>6}{r['exonu_cls95']:>13.5g}{r['pyhf_cls95']:>12.5g}"
             f"{r['ratio']:>8.4f}{r['exonu_s']:>10.3g}{r['pyhf_s']:>10.3g}{r['speed_up']:>10.1f}"
         )
-    print(json.dumps(rows))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved repeats per detector (medians)")
+    ap.add_argument("--backend", choices=["numpy", "jax"], default="numpy", help="jax: also pyhf on JAX")
+    ap.add_argument("--json", action="store_true", help="last line: the results as a JSON list")
+    ap.add_argument("--scaling", action="store_true", help="the synthetic scaling study instead")
+    ap.add_argument("--quick", action="store_true", help="with --scaling: 30/300 bins, 10/30 nuisances")
+    args = ap.parse_args()
+    import pyhf
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    pyhf.set_backend("numpy")
+    warnings.filterwarnings("ignore")
+    with threadpool_limits(limits=1):
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(
+            f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} CPUs, load average "
+            f"{load:.1f}; python {platform.python_version()}, numpy {np.__version__}, pyhf {pyhf.__version__}"
+        )
+        for pool in threadpool_info():
+            print(f"BLAS: {pool.get('internal_api')} {pool.get('version')}, {pool.get('num_threads')} thread(s)")
+        rows = run_scaling(args.quick) if args.scaling else run_detectors(args.repeats, args.backend)
+    if args.json:
+        print(json.dumps(rows))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def test_spectrum_json_magnetic_moment(capsys):
     assert d["energies_kev"] == [1.0, 5.0, 10.0]
     assert d["rate_per_tonne_year_kev"] == pytest.approx([9.318, 2.195, 1.159], rel=0.01)  # docs/physics.md §11.2(a)
     assert d["sm_rate_per_tonne_year_kev"] == pytest.approx([2.467, 2.915, 3.098], rel=0.01)
-    assert d["presets"]["solar_model"] == "SFII-GS98" and d["atomic_model"] == "fea"
+    assert d["presets"]["solar_model"] == "SFII-GS98" and d["atomic_model"] == "steps"
 
 
 def test_spectrum_json_dark_photon_and_millicharge_defaults(capsys):
@@ -54,7 +54,7 @@ def test_spectrum_json_dark_photon_and_millicharge_defaults(capsys):
         capsys, "spectrum", "--signal", "millicharge", "--charge-e", "5.4e-12", "--energies-kev", "5", "--json"
     )
     d = json.loads(out)
-    assert d["atomic_model"] == "rrpa"
+    assert d["atomic_model"] == "steps+epa" and d["atomic"]["epa_neutrino_mass_ev"] == 0.1
     assert 3.5 * 126.8 < d["rate_per_tonne_year_kev"][0] < 6.5 * 126.8
     code, out, _ = run(
         capsys,
@@ -301,5 +301,8 @@ def test_fit_figures_carry_the_limit_description(small_reproduction):
     result = small_reproduction.searches["magnetic_moment_mub"]
     fig = plot_search_fit(small_reproduction, result, "magnetic moment")
     title = fig.axes[0].get_title()
+    footer = [t.get_text() for ax in fig.axes for t in ax.texts]
     plt.close(fig)
-    assert wrapped(limit_description(result)) in title
+    # a one-line title naming the method; how the limit was made in a footer under the axes
+    assert "\n" not in title and result.method in title
+    assert wrapped(limit_description(result), 130) in footer

@@ -46,6 +46,7 @@ def test_the_physics_modules_carry_examples():
         "exonu.oscillation",
         "exonu.atomic",
         "exonu.xsec.base",
+        "exonu.detector.properties",
         "exonu.detector.response",
         "exonu.config.tables",
         "exonu.config.build",

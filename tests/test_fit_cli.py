@@ -1,6 +1,7 @@
 """`exonu fit`: every output says how its limit was made; no limit from a failed fit."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -224,7 +225,7 @@ def test_joint_fit_gives_the_combined_and_each_detectors_limit(capsys):
     single = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
     assert res["per_detector"]["xenonnt-sr0"]["observed"] == pytest.approx(single["upper_limit"], rel=1e-6)
     # two experiments together are more sensitive than either alone (Asimov medians)
-    assert res["combined"]["expected"] < min(r["expected"] for r in res["per_detector"].values())
+    assert res["expected_upper_limit"] < min(r["expected_upper_limit"] for r in res["per_detector"].values())
 
 
 def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
@@ -251,7 +252,11 @@ def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
     nt, one_t = res["per_detector"]["xenonnt-sr0"], res["per_detector"]["xenon1t-sr1"]
     assert nt["observed"] == pytest.approx(nt["expected"], rel=1e-4)
     assert one_t["observed"] != pytest.approx(one_t["expected"], rel=1e-2)
-    assert res["data"]["xenonnt-sr0"] == f"file {path}" and res["data"]["xenon1t-sr1"] == "the detector's data set"
+    sources = res["data_sources"]
+    assert (
+        sources["xenonnt-sr0"] == f"file {os.path.relpath(path)}"
+        and sources["xenon1t-sr1"] == "the detector's data set"
+    )
 
 
 def test_fit_report_writes_html(tmp_path, capsys):

@@ -239,3 +239,11 @@ def test_ratio_table_file_formats_and_errors(tmp_path):
         atomic.RatioTable.from_file(binary)
     with pytest.raises(ConfigError, match="is a directory"):
         atomic.RatioTable.from_file(tmp_path)
+
+
+def test_dirac_fock_3d5_2_is_the_corrected_value_of_docs_physics_section_7():
+    """694.9 eV (the copied table's 649.9 eV gave a 58 eV 3d splitting; the X-ray edges give 12.6 eV)."""
+    df = {s.edge: s.binding_kev * 1e3 for s in atomic.xenon_subshells("dirac-fock")}
+    edges = {s.edge: s.binding_kev * 1e3 for s in atomic.xenon_subshells("xraydb")}
+    assert df["M5"] == pytest.approx(694.9)
+    assert abs((df["M4"] - df["M5"]) - (edges["M4"] - edges["M5"])) < 1.0

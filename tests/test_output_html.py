@@ -68,12 +68,15 @@ def test_no_published_values_means_none_shown(tmp_path):
 
 
 def test_report_of_a_single_search(xenon1t_results, tmp_path):
-    """What `exonu fit --report` will call: one search, its table row and its fit figure with residuals."""
+    """What `exonu fit --report` will call: one search, its table row, its fit figure with residuals and the
+    post-fit figures (pulls, correlations, Δχ² profile)."""
     result = xenon1t_results.searches["magnetic_moment_mub"]
     html = write_html_report(
         result, tmp_path / "fit.html", setup=xenon1t_results.setup, data_source="the detector's data set"
     ).read_text(encoding="utf-8")
-    assert html.count('<img src="data:image/png;base64,') == 1 and 'data-key="magnetic_moment_mub"' in html
+    assert html.count('<img src="data:image/png;base64,') == 4 and 'data-key="magnetic_moment_mub"' in html
+    for figure in ("fit", "pulls", "correlations", "profile"):
+        assert f'<figure id="{figure}_magnetic_moment_mub">' in html
     assert repr(result.observed) in html
     with pytest.raises(InputError, match="setup"):
         write_html_report(result, tmp_path / "x.html")

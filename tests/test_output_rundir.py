@@ -224,3 +224,13 @@ def test_plot_writes_atomically_and_checks_its_folder_first(tmp_path, capsys):
         "a_file",
         "background.png",
     ]
+
+
+def test_manifest_records_extra_entries_and_no_machine_path(tmp_path):
+    """What `exonu reproduce` adds (dependency versions, warnings) is in the manifest; argv[0] is `exonu`."""
+    with RunFolder(tmp_path / "run", seed=3, command_line=["/some/venv/bin/exonu", "reproduce"]) as run:
+        run.record["warnings"] = [{"code": "poor-fit", "message": "m", "search": "s"}]
+        run.write("a.txt", "x")
+    manifest = read_manifest(tmp_path / "run")
+    assert manifest["command_line"] == ["exonu", "reproduce"]
+    assert manifest["warnings"][0]["code"] == "poor-fit" and manifest["complete"] is True

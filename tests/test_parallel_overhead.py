@@ -38,12 +38,16 @@ def test_the_settings_are_dask_keys_that_differ_from_its_defaults():
         assert dask.config.get(key) != value, key
 
 
+def worker_settings_of(_item):
+    return worker_settings()
+
+
 def test_local_cluster_workers_run_without_malloc_trimming_and_profiler(monkeypatch):
     """A task on the local cluster sees no MALLOC_TRIM_THRESHOLD_, the profiler off and BLAS on one thread."""
     monkeypatch.delenv(TRIM, raising=False)  # as in a fresh shell: the worker inherits this environment
     executor = make_executor(1, local_cluster=True)
     try:
-        seen = executor.client.submit(worker_settings, pure=False).result()
+        seen = next(executor.map(worker_settings_of, [None]))
         # the settings were scoped to starting the cluster: this process's configuration is Dask's again
         assert dask.config.get("distributed.worker.profile.enabled") is True
     finally:

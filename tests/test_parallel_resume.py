@@ -29,9 +29,9 @@ TOYS = [
 
 
 def stored_units(out):
-    """The completed unit files: a writer killed mid-write leaves only a hidden temporary (".NAME.…tmp.parquet"),
+    """The completed unit files: a writer killed mid-write leaves only a hidden temporary (".NAME.…tmp.npz"),
     which pathlib's glob matches but which is no unit (the resumed run removes it)."""
-    return [p for p in out.glob("units/toys/*.parquet") if not p.name.startswith(".")]
+    return [p for p in out.glob("units/toys/*.npz") if not p.name.startswith(".")]
 
 
 def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path):
@@ -57,7 +57,7 @@ def test_a_killed_run_resumes_without_recomputing_stored_units(capsys, tmp_path)
     assert run.returncode == -signal.SIGKILL
     stored = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in stored_units(out)}
     assert 2 <= len(stored) < N_UNITS, "the kill must leave the run part-way"
-    partial = list(out.glob("units/toys/.*.tmp.parquet"))  # 0 or 1, depending on where the kill fell
+    partial = list(out.glob("units/toys/.*.tmp.npz"))  # 0 or 1, depending on where the kill fell
 
     assert main([*TOYS, "--out", str(out)]) == 0  # the same command resumes
     resumed = json.loads(capsys.readouterr().out)

@@ -28,7 +28,7 @@ from exonu.parallel import (
     run_unit,
     unit_seed,
 )
-from exonu.parallel.store import UnitStore
+from exonu.parallel.store import UnitStore, load_unit, read_units
 from exonu.searches import SearchSpec
 from exonu.stats import NeymanBelt, belt_statistic, fit, generate_toys, limits_for_toys, neyman_upper_limit
 
@@ -37,12 +37,10 @@ MAGNETIC = ModelDescription(("xmass-i",), SearchSpec("magnetic-moment", "magneti
 
 def stored_bytes(folder) -> dict:
     """Every stored unit's columns as raw bytes (bit-for-bit comparison, NaN payloads included)."""
-    import pyarrow.parquet as pq
-
     out = {}
-    for path in sorted((folder / "units").rglob("*.parquet")):
-        table = pq.read_table(path)
-        out[str(path.relative_to(folder))] = {c: table.column(c).to_numpy().tobytes() for c in table.column_names}
+    for path in sorted((folder / "units").rglob("*.npz")):
+        _, columns = load_unit(path)
+        out[str(path.relative_to(folder))] = {c: v.tobytes() for c, v in columns.items()}
     return out
 
 
@@ -141,29 +139,25 @@ def test_scan_belt_agrees_with_the_stats_neyman_construction(tmp_path):
 def test_toys_summary_and_store(tmp_path):
     s = run_toys(MAGNETIC, n_toys=12, seed=2, out=tmp_path, chunk_size=5, progress=False)
     assert (s["n_toys"], s["units_total"], s["units_computed"], s["units_reused"]) == (12, 3, 3, 0)
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(tmp_path / "units" / "toys")
-    assert sorted(table.column("toy").to_pylist()) == list(range(12))
-    limits = table.column("limit_alpha").to_numpy()
+    table = read_units(tmp_path, "toys")
+    assert sorted(table["toy"].tolist()) == list(range(12))
+    limits = table["limit_alpha"]
     assert s["median"] == pytest.approx(1e-10 * np.sqrt(np.median(limits)), rel=1e-12)
     lo, hi = s["band_1sigma"]
     assert lo == pytest.approx(1e-10 * np.sqrt(np.percentile(limits, 16)), rel=1e-12) and lo < s["median"] < hi
     assert json.loads((tmp_path / "summary.json").read_text())["median"] == s["median"]
-    q0 = table.column("q0").to_numpy()
+    q0 = table["q0"]
     assert s["q0_percentiles"]["90"] == np.percentile(q0, 90) and np.all(q0 >= 0)
-    assert s["best_fit_median"] == pytest.approx(
-        1e-10 * np.sqrt(max(np.median(table.column("alpha_hat").to_numpy()), 0))
-    )
+    assert s["best_fit_median"] == pytest.approx(1e-10 * np.sqrt(max(np.median(table["alpha_hat"]), 0)))
 
 
 def test_resume_recomputes_only_missing_units_and_gives_identical_results(tmp_path):
     full = run_toys(MAGNETIC, n_toys=12, seed=5, out=tmp_path / "a", chunk_size=4, progress=False)
     part = tmp_path / "b"
     run_toys(MAGNETIC, n_toys=12, seed=5, out=part, chunk_size=4, progress=False)
-    victim = sorted((part / "units" / "toys").glob("*.parquet"))[1]
+    victim = sorted((part / "units" / "toys").glob("*.npz"))[1]
     victim.unlink()  # as if the run had been killed before this unit finished
-    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (part / "units").rglob("*.parquet")}
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (part / "units").rglob("*.npz")}
     resumed = run_toys(MAGNETIC, n_toys=12, seed=5, out=part, chunk_size=4, progress=False)
     assert (resumed["units_computed"], resumed["units_reused"]) == (1, 2)
     assert all((p.stat().st_ino, p.stat().st_mtime_ns) == v for p, v in before.items())
@@ -177,8 +171,8 @@ def test_resume_removes_what_a_writer_killed_mid_write_left(tmp_path):
     """A kill during a unit's write leaves its hidden temporary (never the unit): the run that resumes the folder
     removes it, says so in the summary, and recomputes that unit."""
     run_toys(MAGNETIC, n_toys=8, seed=5, out=tmp_path / "a", chunk_size=4, progress=False)
-    victim = sorted((tmp_path / "a" / "units" / "toys").glob("*.parquet"))[0]
-    partial = victim.with_name(f".{victim.name}.k1ll3d.tmp.parquet")
+    victim = sorted((tmp_path / "a" / "units" / "toys").glob("*.npz"))[0]
+    partial = victim.with_name(f".{victim.name}.k1ll3d.tmp.npz")
     partial.write_bytes(victim.read_bytes()[:100])  # the first bytes of a write that never finished
     victim.unlink()
     resumed = run_toys(MAGNETIC, n_toys=8, seed=5, out=tmp_path / "a", chunk_size=4, progress=False)
@@ -194,7 +188,7 @@ class ReversedExecutor:
 
     description = "reversed"
 
-    def run(self, function, units):
+    def as_completed(self, function, units):
         for u in reversed(list(units)):
             yield u, function(u)
 
@@ -207,16 +201,17 @@ def test_results_do_not_depend_on_unit_order(tmp_path):
 
 def test_a_folder_with_other_settings_is_refused(tmp_path):
     run_toys(MAGNETIC, n_toys=3, seed=1, out=tmp_path, chunk_size=3, progress=False)
-    with pytest.raises(InputError, match=r"other settings \(chunk_size, seed\)"):
+    with pytest.raises(InputError, match=r"other settings \(chunk_size: stored 3, now 2, seed: stored 1, now 2\)"):
         run_toys(MAGNETIC, n_toys=3, seed=2, out=tmp_path, chunk_size=2, progress=False)
 
 
 def test_store_writes_are_atomic_files(tmp_path):
-    store = UnitStore(tmp_path, {"x": 1})
-    store.write("toys", "u1", {"toy": np.arange(3), "v": np.array([1.0, np.nan, 2.0])})
-    assert store.has("toys", "u1") and not store.has("toys", "u2")
-    assert not list(tmp_path.rglob("*.tmp"))
-    np.testing.assert_array_equal(store.read("toys", ["u1"])["v"], [1.0, np.nan, 2.0])
+    store = UnitStore(tmp_path, {"seed": 1})
+    u1, u2 = (WorkUnit("toys", MAGNETIC, 0, 0, c, 3 * c, 3, 1) for c in range(2))
+    store.write("toys", u1, {"toy": np.arange(3), "v": np.array([1.0, np.nan, 2.0])})
+    assert store.problem("toys", u1) is None and store.problem("toys", u2) == "missing"
+    assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
+    np.testing.assert_array_equal(store.read("toys", [u1])["v"], [1.0, np.nan, 2.0])
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -226,7 +221,7 @@ def test_store_writes_are_atomic_files(tmp_path):
         ({"n_toys": 0}, "n_toys must be an integer ≥ 1"),
         ({"seed": -1}, "seed must be an integer ≥ 0"),
         ({"chunk_size": 0}, "chunk_size must be an integer ≥ 1"),
-        ({"method": "neyman"}, "method for toys must be one of"),
+        ({"method": "central"}, "method for toys must be one of"),
         ({"alpha": -1.0}, "true signal strength alpha"),
     ],
 )
@@ -243,7 +238,7 @@ def test_run_toys_rejects_bad_arguments(tmp_path, kwargs, message):
         ({"alpha_grid": [1.0]}, "at least 2"),
         ({"masses_mev": [1.0]}, "has no mass"),
         ({"ordering": "central"}, "ordering must be one of"),
-        ({"cl": 1.5}, r"cl must be a number in \(0, 1\)"),
+        ({"cl": 1.5}, r"cl must be a number in \(0.5, 1\)"),
     ],
 )
 def test_run_scan_rejects_bad_arguments(tmp_path, kwargs, message):
@@ -362,7 +357,7 @@ def test_joint_toys_of_detectors_with_different_statistics_run(capsys, tmp_path)
 
 
 def test_execute_skips_stored_units(tmp_path):
-    store = UnitStore(tmp_path, {"x": 1})
+    store = UnitStore(tmp_path, {"seed": 0})
     units = [WorkUnit("toys", MAGNETIC, 0, 0, c, 2 * c, 2, 0) for c in range(2)]
     assert execute(units, store, progress=False).computed == 2
     assert execute(units, store, progress=False) == type(execute(units, store, progress=False))(2, 2, 0)
@@ -372,7 +367,7 @@ def test_a_folder_in_use_by_another_run_is_refused_and_freed_when_it_ends(tmp_pa
     """Two runs on one folder would remove each other's files in flight: the second is refused in one line, and
     the folder is free again once the first has closed it (a killed run's lock dies with its process)."""
     first = UnitStore(tmp_path, {"x": 1})
-    partial = tmp_path / "units" / "toys" / ".toys-000000.parquet.abc.tmp.parquet"
+    partial = tmp_path / "units" / "toys" / ".toys-000000.npz.abc.tmp.npz"
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"PAR1")  # the first run's write in flight
     with pytest.raises(InputError, match="another exonu run is using") as exc:
@@ -462,7 +457,7 @@ def test_cli_scan_writes_summary_and_figure(capsys, tmp_path):
         ),
         (
             ["toys", "--detector", "xmass-i", "--signal", "dark-photon", "--n-toys", "2", "--out", "{tmp}"],
-            "needs a mediator mass in MeV",
+            "needs mass_mev (--mass-mev)",
         ),
         (
             ["scan", "--detector", "xmass-i", "--signal", "dark-photon", "--n-toys", "2", "--out", "{tmp}"],
@@ -530,9 +525,7 @@ def test_cli_errors_are_one_line_exit_2(capsys, tmp_path, argv, message):
 def test_coverage_of_toys_drawn_with_signal(tmp_path, capsys):
     s = run_toys(MAGNETIC, n_toys=6, seed=8, out=tmp_path, alpha=1.0, chunk_size=6, progress=True)
     assert "toys" in capsys.readouterr().err  # the progress bar
-    import pyarrow.parquet as pq
-
-    limits = pq.read_table(tmp_path / "units" / "toys").column("limit_alpha").to_numpy()
+    limits = read_units(tmp_path, "toys")["limit_alpha"]
     assert s["coverage"] == np.mean(limits >= 1.0) and s["alpha"] == 1.0
 
 

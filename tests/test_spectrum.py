@@ -189,7 +189,7 @@ def test_every_registered_model_gives_a_finite_rate():
     for model, params in points.items():
         rate = differential_rate([1.0, 10.0], model, **params)
         assert np.all(np.isfinite(rate)) and np.all(rate != 0), model
-        assert default_atomic_model(model) == ("rrpa" if model == "millicharge" else "fea")
+        assert default_atomic_model(model) == ("steps+epa" if model == "millicharge" else "steps")
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,17 @@ use Gauss–Legendre quadrature on [E_min(T), E₀] (128 nodes: 1e-6 relative ac
 tested). The flux-weighted quadrature nodes ("kernel") are built once per T grid and reused for every
 interaction, so scanning a coupling or a dark-photon mass costs only cross-section evaluations.
 
-Atomic models (``atomic=``):
+Atomic models (``atomic_model=``, docs/physics.md §18.1): an :class:`exonu.atomic.AtomicModel` or its name
 
-* ``"fea"`` — free-electron steps (the paper's choice for μ_ν and the dark photon).
-* ``"rrpa"`` — the RRPA-grade millicharge treatment: FEA plus the equivalent-photon (low-Q²) term,
-  dσ = Z_eff dσ_free + dσ_EPA (README, "Atomic effects"). Only for interactions with a photon pole.
-* ``"free"`` — all 54 electrons free at every T (no stepping), for comparisons.
-* a :class:`exonu.atomic.RatioTable` — FEA times a user-supplied R(T) (e.g. a digitised RRPA curve).
+* ``"steps"`` — free-electron steps with xraydb edges (the paper's choice for μ_ν and the dark photon);
+  ``"steps-dirac-fock"`` — the same with the Dirac–Fock binding energies.
+* ``"steps+epa"`` (``"steps-dirac-fock+epa"``) — the millicharge's treatment (the paper's, RRPA-grade):
+  steps plus the equivalent-photon (low-Q²) term, dσ = Z_eff dσ_free + dσ_EPA, with the neutrino mass of
+  its logarithm stated. Only for interactions with a photon pole.
+* ``AtomicModel.from_name("ratio-table", FILE)`` or a :class:`exonu.atomic.RatioTable` — steps times a
+  user-supplied R(T) (e.g. a digitised RRPA curve), refused outside the table unless told.
+* ``"free"`` — all 54 electrons free at every T (no stepping), for comparisons. The legacy names
+  ``"fea"`` and ``"rrpa"`` mean ``steps`` and ``steps+epa`` with the spectrum's ``binding`` set.
 
 Output: events/(t·yr·keV) (:meth:`RecoilSpectrum.rate`) or events/(kg·day·keV) (``per="kg-day"``).
 
@@ -42,7 +46,8 @@ from .xsec import FLAVOURS, MODELS, Interaction, electron_min_neutrino_energy_ke
 from .xsec.base import flavour_index
 from .xsec.millicharge import Millicharge
 
-ATOMIC_MODELS = ("fea", "rrpa", "free")
+#: Atomic-model names a rate accepts: the named models and the legacy names (module docstring)
+ATOMIC_MODELS = (*atomic.ATOMIC_MODEL_NAMES[:-1], *atomic.LEGACY_ATOMIC_MODELS)
 RATE_UNITS = {"tonne-year": 1.0, "kg-day": PER_TONNE_YEAR_TO_PER_KG_DAY}
 DEFAULT_QUADRATURE_NODES = 128
 #: Largest number of quadrature nodes per source (beyond ~1000 the result no longer changes; memory grows linearly)
@@ -190,7 +195,7 @@ class RecoilSpectrum:
         t_kev: ArrayLike,
         interaction: Interaction,
         flavour: str = "all",
-        atomic_model: str | atomic.RatioTable = "fea",
+        atomic_model: str | atomic.AtomicModel | atomic.RatioTable = "fea",
         per: str = "tonne-year",
     ) -> np.ndarray:
         """Differential rate dR/dT for one interaction term.
@@ -203,8 +208,8 @@ class RecoilSpectrum:
             e.g. ``Weak()``, ``MagneticMoment(1e-10)``, ``Millicharge(5e-12)``, ``DarkPhotonBL(1e-6, 1e-3)``.
         flavour : {"all", "e", "mu", "tau"}
             Sum over flavours at Earth, or the part from one flavour.
-        atomic_model : {"fea", "rrpa", "free"} or RatioTable
-            Atomic treatment (module docstring).
+        atomic_model : AtomicModel, str or RatioTable
+            Atomic treatment (module docstring): ``"steps"``, ``"steps+epa"``, ``"steps-dirac-fock"``, …
         per : {"tonne-year", "kg-day"}
             Output unit: events/(t·yr·keV) or events/(kg·day·keV).
 
@@ -224,26 +229,29 @@ class RecoilSpectrum:
             raise InputError(f"flavour must be 'all' or one of {FLAVOURS}; got {flavour!r}")
         flavours = FLAVOURS if flavour == "all" else (FLAVOURS[flavour_index(flavour)],)
         t = validate_energies(t_kev)
-        is_table = isinstance(atomic_model, atomic.RatioTable)
-        if not is_table and (not isinstance(atomic_model, str) or atomic_model not in ATOMIC_MODELS):
-            raise InputError(f"atomic model must be one of {ATOMIC_MODELS} or a RatioTable; got {atomic_model!r}")
-        if atomic_model == "rrpa" and not interaction.photon_pole:
+        model = atomic.as_atomic_model(atomic_model, self.binding)
+        if model is not None and model.epa and not interaction.photon_pole:
             raise InputError(
-                f"the RRPA-grade atomic treatment is available for the millicharge only, "
-                f"not for {interaction.name!r}; use atomic_model='fea'"
+                f"the equivalent-photon atomic term (+epa, legacy 'rrpa') is available for the millicharge only, "
+                f"not for {interaction.name!r}; use atomic_model='steps'"
             )
 
         per_electron = self._flux_averaged(t, interaction.dsigma_dt, flavours, "electron")
-        if atomic_model == "free":
+        if model is None:  # "free": every electron free at every T
             per_atom = XENON_Z * per_electron
         else:
-            per_atom = atomic.effective_electrons(t, self.binding) * per_electron
-            if isinstance(atomic_model, atomic.RatioTable):
-                per_atom = per_atom * atomic_model(t)
-            elif atomic_model == "rrpa":
+            per_atom = atomic.effective_electrons(t, model.binding) * per_electron
+            if model.ratio_table is not None:
+                per_atom = per_atom * model.ratio_table.ratio_for(t, interaction.name, model.outside_table)
+            elif model.epa:
                 # the EPA term is per atom and reaches down to E_ν = T (absorption of the whole transfer)
                 # only the millicharge has a photon pole (checked above), so only it has an EPA term
-                epa = cast(Millicharge, interaction).epa_dsigma_dt_per_atom
+                millicharge = cast(Millicharge, interaction)
+                mass_ev = model.epa_neutrino_mass_ev
+
+                def epa(t_kev: np.ndarray, e_kev: np.ndarray, flavour: str) -> np.ndarray:
+                    return millicharge.epa_dsigma_dt_per_atom(t_kev, e_kev, flavour, neutrino_mass_ev=mass_ev)
+
                 per_atom = per_atom + self._flux_averaged(t, epa, flavours, "photon")
         rate = per_atom * XENON_ATOMS_PER_TONNE * SECONDS_PER_YEAR  # events/(t·yr·keV)
         return rate * RATE_UNITS[per]
@@ -354,20 +362,23 @@ def make_interaction(model: str, **parameters: Any) -> Interaction:
 
 
 def default_atomic_model(model: str) -> str:
-    """The paper's atomic treatment per model: RRPA(-grade) for the millicharge, FEA for every other model."""
-    return "rrpa" if model == "millicharge" else "fea"
+    """The paper's atomic treatment per model, by name: ``steps+epa`` for the millicharge, ``steps`` otherwise."""
+    return atomic.default_atomic_model_for(model).name
 
 
 def differential_rate(
     energies_kev: ArrayLike,
     model: str = "sm",
     flavour: str = "all",
-    atomic_model: str | atomic.RatioTable | None = None,
+    atomic_model: str | atomic.AtomicModel | atomic.RatioTable | None = None,
     per: str = "tonne-year",
     spectrum: RecoilSpectrum | None = None,
     **parameters: Any,
 ) -> np.ndarray:
     """One-call dR/dT for a named model with the paper's defaults.
+
+    ``atomic_model`` (None: the paper's, :func:`default_atomic_model`) is an
+    :class:`~exonu.atomic.AtomicModel` or a name such as ``"steps-dirac-fock"`` (module docstring).
 
     Examples
     --------

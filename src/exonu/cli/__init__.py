@@ -52,10 +52,14 @@ COMMANDS: dict[str, Command] = {
     "plot": Command("plot", "write a figure of the paper (PNG, PDF, SVG, EPS or PS, from the --out suffix)"),
     "reproduce": Command("reproduce", "all the paper's searches: results.json/.md, report.html and figures"),
     "fit": Command("fit", "one search on one or several detectors: fit, limits, significance (JSON)"),
+    "inspect": Command(
+        "inspect", "a detector before any fit: windows, expected and observed counts, parameters, checks"
+    ),
     "simulate": Command("data", "write seeded Poisson (or Asimov) pseudo-data of a detector", "add_simulate_parser"),
     "detectors": Command("data", "list the packaged detectors", "add_detectors_parser"),
     "export-pyhf": Command("data", "export one search as a pyhf (HistFactory JSON) workspace", "add_export_parser"),
     "config-schema": Command("config", "print the JSON Schema of detector configs (TOML)"),
+    "result-schema": Command("result_schema", "print the JSON Schema of fit results (exonu fit --json)"),
     "toys": Command("toys", "toy ensemble of one search: every toy's limit and fit, stored and resumable"),
     "scan": Command("scan", "toy belt over a mass × coupling grid: exclusion curve, expected band, figure"),
     "exclusion": Command("exclusion", "coupling limits versus mediator mass (observed and expected), JSON + PNG"),
@@ -129,6 +133,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         fromfile_prefix_chars="@",
     )
     parser.add_argument("--version", action=VersionAction, help="print exonu's version and exit")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the on-disk cache of detector responses and signal rates "
+        "(exonu --no-cache COMMAND …; the cache folder is EXONU_CACHE_DIR, else the user cache folder)",
+    )
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     for name, entry in COMMANDS.items():
         if name == command:
@@ -272,7 +282,13 @@ def _run(argv: Sequence[str] | None) -> int:
             return 0
         with warnings.catch_warnings(record=True) as caught:
             try:
-                status: int = args.func(args)
+                if args.no_cache:  # for this command only (main() may run in a longer-lived process)
+                    from ..cache import disabled
+
+                    with disabled():
+                        status: int = args.func(args)
+                else:
+                    status = args.func(args)
             except ExonuError:
                 report_warnings(caught, failed=True)
                 raise

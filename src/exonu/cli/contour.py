@@ -110,10 +110,10 @@ def cmd_contour(args: argparse.Namespace) -> int:
     from ..config import load_detector
     from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
     from ..output.figures_contour import region_figure
+    from ..output.fit_document import assign_data_files, detector_data
     from ..output.serialize import dumps, to_jsonable
     from ..searches import search_spec
     from ..searches.contour import check_parameters, confidence_region, region_problem
-    from .fit import assign_data_files, detector_data
 
     check_options(args)
     check_parameters(args.signal, args.params)

@@ -134,8 +134,27 @@ def cmd_export_pyhf(args: argparse.Namespace) -> int:
 
         data = read_dataset(args.data, setup.window(choose_window(setup, spec)).binning).counts
     model, templates = build_binned_model(setup, spec, data)
-    ws = to_pyhf_workspace(model, measurement_name=f"{setup.name}_{args.signal}", poi_name="mu")
+    # the POI mapping and provenance travel in the workspace (its measurement name; pyhf inspect shows it)
+    from .. import __version__
+
+    definition = f"mu = ({spec.parameter}/{templates.reference:g} {spec.unit})^{spec.alpha_power}"
+    metadata = {
+        "poi": "mu",
+        "poi_definition": definition,
+        "parameter": spec.parameter,
+        "unit": spec.unit,
+        "reference": templates.reference,
+        "power": spec.alpha_power,
+        "exonu_version": __version__,
+        "detector": setup.name,
+        "signal": args.signal,
+        "search": spec.key,
+        "window": choose_window(setup, spec),
+        "data": "packaged" if args.data is None else args.data.name,
+        "statistic": "poisson",
+    }
+    ws = to_pyhf_workspace(model, measurement_name=f"{setup.name}_{args.signal}", poi_name="mu", metadata=metadata)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(ws, indent=1))
-    print(f"wrote {args.out}: POI mu = ({spec.parameter}/{templates.reference:g})^{spec.alpha_power}")
+    print(f"wrote {args.out}: POI {definition} (also in the workspace's measurement name)")
     return 0

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from .executors import add_executor_arguments, executor_from_args
 from .options import (
     MAX_MASSES,
     add_belt_toys_argument,
@@ -45,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     from ..searches.spec import MEDIATORS
 
     p = sub.add_parser("exclusion")
+    add_executor_arguments(p, scheduler=False)  # --jobs N: masses on N local processes
     p.add_argument(
         "--detector",
         required=True,
@@ -147,18 +149,20 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     specs = [spec_from_args(args, mass_mev=float(m)) for m in masses_from_args(args)]  # all checked up front
     setups = [load_detector(d) for d in args.detector]
     resolve_statistic(args, setups)
-    scan = run_exclusion(
-        setups,
-        specs,
-        method=args.method,
-        statistic=args.statistic,
-        cl=args.cl,
-        seed=args.seed,
-        belt_toys=args.belt_toys,
-        progress=lambda done: tqdm(
-            done, desc="exonu exclusion", unit="mass", total=len(specs), disable=None, file=sys.stderr
-        ),
-    )
+    with executor_from_args(args) as executor:  # each mass is independent: the same points for any --jobs
+        scan = run_exclusion(
+            setups,
+            specs,
+            method=args.method,
+            statistic=args.statistic,
+            cl=args.cl,
+            seed=args.seed,
+            belt_toys=args.belt_toys,
+            mapper=executor.map,
+            progress=lambda done: tqdm(
+                done, desc="exonu exclusion", unit="mass", total=len(specs), disable=None, file=sys.stderr
+            ),
+        )
     document = to_jsonable(scan.document())
     fig = exclusion_figure(scan, document)
     buffer = io.BytesIO()

@@ -20,6 +20,9 @@ END_MARKER = "<!-- end of command-table -->"
 
 def option_text(action: argparse.Action) -> str:
     """One option as the table shows it: ``--flag``, its choices or value name, ``[…]`` when optional."""
+    if not action.option_strings:  # a positional argument
+        name = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
+        return f"`{name}`"
     flag = max(action.option_strings, key=len)
     if action.nargs == 0:
         text = flag
@@ -37,20 +40,25 @@ def option_text(action: argparse.Action) -> str:
 
 
 def command_options(name: str) -> list[str]:
-    """Every visible option of ``exonu NAME`` (not ``--help``, not the hidden old spellings)."""
+    """Every visible argument of ``exonu NAME`` (not ``--help``, not the hidden old spellings)."""
     parser = build_parser(name)
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     command = sub.choices[name]
     return [
         option_text(a)
         for a in command._actions
-        if a.option_strings and a.help != argparse.SUPPRESS and not isinstance(a, argparse._HelpAction)
+        if a.help != argparse.SUPPRESS and not isinstance(a, argparse._HelpAction)
     ]
 
 
 def command_table() -> str:
     """The Markdown table: one row per command, its summary and all its options."""
     rows = ["| command | what it does | options |", "|---|---|---|"]
+    top = build_parser()
+    global_options = [
+        option_text(a) for a in top._actions if a.option_strings and not isinstance(a, argparse._HelpAction)
+    ]
+    rows.append(f"| `exonu [options] COMMAND` | options before any command | {' '.join(global_options)} |")
     for name, entry in COMMANDS.items():
         options = " ".join(command_options(name)) or "(none)"
         rows.append(f"| `exonu {name}` | {entry.summary} | {options} |")

@@ -79,6 +79,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_statistic_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures (report.html then has none)")
+    p.add_argument(
+        "--quick", action="store_true", help="a first look: 40 toys, 8 masses, labelled quick in every output"
+    )
     p.set_defaults(func=cmd_reproduce)
 
 
@@ -110,12 +113,13 @@ def canonical_command_line(args: argparse.Namespace) -> list[str]:
     ]
     for path in args.data or ():
         line += ["--data", str(path)]
-    return line + (["--no-figures"] if args.no_figures else [])
+    return line + (["--no-figures"] if args.no_figures else []) + (["--quick"] if args.quick else [])
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from ..config import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
+    from ..parallel import executor_for
     from ..searches import dark_photon_masses, data_for_windows, reproduce_paper
 
     if args.seed < 0:
@@ -138,16 +142,18 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                 f"exonu: detector {setup.name!r} is a RECONSTRUCTION from published information (see its REFERENCE.md)",
                 file=sys.stderr,
             )
-        res = reproduce_paper(
-            setup,
-            datasets,
-            seed=args.seed,
-            n_toys=args.toys,
-            masses_mev=dark_photon_masses(args.masses),
-            jobs=args.jobs,
-            statistic=args.statistic,
-            dark_photon_toys=args.dark_photon_toys,
-        )
+        with executor_for(args.jobs) as executor:
+            res = reproduce_paper(
+                setup,
+                datasets,
+                seed=args.seed,
+                n_toys=args.toys,
+                masses_mev=dark_photon_masses(args.masses),
+                mapper=executor.map,  # the dark-photon masses: in this process or on --jobs local processes
+                statistic=args.statistic,
+                dark_photon_toys=args.dark_photon_toys,
+                quick=args.quick,
+            )
         write_run_files(
             res,
             run,

@@ -186,6 +186,7 @@ def flavours_from_args(args: argparse.Namespace) -> tuple[str, ...] | None:
 def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> Any:
     """The :class:`~exonu.searches.SearchSpec` of the signal options (one-line InputError for bad ones)."""
     from ..searches import search_spec
+    from .atomic import atomic_settings_from_args
 
     options: dict[str, Any] = {}
     for name in ("chirality", "sign"):
@@ -198,6 +199,7 @@ def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> A
         flavours=flavours_from_args(args),
         window=getattr(args, "window", None),
         **options,
+        **atomic_settings_from_args(args),
     )
 
 

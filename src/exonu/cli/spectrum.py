@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..constants import PER_TONNE_YEAR_TO_PER_KG_DAY
 from ..errors import InputError
+from .atomic import add_atomic_arguments, atomic_model_from_args, atomic_record
 from .signals import (
     MEDIATOR_MODELS,
     PARAMETER_OPTIONS,
@@ -91,6 +92,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument(
         "--binding", default="xraydb", choices=["xraydb", "dirac-fock"], help="binding energies of the FEA steps"
     )
+    add_atomic_arguments(p, uncertainty=False)
     p.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     p.set_defaults(func=cmd_spectrum)
 
@@ -140,6 +142,8 @@ def _interaction_parameters(args: argparse.Namespace) -> dict[str, Any]:
     _check_options_apply(args)
     if args.atomic is not None and args.rrpa_ratio_file is not None:
         raise InputError("give one of --atomic and --rrpa-ratio-file, not both")
+    if args.atomic_model is not None and (args.atomic is not None or args.rrpa_ratio_file is not None):
+        raise InputError("--atomic-model replaces --atomic and --rrpa-ratio-file: give --atomic-model only")
     flavours = interaction_flavours(args)
     if args.signal == "sm":
         return {"sin2_theta_w": args.sin2w}
@@ -185,7 +189,7 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
         binding=args.binding,
     )
     interaction = make_interaction(args.signal, **parameters)
-    atomic_model = args.atomic or default_atomic_model(args.signal)
+    atomic_model = atomic_model_from_args(args) or args.atomic or default_atomic_model(args.signal)
     if args.rrpa_ratio_file is not None:
         atomic_model = RatioTable.from_file(args.rrpa_ratio_file)
     flavour = rate_flavour(args)
@@ -196,7 +200,8 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
         "model": args.signal,  # the old key, kept for one release
         "parameters": interaction.parameters(),
         "flavour": flavour,
-        "atomic_model": atomic_model if isinstance(atomic_model, str) else f"ratio table {atomic_model.source}",
+        "atomic_model": atomic_record(atomic_model, args.binding)["name"],
+        "atomic": atomic_record(atomic_model, args.binding),
         "energies_kev": energies.tolist(),
         "rate_per_tonne_year_kev": rate.tolist(),
         "rate_per_kg_day_kev": (rate * PER_TONNE_YEAR_TO_PER_KG_DAY).tolist(),

@@ -3,6 +3,9 @@
 * :mod:`.schema` — the pydantic schema (``schema_version``, strict types, JSON Schema export);
 * :mod:`.tables` — the one numeric-table reader and the published rate units;
 * :mod:`.datasets` — event lists, binned counts and rates, exonu's own data-set files;
+* :mod:`.validate` — finding a config, reading and validating it;
+* :mod:`.detector_parts` — the response model, background components and region corrections;
+* :mod:`.backgrounds` — anchored amplitudes and the background model for any binning;
 * :mod:`.build` — config → :class:`exonu.detector.DetectorSetup` (the only place that does it).
 
 The key-by-key reference is ``docs/configuration.md``.

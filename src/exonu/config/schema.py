@@ -303,6 +303,15 @@ class SignalSysCfg(_Strict):
     regions: list[RegionSysCfg] = []
 
 
+class AtomicCfg(_Strict):
+    """The atomic treatment of the signal (docs/physics.md §18): model per signal and the atomic nuisance."""
+
+    models: dict[str, str] = {}  # signal model -> atomic model name ("steps", "steps-dirac-fock", "steps+epa", …)
+    ratio_tables: dict[str, str] = {}  # signal model -> ratio table file (model "ratio-table"), relative to the TOML
+    uncertainty: Literal["default", "off"] = "default"  # the fit nuisance "atomic": documented table, or none
+    uncertainty_scale: NonNegative = 1.0  # multiplies the documented table
+
+
 class DataCfg(_Strict):
     file: str
     format: Literal["binned_counts", "binned_rate", "events", "unbinned", "exonu"]
@@ -339,6 +348,7 @@ class DetectorCfg(_Strict):
     windows: dict[str, WindowCfg] = Field(min_length=1)
     background: BackgroundCfg
     signal_systematics: SignalSysCfg = SignalSysCfg()
+    atomic: AtomicCfg = AtomicCfg()
     data: dict[str, DataCfg] = {}
     published: list[PublishedCfg] = []
     #: the fit statistic used for this detector unless a command asks for another: the paper's "chi2"

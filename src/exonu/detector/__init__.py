@@ -1,7 +1,8 @@
 """What a detector is: Eq. (3) of arXiv:2005.11891 and the backgrounds, as plain typed objects.
 
 * :mod:`.binning` — reconstructed-energy bins;
-* :mod:`.response` — energy scale, threshold, resolution, efficiency, exposure → response matrix;
+* :mod:`.properties` — energy scale, resolution, efficiency (and the table helpers they share);
+* :mod:`.response` — those, threshold and exposure → response matrix;
 * :mod:`.tabulated` — published tables (points or histogram) integrated exactly over bins;
 * :mod:`.spectra` — β⁻ and 2νββ spectral shapes;
 * :mod:`.backgrounds` — one frozen class per background kind, region corrections, the per-window model;
@@ -28,21 +29,19 @@ from .backgrounds import (
     solar_sm_rate,
 )
 from .binning import Binning
-from .pseudodata import asimov_data, fisher_sigma_alpha, simulate_data
-from .response import (
+from .properties import (
     EXTEND_MODES,
-    RESPONSE_SYSTEMATICS,
     ConstantEfficiency,
-    DetectorModel,
     Efficiency,
     EnergyScale,
     LogisticEfficiency,
     ParametricResolution,
     Resolution,
-    Response,
     TableEfficiency,
     TableResolution,
 )
+from .pseudodata import asimov_data, fisher_sigma_alpha, simulate_data
+from .response import RESPONSE_SYSTEMATICS, DetectorModel, Response
 from .setup import Dataset, DetectorSetup, PublishedValue, RegionSystematic, SignalSystematics, WindowSetup
 from .spectra import beta_spectrum_pdf, double_beta_summed_pdf, fermi_function
 from .tabulated import TABLE_SHAPES, TabulatedSpectrum, histogram_edges_from_centres

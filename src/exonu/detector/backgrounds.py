@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..cache import cached_arrays
 from ..errors import ConfigError, InputError, check_float
 from ..xsec import MODELS
 from .binning import Binning
@@ -101,10 +102,18 @@ def solar_sm_rate(
 
     if spectrum is not None and not isinstance(spectrum, RecoilSpectrum):
         raise InputError(f"spectrum must be a RecoilSpectrum or None; got {type(spectrum).__name__}")
-    spectrum = RecoilSpectrum() if spectrum is None else spectrum
-    if sources is not None:
-        spectrum = spectrum.restricted(tuple(sources))
-    return spectrum.rate(t_kev, Weak(), atomic_model="fea", per="kg-day")
+    sources = None if sources is None else tuple(sources)
+
+    def compute() -> dict[str, np.ndarray]:
+        sp = RecoilSpectrum() if spectrum is None else spectrum  # built on a cache miss only (xraydb is slow)
+        sp = sp if sources is None else sp.restricted(sources)
+        return {"rate": sp.rate(t_kev, Weak(), atomic_model="fea", per="kg-day")}
+
+    if not isinstance(t_kev, np.ndarray):  # a few energies: not worth a cache entry
+        return compute()["rate"]
+    # spectrum None stands for the default RecoilSpectrum(), whose defaults are code (in the key's fingerprint)
+    inputs = {"t_kev": t_kev, "spectrum": spectrum, "sources": sources, "interaction": Weak(), "atomic_model": "fea"}
+    return cached_arrays("solar-sm-rate", inputs, compute)["rate"]
 
 
 # ------------------------------------------------------------------------------------------------

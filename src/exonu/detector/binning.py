@@ -66,6 +66,10 @@ class Binning:
         edges.setflags(write=False)
         self.edges_kev = edges
 
+    def cache_description(self) -> dict[str, np.ndarray]:
+        """What defines this binning, for :func:`exonu.cache.canonical`."""
+        return {"edges_kev": self.edges_kev}
+
     @classmethod
     def from_range(
         cls,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..atomic import AtomicSettings
 from ..errors import InputError, check_float_array
 from .backgrounds import BackgroundModel, overlap_fractions
 from .binning import Binning
@@ -267,6 +268,8 @@ class DetectorSetup:
     statistic : {"chi2", "poisson"}
         The fit statistic commands use for this detector unless told otherwise (config key ``statistic``).
     schema_version : int
+    atomic : exonu.atomic.AtomicSettings
+        Atomic model per signal and the atomic nuisance's switch and scale (config section ``[atomic]``).
     """
 
     name: str
@@ -285,6 +288,7 @@ class DetectorSetup:
     background_builder: Callable[[Binning], BackgroundModel] | None = None
     schema_version: int = 1
     statistic: str = "chi2"
+    atomic: AtomicSettings = field(default_factory=AtomicSettings)
 
     def window(self, name: str) -> WindowSetup:
         try:
@@ -307,6 +311,7 @@ class DetectorSetup:
             "is_reconstruction": self.is_reconstruction,
             "schema_version": self.schema_version,
             "statistic": self.statistic,
+            "atomic_uncertainty": self.atomic.uncertainty,
             "extrapolations": list(self.extrapolations),
             "notes": list(self.notes),
         }

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError, OutOfRangeError, check_float, check_float_array
-from .response import check_extend
+from .properties import check_extend
 
 __all__ = ["TABLE_SHAPES", "TabulatedSpectrum", "histogram_edges_from_centres"]
 
@@ -151,8 +151,8 @@ class TabulatedSpectrum:
         if lo_kev < self.low_kev - tol or hi_kev > self.high_kev + tol:
             raise OutOfRangeError(
                 f"{self.source}: the table covers {self.low_kev:g}–{self.high_kev:g} keV but "
-                f'{lo_kev:g}–{hi_kev:g} keV is needed (no extrapolation; set extend = "flat" '
-                "to hold the end values, or narrow the window)"
+                f"{lo_kev:g}–{hi_kev:g} keV is needed (no extrapolation): if its rows are histogram bins "
+                'given by their centres, set shape = "histogram"; otherwise narrow the window'
             )
 
     def __call__(self, e_kev: ArrayLike) -> np.ndarray:

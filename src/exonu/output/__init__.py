@@ -5,6 +5,7 @@ Modules:
 * :mod:`~exonu.output.serialize` — :func:`to_jsonable`, the results.json document and provenance
 * :mod:`~exonu.output.markdown` — results.md
 * :mod:`~exonu.output.figures` — matplotlib figures (each function takes ``ax=``)
+* :mod:`~exonu.output.figures_paper` — the figures of a reproduction (Figs. 1–6 analogues)
 * :mod:`~exonu.output.html` — report.html from Jinja2 templates (figures embedded)
 * :mod:`~exonu.output.rundir` — atomic files and run folders with a manifest
 * :mod:`~exonu.output.writer` — a whole reproduction as one run

@@ -377,7 +377,7 @@ def plot_millicharge_limits(
     ax.set_yscale("log")
     ax.set_ylim(*log_axis_range(shown))
     ax.set_ylabel("neutrino millicharge |q| [e]")
-    ax.set_title("Millicharge limits per flavour" + (f"\n{note}" if note else ""), fontsize=9)
+    ax.set_title("Millicharge limits per flavour" + (f" ({note})" if note else ""), fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(True, which="both", axis="y", alpha=0.2)
     _tight_layout(ax)
@@ -399,8 +399,9 @@ def plot_dark_photon_limits(
     if expected_band is not None:
         band = np.asarray(expected_band, dtype=float)
         ax.fill_between(m, band[:, 0], band[:, 1], color="tab:green", alpha=0.3, label="expected ± 1σ")
-    ax.plot(m, expected, color="tab:blue", ls="--", lw=1.3, label="exonu, expected (median)")
     ax.plot(m, observed, color="k", lw=1.8, label="exonu, observed (90 % CL)")
+    # drawn over the observed curve: on Asimov data the two coincide and the median would be hidden
+    ax.plot(m, expected, color="tab:blue", ls="--", lw=1.3, label="exonu, expected (median)", zorder=3)
     shown = list(observed) + list(expected)
     for i, (mass, value) in enumerate(published_points):
         ax.plot(mass, value, "r*", ms=13, label="published" if i == 0 else None, zorder=4)
@@ -412,7 +413,7 @@ def plot_dark_photon_limits(
     ax.set_ylim(*log_axis_range(shown))
     ax.set_xlabel("dark-photon mass $M_{A'}$ [MeV]")
     ax.set_ylabel("coupling $g_{B-L}$")
-    ax.set_title("U(1)$_{B-L}$ dark photon: 90 % CL exclusion" + (f"\n{note}" if note else ""), fontsize=9)
+    ax.set_title("U(1)$_{B-L}$ dark photon: 90 % CL exclusion" + (f" ({note})" if note else ""), fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="both", alpha=0.2)
     _tight_layout(ax)
@@ -524,7 +525,7 @@ def plot_search_fit(
     central, low, high = profile_band(result)
     alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
     unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
-    return plot_fit(
+    out = plot_fit(
         w.binning.edges_kev,
         result.model.data,
         central,
@@ -535,62 +536,22 @@ def plot_search_fit(
         ax=ax,
         residual_ax=residual_ax,
         log_y=log_y,
-        title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}".rstrip() + "\n"
-        f"{detector_note(res)}\n{wrapped(limit_description(result))}",
+        # one line: how the limit was made (limit_description) belongs in the caption
+        title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit} "
+        f"({result.method}; {detector_note(res)})",
         signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
         data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data",
     )
-
-
-#: File names of the figures of a reproduction, in the order they are written and shown
-FIGURE_FILES = (
-    "fig1_signal_spectra.png",
-    "fig2_background_model.png",
-    "fig3_millicharge_fit.png",
-    "fig4_millicharge_limits.png",
-    "fig5_fits.png",
-    "fig6_dark_photon_exclusion.png",
-)
-
-
-def reproduction_figures(res: PaperResults) -> dict[str, Figure]:
-    """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
-    import matplotlib.pyplot as plt
-
-    from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon, limit_description
-
-    note = detector_note(res)
-    millicharge_note = f"{note}\n{wrapped(limit_description(res.searches['millicharge_common_e']))}"
-    dark_photon_note = f"{note}\n{wrapped(limit_description(res.dark_photon[0]))}" if res.dark_photon else note
-    figures = {FIGURE_FILES[0]: plot_signal_spectra(), FIGURE_FILES[1]: plot_background(res.setup)}
-    figures[FIGURE_FILES[2]] = plot_search_fit(
-        res, res.searches["millicharge_common_e"], "Fig. 3 analogue: millicharge (common)", log_y=False
+    # how the limit was made: a small footer under the lowest axes (the title stays one line)
+    out.axes[-1].annotate(
+        wrapped(limit_description(result), 130),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=6,
+        color="0.3",
     )
-    limits = {FLAVOUR_LABELS[k]: (res.searches[k].observed, res.searches[k].expected) for k in FLAVOUR_LABELS}
-    published = {
-        FLAVOUR_LABELS[k]: res.searches[k].spec.published
-        for k in FLAVOUR_LABELS
-        if res.searches[k].spec.published is not None
-    }
-    figures[FIGURE_FILES[3]] = plot_millicharge_limits(limits, published or None, note=millicharge_note)
-    panels = [("magnetic moment", res.searches["magnetic_moment_mub"])]
-    panels += [(f"dark photon, M = {r.spec.mass_mev:g} MeV", r) for r in highlighted_dark_photon(res)]
-    fig = plt.figure(figsize=(7.0, 4.8 * len(panels)), layout="constrained")
-    for subfig, (title, result) in zip(fig.subfigures(len(panels), 1, squeeze=False)[:, 0], panels, strict=False):
-        ax, residual_ax = subfig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-        plot_search_fit(res, result, title, ax=ax, residual_ax=residual_ax)
-    fig.suptitle("Fig. 5 analogue: fits of the magnetic moment and the dark photon", fontsize=10)
-    figures[FIGURE_FILES[4]] = fig
-    masses = [r.spec.mass_mev for r in res.dark_photon]
-    band = [r.expected_band for r in res.dark_photon]
-    # every dark-photon spec has a mass (dark_photon_specs), and the band is passed only when every
-    # result has one (all(...)): neither list holds a None where they are used
-    figures[FIGURE_FILES[5]] = plot_dark_photon_limits(
-        masses,  # type: ignore[arg-type]
-        [r.observed for r in res.dark_photon],
-        [r.expected for r in res.dark_photon],
-        expected_band=band if all(b is not None for b in band) else None,  # type: ignore[arg-type]
-        published_points=[(p.mass_mev, p.value) for p in res.published.values() if p.mass_mev is not None],
-        note=dark_photon_note,
-    )
-    return figures
+    return out

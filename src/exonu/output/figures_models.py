@@ -33,7 +33,8 @@ def exclusion_curves_figure(
     Parameters
     ----------
     curves : mapping of str to list of SearchResult
-        Label → results of one scan (each with ``spec.mass_mev``, ``observed``, ``expected``).
+        Label → results of one scan (each with ``spec.mass_mev``, ``observed``, ``expected``). With several
+        curves the first (a joint fit's combined curve) is drawn on top, thicker.
     ax : matplotlib Axes, optional
     expected : bool
         Also draw the expected (Asimov) limit as a dashed line of the same colour.
@@ -53,14 +54,23 @@ def exclusion_curves_figure(
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(6.4, 4.6))
-    for label, results in curves.items():
+    for i, (label, results) in enumerate(curves.items()):
         masses = np.array([r.spec.mass_mev for r in results], dtype=float)
         observed = np.array([r.observed for r in results], dtype=float)
         if not (np.all(np.isfinite(masses)) and np.all(np.isfinite(observed))):
             raise InputError(f"curve {label!r} has non-finite masses or limits")
-        (line,) = ax.loglog(masses, observed, "-", label=f"{label} (observed)")
+        # the first curve (a joint fit's combined one) is drawn on top of the others, and thicker
+        style = {"zorder": 3, "lw": 2.2} if i == 0 and len(curves) > 1 else {"zorder": 2, "lw": 1.2}
+        (line,) = ax.loglog(masses, observed, "-", label=f"{label}, observed", **style)
         if expected:
-            ax.loglog(masses, [r.expected for r in results], "--", color=line.get_color(), label=f"{label} (expected)")
+            ax.loglog(
+                masses,
+                [r.expected for r in results],
+                "--",
+                color=line.get_color(),
+                label=f"{label}, expected",
+                **style,
+            )
     ax.set_xlabel("mediator mass M [MeV]")
     ax.set_ylabel(f"coupling g (dimensionless), {cl:.0%} CL upper limit".replace("%", " %"))
     ax.grid(True, which="both", alpha=0.3)

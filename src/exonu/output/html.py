@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import markupsafe
 
 from .. import __version__
 from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 from .labels import detector_note, limit_description, search_title, window_range
-from .markdown import table_rows
+from .markdown import DIFFERENCES, calibration_notes, expected_warning_items, flavour_note, table_rows
 from .serialize import statistic_of
 
 if TYPE_CHECKING:
@@ -48,6 +50,16 @@ CAPTIONS = {
 FIT_CAPTION = "Data and best fit (signal + background), the signal at the 90 % CL limit, and the residuals."
 
 
+def figure_caption(name: str, res: PaperResults) -> str:
+    """The caption of figure ``name``: the reproduction's, a post-fit figure's, or a fit's, with the method."""
+    from .figures_postfit import CAPTIONS as POSTFIT_CAPTIONS
+
+    prefix = name.split("_", 1)[0]
+    caption = CAPTIONS.get(name) or POSTFIT_CAPTIONS.get(prefix) or FIT_CAPTION
+    methods = sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)})
+    return f"{caption} Limit method: {', '.join(methods)}." if methods else caption
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("exonu.output", "templates"),
@@ -58,7 +70,31 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["sci"] = lambda x: "—" if x is None else f"{x:.3e}"
     env.filters["exact"] = lambda x: repr(float(x))  # machine-readable copy of a number (browser test)
+    env.filters["inline"] = inline_markup
     return env
+
+
+def inline_markup(text: str) -> markupsafe.Markup:
+    """The inline marks results.md uses (``**bold**``, ``*italic*``, ```code```) as HTML, the rest escaped."""
+    html = str(markupsafe.escape(text))
+    html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+    html = re.sub(r"\*(\S.*?)\*", r"<em>\1</em>", html)
+    html = re.sub(r"`(.+?)`", r"<code>\1</code>", html)
+    return markupsafe.Markup(html)
+
+
+def postfit_entry(result: SearchResult) -> dict[str, Any]:
+    """The post-fit parameters, goodness of fit, Δχ² = 1 interval and warnings of one search, for the report."""
+    return {
+        "key": result.spec.key,
+        "title": search_title(result),
+        "unit": result.spec.unit,
+        "best_fit": result.best_fit,
+        "interval": result.best_fit_interval,
+        "gof": result.postfit.gof,
+        "parameters": result.postfit.parameters,
+        "warnings": result.warnings,
+    }
 
 
 def figure_data_uri(figure: Figure, dpi: int = 110) -> str:
@@ -83,6 +119,8 @@ def _row(result: SearchResult, key: str) -> dict[str, Any]:
         "observed": result.observed,
         "expected": result.expected,
         "band": list(result.expected_band) if result.expected_band else None,
+        "toy_median": result.expected_toy_median,
+        "band_fixed_aux": list(result.expected_band_fixed_aux) if result.expected_band_fixed_aux else None,
         "published": spec.published,
         "ratio": (result.expected / spec.published) if spec.published else None,
         "method": result.method,
@@ -132,25 +170,39 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             published=published,
             show_published=any(row["published"] is not None for row in rows),
             windows=windows,
-            figures=[{"name": n, "uri": u, "caption": CAPTIONS.get(n, FIT_CAPTION)} for n, u in figures.items()],
+            figures=[{"name": n, "uri": u, "caption": figure_caption(n, res)} for n, u in figures.items()],
             provenance=provenance,
             calibration=res.calibration,
             seconds=res.seconds,
             statistic=res.statistic,
             seed=res.seed,
+            methods_used=sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)}),
+            expected_warnings=expected_warning_items(res),
+            flavour_note=flavour_note(res),
+            calibration_notes=calibration_notes(res) if res.has_paper_check else [],
+            differences=DIFFERENCES if res.has_paper_check else (),
+            postfit=[postfit_entry(r) for r in res.searches.values()],
         )
     )
 
 
-def single_search_results(result: SearchResult, setup: DetectorSetup, data_source: str = "") -> PaperResults:
-    """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure."""
+def single_search_results(
+    result: SearchResult, setup: DetectorSetup, data_source: str = "", seconds: float = 0.0
+) -> PaperResults:
+    """Wrap one search (``exonu fit``) as results the report can show: one table row, its fit figure, the
+    config's published value for it (whatever its method) and the run time."""
+    from ..searches import published_value
+
+    pub = published_value(setup, result.spec)
     return PaperResults(
         searches={result.spec.key: result},
         dark_photon=[],
         setup=setup,
         data_source={result.window: data_source or "as given to the fit"},
         seed=result.seed or 0,
+        seconds=seconds,
         statistic=statistic_of(result),
+        published={result.spec.key: pub} if pub is not None else {},
     )
 
 
@@ -162,6 +214,7 @@ def write_html_report(
     *,
     setup: DetectorSetup | None = None,
     data_source: str = "",
+    seconds: float = 0.0,
 ) -> Path:
     """Write ``report.html`` for ``results`` to ``path`` (atomically).
 
@@ -180,20 +233,25 @@ def write_html_report(
         The detector of a single ``SearchResult``.
     data_source : str, optional
         What data a single search was fitted to (shown in the report).
+    seconds : float, optional
+        Run time of a single search (a reproduction carries its own).
     """
     import matplotlib.pyplot as plt
 
-    from .figures import plot_search_fit, reproduction_figures
+    from .figures import plot_search_fit
+    from .figures_paper import reproduction_figures
+    from .figures_postfit import postfit_figures
     from .rundir import write_atomic
     from .serialize import provenance as make_provenance
 
     if isinstance(results, SearchResult):
         if setup is None:
             raise InputError("write_html_report(SearchResult, …) needs setup=, the detector the search ran on")
-        results = single_search_results(results, setup, data_source)
+        results = single_search_results(results, setup, data_source, seconds)
         if figures is None:
             key, result = next(iter(results.searches.items()))
             figures = {f"fit_{key}.png": plot_search_fit(results, result, search_title(result))}
+            figures.update(postfit_figures(result))
     if figures is None:
         figures = reproduction_figures(results)
     uris = {}

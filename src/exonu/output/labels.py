@@ -52,6 +52,8 @@ def detector_note(res: PaperResults) -> str:
     note = f"{setup.name}" + (" reconstruction" if setup.is_reconstruction else "")
     if uses_simulated_data(res):
         note += " — Asimov (simulated) data"
+    if res.quick:
+        note += " — QUICK LOOK (reduced toys and masses, exonu reproduce --quick)"
     return note
 
 

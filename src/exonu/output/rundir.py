@@ -193,7 +193,10 @@ class RunFolder:
         self.folder = check_writable(folder)
         recover(self.folder)
         self.seed = seed
-        self.command_line = list(sys.argv if command_line is None else command_line)
+        args = list(sys.argv if command_line is None else command_line)
+        self.command_line = ["exonu", *args[1:]] if args else []  # argv[0] is a machine path to the script
+        #: further manifest entries (dependency versions, warnings), written with it
+        self.record: dict[str, Any] = {}
         self.staging: Path | None = None
         self.files: list[str] = []
         self.written: list[Path] = []
@@ -236,6 +239,7 @@ class RunFolder:
             "seed": self.seed,
             "command_line": self.command_line,
             "completed_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            **self.record,
             "files": files,
         }
         previous = read_manifest(self.folder) or {}

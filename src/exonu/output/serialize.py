@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,38 @@ from .. import __version__
 from ..detector import PublishedValue
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
+
+#: the distributions whose versions every output records
+RUNTIME_DEPENDENCIES = ("numpy", "scipy", "iminuit", "xraydb", "pydantic", "matplotlib", "jinja2", "tqdm")
+
+
+def dependency_versions() -> dict[str, str | None]:
+    """The installed version of Python and every runtime dependency (None if one is missing)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in RUNTIME_DEPENDENCIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def portable_path(path: str | os.PathLike[str]) -> str:
+    """A path as outputs show it: ``exonu:detectors/xmass_i.toml`` for a packaged file, else relative to
+    the working directory (never an absolute machine path)."""
+    from .. import data as packaged
+
+    p = Path(path).resolve()
+    root = Path(packaged.__file__).resolve().parent
+    if p.is_relative_to(root):
+        return f"exonu:{p.relative_to(root).as_posix()}"
+    return Path(os.path.relpath(p)).as_posix()
+
+
+def portable_command_line(argv: Sequence[str] | None = None) -> list[str]:
+    """The command line with ``argv[0]`` written as ``exonu`` (not the machine's path to the script)."""
+    args = list(sys.argv if argv is None else argv)
+    return ["exonu", *args[1:]] if args else ["exonu"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -87,19 +122,24 @@ def search_entry(result: SearchResult, published: PublishedValue | None = None) 
 def provenance(
     res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None
 ) -> dict[str, Any]:
-    """Who and what produced a run: version, detector config and hash, seed, command line, data files."""
+    """Who and what produced a run: versions of exonu and every runtime dependency, detector config
+    (a portable path) and hash, extrapolations, seed, command line (``argv[0]`` as ``exonu``), data files."""
     setup = res.setup
+    config = getattr(setup, "config_path", None)
     return {
         "exonu_version": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "dependencies": dependency_versions(),
         "detector": setup.name,
-        "config_path": str(getattr(setup, "config_path", "")),
+        "config_path": portable_path(config) if config else "",
         "config_sha256": setup.config_hash,
+        "extrapolations": list(getattr(setup, "extrapolations", ())),
         "seed": res.seed,
+        "quick": res.quick,
         "statistic": res.statistic,
-        "command_line": list(command_line) if command_line is not None else list(sys.argv),
-        "data_files": list(data_files or []),
+        "command_line": portable_command_line(command_line),
+        "data_files": [portable_path(f) for f in data_files or []],
     }
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..searches.paper import PaperResults
-from .figures import reproduction_figures
+from .figures_paper import reproduction_figures
 from .html import png_data_uri, render_report
 from .markdown import results_markdown
 from .rundir import RunFolder
-from .serialize import dumps, provenance, results_dict
+from .serialize import dependency_versions, dumps, provenance, results_dict
 
 #: Resolution of the PNG figures written beside the results (dots per inch)
 FIGURE_DPI = 120
@@ -33,6 +33,8 @@ def write_run_files(
     import matplotlib.pyplot as plt
 
     prov = provenance(res, command_line, data_files)
+    run.record["dependencies"] = dependency_versions()
+    run.record["warnings"] = [{**w, "search": key} for key, r in res.searches.items() for w in r.warnings]
     run.write("results.json", dumps(results_dict(res, command_line, data_files)))
     run.write("results.md", results_markdown(res))
     uris = {}

@@ -1,38 +1,58 @@
-"""Toy ensembles and frequentist belt scans as seeded, resumable work units, on Dask or in-process.
+"""Toy ensembles, belt scans and any independent work: seeded, verified, resumable units on one back end.
 
-Install with ``pip install "exonu[distributed]"`` (Dask, pyarrow, threadpoolctl); ``jobs=1`` needs
-only pyarrow. Modules, in the order a run uses them:
+Runs on the base install: ``jobs=1`` runs in this process, ``jobs=N`` on N local worker processes;
+a Dask cluster (``scheduler=ADDRESS``) needs ``pip install "exonu[distributed]"``. Modules, in the
+order a run uses them:
 
 * :mod:`~exonu.parallel.units` — :class:`ModelDescription` (a picklable description of the model a
   worker rebuilds and caches), :class:`WorkUnit`, :func:`unit_seed`, :func:`run_unit`
-* :mod:`~exonu.parallel.executor` — in-process, ``LocalCluster`` (``--jobs N``) or an existing
-  scheduler (``--scheduler ADDRESS`` / ``EXONU_SCHEDULER``)
-* :mod:`~exonu.parallel.store` — the run folder: one Parquet file per finished unit
+* :mod:`~exonu.parallel.executor` — :func:`executor_for`: in-process, local processes (``--jobs N``)
+  or an existing Dask scheduler (``--scheduler ADDRESS`` / ``EXONU_SCHEDULER``), all with
+  ``map(function, items)``
+* :mod:`~exonu.parallel.store` — the run folder: one verified ``.npz`` file per finished unit
 * :mod:`~exonu.parallel.runs` — :func:`run_toys`, :func:`run_scan`: plan, resume, assemble
 * :mod:`~exonu.parallel.figures` — the exclusion curve / belt figure
+
+Names are imported on first use, so ``exonu.parallel.store`` and ``executor_for`` load neither the
+statistics nor the detector code.
 """
 
-from .executor import SCHEDULER_ENV, DaskExecutor, InProcessExecutor, make_executor
-from .runs import RunCounts, belt_limits, critical_values, execute, run_scan, run_toys
-from .store import UnitStore
-from .units import ORDERINGS, ModelDescription, WorkUnit, resolve_detector, run_unit, unit_seed
+from __future__ import annotations
 
-__all__ = [
-    "ORDERINGS",
-    "SCHEDULER_ENV",
-    "DaskExecutor",
-    "InProcessExecutor",
-    "ModelDescription",
-    "RunCounts",
-    "UnitStore",
-    "WorkUnit",
-    "belt_limits",
-    "critical_values",
-    "execute",
-    "make_executor",
-    "resolve_detector",
-    "run_scan",
-    "run_toys",
-    "run_unit",
-    "unit_seed",
-]
+import importlib
+from typing import Any
+
+#: public name → module that defines it
+_WHERE = {
+    "SCHEDULER_ENV": "executor",
+    "DaskExecutor": "executor",
+    "Executor": "executor",
+    "InProcessExecutor": "executor",
+    "ProcessExecutor": "executor",
+    "TlsFiles": "executor",
+    "executor_for": "executor",
+    "make_executor": "executor",
+    "RunCounts": "runs",
+    "belt_limits": "runs",
+    "critical_values": "runs",
+    "execute": "runs",
+    "run_scan": "runs",
+    "run_toys": "runs",
+    "UnitStore": "store",
+    "read_units": "store",
+    "ORDERINGS": "units",
+    "TOY_METHODS": "units",
+    "ModelDescription": "units",
+    "WorkUnit": "units",
+    "resolve_detector": "store",
+    "run_unit": "units",
+    "unit_seed": "units",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'exonu.parallel' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)

@@ -22,37 +22,36 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..errors import InputError
 from ..stats import BAND_PERCENTILES
-from .executor import DaskExecutor, InProcessExecutor
-from .store import UnitStore
-from .units import ORDERINGS, ModelDescription, WorkUnit, load_detector_cached, run_unit
-
-#: Limit methods of a toy ensemble (per-toy limits, vectorised by exonu.stats.limits_for_toys)
-TOY_METHODS = ("bayesian", "plr")
+from .executor import Executor, InProcessExecutor
+from .progress import show_progress
+from .store import UnitStore, command_settings
+from .units import ORDERINGS, TOY_METHODS, ModelDescription, WorkUnit, load_detector_cached, run_unit
 
 
 @dataclass(frozen=True)
 class RunCounts:
-    """How many units a call found stored and how many it computed."""
+    """How many units a call found stored, computed, and recomputed because their file was not this run's."""
 
     total: int
     reused: int
     computed: int
+    replaced: tuple[str, ...] = field(default=())
 
 
-def _bookkeeping(counts: RunCounts, store: UnitStore) -> dict[str, int]:
-    """The summary's account of the units: how many in all, reused, computed, and partial files removed."""
+def _bookkeeping(counts: RunCounts, store: UnitStore) -> dict[str, Any]:
+    """The summary's account of the units: how many in all, reused, computed, replaced, partial files removed."""
     return {
         "units_total": counts.total,
         "units_reused": counts.reused,
         "units_computed": counts.computed,
+        "units_replaced": list(counts.replaced),
         "partial_files_removed": store.partial_files_removed,
     }
 
@@ -63,50 +62,69 @@ def _check_count(value: object, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+#: The most work units one run may plan (each is a file): more is a typo or needs a larger --chunk-size
+MAX_UNITS = 200_000
+
+
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    """(first toy, count) of each chunk of ``n`` toys."""
+    """(first toy, count) of each chunk of ``n`` toys: chunk c always starts at c × size, so a larger
+    run's first chunks are a smaller run's (only a smaller run's last, partial chunk differs)."""
+    if -(-n // size) > MAX_UNITS:
+        raise InputError(
+            f"{n} toys in chunks of {size} would be {-(-n // size)} work units (at most {MAX_UNITS}); "
+            "use fewer toys or a larger --chunk-size"
+        )
     return [(start, min(size, n - start)) for start in range(0, n, size)]
 
 
 def execute(
     units: Sequence[WorkUnit],
     store: UnitStore,
-    executor: InProcessExecutor | DaskExecutor | None = None,
+    executor: Executor | None = None,
     progress: bool | None = None,
+    label: str = "toys",
 ) -> RunCounts:
-    """Run every unit not yet in ``store`` and store each one as it finishes.
+    """Run every unit not reusable from ``store`` and store each one as it finishes.
+
+    A stored file is reused only when :meth:`UnitStore.problem` finds it is this run's intact unit;
+    any other file under the unit's name is recomputed and listed in ``RunCounts.replaced`` (a unit
+    whose toy count changed because the run grew is recomputed silently: that is an extension).
 
     Parameters
     ----------
     units : sequence of WorkUnit
     store : UnitStore
     executor : optional
-        From :func:`~exonu.parallel.executor.make_executor`; default in-process.
+        From :func:`~exonu.parallel.executor.executor_for`; default in-process.
     progress : bool, optional
-        tqdm bar counting toys (default: only when stderr is a terminal).
+        Progress bar counting toys (default: only on a terminal, see :func:`show_progress`).
+    label : str
+        What the bar counts.
     """
     executor = executor or InProcessExecutor()
-    todo = [u for u in units if not store.has(u.kind, u.name)]
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    todo, replaced = [], []
+    for unit in units:
+        reason = store.problem(unit.kind, unit)
+        if reason is None:
+            continue
+        todo.append(unit)
+        if reason not in ("missing", "resized"):
+            replaced.append(f"{store.relative(unit.kind, unit.name)} {reason}: recomputed")
     bar = None
-    if show:
+    if show_progress(progress):
         from tqdm.auto import tqdm
 
-        bar = tqdm(
-            total=sum(u.n_toys for u in units),
-            initial=sum(u.n_toys for u in units) - sum(u.n_toys for u in todo),
-            desc="toys",
-            unit="toy",
-        )
+        total = sum(u.n_toys for u in units)
+        bar = tqdm(total=total, initial=total - sum(u.n_toys for u in todo), desc=label, unit="toy", file=sys.stderr)
     try:
-        for unit, columns in executor.run(run_unit, todo):
-            store.write(unit.kind, unit.name, columns)
+        for unit, columns in executor.as_completed(run_unit, todo):
+            store.write(unit.kind, unit, columns)
             if bar is not None:
                 bar.update(unit.n_toys)
     finally:
         if bar is not None:
             bar.close()
-    return RunCounts(len(units), len(units) - len(todo), len(todo))
+    return RunCounts(len(units), len(units) - len(todo), len(todo), tuple(replaced))
 
 
 def _band(values: np.ndarray, to_physical: Callable[[float | None], float | None]) -> dict[str, Any]:
@@ -118,7 +136,8 @@ def _band(values: np.ndarray, to_physical: Callable[[float | None], float | None
     good = values[~np.isnan(values)]
     if good.size == 0:
         return {"median": None, "band_1sigma": None, "band_2sigma": None}
-    p = {k: to_physical(float(np.percentile(good, q))) for k, q in BAND_PERCENTILES.items()}
+    with np.errstate(invalid="ignore"):  # inf − inf between two limits above the grid: None below
+        p = {k: to_physical(float(np.percentile(good, q))) for k, q in BAND_PERCENTILES.items()}
     return {
         "median": p["median"],
         "band_1sigma": [p["-1sigma"], p["+1sigma"]],
@@ -140,17 +159,17 @@ def physical(reference: float, alpha_power: int) -> Callable[[float | None], flo
 def _settings(command: str, description: ModelDescription, **extra: Any) -> dict[str, Any]:
     spec = description.spec
     return {
-        "command": command,
-        "exonu_version": __version__,
-        "detectors": list(description.detectors),
+        **command_settings(command, description.detectors, spec.model, **extra),
         "config_sha256": [load_detector_cached(d).config_hash for d in description.detectors],
-        "signal": spec.model,
+        "search": spec.key,
         "window": spec.window,
         "flavours": list(spec.flavours),
         "mass_mev": spec.mass_mev,
+        "charges": spec.charges,
+        "chirality": spec.chirality,
+        "sign": spec.sign,
         "statistic": description.statistic_record,
         "data": None if description.data is None else list(description.data),
-        **extra,
     }
 
 
@@ -163,26 +182,33 @@ def run_toys(
     out: str | os.PathLike[str],
     alpha: float = 0.0,
     method: str = "bayesian",
+    cl: float = 0.9,
+    belt_toys: int = 500,
     chunk_size: int = 25,
     fluctuate_aux: bool = True,
-    executor: InProcessExecutor | DaskExecutor | None = None,
+    executor: Executor | None = None,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """A toy ensemble of one search: every toy's limit, best fit and q₀, stored in ``out``.
+    """A toy ensemble of one search: every toy's limit and fit, stored as seeded units (resumable).
 
     Parameters
     ----------
     description : ModelDescription
     n_toys : int
-        Number of toys.
+        Number of toys. Rerunning the same folder with more (same seed) extends the ensemble: the
+        stored chunks are reused and the result equals a fresh run of the larger size.
     seed : int
         Run seed (≥ 0); chunk c uses ``unit_seed(seed, "toys", 0, 0, c)``.
     out : path
         Run folder (see :mod:`exonu.parallel.store`); an existing run with the same settings resumes.
     alpha : float
         True signal strength of the toys (0: background only; > 0 gives the coverage).
-    method : {"bayesian", "plr"}
-        Upper-limit method for each toy (90 % CL).
+    method : str
+        Upper-limit method for each toy, one of :data:`exonu.stats.METHODS` (as ``exonu fit``).
+        ``neyman`` and ``fc`` use one toy belt of ``belt_toys`` toys per grid point, built from the run
+        seed in every worker (the same belt everywhere).
+    cl : float
+        Confidence level of the limits (0.5 < cl < 1).
     chunk_size : int
         Toys per work unit (part of the seed key: a resumed run must use the same).
     fluctuate_aux : bool
@@ -193,7 +219,7 @@ def run_toys(
     Returns
     -------
     dict
-        ``n_toys``, ``n_failed``, ``median``, ``band_1sigma``, ``band_2sigma`` (90 % CL upper limits in
+        ``n_toys``, ``n_failed``, ``median``, ``band_1sigma``, ``band_2sigma`` (``cl`` upper limits in
         the parameter's unit), ``coverage`` (fraction of limits ≥ the true value, for ``alpha`` > 0),
         ``best_fit_median`` (parameter unit), ``q0_percentiles`` (the discovery statistic
         χ²_min(0) − χ²_min at 50/90/99 %), the run's settings and the unit counts. Also written to
@@ -202,25 +228,28 @@ def run_toys(
     n_toys = _check_count(n_toys, "n_toys")
     seed = _check_count(seed, "seed", 0)
     chunk_size = _check_count(chunk_size, "chunk_size")
+    belt_toys = _check_count(belt_toys, "belt_toys")
     if method not in TOY_METHODS:
         raise InputError(f"method for toys must be one of {TOY_METHODS}; got {method!r}")
+    if not (isinstance(cl, (int, float)) and 0.5 < cl < 1):
+        raise InputError(f"cl must be a number in (0.5, 1); got {cl!r}")
     if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
         raise InputError(f"the true signal strength alpha must be a finite number ≥ 0; got {alpha!r}")
-    _model, reference = description.build()  # validates the search before any unit is sent
-    with UnitStore(
-        out,
-        _settings(
-            "toys",
-            description,
-            method=method,
-            seed=seed,
-            n_toys=n_toys,
-            alpha=float(alpha),
-            chunk_size=chunk_size,
-            fluctuate_aux=bool(fluctuate_aux),
-            cl=0.9,
-        ),
-    ) as store:  # the folder is this run's until the summary is written
+    chunks = _chunks(n_toys, chunk_size)
+    settings = _settings(
+        "toys",
+        description,
+        method=method,
+        seed=seed,
+        n_toys=n_toys,
+        alpha=float(alpha),
+        chunk_size=chunk_size,
+        fluctuate_aux=bool(fluctuate_aux),
+        cl=float(cl),
+        belt_toys=belt_toys if method in ("neyman", "fc") else None,
+    )
+    with UnitStore(out, settings) as store:  # settings checked before the model is built
+        _model, reference = description.build()  # validates the search before any unit is sent
         units = [
             WorkUnit(
                 "toys",
@@ -233,12 +262,16 @@ def run_toys(
                 seed,
                 alpha=float(alpha),
                 method=method,
+                cl=float(cl),
+                belt_toys=belt_toys,
                 fluctuate_aux=bool(fluctuate_aux),
             )
-            for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
+            for c, (first, n) in enumerate(chunks)
         ]
+        if method in ("neyman", "fc"):
+            units[0].toy_belt()  # built once here: forked workers inherit it
         counts = execute(units, store, executor, progress)
-        columns = store.read("toys", [u.name for u in units])
+        columns = store.read("toys", units)
         limits = columns["limit_alpha"]
         to_x = physical(reference, description.spec.alpha_power)
         good = np.isfinite(limits)
@@ -254,7 +287,7 @@ def run_toys(
             "best_fit_median": to_x(float(np.median(columns["alpha_hat"]))),
             "q0_percentiles": {str(q): float(np.nanpercentile(columns["q0"], q)) for q in (50, 90, 99)},
             **_bookkeeping(counts, store),
-            "store": "units/toys/*.parquet",
+            "store": "units/toys/*.npz",
         }
         store.write_summary(summary)
         return summary
@@ -304,167 +337,320 @@ def belt_limits(alpha_grid: np.ndarray, t: np.ndarray, crit: np.ndarray, alpha_h
     return np.where(found, limits, np.where(complete, np.inf, np.nan))
 
 
+#: The automatic coupling grid of a mass reaches this many times its Asimov expected PLR limit (in α):
+#: the +2σ expected limit of a Gaussian one-sided 90 % limit is (1.2816 + 2)/1.2816 = 2.56× the median
+#: (arXiv:1007.1727, Eq. 89), so 4× leaves a margin of 1.5×
+AUTO_GRID_FACTOR = 4.0
+#: Grid blocks a mass may grow to when a limit lies above its grid (each adds the same number of points)
+MAX_GRID_BLOCKS = 4
+#: Fraction of background-only limits above the grid that extends it (the +2σ edge must be on the grid)
+ABOVE_GRID_TOLERANCE = 0.025
+#: Methods of ``exonu scan`` that build a toy belt over the grid, with the ordering each uses
+BELT_METHODS = {"neyman": "upper", "fc": "fc"}
+
+
+def asimov_step(description: ModelDescription, n_couplings: int) -> float:
+    """Grid step in α of the automatic grid: ``AUTO_GRID_FACTOR`` × the Asimov expected PLR limit / n."""
+    from ..stats import expected_limits
+
+    model, _ = description.build()
+    expected = expected_limits(model, "plr", n_toys=0, statistic=description.fit_statistic).asimov
+    if not (np.isfinite(expected) and expected > 0):
+        raise InputError(
+            f"the Asimov expected limit of {description.spec.key} is {expected}: give the grid with --alpha-max"
+        )
+    return AUTO_GRID_FACTOR * float(expected) / n_couplings
+
+
 def run_scan(
     description: ModelDescription,
     *,
     masses_mev: Sequence[float | None],
-    alpha_grid: Sequence[float],
     n_toys: int,
     n_background: int,
     seed: int,
     out: str | os.PathLike[str],
+    alpha_grid: Sequence[float] | None = None,
+    n_couplings: int = 12,
     cl: float = 0.9,
     ordering: str = "upper",
+    method: str | None = None,
     chunk_size: int = 25,
     fluctuate_aux: bool = True,
-    executor: InProcessExecutor | DaskExecutor | None = None,
+    belt_toys: int = 500,
+    executor: Executor | None = None,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """A Neyman / Feldman–Cousins belt over a mass × coupling grid: exclusion curve and expected band.
+    """An exclusion curve over masses (or one point): toy belts with an expected band, or any limit method.
 
     Parameters
     ----------
     description : ModelDescription
         The search (its mass, if any, is replaced by each of ``masses_mev``).
     masses_mev : sequence of float or [None]
-        Dark-photon masses in MeV; ``[None]`` for searches without a mass.
-    alpha_grid : sequence of float
-        Strictly increasing positive signal strengths α_k (α = (x/x_ref)^power, x_ref chosen per
-        mass so that α = O(1) near the sensitivity).
+        Mediator masses in MeV; ``[None]`` for searches without a mass.
     n_toys : int
-        Toys per grid point of the belt.
+        Toys per grid point of the belt (belt methods).
     n_background : int
         Background-only toys per mass for the expected band.
     seed : int
         Run seed: the belt units of grid point (i, k) use ``unit_seed(seed, "belt", i, k, chunk)``,
-        the background units ``unit_seed(seed, "background", i, 0, chunk)``.
+        the background units ``unit_seed(seed, "background", i, block, chunk)``.
     out : path
         Run folder; an existing run with the same settings resumes.
+    alpha_grid : sequence of float, optional
+        Strictly increasing positive signal strengths α_k for every mass. Default: per mass,
+        ``n_couplings`` points up to :data:`AUTO_GRID_FACTOR` × its Asimov expected limit, extended by
+        blocks of as many points (up to :data:`MAX_GRID_BLOCKS`) while the observed limit or more than
+        2.5 % of the background-only limits lie above it.
+    n_couplings : int
+        Points of the automatic grid (per block).
     cl : float
-        Confidence level of the belt (0 < cl < 1).
+        Confidence level (0.5 < cl < 1).
     ordering : {"upper", "fc"}
-        One-sided q_μ or Feldman–Cousins likelihood-ratio ordering (see :mod:`exonu.parallel.units`).
+        Belt ordering when ``method`` is None: one-sided q_μ or Feldman–Cousins (see :mod:`exonu.parallel.units`).
+    method : str, optional
+        Any method of ``exonu fit``: ``neyman`` (the "upper" belt) or ``fc`` (the "fc" belt) build the
+        belt on the grid; the others give each mass the method's limit on the data and a band from
+        ``n_background`` background-only toys (no grid).
     chunk_size, fluctuate_aux, executor, progress
-        As in :func:`run_toys`.
+        As in :func:`run_toys`; ``belt_toys`` as there (the toy band of a non-belt method needs none).
 
     Returns
     -------
     dict
         ``points``: one entry per mass with ``observed``, ``median``, ``band_1sigma``,
-        ``band_2sigma`` (in the parameter's unit), the α grid, critical values and observed t; plus
-        the run's settings and the unit counts. Also written to ``out/summary.json``.
+        ``band_2sigma`` (in the parameter's unit; None for a limit above the grid), the grid, critical
+        values and observed t; plus the run's settings and the unit counts. Also written to
+        ``out/summary.json``.
     """
     n_toys = _check_count(n_toys, "n_toys")
     n_background = _check_count(n_background, "n_background")
     seed = _check_count(seed, "seed", 0)
     chunk_size = _check_count(chunk_size, "chunk_size")
+    n_couplings = _check_count(n_couplings, "n_couplings", 2)
+    if method is not None:
+        if method not in TOY_METHODS:
+            raise InputError(f"method must be one of {TOY_METHODS}; got {method!r}")
+        ordering = BELT_METHODS.get(method, ordering)
     if ordering not in ORDERINGS:
         raise InputError(f"ordering must be one of {ORDERINGS}; got {ordering!r}")
-    if not (isinstance(cl, float) and 0 < cl < 1):
-        raise InputError(f"cl must be a number in (0, 1); got {cl!r}")
-    grid = np.asarray(alpha_grid, dtype=float)
-    if (
-        grid.ndim != 1
-        or grid.size < 2
-        or not np.all(np.isfinite(grid))
-        or np.any(grid <= 0)
-        or np.any(np.diff(grid) <= 0)
-    ):
-        raise InputError("the coupling grid must be at least 2 strictly increasing positive signal strengths")
+    if not (isinstance(cl, float) and 0.5 < cl < 1):
+        raise InputError(f"cl must be a number in (0.5, 1); got {cl!r}")
+    grid: np.ndarray | None = None
+    if alpha_grid is not None:
+        grid = np.asarray(alpha_grid, dtype=float)
+        if (
+            grid.ndim != 1
+            or grid.size < 2
+            or not np.all(np.isfinite(grid))
+            or np.any(grid <= 0)
+            or np.any(np.diff(grid) <= 0)
+        ):
+            raise InputError("the coupling grid must be at least 2 strictly increasing positive signal strengths")
+        n_couplings = grid.size
     masses = list(masses_mev)
     if not masses:
         raise InputError("the scan needs at least one mass")
-    needs_mass = description.spec.model == "dark-photon"
+    needs_mass = description.spec.mass_mev is not None
     if needs_mass and any(m is None or not m > 0 for m in masses):
-        raise InputError("the dark-photon scan needs masses in MeV > 0 (--masses-mev)")
+        raise InputError(f"the {description.spec.model} scan needs masses in MeV > 0 (--masses-mev)")
     if not needs_mass and masses != [None]:
         raise InputError(f"signal {description.spec.model!r} has no mass: leave out --masses-mev")
-    descriptions = [description.with_mass(m) for m in masses]
-    for d in descriptions:  # validate every model before any unit is sent
-        d.build()
-    with UnitStore(
-        out,
-        _settings(
-            "scan",
-            description,
-            masses_mev=masses,
-            alpha_grid=grid.tolist(),
-            seed=seed,
-            n_toys=n_toys,
-            n_background=n_background,
-            cl=cl,
-            ordering=ordering,
-            chunk_size=chunk_size,
-            fluctuate_aux=bool(fluctuate_aux),
-        ),
-    ) as store:  # the folder is this run's until the summary is written
-        base = WorkUnit(
-            "belt",
-            description,
-            0,
-            0,
-            0,
-            0,
-            0,
-            seed,
-            alpha_grid=tuple(grid.tolist()),
-            ordering=ordering,
-            fluctuate_aux=bool(fluctuate_aux),
-        )
-        units: list[WorkUnit] = []
-        for i, d in enumerate(descriptions):
-            units.append(replace(base, kind="observed", description=d, mass_index=i, n_toys=1))
-            units += [
-                replace(base, description=d, mass_index=i, coupling_index=k, chunk=c, first_toy=first, n_toys=n)
-                for k in range(grid.size)
-                for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
-            ]
-            units += [
-                replace(base, kind="background", description=d, mass_index=i, chunk=c, first_toy=first, n_toys=n)
-                for c, (first, n) in enumerate(_chunks(n_background, chunk_size))
-            ]
-        counts = execute(units, store, executor, progress)
-
-        points = []
-        for i, d in enumerate(descriptions):
-            mine = [u for u in units if u.mass_index == i]
-            belt = store.read("belt", [u.name for u in mine if u.kind == "belt"])["t"].reshape(grid.size, n_toys)
-            crit = critical_values(belt, cl)
-            obs = store.read("observed", [u.name for u in mine if u.kind == "observed"])
-            bkg = store.read("background", [u.name for u in mine if u.kind == "background"])
-            reference = float(obs["reference"][0])
-            to_x = physical(reference, d.spec.alpha_power)
-            obs_limit = belt_limits(grid, obs["t"][None, :], crit, obs["alpha_hat"][:1])[0]
-            bkg_limits = belt_limits(
-                grid,
-                bkg["t"].reshape(n_background, grid.size),
-                crit,
-                bkg["alpha_hat"].reshape(n_background, grid.size)[:, 0],
+    _chunks(n_toys * n_couplings * MAX_GRID_BLOCKS * len(masses), chunk_size)  # bounded before planning
+    belt_method = method is None or method in BELT_METHODS
+    settings = _settings(
+        "scan",
+        description,
+        masses_mev=masses,
+        alpha_grid=None if grid is None else grid.tolist(),
+        n_couplings=n_couplings,
+        seed=seed,
+        n_toys=n_toys,
+        n_background=n_background,
+        cl=cl,
+        method=method,
+        ordering=ordering if belt_method else None,
+        chunk_size=chunk_size,
+        fluctuate_aux=bool(fluctuate_aux),
+        belt_toys=None if belt_method or method not in ("neyman", "fc") else belt_toys,
+    )
+    with UnitStore(out, settings) as store:  # settings checked before any model is built
+        descriptions = [description.with_mass(m) for m in masses]
+        for d in descriptions:  # validate every model before any unit is sent
+            d.build()
+        if not belt_method:
+            assert method is not None
+            points, counts = _limit_scan(
+                descriptions, store, method, cl, n_background, seed, chunk_size, bool(fluctuate_aux), executor, progress
             )
-            points.append(
-                {
-                    "mass_mev": d.spec.mass_mev,
-                    "reference": reference,
-                    "alpha_grid": grid.tolist(),
-                    "coupling_grid": [to_x(a) for a in grid],
-                    "critical_values": crit.tolist(),
-                    "belt_failed_toys": int(np.sum(~np.isfinite(belt))),
-                    "t_observed": obs["t"].tolist(),
-                    "alpha_hat_observed": float(obs["alpha_hat"][0]),
-                    "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
-                    "observed": to_x(obs_limit),
-                    "background_toys": n_background,
-                    "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
-                    "background_failed": int(np.sum(np.isnan(bkg_limits))),
-                    **_band(bkg_limits, to_x),
-                }
-            )
+        else:
+            steps = [None if grid is not None else asimov_step(d, n_couplings) for d in descriptions]
+            blocks = [1] * len(descriptions)
+            while True:
+                grids: list[np.ndarray] = [
+                    step * np.arange(1, b * n_couplings + 1) if step is not None else np.asarray(grid)
+                    for step, b in zip(steps, blocks, strict=True)
+                ]
+                units = _belt_units(
+                    descriptions,
+                    grids,
+                    n_couplings,
+                    seed,
+                    n_toys,
+                    n_background,
+                    chunk_size,
+                    ordering,
+                    bool(fluctuate_aux),
+                )
+                counts = execute(units, store, executor, progress, label="belt toys")
+                points = [
+                    _belt_point(store, units, i, d, g, n_toys, n_background, cl)
+                    for i, (d, g) in enumerate(zip(descriptions, grids, strict=True))
+                ]
+                grow = [
+                    i
+                    for i, p in enumerate(points)
+                    if steps[i] is not None
+                    and blocks[i] < MAX_GRID_BLOCKS
+                    and (p["observed"] is None or p["background_above_grid"] > ABOVE_GRID_TOLERANCE * n_background)
+                ]
+                if not grow:
+                    break
+                for i in grow:
+                    blocks[i] += 1
         summary = {
             **store.settings,
             "unit": description.spec.unit,
             "points": points,
             **_bookkeeping(counts, store),
-            "store": "units/{belt,background,observed}/*.parquet",
+            "store": "units/*/*.npz",
         }
         store.write_summary(summary)
         return summary
+
+
+def _belt_units(
+    descriptions: list[ModelDescription],
+    grids: list[np.ndarray],
+    block_size: int,
+    seed: int,
+    n_toys: int,
+    n_background: int,
+    chunk_size: int,
+    ordering: str,
+    fluctuate_aux: bool,
+) -> list[WorkUnit]:
+    """Every unit of a belt scan: per mass, per block of the grid, the observed data and the background
+    toys on the block's points, and the belt toys of each grid point."""
+    units: list[WorkUnit] = []
+    for i, (d, g) in enumerate(zip(descriptions, grids, strict=True)):
+        base = WorkUnit(
+            "belt", d, i, 0, 0, 0, 0, seed, alpha_grid=tuple(g.tolist()), ordering=ordering, fluctuate_aux=fluctuate_aux
+        )
+        for b in range(-(-g.size // block_size)):
+            block = tuple(g[b * block_size : (b + 1) * block_size].tolist())
+            units.append(replace(base, kind="observed", coupling_index=b, n_toys=1, alpha_grid=block))
+            units += [
+                replace(base, kind="background", coupling_index=b, chunk=c, first_toy=first, n_toys=n, alpha_grid=block)
+                for c, (first, n) in enumerate(_chunks(n_background, chunk_size))
+            ]
+            units += [
+                replace(base, coupling_index=k, chunk=c, first_toy=first, n_toys=n, alpha_grid=(float(g[k]),))
+                for k in range(b * block_size, min((b + 1) * block_size, g.size))
+                for c, (first, n) in enumerate(_chunks(n_toys, chunk_size))
+            ]
+    return units
+
+
+def _belt_point(
+    store: UnitStore,
+    units: list[WorkUnit],
+    i: int,
+    d: ModelDescription,
+    grid: np.ndarray,
+    n_toys: int,
+    n_background: int,
+    cl: float,
+) -> dict[str, Any]:
+    """The result of mass ``i`` of a belt scan, read back from the store."""
+    mine = [u for u in units if u.mass_index == i]
+    belt = store.read("belt", [u for u in mine if u.kind == "belt"])["t"].reshape(grid.size, n_toys)
+    crit = critical_values(belt, cl)
+    obs_units = [u for u in mine if u.kind == "observed"]
+    obs = store.read("observed", obs_units)
+    bkg_parts = [
+        store.read("background", [u for u in mine if u.kind == "background" and u.coupling_index == b])
+        for b in range(len(obs_units))
+    ]
+    # long format per block (toy-major): back to (toys, grid) and blocks side by side
+    bkg_t = np.concatenate([p["t"].reshape(n_background, -1) for p in bkg_parts], axis=1)
+    bkg_alpha_hat = bkg_parts[0]["alpha_hat"].reshape(n_background, -1)[:, 0]
+    reference = float(obs["reference"][0])
+    to_x = physical(reference, d.spec.alpha_power)
+    obs_limit = belt_limits(grid, obs["t"][None, :], crit, obs["alpha_hat"][:1])[0]
+    bkg_limits = belt_limits(grid, bkg_t, crit, bkg_alpha_hat)
+    return {
+        "mass_mev": d.spec.mass_mev,
+        "reference": reference,
+        "alpha_grid": grid.tolist(),
+        "coupling_grid": [to_x(a) for a in grid],
+        "critical_values": crit.tolist(),
+        "belt_failed_toys": int(np.sum(~np.isfinite(belt))),
+        "t_observed": obs["t"].tolist(),
+        "alpha_hat_observed": float(obs["alpha_hat"][0]),
+        "observed_alpha": float(obs_limit) if np.isfinite(obs_limit) else None,
+        "observed": to_x(obs_limit),
+        "observed_above_grid": bool(np.isinf(obs_limit)),
+        "background_toys": n_background,
+        "background_above_grid": int(np.sum(np.isinf(bkg_limits))),
+        "background_failed": int(np.sum(np.isnan(bkg_limits))),
+        **_band(bkg_limits, to_x),
+    }
+
+
+def _limit_scan(
+    descriptions: list[ModelDescription],
+    store: UnitStore,
+    method: str,
+    cl: float,
+    n_background: int,
+    seed: int,
+    chunk_size: int,
+    fluctuate_aux: bool,
+    executor: Executor | None,
+    progress: bool | None,
+) -> tuple[list[dict[str, Any]], RunCounts]:
+    """Per mass: the method's limit on the data and its band from background-only toys (no grid)."""
+    units: list[WorkUnit] = []
+    for i, d in enumerate(descriptions):
+        base = WorkUnit("toys", d, i, 0, 0, 0, 0, seed, method=method, cl=cl, fluctuate_aux=fluctuate_aux)
+        units.append(replace(base, kind="limit", n_toys=1))
+        units += [
+            replace(base, chunk=c, first_toy=first, n_toys=n)
+            for c, (first, n) in enumerate(_chunks(n_background, chunk_size))
+        ]
+    counts = execute(units, store, executor, progress, label=f"{method} toys")
+    points = []
+    for i, d in enumerate(descriptions):
+        mine = [u for u in units if u.mass_index == i]
+        obs = store.read("limit", [u for u in mine if u.kind == "limit"])
+        bkg = store.read("toys", [u for u in mine if u.kind == "toys"])
+        _, reference = d.build()
+        to_x = physical(reference, d.spec.alpha_power)
+        observed = float(obs["limit_alpha"][0])
+        points.append(
+            {
+                "mass_mev": d.spec.mass_mev,
+                "reference": reference,
+                "alpha_hat_observed": float(obs["alpha_hat"][0]),
+                "observed_alpha": observed if np.isfinite(observed) else None,
+                "observed": to_x(observed),
+                "observed_above_grid": False,
+                "background_toys": n_background,
+                "background_above_grid": 0,
+                "background_failed": int(np.sum(np.isnan(bkg["limit_alpha"]))),
+                **_band(bkg["limit_alpha"], to_x),
+            }
+        )
+    return points, counts

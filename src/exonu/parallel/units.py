@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,15 +32,18 @@ import numpy as np
 from ..errors import InputError
 from ..searches import SearchSpec
 from ..searches.joint import statistics_per_detector
-from ..stats import PER_BIN, BinnedModel
+from ..stats import METHODS, PER_BIN, BinnedModel
 
 if TYPE_CHECKING:
     from ..detector import DetectorSetup
 
 #: Orderings of the belt construction (see the module docstring)
 ORDERINGS = ("upper", "fc")
-#: Kinds of work unit, each with its own slot in the seed key
-UNIT_KINDS = {"toys": 0, "belt": 1, "background": 2, "observed": 3}
+#: Kinds of work unit, each with its own slot in the seed key ("limit": the observed data's limit; the
+#: seed of the toy belt of a neyman/fc toy run uses "belt-of-toys")
+UNIT_KINDS = {"toys": 0, "belt": 1, "background": 2, "observed": 3, "limit": 4, "belt-of-toys": 5}
+#: Limit methods of a toy ensemble: every method of ``exonu fit`` (exonu.stats.METHODS)
+TOY_METHODS = tuple(METHODS)
 
 
 @dataclass(frozen=True)
@@ -103,21 +105,9 @@ class ModelDescription:
         """The same search at another dark-photon mass (None for searches without a mass)."""
         if mass_mev is None:
             return self
-        spec = SearchSpec(
-            f"{self.spec.model}_{mass_mev:.6g}MeV",
-            self.spec.model,
-            window=self.spec.window,
-            flavours=self.spec.flavours,
-            mass_mev=float(mass_mev),
-            atomic_model=self.spec.atomic_model,
-        )
+        key = f"{self.spec.key.rsplit('_', 1)[0] if self.spec.key.endswith('MeV') else self.spec.key}_{mass_mev:.6g}MeV"
+        spec = replace(self.spec, key=key, mass_mev=float(mass_mev), published=None)
         return ModelDescription(self.detectors, spec, self.statistic, self.data)
-
-
-def resolve_detector(name_or_path: str) -> str:
-    """A detector argument made valid in any process: an existing file becomes an absolute path."""
-    path = Path(name_or_path)
-    return str(path.resolve()) if path.is_file() else str(name_or_path)
 
 
 @functools.lru_cache(maxsize=16)
@@ -180,8 +170,12 @@ class WorkUnit:
     alpha_grid : tuple of float
         Belt grid of signal strengths (``belt``, ``background``, ``observed``).
     method : str
-        Limit method of the ``toys`` kind: "bayesian" or "plr".
+        Limit method of the ``toys`` and ``limit`` kinds: one of :data:`TOY_METHODS`.
     ordering : {"upper", "fc"}
+    cl : float
+        Confidence level of the ``toys`` and ``limit`` kinds' limits.
+    belt_toys : int
+        Toys per grid point of the belt of ``neyman``/``fc`` limits (see :meth:`toy_belt`).
     fluctuate_aux : bool
     """
 
@@ -197,6 +191,8 @@ class WorkUnit:
     alpha_grid: tuple[float, ...] = ()
     method: str = "bayesian"
     ordering: str = "upper"
+    cl: float = 0.9
+    belt_toys: int = 500
     fluctuate_aux: bool = True
 
     @property
@@ -206,7 +202,30 @@ class WorkUnit:
 
     @property
     def seed(self) -> int:
-        return unit_seed(self.run_seed, self.kind, self.mass_index, self.coupling_index, self.chunk)
+        """The seed of the unit's toys. Background and observed units of a belt scan are numbered by grid
+        block in ``coupling_index``, but every block evaluates the same toys: their seed leaves it out."""
+        coupling = 0 if self.kind in ("background", "observed") else self.coupling_index
+        return unit_seed(self.run_seed, self.kind, self.mass_index, coupling, self.chunk)
+
+    def toy_belt(self) -> object:
+        """The toy belt of a neyman/fc limit (None for other methods): one per run and mass, seeded by
+        ``unit_seed(run seed, "belt-of-toys", mass index, 0, 0)``, built as ``exonu fit`` builds it
+        (on the search's own data) and cached per process."""
+        if self.method not in ("neyman", "fc"):
+            return None
+        seed = unit_seed(self.run_seed, "belt-of-toys", self.mass_index, 0, 0)
+        return _toy_belt_cached(self.description, self.method, self.cl, self.belt_toys, seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _toy_belt_cached(description: ModelDescription, method: str, cl: float, n_toys: int, seed: int) -> object:
+    from ..stats import upper_limit
+
+    model, _ = description.build()
+    limit = upper_limit(
+        model, cl, method=method, statistic=description.fit_statistic, n_toys=n_toys, seed=seed, expected=False
+    )
+    return limit.details["belt"]
 
 
 def likelihood_ratio_statistic(
@@ -238,19 +257,29 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
     model, reference = unit.description.build()
     statistic = unit.description.fit_statistic
     grid = np.asarray(unit.alpha_grid, dtype=float)
-    if unit.kind == "observed":
+    if unit.kind in ("observed", "limit"):
         ensemble = ToyEnsemble.observed(model)
     else:
         alpha = {"toys": unit.alpha, "background": 0.0}.get(unit.kind)
-        if alpha is None:  # a belt unit: toys drawn at its own grid point
-            alpha = float(grid[unit.coupling_index])
+        if alpha is None:  # a belt unit: toys drawn at its own grid point (its one point, or the grid's k-th)
+            alpha = float(grid[0] if grid.size == 1 else grid[unit.coupling_index])
         ensemble = generate_toys(model, unit.n_toys, alpha=alpha, seed=unit.seed, fluctuate_aux=unit.fluctuate_aux)
     toy = unit.first_toy + np.arange(ensemble.n_toys, dtype=np.int64)
-    if unit.kind == "toys":
+    if unit.kind in ("toys", "limit"):
         # fit and q₀ = t(0) of the whole ensemble at once; limits with the batched Newton engine
-        # (within a few 1e-4 of the ladder engine at the same grid, see exonu.stats.limits_for_toys)
+        # (within a few 1e-4 of the ladder engine at the same grid, see exonu.stats.limits_for_toys;
+        # methods it does not cover fall back to the ladder there)
         at_zero = belt_statistic(model, ensemble, [0.0], statistic=statistic)
-        limits = limits_for_toys(model, ensemble, unit.method, statistic=statistic, progress=False, engine="newton")
+        limits = limits_for_toys(
+            model,
+            ensemble,
+            unit.method,
+            cl=unit.cl,
+            statistic=statistic,
+            progress=False,
+            engine="newton",
+            belt=unit.toy_belt(),  # type: ignore[arg-type]  # a NeymanBelt or fc belt record, or None
+        )
         return {
             "toy": toy,
             "limit_alpha": limits,
@@ -260,7 +289,7 @@ def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
             "fit_valid": np.isfinite(at_zero.chi2_min),
         }
     # belt, background and observed units: the whole ensemble fitted and profiled at once
-    points = grid[unit.coupling_index : unit.coupling_index + 1] if unit.kind == "belt" else grid
+    points = np.array([alpha]) if unit.kind == "belt" else grid
     belt = belt_statistic(model, ensemble, points, statistic=statistic)
     t = belt.t(unit.ordering)  # (n, G); NaN where a fit or a profile did not converge
     if unit.kind == "belt":

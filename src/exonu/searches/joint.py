@@ -12,7 +12,8 @@ What is shared (``shared=`` of :func:`build_joint_model`):
 * ``"physical"`` (default): the solar-neutrino flux normalisations. They enter a detector's model as
   signal systematics ``solar_flux_<source>`` (the fractional change of the signal for a 1σ change of
   that source's flux, per bin) and, when the detector models the Standard-Model solar-ν recoils as a
-  background component of its own (group ``"solar"``), as that component's normalisation. Both are
+  background component of its own (group ``"solar"``), as that component's normalisation; and the atomic
+  nuisance ``atomic`` (one atom, one atomic treatment; docs/physics.md §18.2). These are
   shared by name across detectors; everything else (efficiencies, energy scales, radioactivity,
   detector shape systematics) is detector-specific and gets the detector's name as a prefix
   (``"xmass-i/c14"``).
@@ -44,10 +45,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..atomic import ATOMIC_NUISANCE
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
 from ..stats import PER_BIN, STATISTICS, BinnedModel, LimitResult
-from .run import SearchResult, search_result_from_model
+from .combine import SEPARATOR, combine_models, filled_names, local_parameter_names
+from .diagnostics import Diagnostic, setup_diagnostics
+from .run import SearchResult, component_labels, search_result_from_model
 from .spec import DEFAULT_REFERENCE, SearchSpec
 from .templates import SignalTemplates, build_binned_model, check_setup, choose_window, signal_templates
 
@@ -67,156 +71,6 @@ __all__ = [
 SOLAR_FLUX_PREFIX = "solar_flux_"
 #: Background-component group of the Standard-Model solar-ν recoils
 SOLAR_GROUP = "solar"
-#: Pulls in :attr:`BinnedModel.nuisance_names` start with one of these: normalisation, background / signal systematic
-_KINDS = ("p_", "q_", "r_")
-#: Separator between a detector's name and a detector-specific parameter's name in the joint model
-SEPARATOR = "/"
-
-
-# ------------------------------------------------------------------------------------------------
-# combining unitless models
-# ------------------------------------------------------------------------------------------------
-def _joint_names(
-    local: Mapping[str, Sequence[str]], prefix: str, shared: set[str] | str
-) -> tuple[list[str], dict[str, np.ndarray]]:
-    """Joint parameter names of one kind (p, q or r) and, per detector, the joint index of each local one.
-
-    A local name ``n`` is shared when ``shared == "all"`` or ``prefix + n`` is in ``shared``; a shared
-    name appears once, unprefixed; others become ``"<detector>/<n>"``.
-    """
-    names: list[str] = []
-    index: dict[str, np.ndarray] = {}
-    for det, local_names in local.items():
-        idx = []
-        for n in local_names:
-            joint = n if (shared == "all" or prefix + n in shared) else f"{det}{SEPARATOR}{n}"
-            if joint not in names:
-                names.append(joint)
-            idx.append(names.index(joint))
-        index[det] = np.array(idx, dtype=int)
-    return names, index
-
-
-def combine_models(
-    models: Mapping[str, BinnedModel], shared: Collection[str] | str = (), poi_name: str | None = None
-) -> tuple[BinnedModel, dict[str, slice]]:
-    """One :class:`BinnedModel` from several detectors' models, bins concatenated, shared pulls merged.
-
-    Parameters
-    ----------
-    models : mapping detector name → BinnedModel
-        Each detector's model, all with the same signal powers and the same reference value of the
-        physical parameter (so that α means the same thing in every detector).
-    shared : "all" or collection of str
-        Parameters to share, in :attr:`BinnedModel.nuisance_names` form (``"p_pp"``, ``"r_solar_flux_pp"``);
-        ``"all"`` shares every name that several detectors have.
-    poi_name : str, optional
-        Name of α in summaries (default: the first model's).
-
-    Returns
-    -------
-    model : BinnedModel
-        Counts, templates and shifts of every detector side by side. A detector-specific parameter
-        has zero templates/shifts in the other detectors' bins.
-    bins : dict detector name → slice
-        Where each detector's bins are in the joint model.
-
-    Raises
-    ------
-    InputError
-        No model, different signal powers, a shared component with different activity constraints in
-        two detectors, or a shared name that fewer than two detectors have.
-    """
-    if not isinstance(models, Mapping) or not all(isinstance(m, BinnedModel) for m in models.values()):
-        raise InputError(f"models must be a mapping detector name → BinnedModel; got {type(models).__name__}")
-    if not models:
-        raise InputError("a joint fit needs at least one detector model")
-    if isinstance(shared, str) and shared != "all":
-        raise InputError(f"shared must be 'all' or a collection of parameter names; got {shared!r}")
-    dets = list(models)
-    first = models[dets[0]]
-    for det in dets[1:]:
-        if not np.array_equal(models[det].signal_powers, first.signal_powers):
-            raise InputError(
-                f"detector {det!r} has signal powers {models[det].signal_powers.tolist()}, "
-                f"{dets[0]!r} has {first.signal_powers.tolist()}: not the same signal model"
-            )
-    if shared != "all":
-        shared = set(shared)
-        for name in sorted(shared):
-            if not name.startswith(_KINDS):
-                raise InputError(
-                    f"shared parameter {name!r} must start with 'p_', 'q_' or 'r_' (BinnedModel.nuisance_names form)"
-                )
-            n_with = sum(name in _local_parameter_names(m) for m in models.values())
-            if n_with < 2:
-                raise InputError(
-                    f"shared parameter {name!r} is in {n_with} of the detectors {dets}; "
-                    "sharing needs it in at least two"
-                )
-
-    sizes = [models[d].n_bins for d in dets]
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    bins = {d: slice(int(starts[i]), int(starts[i + 1])) for i, d in enumerate(dets)}
-    n_bins = int(starts[-1])
-
-    comp_names, comp_idx = _joint_names({d: _filled(models[d].background_names) for d in dets}, "p_", shared)
-    bsys_names, bsys_idx = _joint_names({d: _filled(models[d].background_sys_names) for d in dets}, "q_", shared)
-    ssys_names, ssys_idx = _joint_names({d: _filled(models[d].signal_sys_names) for d in dets}, "r_", shared)
-
-    bkg = np.zeros((len(comp_names), n_bins))
-    bsys = np.zeros((len(bsys_names), len(comp_names), n_bins))
-    ssys = np.zeros((len(ssys_names), n_bins))
-    # per-parameter values a shared parameter must agree on: constraint σ and pull centres (aux)
-    sigma, aux_p = np.full(len(comp_names), np.nan), np.full(len(comp_names), np.nan)
-    aux_q, aux_r = np.full(len(bsys_names), np.nan), np.full(len(ssys_names), np.nan)
-    for d in dets:
-        m, sl, jj = models[d], bins[d], comp_idx[d]
-        bkg[jj, sl] = m.background_templates
-        bsys[bsys_idx[d][:, None], jj[None, :], sl] = m.background_shape_sys
-        ssys[ssys_idx[d], sl] = m.signal_shape_sys
-        for target, idx, values, names, what in (
-            (sigma, jj, m.activity_sigma, comp_names, "activity σ"),
-            (aux_p, jj, m.aux_activity, comp_names, "auxiliary value"),
-            (aux_q, bsys_idx[d], m.aux_bkg_sys, bsys_names, "auxiliary value"),
-            (aux_r, ssys_idx[d], m.aux_sig_sys, ssys_names, "auxiliary value"),
-        ):
-            _put_agreeing(target, idx, values, names, what, d)
-    model = BinnedModel(
-        data=np.concatenate([models[d].data for d in dets]),
-        background_templates=bkg,
-        activity_sigma=sigma,
-        background_names=comp_names,
-        background_shape_sys=bsys,
-        background_sys_names=bsys_names,
-        signal_templates=np.hstack([models[d].signal_templates for d in dets]),
-        signal_powers=first.signal_powers,
-        signal_shape_sys=ssys,
-        signal_sys_names=ssys_names,
-        background_mc_stat_var=np.concatenate([models[d].background_mc_stat_var for d in dets]),
-        signal_mc_stat_var=np.concatenate([models[d].signal_mc_stat_var for d in dets]),
-        poi_name=poi_name or first.poi_name,
-        aux_activity=aux_p,
-        aux_bkg_sys=aux_q,
-        aux_sig_sys=aux_r,
-    )
-    return model, bins
-
-
-def _put_agreeing(
-    target: np.ndarray, idx: np.ndarray, values: np.ndarray, names: Sequence[str], what: str, detector: str
-) -> None:
-    """``target[idx] = values``, refusing to overwrite a shared parameter's value with a different one."""
-    seen = ~np.isnan(target[idx])
-    clash = seen & ~np.isclose(target[idx], values, rtol=1e-9, atol=0.0)
-    if np.any(clash):
-        j = int(np.flatnonzero(clash)[0])
-        raise InputError(
-            f"shared parameter {names[idx[j]]!r} has {what} {values[j]:.6g} in {detector!r} but "
-            f"{target[idx[j]]:.6g} in another detector; a shared parameter needs one value "
-            "(do not share it)"
-        )
-    target[idx] = values
 
 
 def _limit_converged(result: SearchResult) -> bool:
@@ -225,21 +79,6 @@ def _limit_converged(result: SearchResult) -> bool:
     if not isinstance(limit, LimitResult):
         raise InputError(f"search {result.spec.key!r} has no limit result")
     return bool(limit.converged)
-
-
-def _filled(names: Sequence[str] | None) -> tuple[str, ...]:
-    """A name list of a BinnedModel: typed optional as a constructor argument, always filled after it."""
-    assert names is not None  # BinnedModel.__post_init__ fills every name list
-    return tuple(names)
-
-
-def _local_parameter_names(model: BinnedModel) -> set[str]:
-    """Every parameter name of one model in nuisance-name form, fixed components included."""
-    return (
-        {f"p_{n}" for n in _filled(model.background_names)}
-        | {f"q_{n}" for n in _filled(model.background_sys_names)}
-        | {f"r_{n}" for n in _filled(model.signal_sys_names)}
-    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -296,7 +135,7 @@ class JointModel:
         """The joint signal templates (bins concatenated, systematics as in :attr:`model`)."""
         m = self.model
         return SignalTemplates(
-            m.signal_templates, m.signal_powers, self.reference, _filled(m.signal_sys_names), m.signal_shape_sys
+            m.signal_templates, m.signal_powers, self.reference, filled_names(m.signal_sys_names), m.signal_shape_sys
         )
 
     def split(self, counts: ArrayLike) -> dict[str, np.ndarray]:
@@ -343,8 +182,9 @@ def _per_detector(value: Mapping[str, _V] | None, names: list[str], what: str) -
 
 
 def _physical_shared(setups: Sequence[DetectorSetup], windows: Mapping[str, str]) -> set[str]:
-    """Nuisance names of the solar flux normalisations, checked to mean the same in every detector."""
-    names: set[str] = set()
+    """Nuisance names of the solar flux normalisations, checked to mean the same in every detector, and the
+    atomic nuisance (one atom, one treatment: the same pull in every detector; docs/physics.md §18.2)."""
+    names: set[str] = {f"r_{ATOMIC_NUISANCE}"}
     flux_sigma: dict[str, tuple[str, float]] = {}
     for s in setups:
         w = s.window(windows[s.name])
@@ -464,11 +304,11 @@ def build_joint_model(
         shared = {
             n
             for n in _physical_shared(setups, chosen)
-            if sum(n in _local_parameter_names(m) for m in models.values()) >= 2
+            if sum(n in local_parameter_names(m) for m in models.values()) >= 2
         }
     joint, bins = combine_models(models, shared, poi_name=f"({spec.parameter}/{spec.reference:.3g})^{spec.alpha_power}")
     shared_names = tuple(
-        n for n in joint.nuisance_names if sum(n in _local_parameter_names(m) for m in models.values()) >= 2
+        n for n in joint.nuisance_names if sum(n in local_parameter_names(m) for m in models.values()) >= 2
     )
     return JointModel(
         model=joint,
@@ -514,9 +354,66 @@ class JointResult:
     cl: float = 0.9
     statistics: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def upper_limit(self) -> float:
+        """The combined observed upper limit (physical units)."""
+        return self.combined.observed
+
+    @property
+    def expected_upper_limit(self) -> float:
+        """The combined expected (Asimov median) upper limit."""
+        return self.combined.expected
+
+    @property
+    def best_fit(self) -> float:
+        return self.combined.best_fit
+
+    @property
+    def best_fit_interval(self) -> tuple[float, float]:
+        """The combined Δχ² = 1 profile interval of the physical parameter."""
+        return self.combined.best_fit_interval
+
+    @property
+    def nuisances(self) -> list[dict[str, Any]]:
+        """Every parameter of the joint fit (see :attr:`SearchResult.nuisances`)."""
+        return self.combined.nuisances
+
+    @property
+    def correlations(self) -> dict[str, Any]:
+        return self.combined.correlations
+
+    @property
+    def gof(self) -> dict[str, Any]:
+        """Goodness of fit of the joint fit, ``per_window`` one entry per detector."""
+        return self.combined.gof
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """The joint fit's warnings (its pre-fit checks name each detector), then what each detector's own
+        fit adds after the fit (prefixed ``"<detector> alone"``)."""
+        alone = [
+            d.prefixed(f"{name} alone")
+            for name, r in self.detectors.items()
+            for d in r.diagnostics
+            if d not in r.checks
+        ]
+        return [*self.combined.diagnostics, *alone]
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        return [d.as_dict() for d in self.diagnostics]
+
+    @property
+    def per_detector(self) -> dict[str, SearchResult]:
+        """Each detector's own fit (the same as :attr:`detectors`)."""
+        return self.detectors
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: the combined result, each detector's, and which parameters are shared."""
+        """JSON-ready summary: the combined result (the keys of every fit result), each detector's under
+        ``per_detector`` (the same keys), and which parameters are shared."""
         return {
+            **self.combined.result_fields(),
+            "warnings": self.warnings,
             "signal": self.joint.spec.model,
             "parameter": self.joint.spec.parameter,
             "unit": self.joint.spec.unit,
@@ -634,6 +531,9 @@ def run_joint_search(
         fixed_aux_band=fixed_aux_band,
         progress=progress,
     )
+    given = datas or {}
+    checks = {s.name: [] if s.name in given else setup_diagnostics(s, joint.windows[s.name]) for s in setups}
+    labels = {s.name: component_labels(s, joint.windows[s.name]) for s in setups}
     # the paper's published value belongs to one detector, not to the combination
     combined = search_result_from_model(
         joint_model,
@@ -641,6 +541,9 @@ def run_joint_search(
         joint.signal(),
         joint.window_label,
         statistic=statistic,
+        checks=[c.prefixed(name) for name, found in checks.items() for c in found],
+        bin_groups=dict(joint.bins),
+        labels={f"{d}{SEPARATOR}{n}": text for d, own in labels.items() for n, text in own.items()},
         **options,
     )
     alone = {}
@@ -653,6 +556,13 @@ def run_joint_search(
         else:
             model, templates = joint.models[s.name], joint.templates[s.name]
         alone[s.name] = search_result_from_model(
-            model, own, templates, joint.windows[s.name], statistic=chosen[s.name], **options
+            model,
+            own,
+            templates,
+            joint.windows[s.name],
+            statistic=chosen[s.name],
+            checks=checks[s.name],
+            labels=labels[s.name],
+            **options,
         )
     return JointResult(combined=combined, detectors=alone, joint=joint, statistic=statistic, cl=cl, statistics=chosen)

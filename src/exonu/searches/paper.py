@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,6 +16,10 @@ from ..stats import LimitResult
 from .run import SearchResult, run_search
 from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
 from .templates import build_binned_model, choose_window
+
+#: What ``reproduce_paper(quick=True)`` (``exonu reproduce --quick``) runs: a first look at about a tenth of
+#: the default cost (200 toys per search, 43 masses with 40 toys each), labelled "quick" in every output
+QUICK = {"n_toys": 40, "n_masses": 8, "dark_photon_toys": 8}
 
 #: Other spellings of the search units that a detector config may use for its published values
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
@@ -63,6 +67,7 @@ class PaperResults:
     published: dict[str, PublishedValue] = field(
         default_factory=dict
     )  # search key → PublishedValue (only those the config has)
+    quick: bool = False  # the reduced sizes of QUICK: a first look, not the paper's full run
 
     @property
     def has_paper_check(self) -> bool:
@@ -116,7 +121,11 @@ def data_for_windows(
     return counts, source
 
 
-def _dark_photon_worker(args: tuple[DetectorSetup, SearchSpec, np.ndarray, int, int, str]) -> SearchResult:
+#: One dark-photon mass of the paper's scan: setup, search, data counts, seed, toys, statistic
+DarkPhotonTask = tuple[DetectorSetup, SearchSpec, np.ndarray, int, int, str]
+
+
+def _dark_photon_worker(args: DarkPhotonTask) -> SearchResult:
     setup, spec, data, seed, n_toys, statistic = args
     return run_search(setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False)
 
@@ -149,10 +158,11 @@ def reproduce_paper(
     seed: int = 0,
     n_toys: int = 200,
     masses_mev: ArrayLike | None = None,
-    jobs: int = 1,
+    mapper: Callable[[Callable[[DarkPhotonTask], SearchResult], list[DarkPhotonTask]], Iterable[SearchResult]] = map,
     dark_photon_toys: int = 40,
     statistic: str | None = None,
     progress: bool | None = None,
+    quick: bool = False,
 ) -> PaperResults:
     """Run every search of the paper on ``setup`` (default data: Asimov background-only).
 
@@ -162,13 +172,19 @@ def reproduce_paper(
     dark-photon scan gives the Asimov median, and a band only if ``dark_photon_toys`` > 0).
     Signal templates reuse one :class:`RecoilSpectrum` (its flux kernel is built once per grid) and the
     detector's cached response matrices. ``statistic`` defaults to the detector's own
-    (``setup.statistic``; the paper's χ² for XMASS-I).
+    (``setup.statistic``; the paper's χ² for XMASS-I). ``mapper(function, tasks)`` runs the independent
+    dark-photon masses, in order: the built-in ``map`` (this process) or an executor's ``map``
+    (``exonu.parallel.executor_for(jobs).map``, local processes or Dask) — the results are the same.
     """
     import time
 
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
+    if quick:
+        n_toys, dark_photon_toys = min(n_toys, QUICK["n_toys"]), min(dark_photon_toys, QUICK["dark_photon_toys"])
+        if masses_mev is None or len(np.atleast_1d(masses_mev)) > QUICK["n_masses"]:
+            masses_mev = dark_photon_masses(QUICK["n_masses"])
     counts, source = data_for_windows(setup, datasets)
     if statistic is None:
         statistic = setup.statistic
@@ -200,17 +216,7 @@ def reproduce_paper(
         unit="mass",
         disable=progress is False if progress is not None else None,
     )
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            dark = list(tqdm(pool.map(_dark_photon_worker, tasks), **bar))
-    else:
-        dark = [
-            run_search(setup, s, d, n_toys=nt, seed=sd, spectrum=spectrum, statistic=st, fixed_aux_band=False)
-            for setup, s, d, sd, nt, st in tqdm(tasks, **bar)
-        ]
+    dark = list(tqdm(mapper(_dark_photon_worker, tasks), **bar))
     results = PaperResults(
         searches=searches,
         dark_photon=dark,
@@ -219,6 +225,7 @@ def reproduce_paper(
         seed=seed,
         statistic=statistic,
         published=published,
+        quick=quick,
     )
     mm = searches["magnetic_moment_mub"]
     results.calibration = {

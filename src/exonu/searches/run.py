@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,8 @@ from ..stats import (
     plr_interval,
     upper_limit,
 )
+from .diagnostics import Diagnostic, fit_diagnostics, model_diagnostics, setup_diagnostics
+from .postfit import PostFit, SignalProfile, postfit, signal_profile
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
@@ -54,6 +57,120 @@ class SearchResult:
     expected_band_fixed_aux: tuple[float, float] | None = None
     cl: float = 0.9
     expected_detail: ExpectedLimits | None = field(repr=False, default=None)
+    #: warnings found before the fit (data files, counts against the background; :mod:`.diagnostics`)
+    checks: list[Diagnostic] = field(default_factory=list)
+    #: groups of bins whose goodness of fit is reported apart (default: the one window, every bin)
+    bin_groups: dict[str, slice] | None = field(repr=False, default=None)
+    #: words for component and systematic names, used in the parameter table
+    labels: dict[str, str] = field(repr=False, default_factory=dict)
+
+    @property
+    def upper_limit(self) -> float:
+        """The observed upper limit (physical units); the same as :attr:`observed`."""
+        return self.observed
+
+    @property
+    def expected_upper_limit(self) -> float:
+        """The expected (Asimov median) upper limit; the same as :attr:`expected`."""
+        return self.expected
+
+    @property
+    def statistic(self) -> str:
+        """The fit statistic the limit was made with."""
+        return str(self.limit_result.statistic)
+
+    @cached_property
+    def postfit(self) -> PostFit:
+        """Post-fit parameters, correlations and goodness of fit of the best fit (:mod:`.postfit`)."""
+        groups = self.bin_groups if self.bin_groups is not None else {self.window: slice(0, self.model.n_bins)}
+        return postfit(self.model, self.fit_result, self.statistic, windows=groups, labels=self.labels)
+
+    @cached_property
+    def profile(self) -> SignalProfile:
+        """Δχ²(α) profiled over the nuisances and its Δχ² = 1 interval (one extra profile scan)."""
+        return signal_profile(self.model, self.statistic)
+
+    @property
+    def best_fit_interval(self) -> tuple[float, float]:
+        """The Δχ² = 1 profile interval of the physical parameter (asymmetric; lower end 0 at the boundary)."""
+        prof = self.profile
+        ends = sorted((self.to_physical(prof.alpha_lower), self.to_physical(prof.alpha_upper)), key=abs)
+        return ends[0], ends[1]
+
+    @property
+    def nuisances(self) -> list[dict[str, Any]]:
+        """Every fitted parameter (signal strength first): name, label, value, uncertainty, prior, pull."""
+        return [p.as_dict() for p in self.postfit.parameters]
+
+    @property
+    def correlations(self) -> dict[str, Any]:
+        """The correlation matrix of the fitted parameters: ``{"names": [...], "matrix": [[...]]}``."""
+        return self.postfit.correlations_dict()
+
+    @property
+    def gof(self) -> dict[str, Any]:
+        """Goodness of fit: ``statistic``, ``ndof``, ``p_value`` and ``per_window`` (see :mod:`exonu.stats.gof`)."""
+        g = self.postfit.gof
+        return {
+            "statistic": g.statistic,
+            "statistic_name": g.statistic_name,
+            "ndof": g.ndof,
+            "p_value": g.p_value,
+            "pull_terms": g.pull_terms,
+            "per_window": {
+                name: {"statistic": w.statistic, "ndof": w.ndof, "p_value": w.p_value, "n_bins": w.n_bins}
+                for name, w in g.per_window.items()
+            },
+        }
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every warning of this search: the checks before the fit, after it, and about the expected band."""
+        band = [Diagnostic("expected-band", w) for w in self.expected_warnings]
+        return [*self.checks, *fit_diagnostics(self.postfit), *band]
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        """:attr:`diagnostics` as ``{"code", "message"}`` objects."""
+        return [d.as_dict() for d in self.diagnostics]
+
+    def result_fields(self) -> dict[str, Any]:
+        """The keys every fit result has, single-detector or joint (the result schema's common part)."""
+        prov = self.provenance
+        out: dict[str, Any] = {
+            "upper_limit": self.observed,
+            "expected_upper_limit": self.expected,
+            "expected_band": list(self.expected_band) if self.expected_band else None,
+            "expected_toy_median": self.expected_toy_median,
+            "expected_band_fixed_aux": list(self.expected_band_fixed_aux) if self.expected_band_fixed_aux else None,
+            "best_fit": self.best_fit,
+            "best_fit_interval": list(self.best_fit_interval),
+            "interval": list(self.interval) if self.interval else None,
+            "unit": self.spec.unit,
+            "window": self.window,
+            "method": self.method,
+            "test_statistic": prov.get("test_statistic"),
+            "threshold": prov.get("threshold"),
+            "sided": prov.get("sided"),
+            "statistic": self.statistic,
+            "cl": self.cl,
+            "converged": bool(self.limit_result.converged),
+            "chi2": self.chi2_min,
+            "chi2_background_only": self.chi2_background_only,
+            "significance_sigma": self.significance_sigma,
+            "fit_valid": bool(self.fit_result.valid),
+            "fit_message": self.fit_result.message,
+            "nuisances": self.nuisances,
+            "correlations": self.correlations,
+            "gof": self.gof,
+            "warnings": self.warnings,
+        }
+        details = self.limit_result.details
+        if "power_constrained" in details:  # --method pcl: what the power constraint did
+            out["power_constrained"] = bool(details["power_constrained"])
+            out["unconstrained_limit"] = self.to_physical(details["unconstrained_limit"])
+            out["power_threshold"] = self.to_physical(details["power_threshold"])
+        return out
 
     @property
     def provenance(self) -> dict[str, Any]:
@@ -102,6 +219,7 @@ class SearchResult:
             d["mass_mev"] = self.spec.mass_mev
         if self.interval is not None:
             d["interval"] = list(self.interval)
+        d.update(self.result_fields())
         return d
 
 
@@ -154,11 +272,12 @@ def run_search(
     model, templates = build_binned_model(setup, spec, data, spectrum, templates)
     if statistic is None:
         statistic = setup.statistic
+    window = choose_window(setup, spec)
     return search_result_from_model(
         model,
         spec,
         templates,
-        choose_window(setup, spec),
+        window,
         method=method,
         statistic=statistic,
         n_toys=n_toys,
@@ -168,7 +287,15 @@ def run_search(
         neyman_toys=neyman_toys,
         fixed_aux_band=fixed_aux_band,
         progress=progress,
+        checks=setup_diagnostics(setup, window) if data is None else [],
+        labels=component_labels(setup, window),
     )
+
+
+def component_labels(setup: DetectorSetup, window: str) -> dict[str, str]:
+    """The config's label of each background component of ``window`` (for the parameter table)."""
+    bkg = setup.window(window).background
+    return dict(zip(bkg.names, bkg.labels, strict=False))
 
 
 def search_result_from_model(
@@ -186,6 +313,9 @@ def search_result_from_model(
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
     progress: bool | None = False,
+    checks: list[Diagnostic] | None = None,
+    bin_groups: dict[str, slice] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> SearchResult:
     """Fit, observed and expected limits of a prebuilt model, in physical units.
 
@@ -193,7 +323,10 @@ def search_result_from_model(
     whose α = 1 is ``templates.reference`` (a joint model of several detectors, for one). ``window``
     labels the bins in the result; the other arguments are :func:`run_search`'s, except that a bare
     model names no detector, so ``statistic`` defaults to the paper's ``"chi2"`` (``"per-bin"`` uses
-    the model's ``bin_statistic``).
+    the model's ``bin_statistic``). ``checks`` are warnings found before the fit (the detector's data
+    files), ``bin_groups`` the groups of bins whose goodness of fit is reported apart (default: every
+    bin, named ``window``), ``labels`` words for the parameter names. The pre-fit comparison of counts
+    and background (:func:`~exonu.searches.diagnostics.model_diagnostics`) is added here.
 
     Raises
     ------
@@ -201,6 +334,8 @@ def search_result_from_model(
         If the best fit or the background-only fit failed or is not finite: no limit is made from it.
     """
     cl = _checked_question(method, cl)
+    groups = bin_groups if bin_groups is not None else {window: slice(0, model.n_bins)}
+    checks = [*(checks or []), *model_diagnostics(model, groups)]
     best = fit(model, statistic=statistic, ndof_convention="poi")
     null = fit(model, statistic=statistic, fix_alpha=0.0, ndof_convention="poi")
     for name, f in (("best fit", best), ("background-only fit", null)):
@@ -249,6 +384,9 @@ def search_result_from_model(
         templates=templates,
         cl=cl,
         expected_detail=exp,
+        checks=checks,
+        bin_groups=bin_groups,
+        labels=dict(labels or {}),
     )
     result.observed = result.to_physical(limit.alpha_limit)
     result.expected = result.to_physical(exp.asimov)

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..atomic import ATOMIC_UNCERTAINTY_CHOICES, AtomicModel, as_atomic_model, default_atomic_model_for
 from ..errors import InputError, check_float_array
-from ..spectrum import ATOMIC_MODELS
 from ..xsec import CHARGE_SETS, FLAVOURS, MODELS, Interaction, checks
 
 
@@ -117,8 +117,9 @@ SIGNED = ("nsi", "charge-radius")
 NSI_CHIRALITIES = ("L", "R", "V")
 #: The paper's windows for each model on the XMASS-I detector (paper §4.1); the full window for the rest
 PREFERRED_WINDOWS = {"millicharge": "millicharge", **{m: "full" for m in PARAMETRISATIONS if m != "millicharge"}}
-#: The paper's atomic treatment per model (paper §3.1): FEA for everything but the millicharge
-ATOMIC_MODEL = {"millicharge": "rrpa", **{m: "fea" for m in PARAMETRISATIONS if m != "millicharge"}}
+#: The paper's atomic treatment per model by name (paper §3.1): steps, plus the equivalent-photon term
+#: for the millicharge (docs/physics.md §18.1)
+ATOMIC_MODEL = {m: default_atomic_model_for(m).name for m in PARAMETRISATIONS}
 #: Reference values (α = 1) of the single-term paper signals, near the expected sensitivity
 DEFAULT_REFERENCE = {m: p.default_reference for m, p in PARAMETRISATIONS.items() if p.default_reference is not None}
 
@@ -174,8 +175,12 @@ class SearchSpec:
         Parameter value at α = 1 (None: chosen from the signal, see :mod:`.templates`).
     published : float or None
         A published 90 % CL limit, for comparison.
-    atomic_model : str or None
-        None: the paper's choice for the model.
+    atomic_model : AtomicModel, str or None
+        The atomic treatment (an :class:`~exonu.atomic.AtomicModel` or a name such as
+        ``"steps-dirac-fock"``); None: the detector config's choice, else the paper's for the model.
+    atomic_uncertainty : {"default", "off"} or None
+        The atomic nuisance ``atomic`` (docs/physics.md §18.2): None follows the detector config
+        (on for XENON1T/XENONnT, off for the XMASS-I reproduction), "default" puts it in, "off" leaves it out.
     charges : str or None
         Charge set of the light vector (one of :data:`exonu.xsec.CHARGE_SETS`).
     chirality : str or None
@@ -191,10 +196,11 @@ class SearchSpec:
     mass_mev: float | None = None
     reference: float | None = None
     published: float | None = None
-    atomic_model: str | None = None
+    atomic_model: AtomicModel | str | None = None
     charges: str | None = None
     chirality: str | None = None
     sign: int = 1
+    atomic_uncertainty: str | None = None
     parametrisation: SignalParametrisation = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -233,10 +239,17 @@ class SearchSpec:
             raise InputError(f"the {self.model} signal couples to the flavours its charges give; it takes no flavours")
         if self.window is not None and not isinstance(self.window, str):
             raise InputError(f"window must be a window name (str) or None; got {self.window!r}")
-        if isinstance(self.atomic_model, str) and self.atomic_model not in ATOMIC_MODELS:
-            raise InputError(
-                f"atomic_model must be one of {ATOMIC_MODELS} (or a RatioTable); got {self.atomic_model!r}"
-            )
+        if self.atomic_model is not None:
+            if self.atomic_model == "free":
+                raise InputError("atomic_model 'free' is for spectrum comparisons only, not for a search")
+            try:
+                model = as_atomic_model(self.atomic_model)
+            except InputError as exc:
+                raise InputError(f"atomic_model must be an atomic model: {exc}") from None
+            object.__setattr__(self, "atomic_model", model)
+        if self.atomic_uncertainty is not None and self.atomic_uncertainty not in ATOMIC_UNCERTAINTY_CHOICES:
+            choices = ATOMIC_UNCERTAINTY_CHOICES
+            raise InputError(f"atomic_uncertainty must be one of {choices} or None; got {self.atomic_uncertainty!r}")
         if (
             self.published is not None
         ):  # a limit: ratios to it are reported, so it must be a number of the search's sign
@@ -311,7 +324,8 @@ def search_spec(
         Detector window (default: the paper's or the only one).
     **params
         ``chirality`` ("L", "R", "V"; NSI), ``sign`` ("positive"/"negative" or ±1; NSI, charge radius),
-        ``reference``, ``published``, ``atomic_model``, ``key``.
+        ``reference``, ``published``, ``atomic_model`` (an AtomicModel or a name), ``atomic_uncertainty``
+        (``"default"``/``"off"``; None: the detector's), ``key``.
 
     Raises
     ------
@@ -335,7 +349,7 @@ def search_spec(
     for name in options.required:
         if given.get(name) is None:
             raise InputError(f"signal {signal!r} needs {name} (--{name.replace('_', '-')})")
-    generic = ("reference", "published", "atomic_model", "key", "chirality", "sign")
+    generic = ("reference", "published", "atomic_model", "atomic_uncertainty", "key", "chirality", "sign")
     unknown = sorted(set(params) - set(generic))
     if unknown:
         raise InputError(f"unknown search option {unknown[0]!r}; expected one of {list(generic)}")
@@ -360,6 +374,7 @@ def search_spec(
         charges=charges,
         chirality=chirality,
         sign=sign,
+        atomic_uncertainty=params.get("atomic_uncertainty"),
     )
 
 

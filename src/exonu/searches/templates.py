@@ -6,21 +6,36 @@ reference value (term m scales as (x_ref/x_probe)^{p_m}). The reference is chose
 highest-power term gives ~100 counts in the window, which keeps α of order one at the limit for any
 mediator mass. The signal systematics are derived from the sum of the terms at the reference.
 
+The atomic treatment (docs/physics.md §18) is named per search: the spec's model, else the detector
+config's, else the paper's (:func:`atomic_model_for`). Its uncertainty enters as one more signal shape
+systematic, the nuisance ``atomic`` (r_atomic, unit-normal pull), whose size per bin is the documented
+fractional table folded with the signal spectrum (:func:`atomic_uncertainty_row`).
+
 Reference: XMASS Collaboration, PLB 809 (2020) 135741, arXiv:2005.11891, §4.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..atomic import (
+    ATOMIC_NUISANCE,
+    AtomicModel,
+    as_atomic_model,
+    atomic_uncertainty_fraction,
+    atomic_uncertainty_type,
+)
+from ..cache import cached_arrays
 from ..detector import DetectorSetup, WindowSetup
 from ..errors import InputError, check_float_array
 from ..spectrum import RecoilSpectrum
 from ..stats import BinnedModel
-from .spec import ATOMIC_MODEL, PREFERRED_WINDOWS, SearchSpec
+from ..xsec.millicharge import DEFAULT_EPA_NEUTRINO_MASS_EV
+from .spec import PREFERRED_WINDOWS, SearchSpec
 
 #: Counts of the highest-power term at α = 1 when the reference is chosen automatically
 REFERENCE_COUNTS = 100.0
@@ -77,6 +92,35 @@ class SignalTemplates:
     reference: float
     systematic_names: tuple[str, ...]
     systematics: np.ndarray  # fractional (n_sys, n_bins)
+    atomic: dict[str, Any] = field(default_factory=dict)  # the atomic model and nuisance, for provenance
+
+
+def atomic_model_for(setup: DetectorSetup, spec: SearchSpec) -> AtomicModel:
+    """The search's atomic model: the spec's, else the detector config's, else the paper's; EPA mass stated.
+
+    The spec's interactions use the millicharge's default EPA neutrino mass, so that is what is stated
+    when the model leaves it to the interaction.
+    """
+    model = as_atomic_model(spec.atomic_model) if spec.atomic_model is not None else setup.atomic.model_for(spec.model)
+    assert model is not None  # SearchSpec refuses "free"
+    return model.with_neutrino_mass(DEFAULT_EPA_NEUTRINO_MASS_EV)
+
+
+def atomic_uncertainty_on(setup: DetectorSetup, spec: SearchSpec) -> bool:
+    """Whether the fit carries the nuisance ``atomic``: the spec's switch, else the detector config's."""
+    return (spec.atomic_uncertainty or setup.atomic.uncertainty) == "default"
+
+
+def atomic_uncertainty_row(window: WindowSetup, model: str, rate_on_grid: np.ndarray, scale: float) -> np.ndarray:
+    """Fractional shift per bin for +1σ of r_atomic: fold(σ(T) S(T)) / fold(S(T)), σ from the documented table.
+
+    ``rate_on_grid`` is the signal at the reference on ``window.response.grid_kev``; one nuisance moves
+    every bin together, by the energy-dependent size of docs/physics.md §18.2.
+    """
+    sigma = atomic_uncertainty_fraction(model, window.response.grid_kev, scale)
+    shifted = window.response.fold(sigma * rate_on_grid)
+    total = window.response.fold(rate_on_grid)
+    return np.divide(shifted, total, out=np.zeros_like(total), where=total != 0)
 
 
 @dataclass(frozen=True)
@@ -88,7 +132,7 @@ class TermRates:
 
 
 def term_rates(
-    window: WindowSetup, spec: SearchSpec, value: float, atomic_model: str, spectrum: RecoilSpectrum
+    window: WindowSetup, spec: SearchSpec, value: float, atomic_model: AtomicModel | str, spectrum: RecoilSpectrum
 ) -> TermRates:
     """Evaluate every term of ``spec`` at parameter ``value`` once, in total and per systematic solar source."""
     grid = window.response.grid_kev
@@ -103,12 +147,32 @@ def term_rates(
     return TermRates(rates(spectrum), by_source)
 
 
+def cached_term_rates(
+    window: WindowSetup,
+    spec: SearchSpec,
+    value: float,
+    atomic_model: AtomicModel | str,
+    spectrum: RecoilSpectrum | None,
+) -> TermRates:
+    """:func:`term_rates` through the on-disk cache (:mod:`exonu.cache`), keyed by all its arguments;
+    ``spectrum`` None is the default ``RecoilSpectrum()``, built only on a cache miss."""
+    # the key holds every argument term_rates receives (an argument added there must be added here)
+    args = {"window": window, "spec": spec, "value": value, "atomic_model": atomic_model, "spectrum": spectrum}
+
+    def compute() -> dict[str, np.ndarray]:
+        rates = term_rates(window, spec, value, atomic_model, spectrum or RecoilSpectrum())
+        return {"total": rates.total, **{f"source {s}": r for s, r in rates.by_source.items()}}
+
+    arrays = cached_arrays("signal-term-rates", args, compute)
+    by_source = {name.removeprefix("source "): r for name, r in arrays.items() if name.startswith("source ")}
+    return TermRates(arrays["total"], by_source)
+
+
 def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpectrum | None = None) -> SignalTemplates:
     """Fold the signal of ``spec`` through the detector window (templates at α = 1)."""
     check_search_inputs(setup, spec, spectrum)
-    spectrum = spectrum or RecoilSpectrum()
     w = setup.window(choose_window(setup, spec))
-    atomic_model = spec.atomic_model or ATOMIC_MODEL[spec.model]
+    atomic_model = atomic_model_for(setup, spec)
     par = spec.parametrisation
     powers = np.asarray(par.coupling_powers, dtype=float)
     if par.probe is None:
@@ -117,7 +181,7 @@ def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpe
         assert probe is not None
     else:
         probe = spec.sign * par.probe
-    rates = term_rates(w, spec, probe, atomic_model, spectrum)
+    rates = cached_term_rates(w, spec, probe, atomic_model, spectrum)
     folded = np.array([w.response.fold(r) for r in rates.total])
     if spec.reference is not None or par.probe is None:
         reference = spec.reference or probe
@@ -128,11 +192,40 @@ def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpe
         reference = probe * (REFERENCE_COUNTS / leading) ** (1.0 / par.alpha_power)
     scale = (reference / probe) ** powers  # positive: reference and probe share the sign of the search
     templates = folded * scale[:, None]
-    names, syst = w.signal_systematics(
-        rate_on_grid=scale @ rates.total, rate_by_source={s: scale @ r for s, r in rates.by_source.items()} or None
+    signal_on_grid = scale @ rates.total
+    detector_names, detector_rows = w.signal_systematics(
+        rate_on_grid=signal_on_grid, rate_by_source={s: scale @ r for s, r in rates.by_source.items()} or None
     )
+    names = list(detector_names)
+    rows = list(np.asarray(detector_rows).reshape(-1, w.binning.n_bins))
+    atomic: dict[str, Any] = {"model": atomic_model.describe()}
+    if atomic_uncertainty_on(setup, spec):
+        # the documented table replaces a detector's own flat atomic systematic (XMASS-I's "atomic_model")
+        replaced = [n for n in names if n == "atomic_model"]
+        rows = [row for n, row in zip(names, rows, strict=True) if n != "atomic_model"]
+        names = [n for n in names if n != "atomic_model"]
+        row = atomic_uncertainty_row(w, spec.model, signal_on_grid, setup.atomic.uncertainty_scale)
+        names.append(ATOMIC_NUISANCE)
+        rows.append(row)
+        atomic["uncertainty"] = {
+            "nuisance": ATOMIC_NUISANCE,
+            "parameter": f"r_{ATOMIC_NUISANCE}",
+            "prior": "unit normal (pull (aux − r)², aux = 0): a signal shape systematic",
+            "interaction_type": atomic_uncertainty_type(spec.model),
+            "table": "docs/physics.md §18.2",
+            "scale": setup.atomic.uncertainty_scale,
+            "fraction_per_bin_range": [float(row.min()), float(row.max())] if row.size else None,
+            "replaces": replaced,
+        }
+    else:
+        atomic["uncertainty"] = "off (the detector's own signal systematics only)"
     return SignalTemplates(
-        templates, par.signal_powers, reference, tuple(names), np.asarray(syst).reshape(-1, w.binning.n_bins)
+        templates,
+        par.signal_powers,
+        reference,
+        tuple(names),
+        np.asarray(rows).reshape(-1, w.binning.n_bins),
+        atomic,
     )
 
 

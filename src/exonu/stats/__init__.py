@@ -31,7 +31,9 @@ Modules, in the order a result is produced (each imports only modules above it):
 """
 
 from .belt import BeltStatistic, NeymanBelt, belt_statistic, neyman_belt
+from .fc_exact import fc_poisson_interval
 from .fitting import FitResult, fit
+from .gof import GoodnessOfFit, goodness_of_fit
 from .layout import ParameterLayout
 from .limits import (
     BAND_PERCENTILES,
@@ -57,7 +59,7 @@ from .model import BinnedModel
 from .objective import chi2_value
 from .problem import FitProblem
 from .profiles import ProfileResult, ProfileScan, profile, profile_scan
-from .pyhf_export import to_pyhf_model, to_pyhf_workspace
+from .pyhf_export import poi_to_physical, to_pyhf_model, to_pyhf_workspace, workspace_metadata
 from .statistic import PER_BIN, STATISTICS
 from .toys import ToyEnsemble, generate_toys
 from .validate import check_cl
@@ -74,6 +76,7 @@ __all__ = [
     "ExpectedLimits",
     "FitProblem",
     "FitResult",
+    "GoodnessOfFit",
     "LimitResult",
     "NeymanBelt",
     "ParameterLayout",
@@ -89,8 +92,10 @@ __all__ = [
     "cls_upper_limit",
     "expected_limits",
     "fc_interval",
+    "fc_poisson_interval",
     "fit",
     "generate_toys",
+    "goodness_of_fit",
     "limits_for_toys",
     "neyman_belt",
     "neyman_upper_limit",
@@ -98,9 +103,11 @@ __all__ = [
     "plr_critical_value",
     "plr_interval",
     "plr_upper_limit",
+    "poi_to_physical",
     "profile",
     "profile_scan",
     "to_pyhf_model",
     "to_pyhf_workspace",
     "upper_limit",
+    "workspace_metadata",
 ]

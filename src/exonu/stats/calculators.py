@@ -1,7 +1,7 @@
 """Calculators: p-values of a test statistic, asymptotic or from toys, apart from any model.
 
 These functions see only numbers of the test statistic; what is asked of them (an upper limit, an
-interval, a band) is in :mod:`exonu.stats.frequentist`.
+interval, a band) is in :mod:`exonu.stats.limits` (one module per method).
 
 Asymptotic formulas (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727, §3.7 and Eqs. 65–66 for q̃_μ)
 with q_A = q̃_μ evaluated on the background-only Asimov data set, √q_A = μ/σ:
@@ -112,17 +112,30 @@ def crossing(x: ArrayLike, y: ArrayLike, level: float, log: bool = False) -> flo
 
 
 def belt_critical_values(t_toys: ArrayLike, cl: float) -> np.ndarray:
-    """The ``cl`` quantile of the toy test statistic at each point of a belt: (G, n_toys) → (G,)."""
+    """The conservative ``cl`` quantile of the toy test statistic at each point of a belt: (G, n_toys) → (G,).
+
+    numpy's ``"higher"`` quantile is an actual toy value whose empirical CDF is ≥ ``cl``: the toys
+    accepted by ``t ≤ c`` carry at least the fraction ``cl`` (FC98's "summed probability ≥ CL"). A
+    linearly interpolated quantile may fall between two values of a discrete t (a Poisson count) and
+    accept less than ``cl``. NaN toys (failed fits) are left out.
+    """
     t_toys = np.asarray(t_toys, dtype=float)
     if t_toys.ndim != 2 or t_toys.shape[1] < 1:
         raise InputError(f"t_toys must have shape (n_points, n_toys); got {t_toys.shape}")
-    return np.asarray(np.nanquantile(t_toys, cl, axis=1), dtype=float)
+    return np.asarray(np.nanquantile(t_toys, cl, axis=1, method="higher"), dtype=float)
 
 
 def belt_interval(
     grid: ArrayLike, t_obs: ArrayLike, critical: ArrayLike, best_fit: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interval {x : t_obs(x) ≤ c(x)} of a Neyman belt, for N data sets at once.
+
+    The interval is the union of the accepted grid points (and of x̂, where t_obs = 0): its upper
+    end lies after the LAST accepted grid point, its lower end before the FIRST one. With toy
+    critical values of a discrete statistic, a point near the end may be excluded by one noisy
+    quantile while its neighbours are accepted; taking the first excluded point instead biased
+    Feldman–Cousins upper ends low (one Poisson count, n = 0, b = 0: 2.36 for the exact 2.436, not
+    improved by more toys).
 
     Parameters
     ----------
@@ -138,38 +151,46 @@ def belt_interval(
     Returns
     -------
     lower, upper : ndarray (N,)
-        Crossings of t_obs − c, linearly interpolated between grid points (and from x̂, where
-        t = 0). ``lower`` is 0 when the first grid point is inside the interval.
+        The ends, linearly interpolated in t_obs − c between the last accepted point (or x̂) and
+        the next grid point (upper), or between the previous grid point and the first accepted
+        point (or x̂) (lower). ``lower`` is 0 when the first grid point is accepted or x̂ lies
+        below it.
     ok : ndarray of bool (N,)
-        False where no upper crossing lies inside the grid.
+        False where the last grid point is accepted (the upper end lies beyond the grid) or a
+        t_obs is not finite.
     """
     x = np.asarray(grid, dtype=float)
     t = np.atleast_2d(np.asarray(t_obs, dtype=float))
     c = np.asarray(critical, dtype=float)
     x_hat = np.maximum(np.asarray(best_fit, dtype=float), 0.0)
     diff = t - c[None, :]
-    n = t.shape[0]
-    rows = np.arange(n)
-    # upper: first grid point above x̂ that is excluded
-    excl_up = (diff > 0) & (x[None, :] > x_hat[:, None])
-    found = np.any(excl_up, axis=1)
-    k = np.argmax(excl_up, axis=1)
-    km = np.maximum(k - 1, 0)
-    x0 = np.where(k > 0, np.maximum(x[km], x_hat), x_hat)
-    d0 = np.where((k > 0) & (x[km] >= x_hat), diff[rows, km], -c[k])
-    d1 = diff[rows, k]
+    g, rows = x.size, np.arange(t.shape[0])
+    accepted = diff <= 0  # NaN (a failed profile) is not accepted
+    above = x[None, :] > x_hat[:, None]
+    # upper: from the last accepted grid point above x̂ (else from x̂, where t = 0) to the next grid point
+    acc_up = accepted & above
+    has_up = np.any(acc_up, axis=1)
+    k_last = np.where(has_up, g - 1 - np.argmax(acc_up[:, ::-1], axis=1), np.argmax(above, axis=1) - 1)
+    k_next = np.minimum(k_last + 1, g - 1)
+    found = np.any(above, axis=1) & (k_last < g - 1)
+    x0 = np.where(has_up, x[np.maximum(k_last, 0)], x_hat)
+    d0 = np.where(has_up, diff[rows, np.maximum(k_last, 0)], -c[k_next])
+    d1 = diff[rows, k_next]
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(d1 > d0, -d0 / (d1 - d0), 0.5)
-    upper = np.where(found, x0 + np.clip(w, 0, 1) * (x[k] - x0), np.nan)
-    # lower: last grid point below x̂ that is excluded
-    excl_lo = (diff > 0) & (x[None, :] < x_hat[:, None])
-    has_lo = np.any(excl_lo, axis=1)
-    kl = x.size - 1 - np.argmax(excl_lo[:, ::-1], axis=1)
-    kn = np.minimum(kl + 1, x.size - 1)
-    x1 = np.where(x[kn] <= x_hat, x[kn], x_hat)
-    e0, e1 = diff[rows, kl], np.where(x[kn] <= x_hat, diff[rows, kn], -c[kl])
+    upper = np.where(found, x0 + np.clip(w, 0, 1) * (x[k_next] - x0), np.nan)
+    # lower: from the previous grid point to the first accepted grid point below x̂ (else to x̂)
+    below = x[None, :] < x_hat[:, None]
+    acc_lo = accepted & below
+    has_lo = np.any(acc_lo, axis=1)
+    n_below = np.sum(below, axis=1)
+    k_first = np.where(has_lo, np.argmax(acc_lo, axis=1), n_below)  # n_below: x̂ itself
+    k_prev = np.maximum(k_first - 1, 0)
+    x1 = np.where(has_lo, x[np.minimum(k_first, g - 1)], x_hat)
+    e1 = np.where(has_lo, diff[rows, np.minimum(k_first, g - 1)], -c[k_prev])
+    e0 = diff[rows, k_prev]
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(e0 > e1, e0 / (e0 - e1), 0.5)
-    lower = np.where(has_lo, x[kl] + np.clip(w, 0, 1) * (x1 - x[kl]), 0.0)
+    lower = np.where(k_first > 0, x[k_prev] + np.clip(w, 0, 1) * (x1 - x[k_prev]), 0.0)
     ok = found & np.all(np.isfinite(t), axis=1)
     return lower, upper, ok

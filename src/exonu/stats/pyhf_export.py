@@ -28,10 +28,19 @@ Differences from Eqs. (4)–(7) that remain (document them when comparing):
   variance in the χ² denominator; it is an approximation of the MC-statistics treatment.
 * The auxiliary measurements are the nominal ones (1 for activities, 0 for pulls).
 * pyhf fits −2 ln L of the Poisson likelihood: compare with ``statistic="poisson"``.
+
+Self-description: pyhf 0.7's workspace schema (1.0.0) allows no extra keys anywhere (top level,
+measurement, config, parameter: ``additionalProperties: false``); the one free text that ``pyhf
+inspect`` shows is the measurement's name. ``to_pyhf_workspace(..., metadata=...)`` therefore appends
+``exonu-metadata: {JSON}`` to that name (the POI definition, its reference value and power, the
+physical unit, exonu's provenance); :func:`workspace_metadata` reads it back and
+:func:`poi_to_physical` turns a value of the POI into the physical parameter.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -44,7 +53,17 @@ from .objective import fit_variable_scale, variance_base
 if TYPE_CHECKING:
     import pyhf
 
-__all__ = ["pyhf_parameter_names", "to_pyhf_model", "to_pyhf_workspace"]
+__all__ = [
+    "METADATA_MARK",
+    "poi_to_physical",
+    "pyhf_parameter_names",
+    "to_pyhf_model",
+    "to_pyhf_workspace",
+    "workspace_metadata",
+]
+
+#: marks exonu's metadata (JSON) in the measurement name of an exported workspace
+METADATA_MARK = "exonu-metadata: "
 
 
 def _names(model: BinnedModel, poi_name: str) -> dict[str, Any]:
@@ -77,6 +96,7 @@ def to_pyhf_workspace(
     activity_modifier: Literal["normsys", "histosys"] = "normsys",
     poi_bounds: tuple[float, float] | None = None,
     norm_upper: float = 100.0,
+    metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """HistFactory workspace (a JSON-serialisable dict) equivalent to ``model``.
 
@@ -94,6 +114,10 @@ def to_pyhf_workspace(
         Bounds of the POI. Default: [0, max(10, 50 s)] with s the rough 1σ scale of α.
     norm_upper : float
         Upper bound of the free component normalisations.
+    metadata : mapping, optional
+        JSON-serialisable description written into the measurement name after
+        :data:`METADATA_MARK` (read it back with :func:`workspace_metadata`). To convert the POI
+        with :func:`poi_to_physical` it needs ``reference`` and ``power``: POI = (x / reference)^power.
 
     Returns
     -------
@@ -184,7 +208,12 @@ def to_pyhf_workspace(
     return {
         "channels": [{"name": channel_name, "samples": samples}],
         "observations": [{"name": channel_name, "data": tolist(model.data)}],
-        "measurements": [{"name": measurement_name, "config": {"poi": poi_name, "parameters": parameters}}],
+        "measurements": [
+            {
+                "name": measurement_label(measurement_name, metadata),
+                "config": {"poi": poi_name, "parameters": parameters},
+            }
+        ],
         "version": "1.0.0",
     }
 
@@ -210,5 +239,53 @@ def to_pyhf_model(
     spec = to_pyhf_workspace(model, measurement_name, poi_name, **kwargs)
     ws = pyhf.Workspace(spec)
     settings = {} if modifier_settings is None else {"modifier_settings": modifier_settings}
-    pdf = ws.model(measurement_name=measurement_name, **settings)
+    pdf = ws.model(measurement_name=spec["measurements"][0]["name"], **settings)
     return pdf, ws.data(pdf), ws
+
+
+# ------------------------------------------------------------------------------------------ metadata
+def measurement_label(measurement_name: str, metadata: Mapping[str, Any] | None) -> str:
+    """The measurement name, followed by :data:`METADATA_MARK` and ``metadata`` as JSON when given."""
+    if metadata is None:
+        return measurement_name
+    try:
+        text = json.dumps(dict(metadata), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"the pyhf export's metadata must be JSON-serialisable with finite numbers: {exc}") from None
+    return f"{measurement_name} {METADATA_MARK}{text}"
+
+
+def workspace_metadata(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """exonu's metadata of an exported workspace (the JSON dict, or a ``pyhf.Workspace``).
+
+    Raises InputError when no measurement carries :data:`METADATA_MARK` (not an exonu export, or one
+    written without metadata).
+    """
+    for measurement in spec.get("measurements", []):
+        name = str(measurement.get("name", ""))
+        if METADATA_MARK in name:
+            try:
+                found = json.loads(name.split(METADATA_MARK, 1)[1])
+            except json.JSONDecodeError as exc:
+                raise InputError(f"the exonu metadata in measurement {name[:40]!r}… is not valid JSON: {exc}") from None
+            if not isinstance(found, dict):
+                raise InputError("the exonu metadata of the workspace must be a JSON object")
+            return found
+    raise InputError(f"the workspace has no exonu metadata (no measurement name contains {METADATA_MARK.strip()!r})")
+
+
+def poi_to_physical(metadata: Mapping[str, Any], poi_value: ArrayLike) -> np.ndarray:
+    """The physical parameter x of a POI value: POI = (x / reference)^power, so x = reference · POI^(1/power).
+
+    ``metadata`` is :func:`workspace_metadata`'s dict (keys ``reference`` and ``power``); ``poi_value`` ≥ 0.
+    """
+    try:
+        reference, power = float(metadata["reference"]), float(metadata["power"])
+    except (KeyError, TypeError, ValueError):
+        raise InputError("the workspace metadata needs numeric 'reference' and 'power' to convert the POI") from None
+    mu = np.asarray(poi_value, dtype=float)
+    if np.any(mu < 0) or not (np.isfinite(reference) and power > 0):
+        raise InputError(
+            f"cannot convert POI {mu} with reference {reference} and power {power}: need POI ≥ 0, power > 0"
+        )
+    return np.asarray(reference * mu ** (1.0 / power), dtype=float)

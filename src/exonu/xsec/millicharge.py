@@ -81,7 +81,9 @@ class Millicharge(Interaction):
         bracket = 1 - t / e + (t**2 - me * t) / (2 * e**2)
         return 2 * math.pi * ALPHA**2 * self.charge_e**2 / (me * t**2) * bracket
 
-    def epa_dsigma_dt_per_atom(self, t_kev: ArrayLike, e_nu_kev: ArrayLike, flavour: str = "e") -> np.ndarray:
+    def epa_dsigma_dt_per_atom(
+        self, t_kev: ArrayLike, e_nu_kev: ArrayLike, flavour: str = "e", neutrino_mass_ev: float | None = None
+    ) -> np.ndarray:
         """Equivalent-photon (low-Q²) millicharge cross section per Xe **atom**, cm² keV⁻¹.
 
         dσ/dT = (α q²/π) · [1 + (1 − y)²]/T · σ_γ(T) · ln(E_ν/m_ν), y = T/E_ν, for T < E_ν.
@@ -89,7 +91,8 @@ class Millicharge(Interaction):
         The Weizsäcker–Williams photon flux of a charge q e, with the spin-½ splitting factor
         [1 + (1 − y)²]/2 (→ 1 for T ≪ E_ν, recovering docs/physics.md §5.3's (2αq²/π)(σ_γ/T)L), times the
         photoabsorption cross section σ_γ of Xe (xraydb). The logarithm integrates dQ²/Q² between
-        Q²_min ≈ m_ν²T²/E² and Q²_max ≈ T².
+        Q²_min ≈ m_ν²T²/E² and Q²_max ≈ T². ``neutrino_mass_ev`` (eV) replaces the interaction's own
+        ``epa_neutrino_mass_ev`` in the logarithm (an atomic model's stated input).
         """
         if flavour_index(flavour) is not None and flavour not in self.flavours:
             return np.zeros(np.broadcast(np.asarray(t_kev), np.asarray(e_nu_kev)).shape)
@@ -97,7 +100,8 @@ class Millicharge(Interaction):
         e = np.asarray(e_nu_kev, dtype=float)
         allowed = (t > 0) & (t < e)
         y = np.where(allowed, t / np.where(e > 0, e, 1.0), 0.0)
-        log_term = np.log(np.where(allowed, e * 1e3 / self.epa_neutrino_mass_ev, 1.0))
+        mass_ev = self.epa_neutrino_mass_ev if neutrino_mass_ev is None else neutrino_mass_ev
+        log_term = np.log(np.where(allowed, e * 1e3 / mass_ev, 1.0))
         sigma_gamma = photoabsorption_cm2_per_atom(t)
         value = (
             ALPHA * self.charge_e**2 / math.pi * (1 + (1 - y) ** 2) / np.where(t > 0, t, 1.0) * sigma_gamma * log_term

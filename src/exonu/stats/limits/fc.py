@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from ...errors import FitError, InputError
 from ..belt import fc_belt
 from ..calculators import belt_interval
+from ..fc_exact import exact_fc_belt, exact_fc_limits
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
@@ -30,6 +31,8 @@ __all__ = ["FC", "default_fc_grid", "expected_belt", "fc_expected", "fc_interval
 
 def fc_limits_for_problem(problem: FitProblem, belt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lower, upper, ok) in α of every data set of ``problem`` from a belt."""
+    if belt.get("exact") is not None:  # a belt of exact_fc_belt: one Poisson count, enumerated exactly
+        return exact_fc_limits(belt, problem.batch.data)
     cm = problem.compiled
     grid = belt["alpha_grid"]
     t, _ = problem.test_statistic(cm.alpha_to_u(grid), "two")
@@ -62,6 +65,9 @@ def fc_interval(
 ) -> LimitResult:
     """Feldman–Cousins unified interval on α ≥ 0 from a toy belt of t̃ (PRD 57 (1998) 3873).
 
+    A model that is one Poisson count with fixed nuisances gets the exact construction of
+    :mod:`exonu.stats.fc_exact` instead (``n_toys`` and ``alpha_grid`` unused; ``calculator`` says so).
+
     Returns
     -------
     LimitResult
@@ -70,6 +76,8 @@ def fc_interval(
     """
     cl = check_cl(cl)
     n_toys = check_n_toys(n_toys)
+    if belt is None:  # one Poisson count with fixed nuisances: the exact construction (None otherwise)
+        belt = exact_fc_belt(model, statistic, cl, resolve_seed(seed))
     if belt is None:
         if n_toys < MIN_BAND_TOYS:
             raise InputError(f"a Feldman–Cousins belt needs n_toys ≥ {MIN_BAND_TOYS} per point; got {n_toys}")
@@ -117,10 +125,10 @@ def fc_interval(
         message="" if ok[0] else "a profile failed or the interval reaches the end of the belt grid",
         details={"belt": belt},
         test_statistic="t̃_μ (two-sided profile likelihood ratio, α̂ ≥ 0; arXiv:1007.1727 Eq. 11)",
-        threshold=f"toy {cl:.3g} quantile of t̃ at each of {belt['alpha_grid'].size} grid points",
+        threshold=belt.get("threshold", f"toy {cl:.3g} quantile of t̃ at each of {belt['alpha_grid'].size} grid points"),
         sided="two",
         n_toys=int(belt["n_toys"]),
-        calculator="toys",
+        calculator=belt.get("calculator", "toys"),  # "exact (Poisson enumeration)" for an exact belt
     )
 
 

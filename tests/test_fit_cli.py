@@ -350,5 +350,5 @@ def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
     out = capsys.readouterr().out
     assert code == 0
     header, *rows = out.splitlines()
-    assert "90% CL" in header and "plr" in header and "threshold 1.64" in header and "one-sided" in header
+    assert "90% CL" in header and "plr" in header and "threshold Δχ² = 1.642" in header and "one-sided" in header
     assert [r.split()[0] for r in rows[1:4]] == ["combined", "xenonnt-sr0", "xenon1t-sr1"]

@@ -345,13 +345,24 @@ def test_an_exposure_beyond_any_detector_is_refused(data_copy):
 
 
 def test_api_bad_arguments_raise_exonu_errors(tmp_path):
+    from exonu.parallel import ModelDescription, run_toys
+    from exonu.parallel.store import UnitStore
+    from exonu.searches import search_spec
     from exonu.stats import upper_limit
 
     path = tmp_path / "d.txt"
     path.write_text("1 2 3\n", encoding="utf-8")
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000, encoding="utf-8")
-    for call in (lambda: read_dataset(path, binning="x"), lambda: read_dataset(deep), lambda: upper_limit("model")):
+    magnetic = ModelDescription(("xmass-i",), search_spec("magnetic-moment"))
+    for call in (
+        lambda: read_dataset(path, binning="x"),
+        lambda: read_dataset(deep),
+        lambda: upper_limit("model"),
+        lambda: ModelDescription((), search_spec("magnetic-moment")),
+        lambda: run_toys(magnetic, n_toys=5, seed=0, out=None),
+        lambda: UnitStore(tmp_path / "store", {"x": object()}),
+    ):
         with pytest.raises(ExonuError):
             call()
 
@@ -542,3 +553,10 @@ def test_run_search_refuses_a_negative_seed_even_without_toys():
 
     with pytest.raises(InputError, match="seed"):
         run_search(load_detector("xmass-i"), search_spec("magnetic-moment"), n_toys=0, seed=-1)
+
+
+def test_contour_signal_choices_are_the_region_table():
+    from exonu.cli.contour import REGION_SIGNALS
+    from exonu.searches.contour import REGION_PARAMETERS
+
+    assert set(REGION_SIGNALS) == set(REGION_PARAMETERS)

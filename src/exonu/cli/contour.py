@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .options import add_cl_argument, add_statistic_argument, jobs_count, output_path, print_json, resolve_statistic
+from .signals import add_flavour_argument, add_signal_argument
 
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
     from . import OneLineArgumentParser
 
+#: The signals with a two-parameter region (exonu.searches.contour.REGION_PARAMETERS; a test checks it)
+REGION_SIGNALS = ("nsi", "charge-radius", "magnetic-moment", "millicharge")
 #: Files written into --out
 JSON_FILE = "region.json"
 FIGURE_FILE = "region.png"
@@ -41,9 +44,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         action="append",
         help="packaged detector name or TOML path; repeat for a joint fit (shared solar-flux normalisations)",
     )
-    p.add_argument("--signal", required=True, help="nsi, charge-radius, magnetic-moment or millicharge")
+    add_signal_argument(p, REGION_SIGNALS, describe=False)
     p.add_argument("--params", required=True, nargs=2, metavar=("P1", "P2"), help=PARAMS_HELP)
-    p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help="nsi eps_l/eps_r only: the flavour α of ε_αα")
+    add_flavour_argument(p, "nsi eps_l/eps_r only: the flavour α of ε_αα (the other parameters name their flavour)")
     p.add_argument("--window", help="analysis window (default: the paper's, or the only one; one detector only)")
     p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH", help="binned data file, as for `exonu fit`")
     add_cl_argument(p)

@@ -23,6 +23,7 @@ from .options import (
     add_belt_toys_argument,
     add_limit_arguments,
     add_statistic_argument,
+    human_text,
     print_json,
     resolve_belt_toys,
 )
@@ -135,7 +136,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.json:
         print_json(document)
         return 0
-    print(run.summary())
+    print(human_text(run.summary()))
     if args.report is not None:
         print(f"  wrote {args.report}")
     return 0

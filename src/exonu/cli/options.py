@@ -187,6 +187,13 @@ def display_unit(unit: str, stream: TextIO | None = None) -> str:
     return shown
 
 
+def human_text(text: str, stream: TextIO | None = None) -> str:
+    """A human summary as printed: units written one way (``μ_B``), ASCII where ``stream`` cannot show them."""
+    for unit in UNIT_DISPLAY:
+        text = text.replace(unit, display_unit(unit, stream))
+    return display_text(text, stream)
+
+
 def display_text(text: str, stream: TextIO | None = None) -> str:
     """``text`` with μ/σ/χ/Δ/± replaced by ASCII where ``stream`` cannot encode them."""
     encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"

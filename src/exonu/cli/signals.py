@@ -103,16 +103,20 @@ def signal_help(choices: Sequence[str]) -> str:
     return "signal model: " + "; ".join(f"{k}: {described.get(k, k)}" for k in choices).replace("%", "%%")
 
 
-def add_signal_argument(p: argparse.ArgumentParser, choices: Sequence[str], *, model_alias: bool = False) -> None:
-    """``--signal`` (required) with the models ``choices``; ``model_alias`` also accepts the old ``--model``
-    (and keeps the parser light: the help lists the names without importing the search table)."""
+def add_signal_argument(
+    p: argparse.ArgumentParser, choices: Sequence[str], *, model_alias: bool = False, describe: bool = True
+) -> None:
+    """``--signal`` (required) with the models ``choices``; ``model_alias`` also accepts the old ``--model``.
+
+    ``describe`` puts each signal's description (from :data:`exonu.searches.SIGNALS`) in the help; without
+    it (and with ``model_alias``) the help lists the names and the parser imports nothing heavy."""
     action = p.add_argument(
         "--signal",
         required=not model_alias,  # with the alias, cmd checks that one of the two was given
         choices=list(choices),
         metavar="SIGNAL",
         action=StoreOnce,
-        help=f"signal model: {', '.join(choices)}" if model_alias else signal_help(choices),
+        help=signal_help(choices) if describe and not model_alias else f"signal model: {', '.join(choices)}",
     )
     if model_alias:
         action.required_by_command = True  # type: ignore[attr-defined]  # shown as required in the README

@@ -229,6 +229,8 @@ def run_toys(
     seed = _check_count(seed, "seed", 0)
     chunk_size = _check_count(chunk_size, "chunk_size")
     belt_toys = _check_count(belt_toys, "belt_toys")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"run_toys: out must be a folder path; got {type(out).__name__}")
     if method not in TOY_METHODS:
         raise InputError(f"method for toys must be one of {TOY_METHODS}; got {method!r}")
     if not (isinstance(cl, (int, float)) and 0.5 < cl < 1):
@@ -428,6 +430,8 @@ def run_scan(
     n_background = _check_count(n_background, "n_background")
     seed = _check_count(seed, "seed", 0)
     chunk_size = _check_count(chunk_size, "chunk_size")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"run_scan: out must be a folder path; got {type(out).__name__}")
     n_couplings = _check_count(n_couplings, "n_couplings", 2)
     if method is not None:
         if method not in TOY_METHODS:

@@ -387,16 +387,20 @@ def test_negative_event_energy_is_refused(tmp_path):
 # --- D10: a UTF-8 byte-order mark is not an error ------------------------------------------------------
 
 
-def test_bom_copies_of_packaged_files_give_the_same_detector(data_copy):
-    toml = data_copy / "detectors" / "xenon1t_sr1.toml"
-    data = data_copy / "xenon1t_sr1" / "data_below_30kev.txt"
+@pytest.mark.parametrize(
+    ("config", "folder"), [("xenon1t_sr1.toml", "xenon1t_sr1"), ("xenonnt_sr0.toml", "xenonnt_sr0")]
+)
+def test_bom_copies_of_packaged_files_give_the_same_detector(data_copy, config, folder):
+    toml = data_copy / "detectors" / config
     original = load_detector(toml)
-    for path in (toml, data, data_copy / "xenon1t_sr1" / "efficiency.txt"):
+    tables = sorted((data_copy / folder).glob("*.txt")) + sorted((data_copy / folder).glob("*.dat"))
+    for path in (toml, *tables):
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     with_bom = load_detector(toml)
     for name, window in original.windows.items():
         assert np.array_equal(window.data_counts, with_bom.window(name).data_counts)
         assert np.array_equal(window.binning.edges_kev, with_bom.window(name).binning.edges_kev)
+        assert window.data_counts is not None and window.data_counts.sum() > 0
 
 
 def test_bom_data_file_reads_as_the_original(tmp_path):

@@ -13,7 +13,15 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .options import add_cl_argument, add_statistic_argument, jobs_count, output_path, print_json, resolve_statistic
+from .options import (
+    add_cl_argument,
+    add_statistic_argument,
+    bounded_int,
+    jobs_count,
+    output_path,
+    print_json,
+    resolve_statistic,
+)
 from .signals import add_flavour_argument, add_signal_argument
 
 if TYPE_CHECKING:
@@ -27,6 +35,11 @@ JSON_FILE = "region.json"
 FIGURE_FILE = "region.png"
 #: Toys per toy-grid point of --method fc without --toys
 DEFAULT_TOYS = 100
+#: Upper bounds of the grid sizes (each point of the final grid is one profile fit: 1001² ≈ 1e6 fits) and
+#: of the toys per toy-grid point (MAX_TOY_GRID² × MAX_CONTOUR_TOYS = 4e7 fits at the bound)
+MAX_GRID = 1001
+MAX_TOY_GRID = 41
+MAX_CONTOUR_TOYS = 25_000
 
 #: Each signal's parameter names, for --help (tests check it against exonu.searches.contour.REGION_PARAMETERS)
 PARAMS_HELP = (
@@ -57,9 +70,23 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="wilks: region Δχ² ≤ χ²₂ quantile (4.605 at 90%%); fc: threshold from --toys toys at each "
         "point of a --toy-grid × --toy-grid grid (Feldman–Cousins ordering, nuisances profiled)",
     )
-    p.add_argument("--toys", type=int, help=f"fc: toys per toy-grid point (≥ 10; default {DEFAULT_TOYS})")
-    p.add_argument("--toy-grid", type=int, default=9, help="fc: toy-grid points per axis (≥ 3; default 9)")
-    p.add_argument("--grid", type=int, default=61, help="points per axis of the final grid (≥ 11; default 61)")
+    p.add_argument(
+        "--toys",
+        type=bounded_int(10, MAX_CONTOUR_TOYS),
+        help=f"fc: toys per toy-grid point (10 to {MAX_CONTOUR_TOYS}; default {DEFAULT_TOYS})",
+    )
+    p.add_argument(
+        "--toy-grid",
+        type=bounded_int(3, MAX_TOY_GRID),
+        default=9,
+        help=f"fc: toy-grid points per axis (3 to {MAX_TOY_GRID}; default 9)",
+    )
+    p.add_argument(
+        "--grid",
+        type=bounded_int(11, MAX_GRID),
+        default=61,
+        help=f"points per axis of the final grid (11 to {MAX_GRID}; default 61)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
     p.add_argument(
         "--jobs",

@@ -16,6 +16,8 @@ from .options import (
     add_limit_arguments,
     bounded_int,
     check_toy_plan,
+    display_unit,
+    human_text,
     print_json,
     resolve_belt_toys,
     toy_count,
@@ -167,7 +169,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def print_points(summary: dict[str, Any], cl: float) -> None:
     """One line per mass: the observed limit and the expected median and ±1σ band."""
-    u = summary["unit"]
+    u = display_unit(summary["unit"])
 
     def show(x: float | None) -> str:
         return "above the grid" if x is None else f"{x:.3g}"
@@ -176,6 +178,8 @@ def print_points(summary: dict[str, Any], cl: float) -> None:
         where = f"M = {p['mass_mev']:.4g} MeV: " if p["mass_mev"] is not None else ""
         band = p["band_1sigma"] or [None, None]
         print(
-            f"{where}{cl:.0%} CL limit {show(p['observed'])}; expected median {show(p['median'])}, "
-            f"±1σ [{show(band[0])}, {show(band[1])}] ({u})"
+            human_text(
+                f"{where}{cl:.0%} CL limit {show(p['observed'])}; expected median {show(p['median'])}, "
+                f"±1σ [{show(band[0])}, {show(band[1])}] ({u})"
+            )
         )

@@ -13,6 +13,8 @@ from .options import (
     add_statistic_argument,
     bounded_int,
     check_toy_plan,
+    display_unit,
+    human_text,
     output_path,
     print_json,
     resolve_belt_toys,
@@ -175,12 +177,14 @@ def cmd_toys(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        u = summary["unit"]
+        u = display_unit(summary["unit"])
         lo1, hi1 = summary["band_1sigma"] or (float("nan"),) * 2
         lo2, hi2 = summary["band_2sigma"] or (float("nan"),) * 2
         print(
-            f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} {args.cl:.0%} CL limits: median "
-            f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
+            human_text(
+                f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} {args.cl:.0%} CL limits: median "
+                f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
+            )
         )
         print(f"  {units_line(summary)}; store: {args.out}/{summary['store']}")
     return 0

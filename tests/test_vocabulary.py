@@ -198,6 +198,11 @@ def test_python_accepts_the_command_line_names():
             ],
             "--belt-toys",
         ),
+        (["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--toys", "100000000"], "--toys"),
+        (
+            ["contour", "--detector", "xmass-i", "--signal", "nsi", "--params", "eps_l", "eps_r", "--grid", "100001"],
+            "--grid",
+        ),
     ],
 )
 def test_size_options_are_bounded(capsys, tmp_path, argv, flag):

@@ -8,8 +8,9 @@ on stderr, ``exonu: error: …``, with exit status 2 and no traceback:
 * an operating-system error on a file (unreadable input, read-only folder, full disk), and, as a last
   resort, running out of memory, a floating-point overflow or a nesting too deep to parse.
 
-An argument ``@FILE`` is replaced by the words of FILE (argparse's ``fromfile_prefix_chars``), so long
-lists such as ``--energies-kev`` are not limited by the operating system's command-line length.
+An argument ``@FILE`` is replaced by the words of FILE (:func:`expand_argument_files`; a byte-order mark is
+allowed), so long lists such as ``--energies-kev`` are not limited by the operating system's command-line
+length. Negative numbers, also ``-1e-32`` and ``-inf``, are values, not options.
 
 Ctrl-C prints ``exonu: interrupted`` and exits with 130; a closed output pipe (``exonu … | head``) ends
 the command quietly; SIGTERM ends it with 143 after removing temporary files; a terminal that cannot show

@@ -26,6 +26,7 @@ from .options import (
     human_text,
     print_json,
     resolve_belt_toys,
+    toy_count,
 )
 from .signals import add_signal_arguments, spec_from_args
 
@@ -66,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     add_atomic_arguments(p)
     p.add_argument(
         "--toys",
-        type=int,
+        type=toy_count(0),
         default=200,
         help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
         f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)",

@@ -569,3 +569,16 @@ def test_contour_signal_choices_are_the_region_table():
     from exonu.searches.contour import REGION_PARAMETERS
 
     assert set(REGION_SIGNALS) == set(REGION_PARAMETERS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    words=st.lists(st.from_regex(r"[A-Za-z0-9.+-]{1,12}", fullmatch=True), min_size=1, max_size=20),
+    bom=st.booleans(),
+)
+def test_argument_files_give_their_words_with_or_without_bom(tmp_path_factory, words, bom):
+    from exonu.cli import expand_argument_files
+
+    path = tmp_path_factory.mktemp("at") / "args.txt"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(words) + "  # a comment\n").encode())
+    assert expand_argument_files(["spectrum", f"@{path}", "--json"]) == ["spectrum", *words, "--json"]

@@ -217,7 +217,7 @@ MEDIATOR_MODELS = ("dark-photon", "light-vector", "scalar", "axial-vector", "pse
 #: ``coupling`` and ``radius2_cm2``).
 PARAMETER_OPTIONS: dict[str, tuple[str, str | None, str, tuple[str, ...]]] = {
     "mu_bohr": ("--mu-bohr", "--mu", "magnetic moment μ_ν in Bohr magnetons", ("magnetic-moment",)),
-    "charge_e": ("--charge-e", "--q", "millicharge q_ν in units of e, may be negative", ("millicharge",)),
+    "charge_e": ("--charge-e", "--q", "millicharge q_ν in units of e (≥ 0; the rate depends on q²)", ("millicharge",)),
     "g": ("--g", None, "mediator coupling g = g_ν = g_e, dimensionless", MEDIATOR_MODELS),
     "eps_l": ("--eps-l", None, "NSI ε^{eL}_{αα}, dimensionless, in units of G_F; may be negative", ("nsi",)),
     "eps_r": ("--eps-r", None, "NSI ε^{eR}_{αα}, dimensionless, in units of G_F; may be negative", ("nsi",)),

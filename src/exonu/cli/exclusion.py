@@ -22,6 +22,7 @@ from .options import (
     bounded_int,
     output_path,
     print_json,
+    resolve_belt_seed,
     resolve_statistic,
 )
 from .signals import add_signal_arguments, spec_from_args
@@ -77,7 +78,12 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     add_limit_arguments(p)
     add_statistic_argument(p)
     add_belt_toys_argument(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the neyman/fc belt toys (integer ≥ 0; default 0)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the neyman/fc belt toys (integer ≥ 0; default 0; neyman/fc only)",
+    )
     p.add_argument("--out", type=output_path, required=True, help="output folder for exclusion.json and exclusion.png")
     p.add_argument("--json", action="store_true", help="also print exclusion.json on stdout")
     p.set_defaults(func=cmd_exclusion)
@@ -144,6 +150,7 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     from ..searches.exclusion import run_exclusion
     from .fit import check_toy_options
 
+    resolve_belt_seed(args)
     check_toy_options(args)
     check_writable_dir(args.out)  # before the (slow) scan
     specs = [spec_from_args(args, mass_mev=float(m)) for m in masses_from_args(args)]  # all checked up front

@@ -235,3 +235,16 @@ def resolve_belt_toys(args: argparse.Namespace) -> int:
     if args.belt_toys is None:
         args.belt_toys = DEFAULT_BELT_TOYS
     return int(args.belt_toys)
+
+
+def resolve_belt_seed(args: argparse.Namespace) -> int:
+    """``--seed`` of a command whose only toys are the neyman/fc belt's: 0 if not given, an error with
+    another method (it would seed nothing)."""
+    if args.seed is not None and args.method not in BELT_METHODS:
+        raise InputError(
+            f"--seed seeds the toys of --method {' or '.join(BELT_METHODS)}; --method {args.method} draws no toys "
+            "(drop --seed)"
+        )
+    if args.seed is None:
+        args.seed = 0
+    return int(args.seed)

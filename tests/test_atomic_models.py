@@ -255,3 +255,21 @@ def test_fit_names_the_atomic_model_and_nuisance_and_switches_it_off(capsys):
     # a 15–25 % signal systematic widens the limits (docs/physics.md §18.4: +2.0 % expected here)
     assert on["expected_upper_limit"] > 1.01 * off["expected_upper_limit"]
     assert on["upper_limit"] > off["upper_limit"]
+
+
+def test_atomic_row_of_a_sign_changing_excess_stays_within_the_table():
+    """An interference excess that changes sign inside a bin (NSI, light mediators) folds to ≈ 0 there;
+    the atomic row is the |S|-weighted mean of σ(T), so it stays within the documented table (§18.2)
+    instead of blowing up (the log-normal factor (1 + ε)^r needs ε > −1)."""
+    from exonu.searches.templates import atomic_uncertainty_row
+
+    window = load_detector("xenonnt-sr0").window("low_er")
+    grid = window.response.grid_kev
+    excess = np.cos(2 * np.pi * grid / 3.0)  # changes sign every 1.5 keV: some bins fold to ≈ 0
+    row = atomic_uncertainty_row(window, "nsi", excess, 1.0)
+    table = atomic_uncertainty_fraction("nsi", grid, 1.0)
+    assert np.all(row >= table.min() - 1e-12) and np.all(row <= table.max() + 1e-12)
+    # a signal of one sign keeps fold(σS)/fold(S)
+    positive = np.exp(-grid / 5.0)
+    want = window.response.fold(table * positive) / window.response.fold(positive)
+    np.testing.assert_allclose(atomic_uncertainty_row(window, "nsi", positive, 1.0), want, rtol=1e-12)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from functools import partial
 
 import numpy as np
 import pytest
@@ -29,7 +30,6 @@ from exonu.searches.contour import (
     one_parameter_interval,
     region_problem,
     region_threshold,
-    run_serially,
     toy_threshold,
     window_templates,
 )
@@ -86,7 +86,7 @@ def test_a_rate_that_is_not_a_quadratic_form_is_refused(setup, monkeypatch):
     spec = search_spec("nsi")
     real = contour.excess_interactions
     cubed = lambda spec, values: real(spec, {k: v**3 for k, v in values.items()})  # noqa: E731
-    monkeypatch.setattr(contour, "excess_interactions", cubed)
+    monkeypatch.setattr(contour.quadratic, "excess_interactions", cubed)  # where window_templates looks it up
     table = REGION_PARAMETERS["nsi"]
     with pytest.raises(InputError, match="not a quadratic form"):
         window_templates(
@@ -182,10 +182,15 @@ def test_bad_params_are_one_line_naming_the_valid_ones(tmp_path, capsys):
         (["--signal", "charge-radius", "--params", "r2_e", "r2_mu", "--flavour", "mu"], "--flavour is for"),
         (["--signal", "nsi", "--params", "eps_l", "eps_r", "--toys", "50"], "--toys is for --method fc"),
         (["--signal", "nsi", "--params", "eps_l", "eps_r", "--scheduler", "tcp://x:1"], "--scheduler"),
+        (["--signal", "nsi", "--params", "eps_l", "eps_r", "--jobs", "2"], "--jobs and --scheduler run the toys"),
+        (["--signal", "nsi", "--params", "eps_l", "eps_r", "--method", "fc", "--jobs", "0"], "--jobs"),
     ],
 )
 def test_options_that_do_not_apply_are_refused_in_one_line(tmp_path, capsys, extra, words):
-    status = main(["contour", "--detector", DETECTOR, *extra, "--out", str(tmp_path / "c")])
+    try:
+        status = main(["contour", "--detector", DETECTOR, *extra, "--out", str(tmp_path / "c")])
+    except SystemExit as exc:  # a bound checked by the parser (--jobs): the same one line and exit status
+        status = exc.code
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and words in err[0]
 
@@ -211,15 +216,43 @@ def test_help_lists_every_signals_parameter_names():
 def test_toy_threshold_is_reproducible_and_runs_as_units(nsi_problem):
     candidates = [(x, y) for y in (-0.5, 0.0, 0.5) for x in (-0.5, 0.0, 0.5)]
     units = [ToyUnit(0, 0.0, 0.0, 20, 11), ToyUnit(1, 0.5, 0.0, 20, 12)]
-    from functools import partial
-
     work = partial(toy_threshold, nsi_problem, candidates, 0.9)
-    first = run_serially(work, units)
+    before = nsi_problem.n_profiles
+    first = list(map(work, units))
     again = [work(u) for u in units]
     assert first == again
+    assert nsi_problem.n_profiles == before  # the work leaves the problem alone (it may run on a copy)
     # an executor pickles the work to other processes: the same numbers come back
     assert pickle.loads(pickle.dumps(work))(units[1]) == first[1]
     assert all(np.isfinite(v) and v >= 0 for v in first)
+    assert first[0] != first[1]  # two points, two seeds: not one number copied
+
+
+def test_toy_units_on_two_local_processes_are_bit_identical_and_in_order(nsi_problem):
+    from exonu.parallel import executor_for
+
+    candidates = [(x, y) for y in (-0.5, 0.0, 0.5) for x in (-0.5, 0.0, 0.5)]
+    units = [ToyUnit(k, x, y, 20, 100 + k) for k, (x, y) in enumerate(candidates[:5])]
+    work = partial(toy_threshold, nsi_problem, candidates, 0.9)
+    serial = list(map(work, units))
+    with executor_for(jobs=2) as executor:
+        assert list(executor.map(work, units)) == serial
+
+
+@pytest.mark.slow
+def test_fc_region_is_bit_identical_for_jobs_1_and_2(tmp_path):
+    """`exonu contour --method fc --jobs 2` runs the toy-grid points in two local processes: same region."""
+    documents = []
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        argv = ["contour", "--detector", DETECTOR, "--signal", "nsi", "--params", "eps_l", "eps_r"]
+        argv += ["--method", "fc", "--toys", "20", "--toy-grid", "3", "--grid", "11", "--jobs", str(jobs)]
+        assert main([*argv, "--out", str(out)]) == 0
+        document = json.loads((out / "region.json").read_text(encoding="utf-8"))
+        document.pop("provenance")  # the command lines differ (--jobs, --out)
+        documents.append(document)
+    assert documents[0]["threshold_grid"]["threshold"] == documents[1]["threshold_grid"]["threshold"]
+    assert documents[0] == documents[1]
 
 
 @pytest.mark.slow

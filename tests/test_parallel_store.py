@@ -183,7 +183,7 @@ def test_ctrl_c_with_local_workers_is_one_line_and_leaves_no_process(tmp_path):
 def test_the_automatic_grid_reaches_four_times_the_asimov_expected_limit(tmp_path):
     """Per mass the coupling grid ends at 4× the Asimov expected PLR limit (the +2σ edge of a Gaussian
     one-sided 90 % limit is 2.56× the median, arXiv:1007.1727 Eq. 89), uniform in α from its first step."""
-    from exonu.parallel.runs import run_scan
+    from exonu.parallel.scans import run_scan
     from exonu.stats import expected_limits
 
     s = run_scan(MAGNETIC, masses_mev=[None], n_toys=4, n_background=4, seed=0, out=tmp_path, n_couplings=4)
@@ -197,15 +197,15 @@ def test_the_automatic_grid_reaches_four_times_the_asimov_expected_limit(tmp_pat
 def test_a_grid_the_limit_lies_above_is_extended(tmp_path, monkeypatch):
     """With the grid set to 0.5× the expected limit, the observed limit lies above it: the grid grows by
     blocks of the same points until it holds the limit, and a fresh run grows the same way."""
-    from exonu.parallel import runs
+    from exonu.parallel import scans
 
-    monkeypatch.setattr(runs, "AUTO_GRID_FACTOR", 0.5)
+    monkeypatch.setattr(scans, "AUTO_GRID_FACTOR", 0.5)
     args = dict(masses_mev=[None], n_toys=6, n_background=6, seed=0, n_couplings=3)
-    s = runs.run_scan(MAGNETIC, out=tmp_path / "a", **args)
+    s = scans.run_scan(MAGNETIC, out=tmp_path / "a", **args)
     point = s["points"][0]
     assert len(point["alpha_grid"]) in (6, 9, 12) and point["observed"] is not None
     assert point["observed_alpha"] <= point["alpha_grid"][-1]
-    again = runs.run_scan(MAGNETIC, out=tmp_path / "b", **args)
+    again = scans.run_scan(MAGNETIC, out=tmp_path / "b", **args)
     assert again["points"] == s["points"] and stored_bytes(tmp_path / "a") == stored_bytes(tmp_path / "b")
 
 

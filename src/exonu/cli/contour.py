@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InputError
+from .executors import add_executor_arguments, executor_from_args
 from .options import (
     add_cl_argument,
     add_statistic_argument,
     bounded_int,
-    jobs_count,
     output_path,
     print_json,
     resolve_statistic,
@@ -27,6 +28,8 @@ from .signals import add_flavour_argument, add_signal_argument
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
     from . import OneLineArgumentParser
+
+T = TypeVar("T")
 
 #: The signals with a two-parameter region (exonu.searches.contour.REGION_PARAMETERS; a test checks it)
 REGION_SIGNALS = ("nsi", "charge-radius", "magnetic-moment", "millicharge")
@@ -88,13 +91,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help=f"points per axis of the final grid (11 to {MAX_GRID}; default 61)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
-    p.add_argument(
-        "--jobs",
-        type=jobs_count,
-        default=1,
-        help="fc: local processes for the toys (default 1; for now the toys run in this process)",
-    )
-    p.add_argument("--scheduler", metavar="ADDR", help="fc: a Dask scheduler for the toys (not available yet)")
+    add_executor_arguments(p)  # fc: where the toys of the toy-grid points run
     add_statistic_argument(p)
     p.add_argument("--out", type=output_path, required=True, help="output folder for region.json and region.png")
     p.add_argument("--json", action="store_true", help="print the JSON document (default: a short summary)")
@@ -105,10 +102,8 @@ def check_options(args: argparse.Namespace) -> None:
     """Refuse option values no region can use, before loading anything."""
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
-    if args.jobs < 1:
-        raise InputError(f"--jobs must be an integer ≥ 1; got {args.jobs}")
-    if args.scheduler is not None:
-        raise InputError("--scheduler is not available for exonu contour yet; run the toys locally (drop --scheduler)")
+    if args.method == "wilks" and (args.jobs != 1 or args.scheduler is not None):
+        raise InputError("--jobs and --scheduler run the toys of --method fc; the wilks region needs no toys")
     if len(args.detector) > 1 and args.window is not None:
         raise InputError("--window names a window of one detector; a joint fit uses each detector's default window")
     if args.flavour is not None and not (args.signal == "nsi" and {"eps_l", "eps_r"} & set(args.params)):
@@ -137,6 +132,8 @@ def provenance(setups: list[Any], args: argparse.Namespace) -> dict[str, Any]:
 def cmd_contour(args: argparse.Namespace) -> int:
     import io
 
+    from tqdm import tqdm
+
     from ..config import load_detector
     from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
     from ..output.figures_contour import region_figure
@@ -146,6 +143,9 @@ def cmd_contour(args: argparse.Namespace) -> int:
     from ..searches.contour import check_parameters, confidence_region, region_problem
 
     check_options(args)
+    # the toy-grid points are independent and seeded apiece: the same region for any --jobs or --scheduler;
+    # the back end is checked here, before anything loads, and starts at the first toy unit
+    executor = executor_from_args(args) if args.method == "fc" else None
     check_parameters(args.signal, args.params)
     check_writable_dir(args.out)  # before the (slow) grid
     flavours = None if args.flavour is None else (("e", "mu", "tau") if args.flavour == "all" else (args.flavour,))
@@ -163,26 +163,35 @@ def cmd_contour(args: argparse.Namespace) -> int:
     datas = {n: c.counts for n, c in chosen.items() if c.counts is not None}
     problem = region_problem(setups, spec, args.params, datas=datas, statistic=args.statistic)
     problem.data_sources.update({n: c.source for n, c in chosen.items()})
-    if args.jobs > 1:
-        print(
-            "exonu: warning: --jobs: the local back end is not available yet; the toys run in this process",
-            file=sys.stderr,
-        )
+    watched = sys.stdout.isatty()  # phase lines and bars only when a user watches; quiet into a file or pipe
 
     def phase(text: str) -> None:
-        if sys.stdout.isatty():  # quiet when the output goes to a file or a pipe
+        if watched:
             print(f"exonu contour: {text} …", file=sys.stderr, flush=True)
 
-    region = confidence_region(
-        problem,
-        cl=args.cl,
-        method=args.method,
-        n_grid=args.grid,
-        n_toys=args.toys or DEFAULT_TOYS,
-        toy_grid=args.toy_grid,
-        seed=args.seed,
-        phase=phase,
-    )
+    # no tqdm monitor thread: with a second thread running, the local back end cannot fork its workers
+    # (it falls back to forkserver, whose workers take seconds to import and rebuild the model)
+    tqdm.monitor_interval = 0
+
+    def progress(items: Iterable[T], total: int, unit: str) -> Iterable[T]:
+        return tqdm(items, total=total, unit=unit, desc="exonu contour", disable=not watched, file=sys.stderr)
+
+    try:
+        region = confidence_region(
+            problem,
+            cl=args.cl,
+            method=args.method,
+            n_grid=args.grid,
+            n_toys=args.toys or DEFAULT_TOYS,
+            toy_grid=args.toy_grid,
+            seed=args.seed,
+            mapper=map if executor is None else executor.map,
+            phase=phase,
+            progress=progress,
+        )
+    finally:
+        if executor is not None:
+            executor.close()
     document = to_jsonable({**region.to_dict(), "detectors": names, "provenance": provenance(setups, args)})
     fig = region_figure(region, names)
     buffer = io.BytesIO()

@@ -10,7 +10,8 @@ order a run uses them:
   or an existing Dask scheduler (``--scheduler ADDRESS`` / ``EXONU_SCHEDULER``), all with
   ``map(function, items)``
 * :mod:`~exonu.parallel.store` — the run folder: one verified ``.npz`` file per finished unit
-* :mod:`~exonu.parallel.runs` — :func:`run_toys`, :func:`run_scan`: plan, resume, assemble
+* :mod:`~exonu.parallel.runs` — :func:`run_toys` and :func:`execute`: plan, resume, assemble
+* :mod:`~exonu.parallel.scans` — :func:`run_scan`: belt scans over coupling grids, per mass
 * :mod:`~exonu.parallel.figures` — the exclusion curve / belt figure
 
 Names are imported on first use, so ``exonu.parallel.store`` and ``executor_for`` load neither the
@@ -33,10 +34,10 @@ _WHERE = {
     "executor_for": "executor",
     "make_executor": "executor",
     "RunCounts": "runs",
-    "belt_limits": "runs",
-    "critical_values": "runs",
+    "belt_limits": "scans",
+    "critical_values": "scans",
     "execute": "runs",
-    "run_scan": "runs",
+    "run_scan": "scans",
     "run_toys": "runs",
     "UnitStore": "store",
     "read_units": "store",

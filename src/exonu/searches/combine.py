@@ -132,6 +132,11 @@ def combine_models(
             (aux_r, ssys_idx[d], m.aux_sig_sys, ssys_names, "auxiliary value"),
         ):
             _put_agreeing(target, idx, values, names, what, d)
+    response: dict[int, str] = {}  # how each joint signal systematic scales the signal (linear or log-normal)
+    for d in dets:
+        for k, kind in zip(ssys_idx[d], models[d].signal_sys_response or (), strict=True):
+            if response.setdefault(int(k), kind) != kind:
+                raise InputError(f"shared parameter {ssys_names[k]!r} is linear in one detector, log-normal in another")
     model = BinnedModel(
         data=np.concatenate([models[d].data for d in dets]),
         background_templates=bkg,
@@ -149,6 +154,7 @@ def combine_models(
         aux_activity=aux_p,
         aux_bkg_sys=aux_q,
         aux_sig_sys=aux_r,
+        signal_sys_response=[response.get(k, "linear") for k in range(len(ssys_names))],
     )
     return model, bins
 

@@ -39,6 +39,8 @@ from .spec import PREFERRED_WINDOWS, SearchSpec
 
 #: Counts of the highest-power term at α = 1 when the reference is chosen automatically
 REFERENCE_COUNTS = 100.0
+#: How the nuisance ``atomic`` scales the signal (``BinnedModel.signal_sys_response``)
+ATOMIC_RESPONSE = "lognormal"
 
 
 def check_setup(setup: object) -> None:
@@ -112,15 +114,47 @@ def atomic_uncertainty_on(setup: DetectorSetup, spec: SearchSpec) -> bool:
 
 
 def atomic_uncertainty_row(window: WindowSetup, model: str, rate_on_grid: np.ndarray, scale: float) -> np.ndarray:
-    """Fractional shift per bin for +1σ of r_atomic: fold(σ(T) S(T)) / fold(S(T)), σ from the documented table.
+    """Fractional shift per bin for +1σ of r_atomic: fold(σ(T) |S(T)|) / fold(|S(T)|), σ from the documented table.
 
     ``rate_on_grid`` is the signal at the reference on ``window.response.grid_kev``; one nuisance moves
-    every bin together, by the energy-dependent size of docs/physics.md §18.2.
+    every bin together, by the energy-dependent size of docs/physics.md §18.2. The bin's σ is averaged
+    with the weight |S|: for a signal of one sign this is fold(σS)/fold(S); for an interference excess that
+    changes sign inside a bin (NSI, light mediators), fold(S) can be near zero and fold(σS)/fold(S)
+    would be any number, while the |S|-weighted mean stays within the table's values (σ varies slowly
+    across a bin, so the shift fold(S)·ε is the same to first order).
     """
     sigma = atomic_uncertainty_fraction(model, window.response.grid_kev, scale)
-    shifted = window.response.fold(sigma * rate_on_grid)
-    total = window.response.fold(rate_on_grid)
+    magnitude = np.abs(rate_on_grid)
+    shifted = window.response.fold(sigma * magnitude)
+    total = window.response.fold(magnitude)
     return np.divide(shifted, total, out=np.zeros_like(total), where=total != 0)
+
+
+def window_signal_systematics(
+    window: WindowSetup,
+    model: str,
+    rate_on_grid: np.ndarray,
+    rate_by_source: dict[str, np.ndarray] | None,
+    atomic_scale: float | None,
+) -> tuple[tuple[str, ...], np.ndarray, list[str]]:
+    """The signal's fractional shape systematics per bin, (names, (n_sys, n_bins), names replaced).
+
+    The window's own (:meth:`WindowSetup.signal_systematics` of the signal ``rate_on_grid``, per solar
+    source in ``rate_by_source``), and with ``atomic_scale`` (the detector's atomic uncertainty scale;
+    None: the nuisance is off) the nuisance ``atomic`` of :func:`atomic_uncertainty_row` for signal
+    ``model``, which replaces a detector's own flat atomic systematic (XMASS-I's "atomic_model").
+    """
+    detector_names, detector_rows = window.signal_systematics(rate_on_grid=rate_on_grid, rate_by_source=rate_by_source)
+    names = list(detector_names)
+    rows = list(np.asarray(detector_rows).reshape(-1, window.binning.n_bins))
+    replaced: list[str] = []
+    if atomic_scale is not None:
+        replaced = [n for n in names if n == "atomic_model"]
+        rows = [row for n, row in zip(names, rows, strict=True) if n != "atomic_model"]
+        names = [n for n in names if n != "atomic_model"]
+        names.append(ATOMIC_NUISANCE)
+        rows.append(atomic_uncertainty_row(window, model, rate_on_grid, atomic_scale))
+    return tuple(names), np.asarray(rows).reshape(-1, window.binning.n_bins), replaced
 
 
 @dataclass(frozen=True)
@@ -193,20 +227,13 @@ def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpe
     scale = (reference / probe) ** powers  # positive: reference and probe share the sign of the search
     templates = folded * scale[:, None]
     signal_on_grid = scale @ rates.total
-    detector_names, detector_rows = w.signal_systematics(
-        rate_on_grid=signal_on_grid, rate_by_source={s: scale @ r for s, r in rates.by_source.items()} or None
+    atomic_scale = setup.atomic.uncertainty_scale if atomic_uncertainty_on(setup, spec) else None
+    names, systematics, replaced = window_signal_systematics(
+        w, spec.model, signal_on_grid, {s: scale @ r for s, r in rates.by_source.items()} or None, atomic_scale
     )
-    names = list(detector_names)
-    rows = list(np.asarray(detector_rows).reshape(-1, w.binning.n_bins))
     atomic: dict[str, Any] = {"model": atomic_model.describe()}
-    if atomic_uncertainty_on(setup, spec):
-        # the documented table replaces a detector's own flat atomic systematic (XMASS-I's "atomic_model")
-        replaced = [n for n in names if n == "atomic_model"]
-        rows = [row for n, row in zip(names, rows, strict=True) if n != "atomic_model"]
-        names = [n for n in names if n != "atomic_model"]
-        row = atomic_uncertainty_row(w, spec.model, signal_on_grid, setup.atomic.uncertainty_scale)
-        names.append(ATOMIC_NUISANCE)
-        rows.append(row)
+    if atomic_scale is not None:
+        row = systematics[names.index(ATOMIC_NUISANCE)]
         atomic["uncertainty"] = {
             "nuisance": ATOMIC_NUISANCE,
             "parameter": f"r_{ATOMIC_NUISANCE}",
@@ -219,14 +246,7 @@ def signal_templates(setup: DetectorSetup, spec: SearchSpec, spectrum: RecoilSpe
         }
     else:
         atomic["uncertainty"] = "off (the detector's own signal systematics only)"
-    return SignalTemplates(
-        templates,
-        par.signal_powers,
-        reference,
-        tuple(names),
-        np.asarray(rows).reshape(-1, w.binning.n_bins),
-        atomic,
-    )
+    return SignalTemplates(templates, par.signal_powers, reference, names, systematics, atomic)
 
 
 def build_binned_model(
@@ -266,6 +286,9 @@ def build_binned_model(
         signal_powers=templates.powers,
         signal_shape_sys=templates.systematics,
         signal_sys_names=list(templates.systematic_names),
+        # the atomic nuisance scales the signal by (1 + ε)^r: ε reaches 0.24 in the lowest bins, where a
+        # linear 1 + r ε lets a −4σ pull remove the signal (docs/physics.md §18.4)
+        signal_sys_response=[ATOMIC_RESPONSE if n == ATOMIC_NUISANCE else "linear" for n in templates.systematic_names],
         poi_name=spec.parametrisation.poi_label(templates.reference),
     )
     return model, templates

@@ -52,6 +52,9 @@ class CompiledModel:
     linear: bool  # every exponent is 1
     template_sum: np.ndarray  # (n,) Σ_m T_m (used when linear)
     poisson_bins: np.ndarray | None = None  # (n,) bool: bins of the Poisson statistic under "per-bin"
+    # log-normal signal systematics (BinnedModel.signal_sys_response), None when all are linear:
+    ssys_lin: np.ndarray | None = None  # (L, n) ε of the linear systematics, 0 on the log-normal rows
+    skappa: np.ndarray | None = None  # (L, n) ln(1 + ε) of the log-normal systematics, 0 on the linear rows
 
     @property
     def n_par(self) -> int:

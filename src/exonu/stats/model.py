@@ -40,10 +40,12 @@ from .compiled import CompiledModel
 from .layout import ParameterLayout
 from .validate import as_array, require_finite, require_nonnegative
 
-__all__ = ["BIN_STATISTICS", "BinnedModel"]
+__all__ = ["BIN_STATISTICS", "SIGNAL_SYS_RESPONSES", "BinnedModel"]
 
 #: what ``BinnedModel.bin_statistic`` may name per bin (the statistics of :mod:`exonu.stats.statistic`)
 BIN_STATISTICS = ("chi2", "poisson")
+#: how a signal systematic may scale the signal (``BinnedModel.signal_sys_response``)
+SIGNAL_SYS_RESPONSES = ("linear", "lognormal")
 
 
 class NuisanceArrays(Protocol):
@@ -122,6 +124,11 @@ class BinnedModel:
         The statistic of each bin, used when a fit asks for ``statistic="per-bin"`` (e.g. a joint
         fit of a detector analysed with the χ² and one with the Poisson likelihood). Default None:
         every bin takes the statistic the fit asks for.
+    signal_sys_response : sequence of {"linear", "lognormal"}, optional
+        How each signal systematic scales the signal: ``"linear"`` (default, paper Eq. 6), the factor
+        1 + r_l ε_il; ``"lognormal"``, the factor (1 + ε_il)^{r_l}, equal to the linear one at r_l = 0
+        and +1, positive for every r_l (a large negative pull cannot remove the signal;
+        docs/physics.md §18.4). The factors of all systematics multiply.
 
     Notes
     -----
@@ -145,6 +152,7 @@ class BinnedModel:
     aux_bkg_sys: Any = None
     aux_sig_sys: Any = None
     bin_statistic: Sequence[str] | None = None
+    signal_sys_response: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         put: Callable[[str, object], None] = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -214,6 +222,17 @@ class BinnedModel:
         require_finite(ssys, "signal_shape_sys")
         put("signal_shape_sys", ssys)
         put("signal_sys_names", _names(self.signal_sys_names, ssys.shape[0], "signal_sys_names", "ssys"))
+        responses = self.signal_sys_response
+        responses = ("linear",) * ssys.shape[0] if responses is None else responses
+        if isinstance(responses, str) or len(responses) != ssys.shape[0]:
+            raise InputError(f"signal_sys_response must be a sequence of {ssys.shape[0]} entries (one per systematic)")
+        responses = tuple(responses)
+        if any(r not in SIGNAL_SYS_RESPONSES for r in responses):
+            raise InputError(f"signal_sys_response entries must be one of {SIGNAL_SYS_RESPONSES}; got {responses}")
+        lognormal = np.array([r == "lognormal" for r in responses], dtype=bool)
+        if np.any(ssys[lognormal] <= -1.0):
+            raise InputError("a log-normal signal systematic needs ε > −1 in every bin (the factor (1 + ε)^r)")
+        put("signal_sys_response", responses)
 
         for name in ("background_mc_stat_var", "signal_mc_stat_var"):
             value = getattr(self, name)
@@ -346,7 +365,17 @@ class BinnedModel:
         q = np.zeros(self.n_bkg_sys) if q is None else as_array(q, "q", 1, (self.n_bkg_sys,))
         r = np.zeros(self.n_sig_sys) if r is None else as_array(r, "r", 1, (self.n_sig_sys,))
         beff = self.background_templates + np.tensordot(q, self.background_shape_sys, axes=(0, 0))
-        return np.asarray(p @ beff + self.signal(alpha) * (1.0 + r @ self.signal_shape_sys), dtype=float)
+        return np.asarray(p @ beff + self.signal(alpha) * self.signal_factor(r), dtype=float)
+
+    def signal_factor(self, r: npt.ArrayLike) -> np.ndarray:
+        """The factor of the signal per bin at signal pulls ``r``: Π over systematics of 1 + r_l ε_il
+        (linear) or (1 + ε_il)^{r_l} (log-normal); the linear ones add, as in paper Eq. (6)."""
+        r = as_array(r, "r", 1, (self.n_sig_sys,))
+        lognormal = np.array([k == "lognormal" for k in self.signal_sys_response or ()], dtype=bool)
+        if not lognormal.any():
+            return np.asarray(1.0 + r @ self.signal_shape_sys, dtype=float)
+        linear = 1.0 + r[~lognormal] @ self.signal_shape_sys[~lognormal]
+        return np.asarray(linear * np.exp(r[lognormal] @ np.log1p(self.signal_shape_sys[lognormal])), dtype=float)
 
     def asimov(self, alpha: float = 0.0, pulls: Pulls | None = None) -> np.ndarray:
         """Expected counts used as Asimov data.
@@ -472,4 +501,18 @@ def compile_model(m: BinnedModel) -> CompiledModel:
         linear=bool(np.all(m.signal_powers / c == 1.0)),
         template_sum=m.signal_templates.sum(axis=0),
         poisson_bins=None if m.bin_statistic is None else np.array([s == "poisson" for s in m.bin_statistic]),
+        **lognormal_arrays(m),
     )
+
+
+def lognormal_arrays(m: BinnedModel) -> dict[str, np.ndarray]:
+    """``ssys_lin`` (ε of the linear systematics, 0 elsewhere) and ``skappa`` (ln(1 + ε) of the
+    log-normal ones, 0 elsewhere), or nothing when every signal systematic is linear."""
+    lognormal = np.array([k == "lognormal" for k in m.signal_sys_response or ()], dtype=bool)
+    if not lognormal.any():
+        return {}
+    eps = m.signal_shape_sys
+    return {
+        "ssys_lin": np.where(lognormal[:, None], 0.0, eps),
+        "skappa": np.where(lognormal[:, None], np.log1p(np.where(lognormal[:, None], eps, 0.0)), 0.0),
+    }

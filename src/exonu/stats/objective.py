@@ -58,8 +58,42 @@ def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> Expectat
         s0 = u[:, None] * cm.template_sum[None, :]
     else:
         s0 = np.power(u[:, None], cm.exponents[None, :]) @ cm.templates
-    sfac = 1.0 + theta[:, n_p + n_q :] @ cm.ssys if cm.n_r else np.ones_like(s0)
+    if not cm.n_r:
+        sfac = np.ones_like(s0)
+    elif cm.skappa is None:
+        sfac = 1.0 + theta[:, n_p + n_q :] @ cm.ssys
+    else:  # linear factors times the log-normal ones (BinnedModel.signal_factor)
+        r = theta[:, n_p + n_q :]
+        sfac = (1.0 + r @ cm.ssys_lin) * np.exp(r @ cm.skappa)
     return ExpectationState(bkg_counts + s0 * sfac, p_full, q, s0, sfac)
+
+
+def signal_factor_slopes(cm: CompiledModel, theta: np.ndarray, sfac: np.ndarray) -> np.ndarray:
+    """∂(signal factor)_i/∂r_l, shape (N, L, n): ε_il for a linear systematic (times the log-normal
+    factors), ln(1 + ε_il) × the whole factor for a log-normal one."""
+    if cm.skappa is None or cm.ssys_lin is None:
+        return np.broadcast_to(cm.ssys[None, :, :], (theta.shape[0], *cm.ssys.shape))
+    r = theta[:, cm.n_p + cm.n_q :]
+    lognormal_part = np.exp(r @ cm.skappa)
+    return np.asarray(
+        cm.ssys_lin[None, :, :] * lognormal_part[:, None, :] + cm.skappa[None, :, :] * sfac[:, None, :], dtype=float
+    )
+
+
+def signal_factor_curvature(cm: CompiledModel, theta: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Σ_i weight_i ∂²(signal factor)_i/∂r_l∂r_m, shape (N, L, L) (zero unless a systematic is log-normal).
+
+    With the factor L_i G_i (L linear, G = exp(Σ r κ) log-normal): ∂² = G (ε_l κ_m + ε_m κ_l + L κ_l κ_m).
+    """
+    if cm.skappa is None or cm.ssys_lin is None:
+        return np.zeros((theta.shape[0], cm.n_r, cm.n_r))
+    r = theta[:, cm.n_p + cm.n_q :]
+    g = np.exp(r @ cm.skappa)
+    lin = 1.0 + r @ cm.ssys_lin
+    cross = ((weight * g)[:, None, :] * cm.ssys_lin[None, :, :]) @ cm.skappa.T
+    return np.asarray(
+        cross + cross.transpose(0, 2, 1) + ((weight * g * lin)[:, None, :] * cm.skappa[None]) @ cm.skappa.T
+    )
 
 
 def variance_base(cm: CompiledModel, data: np.ndarray) -> np.ndarray:
@@ -150,7 +184,7 @@ def objective(
     return f + pull_terms(cm, theta, batch.centres), st
 
 
-def jacobian_theta(cm: CompiledModel, st: ExpectationState) -> np.ndarray:
+def jacobian_theta(cm: CompiledModel, st: ExpectationState, theta: np.ndarray) -> np.ndarray:
     """Transposed Jacobian ∂E_i/∂θ_a, shape (N, P, n), written block by block into one buffer."""
     batch, n = st.expected.shape[0], cm.n_bins
     n_p, n_q, n_r = cm.n_p, cm.n_q, cm.n_r
@@ -164,8 +198,11 @@ def jacobian_theta(cm: CompiledModel, st: ExpectationState) -> np.ndarray:
             block[:] = cm.bkg_free_flat
     if n_q:  # ∂E/∂q_k = Σ_j p_j σ_ijk
         np.matmul(st.p_full, cm.bsys_jk, out=jt[:, n_p * n : (n_p + n_q) * n])
-    if n_r:  # ∂E/∂r_l = ε_il S⁰_i
+    if n_r and cm.skappa is None:  # ∂E/∂r_l = ε_il S⁰_i
         np.multiply(st.s0[:, None, :], cm.ssys[None, :, :], out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
+    elif n_r:  # a log-normal systematic: ∂E/∂r_l = S⁰_i ∂(signal factor)_i/∂r_l
+        slopes = signal_factor_slopes(cm, theta, st.sfac)
+        np.multiply(st.s0[:, None, :], slopes, out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
     return jt.reshape(batch, cm.n_par, n)
 
 
@@ -207,7 +244,7 @@ def grad_hess_theta(
     ``hessian=False`` skips both matrices.
     """
     cm = batch.cm
-    jt = jacobian_theta(cm, st)
+    jt = jacobian_theta(cm, st, theta)
     dfde, w = statistic_for(cm, batch.statistic).derivatives(batch.data, den, st.expected)  # ∂(statistic)/∂E_i, W_i
     g = np.matmul(jt, dfde[:, :, None])[:, :, 0] + 2.0 * cm.pull_weight * (theta - batch.centres)
     if not hessian:
@@ -226,6 +263,10 @@ def grad_hess_theta(
         sl_p, sl_q = slice(0, cm.n_p), slice(cm.n_p, cm.n_p + cm.n_q)
         h_newton[:, sl_p, sl_q] += cross
         h_newton[:, sl_q, sl_p] += cross.transpose(0, 2, 1)
+    if newton and cm.n_r and cm.skappa is not None:  # a log-normal factor is curved in r
+        h_newton = h.copy() if h_newton is None else h_newton
+        sl_r = slice(cm.n_p + cm.n_q, cm.n_par)
+        h_newton[:, sl_r, sl_r] += signal_factor_curvature(cm, theta, dfde * st.s0)
     return g, h, h_newton
 
 
@@ -274,7 +315,7 @@ def joint_derivatives(
     dfde, w = statistic_for(cm, batch.statistic).derivatives(batch.data, den, st.expected)
     jac = np.empty((n_sets, cm.n_par + 1, n))
     jac[:, 0, :] = cm.template_sum[None, :] * st.sfac  # ∂E/∂u
-    jac[:, 1:, :] = jacobian_theta(cm, st)
+    jac[:, 1:, :] = jacobian_theta(cm, st, x[:, 1:])
     pull = np.concatenate([[0.0], cm.pull_weight])
     g = np.matmul(jac, dfde[:, :, None])[:, :, 0]
     g[:, 1:] += 2.0 * cm.pull_weight * (x[:, 1:] - batch.centres)
@@ -289,11 +330,18 @@ def joint_derivatives(
         sl_p, sl_q = slice(off, off + cm.n_p), slice(off + cm.n_p, off + cm.n_p + cm.n_q)
         h_n[:, sl_p, sl_q] += cross
         h_n[:, sl_q, sl_p] += cross.transpose(0, 2, 1)
-    if cm.n_r:  # ∂²E/∂u∂r_l = ΣT_i ε_il
+    if cm.n_r and cm.skappa is None:  # ∂²E/∂u∂r_l = ΣT_i ε_il
         ur = (dfde * cm.template_sum[None, :]) @ cm.ssys.T
         sl_r = slice(off + cm.n_p + cm.n_q, off + cm.n_par)
         h_n[:, 0, sl_r] += ur
         h_n[:, sl_r, 0] += ur
+    elif cm.n_r:  # a log-normal systematic: ∂²E/∂u∂r_l = ΣT_i ∂(factor)_i/∂r_l, and the factor's r curvature
+        slopes = signal_factor_slopes(cm, x[:, 1:], st.sfac)
+        ur = np.einsum("ni,nli->nl", dfde * cm.template_sum[None, :], slopes)
+        sl_r = slice(off + cm.n_p + cm.n_q, off + cm.n_par)
+        h_n[:, 0, sl_r] += ur
+        h_n[:, sl_r, 0] += ur
+        h_n[:, sl_r, sl_r] += signal_factor_curvature(cm, x[:, 1:], dfde * st.s0)
     return g, h_gn, h_n
 
 

@@ -5,7 +5,8 @@ pyhf is an optional dependency: it is imported only inside :func:`to_pyhf_model`
 Mapping (one channel, ``channel_name``):
 
 * signal sample: the single linear template (terms with power 1 are summed), ``normfactor`` =
-  the POI; each signal shape systematic is a ``histosys`` with hi/lo = T (1 ± ε_l). Non-linear
+  the POI; each signal shape systematic is a ``histosys`` with hi/lo = T (1 ± ε_l) (a log-normal one,
+  (1 + ε_l)^{r_l}, with hi/lo = T (1 + ε_l)^{±1}: pyhf interpolates linearly, exact at r_l = 0, ±1). Non-linear
   signals (any power ≠ 1) cannot be expressed with a normfactor and raise InputError.
 * background component j:
   - constrained (0 < σ_j < ∞): ``normsys`` ``norm_<name>`` with hi/lo = 1 ± σ_j (default), or
@@ -137,12 +138,16 @@ def to_pyhf_workspace(
 
     template = model.signal_templates.sum(axis=0)
     sig_mods: list[dict[str, Any]] = [{"name": poi_name, "type": "normfactor", "data": None}]
-    for name, eps in zip(names["ssys"], model.signal_shape_sys, strict=False):
+    responses = model.signal_sys_response or ("linear",) * model.n_sig_sys
+    for name, eps, response in zip(names["ssys"], model.signal_shape_sys, responses, strict=False):
+        # a log-normal systematic, (1 + ε)^r, is exported by its ±1σ templates T(1 + ε), T/(1 + ε): pyhf's
+        # histosys interpolates linearly between them (exact at r = 0, ±1)
+        lo = template / (1 + eps) if response == "lognormal" else template * (1 - eps)
         sig_mods.append(
             {
                 "name": name,
                 "type": "histosys",
-                "data": {"hi_data": tolist(template * (1 + eps)), "lo_data": tolist(template * (1 - eps))},
+                "data": {"hi_data": tolist(template * (1 + eps)), "lo_data": tolist(lo)},
             }
         )
     use_staterror = bool(np.any(model.background_mc_stat_var > 0) or np.any(model.signal_mc_stat_var > 0))

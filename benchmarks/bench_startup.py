@@ -6,7 +6,7 @@ the commands are interleaved, repeated ``--repeats`` times (default 7), and the 
 ``python -c pass`` (the interpreter alone). Commands:
 
 * ``exonu --help`` and ``exonu detectors`` (target: under 0.2 s of CPU);
-* ``exonu spectrum --model magnetic-moment --mu 1e-11 --energies-kev 1 5 10`` (three numbers of physics).
+* ``exonu spectrum --signal magnetic-moment --mu-bohr 1e-11 --energies-kev 1 5 10`` (three numbers of physics).
 
 ``--compare-src DIR`` runs the same commands, interleaved in the same run, with ``DIR`` (another checkout's
 ``src``) first on ``PYTHONPATH`` and prints the ratio: the only meaningful comparison on a loaded machine.
@@ -33,9 +33,9 @@ COMMANDS = {
     "exonu detectors": ["detectors"],
     "exonu spectrum (3 energies)": [
         "spectrum",
-        "--model",
+        "--signal",
         "magnetic-moment",
-        "--mu",
+        "--mu-bohr",
         "1e-11",
         "--energies-kev",
         "1",

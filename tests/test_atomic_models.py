@@ -219,7 +219,7 @@ def run(capsys, *argv):
 
 
 def test_spectrum_atomic_model_option(capsys, tmp_path):
-    base = ("spectrum", "--model", "millicharge", "--q", "1e-12", "--energies-kev", "1", "2", "5", "--json")
+    base = ("spectrum", "--signal", "millicharge", "--charge-e", "1e-12", "--energies-kev", "1", "2", "5", "--json")
     code, out, _ = run(capsys, *base)
     default = json.loads(out)
     code, out, _ = run(capsys, *base, "--atomic-model", "steps-dirac-fock")

@@ -118,7 +118,10 @@ def fit_json(capsys, *argv) -> dict:
 
 def one_line_error(capsys, argv: list[str]) -> str:
     """Run a command that must fail: exit 2, nothing on stdout, exactly one line on stderr."""
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # an argparse error: the same one line and exit status
+        code = exc.code
     out, err = capsys.readouterr()
     assert code == 2, err
     assert out == "" and err.startswith("exonu: error: ") and err.count("\n") == 1, err
@@ -269,7 +272,8 @@ def test_fit_report_writes_html(tmp_path, capsys):
     "argv, message",
     [
         (["--signal", "magnetic-moment", "--seed", "-1"], "--seed must be an integer ≥ 0"),
-        (["--signal", "magnetic-moment", "--method", "neyman", "--belt-toys", "-1"], "--belt-toys must be"),
+        (["--signal", "magnetic-moment", "--method", "neyman", "--belt-toys", "-1"], "--belt-toys"),
+        (["--signal", "magnetic-moment", "--method", "cls", "--belt-toys", "100"], "--belt-toys applies"),
         (["--signal", "scalar", "--mass-mev", "10", "--charges", "B-L"], "takes no charges"),
         (["--signal", "light-vector", "--mass-mev", "10"], "needs charges"),
         (["--signal", "light-vector", "--charges", "B-L", "--mass-mev", "-3"], "mass"),
@@ -346,5 +350,5 @@ def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
     out = capsys.readouterr().out
     assert code == 0
     header, *rows = out.splitlines()
-    assert "90% CL" in header and "plr" in header and "threshold 1.64" in header and "one-sided" in header
+    assert "90% CL" in header and "plr" in header and "threshold Δχ² = 1.642" in header and "one-sided" in header
     assert [r.split()[0] for r in rows[1:4]] == ["combined", "xenonnt-sr0", "xenon1t-sr1"]

@@ -43,18 +43,18 @@ def spectrum_json(capsys, *argv) -> dict:
     "argv, model",
     [
         (
-            ("--model", "light-vector", "--charges", "universal", "--g", "1e-5", "--mass-mev", "10"),
+            ("--signal", "light-vector", "--charges", "universal", "--g", "1e-5", "--mass-mev", "10"),
             "Zprime_universal_M10",
         ),
-        (("--model", "light-vector", "--charges", "Le-Lmu", "--g", "3e-6", "--mass-mev", "1"), "Le-Lmu_M1"),
-        (("--model", "light-vector", "--charges", "Le-Ltau", "--g", "1e-4", "--mass-mev", "100"), "Le-Ltau_M100"),
-        (("--model", "light-vector", "--charges", "Lmu-Ltau", "--g", "5e-4", "--mass-mev", "10"), "Lmu-Ltau_M10"),
-        (("--model", "scalar", "--g", "8e-5", "--mass-mev", "10"), "scalar_M10"),
-        (("--model", "axial-vector", "--g", "3e-5", "--mass-mev", "10"), "axial_M10"),
-        (("--model", "pseudoscalar", "--g", "2.5e-4", "--mass-mev", "10"), "pseudoscalar_M10"),
-        (("--model", "nsi", "--eps-v", "0.1"), "NSI_V_ee_0.1"),
-        (("--model", "nsi", "--eps-r", "0.1", "--nu-flavours", "mu"), "NSI_R_mumu_0.1"),
-        (("--model", "charge-radius", "--r2-cm2=-1e-32"), "chargeradius_nue_-1e-32"),
+        (("--signal", "light-vector", "--charges", "Le-Lmu", "--g", "3e-6", "--mass-mev", "1"), "Le-Lmu_M1"),
+        (("--signal", "light-vector", "--charges", "Le-Ltau", "--g", "1e-4", "--mass-mev", "100"), "Le-Ltau_M100"),
+        (("--signal", "light-vector", "--charges", "Lmu-Ltau", "--g", "5e-4", "--mass-mev", "10"), "Lmu-Ltau_M10"),
+        (("--signal", "scalar", "--g", "8e-5", "--mass-mev", "10"), "scalar_M10"),
+        (("--signal", "axial-vector", "--g", "3e-5", "--mass-mev", "10"), "axial_M10"),
+        (("--signal", "pseudoscalar", "--g", "2.5e-4", "--mass-mev", "10"), "pseudoscalar_M10"),
+        (("--signal", "nsi", "--eps-v", "0.1"), "NSI_V_ee_0.1"),
+        (("--signal", "nsi", "--eps-r", "0.1", "--flavour", "mu"), "NSI_R_mumu_0.1"),
+        (("--signal", "charge-radius", "--r2-cm2=-1e-32"), "chargeradius_nue_-1e-32"),
     ],
 )
 def test_spectrum_excess_matches_reference(capsys, argv, model):
@@ -74,31 +74,31 @@ def test_spectrum_excess_matches_reference(capsys, argv, model):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (("--model", "light-vector", "--g", "1e-5", "--mass-mev", "1"), "needs --charges"),
+        (("--signal", "light-vector", "--g", "1e-5", "--mass-mev", "1"), "needs --charges"),
         (
-            ("--model", "scalar", "--g", "1e-5", "--mass-mev", "1", "--charges", "B-L"),
-            "--charges does not apply to --model scalar",
+            ("--signal", "scalar", "--g", "1e-5", "--mass-mev", "1", "--charges", "B-L"),
+            "--charges does not apply to --signal scalar",
         ),
-        (("--model", "sm", "--g", "1e-5"), "--g does not apply to --model sm"),
-        (("--model", "axial-vector", "--g", "1e-5", "--mass-mev", "-2"), "mediator mass must be > 0"),
+        (("--signal", "sm", "--g", "1e-5"), "--g does not apply to --signal sm"),
+        (("--signal", "axial-vector", "--g", "1e-5", "--mass-mev", "-2"), "mediator mass must be > 0"),
         (
             (
-                "--model",
+                "--signal",
                 "nsi",
             ),
             "needs --eps-l",
         ),
-        (("--model", "nsi", "--eps-v", "0.1", "--eps-l", "0.1"), "either --eps-v or"),
-        (("--model", "magnetic-moment", "--mu", "1e200"), "magnetic moment must be ≤"),
-        (("--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"), "coupling g must be ≤"),
-        (("--model", "sm", "--rrpa-ratio-file", "ratio.txt"), "--rrpa-ratio-file does not apply to --model sm"),
+        (("--signal", "nsi", "--eps-v", "0.1", "--eps-l", "0.1"), "either --eps-v or"),
+        (("--signal", "magnetic-moment", "--mu-bohr", "1e200"), "magnetic moment must be ≤"),
+        (("--signal", "dark-photon", "--g", "1e200", "--mass-mev", "1"), "coupling g must be ≤"),
+        (("--signal", "sm", "--rrpa-ratio-file", "ratio.txt"), "--rrpa-ratio-file does not apply to --signal sm"),
         (
-            ("--model", "millicharge", "--q", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "r.txt"),
+            ("--signal", "millicharge", "--charge-e", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "r.txt"),
             "give one of --atomic",
         ),
         (
-            ("--model", "magnetic-moment", "--mu", "1e-11", "--q", "1e-12"),
-            "--q does not apply to --model magnetic-moment",
+            ("--signal", "magnetic-moment", "--mu-bohr", "1e-11", "--charge-e", "1e-12"),
+            "--charge-e does not apply to --signal magnetic-moment",
         ),
     ],
 )

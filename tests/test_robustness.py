@@ -91,13 +91,16 @@ def assert_one_error_line(code, err: str, *fragments: str, status: int = 2) -> N
 @pytest.mark.parametrize(
     "argv, fragments",
     [
-        (["spectrum", "--model", "bogus", "--energies-kev", "5"], ["spectrum:", "--model", "invalid choice: 'bogus'"]),
+        (
+            ["spectrum", "--signal", "bogus", "--energies-kev", "5"],
+            ["spectrum:", "--signal", "invalid choice: 'bogus'"],
+        ),
         (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--statistic", "bogus"], ["fit:", "--statistic"]),
-        (["spectrum", "--model", "sm", "--energies-kev", "abc"], ["--energies-kev", "invalid float value: 'abc'"]),
+        (["spectrum", "--signal", "sm", "--energies-kev", "abc"], ["--energies-kev", "invalid float value: 'abc'"]),
         (["fit", "--detector", "xmass-i", "--signal", "millicharge", "--seed", "1.5"], ["--seed", "'1.5'"]),
-        (["spectrum", "--model", "sm"], ["required", "--energies-kev"]),
-        (["spectrum", "--model", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
-        (["spectrum", "--model", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
+        (["spectrum", "--signal", "sm"], ["required", "--energies-kev"]),
+        (["spectrum", "--signal", "sm", "--energies-kev"], ["--energies-kev", "expected at least one argument"]),
+        (["spectrum", "--signal", "sm", "--energies-kev", "5", "--sources"], ["--sources"]),
         (["no-such-command"], ["invalid choice: 'no-such-command'", "see `exonu --help`"]),
     ],
 )
@@ -243,9 +246,9 @@ def test_r11_bad_rrpa_ratio_file_is_one_line(tmp_path, capsys, content, fragment
     code, _, err = run(
         capsys,
         "spectrum",
-        "--model",
+        "--signal",
         "millicharge",
-        "--q",
+        "--charge-e",
         "1e-12",
         "--energies-kev",
         "5",
@@ -272,9 +275,9 @@ def test_r11_os_error_on_an_input_is_one_line(capsys, monkeypatch):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--model", "magnetic-moment", "--mu", "1e200"],
-        ["--model", "millicharge", "--q", "1e200", "--atomic", "fea"],
-        ["--model", "dark-photon", "--g", "1e200", "--mass-mev", "1"],
+        ["--signal", "magnetic-moment", "--mu-bohr", "1e200"],
+        ["--signal", "millicharge", "--charge-e", "1e200", "--atomic", "fea"],
+        ["--signal", "dark-photon", "--g", "1e200", "--mass-mev", "1"],
     ],
 )
 def test_r12_huge_couplings_are_one_line(capsys, argv):
@@ -364,7 +367,7 @@ def test_r14_closed_pipe_ends_quietly():
     """`exonu spectrum … | head -1`: the reader closes the pipe; no BrokenPipeError traceback."""
     energies = [str(1 + i * 0.01) for i in range(6000)]  # ≈ 130 kB of table, more than a pipe buffer
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exonu.cli", "spectrum", "--model", "sm", "--energies-kev", *energies],
+        [sys.executable, "-m", "exonu.cli", "spectrum", "--signal", "sm", "--energies-kev", *energies],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -377,7 +380,7 @@ def test_r14_closed_pipe_ends_quietly():
     assert proc.returncode == 141
 
 
-@pytest.mark.parametrize("argv", [["detectors"], ["spectrum", "--model", "sm", "--energies-kev", "5"]])
+@pytest.mark.parametrize("argv", [["detectors"], ["spectrum", "--signal", "sm", "--energies-kev", "5"]])
 def test_r14_ascii_only_terminal(argv):
     proc = run_process(
         *argv,
@@ -647,14 +650,14 @@ def test_r15_binning_from_range_refuses_absurd_bin_counts():
 @pytest.mark.parametrize(
     "argv, fragment",
     [
-        (["--model", "sm", "--mu", "1e-11"], "--mu does not apply to --model sm"),
-        (["--model", "sm", "--rrpa-ratio-file", "RATIO"], "--rrpa-ratio-file does not apply to --model sm"),
+        (["--signal", "sm", "--mu-bohr", "1e-11"], "--mu-bohr does not apply to --signal sm"),
+        (["--signal", "sm", "--rrpa-ratio-file", "RATIO"], "--rrpa-ratio-file does not apply to --signal sm"),
         (
-            ["--model", "magnetic-moment", "--mu", "1e-11", "--q", "1e-12"],
-            "--q does not apply to --model magnetic-moment",
+            ["--signal", "magnetic-moment", "--mu-bohr", "1e-11", "--charge-e", "1e-12"],
+            "--charge-e does not apply to --signal magnetic-moment",
         ),
         (
-            ["--model", "millicharge", "--q", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "RATIO"],
+            ["--signal", "millicharge", "--charge-e", "1e-12", "--atomic", "fea", "--rrpa-ratio-file", "RATIO"],
             "give one of --atomic and --rrpa-ratio-file",
         ),
     ],

@@ -195,7 +195,7 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
 
 
 def read_text_input(path: str | os.PathLike[str], what: str) -> str:
-    """Read a user-named text input file as UTF-8, with one-line errors.
+    """Read a user-named text input file as UTF-8 (a leading byte-order mark is dropped), with one-line errors.
 
     Parameters
     ----------
@@ -226,7 +226,7 @@ def read_text_input(path: str | os.PathLike[str], what: str) -> str:
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read {what}: {_reason(exc)}") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not text
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{p}: {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"

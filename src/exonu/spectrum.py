@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike
 
 from . import atomic
 from .constants import PER_TONNE_YEAR_TO_PER_KG_DAY, SECONDS_PER_YEAR, XENON_ATOMS_PER_TONNE, XENON_Z
-from .errors import InputError
+from .errors import InputError, check_float
 from .flux import SolarFlux
 from .oscillation import ConstantFlavourContent, FlavourContent
 from .xsec import FLAVOURS, MODELS, Interaction, electron_min_neutrino_energy_kev
@@ -67,6 +67,8 @@ def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
 def validate_energies(t_kev: ArrayLike, name: str = "energies_kev") -> np.ndarray:
     """Return T as a float array, raising :class:`InputError` for non-numeric, non-finite or non-positive values."""
     try:
+        if np.asarray(t_kev).dtype == bool:  # True is not 1 keV
+            raise TypeError
         t = np.asarray(t_kev, dtype=float)
     except (TypeError, ValueError):
         raise InputError(f"{name}: energies must be numbers in keV; got {t_kev!r:.60}") from None
@@ -302,6 +304,26 @@ class RecoilSpectrum:
         }
 
 
+#: Parameter names of the command line (``--g``, ``--r2-cm2``) accepted by :func:`make_interaction`
+PARAMETER_ALIASES = {"g": "coupling", "r2_cm2": "radius2_cm2"}
+
+
+def _resolve_aliases(model: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` with the command line's names replaced by the constructors' (one spelling each)."""
+    resolved = dict(parameters)
+    for alias, name in PARAMETER_ALIASES.items():
+        if alias in resolved:
+            if name in resolved:
+                raise InputError(f"model {model!r}: give {name} or its alias {alias}, not both")
+            resolved[name] = resolved.pop(alias)
+    if "eps_v" in resolved and model == "nsi":
+        if "eps_l" in resolved or "eps_r" in resolved:
+            raise InputError("model 'nsi': give either eps_v or eps_l/eps_r, not both")
+        eps_v = check_float(resolved.pop("eps_v"), "eps_v")
+        resolved["eps_l"] = resolved["eps_r"] = eps_v / 2
+    return resolved
+
+
 def make_interaction(model: str, **parameters: Any) -> Interaction:
     """Build an interaction from the CLI/API model name and its physical parameters.
 
@@ -312,6 +334,9 @@ def make_interaction(model: str, **parameters: Any) -> Interaction:
     ``"charge-radius"``: ``radius2_cm2``, ``flavours``. Beyond-SM models also take ``part`` and (where
     they interfere with the SM) ``sin2_theta_w``. See :mod:`exonu.xsec` for formulas and sources.
 
+    The command line's names are accepted too (:data:`PARAMETER_ALIASES`): ``g`` for ``coupling``,
+    ``r2_cm2`` for ``radius2_cm2``, and for NSI ``eps_v`` (ε^{eL} = ε^{eR} = ε^{eV}/2).
+
     Raises
     ------
     InputError
@@ -319,6 +344,7 @@ def make_interaction(model: str, **parameters: Any) -> Interaction:
     """
     if not isinstance(model, str) or model not in MODELS:
         raise InputError(f"unknown model {model!r}; expected one of {sorted(MODELS)}")
+    parameters = _resolve_aliases(model, parameters)
     cls = MODELS[model]
     signature = inspect.signature(cls)  # the constructor's parameters, without self
     accepted = [name for name in signature.parameters if name != "self"]

@@ -8,8 +8,9 @@ on stderr, ``exonu: error: …``, with exit status 2 and no traceback:
 * an operating-system error on a file (unreadable input, read-only folder, full disk), and, as a last
   resort, running out of memory, a floating-point overflow or a nesting too deep to parse.
 
-An argument ``@FILE`` is replaced by the words of FILE (argparse's ``fromfile_prefix_chars``), so long
-lists such as ``--energies-kev`` are not limited by the operating system's command-line length.
+An argument ``@FILE`` is replaced by the words of FILE (:func:`expand_argument_files`; a byte-order mark is
+allowed), so long lists such as ``--energies-kev`` are not limited by the operating system's command-line
+length. Negative numbers, also ``-1e-32`` and ``-inf``, are values, not options.
 
 Ctrl-C prints ``exonu: interrupted`` and exits with 130; a closed output pipe (``exonu … | head``) ends
 the command quietly; SIGTERM ends it with 143 after removing temporary files; a terminal that cannot show
@@ -22,14 +23,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from types import FrameType
 from typing import Any, NamedTuple, NoReturn
 
 from ..errors import ExonuError
 from ..fileio import SignalHandler
+from .signals import report_old_names
 
 
 class Command(NamedTuple):
@@ -79,6 +83,16 @@ class OneLineArgumentParser(argparse.ArgumentParser):
     Sub-parsers inherit the class (argparse builds them with ``type(parent)``), so the sub-commands'
     errors are one line as well. The exit status stays argparse's 2.
     """
+
+    #: A negative number, also in scientific notation or infinite (argparse's own rule knows only -1 and
+    #: -1.5, so `--r2-cm2 -1e-32` would be read as an unknown option -1e-32)
+    NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse's documented behaviour is "a negative number is an argument unless the parser has
+        # options that look like negative numbers"; only its pattern is too narrow
+        self._negative_number_matcher = self.NEGATIVE_NUMBER
 
     def convert_arg_line_to_args(self, arg_line: str) -> list[str]:
         """Split a line of an ``@FILE`` into arguments: whitespace-separated, ``#`` starts a comment."""
@@ -138,9 +152,41 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def expand_argument_files(argv: Sequence[str]) -> list[str]:
+    """Replace each ``@FILE`` argument by FILE's words (UTF-8, a byte-order mark allowed, ``#`` comments).
+
+    Done before argparse so that an unreadable or non-text FILE gives one line naming it (argparse's own
+    ``fromfile_prefix_chars`` still expands an ``@FILE`` named inside FILE).
+    """
+    from ..errors import InputError
+
+    expanded: list[str] = []
+    for arg in argv:
+        if not (arg.startswith("@") and len(arg) > 1):
+            expanded.append(arg)
+            continue
+        path = arg[1:]
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise InputError(f"{arg}: cannot read the argument file {path} ({exc.strerror or exc})") from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{arg}: the argument file {path} is not UTF-8 text "
+                f"(byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            ) from None
+        for line in text.splitlines():
+            expanded.extend(line.split("#", 1)[0].split())
+    return expanded
+
+
 def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace | None:
     """Parse ``argv`` in two passes: find the command with the light parser, then parse with its full
     sub-parser. Returns None after printing the command list when no command is given."""
+    argv = expand_argument_files(sys.argv[1:] if argv is None else argv)
     light = build_parser()
     found, extra = light.parse_known_args(argv)
     if found.command is None:
@@ -148,7 +194,27 @@ def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace | None:
             light.error(f"unrecognized arguments: {' '.join(extra)}")
         light.print_help()
         return None
-    return build_parser(found.command).parse_args(argv)
+    args = build_parser(found.command).parse_args(argv)
+    report_old_names(args)
+    return args
+
+
+def report_warnings(caught: list[warnings.WarningMessage], *, failed: bool) -> None:
+    """Print the Python warnings a command raised as ``exonu: warning: …`` lines, each once.
+
+    NumPy's floating-point run-time warnings (overflow, invalid value) are symptoms: after a command
+    failed with a one-line error they are dropped, after a success they are summarised in one line each.
+    """
+    seen: set[str] = set()
+    for w in caught:
+        numerical = issubclass(w.category, RuntimeWarning)
+        if numerical and failed:
+            continue
+        text = " ".join(str(w.message).split())
+        line = f"numerical: {text}" if numerical else text
+        if line not in seen:
+            seen.add(line)
+            print(f"exonu: warning: {line}", file=sys.stderr)
 
 
 def _tolerate_ascii_terminals() -> None:
@@ -215,13 +281,19 @@ def _run(argv: Sequence[str] | None) -> int:
         args = parse_command_line(argv)  # inside: an @FILE that is not text is one line too
         if args is None:  # `exonu` alone: the command list was printed
             return 0
-        if args.no_cache:  # for this command only (main() may run in a longer-lived process)
-            from ..cache import disabled
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                if args.no_cache:  # for this command only (main() may run in a longer-lived process)
+                    from ..cache import disabled
 
-            with disabled():
-                status: int = args.func(args)
-        else:
-            status = args.func(args)
+                    with disabled():
+                        status: int = args.func(args)
+                else:
+                    status = args.func(args)
+            except ExonuError:
+                report_warnings(caught, failed=True)
+                raise
+        report_warnings(caught, failed=False)
         sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit handler
         return status
     except ExonuError as exc:

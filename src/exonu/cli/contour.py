@@ -11,12 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InputError
 from .executors import add_executor_arguments, executor_from_args
-from .options import add_statistic_argument, print_json, resolve_statistic
+from .options import (
+    add_cl_argument,
+    add_statistic_argument,
+    bounded_int,
+    output_path,
+    print_json,
+    resolve_statistic,
+)
+from .signals import add_flavour_argument, add_signal_argument
 
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
@@ -24,11 +31,18 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: The signals with a two-parameter region (exonu.searches.contour.REGION_PARAMETERS; a test checks it)
+REGION_SIGNALS = ("nsi", "charge-radius", "magnetic-moment", "millicharge")
 #: Files written into --out
 JSON_FILE = "region.json"
 FIGURE_FILE = "region.png"
 #: Toys per toy-grid point of --method fc without --toys
 DEFAULT_TOYS = 100
+#: Upper bounds of the grid sizes (each point of the final grid is one profile fit: 1001² ≈ 1e6 fits) and
+#: of the toys per toy-grid point (MAX_TOY_GRID² × MAX_CONTOUR_TOYS = 4e7 fits at the bound)
+MAX_GRID = 1001
+MAX_TOY_GRID = 41
+MAX_CONTOUR_TOYS = 25_000
 
 #: Each signal's parameter names, for --help (tests check it against exonu.searches.contour.REGION_PARAMETERS)
 PARAMS_HELP = (
@@ -46,12 +60,12 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         action="append",
         help="packaged detector name or TOML path; repeat for a joint fit (shared solar-flux normalisations)",
     )
-    p.add_argument("--signal", required=True, help="nsi, charge-radius, magnetic-moment or millicharge")
+    add_signal_argument(p, REGION_SIGNALS, describe=False)
     p.add_argument("--params", required=True, nargs=2, metavar=("P1", "P2"), help=PARAMS_HELP)
-    p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help="nsi eps_l/eps_r only: the flavour α of ε_αα")
+    add_flavour_argument(p, "nsi eps_l/eps_r only: the flavour α of ε_αα (the other parameters name their flavour)")
     p.add_argument("--window", help="analysis window (default: the paper's, or the only one; one detector only)")
     p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH", help="binned data file, as for `exonu fit`")
-    p.add_argument("--cl", type=float, default=0.9, help="confidence level in (0.5, 1); default 0.9")
+    add_cl_argument(p)
     p.add_argument(
         "--method",
         choices=["wilks", "fc"],
@@ -59,13 +73,27 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="wilks: region Δχ² ≤ χ²₂ quantile (4.605 at 90%%); fc: threshold from --toys toys at each "
         "point of a --toy-grid × --toy-grid grid (Feldman–Cousins ordering, nuisances profiled)",
     )
-    p.add_argument("--toys", type=int, help=f"fc: toys per toy-grid point (≥ 10; default {DEFAULT_TOYS})")
-    p.add_argument("--toy-grid", type=int, default=9, help="fc: toy-grid points per axis (≥ 3; default 9)")
-    p.add_argument("--grid", type=int, default=61, help="points per axis of the final grid (≥ 11; default 61)")
+    p.add_argument(
+        "--toys",
+        type=bounded_int(10, MAX_CONTOUR_TOYS),
+        help=f"fc: toys per toy-grid point (10 to {MAX_CONTOUR_TOYS}; default {DEFAULT_TOYS})",
+    )
+    p.add_argument(
+        "--toy-grid",
+        type=bounded_int(3, MAX_TOY_GRID),
+        default=9,
+        help=f"fc: toy-grid points per axis (3 to {MAX_TOY_GRID}; default 9)",
+    )
+    p.add_argument(
+        "--grid",
+        type=bounded_int(11, MAX_GRID),
+        default=61,
+        help=f"points per axis of the final grid (11 to {MAX_GRID}; default 61)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
     add_executor_arguments(p)  # fc: where the toys of the toy-grid points run
     add_statistic_argument(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder for region.json and region.png")
+    p.add_argument("--out", type=output_path, required=True, help="output folder for region.json and region.png")
     p.add_argument("--json", action="store_true", help="print the JSON document (default: a short summary)")
     p.set_defaults(func=cmd_contour)
 

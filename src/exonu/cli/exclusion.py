@@ -8,13 +8,24 @@ the output folder was checked.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .executors import add_executor_arguments, executor_from_args
-from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
+from .options import (
+    MAX_MASSES,
+    add_belt_toys_argument,
+    add_limit_arguments,
+    add_statistic_argument,
+    bounded_int,
+    output_path,
+    print_json,
+    resolve_belt_seed,
+    resolve_statistic,
+)
+from .signals import add_signal_arguments, spec_from_args
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,7 +45,6 @@ DEFAULT_N_MASSES = 13
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     from ..searches.spec import MEDIATORS
-    from .fit import add_signal_arguments
 
     p = sub.add_parser("exclusion")
     add_executor_arguments(p, scheduler=False)  # --jobs N: masses on N local processes
@@ -54,7 +64,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="mediator masses in MeV (> 0), instead of --n-masses/--mass-range",
     )
     p.add_argument(
-        "--n-masses", type=int, help=f"number of log-spaced masses (≥ 2; default {DEFAULT_N_MASSES}) over --mass-range"
+        "--n-masses",
+        type=bounded_int(2, MAX_MASSES),
+        help=f"number of log-spaced masses (2 to {MAX_MASSES}; default {DEFAULT_N_MASSES}) over --mass-range",
     )
     p.add_argument(
         "--mass-range",
@@ -65,9 +77,14 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_limit_arguments(p)
     add_statistic_argument(p)
-    p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the neyman/fc belt toys (integer ≥ 0; default 0)")
-    p.add_argument("--out", type=Path, required=True, help="output folder for exclusion.json and exclusion.png")
+    add_belt_toys_argument(p)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the neyman/fc belt toys (integer ≥ 0; default 0; neyman/fc only)",
+    )
+    p.add_argument("--out", type=output_path, required=True, help="output folder for exclusion.json and exclusion.png")
     p.add_argument("--json", action="store_true", help="also print exclusion.json on stdout")
     p.set_defaults(func=cmd_exclusion)
 
@@ -82,11 +99,15 @@ def masses_from_args(args: argparse.Namespace) -> np.ndarray:
     if args.masses_mev is not None:
         if args.n_masses is not None or args.mass_range is not None:
             raise InputError("give either --masses-mev or --n-masses/--mass-range, not both")
+        if len(args.masses_mev) > MAX_MASSES:
+            raise InputError(f"--masses-mev lists {len(args.masses_mev)} masses; at most {MAX_MASSES}")
         masses = np.array([checks.mediator_mass_mev(m) for m in args.masses_mev])
         if len(np.unique(masses)) != masses.size:
             raise InputError(f"--masses-mev lists a mass twice: {args.masses_mev}")
         return np.sort(masses)
     low, high = args.mass_range if args.mass_range is not None else DEFAULT_MASS_RANGE_MEV
+    if not 0 < low < high < math.inf:
+        raise InputError(f"--mass-range LO HI must satisfy 0 < LO < HI (MeV, finite); got {low:g} {high:g}")
     return mediator_masses(DEFAULT_N_MASSES if args.n_masses is None else args.n_masses, low, high)
 
 
@@ -127,8 +148,9 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
     from ..output import to_jsonable
     from ..output.serialize import dumps
     from ..searches.exclusion import run_exclusion
-    from .fit import check_toy_options, spec_from_args
+    from .fit import check_toy_options
 
+    resolve_belt_seed(args)
     check_toy_options(args)
     check_writable_dir(args.out)  # before the (slow) scan
     specs = [spec_from_args(args, mass_mev=float(m)) for m in masses_from_args(args)]  # all checked up front

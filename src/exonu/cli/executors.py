@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from .options import JOBS_PER_CPU, jobs_count
+
 if TYPE_CHECKING:
     from ..parallel.executor import DaskExecutor, InProcessExecutor, ProcessExecutor
 
@@ -18,9 +20,10 @@ def add_executor_arguments(p: argparse.ArgumentParser, *, scheduler: bool = True
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--jobs",
-        type=int,
+        type=jobs_count,
         default=1,
-        help="local worker processes (default 1: in this process); results do not depend on it",
+        help=f"local worker processes (default 1: in this process; at most {JOBS_PER_CPU} × the CPUs); "
+        "results do not depend on it",
     )
     if not scheduler:
         return

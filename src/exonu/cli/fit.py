@@ -15,84 +15,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .atomic import add_atomic_arguments, atomic_settings_from_args
-from .options import add_limit_arguments, add_statistic_argument, print_json
+from .atomic import add_atomic_arguments
+from .options import (
+    add_belt_toys_argument,
+    add_limit_arguments,
+    add_statistic_argument,
+    human_text,
+    print_json,
+    resolve_belt_toys,
+    toy_count,
+)
+from .signals import add_signal_arguments, spec_from_args
 
 if TYPE_CHECKING:
     from . import OneLineArgumentParser
-
-#: --flavour help: what one flavour means for each signal that takes it
-FLAVOUR_HELP = (
-    "flavour carrying the interaction (default: all three for the millicharge and the magnetic moment, "
-    "e for NSI and the charge radius). millicharge: only ν_α is charged; magnetic-moment: only ν_α has "
-    "the moment (the limit is then on μ_να, not on the common μ_ν, and no published common value is "
-    "compared); nsi: ε^{eP}_αα; charge-radius: ⟨r²⟩_να. Refused for the mediators, whose charges fix "
-    "the flavours"
-)
-
-
-def add_signal_arguments(p: argparse.ArgumentParser, *, mediators_only: bool = False) -> None:
-    """The options that define a signal (shared by `exonu fit` and `exonu exclusion`)."""
-    from ..searches import SIGNALS
-    from ..xsec import CHARGE_SETS
-
-    if not mediators_only:
-        p.add_argument(
-            "--signal",
-            required=True,
-            choices=sorted(SIGNALS),
-            metavar="SIGNAL",
-            help="signal model: "
-            + "; ".join(f"{k}: {v.description}" for k, v in sorted(SIGNALS.items())).replace("%", "%%"),
-        )
-        p.add_argument(
-            "--mass-mev",
-            type=float,
-            help="mediator mass in MeV (> 0; required for the mediator signals "
-            "dark-photon, light-vector, axial-vector, scalar, pseudoscalar)",
-        )
-    p.add_argument(
-        "--charges",
-        choices=sorted(CHARGE_SETS),
-        help="U(1) charge set of the light vector (--signal light-vector only; required there)",
-    )
-    if not mediators_only:
-        p.add_argument(
-            "--chirality",
-            choices=["L", "R", "V"],
-            help="NSI only: ε^{eL} alone, ε^{eR} alone, or vector ε^{eV} (ε^{eL} = ε^{eR} = ε^{eV}/2); default L",
-        )
-        p.add_argument(
-            "--sign",
-            choices=["positive", "negative"],
-            help="NSI and charge radius only: the side of the (signed) parameter the one-sided limit is set "
-            "on; default positive",
-        )
-        p.add_argument("--flavour", choices=["all", "e", "mu", "tau"], help=FLAVOUR_HELP)
-
-
-def spec_from_args(args: argparse.Namespace, mass_mev: float | None = None) -> Any:
-    """The :class:`~exonu.searches.SearchSpec` of the signal options (one-line InputError for bad ones)."""
-    from ..searches import search_spec
-
-    flavour = getattr(args, "flavour", None)
-    options: dict[str, Any] = {}
-    for name in ("chirality", "sign"):
-        if getattr(args, name, None) is not None:
-            options[name] = getattr(args, name)
-    flavours = None if flavour is None else (("e", "mu", "tau") if flavour == "all" else (flavour,))
-    return search_spec(
-        args.signal,
-        mass_mev=getattr(args, "mass_mev", None) if mass_mev is None else mass_mev,
-        charges=args.charges,
-        flavours=flavours,
-        window=getattr(args, "window", None),
-        **options,
-        **atomic_settings_from_args(args),
-    )
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
@@ -128,12 +67,12 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     add_atomic_arguments(p)
     p.add_argument(
         "--toys",
-        type=int,
+        type=toy_count(0),
         default=200,
         help=f"toys for the expected ±1σ/±2σ band (default 200; 0: Asimov median only; "
         f"1 is refused, fewer than {MIN_BAND_TOYS} flagged)",
     )
-    p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
+    add_belt_toys_argument(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the toys (integer ≥ 0; default 0)")
     p.add_argument(
         "--report",
@@ -146,13 +85,10 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 
 
 def check_toy_options(args: argparse.Namespace) -> None:
-    """``--seed`` ≥ 0 and ``--belt-toys`` ≥ 1 (shared by `exonu fit` and `exonu exclusion`)."""
+    """``--seed`` ≥ 0 and ``--belt-toys`` only with a belt method (shared by `exonu fit` and `exonu exclusion`)."""
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
-    if args.belt_toys < 1:
-        raise InputError(
-            f"--belt-toys must be an integer ≥ 1 (toys per grid point of the neyman/fc belt); got {args.belt_toys}"
-        )
+    resolve_belt_toys(args)
 
 
 def check_fit_options(args: argparse.Namespace) -> None:
@@ -201,7 +137,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.json:
         print_json(document)
         return 0
-    print(run.summary())
+    print(human_text(run.summary()))
     if args.report is not None:
         print(f"  wrote {args.report}")
     return 0

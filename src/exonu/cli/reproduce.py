@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .options import add_statistic_argument, resolve_statistic
+from .options import (
+    MAX_MASSES,
+    MAX_TOYS,
+    add_statistic_argument,
+    bounded_int,
+    jobs_count,
+    output_path,
+    resolve_statistic,
+)
 
 if TYPE_CHECKING:
     from ..detector import Dataset
@@ -31,14 +39,16 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("reproduce")
     p.add_argument(
         "--out",
-        type=Path,
+        type=output_path,
         default=Path("exonu_results"),
         help="output folder (default exonu_results); replaced as a whole run, other files kept",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the toys for the expected bands (integer ≥ 0; default 0)"
     )
-    p.add_argument("--jobs", type=int, default=1, help="processes for the dark-photon mass scan (default 1)")
+    p.add_argument(
+        "--jobs", type=jobs_count, default=1, help="processes for the dark-photon mass scan (default 1; ≤ 4 × CPUs)"
+    )
     p.add_argument(
         "--detector", default="xmass-i", help="detector name or TOML path (default the XMASS-I reconstruction)"
     )
@@ -49,13 +59,21 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="binned data file (from `exonu simulate` or your own); matched to a window by its bin edges; "
         "repeat for several windows. Default: Asimov background-only data",
     )
-    p.add_argument("--toys", type=int, default=200, help="toys per search for the ±1σ expected band (default 200)")
     p.add_argument(
-        "--masses", type=int, default=43, help="dark-photon masses, log-spaced 1e-3–1e3 MeV (default 43, ≥ 40)"
+        "--toys",
+        type=bounded_int(0, MAX_TOYS),
+        default=200,
+        help=f"toys per search for the ±1σ expected band (default 200; ≤ {MAX_TOYS})",
+    )
+    p.add_argument(
+        "--masses",
+        type=bounded_int(2, MAX_MASSES),
+        default=43,
+        help=f"dark-photon masses, log-spaced 1e-3–1e3 MeV (default 43; 2 to {MAX_MASSES})",
     )
     p.add_argument(
         "--dark-photon-toys",
-        type=int,
+        type=bounded_int(0, MAX_TOYS),
         default=40,
         help="toys per dark-photon mass for the expected band of Fig. 6 (default 40; 0: median only)",
     )
@@ -102,7 +120,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from ..config import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
     from ..parallel import executor_for
-    from ..searches import dark_photon_masses, reproduce_paper
+    from ..searches import dark_photon_masses, data_for_windows, reproduce_paper
 
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
@@ -116,6 +134,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     resolve_statistic(args, [setup])
     command_line = canonical_command_line(args)
     datasets = _load_datasets(args.data)
+    data_for_windows(setup, datasets)  # a file matching no window, or two files for one, fail before any work
     # the output folder is checked (and a staging folder made) before any computation
     with RunFolder(args.out, seed=args.seed, command_line=command_line) as run:
         if setup.is_reconstruction:

@@ -10,7 +10,18 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, cast
 
-from .options import add_limit_arguments, print_json
+from .options import (
+    MAX_COUPLINGS,
+    MAX_MASSES,
+    add_limit_arguments,
+    bounded_int,
+    check_toy_plan,
+    display_unit,
+    human_text,
+    print_json,
+    resolve_belt_toys,
+    toy_count,
+)
 from .toys import add_search_arguments, check_out_folder, model_description, phase, run_on_executor, units_line
 
 if TYPE_CHECKING:
@@ -23,8 +34,12 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("scan", help="exclusion curve over masses (toy belt or any method), expected band, figure")
     add_search_arguments(p)
     masses = p.add_mutually_exclusive_group()
-    masses.add_argument("--masses-mev", type=float, nargs="+", help="mediator masses in MeV")
-    masses.add_argument("--n-masses", type=int, help="log-spaced mediator masses from 1e-3 to 1e3 MeV")
+    masses.add_argument("--masses-mev", type=float, nargs="+", help=f"mediator masses in MeV (at most {MAX_MASSES})")
+    masses.add_argument(
+        "--n-masses",
+        type=bounded_int(2, MAX_MASSES),
+        help=f"log-spaced mediator masses from 1e-3 to 1e3 MeV (2 to {MAX_MASSES})",
+    )
     p.add_argument(
         "--alpha-max",
         type=float,
@@ -32,11 +47,16 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         help="largest signal strength α = (x/x_ref)^power of a fixed coupling grid for every mass (default: "
         "per mass, 4× its Asimov expected limit, extended while a limit lies above it)",
     )
-    p.add_argument("--n-couplings", type=int, default=12, help="points of the coupling grid (default 12)")
-    p.add_argument("--n-toys", type=int, required=True, help="toys per grid point of the belt")
+    p.add_argument(
+        "--n-couplings",
+        type=bounded_int(2, MAX_COUPLINGS),
+        default=12,
+        help=f"points of the coupling grid (2 to {MAX_COUPLINGS}; default 12)",
+    )
+    p.add_argument("--n-toys", type=toy_count(), required=True, help="toys per grid point of the belt (≤ 1e7)")
     p.add_argument(
         "--n-background",
-        type=int,
+        type=toy_count(),
         default=None,
         help="background-only toys per mass for the expected band (default: --n-toys)",
     )
@@ -66,6 +86,8 @@ def scan_masses(args: argparse.Namespace) -> list[float | None]:
     if args.n_masses is not None:
         return [float(m) for m in dark_photon_masses(args.n_masses)]
     if args.masses_mev:
+        if len(args.masses_mev) > MAX_MASSES:
+            raise InputError(f"--masses-mev lists {len(args.masses_mev)} masses; at most {MAX_MASSES}")
         return list(args.masses_mev)
     if args.mass_mev is not None:
         return [args.mass_mev]
@@ -87,6 +109,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise InputError(f"--n-couplings must be at least 2; got {args.n_couplings}")
     if args.n_background is not None and args.n_background < 1:
         raise InputError(f"--n-background must be at least 1; got {args.n_background}")
+    args.method = method
+    resolve_belt_toys(args)
     grid = None if args.alpha_max is None else args.alpha_max * np.arange(1, args.n_couplings + 1) / args.n_couplings
     check_out_folder(
         args,
@@ -100,6 +124,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         alpha_grid=None if grid is None else grid.tolist(),
     )
     masses = scan_masses(args)
+    check_toy_plan(args.n_toys, args.chunk_size, len(masses) * args.n_couplings)
+    check_toy_plan(args.n_background or args.n_toys, args.chunk_size, len(masses), "--n-background")
     phase(args, f"scan: loading {', '.join(args.detector)} and building the {args.signal} model")
     description = model_description(args, masses[0])
     phase(args, f"scan: {len(masses)} point(s) of {args.signal}, {method}")
@@ -143,7 +169,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def print_points(summary: dict[str, Any], cl: float) -> None:
     """One line per mass: the observed limit and the expected median and ±1σ band."""
-    u = summary["unit"]
+    u = display_unit(summary["unit"])
 
     def show(x: float | None) -> str:
         return "above the grid" if x is None else f"{x:.3g}"
@@ -152,6 +178,8 @@ def print_points(summary: dict[str, Any], cl: float) -> None:
         where = f"M = {p['mass_mev']:.4g} MeV: " if p["mass_mev"] is not None else ""
         band = p["band_1sigma"] or [None, None]
         print(
-            f"{where}{cl:.0%} CL limit {show(p['observed'])}; expected median {show(p['median'])}, "
-            f"±1σ [{show(band[0])}, {show(band[1])}] ({u})"
+            human_text(
+                f"{where}{cl:.0%} CL limit {show(p['observed'])}; expected median {show(p['median'])}, "
+                f"±1σ [{show(band[0])}, {show(band[1])}] ({u})"
+            )
         )

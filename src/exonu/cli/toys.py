@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .executors import add_executor_arguments, executor_from_args
-from .options import add_limit_arguments, add_statistic_argument, print_json, resolve_statistic
+from .options import (
+    add_belt_toys_argument,
+    add_limit_arguments,
+    add_statistic_argument,
+    bounded_int,
+    check_toy_plan,
+    display_unit,
+    human_text,
+    output_path,
+    print_json,
+    resolve_belt_toys,
+    resolve_statistic,
+    toy_count,
+)
+from .signals import add_signal_arguments, spec_from_args
 
 if TYPE_CHECKING:
     from ..parallel import ModelDescription
@@ -19,8 +32,6 @@ if TYPE_CHECKING:
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments that say which search a toy run evaluates (shared with `exonu scan`): every signal
     of `exonu fit`, on one detector or jointly on several."""
-    from .fit import add_signal_arguments
-
     p.add_argument(
         "--detector",
         required=True,
@@ -32,11 +43,16 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     add_statistic_argument(p)
     p.add_argument("--seed", type=int, default=0, help="run seed (≥ 0); with the unit keys it fixes every toy")
     p.add_argument(
-        "--out", type=Path, required=True, help="run folder: verified stored units, summary.json (a rerun resumes)"
+        "--out",
+        type=output_path,
+        required=True,
+        help="run folder: verified stored units, summary.json (a rerun resumes)",
     )
-    p.add_argument("--chunk-size", type=int, default=25, help="toys per work unit (default 25)")
+    p.add_argument(
+        "--chunk-size", type=bounded_int(1, 1_000_000), default=25, help="toys per work unit (default 25; ≤ 1e6)"
+    )
     p.add_argument("--fixed-aux", action="store_true", help="hold the auxiliary measurements at nominal in the toys")
-    p.add_argument("--belt-toys", type=int, default=500, help="toys per grid point of the neyman/fc belt (default 500)")
+    add_belt_toys_argument(p)
     add_executor_arguments(p)
     p.add_argument(
         "--progress",
@@ -65,7 +81,6 @@ def model_description(args: argparse.Namespace, mass_mev: float | None) -> Model
     """The picklable description of the search named by the arguments."""
     from ..parallel import ModelDescription
     from ..parallel.units import load_detector_cached
-    from .fit import spec_from_args
 
     words = detector_words(args)
     resolve_statistic(args, [load_detector_cached(d) for d in words])
@@ -112,7 +127,10 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p = sub.add_parser("toys", help="toy ensemble of any search: every toy's limit and fit, stored and resumable")
     add_search_arguments(p)
     p.add_argument(
-        "--n-toys", type=int, required=True, help="number of toys (rerun with more, same seed: the ensemble grows)"
+        "--n-toys",
+        type=toy_count(),
+        required=True,
+        help="number of toys (≤ 1e7; rerun with more, same seed: the ensemble grows)",
     )
     p.add_argument(
         "--alpha",
@@ -127,6 +145,8 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
 def cmd_toys(args: argparse.Namespace) -> int:
     from ..parallel import run_toys
 
+    check_toy_plan(args.n_toys, args.chunk_size)
+    resolve_belt_toys(args)
     check_out_folder(
         args,
         "toys",
@@ -157,12 +177,14 @@ def cmd_toys(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        u = summary["unit"]
+        u = display_unit(summary["unit"])
         lo1, hi1 = summary["band_1sigma"] or (float("nan"),) * 2
         lo2, hi2 = summary["band_2sigma"] or (float("nan"),) * 2
         print(
-            f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} {args.cl:.0%} CL limits: median "
-            f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
+            human_text(
+                f"{args.n_toys} toys ({summary['n_failed']} failed), {args.method} {args.cl:.0%} CL limits: median "
+                f"{summary['median'] or float('nan'):.3g} {u}, ±1σ [{lo1:.3g}, {hi1:.3g}], ±2σ [{lo2:.3g}, {hi2:.3g}]"
+            )
         )
         print(f"  {units_line(summary)}; store: {args.out}/{summary['store']}")
     return 0

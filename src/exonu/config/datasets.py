@@ -29,6 +29,9 @@ from .tables import to_per_kg_day_kev
 __all__ = ["dataset_from_binned", "dataset_from_events", "read_dataset", "write_dataset"]
 
 DATASET_FORMAT = "exonu-binned-counts/1"
+#: Largest event count in one bin a data file may hold (a billion: far beyond any xenon detector; a larger
+#: number is a unit or format mistake and would overflow the fit)
+MAX_COUNT_PER_BIN = 1e9
 _INTEGER_TOLERANCE = 0.05
 
 
@@ -234,6 +237,8 @@ def read_dataset(path: str | Path, binning: Binning | None = None) -> Dataset:
     """
     if not isinstance(path, (str, Path)):
         raise InputError(f"read_dataset: path must be a file name; got {type(path).__name__}")
+    if binning is not None and not isinstance(binning, Binning):
+        raise InputError(f"read_dataset: binning must be a Binning (a window's); got {type(binning).__name__}")
     path = Path(path)
     text = read_text_input(path, "data file")
     meta: dict[str, Any] = {}
@@ -265,6 +270,8 @@ def read_dataset(path: str | Path, binning: Binning | None = None) -> Dataset:
                     raise ValueError("an event list (one energy per row) needs the analysis window to be binned in")
                 if not np.all(np.isfinite(arr)):
                     raise ValueError("event energies must be finite")
+                if np.any(arr < 0):
+                    raise ValueError(f"event energies must be ≥ 0 keV; found {arr[arr < 0][0]:g}")
                 ds = dataset_from_events(arr[:, 0], binning, str(path))
                 return Dataset(ds.edges_kev, ds.counts, {**meta, **ds.metadata})
             if arr.shape[1] != 3:
@@ -274,6 +281,10 @@ def read_dataset(path: str | Path, binning: Binning | None = None) -> Dataset:
             edges, counts = np.append(arr[:, 0], arr[-1, 1]), arr[:, 2]
     except (ValueError, OverflowError) as exc:  # JSONDecodeError is a ValueError
         raise ConfigError(f"{path}: not a valid data set ({exc})") from None
+    except RecursionError:  # json recurses once per nesting level
+        raise ConfigError(f"{path}: not a valid data set (nested too deeply)") from None
+    if any(isinstance(x, bool) for x in (*edges, *counts)):
+        raise ConfigError(f"{path}: edges_kev and counts must be numbers, not true/false")
     b = Binning(edges, key=f"{path}: edges_kev", error=ConfigError)
     try:
         c = np.asarray(counts, dtype=float)
@@ -285,6 +296,11 @@ def read_dataset(path: str | Path, binning: Binning | None = None) -> Dataset:
         raise ConfigError(f"{path}: {b.n_bins} bins but counts of shape {c.shape}")
     if np.any(c < 0) or not np.all(np.isfinite(c)):
         raise ConfigError(f"{path}: counts must be finite and ≥ 0")
+    if np.any(c > MAX_COUNT_PER_BIN):
+        raise ConfigError(
+            f"{path}: a count of {c.max():.3g} events in one bin is beyond any detector's "
+            f"(at most {MAX_COUNT_PER_BIN:.0e}); check the file"
+        )
     if binning is not None and not (binning.n_bins == b.n_bins and np.allclose(binning.edges_kev, b.edges_kev)):
         raise ConfigError(f"{path}: bin edges ({b!r}) do not match the analysis window ({binning!r})")
     dev = float(np.max(np.abs(c - np.round(c))))

@@ -22,6 +22,9 @@ SCHEMA_VERSION: Final = 1
 
 #: smallest exposure accepted (1 g·day): anything less is a unit mistake, and would give empty templates
 MIN_EXPOSURE_KG_DAY = 1e-3
+#: largest exposure accepted (1e10 kg·day ≈ 27 000 tonne·year, far beyond any planned xenon detector):
+#: anything more is a unit mistake, and would overflow the Poisson toys
+MAX_EXPOSURE_KG_DAY = 1e10
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -59,6 +62,11 @@ class ExposureCfg(_Strict):
                 f"the exposure is {self.kg_day():.3g} kg·day; below {MIN_EXPOSURE_KG_DAY:g} kg·day no "
                 "signal or background could be counted (check the unit)"
             )
+        if not self.kg_day() <= MAX_EXPOSURE_KG_DAY:
+            raise ValueError(
+                f"the exposure is {self.kg_day():.3g} kg·day; above {MAX_EXPOSURE_KG_DAY:g} kg·day "
+                "(≈ 27 000 tonne·year) it is not a detector's (check the unit)"
+            )
         return self
 
     def kg_day(self) -> float:
@@ -92,7 +100,7 @@ class TableResolutionCfg(_Strict):
 class LogisticEfficiencyCfg(_Strict):
     model: Literal["logistic"]
     plateau: float = Field(gt=0, le=1, allow_inf_nan=False)
-    e50_kev: Finite
+    e50_kev: NonNegative
     width_kev: float = Field(ge=1e-3, le=1e3, allow_inf_nan=False)
     e50_uncertainty_kev: NonNegative = 0.0
     source: str = ""

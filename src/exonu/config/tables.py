@@ -97,7 +97,7 @@ def read_table(path: Path, key: str, columns: list[int]) -> list[np.ndarray]:
     try:
         if path.stat().st_size > _MAX_TABLE_BYTES:
             raise ConfigError(f"{key}: {path} is larger than {_MAX_TABLE_BYTES // 1_000_000} MB; not a table")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped
     except UnicodeDecodeError:
         raise ConfigError(f"{key}: {path} is not UTF-8 text") from None
     except OSError as exc:

@@ -39,7 +39,7 @@ def read_config_toml(path: Path) -> tuple[bytes, dict[str, Any]]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
+        return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8-sig"))  # a byte-order mark is dropped
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path}: detector config is not UTF-8 text (byte 0x{raw_bytes[exc.start]:02x} at offset {exc.start})"

@@ -246,7 +246,7 @@ def _band(result: SearchResult) -> str:
 
 def _threshold(prov: Mapping[str, Any]) -> str:
     t = prov.get("threshold")
-    return f"threshold {t:.4g}" if isinstance(t, (int, float)) else f"threshold {t}"
+    return f"threshold Δχ² = {t:.3f}" if isinstance(t, (int, float)) else f"threshold {t}"
 
 
 def _gof_line(result: SearchResult) -> str:

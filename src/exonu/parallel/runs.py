@@ -224,6 +224,8 @@ def run_toys(
     seed = check_count(seed, "seed", 0)
     chunk_size = check_count(chunk_size, "chunk_size")
     belt_toys = check_count(belt_toys, "belt_toys")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"run_toys: out must be a folder path; got {type(out).__name__}")
     if method not in TOY_METHODS:
         raise InputError(f"method for toys must be one of {TOY_METHODS}; got {method!r}")
     if not (isinstance(cl, (int, float)) and 0.5 < cl < 1):

@@ -172,6 +172,8 @@ def run_scan(
     n_background = check_count(n_background, "n_background")
     seed = check_count(seed, "seed", 0)
     chunk_size = check_count(chunk_size, "chunk_size")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"run_scan: out must be a folder path; got {type(out).__name__}")
     n_couplings = check_count(n_couplings, "n_couplings", 2)
     if method is not None:
         if method not in TOY_METHODS:

@@ -211,7 +211,10 @@ class UnitStore:
             raise
 
     def _open(self, settings: dict[str, Any]) -> None:
-        settings = json.loads(json.dumps(settings))  # the form it takes on disk (tuples → lists)
+        try:
+            settings = json.loads(json.dumps(settings))  # the form it takes on disk (tuples → lists)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{self.root}: the run settings must be JSON values ({exc})") from None
         stored = read_manifest(self.root)
         if stored is not None:
             changed = changed_settings(stored, settings)

@@ -71,6 +71,8 @@ class ModelDescription:
     data: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if not self.detectors:
+            raise InputError("ModelDescription: give at least one detector")
         # resolved here, once, so the record (hashed by the model cache, written to the run manifest)
         # names the statistic actually used
         setups = [load_detector_cached(d) for d in self.detectors]

@@ -31,6 +31,7 @@ from .joint import (
 from .paper import (
     PAPER_BEST_FITS,
     PaperResults,
+    data_for_windows,
     mu_squared_sigma_from_profile,
     paper_best_fit_check,
     published_value,
@@ -77,6 +78,7 @@ __all__ = [
     "combine_models",
     "dark_photon_masses",
     "dark_photon_specs",
+    "data_for_windows",
     "mu_squared_sigma_from_profile",
     "paper_best_fit_check",
     "published_value",

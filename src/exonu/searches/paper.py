@@ -75,11 +75,16 @@ class PaperResults:
         return bool(self.calibration.get("paper_best_fit_injected"))
 
 
-def _data_for_windows(
+def data_for_windows(
     setup: DetectorSetup, datasets: Iterable[Dataset] | None
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Match user data sets to windows by their bin edges; other windows get Asimov data (stated)."""
-    counts, source = {}, {}
+    """Match user data sets to windows by their bin edges; other windows get Asimov data (stated).
+
+    Returns (counts, source) per window name. Raises :class:`InputError` for a data set that matches no
+    window, or two data sets for one window (naming both files).
+    """
+    counts: dict[str, np.ndarray] = {}
+    source: dict[str, str] = {}
     for ds in datasets or ():
         matches = [
             name
@@ -96,6 +101,11 @@ def _data_for_windows(
                 )
             )
         for name in matches:
+            if name in source:
+                raise InputError(
+                    f"--data: two data sets for window {name!r} ({source[name].removeprefix('file ')} and "
+                    f"{ds.metadata.get('path', '?')}); give one file per window"
+                )
             counts[name] = np.asarray(ds.counts, dtype=float)
             simulated = " (SIMULATED)" if ds.metadata.get("simulated") else ""
             source[name] = f"file {ds.metadata.get('path', '?')}{simulated}"
@@ -175,7 +185,7 @@ def reproduce_paper(
         n_toys, dark_photon_toys = min(n_toys, QUICK["n_toys"]), min(dark_photon_toys, QUICK["dark_photon_toys"])
         if masses_mev is None or len(np.atleast_1d(masses_mev)) > QUICK["n_masses"]:
             masses_mev = dark_photon_masses(QUICK["n_masses"])
-    counts, source = _data_for_windows(setup, datasets)
+    counts, source = data_for_windows(setup, datasets)
     if statistic is None:
         statistic = setup.statistic
     spectrum = RecoilSpectrum()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..errors import FitError, InputError
+from ..errors import FitError, InputError, check_int
 from ..spectrum import RecoilSpectrum
 from ..stats import (
     METHODS,
@@ -267,6 +267,8 @@ def run_search(
         If the best fit or the background-only fit failed or is not finite: no limit is made from it.
     """
     cl = _checked_question(method, cl)
+    if seed is not None:  # checked even when no toy uses it (n_toys=0), as the command line does
+        check_int(seed, "seed", lower=0)
     model, templates = build_binned_model(setup, spec, data, spectrum, templates)
     if statistic is None:
         statistic = setup.statistic

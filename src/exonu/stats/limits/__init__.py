@@ -248,4 +248,6 @@ def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian"
     }
     if method not in dispatch:
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
+    if not isinstance(model, BinnedModel):
+        raise InputError(f"upper_limit: model must be a BinnedModel; got {type(model).__name__}")
     return dispatch[method](model, cl, **kwargs)

@@ -326,3 +326,41 @@ def test_reproduce_with_a_fixed_background_component(tmp_path, capsys):
     res = json.loads((out / "results.json").read_text())
     assert res["detector"]["name"] == "xenon1t-sr1-fixed" and res["magnetic_moment_mub"]["observed"] > 0
     assert (out / "fig5_fits.png").stat().st_size > 10_000
+
+
+def test_pcl_power_threshold_is_the_reported_band_edge_in_every_output():
+    """Issue 25 item 2: the PCL power threshold is the −1σ edge of the band reported beside it (one
+    computation of the edge, the same as a PLR run's band with the same toys), and the three PCL fields
+    reach the fit JSON, results.json entries, results.md and report.html."""
+    from exonu.output.fit_document import search_record
+    from exonu.output.html import render_report, single_search_results
+    from exonu.output.markdown import results_markdown
+    from exonu.output.serialize import provenance, search_entry
+    from exonu.searches import run_search, search_spec
+
+    setup = load_detector("xenonnt-sr0")
+    spec = search_spec("magnetic-moment")
+    pcl = run_search(setup, spec, method="pcl", n_toys=40, seed=3, fixed_aux_band=False)
+    plr = run_search(setup, spec, method="plr", n_toys=40, seed=3, fixed_aux_band=False)
+    details = pcl.limit_result.details
+    assert pcl.expected_detail is not None and pcl.expected_detail.band is not None
+    assert details["power_threshold"] == pcl.expected_detail.band["-1sigma"]
+    assert pcl.expected_band is not None and plr.expected_band is not None
+    fields = pcl.result_fields()
+    assert fields["power_threshold"] == pytest.approx(pcl.expected_band[0], rel=1e-12)
+    assert fields["power_threshold"] == pytest.approx(plr.expected_band[0], rel=1e-12)
+    # the limit is the larger of the unconstrained PLR limit and the threshold, and says which
+    assert pcl.observed == pytest.approx(max(fields["unconstrained_limit"], fields["power_threshold"]), rel=1e-12)
+    assert fields["power_constrained"] == (fields["unconstrained_limit"] < fields["power_threshold"])
+    assert fields["unconstrained_limit"] == pytest.approx(plr.observed, rel=0.02)  # the same PLR limit, its own grid
+    keys = ("power_constrained", "unconstrained_limit", "power_threshold")
+    for document in (search_record(pcl, setup), search_entry(pcl)):
+        assert {k: document[k] for k in keys} == {k: fields[k] for k in keys}
+    wrapped = single_search_results(pcl, setup)
+    text = results_markdown(wrapped)
+    assert f"power_threshold = {fields['power_threshold']:.4g}" in text
+    assert f"power_constrained = {str(fields['power_constrained']).lower()}" in text
+    html = render_report(wrapped, {}, provenance(wrapped))
+    assert f'data-field="power_threshold" data-value="{fields["power_threshold"]!r}"' in html
+    assert f'data-field="unconstrained_limit" data-value="{fields["unconstrained_limit"]!r}"' in html
+    assert 'data-field="power_constrained"' in html

@@ -23,7 +23,14 @@ from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 from .labels import detector_note, limit_description, search_title, window_range
-from .markdown import DIFFERENCES, calibration_notes, expected_warning_items, flavour_note, table_rows
+from .markdown import (
+    DIFFERENCES,
+    calibration_notes,
+    expected_warning_items,
+    flavour_note,
+    power_constraint_items,
+    table_rows,
+)
 from .serialize import statistic_of
 
 if TYPE_CHECKING:
@@ -178,6 +185,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             seed=res.seed,
             methods_used=sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)}),
             expected_warnings=expected_warning_items(res),
+            power_constraints=power_constraint_items(res),
             flavour_note=flavour_note(res),
             calibration_notes=calibration_notes(res) if res.has_paper_check else [],
             differences=DIFFERENCES if res.has_paper_check else (),

@@ -75,6 +75,36 @@ def expected_warning_items(res: PaperResults) -> list[tuple[str, str]]:
     return [(search_title(r), w) for r in rows + scan for w in r.expected_warnings]
 
 
+def power_constraint_items(res: PaperResults) -> list[tuple[str, dict[str, float | bool]]]:
+    """What the power constraint did for each PCL limit of the table: (search title, fields).
+
+    The fields are those of the JSON (``power_constrained``, ``unconstrained_limit``,
+    ``power_threshold``, in the search's unit); the threshold is the −1σ edge of the band shown.
+    """
+    items = []
+    for r in table_rows(res):
+        fields = r.result_fields()
+        if "power_constrained" in fields:
+            keys = ("power_constrained", "unconstrained_limit", "power_threshold")
+            items.append((search_title(r), {k: fields[k] for k in keys}))
+    return items
+
+
+def power_constraint_lines(res: PaperResults) -> list[str]:
+    """The power constraint of each PCL limit, one bullet each (empty without a PCL limit)."""
+    items = power_constraint_items(res)
+    if not items:
+        return []
+    lines = ["Power constraint (PCL: the limit is max(unconstrained PLR limit, the −1σ edge of its band)):", ""]
+    for title, f in items:
+        lines.append(
+            f"* {title}: power_constrained = {str(f['power_constrained']).lower()}; "
+            f"unconstrained_limit = {f['unconstrained_limit']:.4g}; power_threshold = {f['power_threshold']:.4g} "
+            "(the −1σ edge of the expected band)"
+        )
+    return [*lines, ""]
+
+
 def provenance_lines(res: PaperResults) -> list[str]:
     """How each limit of the table was made (method, test statistic, threshold, CL, sidedness, statistic,
     toys), then every expected-limit warning (e.g. an Asimov median outside its toy band)."""
@@ -82,6 +112,7 @@ def provenance_lines(res: PaperResults) -> list[str]:
     lines += [f"* {', '.join(titles)}: {description}" for description, titles in limit_methods(res)]
     warnings = expected_warning_items(res)
     lines += [""]
+    lines += power_constraint_lines(res)
     if warnings:
         lines += ["Expected-limit warnings:", ""] + [f"* {title}: {w}" for title, w in warnings] + [""]
     return lines

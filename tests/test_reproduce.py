@@ -364,3 +364,51 @@ def test_pcl_power_threshold_is_the_reported_band_edge_in_every_output():
     assert f'data-field="power_threshold" data-value="{fields["power_threshold"]!r}"' in html
     assert f'data-field="unconstrained_limit" data-value="{fields["unconstrained_limit"]!r}"' in html
     assert 'data-field="power_constrained"' in html
+
+
+@pytest.fixture(scope="module")
+def xmass_no_toys():
+    return reproduce_paper(
+        load_detector("xmass-i"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0, progress=False
+    )
+
+
+def test_atomic_on_off_table_equals_separate_searches(xmass_no_toys):
+    """Issue 23 item 2: each limit with the atomic nuisance on and off, equal to separate run_search calls;
+    XMASS-I keeps the paper's treatment (off) in the run and says so."""
+    from dataclasses import replace
+
+    from exonu.output.html import render_report
+    from exonu.output.markdown import results_markdown
+    from exonu.output.serialize import provenance, results_dict
+    from exonu.searches import run_search
+
+    res = xmass_no_toys
+    setup = res.setup
+    assert list(res.atomic) == [*res.searches, "dark_photon_0.001MeV", "dark_photon_10MeV"]
+    for key in ("magnetic_moment_mub", "millicharge_common_e", "dark_photon_10MeV"):
+        c = res.atomic[key]
+        run = res.searches.get(key) or next(r for r in res.dark_photon if r.spec.key == key)
+        assert c.in_run is False  # the paper's own treatment
+        assert (c.observed_off, c.expected_off) == (run.observed, run.expected)
+        on = run_search(setup, replace(run.spec, atomic_uncertainty="default"), run.model.data, n_toys=0)
+        off = run_search(setup, replace(run.spec, atomic_uncertainty="off"), run.model.data, n_toys=0)
+        assert (c.observed_on, c.expected_on) == pytest.approx((on.observed, on.expected), rel=1e-9)
+        assert (c.observed_off, c.expected_off) == pytest.approx((off.observed, off.expected), rel=1e-9)
+        assert c.observed_change == pytest.approx(on.observed / off.observed - 1, rel=1e-9)
+        assert "atomic" in on.model.signal_sys_names and "atomic" not in off.model.signal_sys_names
+    assert res.atomic["millicharge_common_e"].atomic_model == "steps+epa"
+    assert res.atomic["magnetic_moment_mub"].atomic_model == "steps"
+    # the nuisance moves the limits: a table of zeros would hide a switch that does nothing
+    assert abs(res.atomic["millicharge_common_e"].observed_change) > 0.01
+    text = results_markdown(res)
+    assert "## Atomic nuisance on and off" in text and "paper's own treatment" in text
+    c = res.atomic["magnetic_moment_mub"]
+    cells = f"{c.observed_on:.3e} | {c.observed_off:.3e} | {c.observed_change:+.1%}"
+    row = f"| magnetic moment [μ_B] | steps | off | {cells} |"
+    assert row in text
+    html = render_report(res, {}, provenance(res))
+    assert 'id="atomic-table"' in html and f"<td>{c.observed_on:.3e}</td>" in html and "paper" in html
+    doc = results_dict(res)
+    assert doc["atomic_comparison"]["magnetic_moment_mub"]["observed_on"] == c.observed_on
+    assert doc["atomic_comparison"]["magnetic_moment_mub"]["nuisance_in_run"] == "off"

@@ -24,7 +24,10 @@ from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 from .labels import detector_note, limit_description, search_title, window_range
 from .markdown import (
+    ATOMIC_HEADER,
     DIFFERENCES,
+    atomic_note,
+    atomic_rows,
     calibration_notes,
     expected_warning_items,
     flavour_note,
@@ -186,6 +189,10 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             methods_used=sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)}),
             expected_warnings=expected_warning_items(res),
             power_constraints=power_constraint_items(res),
+            atomic_header=ATOMIC_HEADER,
+            atomic_rows=atomic_rows(res),
+            atomic_keys=list(res.atomic),
+            atomic_note=atomic_note(res) if res.atomic else "",
             flavour_note=flavour_note(res),
             calibration_notes=calibration_notes(res) if res.has_paper_check else [],
             differences=DIFFERENCES if res.has_paper_check else (),

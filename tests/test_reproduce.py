@@ -412,3 +412,49 @@ def test_atomic_on_off_table_equals_separate_searches(xmass_no_toys):
     doc = results_dict(res)
     assert doc["atomic_comparison"]["magnetic_moment_mub"]["observed_on"] == c.observed_on
     assert doc["atomic_comparison"]["magnetic_moment_mub"]["nuisance_in_run"] == "off"
+
+
+@pytest.fixture(scope="module")
+def quick_cli_run(tmp_path_factory):
+    """`exonu reproduce --quick` with stdout and stderr captured (not terminals)."""
+    import contextlib
+    import io
+
+    out = tmp_path_factory.mktemp("quick")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["reproduce", "--quick", "--out", str(out), "--seed", "3"])
+    assert code == 0
+    return out, stdout.getvalue(), stderr.getvalue()
+
+
+def test_no_progress_bar_or_phase_line_when_not_a_terminal(quick_cli_run):
+    """Phase lines and bars go to stderr only when stdout and stderr are terminals."""
+    _, stdout, stderr = quick_cli_run
+    for text in (stdout, stderr):
+        assert "%|" not in text and "exonu: 5 searches" not in text and "dark-photon mass scan:" not in text
+    assert "Warning" not in stderr  # no raw NumPy/Python warning reaches the user
+
+
+def test_progress_forced_on_shows_a_phase_line_and_a_bar_per_phase(capsys):
+    """The same run with progress=True: each phase announces itself and draws its bar (the quiet test's twin)."""
+    reproduce_paper(load_detector("xmass-i"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0, progress=True)
+    err = capsys.readouterr().err
+    for line in ("exonu: 5 searches", "exonu: dark-photon mass scan: 2 masses", "exonu: atomic nuisance on and off"):
+        assert line in err
+    for bar in ("searches: 100%|", "dark-photon mass scan: 100%|", "atomic on/off: 100%|"):
+        assert bar in err
+
+
+def test_numpy_warnings_become_diagnostics_not_raw_output(recwarn):
+    """A floating-point RuntimeWarning inside a search is kept as a `numerical-warning` diagnostic."""
+    from exonu.searches.diagnostics import CODES
+    from exonu.searches.paper import numerical_warnings
+
+    found = []
+    with numerical_warnings(found), np.errstate(divide="warn"):
+        np.log(np.zeros(2))
+        np.log(np.zeros(2))
+    assert [d.code for d in found] == ["numerical-warning"] and "divide by zero" in found[0].message
+    assert "numerical-warning" in CODES
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

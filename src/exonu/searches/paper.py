@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +17,7 @@ from ..detector import Dataset, DetectorSetup, PublishedValue
 from ..errors import InputError
 from ..spectrum import RecoilSpectrum
 from ..stats import LimitResult
+from .diagnostics import Diagnostic
 from .run import SearchResult, run_search
 from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
 from .templates import atomic_uncertainty_on, build_binned_model, choose_window
@@ -196,9 +201,38 @@ def _data_for_windows(
 DarkPhotonTask = tuple[DetectorSetup, SearchSpec, np.ndarray, int, int, str]
 
 
+@contextmanager
+def numerical_warnings(found: list[Diagnostic]) -> Iterator[None]:
+    """Collect the RuntimeWarnings (NumPy's floating-point ones, SciPy's) raised in the block as
+    ``numerical-warning`` diagnostics in ``found`` instead of printing them raw; other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, RuntimeWarning):
+            # one diagnostic per message (the first place it came from), however often it was raised
+            if not any(d.message.startswith(f"{w.message} (") for d in found):
+                found.append(Diagnostic("numerical-warning", f"{w.message} (in {Path(w.filename).name}:{w.lineno})"))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def search_without_raw_warnings(
+    setup: DetectorSetup, spec: SearchSpec, data: np.ndarray, **options: Any
+) -> SearchResult:
+    """:func:`run_search`, its RuntimeWarnings kept as ``numerical-warning`` diagnostics of the result."""
+    found: list[Diagnostic] = []
+    with numerical_warnings(found):
+        result = run_search(setup, spec, data, **options)
+    result.checks.extend(found)
+    return result
+
+
 def _dark_photon_worker(args: DarkPhotonTask) -> SearchResult:
     setup, spec, data, seed, n_toys, statistic = args
-    return run_search(setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False)
+    return search_without_raw_warnings(
+        setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False
+    )
 
 
 def mu_squared_sigma_from_profile(result: SearchResult) -> float:
@@ -246,12 +280,20 @@ def reproduce_paper(
     (``setup.statistic``; the paper's χ² for XMASS-I). ``mapper(function, tasks)`` runs the independent
     dark-photon masses, in order: the built-in ``map`` (this process) or an executor's ``map``
     (``exonu.parallel.executor_for(jobs).map``, local processes or Dask) — the results are the same.
+    ``quick`` caps the sizes at :data:`QUICK`. Each search is also run with the atomic nuisance switched
+    the other way (:func:`atomic_comparison`). ``progress``: a phase line and a bar per phase on stderr
+    (None: only when stdout and stderr are terminals). RuntimeWarnings (NumPy's) become
+    ``numerical-warning`` diagnostics of their search, each stated once as ``exonu: warning:`` on stderr.
     """
     import time
 
     from tqdm.auto import tqdm
 
+    from ..parallel.progress import phase_line, show_progress
+
+    show = show_progress(progress)
     start = time.perf_counter()
+    fixed_aux_band = True
     if quick:
         n_toys, dark_photon_toys = min(n_toys, QUICK["n_toys"]), min(dark_photon_toys, QUICK["dark_photon_toys"])
         if masses_mev is None or len(np.atleast_1d(masses_mev)) > QUICK["n_masses"]:
@@ -262,13 +304,28 @@ def reproduce_paper(
     spectrum = RecoilSpectrum()
     published = {}
     searches = {}
-    for spec in PAPER_SEARCHES:
+    second_band = " and again with the auxiliary measurements fixed" if fixed_aux_band and n_toys else ""
+    phase_line(
+        f"{len(PAPER_SEARCHES)} searches: fit, limit and {n_toys} toys each{second_band}"
+        + (" (quick look)" if quick else ""),
+        show,
+    )
+    search_bar = tqdm(PAPER_SEARCHES, desc="searches", unit="search", disable=not show)
+    for spec in search_bar:
+        search_bar.set_postfix_str(spec.key)
         spec, pub = with_published(setup, spec)
         if pub is not None:
             published[spec.key] = pub
         window = choose_window(setup, spec)
-        searches[spec.key] = run_search(
-            setup, spec, counts[window], n_toys=n_toys, seed=seed, spectrum=spectrum, statistic=statistic
+        searches[spec.key] = search_without_raw_warnings(
+            setup,
+            spec,
+            counts[window],
+            n_toys=n_toys,
+            seed=seed,
+            spectrum=spectrum,
+            statistic=statistic,
+            fixed_aux_band=fixed_aux_band,
         )
     masses = dark_photon_masses() if masses_mev is None else np.asarray(masses_mev, dtype=float)
     specs = []
@@ -281,12 +338,8 @@ def reproduce_paper(
         (setup, s, counts[choose_window(setup, s)], seed + 1 + i, dark_photon_toys, statistic)
         for i, s in enumerate(specs)
     ]
-    bar = dict(
-        total=len(tasks),
-        desc="dark-photon mass scan",
-        unit="mass",
-        disable=progress is False if progress is not None else None,
-    )
+    phase_line(f"dark-photon mass scan: {len(tasks)} masses, {dark_photon_toys} toys each", show)
+    bar = dict(total=len(tasks), desc="dark-photon mass scan", unit="mass", disable=not show)
     dark = list(tqdm(mapper(_dark_photon_worker, tasks), **bar))
     results = PaperResults(
         searches=searches,
@@ -298,22 +351,34 @@ def reproduce_paper(
         published=published,
         quick=quick,
     )
-    for r in [*searches.values(), *results.highlighted_dark_photon]:
-        results.atomic[r.spec.key] = atomic_comparison(setup, r, counts[r.window], spectrum)
-    mm = searches["magnetic_moment_mub"]
-    results.calibration = {
-        "sigma_mu2_from_profile_mub2": mu_squared_sigma_from_profile(mm),
-        "note": "σ(μ²) where the profiled χ² (bounded full fit) rises by 1 on the data used",
-    }
-    if paper_best_fit_applies(setup):
-        results.calibration.update(
-            {
-                "target_sigma_mu2_mub2": 1.1e-20,
-                "note": results.calibration["note"] + "; the target 1.1e-20 μ_B² follows from the paper's best fit "
-                "(1.3e-10 μ_B, Δχ² = 2.3; arXiv:2005.11891 §4.3)",
-                "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
-            }
-        )
+    compared = [*searches.values(), *results.highlighted_dark_photon]
+    phase_line(f"atomic nuisance on and off: {len(compared)} searches, observed and Asimov limits", show)
+    found: list[Diagnostic] = []
+    with numerical_warnings(found):
+        for r in tqdm(compared, desc="atomic on/off", unit="search", disable=not show):
+            results.atomic[r.spec.key] = atomic_comparison(setup, r, counts[r.window], spectrum)
+        mm = searches["magnetic_moment_mub"]
+        results.calibration = {
+            "sigma_mu2_from_profile_mub2": mu_squared_sigma_from_profile(mm),
+            "note": "σ(μ²) where the profiled χ² (bounded full fit) rises by 1 on the data used",
+        }
+        if paper_best_fit_applies(setup):
+            phase_line("the paper's best fits injected (calibration check)", show)
+            results.calibration.update(
+                {
+                    "target_sigma_mu2_mub2": 1.1e-20,
+                    "note": results.calibration["note"] + "; the target 1.1e-20 μ_B² follows from the paper's best fit "
+                    "(1.3e-10 μ_B, Δχ² = 2.3; arXiv:2005.11891 §4.3)",
+                    "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
+                }
+            )
+    mm.checks.extend(d for d in found if d not in mm.checks)  # the checks around the comparisons, stated once
+    stated: list[str] = []
+    for r in [*searches.values(), *dark]:
+        for d in r.checks:
+            if d.code == "numerical-warning" and d.message not in stated:
+                stated.append(d.message)
+                print(f"exonu: warning: {r.spec.key}: {d.message}", file=sys.stderr)
     results.seconds = time.perf_counter() - start
     return results
 

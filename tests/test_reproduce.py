@@ -1,6 +1,7 @@
 """End to end: `exonu reproduce`, `exonu fit`, `exonu simulate` on reduced settings (seconds)."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -426,6 +427,28 @@ def quick_cli_run(tmp_path_factory):
         code = main(["reproduce", "--quick", "--out", str(out), "--seed", "3"])
     assert code == 0
     return out, stdout.getvalue(), stderr.getvalue()
+
+
+def test_quick_is_labelled_in_every_output(quick_cli_run):
+    """Issue 22 item 6: results.json, results.md, report.html and the figures' captions and footers say quick."""
+    from exonu.output.figures_paper import FIGURE_FILES, QUICK_FIGURES
+
+    out, _, _ = quick_cli_run
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert doc["quick"] is True and doc["provenance"]["quick"] is True
+    assert doc["magnetic_moment_mub"]["expected_band_fixed_aux"] is None  # not run in a quick look, and shown as —
+    assert doc["magnetic_moment_mub"]["expected_band"] and doc["millicharge_common_e"]["expected_band"]
+    assert doc["millicharge_nue_e"]["expected_band"] is None  # the flavour bands are cut, and it says so
+    assert doc["millicharge_nue_e"]["expected"] > 0 and len(doc["dark_photon"]) == 8
+    text = (out / "results.md").read_text(encoding="utf-8")
+    assert "**Quick look**" in text and "toy band (40 toys) is made only for millicharge, all flavours" in text
+    assert "8 dark-photon masses, the Asimov median only" in text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="quick-note"' in html
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S)
+    assert len(captions) == len(QUICK_FIGURES) and all("Quick look" in c for c in captions)
+    written = {p.name for p in out.glob("*.png")}
+    assert written == set(QUICK_FIGURES) and set(QUICK_FIGURES) < set(FIGURE_FILES)
 
 
 def test_no_progress_bar_or_phase_line_when_not_a_terminal(quick_cli_run):

@@ -30,9 +30,14 @@ FIGURE_FILES = (
 )
 
 
+#: The figures a quick look (``exonu reproduce --quick``) draws: the limits (Figs. 4 and 6), not the spectra,
+#: the background model or the fits, which do not depend on the toys and masses a quick look reduces
+QUICK_FIGURES = ("fig4_millicharge_limits.png", "fig6_dark_photon_exclusion.png")
+
+
 def figure_builders(res: PaperResults) -> dict[str, Callable[[], Figure]]:
-    """How to draw each figure of a reproduction, by file name, in order (Figs. 1–6). Each call makes one
-    figure (the caller saves and closes it)."""
+    """How to draw each figure of a reproduction, by file name, in order (Figs. 1–6; only
+    :data:`QUICK_FIGURES` for a quick look). Each call makes one figure (the caller saves and closes it)."""
     import matplotlib.pyplot as plt
 
     from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon
@@ -84,9 +89,12 @@ def figure_builders(res: PaperResults) -> dict[str, Callable[[], Figure]]:
         FIGURE_FILES[4]: fits,
         FIGURE_FILES[5]: dark_photon_limits,
     }
+    if res.quick:
+        return {name: build for name, build in builders.items() if name in QUICK_FIGURES}
     return builders
 
 
 def reproduction_figures(res: PaperResults) -> dict[str, Figure]:
-    """Figures 1–6 of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them)."""
+    """The figures of a reproduction as ``{file name: matplotlib Figure}`` (the caller saves and closes them):
+    Figs. 1–6, or :data:`QUICK_FIGURES` for a quick look."""
     return {name: build() for name, build in figure_builders(res).items()}

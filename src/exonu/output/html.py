@@ -32,6 +32,7 @@ from .markdown import (
     expected_warning_items,
     flavour_note,
     power_constraint_items,
+    quick_note,
     table_rows,
 )
 from .serialize import statistic_of
@@ -66,6 +67,8 @@ def figure_caption(name: str, res: PaperResults) -> str:
 
     prefix = name.split("_", 1)[0]
     caption = CAPTIONS.get(name) or POSTFIT_CAPTIONS.get(prefix) or FIT_CAPTION
+    if res.quick:
+        caption += " Quick look (exonu reproduce --quick): reduced toys and masses."
     methods = sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)})
     return f"{caption} Limit method: {', '.join(methods)}." if methods else caption
 
@@ -189,6 +192,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             methods_used=sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)}),
             expected_warnings=expected_warning_items(res),
             power_constraints=power_constraint_items(res),
+            quick_note=quick_note(res),
             atomic_header=ATOMIC_HEADER,
             atomic_rows=atomic_rows(res),
             atomic_keys=list(res.atomic),

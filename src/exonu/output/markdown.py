@@ -22,6 +22,29 @@ def _pair(pair: tuple[float, float] | None) -> str:
     return f"{pair[0]:.2e} – {pair[1]:.2e}" if pair else "—"
 
 
+def quick_note(res: PaperResults) -> str | None:
+    """What a quick look (``exonu reproduce --quick``) left out, in one paragraph; None for a full run."""
+    if not res.quick:
+        return None
+    from .figures_paper import QUICK_FIGURES
+
+    def toys(results: list[SearchResult]) -> int:
+        return max((r.expected_detail.n_toys for r in results if r.expected_detail is not None), default=0)
+
+    banded = [r for r in res.searches.values() if r.expected_band is not None]
+    scan_toys = toys(res.dark_photon)
+    figures = " and ".join(name.split("_", 1)[0].replace("fig", "Fig. ") for name in QUICK_FIGURES)
+    return (
+        "**Quick look** (`exonu reproduce --quick`), not the paper's full run: every observed and Asimov expected "
+        f"limit is computed as in a full run, but the toy band ({toys(banded)} toys) is made only for "
+        + (", ".join(search_title(r) for r in banded) or "no search")
+        + ", with no second band with the auxiliary measurements fixed; "
+        f"{len(res.dark_photon)} dark-photon masses, "
+        + (f"{scan_toys} toys each" if scan_toys else "the Asimov median only")
+        + f"; only {figures} drawn. Run without `--quick` for the full set."
+    )
+
+
 def table_row(result: SearchResult) -> list[str]:
     """The cells of one results-table row (shared by results.md and report.html)."""
     spec = result.spec
@@ -206,6 +229,9 @@ def results_markdown(res: PaperResults) -> str:
             "from published information (see the detector's REFERENCE.md), not the collaboration's own.",
             "",
         ]
+    quick = quick_note(res)
+    if quick is not None:
+        lines += [f"> {quick}", ""]
     lines += [
         f"exonu {__version__}; detector `{setup.name}` (config sha256 `{setup.config_hash[:12]}…`); seed {res.seed}; "
         f"run time {res.seconds:.1f} s; {detector_note(res)}.",

@@ -175,6 +175,7 @@ def results_dict(
             "is_reconstruction": bool(setup.is_reconstruction),
         },
         "data": res.data_source,
+        "quick": res.quick,  # exonu reproduce --quick: reduced toys, masses and figures (a first look)
         "seed": res.seed,
         "presets": _presets(),
         "statistic": res.statistic,

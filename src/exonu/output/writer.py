@@ -28,7 +28,8 @@ def write_run_files(
     """Write every file of a reproduction into an open :class:`RunFolder` (committed when its block ends).
 
     Returns the names written: ``results.json``, ``results.md``, ``report.html`` and, unless
-    ``figures=False``, the PNG figures (also embedded in the report). ``progress``: a phase line per step and a bar over
+    ``figures=False``, the PNG figures (also embedded in the report; a quick look draws only
+    :data:`~exonu.output.figures_paper.QUICK_FIGURES`). ``progress``: a phase line per step and a bar over
     the figures on stderr (None: only when stdout and stderr are terminals).
     """
     import io
@@ -46,7 +47,7 @@ def write_run_files(
     uris = {}
     if figures:
         builders = figure_builders(res)
-        phase_line(f"drawing {len(builders)} figures", show)
+        phase_line(f"drawing {len(builders)} figures{' (quick look: the limits only)' if res.quick else ''}", show)
         for name, build in tqdm(builders.items(), desc="figures", unit="figure", disable=not show):
             fig = build()
             buffer = io.BytesIO()

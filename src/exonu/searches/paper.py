@@ -354,7 +354,8 @@ def reproduce_paper(
         (setup, s, counts[choose_window(setup, s)], seed + 1 + i, dark_photon_toys, statistic)
         for i, s in enumerate(specs)
     ]
-    phase_line(f"dark-photon mass scan: {len(tasks)} masses, {dark_photon_toys} toys each", show)
+    scan_toys = f"{dark_photon_toys} toys each" if dark_photon_toys else "the Asimov median only"
+    phase_line(f"dark-photon mass scan: {len(tasks)} masses, {scan_toys}", show)
     bar = dict(total=len(tasks), desc="dark-photon mass scan", unit="mass", disable=not show)
     dark = list(tqdm(mapper(_dark_photon_worker, tasks), **bar))
     results = PaperResults(
@@ -388,13 +389,10 @@ def reproduce_paper(
                     "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
                 }
             )
-    mm.checks.extend(d for d in found if d not in mm.checks)  # the checks around the comparisons, stated once
-    stated: list[str] = []
-    for r in [*searches.values(), *dark]:
-        for d in r.checks:
-            if d.code == "numerical-warning" and d.message not in stated:
-                stated.append(d.message)
-                print(f"exonu: warning: {r.spec.key}: {d.message}", file=sys.stderr)
+    stated = [(f"{r.spec.key}: ", d) for r in [*searches.values(), *dark] for d in r.checks]
+    stated += [("atomic on/off and calibration fits: ", d) for d in found]
+    for where, message in dict.fromkeys((w, d.message) for w, d in stated if d.code == "numerical-warning"):
+        print(f"exonu: warning: {where}{message}", file=sys.stderr)
     results.seconds = time.perf_counter() - start
     return results
 

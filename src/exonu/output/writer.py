@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..parallel.progress import phase_line, show_progress
-from ..searches.paper import PaperResults
+from ..searches.paper import PaperResults, phase_line, terminal_progress
 from .figures_paper import figure_builders
 from .html import png_data_uri, render_report
 from .markdown import results_markdown
@@ -37,7 +36,7 @@ def write_run_files(
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
-    show = show_progress(progress)
+    show = terminal_progress(progress)
     phase_line("writing results.json and results.md (post-fit parameters, goodness of fit)", show)
     prov = provenance(res, command_line, data_files)
     run.record["dependencies"] = dependency_versions()

@@ -219,6 +219,20 @@ def _data_for_windows(
 DarkPhotonTask = tuple[DetectorSetup, SearchSpec, np.ndarray, int, int, str]
 
 
+def terminal_progress(progress: bool | None) -> bool:
+    """Whether to print phase lines and bars: as asked, else only when stdout and stderr are terminals
+    (the rule of ``exonu.parallel.progress.show_progress``, which this layer may not import)."""
+    if progress is not None:
+        return bool(progress)
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def phase_line(text: str, show: bool) -> None:
+    """``exonu: <text>`` on stderr when ``show`` (see :func:`terminal_progress`)."""
+    if show:
+        print(f"exonu: {text}", file=sys.stderr, flush=True)
+
+
 @contextmanager
 def numerical_warnings(found: list[Diagnostic]) -> Iterator[None]:
     """Collect the RuntimeWarnings (NumPy's floating-point ones, SciPy's) raised in the block as
@@ -307,9 +321,7 @@ def reproduce_paper(
 
     from tqdm.auto import tqdm
 
-    from ..parallel.progress import phase_line, show_progress
-
-    show = show_progress(progress)
+    show = terminal_progress(progress)
     start = time.perf_counter()
     fixed_aux_band = True
     if quick:

@@ -80,3 +80,20 @@ def test_report_of_a_single_search(xenon1t_results, tmp_path):
     assert repr(result.observed) in html
     with pytest.raises(InputError, match="setup"):
         write_html_report(result, tmp_path / "x.html")
+
+
+def test_report_states_the_atomic_nuisance_on_and_off(xenon1t_results):
+    """A XENON detector runs with the atomic nuisance on (its config's default); the report shows both."""
+    from exonu.output.html import render_report
+
+    res = xenon1t_results
+    assert res.atomic and all(c.in_run for c in res.atomic.values())
+    mm = res.atomic["magnetic_moment_mub"]
+    assert (mm.observed_on, mm.expected_on) == (
+        res.searches["magnetic_moment_mub"].observed,
+        res.searches["magnetic_moment_mub"].expected,
+    )
+    html = render_report(res, {}, provenance(res))
+    assert 'id="atomic-table"' in html and "the &#39;off&#39; columns are the same fits without it" in html
+    assert f"<td>{mm.observed_off:.3e}</td>" in html and f"<td>{mm.expected_change:+.1%}</td>" in html
+    assert "## Atomic nuisance on and off" in results_markdown(res)

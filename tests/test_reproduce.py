@@ -1,6 +1,7 @@
 """End to end: `exonu reproduce`, `exonu fit`, `exonu simulate` on reduced settings (seconds)."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -326,3 +327,157 @@ def test_reproduce_with_a_fixed_background_component(tmp_path, capsys):
     res = json.loads((out / "results.json").read_text())
     assert res["detector"]["name"] == "xenon1t-sr1-fixed" and res["magnetic_moment_mub"]["observed"] > 0
     assert (out / "fig5_fits.png").stat().st_size > 10_000
+
+
+def test_pcl_power_threshold_is_the_reported_band_edge_in_every_output():
+    """Issue 25 item 2: the PCL power threshold is the −1σ edge of the band reported beside it (one
+    computation of the edge, the same as a PLR run's band with the same toys), and the three PCL fields
+    reach the fit JSON, results.json entries, results.md and report.html."""
+    from exonu.output.fit_document import search_record
+    from exonu.output.html import render_report, single_search_results
+    from exonu.output.markdown import results_markdown
+    from exonu.output.serialize import provenance, search_entry
+    from exonu.searches import run_search, search_spec
+
+    setup = load_detector("xenonnt-sr0")
+    spec = search_spec("magnetic-moment")
+    pcl = run_search(setup, spec, method="pcl", n_toys=40, seed=3, fixed_aux_band=False)
+    plr = run_search(setup, spec, method="plr", n_toys=40, seed=3, fixed_aux_band=False)
+    details = pcl.limit_result.details
+    assert pcl.expected_detail is not None and pcl.expected_detail.band is not None
+    assert details["power_threshold"] == pcl.expected_detail.band["-1sigma"]
+    assert pcl.expected_band is not None and plr.expected_band is not None
+    fields = pcl.result_fields()
+    assert fields["power_threshold"] == pytest.approx(pcl.expected_band[0], rel=1e-12)
+    assert fields["power_threshold"] == pytest.approx(plr.expected_band[0], rel=1e-12)
+    # the limit is the larger of the unconstrained PLR limit and the threshold, and says which
+    assert pcl.observed == pytest.approx(max(fields["unconstrained_limit"], fields["power_threshold"]), rel=1e-12)
+    assert fields["power_constrained"] == (fields["unconstrained_limit"] < fields["power_threshold"])
+    assert fields["unconstrained_limit"] == pytest.approx(plr.observed, rel=0.02)  # the same PLR limit, its own grid
+    keys = ("power_constrained", "unconstrained_limit", "power_threshold")
+    for document in (search_record(pcl, setup), search_entry(pcl)):
+        assert {k: document[k] for k in keys} == {k: fields[k] for k in keys}
+    wrapped = single_search_results(pcl, setup)
+    text = results_markdown(wrapped)
+    assert f"power_threshold = {fields['power_threshold']:.4g}" in text
+    assert f"power_constrained = {str(fields['power_constrained']).lower()}" in text
+    html = render_report(wrapped, {}, provenance(wrapped))
+    assert f'data-field="power_threshold" data-value="{fields["power_threshold"]!r}"' in html
+    assert f'data-field="unconstrained_limit" data-value="{fields["unconstrained_limit"]!r}"' in html
+    assert 'data-field="power_constrained"' in html
+
+
+@pytest.fixture(scope="module")
+def xmass_no_toys():
+    return reproduce_paper(
+        load_detector("xmass-i"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0, progress=False
+    )
+
+
+def test_atomic_on_off_table_equals_separate_searches(xmass_no_toys):
+    """Issue 23 item 2: each limit with the atomic nuisance on and off, equal to separate run_search calls;
+    XMASS-I keeps the paper's treatment (off) in the run and says so."""
+    from dataclasses import replace
+
+    from exonu.output.html import render_report
+    from exonu.output.markdown import results_markdown
+    from exonu.output.serialize import provenance, results_dict
+    from exonu.searches import run_search
+
+    res = xmass_no_toys
+    setup = res.setup
+    assert list(res.atomic) == [*res.searches, "dark_photon_0.001MeV", "dark_photon_10MeV"]
+    for key in ("magnetic_moment_mub", "millicharge_common_e", "dark_photon_10MeV"):
+        c = res.atomic[key]
+        run = res.searches.get(key) or next(r for r in res.dark_photon if r.spec.key == key)
+        assert c.in_run is False  # the paper's own treatment
+        assert (c.observed_off, c.expected_off) == (run.observed, run.expected)
+        on = run_search(setup, replace(run.spec, atomic_uncertainty="default"), run.model.data, n_toys=0)
+        off = run_search(setup, replace(run.spec, atomic_uncertainty="off"), run.model.data, n_toys=0)
+        assert (c.observed_on, c.expected_on) == pytest.approx((on.observed, on.expected), rel=1e-9)
+        assert (c.observed_off, c.expected_off) == pytest.approx((off.observed, off.expected), rel=1e-9)
+        assert c.observed_change == pytest.approx(on.observed / off.observed - 1, rel=1e-9)
+        assert "atomic" in on.model.signal_sys_names and "atomic" not in off.model.signal_sys_names
+    assert res.atomic["millicharge_common_e"].atomic_model == "steps+epa"
+    assert res.atomic["magnetic_moment_mub"].atomic_model == "steps"
+    # the nuisance moves the limits: a table of zeros would hide a switch that does nothing
+    assert abs(res.atomic["millicharge_common_e"].observed_change) > 0.01
+    text = results_markdown(res)
+    assert "## Atomic nuisance on and off" in text and "paper's own treatment" in text
+    c = res.atomic["magnetic_moment_mub"]
+    cells = f"{c.observed_on:.3e} | {c.observed_off:.3e} | {c.observed_change:+.1%}"
+    row = f"| magnetic moment [μ_B] | steps | off | {cells} |"
+    assert row in text
+    html = render_report(res, {}, provenance(res))
+    assert 'id="atomic-table"' in html and f"<td>{c.observed_on:.3e}</td>" in html and "paper" in html
+    doc = results_dict(res)
+    assert doc["atomic_comparison"]["magnetic_moment_mub"]["observed_on"] == c.observed_on
+    assert doc["atomic_comparison"]["magnetic_moment_mub"]["nuisance_in_run"] == "off"
+
+
+@pytest.fixture(scope="module")
+def quick_cli_run(tmp_path_factory):
+    """`exonu reproduce --quick` with stdout and stderr captured (not terminals)."""
+    import contextlib
+    import io
+
+    out = tmp_path_factory.mktemp("quick")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["reproduce", "--quick", "--out", str(out), "--seed", "3"])
+    assert code == 0
+    return out, stdout.getvalue(), stderr.getvalue()
+
+
+def test_quick_is_labelled_in_every_output(quick_cli_run):
+    """Issue 22 item 6: results.json, results.md, report.html and the figures' captions and footers say quick."""
+    from exonu.output.figures_paper import FIGURE_FILES, QUICK_FIGURES
+
+    out, _, _ = quick_cli_run
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert doc["quick"] is True and doc["provenance"]["quick"] is True
+    assert doc["magnetic_moment_mub"]["expected_band_fixed_aux"] is None  # not run in a quick look, and shown as —
+    assert doc["magnetic_moment_mub"]["expected_band"] and doc["millicharge_common_e"]["expected_band"]
+    assert doc["millicharge_nue_e"]["expected_band"] is None  # the flavour bands are cut, and it says so
+    assert doc["millicharge_nue_e"]["expected"] > 0 and len(doc["dark_photon"]) == 8
+    text = (out / "results.md").read_text(encoding="utf-8")
+    assert "**Quick look**" in text and "toy band (40 toys) is made only for millicharge, all flavours" in text
+    assert "8 dark-photon masses, the Asimov median only" in text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="quick-note"' in html
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S)
+    assert len(captions) == len(QUICK_FIGURES) and all("Quick look" in c for c in captions)
+    written = {p.name for p in out.glob("*.png")}
+    assert written == set(QUICK_FIGURES) and set(QUICK_FIGURES) < set(FIGURE_FILES)
+
+
+def test_no_progress_bar_or_phase_line_when_not_a_terminal(quick_cli_run):
+    """Phase lines and bars go to stderr only when stdout and stderr are terminals."""
+    _, stdout, stderr = quick_cli_run
+    for text in (stdout, stderr):
+        assert "%|" not in text and "exonu: 5 searches" not in text and "dark-photon mass scan:" not in text
+    assert "Warning" not in stderr  # no raw NumPy/Python warning reaches the user
+
+
+def test_progress_forced_on_shows_a_phase_line_and_a_bar_per_phase(capsys):
+    """The same run with progress=True: each phase announces itself and draws its bar (the quiet test's twin)."""
+    reproduce_paper(load_detector("xmass-i"), n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0, progress=True)
+    err = capsys.readouterr().err
+    for line in ("exonu: 5 searches", "exonu: dark-photon mass scan: 2 masses", "exonu: atomic nuisance on and off"):
+        assert line in err
+    for bar in ("searches: 100%|", "dark-photon mass scan: 100%|", "atomic on/off: 100%|"):
+        assert bar in err
+
+
+def test_numpy_warnings_become_diagnostics_not_raw_output(recwarn):
+    """A floating-point RuntimeWarning inside a search is kept as a `numerical-warning` diagnostic."""
+    from exonu.searches.diagnostics import CODES
+    from exonu.searches.paper import numerical_warnings
+
+    found = []
+    with numerical_warnings(found), np.errstate(divide="warn"):
+        np.log(np.zeros(2))
+        np.log(np.zeros(2))
+    assert [d.code for d in found] == ["numerical-warning"] and "divide by zero" in found[0].message
+    assert "numerical-warning" in CODES
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -23,7 +23,18 @@ from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 from .labels import detector_note, limit_description, search_title, window_range
-from .markdown import DIFFERENCES, calibration_notes, expected_warning_items, flavour_note, table_rows
+from .markdown import (
+    ATOMIC_HEADER,
+    DIFFERENCES,
+    atomic_note,
+    atomic_rows,
+    calibration_notes,
+    expected_warning_items,
+    flavour_note,
+    power_constraint_items,
+    quick_note,
+    table_rows,
+)
 from .serialize import statistic_of
 
 if TYPE_CHECKING:
@@ -56,6 +67,8 @@ def figure_caption(name: str, res: PaperResults) -> str:
 
     prefix = name.split("_", 1)[0]
     caption = CAPTIONS.get(name) or POSTFIT_CAPTIONS.get(prefix) or FIT_CAPTION
+    if res.quick:
+        caption += " Quick look (exonu reproduce --quick): reduced toys and masses."
     methods = sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)})
     return f"{caption} Limit method: {', '.join(methods)}." if methods else caption
 
@@ -178,6 +191,12 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             seed=res.seed,
             methods_used=sorted({r.method for r in list(res.searches.values()) + list(res.dark_photon)}),
             expected_warnings=expected_warning_items(res),
+            power_constraints=power_constraint_items(res),
+            quick_note=quick_note(res),
+            atomic_header=ATOMIC_HEADER,
+            atomic_rows=atomic_rows(res),
+            atomic_keys=list(res.atomic),
+            atomic_note=atomic_note(res) if res.atomic else "",
             flavour_note=flavour_note(res),
             calibration_notes=calibration_notes(res) if res.has_paper_check else [],
             differences=DIFFERENCES if res.has_paper_check else (),

@@ -58,14 +58,8 @@ def detector_note(res: PaperResults) -> str:
 
 
 def highlighted_dark_photon(res: PaperResults) -> list[SearchResult]:
-    """The dark-photon masses shown as fits and table rows: those with a published value, else the
-    lightest and heaviest mass of the scan."""
-    with_pub = [r for r in res.dark_photon if r.spec.published is not None]
-    if with_pub:
-        return with_pub
-    if not res.dark_photon:
-        return []
-    return [res.dark_photon[0], res.dark_photon[-1]] if len(res.dark_photon) > 1 else list(res.dark_photon)
+    """The dark-photon masses shown as fits and table rows (:attr:`PaperResults.highlighted_dark_photon`)."""
+    return res.highlighted_dark_photon
 
 
 def limit_description(result: SearchResult) -> str:

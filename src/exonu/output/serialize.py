@@ -175,6 +175,7 @@ def results_dict(
             "is_reconstruction": bool(setup.is_reconstruction),
         },
         "data": res.data_source,
+        "quick": res.quick,  # exonu reproduce --quick: reduced toys, masses and figures (a first look)
         "seed": res.seed,
         "presets": _presets(),
         "statistic": res.statistic,
@@ -206,6 +207,8 @@ def results_dict(
         }
         for r in res.dark_photon
     ]
+    # the limits with the atomic nuisance on and off, and each search's atomic model (issue 23)
+    out["atomic_comparison"] = {key: c.as_dict() for key, c in res.atomic.items()}
     out["published_dark_photon"] = [
         {"mass_mev": p.mass_mev, "limit": p.value, "source": p.source}
         for p in res.published.values()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..searches.paper import PaperResults
-from .figures_paper import reproduction_figures
+from ..searches.paper import PaperResults, phase_line, terminal_progress
+from .figures_paper import figure_builders
 from .html import png_data_uri, render_report
 from .markdown import results_markdown
 from .rundir import RunFolder
@@ -22,16 +22,22 @@ def write_run_files(
     figures: bool = True,
     command_line: list[str] | None = None,
     data_files: list[str] | None = None,
+    progress: bool | None = None,
 ) -> list[str]:
     """Write every file of a reproduction into an open :class:`RunFolder` (committed when its block ends).
 
     Returns the names written: ``results.json``, ``results.md``, ``report.html`` and, unless
-    ``figures=False``, the PNG figures (also embedded in the report).
+    ``figures=False``, the PNG figures (also embedded in the report; a quick look draws only
+    :data:`~exonu.output.figures_paper.QUICK_FIGURES`). ``progress``: a phase line per step and a bar over
+    the figures on stderr (None: only when stdout and stderr are terminals).
     """
     import io
 
     import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
 
+    show = terminal_progress(progress)
+    phase_line("writing results.json and results.md (post-fit parameters, goodness of fit)", show)
     prov = provenance(res, command_line, data_files)
     run.record["dependencies"] = dependency_versions()
     run.record["warnings"] = [{**w, "search": key} for key, r in res.searches.items() for w in r.warnings]
@@ -39,12 +45,16 @@ def write_run_files(
     run.write("results.md", results_markdown(res))
     uris = {}
     if figures:
-        for name, fig in reproduction_figures(res).items():
+        builders = figure_builders(res)
+        phase_line(f"drawing {len(builders)} figures{' (quick look: the limits only)' if res.quick else ''}", show)
+        for name, build in tqdm(builders.items(), desc="figures", unit="figure", disable=not show):
+            fig = build()
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
             plt.close(fig)
             run.write(name, buffer.getvalue())
             uris[name] = png_data_uri(buffer.getvalue())
+    phase_line("writing report.html", show)
     run.write("report.html", render_report(res, uris, prov))
     return list(run.files)
 

@@ -54,6 +54,7 @@ CODES = {
     "normalisation-range": "a free background normalisation fitted outside [1/3, 3]",
     "poor-fit": "goodness-of-fit p-value below 0.01",
     "expected-band": "a warning about the expected band (toys)",
+    "numerical-warning": "a floating-point warning (NumPy, SciPy) raised while the search was computed",
 }
 #: pre-fit consistency of counts and background: beyond this many standard deviations
 COUNTS_Z_MAX = 5.0

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,13 +17,32 @@ from ..detector import Dataset, DetectorSetup, PublishedValue
 from ..errors import InputError
 from ..spectrum import RecoilSpectrum
 from ..stats import LimitResult
+from .diagnostics import Diagnostic
 from .run import SearchResult, run_search
 from .spec import PAPER_SEARCHES, SearchSpec, dark_photon_masses, dark_photon_specs
-from .templates import build_binned_model, choose_window
+from .templates import atomic_uncertainty_on, build_binned_model, choose_window
 
-#: What ``reproduce_paper(quick=True)`` (``exonu reproduce --quick``) runs: a first look at about a tenth of
-#: the default cost (200 toys per search, 43 masses with 40 toys each), labelled "quick" in every output
-QUICK = {"n_toys": 40, "n_masses": 8, "dark_photon_toys": 8}
+
+@dataclass(frozen=True)
+class QuickLook:
+    """What ``reproduce_paper(quick=True)`` (``exonu reproduce --quick``) runs: a first look at under a fifth of
+    the default CPU cost, labelled "quick" in every output.
+
+    Every observed and Asimov expected limit is computed as in a full run; what is cut is the toys (a
+    ``n_toys`` band for ``band_searches`` only — the flavour limits are the common one over √f — no second
+    band with the auxiliary measurements fixed, the Asimov median only on the mass scan), the masses, and
+    the figures that do not show limits (only ``exonu.output.figures_paper.QUICK_FIGURES``).
+    """
+
+    n_toys: int = 40
+    n_masses: int = 8
+    dark_photon_toys: int = 0
+    fixed_aux_band: bool = False
+    band_searches: tuple[str, ...] = ("millicharge_common_e", "magnetic_moment_mub")
+
+
+#: The sizes of a quick look
+QUICK = QuickLook()
 
 #: Other spellings of the search units that a detector config may use for its published values
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
@@ -48,6 +71,75 @@ def with_published(setup: DetectorSetup, spec: SearchSpec) -> tuple[SearchSpec, 
     return replace(spec, published=pub.value if pub is not None else None), pub
 
 
+@dataclass(frozen=True)
+class AtomicComparison:
+    """One search's limits with the atomic nuisance ``atomic`` on and off (issue 23; docs/physics.md §18.2).
+
+    ``in_run`` is the setting the reproduction ran with (the detector config's ``[atomic] uncertainty``);
+    the other setting is the same fit on the same data without toys: its observed limit and its Asimov
+    expected limit, which is what the run's own observed and expected (Asimov) limits are compared with.
+    """
+
+    key: str
+    atomic_model: str  # the search's atomic model (AtomicModel.name)
+    in_run: bool  # the atomic nuisance was in the reproduction's fit
+    observed_on: float
+    expected_on: float
+    observed_off: float
+    expected_off: float
+
+    @property
+    def observed_change(self) -> float:
+        """(observed on − observed off) / observed off."""
+        return self.observed_on / self.observed_off - 1.0
+
+    @property
+    def expected_change(self) -> float:
+        """(expected on − expected off) / expected off (Asimov medians)."""
+        return self.expected_on / self.expected_off - 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "atomic_model": self.atomic_model,
+            "nuisance_in_run": "on" if self.in_run else "off",
+            "observed_on": self.observed_on,
+            "expected_on": self.expected_on,
+            "observed_off": self.observed_off,
+            "expected_off": self.expected_off,
+            "observed_change": self.observed_change,
+            "expected_change": self.expected_change,
+        }
+
+
+def atomic_comparison(
+    setup: DetectorSetup, result: SearchResult, data: np.ndarray, spectrum: RecoilSpectrum | None = None
+) -> AtomicComparison:
+    """``result`` beside the same search with the atomic nuisance switched the other way (observed and
+    Asimov expected limits only: one fit pair and two limits, no toys)."""
+    on = atomic_uncertainty_on(setup, result.spec)
+    other = run_search(
+        setup,
+        replace(result.spec, atomic_uncertainty="off" if on else "default"),
+        data,
+        method=result.method,
+        n_toys=0,
+        statistic=result.statistic,
+        spectrum=spectrum,
+        fixed_aux_band=False,
+        cl=result.cl,
+    )
+    with_on, with_off = (result, other) if on else (other, result)
+    return AtomicComparison(
+        key=result.spec.key,
+        atomic_model=str(result.templates.atomic["model"]["name"]),
+        in_run=on,
+        observed_on=with_on.observed,
+        expected_on=with_on.expected,
+        observed_off=with_off.observed,
+        expected_off=with_off.expected,
+    )
+
+
 @dataclass
 class PaperResults:
     """Results of :func:`reproduce_paper`: the five fixed searches and the dark-photon scan.
@@ -68,6 +160,18 @@ class PaperResults:
         default_factory=dict
     )  # search key → PublishedValue (only those the config has)
     quick: bool = False  # the reduced sizes of QUICK: a first look, not the paper's full run
+    #: search key → the limits with the atomic nuisance on and off (the fixed searches and the
+    #: highlighted dark-photon masses)
+    atomic: dict[str, AtomicComparison] = field(default_factory=dict)
+
+    @property
+    def highlighted_dark_photon(self) -> list[SearchResult]:
+        """The dark-photon masses shown as fits and table rows: those with a published value, else the
+        lightest and heaviest mass of the scan."""
+        with_pub = [r for r in self.dark_photon if r.spec.published is not None]
+        if with_pub or not self.dark_photon:
+            return with_pub
+        return [self.dark_photon[0], self.dark_photon[-1]] if len(self.dark_photon) > 1 else list(self.dark_photon)
 
     @property
     def has_paper_check(self) -> bool:
@@ -125,9 +229,52 @@ def data_for_windows(
 DarkPhotonTask = tuple[DetectorSetup, SearchSpec, np.ndarray, int, int, str]
 
 
+def terminal_progress(progress: bool | None) -> bool:
+    """Whether to print phase lines and bars: as asked, else only when stdout and stderr are terminals
+    (the rule of ``exonu.parallel.progress.show_progress``, which this layer may not import)."""
+    if progress is not None:
+        return bool(progress)
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def phase_line(text: str, show: bool) -> None:
+    """``exonu: <text>`` on stderr when ``show`` (see :func:`terminal_progress`)."""
+    if show:
+        print(f"exonu: {text}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def numerical_warnings(found: list[Diagnostic]) -> Iterator[None]:
+    """Collect the RuntimeWarnings (NumPy's floating-point ones, SciPy's) raised in the block as
+    ``numerical-warning`` diagnostics in ``found`` instead of printing them raw; other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, RuntimeWarning):
+            # one diagnostic per message (the first place it came from), however often it was raised
+            if not any(d.message.startswith(f"{w.message} (") for d in found):
+                found.append(Diagnostic("numerical-warning", f"{w.message} (in {Path(w.filename).name}:{w.lineno})"))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def search_without_raw_warnings(
+    setup: DetectorSetup, spec: SearchSpec, data: np.ndarray, **options: Any
+) -> SearchResult:
+    """:func:`run_search`, its RuntimeWarnings kept as ``numerical-warning`` diagnostics of the result."""
+    found: list[Diagnostic] = []
+    with numerical_warnings(found):
+        result = run_search(setup, spec, data, **options)
+    result.checks.extend(found)
+    return result
+
+
 def _dark_photon_worker(args: DarkPhotonTask) -> SearchResult:
     setup, spec, data, seed, n_toys, statistic = args
-    return run_search(setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False)
+    return search_without_raw_warnings(
+        setup, spec, data, n_toys=n_toys, seed=seed, statistic=statistic, fixed_aux_band=False
+    )
 
 
 def mu_squared_sigma_from_profile(result: SearchResult) -> float:
@@ -175,29 +322,48 @@ def reproduce_paper(
     (``setup.statistic``; the paper's χ² for XMASS-I). ``mapper(function, tasks)`` runs the independent
     dark-photon masses, in order: the built-in ``map`` (this process) or an executor's ``map``
     (``exonu.parallel.executor_for(jobs).map``, local processes or Dask) — the results are the same.
+    ``quick`` caps the sizes at :data:`QUICK`. Each search is also run with the atomic nuisance switched
+    the other way (:func:`atomic_comparison`). ``progress``: a phase line and a bar per phase on stderr
+    (None: only when stdout and stderr are terminals). RuntimeWarnings (NumPy's) become
+    ``numerical-warning`` diagnostics of their search, each stated once as ``exonu: warning:`` on stderr.
     """
     import time
 
     from tqdm.auto import tqdm
 
+    show = terminal_progress(progress)
     start = time.perf_counter()
+    fixed_aux_band = True
     if quick:
-        n_toys, dark_photon_toys = min(n_toys, QUICK["n_toys"]), min(dark_photon_toys, QUICK["dark_photon_toys"])
-        if masses_mev is None or len(np.atleast_1d(masses_mev)) > QUICK["n_masses"]:
-            masses_mev = dark_photon_masses(QUICK["n_masses"])
+        n_toys, dark_photon_toys = min(n_toys, QUICK.n_toys), min(dark_photon_toys, QUICK.dark_photon_toys)
+        fixed_aux_band = QUICK.fixed_aux_band
+        if masses_mev is None or len(np.atleast_1d(masses_mev)) > QUICK.n_masses:
+            masses_mev = dark_photon_masses(QUICK.n_masses)
     counts, source = data_for_windows(setup, datasets)
     if statistic is None:
         statistic = setup.statistic
     spectrum = RecoilSpectrum()
     published = {}
     searches = {}
-    for spec in PAPER_SEARCHES:
+    second_band = " and again with the auxiliary measurements fixed" if fixed_aux_band and n_toys else ""
+    toys_for = f"the {len(QUICK.band_searches)} of a quick look" if quick else "each"
+    phase_line(f"{len(PAPER_SEARCHES)} searches: fit, limit and {n_toys} toys for {toys_for}{second_band}", show)
+    search_bar = tqdm(PAPER_SEARCHES, desc="searches", unit="search", disable=not show)
+    for spec in search_bar:
+        search_bar.set_postfix_str(spec.key)
         spec, pub = with_published(setup, spec)
         if pub is not None:
             published[spec.key] = pub
         window = choose_window(setup, spec)
-        searches[spec.key] = run_search(
-            setup, spec, counts[window], n_toys=n_toys, seed=seed, spectrum=spectrum, statistic=statistic
+        searches[spec.key] = search_without_raw_warnings(
+            setup,
+            spec,
+            counts[window],
+            n_toys=n_toys if not quick or spec.key in QUICK.band_searches else 0,
+            seed=seed,
+            spectrum=spectrum,
+            statistic=statistic,
+            fixed_aux_band=fixed_aux_band,
         )
     masses = dark_photon_masses() if masses_mev is None else np.asarray(masses_mev, dtype=float)
     specs = []
@@ -210,12 +376,9 @@ def reproduce_paper(
         (setup, s, counts[choose_window(setup, s)], seed + 1 + i, dark_photon_toys, statistic)
         for i, s in enumerate(specs)
     ]
-    bar = dict(
-        total=len(tasks),
-        desc="dark-photon mass scan",
-        unit="mass",
-        disable=progress is False if progress is not None else None,
-    )
+    scan_toys = f"{dark_photon_toys} toys each" if dark_photon_toys else "the Asimov median only"
+    phase_line(f"dark-photon mass scan: {len(tasks)} masses, {scan_toys}", show)
+    bar = dict(total=len(tasks), desc="dark-photon mass scan", unit="mass", disable=not show)
     dark = list(tqdm(mapper(_dark_photon_worker, tasks), **bar))
     results = PaperResults(
         searches=searches,
@@ -227,20 +390,31 @@ def reproduce_paper(
         published=published,
         quick=quick,
     )
-    mm = searches["magnetic_moment_mub"]
-    results.calibration = {
-        "sigma_mu2_from_profile_mub2": mu_squared_sigma_from_profile(mm),
-        "note": "σ(μ²) where the profiled χ² (bounded full fit) rises by 1 on the data used",
-    }
-    if paper_best_fit_applies(setup):
-        results.calibration.update(
-            {
-                "target_sigma_mu2_mub2": 1.1e-20,
-                "note": results.calibration["note"] + "; the target 1.1e-20 μ_B² follows from the paper's best fit "
-                "(1.3e-10 μ_B, Δχ² = 2.3; arXiv:2005.11891 §4.3)",
-                "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
-            }
-        )
+    compared = [*searches.values(), *results.highlighted_dark_photon]
+    phase_line(f"atomic nuisance on and off: {len(compared)} searches, observed and Asimov limits", show)
+    found: list[Diagnostic] = []
+    with numerical_warnings(found):
+        for r in tqdm(compared, desc="atomic on/off", unit="search", disable=not show):
+            results.atomic[r.spec.key] = atomic_comparison(setup, r, counts[r.window], spectrum)
+        mm = searches["magnetic_moment_mub"]
+        results.calibration = {
+            "sigma_mu2_from_profile_mub2": mu_squared_sigma_from_profile(mm),
+            "note": "σ(μ²) where the profiled χ² (bounded full fit) rises by 1 on the data used",
+        }
+        if paper_best_fit_applies(setup):
+            phase_line("the paper's best fits injected (calibration check)", show)
+            results.calibration.update(
+                {
+                    "target_sigma_mu2_mub2": 1.1e-20,
+                    "note": results.calibration["note"] + "; the target 1.1e-20 μ_B² follows from the paper's best fit "
+                    "(1.3e-10 μ_B, Δχ² = 2.3; arXiv:2005.11891 §4.3)",
+                    "paper_best_fit_injected": paper_best_fit_check(setup, spectrum),
+                }
+            )
+    stated = [(f"{r.spec.key}: ", d) for r in [*searches.values(), *dark] for d in r.checks]
+    stated += [("atomic on/off and calibration fits: ", d) for d in found]
+    for where, message in dict.fromkeys((w, d.message) for w, d in stated if d.code == "numerical-warning"):
+        print(f"exonu: warning: {where}{message}", file=sys.stderr)
     results.seconds = time.perf_counter() - start
     return results
 

@@ -223,6 +223,11 @@ class SearchResult:
         return d
 
 
+#: Scan points of the toy limits behind a PCL power threshold: ``expected_limits``' default, so that the
+#: threshold of a PCL run equals the −1σ band edge of a PLR run of the same fit and seed (one edge)
+PCL_BAND_N_GRID = 48
+
+
 def _checked_question(method: str, cl: float) -> float:
     """``cl`` validated, after refusing an unknown ``method`` (one line naming the valid ones)."""
     if method not in METHODS:
@@ -358,6 +363,21 @@ def search_result_from_model(
             progress=progress,
             belt=limit.details["belt"],
         )
+    elif method == "pcl":
+        # one −1σ edge: the power threshold is the −1σ edge of the band reported beside the limit (the
+        # toys' when there are toys, else the asymptotic one), scanned as expected_limits scans a PLR band
+        limit = upper_limit(
+            model,
+            cl,
+            method="pcl",
+            statistic=statistic,
+            n_toys=n_toys,
+            seed=seed,
+            progress=progress,
+            n_grid=PCL_BAND_N_GRID,
+        )
+        assert limit.expected_detail is not None  # pcl_upper_limit(expected=True) carries its band
+        exp = limit.expected_detail
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
         exp = expected_limits(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..detector import PublishedValue
+from ..detector import DetectorSetup, PublishedValue
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 
@@ -143,17 +143,17 @@ def provenance(
     }
 
 
-def _presets() -> dict[str, Any]:
+def _presets(setup: DetectorSetup) -> dict[str, Any]:
     from ..spectrum import RecoilSpectrum
 
     d = RecoilSpectrum().describe()
     d.update(
         {
             "sin2_theta_w": 0.2386,
+            # the atomic model of each signal of the paper on this detector (its config's [atomic], else the
+            # default); atomic_comparison has each search's model and the nuisance on and off
             "atomic_models": {
-                "millicharge": "rrpa (FEA + EPA, m_ν = 0.1 eV in the log)",
-                "magnetic-moment": "fea",
-                "dark-photon": "fea",
+                m: setup.atomic.model_for(m).describe() for m in ("millicharge", "magnetic-moment", "dark-photon")
             },
         }
     )
@@ -177,7 +177,7 @@ def results_dict(
         "data": res.data_source,
         "quick": res.quick,  # exonu reproduce --quick: reduced toys, masses and figures (a first look)
         "seed": res.seed,
-        "presets": _presets(),
+        "presets": _presets(setup),
         "statistic": res.statistic,
         "method": methods[0] if len(methods) == 1 else methods,
         "method_description": {

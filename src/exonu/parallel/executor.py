@@ -431,4 +431,3 @@ def executor_for(
     if tls is not None and (tls.ca_file or tls.cert or tls.key):
         raise InputError("--tls-ca-file/--tls-cert/--tls-key are for a tls:// --scheduler; give one")
     return InProcessExecutor() if jobs == 1 else ProcessExecutor(jobs)
-

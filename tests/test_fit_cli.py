@@ -223,6 +223,11 @@ def test_joint_fit_gives_the_combined_and_each_detectors_limit(capsys):
     assert res["per_detector"]["xenonnt-sr0"]["observed"] == pytest.approx(single["upper_limit"], rel=1e-6)
     # two experiments together are more sensitive than either alone (Asimov medians)
     assert res["expected_upper_limit"] < min(r["expected_upper_limit"] for r in res["per_detector"].values())
+    # each detector is compared with its own published limit (XENON1T SR1: 2.9e-11 μ_B, arXiv:2006.09721)
+    one_t = res["per_detector"]["xenon1t-sr1"]
+    assert one_t["published"]["value"] == 2.9e-11
+    assert one_t["ratio_observed_to_published"] == pytest.approx(one_t["upper_limit"] / 2.9e-11, rel=1e-12)
+    assert one_t["ratio_expected_to_published"] == pytest.approx(one_t["expected_upper_limit"] / 2.9e-11, rel=1e-12)
 
 
 def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
@@ -348,3 +353,18 @@ def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
     header, *rows = out.splitlines()
     assert "90% CL" in header and "plr" in header and "threshold 1.64" in header and "one-sided" in header
     assert [r.split()[0] for r in rows[1:4]] == ["combined", "xenonnt-sr0", "xenon1t-sr1"]
+    # the column of the expected ±1σ band of each limit; --toys 0 gives none, and the table says so
+    assert "expected ±1σ" in rows[0]
+    assert [r.split()[3] for r in rows[1:4]] == ["–"] * 3
+
+
+def test_joint_fit_summary_shows_each_expected_band(capsys):
+    argv = ["fit", "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment"]
+    assert main(argv) == 0
+    rows = capsys.readouterr().out.splitlines()[2:5]
+    assert main([*argv, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    bands = [res["expected_band"], *(res["per_detector"][n]["expected_band"] for n in ("xenonnt-sr0", "xenon1t-sr1"))]
+    assert all(band is not None for band in bands)
+    for row, (lo, hi) in zip(rows, bands, strict=True):
+        assert f"[{lo:.3g}, {hi:.3g}]" in row

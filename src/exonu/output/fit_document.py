@@ -120,14 +120,19 @@ def search_record(result: SearchResult, setup: DetectorSetup | None) -> dict[str
     :meth:`SearchResult.result_fields`), its signal options and the config's published value."""
     prov = result.provenance
     exp = result.expected_detail
+    published = published_record(setup, result.spec)
+    published_limit = published["value"] if published is not None else result.spec.published
     return {
         **result.as_dict(),
+        # the published limit is in the search's unit (published_value refuses another)
+        "ratio_expected_to_published": result.expected / published_limit if published_limit else None,
+        "ratio_observed_to_published": result.observed / published_limit if published_limit else None,
         **model_parameters(result.spec),
         "calculator": prov.get("calculator"),
         "n_toys": prov.get("n_toys"),
         "expected_asimov_median": result.expected,
         "expected_n_toys": exp.n_toys if exp is not None else 0,
-        "published": published_record(setup, result.spec),
+        "published": published,
         "atomic": result.templates.atomic,  # the atomic model (and its nuisance) of this search's signal
     }
 
@@ -291,11 +296,12 @@ def joint_summary(result: JointResult, run: FitRun) -> str:
         f"joint fit of {', '.join(result.joint.detectors)} / {spec.key}: {result.cl:.0%} CL upper limits "
         f"({result.combined.method}; {prov.get('test_statistic')}; {_threshold(prov)}; {prov.get('sided')}-sided; "
         f"{result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})",
-        f"  {'':<16} {'observed':>11} {'expected':>11} {'best fit':>11}  unit",
+        f"  {'':<16} {'observed':>11} {'expected':>11} {'expected ±1σ':>22} {'best fit':>11}  unit",
     ]
     rows = [("combined", result.combined), *result.detectors.items()]
     for label, r in rows:
-        lines.append(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {r.best_fit:>11.3g}  {u}")
+        band = f"[{r.expected_band[0]:.3g}, {r.expected_band[1]:.3g}]" if r.expected_band else "–"
+        lines.append(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {band:>22} {r.best_fit:>11.3g}  {u}")
     for name, choice in run.data.items():
         lines.append(f"  data {name}: {choice.source}")
     lines.append(_gof_line(result.combined))

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: version of the fit-result document (bump when a key changes meaning or disappears)
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,6 @@ def model_parameters(spec: SearchSpec) -> dict[str, Any]:
         "charges": spec.charges,
         "chirality": spec.chirality,
         "sign": "positive" if spec.sign > 0 else "negative",
-        "units": spec.unit,
     }
 
 
@@ -130,7 +129,6 @@ def search_record(result: SearchResult, setup: DetectorSetup | None) -> dict[str
         **model_parameters(result.spec),
         "calculator": prov.get("calculator"),
         "n_toys": prov.get("n_toys"),
-        "expected_asimov_median": result.expected,
         "expected_n_toys": exp.n_toys if exp is not None else 0,
         "published": published,
         "atomic": result.templates.atomic,  # the atomic model (and its nuisance) of this search's signal
@@ -198,18 +196,13 @@ class FitRun:
         if isinstance(r, JointResult):
             return {
                 **search_record(r.combined, None),
+                **r.to_dict(),  # the library's dict of a joint result, completed by what the run knows
                 **head,
-                "joint": True,
                 # the one-detector keys, for the combination (each detector's are under per_detector)
                 "detector": " + ".join(s.name for s in self.setups),
                 "data": "; ".join(f"{name}: {choice.source}" for name, choice in self.data.items()),
                 "is_reconstruction": any(bool(s.is_reconstruction) for s in self.setups),
                 "config_sha256": None,
-                "seed": r.combined.seed,
-                "statistics": dict(r.statistics),
-                "shared_parameters": list(r.joint.shared),
-                "reference_value": r.joint.reference,
-                "warnings": r.warnings,
                 "atomic": {"per_detector": {s.name: r.detectors[s.name].templates.atomic for s in self.setups}},
                 "per_detector": {s.name: self._detector_record(s, r.detectors[s.name]) for s in self.setups},
             }

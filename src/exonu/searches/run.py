@@ -155,7 +155,7 @@ class SearchResult:
             "statistic": self.statistic,
             "cl": self.cl,
             "converged": bool(self.limit_result.converged),
-            "chi2": self.chi2_min,
+            "chi2_min": self.chi2_min,
             "chi2_background_only": self.chi2_background_only,
             "significance_sigma": self.significance_sigma,
             "fit_valid": bool(self.fit_result.valid),
@@ -191,34 +191,20 @@ class SearchResult:
         return float(np.sqrt(max(self.chi2_background_only - self.chi2_min, 0.0)))
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: :meth:`result_fields` (the result schema's names) plus the search's own details."""
         d = {
-            "observed": self.observed,
-            "expected": self.expected,
-            "expected_band": list(self.expected_band) if self.expected_band else None,
-            "expected_toy_median": self.expected_toy_median,
-            "expected_band_fixed_aux": list(self.expected_band_fixed_aux) if self.expected_band_fixed_aux else None,
             "published": self.spec.published,
             "ratio_expected_to_published": (self.expected / self.spec.published) if self.spec.published else None,
             "ratio_observed_to_published": (self.observed / self.spec.published) if self.spec.published else None,
-            "unit": self.spec.unit,
-            "best_fit": self.best_fit,
-            "chi2_min": self.chi2_min,
-            "chi2_background_only": self.chi2_background_only,
             "ndof": self.ndof,
-            "significance_sigma": self.significance_sigma,
-            "method": self.method,
-            "window": self.window,
             "flavours": list(self.spec.flavours),
             "reference_value": self.reference,
             "seed": self.seed,
-            "cl": self.cl,
             "limit_provenance": self.provenance,
             "expected_warnings": self.expected_warnings,
         }
         if self.spec.mass_mev is not None:
             d["mass_mev"] = self.spec.mass_mev
-        if self.interval is not None:
-            d["interval"] = list(self.interval)
         d.update(self.result_fields())
         return d
 

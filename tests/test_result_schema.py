@@ -49,7 +49,8 @@ def test_single_detector_fit_has_every_parameter_gof_and_warnings(schema, capsys
     validate(schema, doc)
     names = [p["name"] for p in doc["nuisances"]]
     assert names == doc["correlations"]["names"] == ["(mu_bohr/1e-10)^2", "p_b0", "r_resolution", *names[3:]]
-    assert all(p["value"] is not None and p["uncertainty"] is not None for p in doc["nuisances"])
+    assert all(p["value"] is not None and p["uncertainty"] is not None for p in doc["nuisances"][1:])
+    assert doc["nuisances"][0]["value"] == doc["best_fit"] and doc["nuisances"][0]["unit"] == "mu_B"
     assert all(p["pull"] is not None for p in doc["nuisances"][1:])  # every XENONnT nuisance is constrained
     assert 0 < doc["gof"]["p_value"] < 1 and doc["gof"]["ndof"] == 28 and doc["warnings"] == []
     lo, hi = doc["best_fit_interval"]

@@ -277,7 +277,7 @@ def single_summary(r: SearchResult, run: FitRun) -> str:
     nuisance = atomic.get("uncertainty", {}).get("parameter") if isinstance(atomic.get("uncertainty"), dict) else None
     lines.append(f"  atomic model: {atomic['model']['name']}; atomic nuisance: {nuisance or 'none'}")
     lines.append(_gof_line(r))
-    lines.append(r.postfit.table())
+    lines.append(r.postfit.table(r.physical_signal))
     return "\n".join(lines)
 
 
@@ -298,7 +298,7 @@ def joint_summary(result: JointResult, run: FitRun) -> str:
     for name, choice in run.data.items():
         lines.append(f"  data {name}: {choice.source}")
     lines.append(_gof_line(result.combined))
-    lines.append(result.combined.postfit.table())
+    lines.append(result.combined.postfit.table(result.combined.physical_signal))
     return "\n".join(lines)
 
 

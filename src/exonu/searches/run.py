@@ -24,7 +24,7 @@ from ..stats import (
     upper_limit,
 )
 from .diagnostics import Diagnostic, fit_diagnostics, model_diagnostics, setup_diagnostics
-from .postfit import PostFit, SignalProfile, postfit, signal_profile
+from .postfit import PhysicalSignal, PostFit, SignalProfile, postfit, signal_profile
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
@@ -98,9 +98,30 @@ class SearchResult:
         return ends[0], ends[1]
 
     @property
+    def physical_signal(self) -> PhysicalSignal:
+        """The best fit and its Δχ² = 1 interval in the physical unit (for the parameter table)."""
+        return PhysicalSignal(self.spec.parameter, self.spec.unit, self.best_fit, self.best_fit_interval)
+
+    @property
     def nuisances(self) -> list[dict[str, Any]]:
-        """Every fitted parameter (signal strength first): name, label, value, uncertainty, prior, pull."""
-        return [p.as_dict() for p in self.postfit.parameters]
+        """Every fitted parameter (signal first): name, label, value, uncertainty, prior, pull.
+
+        The signal's value is the best fit in the physical unit with its Δχ² = 1 ``interval`` (its
+        ``uncertainty`` null: the interval is asymmetric); α, the fitted variable, is under ``alpha``
+        and ``alpha_uncertainty`` (Hessian).
+        """
+        signal, *others = [p.as_dict() for p in self.postfit.parameters]
+        physical = self.physical_signal
+        signal.update(
+            label=f"signal: {physical.parameter} in {physical.unit} (fitted as α = {signal['name']})",
+            value=physical.best_fit,
+            uncertainty=None,
+            interval=list(physical.interval),
+            unit=physical.unit,
+            alpha=signal["value"],
+            alpha_uncertainty=signal["uncertainty"],
+        )
+        return [signal, *others]
 
     @property
     def correlations(self) -> dict[str, Any]:

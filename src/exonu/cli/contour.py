@@ -62,6 +62,13 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument("--toys", type=int, help=f"fc: toys per toy-grid point (≥ 10; default {DEFAULT_TOYS})")
     p.add_argument("--toy-grid", type=int, default=9, help="fc: toy-grid points per axis (≥ 3; default 9)")
     p.add_argument("--grid", type=int, default=61, help="points per axis of the final grid (≥ 11; default 61)")
+    p.add_argument(
+        "--expected-grid",
+        type=int,
+        default=21,
+        help="points per axis of the expected region's grid (background-only Asimov data, the same threshold; "
+        "at most --grid, ≥ 7; 0: none; default 21)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
     add_executor_arguments(p)  # fc: where the toys of the toy-grid points run
     add_statistic_argument(p)
@@ -160,6 +167,7 @@ def cmd_contour(args: argparse.Namespace) -> int:
             mapper=map if executor is None else executor.map,
             phase=phase,
             progress=progress,
+            expected_grid=args.expected_grid,
         )
     finally:
         if executor is not None:
@@ -195,3 +203,10 @@ def print_summary(region: ConfidenceRegion, names: list[str]) -> None:
         f"  Standard Model (0, 0): Δχ² = {sm['delta_chi2']:.3f}, {'inside' if sm['inside'] else 'outside'} the region"
     )
     print(f"  closed: {'yes' if region.closed else 'no (open at ' + ', '.join(region.open_sides) + ')'}")
+    if region.expected is not None:
+        e = region.expected
+        print(
+            f"  expected (background-only Asimov, same threshold): {'closed' if e['closed'] else 'not closed'}; "
+            f"the observed best fit at Asimov Δχ² = {e['delta_chi2_at_best_fit']:.3f}, "
+            f"the Standard Model at {e['delta_chi2_at_standard_model']:.3f}"
+        )

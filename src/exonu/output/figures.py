@@ -579,5 +579,4 @@ def plot_search_fit(
         fontsize=6,
         color="0.3",
     )
-    _tight_layout(main_ax)  # again, for the title lines and the footer
     return out

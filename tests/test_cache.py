@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import warnings
 from pathlib import Path
@@ -268,3 +269,16 @@ def test_no_cache_flag_neither_reads_nor_writes(tmp_path, monkeypatch, capsys):
     assert main(["fit", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--toys", "0"]) == 0
     assert any(p.suffix == ".npz" for p in root.rglob("*"))
     capsys.readouterr()
+
+
+def test_array_digest_is_the_sha256_of_names_dtypes_shapes_and_bytes() -> None:
+    """The formula is fixed: the digests already stored in cache entries and run stores must stay valid."""
+    arrays = {"b": np.arange(3, dtype="<i8"), "a": np.array([[1.5]], dtype="<f8")}
+    by_hand = hashlib.sha256()
+    for name in ("a", "b"):
+        by_hand.update(f"{name}|{arrays[name].dtype.str}|{arrays[name].shape}|".encode())
+        by_hand.update(arrays[name].tobytes())
+    assert cache.array_digest(arrays, separator="|") == by_hand.hexdigest()
+    assert cache.array_digest(arrays) != by_hand.hexdigest()  # the cache's own separator is "\0"
+    assert cache.array_digest({**arrays, "b": arrays["b"].astype("<i4")}) != cache.array_digest(arrays)
+    assert cache.array_digest({**arrays, "a": arrays["a"].ravel()}) != cache.array_digest(arrays)

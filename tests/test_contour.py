@@ -121,6 +121,40 @@ def test_closure_asimov_data_at_an_injected_point(setup, nsi_problem):
     assert all(line[0] == line[-1] for line in document["contours"])
 
 
+def test_the_expected_region_is_the_observed_one_on_background_only_asimov_data(nsi_problem):
+    """On background-only Asimov data the observed region *is* the expected one: same Δχ² on the same
+    box (to the minimiser's tolerance), the SM point at Δχ² = 0, and the figure draws it dashed."""
+    problem = nsi_problem.with_data(nsi_problem.asimov(0.0, 0.0), source="Asimov background-only")
+    region = confidence_region(problem, n_grid=15, n_coarse=11, expected_grid=15)
+    expected = json.loads(json.dumps(region.to_dict()))["expected"]
+    assert expected["grid"]["x"] == region.x.tolist() and expected["grid"]["y"] == region.y.tolist()
+    np.testing.assert_allclose(expected["grid"]["delta_chi2"], region.delta_chi2, atol=1e-3 * region.threshold)
+    assert expected["delta_chi2_at_standard_model"] == pytest.approx(0.0, abs=1e-6)
+    assert (
+        expected["closed"]
+        and region.expected_contours
+        and all(np.allclose(c[0], c[-1]) for c in region.expected_contours)
+    )
+    lo = np.min([c.min(axis=0) for c in region.expected_contours], axis=0)
+    hi = np.max([c.max(axis=0) for c in region.expected_contours], axis=0)
+    assert np.all(lo < 0.0) and np.all(hi > 0.0)  # around the SM point
+    from exonu.output.figures_contour import region_figure
+
+    fig = region_figure(region, [DETECTOR])
+    dashed = [line for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+    assert len(dashed) == len(region.expected_contours)
+    assert "expected (background-only Asimov)" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_the_expected_grid_is_coarser_and_can_be_left_out(nsi_problem):
+    region = confidence_region(nsi_problem, n_grid=15, n_coarse=11, expected_grid=7)
+    assert len(region.expected["grid"]["x"]) == 7 and "coarser" in region.expected["grid_note"]
+    assert region.expected["delta_chi2_at_best_fit"] >= 0.0
+    assert confidence_region(nsi_problem, n_grid=11, n_coarse=7, expected_grid=0).expected is None
+    with pytest.raises(InputError, match="expected_grid must be an integer ≥ 7"):
+        confidence_region(nsi_problem, n_grid=11, expected_grid=3)
+
+
 @pytest.mark.parametrize(
     ("axis", "chirality", "sign", "end"),
     [(0, "L", "positive", 1), (1, "R", "negative", 0)],

@@ -40,7 +40,7 @@ def test_fit_json_says_how_the_limit_was_made(capsys, method, sided):
     for key in PROVENANCE:
         assert key in res, key
     assert res["method"] == method and res["cl"] == 0.95 and res["sided"] == sided and res["n_toys"] == 0
-    assert res["expected_asimov_median"] == res["expected_upper_limit"] and res["expected_toy_median"] is None
+    assert res["expected_toy_median"] is None
     if method == "plr":  # Δχ² = Φ⁻¹(0.95)² = 2.706 for a one-sided 95 % limit
         assert res["threshold"] == pytest.approx(2.7055, rel=1e-4)
 
@@ -223,9 +223,14 @@ def test_joint_fit_gives_the_combined_and_each_detectors_limit(capsys):
     assert "r_solar_flux_pp" in res["shared_parameters"]
     assert res["method"] == "plr" and res["threshold"] == pytest.approx(1.6424, rel=1e-4) and res["sided"] == "one"
     single = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
-    assert res["per_detector"]["xenonnt-sr0"]["observed"] == pytest.approx(single["upper_limit"], rel=1e-6)
+    assert res["per_detector"]["xenonnt-sr0"]["upper_limit"] == pytest.approx(single["upper_limit"], rel=1e-6)
     # two experiments together are more sensitive than either alone (Asimov medians)
     assert res["expected_upper_limit"] < min(r["expected_upper_limit"] for r in res["per_detector"].values())
+    # each detector is compared with its own published limit (XENON1T SR1: 2.9e-11 μ_B, arXiv:2006.09721)
+    one_t = res["per_detector"]["xenon1t-sr1"]
+    assert one_t["published"]["value"] == 2.9e-11
+    assert one_t["ratio_observed_to_published"] == pytest.approx(one_t["upper_limit"] / 2.9e-11, rel=1e-12)
+    assert one_t["ratio_expected_to_published"] == pytest.approx(one_t["expected_upper_limit"] / 2.9e-11, rel=1e-12)
 
 
 def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
@@ -250,8 +255,8 @@ def test_joint_fit_data_files_belong_to_the_named_detector(tmp_path, capsys):
         f"xenonnt-sr0={path}",
     )
     nt, one_t = res["per_detector"]["xenonnt-sr0"], res["per_detector"]["xenon1t-sr1"]
-    assert nt["observed"] == pytest.approx(nt["expected"], rel=1e-4)
-    assert one_t["observed"] != pytest.approx(one_t["expected"], rel=1e-2)
+    assert nt["upper_limit"] == pytest.approx(nt["expected_upper_limit"], rel=1e-4)
+    assert one_t["upper_limit"] != pytest.approx(one_t["expected_upper_limit"], rel=1e-2)
     sources = res["data_sources"]
     assert (
         sources["xenonnt-sr0"] == f"file {os.path.relpath(path)}"
@@ -352,3 +357,18 @@ def test_joint_fit_summary_says_how_the_limits_were_made(capsys):
     header, *rows = out.splitlines()
     assert "90% CL" in header and "plr" in header and "threshold Δχ² = 1.642" in header and "one-sided" in header
     assert [r.split()[0] for r in rows[1:4]] == ["combined", "xenonnt-sr0", "xenon1t-sr1"]
+    # the column of the expected ±1σ band of each limit; --toys 0 gives none, and the table says so
+    assert "expected ±1σ" in rows[0]
+    assert [r.split()[3] for r in rows[1:4]] == ["–"] * 3
+
+
+def test_joint_fit_summary_shows_each_expected_band(capsys):
+    argv = ["fit", "--detector", "xenonnt-sr0", "--detector", "xenon1t-sr1", "--signal", "magnetic-moment"]
+    assert main(argv) == 0
+    rows = capsys.readouterr().out.splitlines()[2:5]
+    assert main([*argv, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    bands = [res["expected_band"], *(res["per_detector"][n]["expected_band"] for n in ("xenonnt-sr0", "xenon1t-sr1"))]
+    assert all(band is not None for band in bands)
+    for row, (lo, hi) in zip(rows, bands, strict=True):
+        assert f"[{lo:.3g}, {hi:.3g}]" in row

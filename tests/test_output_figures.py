@@ -105,3 +105,30 @@ def test_fit_figure_has_a_residual_panel_that_fits_the_residuals():
     points = residual.containers[0].lines[0].get_ydata()  # the errorbar markers: (data − fit)/√data
     np.testing.assert_allclose(points, [0.0, 0.0, -6.0, 0.0])
     plt.close(fig)
+
+
+#: the note of `exonu reproduce --quick` on the XMASS-I reconstruction (output.labels.detector_note + method)
+LONG_NOTE = (
+    "xmass-i reconstruction — Asimov (simulated) data — QUICK LOOK (reduced toys and masses, "
+    "exonu reproduce --quick); bayesian"
+)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_millicharge_limits({"common": (6e-12, 6e-12), "ν_e": (8e-12, 8e-12)}, note=LONG_NOTE),
+        lambda: plot_dark_photon_limits([1e-3, 1.0], [1e-6, 1e-5], [1e-6, 1e-5], note=LONG_NOTE),
+    ],
+    ids=["fig4", "fig6"],
+)
+def test_a_long_note_is_wrapped_inside_the_figure(draw):
+    fig = draw()
+    try:
+        fig.canvas.draw()
+        title = fig.axes[0].title
+        box = title.get_window_extent()
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, box
+        assert "QUICK LOOK" in title.get_text() and title.get_text().count("\n") >= 1
+    finally:
+        plt.close(fig)

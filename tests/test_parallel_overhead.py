@@ -14,7 +14,7 @@ pytest.importorskip("distributed")
 
 import dask
 
-from exonu.parallel.executor import LOCAL_CLUSTER_CONFIG, make_executor
+from exonu.parallel.executor import LOCAL_CLUSTER_CONFIG, executor_for
 
 TRIM = "MALLOC_TRIM_THRESHOLD_"
 
@@ -45,7 +45,7 @@ def worker_settings_of(_item):
 def test_local_cluster_workers_run_without_malloc_trimming_and_profiler(monkeypatch):
     """A task on the local cluster sees no MALLOC_TRIM_THRESHOLD_, the profiler off and BLAS on one thread."""
     monkeypatch.delenv(TRIM, raising=False)  # as in a fresh shell: the worker inherits this environment
-    executor = make_executor(1, local_cluster=True)
+    executor = executor_for(1, dask_local=True)
     try:
         seen = next(executor.map(worker_settings_of, [None]))
         # the settings were scoped to starting the cluster: this process's configuration is Dask's again

@@ -22,7 +22,7 @@ from exonu.parallel import (
     belt_limits,
     critical_values,
     execute,
-    make_executor,
+    executor_for,
     run_scan,
     run_toys,
     run_unit,
@@ -264,10 +264,10 @@ def test_dark_photon_scan_needs_positive_masses(tmp_path):
 def test_executor_arguments_are_checked(monkeypatch):
     monkeypatch.delenv("EXONU_SCHEDULER", raising=False)
     with pytest.raises(InputError, match="--jobs must be a positive integer"):
-        make_executor(0)
+        executor_for(0)
     with pytest.raises(InputError, match="either --jobs N .* or --scheduler"):
-        make_executor(2, "tcp://127.0.0.1:1")
-    assert make_executor(1).description.startswith("in-process")
+        executor_for(2, "tcp://127.0.0.1:1")
+    assert executor_for(1).description.startswith("in-process")
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(monkeypatch, capsys, tmp_path):

@@ -62,6 +62,28 @@ def test_every_parameter_is_reported_with_prior_and_pull(xenon1t_mu):
         assert p["pull"] == pytest.approx(r.fit_result.pulls[p["name"]], rel=1e-9, abs=1e-12)
 
 
+def test_the_signal_row_is_in_the_physical_unit_with_alpha_beside_it(xenon1t_mu):
+    """α = (μ_ν/1e-10 μ_B)² for the magnetic moment (its fit name "(mu_bohr/1e-10)^2"): the row's μ_ν is 1e-10 √α̂,
+    in μ_B, with the Δχ² = 1 interval; α and its Hessian error stay in their own fields."""
+    r = xenon1t_mu
+    signal = r.nuisances[0]
+    assert signal["name"] == "(mu_bohr/1e-10)^2"
+    alpha = float(r.fit_result.values[0])
+    assert signal["alpha"] == alpha and signal["alpha_uncertainty"] == float(r.fit_result.errors[0])
+    assert alpha > 0 and signal["value"] == pytest.approx(1e-10 * np.sqrt(alpha), rel=1e-9)
+    assert signal["value"] == r.best_fit and signal["unit"] == "mu_B" and signal["uncertainty"] is None
+    lo, hi = signal["interval"]
+    assert [lo, hi] == list(r.best_fit_interval) and lo < signal["value"] < hi < r.upper_limit
+    first = r.postfit.table(r.physical_signal).splitlines()[0]
+    assert f"= {r.best_fit:.3g} mu_B" in first and f"[{lo:.3g}, {hi:.3g}] mu_B" in first and "α" in first
+
+
+def test_the_atomic_nuisance_says_what_it_is(xenon1t_mu):
+    atomic = next(p for p in xenon1t_mu.nuisances if p["name"] == "r_atomic")
+    assert atomic["label"] == "atomic model uncertainty (r_atomic)"
+    assert "atomic model uncertainty (r_atomic)" in xenon1t_mu.postfit.table()
+
+
 def test_correlations_are_a_correlation_matrix(xenon1t_mu):
     c = xenon1t_mu.correlations
     m = np.array(c["matrix"], dtype=float)

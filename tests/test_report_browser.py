@@ -106,15 +106,17 @@ def test_table_numbers_equal_results_json(report, page_state):
     assert set(rows) >= {"millicharge_common_e", "millicharge_nue_e", "magnetic_moment_mub"}
     for key, cells in rows.items():
         expected = res[key] if key in res else dark[key]
-        for field in ("observed", "expected", "published"):
+        # the page's columns and the names of results.json (the result schema's)
+        columns = (("observed", "upper_limit"), ("expected", "expected_upper_limit"), ("published", "published"))
+        for field, key_in_json in columns:
             if field == "published" and field not in cells:  # column shown only when the config has values
                 assert all(r["published"] is None for r in list(dark.values()) + [res[k] for k in rows if k in res])
                 continue
-            if expected[field] is None:
+            if expected[key_in_json] is None:
                 assert cells[field]["value"] == "" and cells[field]["text"] == "—"
                 continue
-            assert float(cells[field]["value"]) == expected[field], (key, field)  # the exact number
-            assert float(cells[field]["text"]) == pytest.approx(expected[field], rel=5e-4)  # what a reader sees
+            assert float(cells[field]["value"]) == expected[key_in_json], (key, field)  # the exact number
+            assert float(cells[field]["text"]) == pytest.approx(expected[key_in_json], rel=5e-4)  # what a reader sees
         band = expected["expected_band"]
         if band:
             assert [float(v) for v in cells["expected_band"]["value"].split()] == band

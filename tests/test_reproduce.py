@@ -32,15 +32,15 @@ def test_results_json_schema(quick_reproduction):
         "magnetic_moment_mub",
     ):
         r = res[key]
-        for field in ("observed", "expected", "expected_band", "published", "method"):
+        for field in ("upper_limit", "expected_upper_limit", "expected_band", "published", "method"):
             assert field in r, (key, field)
-        assert r["observed"] > 0 and r["expected"] > 0 and len(r["expected_band"]) == 2
+        assert r["upper_limit"] > 0 and r["expected_upper_limit"] > 0 and len(r["expected_band"]) == 2
         assert r["expected_band"][0] < r["expected_band"][1]
     assert [p["mass_mev"] for p in res["published_dark_photon"]] == [1e-3, 10.0]
     masses = [d["mass_mev"] for d in res["dark_photon"]]
     assert 1e-3 in masses and 10.0 in masses and len(masses) == 5
     for d in res["dark_photon"]:
-        assert set(d) >= {"mass_mev", "observed", "expected"}
+        assert set(d) >= {"mass_mev", "upper_limit", "expected_upper_limit"}
     assert res["detector"]["is_reconstruction"] is True and len(res["detector"]["config_sha256"]) == 64
     assert res["seed"] == 7 and res["exonu_version"]
     assert "Asimov" in res["data"]["full"]
@@ -76,21 +76,22 @@ def test_results_json_records_the_method_and_statistic_used(quick_reproduction):
 def test_flavour_limits_are_common_over_sqrt_fraction(quick_reproduction):
     """Paper §4.2 / docs/physics.md §11.1 P3: a pure-q² signal gives q_α = q_common/√f_α exactly."""
     _, res = quick_reproduction
-    common = res["millicharge_common_e"]["observed"]
+    common = res["millicharge_common_e"]["upper_limit"]
     for key, f in (("millicharge_nue_e", 0.54), ("millicharge_numu_e", 0.23), ("millicharge_nutau_e", 0.23)):
-        assert res[key]["observed"] == pytest.approx(common / np.sqrt(f), rel=1e-3)
-        assert res[key]["expected"] == pytest.approx(res["millicharge_common_e"]["expected"] / np.sqrt(f), rel=1e-3)
+        assert res[key]["upper_limit"] == pytest.approx(common / np.sqrt(f), rel=1e-3)
+        expected_common = res["millicharge_common_e"]["expected_upper_limit"]
+        assert res[key]["expected_upper_limit"] == pytest.approx(expected_common / np.sqrt(f), rel=1e-3)
 
 
 def test_expected_limits_within_factor_1p5_of_published(quick_reproduction):
     """The reconstruction's expected limits lie within a factor 1.5 of the paper's (arXiv:2005.11891 §4)."""
     _, res = quick_reproduction
     for spec in PAPER_SEARCHES:
-        ratio = res[spec.key]["expected"] / res[spec.key]["published"]  # the paper's, from xmass_i.toml
+        ratio = res[spec.key]["expected_upper_limit"] / res[spec.key]["published"]  # the paper's, from xmass_i.toml
         assert 1 / 1.5 < ratio < 1.5, (spec.key, ratio)
     for d in res["dark_photon"]:
         if d["published"]:
-            assert 1 / 1.5 < d["expected"] / d["published"] < 1.5, d
+            assert 1 / 1.5 < d["expected_upper_limit"] / d["published"] < 1.5, d
 
 
 def test_same_seed_same_results(tmp_path):
@@ -166,16 +167,16 @@ def test_fit_xenon1t_json_keys(capsys):
     assert code == 0
     for key in (
         "best_fit",
-        "chi2",
+        "chi2_min",
         "ndof",
         "upper_limit",
         "interval",
         "expected_upper_limit",
         "significance_sigma",
-        "units",
+        "unit",
     ):
         assert key in out
-    assert out["units"] == "mu_B" and out["ndof"] == 28
+    assert out["unit"] == "mu_B" and out["ndof"] == 28
     # published: (1.4, 2.9)e-11 μ_B at 90 % CL, 3.2σ over background-only (arXiv:2006.09721)
     lo, hi = out["interval"]
     assert 1.0e-11 < lo < 1.9e-11 and 2.3e-11 < hi < 3.4e-11
@@ -325,7 +326,7 @@ def test_reproduce_with_a_fixed_background_component(tmp_path, capsys):
         == 0
     )
     res = json.loads((out / "results.json").read_text())
-    assert res["detector"]["name"] == "xenon1t-sr1-fixed" and res["magnetic_moment_mub"]["observed"] > 0
+    assert res["detector"]["name"] == "xenon1t-sr1-fixed" and res["magnetic_moment_mub"]["upper_limit"] > 0
     assert (out / "fig5_fits.png").stat().st_size > 10_000
 
 
@@ -439,7 +440,7 @@ def test_quick_is_labelled_in_every_output(quick_cli_run):
     assert doc["magnetic_moment_mub"]["expected_band_fixed_aux"] is None  # not run in a quick look, and shown as —
     assert doc["magnetic_moment_mub"]["expected_band"] and doc["millicharge_common_e"]["expected_band"]
     assert doc["millicharge_nue_e"]["expected_band"] is None  # the flavour bands are cut, and it says so
-    assert doc["millicharge_nue_e"]["expected"] > 0 and len(doc["dark_photon"]) == 8
+    assert doc["millicharge_nue_e"]["expected_upper_limit"] > 0 and len(doc["dark_photon"]) == 8
     text = (out / "results.md").read_text(encoding="utf-8")
     assert "**Quick look**" in text and "toy band (40 toys) is made only for millicharge, all flavours" in text
     assert "8 dark-photon masses, the Asimov median only" in text

@@ -49,7 +49,8 @@ def test_single_detector_fit_has_every_parameter_gof_and_warnings(schema, capsys
     validate(schema, doc)
     names = [p["name"] for p in doc["nuisances"]]
     assert names == doc["correlations"]["names"] == ["(mu_bohr/1e-10)^2", "p_b0", "r_resolution", *names[3:]]
-    assert all(p["value"] is not None and p["uncertainty"] is not None for p in doc["nuisances"])
+    assert all(p["value"] is not None and p["uncertainty"] is not None for p in doc["nuisances"][1:])
+    assert doc["nuisances"][0]["value"] == doc["best_fit"] and doc["nuisances"][0]["unit"] == "mu_B"
     assert all(p["pull"] is not None for p in doc["nuisances"][1:])  # every XENONnT nuisance is constrained
     assert 0 < doc["gof"]["p_value"] < 1 and doc["gof"]["ndof"] == 28 and doc["warnings"] == []
     lo, hi = doc["best_fit_interval"]
@@ -101,3 +102,27 @@ def test_the_schema_refuses_a_document_without_post_fit_parameters(schema, capsy
     del doc["nuisances"]
     with pytest.raises(jsonschema.ValidationError, match="nuisances"):
         jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+
+
+#: second names of one number, gone in schema version 2 (and the joint dict's nested "combined" object)
+ALIASES = {"observed", "expected", "units", "chi2", "expected_asimov_median", "combined"}
+
+
+def test_one_name_per_number_and_the_library_dict_has_the_cli_shape(schema, capsys):
+    from exonu.config import load_detector
+    from exonu.searches import run_joint_search, search_spec
+
+    argv = ("--detector", "xenon1t-sr1", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
+    doc = run_json(capsys, *argv)
+    assert doc["schema_version"] == schema["properties"]["schema_version"]["const"] == 2
+    assert not ALIASES & set(doc)
+    assert not any(ALIASES & set(entry) for entry in doc["per_detector"].values())
+    setups = [load_detector("xenon1t-sr1"), load_detector("xenonnt-sr0")]
+    library = run_joint_search(setups, search_spec("magnetic-moment"), method="plr", n_toys=0).to_dict()
+    assert set(library) <= set(doc) and set(library["per_detector"]) == set(doc["per_detector"])
+    for name, entry in library["per_detector"].items():
+        assert set(entry) <= set(doc["per_detector"][name])
+        assert entry["upper_limit"] == pytest.approx(doc["per_detector"][name]["upper_limit"], rel=1e-9)
+    for key in ("upper_limit", "expected_upper_limit", "chi2_min", "best_fit"):
+        assert library[key] == pytest.approx(doc[key], rel=1e-9), key
+    assert library["converged"] is doc["converged"] is True

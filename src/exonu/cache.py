@@ -60,6 +60,7 @@ __all__ = [
     "NO_CACHE_ENV",
     "CacheWarning",
     "UncacheableError",
+    "array_digest",
     "cache_dir",
     "cached_arrays",
     "canonical",
@@ -264,13 +265,19 @@ def entry_key(kind: str, inputs: Mapping[str, object]) -> tuple[str, str]:
 # ------------------------------------------------------------------------------------------------
 # entries
 # ------------------------------------------------------------------------------------------------
-def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
+def array_digest(arrays: Mapping[str, np.ndarray], *, separator: str = "\0") -> str:
+    """SHA-256 (hex) of named arrays: each name, dtype, shape and bytes, in name order.
+
+    The one digest of array contents in exonu: the cache's entries and the run store's units
+    (:mod:`exonu.parallel.store`) carry it to detect damage. ``separator`` goes between a name, its dtype
+    and its shape; the run store (format 2) uses ``"|"`` so that the runs it already wrote stay valid.
+    """
+    digest = hashlib.sha256()
     for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}{separator}{array.dtype.str}{separator}{array.shape}{separator}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _entry_path(kind: str, key: str) -> Path:
@@ -290,7 +297,7 @@ def _read_entry(path: Path, key: str) -> dict[str, np.ndarray] | None:
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         meta = json.loads(str(arrays.pop(_META)))
-        if meta.get("key") != key or meta.get("checksum") != _checksum(arrays):
+        if meta.get("key") != key or meta.get("checksum") != array_digest(arrays):
             raise ValueError("key or checksum mismatch")
     except Exception as exc:  # any failure to read an entry means it is corrupt
         warnings.warn(
@@ -307,7 +314,7 @@ def _write_entry(path: Path, key: str, kind: str, inputs_text: str, arrays: Mapp
         "format": FORMAT_VERSION,
         "kind": kind,
         "key": key,
-        "checksum": _checksum(arrays),
+        "checksum": array_digest(arrays),
         "inputs": json.loads(inputs_text),
     }
     if _switch["unwritable"]:

@@ -90,6 +90,13 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         default=61,
         help=f"points per axis of the final grid (11 to {MAX_GRID}; default 61)",
     )
+    p.add_argument(
+        "--expected-grid",
+        type=bounded_int(0, MAX_GRID),
+        default=21,
+        help="points per axis of the expected region's grid (background-only Asimov data, the same threshold; "
+        f"7 to {MAX_GRID}, at most --grid; 0: none; default 21)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
     add_executor_arguments(p)  # fc: where the toys of the toy-grid points run
     add_statistic_argument(p)
@@ -188,6 +195,7 @@ def cmd_contour(args: argparse.Namespace) -> int:
             mapper=map if executor is None else executor.map,
             phase=phase,
             progress=progress,
+            expected_grid=args.expected_grid,
         )
     finally:
         if executor is not None:
@@ -223,3 +231,10 @@ def print_summary(region: ConfidenceRegion, names: list[str]) -> None:
         f"  Standard Model (0, 0): Δχ² = {sm['delta_chi2']:.3f}, {'inside' if sm['inside'] else 'outside'} the region"
     )
     print(f"  closed: {'yes' if region.closed else 'no (open at ' + ', '.join(region.open_sides) + ')'}")
+    if region.expected is not None:
+        e = region.expected
+        print(
+            f"  expected (background-only Asimov, same threshold): {'closed' if e['closed'] else 'not closed'}; "
+            f"the observed best fit at Asimov Δχ² = {e['delta_chi2_at_best_fit']:.3f}, "
+            f"the Standard Model at {e['delta_chi2_at_standard_model']:.3f}"
+        )

@@ -9,6 +9,7 @@ labels come from the detector and the results passed in, never from a detector n
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -49,6 +50,25 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> tuple[F
     while not isinstance(root, Figure):  # axes of a SubFigure: its .figure is the figure holding it
         root = root.figure
     return root, ax
+
+
+#: average advance of a DejaVu Sans character, in units of the font size (measured: 0.55–0.6)
+CHARACTER_WIDTH_EM = 0.6
+
+
+def title_with_note(ax: Axes, title: str, note: str = "", fontsize: float = 9.0) -> None:
+    """``title`` on the first line and ``(note)`` wrapped below it, within the figure's width.
+
+    A one-line title with a long note (detector, simulated data, quick look, method) was wider than the
+    figure and cut off at both ends. The axes title is centred on the axes, which sit right of the
+    figure's centre (the y label), so the lines are kept to 85 % of the figure's width.
+    """
+    lines = [title]
+    if note:
+        fig = ax.figure
+        width_pt = fig.bbox.width / fig.dpi * 72.0
+        lines += textwrap.wrap(f"({note})", max(20, int(0.85 * width_pt / (CHARACTER_WIDTH_EM * fontsize))))
+    ax.set_title("\n".join(lines), fontsize=fontsize)
 
 
 def _tight_layout(ax: Axes) -> None:
@@ -377,7 +397,7 @@ def plot_millicharge_limits(
     ax.set_yscale("log")
     ax.set_ylim(*log_axis_range(shown))
     ax.set_ylabel("neutrino millicharge |q| [e]")
-    ax.set_title("Millicharge limits per flavour" + (f" ({note})" if note else ""), fontsize=9)
+    title_with_note(ax, "Millicharge limits per flavour", note)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(True, which="both", axis="y", alpha=0.2)
     _tight_layout(ax)
@@ -413,7 +433,7 @@ def plot_dark_photon_limits(
     ax.set_ylim(*log_axis_range(shown))
     ax.set_xlabel("dark-photon mass $M_{A'}$ [MeV]")
     ax.set_ylabel("coupling $g_{B-L}$")
-    ax.set_title("U(1)$_{B-L}$ dark photon: 90 % CL exclusion" + (f" ({note})" if note else ""), fontsize=9)
+    title_with_note(ax, "U(1)$_{B-L}$ dark photon: 90 % CL exclusion", note)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="both", alpha=0.2)
     _tight_layout(ax)
@@ -536,13 +556,18 @@ def plot_search_fit(
         ax=ax,
         residual_ax=residual_ax,
         log_y=log_y,
-        # one line: how the limit was made (limit_description) belongs in the caption
-        title=f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit} "
-        f"({result.method}; {detector_note(res)})",
+        title=title,
         signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
         data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data",
     )
-    # how the limit was made: a small footer under the lowest axes (the title stays one line)
+    # the title: what and the limit, then the method and the detector note wrapped below (nothing cut off)
+    main_ax = ax if ax is not None else out.axes[0]
+    title_with_note(
+        main_ax,
+        f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}",
+        f"{result.method}; {detector_note(res)}",
+    )
+    # how the limit was made: a small footer under the lowest axes
     out.axes[-1].annotate(
         wrapped(limit_description(result), 130),
         xy=(0, 0),

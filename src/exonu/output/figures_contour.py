@@ -1,6 +1,7 @@
 """The figure of a two-parameter confidence region (`exonu contour`).
 
-The region is filled, its boundary drawn; the best fit, the Standard-Model point (0, 0) and the
+The region is filled, its boundary drawn, the expected region (background-only Asimov data, same
+threshold) dashed beside it; the best fit, the Standard-Model point (0, 0) and the
 one-parameter intervals (each with the other parameter at 0) are marked. The title is one line; the
 method is in the caption under the axes.
 """
@@ -39,6 +40,11 @@ def region_figure(region: ConfidenceRegion, detectors: list[str]) -> Figure:
     handles: list[Any] = [
         Patch(facecolor="tab:blue", alpha=0.35, edgecolor="tab:blue", label=f"{region.cl:.0%} CL region")
     ]
+    for k, line in enumerate(region.expected_contours):  # the same threshold on background-only Asimov data
+        drawn = ax.plot(line[:, 0], line[:, 1], color="black", ls="--", lw=1.2, zorder=2)[0]
+        if k == 0:
+            drawn.set_label("expected (background-only Asimov)")
+            handles.append(drawn)
     bx, by = region.best_fit
     handles.append(ax.plot([bx], [by], "*", color="black", ms=11, zorder=5, label="best fit")[0])
     handles.append(ax.plot([0.0], [0.0], "P", color="tab:red", ms=9, zorder=5, label="Standard Model (0, 0)")[0])
@@ -77,7 +83,12 @@ def region_caption(region: ConfidenceRegion) -> str:
     """The method in one or two lines, for the figure's caption."""
     from ..searches.contour import method_description
 
+    expected = ""
+    if region.expected is not None:
+        n = len(region.expected["grid"]["x"])
+        expected = f"; expected: background-only Asimov data, same threshold, grid {n}×{n}"
     return (
         method_description(region.method, region.cl, region.threshold)
         + f"; statistic {region.statistic}; grid {region.x.size}×{region.y.size}"
+        + expected
     )

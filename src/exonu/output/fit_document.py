@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: version of the fit-result document (bump when a key changes meaning or disappears)
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,6 @@ def model_parameters(spec: SearchSpec) -> dict[str, Any]:
         "charges": spec.charges,
         "chirality": spec.chirality,
         "sign": "positive" if spec.sign > 0 else "negative",
-        "units": spec.unit,
     }
 
 
@@ -120,14 +119,18 @@ def search_record(result: SearchResult, setup: DetectorSetup | None) -> dict[str
     :meth:`SearchResult.result_fields`), its signal options and the config's published value."""
     prov = result.provenance
     exp = result.expected_detail
+    published = published_record(setup, result.spec)
+    published_limit = published["value"] if published is not None else result.spec.published
     return {
         **result.as_dict(),
+        # the published limit is in the search's unit (published_value refuses another)
+        "ratio_expected_to_published": result.expected / published_limit if published_limit else None,
+        "ratio_observed_to_published": result.observed / published_limit if published_limit else None,
         **model_parameters(result.spec),
         "calculator": prov.get("calculator"),
         "n_toys": prov.get("n_toys"),
-        "expected_asimov_median": result.expected,
         "expected_n_toys": exp.n_toys if exp is not None else 0,
-        "published": published_record(setup, result.spec),
+        "published": published,
         "atomic": result.templates.atomic,  # the atomic model (and its nuisance) of this search's signal
     }
 
@@ -193,18 +196,13 @@ class FitRun:
         if isinstance(r, JointResult):
             return {
                 **search_record(r.combined, None),
+                **r.to_dict(),  # the library's dict of a joint result, completed by what the run knows
                 **head,
-                "joint": True,
                 # the one-detector keys, for the combination (each detector's are under per_detector)
                 "detector": " + ".join(s.name for s in self.setups),
                 "data": "; ".join(f"{name}: {choice.source}" for name, choice in self.data.items()),
                 "is_reconstruction": any(bool(s.is_reconstruction) for s in self.setups),
                 "config_sha256": None,
-                "seed": r.combined.seed,
-                "statistics": dict(r.statistics),
-                "shared_parameters": list(r.joint.shared),
-                "reference_value": r.joint.reference,
-                "warnings": r.warnings,
                 "atomic": {"per_detector": {s.name: r.detectors[s.name].templates.atomic for s in self.setups}},
                 "per_detector": {s.name: self._detector_record(s, r.detectors[s.name]) for s in self.setups},
             }
@@ -279,7 +277,7 @@ def single_summary(r: SearchResult, run: FitRun) -> str:
     nuisance = atomic.get("uncertainty", {}).get("parameter") if isinstance(atomic.get("uncertainty"), dict) else None
     lines.append(f"  atomic model: {atomic['model']['name']}; atomic nuisance: {nuisance or 'none'}")
     lines.append(_gof_line(r))
-    lines.append(r.postfit.table())
+    lines.append(r.postfit.table(r.physical_signal))
     return "\n".join(lines)
 
 
@@ -291,15 +289,16 @@ def joint_summary(result: JointResult, run: FitRun) -> str:
         f"joint fit of {', '.join(result.joint.detectors)} / {spec.key}: {result.cl:.0%} CL upper limits "
         f"({result.combined.method}; {prov.get('test_statistic')}; {_threshold(prov)}; {prov.get('sided')}-sided; "
         f"{result.statistic}; shared: {', '.join(result.joint.shared) or 'nothing'})",
-        f"  {'':<16} {'observed':>11} {'expected':>11} {'best fit':>11}  unit",
+        f"  {'':<16} {'observed':>11} {'expected':>11} {'expected ±1σ':>22} {'best fit':>11}  unit",
     ]
     rows = [("combined", result.combined), *result.detectors.items()]
     for label, r in rows:
-        lines.append(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {r.best_fit:>11.3g}  {u}")
+        band = f"[{r.expected_band[0]:.3g}, {r.expected_band[1]:.3g}]" if r.expected_band else "–"
+        lines.append(f"  {label:<16} {r.observed:>11.3g} {r.expected:>11.3g} {band:>22} {r.best_fit:>11.3g}  {u}")
     for name, choice in run.data.items():
         lines.append(f"  data {name}: {choice.source}")
     lines.append(_gof_line(result.combined))
-    lines.append(result.combined.postfit.table())
+    lines.append(result.combined.postfit.table(result.combined.physical_signal))
     return "\n".join(lines)
 
 

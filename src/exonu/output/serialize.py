@@ -196,8 +196,8 @@ def results_dict(
     out["dark_photon"] = [
         {
             "mass_mev": r.spec.mass_mev,
-            "observed": r.observed,
-            "expected": r.expected,
+            "upper_limit": r.observed,
+            "expected_upper_limit": r.expected,
             "expected_band": list(r.expected_band) if r.expected_band else None,
             "best_fit": r.best_fit,
             "published": r.spec.published,

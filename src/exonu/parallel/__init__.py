@@ -32,7 +32,6 @@ _WHERE = {
     "ProcessExecutor": "executor",
     "TlsFiles": "executor",
     "executor_for": "executor",
-    "make_executor": "executor",
     "RunCounts": "runs",
     "belt_limits": "scans",
     "critical_values": "scans",

@@ -431,10 +431,3 @@ def executor_for(
     if tls is not None and (tls.ca_file or tls.cert or tls.key):
         raise InputError("--tls-ca-file/--tls-cert/--tls-key are for a tls:// --scheduler; give one")
     return InProcessExecutor() if jobs == 1 else ProcessExecutor(jobs)
-
-
-def make_executor(
-    jobs: int = 1, scheduler: str | None = None, *, local_cluster: bool = False
-) -> InProcessExecutor | ProcessExecutor | DaskExecutor:
-    """:func:`executor_for` (the earlier name; ``local_cluster`` is its ``dask_local``)."""
-    return executor_for(jobs, scheduler, dask_local=local_cluster)

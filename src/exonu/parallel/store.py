@@ -38,6 +38,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from .. import __version__
+from ..cache import array_digest
 from ..errors import InputError, OutputError
 from ..fileio import atomic_write_bytes, atomic_write_text
 
@@ -46,6 +47,8 @@ MANIFEST = "run.json"
 LOCK = ".lock"
 #: Version of the folder layout and unit record (a folder of another version is refused in one line)
 STORE_FORMAT = 2
+#: between name, dtype and shape in a unit's ``columns_sha256`` (:func:`exonu.cache.array_digest`); format 2
+COLUMNS_DIGEST_SEPARATOR = "|"
 #: Settings a rerun may change in the same folder: more (or fewer) toys extend (or use part of) the ensemble
 EXTENDABLE = ("n_toys", "n_background")
 #: Name of the record entry inside a unit file
@@ -68,16 +71,6 @@ def settings_hash(settings: Mapping[str, Any]) -> str:
     """SHA-256 of the settings that fix every unit's content (all but :data:`EXTENDABLE`)."""
     fixed = {k: v for k, v in settings.items() if k not in EXTENDABLE}
     return hashlib.sha256(json.dumps(fixed, sort_keys=True).encode()).hexdigest()
-
-
-def columns_hash(columns: Mapping[str, np.ndarray]) -> str:
-    """SHA-256 of a unit's columns: names, dtypes, shapes and bytes, in name order."""
-    digest = hashlib.sha256()
-    for name in sorted(columns):
-        array = np.ascontiguousarray(columns[name])
-        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 class UnitIdentity(Protocol):
@@ -296,7 +289,7 @@ class UnitStore:
         path = self.path(kind, unit.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {k: np.asarray(v) for k, v in columns.items()}
-        record = {**self.record(unit), "columns_sha256": columns_hash(arrays)}
+        record = {**self.record(unit), "columns_sha256": array_digest(arrays, separator=COLUMNS_DIGEST_SEPARATOR)}
         buffer = io.BytesIO()
         entries: dict[str, Any] = {**arrays, RECORD: np.array(json.dumps(record))}
         np.savez(buffer, **entries)
@@ -342,7 +335,7 @@ def load_unit(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
         record = None
     if not isinstance(record, dict):
         raise InputError(f"{path}: carries no unit record (not written by this version of exonu)")
-    if record.get("columns_sha256") != columns_hash(arrays):
+    if record.get("columns_sha256") != array_digest(arrays, separator=COLUMNS_DIGEST_SEPARATOR):
         raise InputError(f"{path}: damaged (its columns do not match their checksum)")
     return record, arrays
 

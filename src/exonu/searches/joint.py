@@ -48,7 +48,7 @@ from numpy.typing import ArrayLike
 from ..atomic import ATOMIC_NUISANCE
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import PER_BIN, STATISTICS, BinnedModel, LimitResult
+from ..stats import PER_BIN, STATISTICS, BinnedModel
 from .combine import SEPARATOR, combine_models, filled_names, local_parameter_names
 from .diagnostics import Diagnostic, setup_diagnostics
 from .run import SearchResult, component_labels, search_result_from_model
@@ -71,14 +71,6 @@ __all__ = [
 SOLAR_FLUX_PREFIX = "solar_flux_"
 #: Background-component group of the Standard-Model solar-ν recoils
 SOLAR_GROUP = "solar"
-
-
-def _limit_converged(result: SearchResult) -> bool:
-    """The convergence flag of a search's limit (``SearchResult.limit_result`` is typed ``object``)."""
-    limit = result.limit_result
-    if not isinstance(limit, LimitResult):
-        raise InputError(f"search {result.spec.key!r} has no limit result")
-    return bool(limit.converged)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -409,10 +401,13 @@ class JointResult:
         return self.detectors
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: the combined result (the keys of every fit result), each detector's under
-        ``per_detector`` (the same keys), and which parameters are shared."""
+        """JSON-ready, in the shape of ``exonu fit --json`` with several detectors (less what only the run
+        knows: data files, versions, run time): the combined result's keys at the top level (the names of
+        :mod:`exonu.output.result_schema`), each detector's alone under ``per_detector`` (the same keys),
+        and what the joint model shares. Each result's ``converged`` is its limit's own flag."""
         return {
-            **self.combined.result_fields(),
+            **self.combined.as_dict(),
+            "joint": True,
             "warnings": self.warnings,
             "signal": self.joint.spec.model,
             "parameter": self.joint.spec.parameter,
@@ -424,15 +419,8 @@ class JointResult:
             "detectors": list(self.joint.detectors),
             "windows": dict(self.joint.windows),
             "shared_parameters": list(self.joint.shared),
-            "parameters": list(self.joint.model.nuisance_names),
-            "combined": self.combined.as_dict(),
             "per_detector": {d: r.as_dict() for d, r in self.detectors.items()},
-            # non-convergence is reported, not hidden: the limit's own flag for every result
-            "converged": {
-                "combined": _limit_converged(self.combined),
-                **{d: _limit_converged(r) for d, r in self.detectors.items()},
-            },
-            "provenance": dict(self.joint.provenance),
+            "provenance": {"detectors": dict(self.joint.provenance)},
         }
 
 

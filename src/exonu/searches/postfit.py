@@ -25,9 +25,19 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from ..atomic import ATOMIC_NUISANCE
 from ..stats import BinnedModel, FitResult, GoodnessOfFit, goodness_of_fit, plr_interval
+from .combine import SEPARATOR
 
-__all__ = ["DELTA_CHI2_ONE_SIGMA_CL", "FitParameter", "PostFit", "SignalProfile", "postfit", "signal_profile"]
+__all__ = [
+    "DELTA_CHI2_ONE_SIGMA_CL",
+    "FitParameter",
+    "PhysicalSignal",
+    "PostFit",
+    "SignalProfile",
+    "postfit",
+    "signal_profile",
+]
 
 #: the CL whose two-sided χ²₁ threshold is Δχ² = 1 (0.6827): the ±1σ profile interval
 DELTA_CHI2_ONE_SIGMA_CL = float(sps.chi2.cdf(1.0, 1))
@@ -83,6 +93,26 @@ class FitParameter:
 
 
 @dataclass(frozen=True)
+class PhysicalSignal:
+    """The fitted signal in the search's physical parameter, for the parameter table.
+
+    Attributes
+    ----------
+    parameter, unit : str
+        The physical parameter (``"mu_nu"``) and its unit (``"mu_B"``).
+    best_fit : float
+        Best fit in ``unit``.
+    interval : (float, float)
+        Its Δχ² = 1 profile interval in ``unit`` (lower end 0 at the boundary).
+    """
+
+    parameter: str
+    unit: str
+    best_fit: float
+    interval: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class PostFit:
     """The post-fit parameters, their correlations and the goodness of fit of one best fit.
 
@@ -114,14 +144,28 @@ class PostFit:
         """``{"names": [...], "matrix": [[...]]}`` (NaN entries become null in JSON)."""
         return {"names": self.names, "matrix": self.correlation.tolist()}
 
-    def table(self) -> str:
-        """A compact parameter table (name, value ± uncertainty, prior, pull)."""
-        width = max([len(p.name) for p in self.parameters] + [9])
-        lines = [f"  {'parameter':<{width}} {'value':>11} {'± unc.':>9} {'prior':>13} {'pull':>6}"]
-        for p in self.parameters:
+    def table(self, signal: PhysicalSignal | None = None) -> str:
+        """A compact parameter table (name, value ± uncertainty, prior, pull, what it is).
+
+        With ``signal`` the signal strength is one line above the table in the physical unit, with its
+        Δχ² = 1 interval (α, the fitted variable, beside it); without it, it is the table's first row in α.
+        """
+        rows = self.parameters[1:] if signal is not None else self.parameters
+        width = max([len(p.name) for p in rows] + [9])
+        lines = []
+        if signal is not None:
+            alpha = self.parameters[0]
+            lo, hi = signal.interval
+            lines.append(
+                f"  signal {signal.parameter} = {signal.best_fit:.3g} {signal.unit}, Δχ² = 1 interval "
+                f"[{lo:.3g}, {hi:.3g}] {signal.unit} (fitted as α = {alpha.name} = {alpha.value:.4g} "
+                f"± {alpha.uncertainty:.3g})"
+            )
+        lines.append(f"  {'parameter':<{width}} {'value':>11} {'± unc.':>9} {'prior':>13} {'pull':>6}  what")
+        for p in rows:
             prior = f"{p.prior_center:.3g} ± {p.prior_sigma:.3g}" if p.prior_sigma is not None else "free"
             pull = f"{p.pull:+6.2f}" if p.pull is not None else "     –"
-            lines.append(f"  {p.name:<{width}} {p.value:11.4g} {p.uncertainty:9.3g} {prior:>13} {pull}")
+            lines.append(f"  {p.name:<{width}} {p.value:11.4g} {p.uncertainty:9.3g} {prior:>13} {pull}  {p.label}")
         return "\n".join(lines)
 
 
@@ -143,6 +187,8 @@ def _label(name: str, labels: Mapping[str, str]) -> str:
         return labels.get(name, f"signal strength {name}")
     local = name[2:]
     what = labels.get(local, local)
+    if local.split(SEPARATOR)[-1] == ATOMIC_NUISANCE:  # the one signal systematic not the detector's own
+        return f"atomic model uncertainty ({name})"
     return {"normalisation": f"normalisation of {what}", "background shape": f"background shape systematic {what}"}.get(
         kind, f"signal systematic {what}"
     )

@@ -24,7 +24,7 @@ from ..stats import (
     upper_limit,
 )
 from .diagnostics import Diagnostic, fit_diagnostics, model_diagnostics, setup_diagnostics
-from .postfit import PostFit, SignalProfile, postfit, signal_profile
+from .postfit import PhysicalSignal, PostFit, SignalProfile, postfit, signal_profile
 from .spec import SearchSpec
 from .templates import SignalTemplates, build_binned_model, choose_window
 
@@ -98,9 +98,30 @@ class SearchResult:
         return ends[0], ends[1]
 
     @property
+    def physical_signal(self) -> PhysicalSignal:
+        """The best fit and its Δχ² = 1 interval in the physical unit (for the parameter table)."""
+        return PhysicalSignal(self.spec.parameter, self.spec.unit, self.best_fit, self.best_fit_interval)
+
+    @property
     def nuisances(self) -> list[dict[str, Any]]:
-        """Every fitted parameter (signal strength first): name, label, value, uncertainty, prior, pull."""
-        return [p.as_dict() for p in self.postfit.parameters]
+        """Every fitted parameter (signal first): name, label, value, uncertainty, prior, pull.
+
+        The signal's value is the best fit in the physical unit with its Δχ² = 1 ``interval`` (its
+        ``uncertainty`` null: the interval is asymmetric); α, the fitted variable, is under ``alpha``
+        and ``alpha_uncertainty`` (Hessian).
+        """
+        signal, *others = [p.as_dict() for p in self.postfit.parameters]
+        physical = self.physical_signal
+        signal.update(
+            label=f"signal: {physical.parameter} in {physical.unit} (fitted as α = {signal['name']})",
+            value=physical.best_fit,
+            uncertainty=None,
+            interval=list(physical.interval),
+            unit=physical.unit,
+            alpha=signal["value"],
+            alpha_uncertainty=signal["uncertainty"],
+        )
+        return [signal, *others]
 
     @property
     def correlations(self) -> dict[str, Any]:
@@ -155,7 +176,7 @@ class SearchResult:
             "statistic": self.statistic,
             "cl": self.cl,
             "converged": bool(self.limit_result.converged),
-            "chi2": self.chi2_min,
+            "chi2_min": self.chi2_min,
             "chi2_background_only": self.chi2_background_only,
             "significance_sigma": self.significance_sigma,
             "fit_valid": bool(self.fit_result.valid),
@@ -191,34 +212,20 @@ class SearchResult:
         return float(np.sqrt(max(self.chi2_background_only - self.chi2_min, 0.0)))
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: :meth:`result_fields` (the result schema's names) plus the search's own details."""
         d = {
-            "observed": self.observed,
-            "expected": self.expected,
-            "expected_band": list(self.expected_band) if self.expected_band else None,
-            "expected_toy_median": self.expected_toy_median,
-            "expected_band_fixed_aux": list(self.expected_band_fixed_aux) if self.expected_band_fixed_aux else None,
             "published": self.spec.published,
             "ratio_expected_to_published": (self.expected / self.spec.published) if self.spec.published else None,
             "ratio_observed_to_published": (self.observed / self.spec.published) if self.spec.published else None,
-            "unit": self.spec.unit,
-            "best_fit": self.best_fit,
-            "chi2_min": self.chi2_min,
-            "chi2_background_only": self.chi2_background_only,
             "ndof": self.ndof,
-            "significance_sigma": self.significance_sigma,
-            "method": self.method,
-            "window": self.window,
             "flavours": list(self.spec.flavours),
             "reference_value": self.reference,
             "seed": self.seed,
-            "cl": self.cl,
             "limit_provenance": self.provenance,
             "expected_warnings": self.expected_warnings,
         }
         if self.spec.mass_mev is not None:
             d["mass_mev"] = self.spec.mass_mev
-        if self.interval is not None:
-            d["interval"] = list(self.interval)
         d.update(self.result_fields())
         return d
 

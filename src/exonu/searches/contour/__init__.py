@@ -48,6 +48,7 @@ from .region import (
     closed_contour_lines,
     confidence_region,
     contour_lines,
+    expected_region,
     method_description,
 )
 from .toys import ToyUnit, profiles_per_unit, toy_threshold, unit_seed
@@ -67,6 +68,7 @@ __all__ = [
     "confidence_region",
     "contour_lines",
     "excess_interactions",
+    "expected_region",
     "interval_threshold",
     "method_description",
     "monomials",

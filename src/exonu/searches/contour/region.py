@@ -8,8 +8,8 @@ JSON of ``exonu contour``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -28,8 +28,13 @@ __all__ = [
     "closed_contour_lines",
     "confidence_region",
     "contour_lines",
+    "expected_region",
     "method_description",
 ]
+
+#: Points per axis of the expected region's grid (at most the observed grid's): coarser, to keep its cost
+#: near a tenth of the observed region's
+EXPECTED_GRID = 21
 
 #: How the threshold of the region is set: Wilks' χ²₂ quantile, or toys at each point (Feldman–Cousins)
 METHODS = ("wilks", "fc")
@@ -57,6 +62,9 @@ class ConfidenceRegion:
     data_sources: dict[str, str]
     n_profiles: int
     threshold_grid: dict[str, Any] | None = None  # fc: the toy grid and its thresholds
+    #: the expected region: the same threshold on the background-only Asimov data (see :func:`expected_region`)
+    expected_contours: list[np.ndarray] = field(default_factory=list)
+    expected: dict[str, Any] | None = None
 
     @property
     def closed(self) -> bool:
@@ -90,6 +98,8 @@ class ConfidenceRegion:
             "one_parameter_intervals": self.intervals,
             "grid": {"x": self.x.tolist(), "y": self.y.tolist(), "delta_chi2": self.delta_chi2.tolist()},
             "threshold_grid": self.threshold_grid,
+            "expected_contours": [c.tolist() for c in self.expected_contours],
+            "expected": self.expected,
             "data": self.data_sources,
             "n_profiles": self.n_profiles,
         }
@@ -149,6 +159,7 @@ def confidence_region(
     mapper: Callable[[Callable[[ToyUnit], float], list[ToyUnit]], Iterable[float]] = map,
     phase: Callable[[str], None] | None = None,
     progress: ProgressBar | None = None,
+    expected_grid: int = EXPECTED_GRID,
 ) -> ConfidenceRegion:
     """The ``cl`` region of ``problem``'s two parameters (see the module docstring).
 
@@ -176,6 +187,9 @@ def confidence_region(
     progress : callable, optional
         ``progress(items, total, unit)`` wraps the rows of the final grid (unit ``"row"``) and the
         thresholds of the toy grid as they arrive (unit ``"point"``), e.g. a tqdm bar; default none.
+    expected_grid : int
+        Points per axis of the expected region's grid (:func:`expected_region`; at most ``n_grid``,
+        ≥ 7), or 0 for no expected region.
 
     Raises
     ------
@@ -192,6 +206,7 @@ def confidence_region(
         ("n_toys", n_toys, 10),
         ("toy_grid", toy_grid, 3),
         ("n_coarse", n_coarse, 7),
+        *([("expected_grid", expected_grid, 7)] if expected_grid != 0 else []),
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise InputError(f"{name} must be an integer ≥ {low}; got {value!r}")
@@ -254,6 +269,12 @@ def confidence_region(
             "threshold": critical(px, py),
             "inside": q_point <= critical(px, py),
         }
+    expected_contours: list[np.ndarray] = []
+    expected = None
+    if expected_grid:
+        n_expected = min(int(expected_grid), n_grid)
+        say(f"expected region: background-only Asimov data on a {n_expected}×{n_expected} grid")
+        expected_contours, expected = expected_region(problem, box, n_expected, critical, (bx, by), progress)
     say("one-parameter intervals")
     one = interval_threshold(cl)
     intervals = {}
@@ -286,4 +307,51 @@ def confidence_region(
         dict(problem.data_sources),
         problem.n_profiles,
         threshold_grid,
+        expected_contours,
+        expected,
     )
+
+
+def expected_region(
+    problem: RegionProblem,
+    box: Sequence[Sequence[float]],
+    n_grid: int,
+    critical: Callable[[float, float], float],
+    best_fit: tuple[float, float],
+    progress: ProgressBar | None = None,
+) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """The region the background-only Asimov data give with the observed region's threshold.
+
+    The Asimov data are each detector's expectation with no signal and every nuisance at its prior
+    centre (:meth:`RegionProblem.asimov` at (0, 0)); Δχ² is profiled on an ``n_grid`` × ``n_grid`` grid
+    over the observed region's ``box`` and compared with ``critical(x, y)``, the observed region's
+    threshold at each point (Wilks' constant, or the toy thresholds of ``--method fc``).
+
+    Returns the closed lines and the JSON record: data, grid, whether it closes, and the Asimov Δχ² at
+    the Standard-Model point (0 by construction: those data are the SM expectation) and at the
+    observed best fit (how strongly background-only data of this sensitivity would disfavour it).
+    """
+    asimov = problem.with_data(problem.asimov(0.0, 0.0), source="Asimov background-only (SIMULATED)")
+    xs, ys = np.linspace(box[0][0], box[0][1], n_grid), np.linspace(box[1][0], box[1][1], n_grid)
+    chi2 = asimov.chi2_grid(xs, ys, progress=progress)
+    finite = chi2[np.isfinite(chi2)]
+    if finite.size == 0:
+        raise FitError("no point of the expected region's grid could be fitted on the Asimov data")
+    chi2_sm = asimov.chi2(0.0, 0.0)
+    chi2_min = min(float(finite.min()), chi2_sm)
+    delta = np.maximum(chi2 - chi2_min, 0.0)
+    mesh_y, mesh_x = np.meshgrid(ys, xs, indexing="ij")
+    thresholds = np.vectorize(critical)(mesh_x, mesh_y)
+    lines = closed_contour_lines(problem.params, xs, ys, delta - thresholds)
+    problem.n_profiles += asimov.n_profiles
+    record = {
+        "data": "Asimov background-only: each detector's expectation with no signal, nuisances at their priors",
+        "threshold": "the observed region's (the same Δχ² threshold at each point)",
+        "grid": {"x": xs.tolist(), "y": ys.tolist(), "delta_chi2": delta.tolist()},
+        "grid_note": f"{n_grid}×{n_grid} points over the observed region's box (coarser than the observed grid)",
+        "closed": bool(lines) and all(np.allclose(c[0], c[-1]) for c in lines),
+        "delta_chi2_at_standard_model": max(chi2_sm - chi2_min, 0.0),
+        "delta_chi2_at_best_fit": max(asimov.chi2(*best_fit) - chi2_min, 0.0),
+        "n_profiles": asimov.n_profiles,
+    }
+    return lines, record

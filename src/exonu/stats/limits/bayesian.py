@@ -26,7 +26,8 @@ from ..solver import profile_batch
 from ..statistic import check_statistic
 from ..validate import check_cl, check_n_grid
 from .driver import expected_from
-from .results import LimitResult, percentile_band
+from .method import OwnToyBand
+from .results import LimitResult
 
 __all__ = ["Bayesian", "bayesian_chi2_limit"]
 
@@ -221,7 +222,7 @@ def bayesian_chi2_limit(
 
 
 @dataclass(frozen=True)
-class Bayesian:
+class Bayesian(OwnToyBand):
     """The Bayesian χ² limit as a :class:`~exonu.stats.limits.method.LimitMethod` (its band: its own toys)."""
 
     model: BinnedModel
@@ -233,16 +234,5 @@ class Bayesian:
     name: ClassVar[str] = "bayesian"
     calculator: ClassVar[str] = "bayesian integral"
 
-    @property
-    def asymptotic_band(self) -> None:
-        return None
-
-    @property
-    def band_method(self) -> Bayesian:
-        return self
-
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
         return _bayes_batch(batch, self.cl, self.delta_chi2_max, self.n_grid, self.engine, self.model)
-
-    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
-        return toy_limits, percentile_band(toy_limits)

@@ -23,8 +23,9 @@ from ..problem import FitProblem
 from ..toys import child_seed, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import background_asimov, expected_from
+from .method import OwnToyBand
 from .plr import plr_interval
-from .results import MIN_BAND_TOYS, ExpectedLimits, LimitResult, percentile_band
+from .results import MIN_BAND_TOYS, ExpectedLimits, LimitResult
 
 __all__ = ["FC", "default_fc_grid", "expected_belt", "fc_expected", "fc_interval", "fc_limits_for_problem"]
 
@@ -139,7 +140,7 @@ def fc_expected(model: BinnedModel, statistic: str, belt: dict[str, Any]) -> flo
 
 
 @dataclass(frozen=True)
-class FC:
+class FC(OwnToyBand):
     """The Feldman–Cousins upper end with a given belt as a :class:`~exonu.stats.limits.method.LimitMethod`."""
 
     model: BinnedModel
@@ -149,20 +150,9 @@ class FC:
     name: ClassVar[str] = "fc"
     calculator: ClassVar[str] = "toys"
 
-    @property
-    def asymptotic_band(self) -> None:
-        return None
-
-    @property
-    def band_method(self) -> FC:
-        return self
-
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
         _, up, ok = fc_limits_for_problem(FitProblem(self.model, batch.statistic, batch.data, batch.centres), self.belt)
         return up, ok
-
-    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
-        return toy_limits, percentile_band(toy_limits)
 
 
 def expected_belt(

@@ -16,14 +16,15 @@ the PCL power threshold) and then answers, vectorised over data sets:
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Self
 
 import numpy as np
 
 from ..model import BinnedModel
 from ..objective import FitBatch
+from .results import percentile_band
 
-__all__ = ["LimitMethod"]
+__all__ = ["LimitMethod", "OwnToyBand"]
 
 
 class LimitMethod(Protocol):
@@ -65,3 +66,19 @@ class LimitMethod(Protocol):
     def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
         """This method's toy limits and band from the toy limits of :attr:`band_method` (NaN: failed)."""
         ...
+
+
+class OwnToyBand:
+    """The band part of :class:`LimitMethod` for a method whose expected band is the percentiles of its own
+    toy limits and which has no asymptotic formulas (Bayesian, PLR, Neyman, Feldman–Cousins)."""
+
+    @property
+    def asymptotic_band(self) -> None:
+        return None
+
+    @property
+    def band_method(self) -> Self:
+        return self
+
+    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
+        return toy_limits, percentile_band(toy_limits)

@@ -23,7 +23,8 @@ from ..toys import child_seed
 from ..validate import check_cl
 from .asymptotic_plr import plr_single
 from .driver import background_asimov, expected_from
-from .results import LimitResult, percentile_band
+from .method import OwnToyBand
+from .results import LimitResult
 
 __all__ = ["Neyman", "expected_belt", "neyman_upper_limit"]
 
@@ -150,7 +151,7 @@ def neyman_upper_limit(
 
 
 @dataclass(frozen=True)
-class Neyman:
+class Neyman(OwnToyBand):
     """The Neyman construction with a given belt as a :class:`~exonu.stats.limits.method.LimitMethod`."""
 
     model: BinnedModel
@@ -160,19 +161,8 @@ class Neyman:
     name: ClassVar[str] = "neyman"
     calculator: ClassVar[str] = "toys"
 
-    @property
-    def asymptotic_band(self) -> None:
-        return None
-
-    @property
-    def band_method(self) -> Neyman:
-        return self
-
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
         return _neyman_batch(batch, self.belt)
-
-    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
-        return toy_limits, percentile_band(toy_limits)
 
 
 def expected_belt(

@@ -27,8 +27,9 @@ from ..statistic import check_statistic
 from ..validate import check_cl, check_n_grid
 from .asymptotic_plr import plr_batch, plr_critical_value, plr_single
 from .driver import expected_from
+from .method import OwnToyBand
 from .neyman import neyman_upper_limit
-from .results import ExpectedLimits, LimitResult, percentile_band
+from .results import ExpectedLimits, LimitResult
 
 __all__ = ["PLR", "best_fit_band", "plr_interval", "plr_upper_limit"]
 
@@ -232,7 +233,7 @@ def best_fit_band(
 
 
 @dataclass(frozen=True)
-class PLR:
+class PLR(OwnToyBand):
     """The one-sided asymptotic PLR limit as a :class:`~exonu.stats.limits.method.LimitMethod`."""
 
     model: BinnedModel
@@ -243,19 +244,8 @@ class PLR:
     name: ClassVar[str] = "plr"
     calculator: ClassVar[str] = "asymptotic"
 
-    @property
-    def asymptotic_band(self) -> None:
-        return None
-
-    @property
-    def band_method(self) -> PLR:
-        return self
-
     def limits(self, batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
         up, _, ok, _ = plr_batch(
             batch, plr_critical_value(self.cl, "one"), self.n_grid, engine=self.engine, model=self.model
         )
         return up, ok
-
-    def band_of(self, toy_limits: np.ndarray) -> tuple[np.ndarray, dict[str, float] | None]:
-        return toy_limits, percentile_band(toy_limits)

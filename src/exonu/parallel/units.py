@@ -244,6 +244,19 @@ def likelihood_ratio_statistic(
 
 
 def run_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
+    """Compute one unit with BLAS on one thread; returns its columns (:func:`compute_unit`).
+
+    The thread count is part of the numbers (a multi-threaded BLAS splits its sums differently), so the unit
+    pins it itself: any executor — in-process, local processes, Dask, or one a user passes — stores the
+    same bits.
+    """
+    from .executor import pin_blas_threads
+
+    with pin_blas_threads():
+        return compute_unit(unit)
+
+
+def compute_unit(unit: WorkUnit) -> dict[str, np.ndarray]:
     """Compute one unit; returns its columns (one row per toy, or per toy × grid point).
 
     The columns always hold ``toy`` (global index); the rest depend on the kind:

@@ -151,6 +151,13 @@ def generate_toys(
     return ToyEnsemble(data, centres, alpha, seed, bool(fluctuate_aux))
 
 
+#: Child of a belt's seed that draws the toys of the expected band of a Neyman or FC limit (belt grid
+#: point k uses child k, so this index lies far above any grid)
+BAND_TOYS_CHILD = 10**6
+#: Child of a limit's seed that builds the belt of its expected limits when the caller gave none
+EXPECTED_BELT_CHILD = 10**6 + 1
+
+
 def child_seed(seed: int, k: int) -> int:
     """A reproducible independent seed for sub-task ``k`` of a computation seeded with ``seed``."""
     return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] % (2**63))

@@ -20,7 +20,7 @@ from ..fc_exact import exact_fc_belt, exact_fc_limits
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
-from ..toys import child_seed, resolve_seed
+from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, child_seed, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import background_asimov, expected_from
 from .method import OwnToyBand
@@ -106,7 +106,7 @@ def fc_interval(
         exp = expected_from(
             FC(model, statistic, cl, belt),
             n_toys=n_toys_expected,
-            seed=child_seed(belt["seed"], 10**6),
+            seed=child_seed(belt["seed"], BAND_TOYS_CHILD),
             fluctuate_aux=fluctuate_aux,
             progress=progress,
         )
@@ -172,7 +172,7 @@ def expected_belt(
         cl=cl,
         statistic=statistic,
         n_toys=n_toys,
-        seed=child_seed(seed, 10**6 + 1),
+        seed=child_seed(seed, EXPECTED_BELT_CHILD),
         fluctuate_aux=fluctuate_aux,
         progress=progress,
     )

@@ -19,7 +19,7 @@ from ..minimum import minimise_fit_variable
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..statistic import check_statistic
-from ..toys import child_seed
+from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, child_seed
 from ..validate import check_cl
 from .asymptotic_plr import plr_single
 from .driver import background_asimov, expected_from
@@ -121,7 +121,7 @@ def neyman_upper_limit(
         exp_detail = expected_from(
             Neyman(model, statistic, cl, belt),
             n_toys=n_toys_expected,
-            seed=child_seed(belt.seed, 10**6),
+            seed=child_seed(belt.seed, BAND_TOYS_CHILD),
             fluctuate_aux=fluctuate_aux,
             progress=progress,
         )
@@ -183,7 +183,7 @@ def expected_belt(
         cm.u_to_alpha(np.linspace(0, u_max, 13)[1:]),
         cl=cl,
         n_toys=n_toys,
-        seed=child_seed(seed, 10**6 + 1),
+        seed=child_seed(seed, EXPECTED_BELT_CHILD),
         statistic=statistic,
         fluctuate_aux=fluctuate_aux,
         progress=progress,

@@ -137,15 +137,14 @@ def provenance(setups: list[Any], args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_contour(args: argparse.Namespace) -> int:
-    import io
 
     from tqdm import tqdm
 
     from ..config import load_detector
-    from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
+    from ..fileio import check_writable_dir
     from ..output.figures_contour import region_figure
     from ..output.fit_document import assign_data_files, detector_data
-    from ..output.serialize import dumps, to_jsonable
+    from ..output.serialize import to_jsonable, write_json_and_png
     from ..searches import search_spec
     from ..searches.contour import check_parameters, confidence_region, region_problem
 
@@ -202,11 +201,7 @@ def cmd_contour(args: argparse.Namespace) -> int:
             executor.close()
     document = to_jsonable({**region.to_dict(), "detectors": names, "provenance": provenance(setups, args)})
     fig = region_figure(region, names)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=130)
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / JSON_FILE, dumps(document))
-    atomic_write_bytes(args.out / FIGURE_FILE, buffer.getvalue())
+    write_json_and_png(args.out, JSON_FILE, document, FIGURE_FILE, fig)
     if args.json:
         print_json(document)
     else:

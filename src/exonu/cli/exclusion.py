@@ -135,18 +135,16 @@ def exclusion_figure(scan: ExclusionScan, document: dict[str, Any]) -> Figure:
 
 
 def cmd_exclusion(args: argparse.Namespace) -> int:
-    import io
 
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from tqdm import tqdm
 
     from ..config import load_detector
-    from ..fileio import atomic_write_bytes, atomic_write_text, check_writable_dir
+    from ..fileio import check_writable_dir
     from ..output import to_jsonable
-    from ..output.serialize import dumps
+    from ..output.serialize import write_json_and_png
     from ..searches.exclusion import run_exclusion
     from .fit import check_toy_options
 
@@ -172,12 +170,7 @@ def cmd_exclusion(args: argparse.Namespace) -> int:
         )
     document = to_jsonable(scan.document())
     fig = exclusion_figure(scan, document)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=130)
-    plt.close(fig)
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / JSON_FILE, dumps(document))
-    atomic_write_bytes(args.out / FIGURE_FILE, buffer.getvalue())
+    write_json_and_png(args.out, JSON_FILE, document, FIGURE_FILE, fig)
     if args.json:
         print_json(document)
     else:

@@ -215,3 +215,25 @@ def results_dict(
         if p.mass_mev is not None
     ]
     return to_jsonable(out)
+
+
+def write_json_and_png(folder: Path, json_name: str, document: Any, png_name: str, figure: Any, dpi: int = 130) -> None:
+    """Write a command's JSON document and its figure (PNG) into ``folder``, each atomically.
+
+    The figure is rendered in memory first and closed, so a failure while drawing leaves neither file
+    half-written (the previous run's files stay as they were).
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from ..fileio import atomic_write_bytes, atomic_write_text
+
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(figure)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / json_name, dumps(document))
+    atomic_write_bytes(folder / png_name, buffer.getvalue())

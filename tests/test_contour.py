@@ -196,7 +196,7 @@ def test_bad_params_are_one_line_naming_the_valid_ones(tmp_path, capsys):
                 "--detector",
                 DETECTOR,
                 "--signal",
-                "scalar",
+                "sm",
                 "--params",
                 "a",
                 "b",
@@ -206,7 +206,7 @@ def test_bad_params_are_one_line_naming_the_valid_ones(tmp_path, capsys):
         )
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1
-    assert "--signal" in err[0] and all(s in err[0] for s in ("nsi", "charge-radius", "magnetic-moment", "millicharge"))
+    assert "--signal" in err[0] and all(s in err[0] for s in ("nsi", "charge-radius", "magnetic-moment", "scalar"))
     assert not (tmp_path / "c").exists()
 
 

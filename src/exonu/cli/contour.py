@@ -1,21 +1,26 @@
 """`exonu contour`: the confidence region of a signal in two of its parameters (JSON + PNG).
 
 The library call is :func:`exonu.searches.contour.confidence_region` on the
-:func:`~exonu.searches.contour.region_problem` of the detectors and the signal; the figure is
-:func:`exonu.output.figures_contour.region_figure`. Results go to ``DIR/region.json`` and
+:func:`~exonu.searches.contour.region_problem` of the detectors and the signal, or for a mediator
+:func:`exonu.searches.contour.mediator_region` (coupling g and mass, one column per mass); the figure is
+:func:`exonu.output.figures_contour.region_figure` (for a mediator
+:func:`~exonu.output.figures_contour.mediator_region_figure`). Results go to ``DIR/region.json`` and
 ``DIR/region.png``, written atomically after the output folder was checked.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InputError
+from .exclusion import DEFAULT_MASS_RANGE_MEV
 from .executors import add_executor_arguments, executor_from_args
 from .options import (
+    MAX_MASSES,
     add_cl_argument,
     add_statistic_argument,
     bounded_int,
@@ -23,7 +28,7 @@ from .options import (
     print_json,
     resolve_statistic,
 )
-from .signals import add_flavour_argument, add_signal_argument
+from .signals import add_charges_argument, add_flavour_argument, add_signal_argument
 
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
@@ -32,7 +37,23 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: The signals with a two-parameter region (exonu.searches.contour.REGION_PARAMETERS; a test checks it)
-REGION_SIGNALS = ("nsi", "charge-radius", "magnetic-moment", "millicharge")
+REGION_SIGNALS = (
+    "nsi",
+    "charge-radius",
+    "magnetic-moment",
+    "millicharge",
+    "dark-photon",
+    "light-vector",
+    "axial-vector",
+    "scalar",
+    "pseudoscalar",
+)
+#: The mediators: their region is in the coupling g and the mass (exonu.searches.spec.MEDIATORS; a test checks it)
+MEDIATOR_SIGNALS = REGION_SIGNALS[4:]
+#: Masses of a mediator's region without --n-masses (four per decade over the default --mass-range)
+DEFAULT_N_MASSES = 25
+#: Points per axis of the expected region's grid without --expected-grid (not for mediators)
+DEFAULT_EXPECTED_GRID = 21
 #: Files written into --out
 JSON_FILE = "region.json"
 FIGURE_FILE = "region.png"
@@ -48,7 +69,9 @@ MAX_CONTOUR_TOYS = 25_000
 PARAMS_HELP = (
     "two parameters of the signal. nsi: eps_l, eps_r (ε^{eL}, ε^{eR} of the --flavour flavour, default e), "
     "eps_v_e, eps_v_mu, eps_v_tau (vector ε^{eV}_{αα}); charge-radius: r2_e, r2_mu, r2_tau (⟨r²⟩ in cm²); "
-    "magnetic-moment: mu_e, mu_mu, mu_tau (μ_B); millicharge: q_e, q_mu, q_tau (e)"
+    "magnetic-moment: mu_e, mu_mu, mu_tau (μ_B); millicharge: q_e, q_mu, q_tau (e); "
+    "dark-photon, light-vector, axial-vector, scalar, pseudoscalar: g, mass_mev (the coupling g = g_ν = g_e "
+    "and the mediator mass in MeV, in either order; both on log axes)"
 )
 
 
@@ -63,6 +86,20 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     add_signal_argument(p, REGION_SIGNALS, describe=False)
     p.add_argument("--params", required=True, nargs=2, metavar=("P1", "P2"), help=PARAMS_HELP)
     add_flavour_argument(p, "nsi eps_l/eps_r only: the flavour α of ε_αα (the other parameters name their flavour)")
+    add_charges_argument(p)
+    p.add_argument(
+        "--mass-range",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="mediators: lowest and highest mass in MeV of the log mass axis (default 1e-3 1e3, as `exonu exclusion`)",
+    )
+    p.add_argument(
+        "--n-masses",
+        type=bounded_int(3, MAX_MASSES),
+        help=f"mediators: masses on the mass axis, one grid column each (3 to {MAX_MASSES}; "
+        f"default {DEFAULT_N_MASSES})",
+    )
     p.add_argument("--window", help="analysis window (default: the paper's, or the only one; one detector only)")
     p.add_argument("--data", action="append", metavar="[DETECTOR=]PATH", help="binned data file, as for `exonu fit`")
     add_cl_argument(p)
@@ -88,17 +125,16 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         "--grid",
         type=bounded_int(11, MAX_GRID),
         default=61,
-        help=f"points per axis of the final grid (11 to {MAX_GRID}; default 61)",
+        help=f"points per axis of the final grid (mediators: of the coupling axis; 11 to {MAX_GRID}; default 61)",
     )
     p.add_argument(
         "--expected-grid",
         type=bounded_int(0, MAX_GRID),
-        default=21,
         help="points per axis of the expected region's grid (background-only Asimov data, the same threshold; "
-        f"7 to {MAX_GRID}, at most --grid; 0: none; default 21)",
+        f"7 to {MAX_GRID}, at most --grid; 0: none; default {DEFAULT_EXPECTED_GRID}; not for mediators)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the fc toys (integer ≥ 0; default 0)")
-    add_executor_arguments(p)  # fc: where the toys of the toy-grid points run
+    add_executor_arguments(p)  # fc: where the toys of the toy-grid points run; mediators: the mass columns too
     add_statistic_argument(p)
     p.add_argument("--out", type=output_path, required=True, help="output folder for region.json and region.png")
     p.add_argument("--json", action="store_true", help="print the JSON document (default: a short summary)")
@@ -109,8 +145,25 @@ def check_options(args: argparse.Namespace) -> None:
     """Refuse option values no region can use, before loading anything."""
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
-    if args.method == "wilks" and (args.jobs != 1 or args.scheduler is not None):
-        raise InputError("--jobs and --scheduler run the toys of --method fc; the wilks region needs no toys")
+    mediator = args.signal in MEDIATOR_SIGNALS
+    if args.method == "wilks" and not mediator and (args.jobs != 1 or args.scheduler is not None):
+        raise InputError(
+            "--jobs and --scheduler run the toys of --method fc (and a mediator's mass columns); "
+            "this wilks region needs no toys"
+        )
+    if not mediator:
+        for flag, value in (("--mass-range", args.mass_range), ("--n-masses", args.n_masses)):
+            if value is not None:
+                raise InputError(f"{flag} is for the mediators' mass axis ({', '.join(MEDIATOR_SIGNALS)})")
+    elif args.signal == "light-vector" and args.charges is None:
+        raise InputError("--signal light-vector needs --charges (its U(1) charge set)")
+    elif args.expected_grid is not None:
+        raise InputError("--expected-grid is not available for a mediator's region (no expected region is drawn)")
+    if args.charges is not None and args.signal != "light-vector":
+        raise InputError("--charges is the light vector's charge set; --signal light-vector only")
+    if args.mass_range is not None and not 0 < args.mass_range[0] < args.mass_range[1] < math.inf:
+        lo, hi = args.mass_range
+        raise InputError(f"--mass-range LO HI must satisfy 0 < LO < HI (MeV, finite); got {lo:g} {hi:g}")
     if len(args.detector) > 1 and args.window is not None:
         raise InputError("--window names a window of one detector; a joint fit uses each detector's default window")
     if args.flavour is not None and not (args.signal == "nsi" and {"eps_l", "eps_r"} & set(args.params)):
@@ -142,20 +195,37 @@ def cmd_contour(args: argparse.Namespace) -> int:
 
     from ..config import load_detector
     from ..fileio import check_writable_dir
-    from ..output.figures_contour import region_figure
+    from ..output.figures_contour import mediator_region_figure, region_figure
     from ..output.fit_document import assign_data_files, detector_data
     from ..output.serialize import to_jsonable, write_json_and_png
     from ..searches import search_spec
-    from ..searches.contour import check_parameters, confidence_region, region_problem
+    from ..searches.contour import (
+        MediatorSearch,
+        check_parameters,
+        confidence_region,
+        mediator_region,
+        region_problem,
+    )
+    from ..searches.joint import statistics_per_detector
 
     check_options(args)
-    # the toy-grid points are independent and seeded apiece: the same region for any --jobs or --scheduler;
-    # the back end is checked here, before anything loads, and starts at the first toy unit
-    executor = executor_from_args(args) if args.method == "fc" else None
+    mediator = args.signal in MEDIATOR_SIGNALS
+    # the toy-grid points (and a mediator's mass columns) are independent and seeded apiece: the same region
+    # for any --jobs or --scheduler; the back end is checked here, before anything loads, and starts at the
+    # first unit
+    executor = executor_from_args(args) if args.method == "fc" or mediator else None
     check_parameters(args.signal, args.params)
     check_writable_dir(args.out)  # before the (slow) grid
-    flavours = None if args.flavour is None else (("e", "mu", "tau") if args.flavour == "all" else (args.flavour,))
-    spec = search_spec(args.signal, flavours=flavours, window=args.window)
+    masses = None
+    if mediator:
+        from ..searches.mediators import mediator_masses
+
+        low, high = args.mass_range or DEFAULT_MASS_RANGE_MEV
+        masses = mediator_masses(args.n_masses or DEFAULT_N_MASSES, low, high)
+        spec = search_spec(args.signal, mass_mev=float(masses[0]), charges=args.charges, window=args.window)
+    else:
+        flavours = None if args.flavour is None else (("e", "mu", "tau") if args.flavour == "all" else (args.flavour,))
+        spec = search_spec(args.signal, flavours=flavours, window=args.window)
     setups = [load_detector(d) for d in args.detector]
     names = [s.name for s in setups]
     for n in names:
@@ -167,8 +237,6 @@ def cmd_contour(args: argparse.Namespace) -> int:
 
     chosen = {s.name: detector_data(s, choose_window(s, spec), files.get(s.name)) for s in setups}
     datas = {n: c.counts for n, c in chosen.items() if c.counts is not None}
-    problem = region_problem(setups, spec, args.params, datas=datas, statistic=args.statistic)
-    problem.data_sources.update({n: c.source for n, c in chosen.items()})
     watched = sys.stdout.isatty()  # phase lines and bars only when a user watches; quiet into a file or pipe
 
     def phase(text: str) -> None:
@@ -183,29 +251,57 @@ def cmd_contour(args: argparse.Namespace) -> int:
         return tqdm(items, total=total, unit=unit, desc="exonu contour", disable=not watched, file=sys.stderr)
 
     try:
-        region = confidence_region(
-            problem,
-            cl=args.cl,
-            method=args.method,
-            n_grid=args.grid,
-            n_toys=args.toys or DEFAULT_TOYS,
-            toy_grid=args.toy_grid,
-            seed=args.seed,
-            mapper=map if executor is None else executor.map,
-            phase=phase,
-            progress=progress,
-            expected_grid=args.expected_grid,
-        )
+        if masses is not None:
+            assert executor is not None  # a mediator's columns always run on the back end
+            search = MediatorSearch(
+                tuple(setups),
+                args.signal,
+                charges=args.charges,
+                window=args.window,
+                datas=datas,
+                statistic=statistics_per_detector(args.statistic, names),
+                data_sources={n: c.source for n, c in chosen.items()},
+            )
+            region = mediator_region(
+                search,
+                masses,
+                cl=args.cl,
+                method=args.method,
+                n_grid=args.grid,
+                n_toys=args.toys or DEFAULT_TOYS,
+                toy_grid=args.toy_grid,
+                seed=args.seed,
+                order=args.params,
+                mapper=executor.map,
+                phase=phase,
+                progress=progress,
+            )
+        else:
+            problem = region_problem(setups, spec, args.params, datas=datas, statistic=args.statistic)
+            problem.data_sources.update({n: c.source for n, c in chosen.items()})
+            region = confidence_region(
+                problem,
+                cl=args.cl,
+                method=args.method,
+                n_grid=args.grid,
+                n_toys=args.toys or DEFAULT_TOYS,
+                toy_grid=args.toy_grid,
+                seed=args.seed,
+                mapper=map if executor is None else executor.map,
+                phase=phase,
+                progress=progress,
+                expected_grid=DEFAULT_EXPECTED_GRID if args.expected_grid is None else args.expected_grid,
+            )
     finally:
         if executor is not None:
             executor.close()
     document = to_jsonable({**region.to_dict(), "detectors": names, "provenance": provenance(setups, args)})
-    fig = region_figure(region, names)
+    fig = mediator_region_figure(region, names) if mediator else region_figure(region, names)
     write_json_and_png(args.out, JSON_FILE, document, FIGURE_FILE, fig)
     if args.json:
         print_json(document)
     else:
-        print_summary(region, names)
+        (print_mediator_summary if mediator else print_summary)(region, names)
         print(f"wrote {args.out / JSON_FILE} and {args.out / FIGURE_FILE}")
     return 0
 
@@ -232,4 +328,34 @@ def print_summary(region: ConfidenceRegion, names: list[str]) -> None:
             f"  expected (background-only Asimov, same threshold): {'closed' if e['closed'] else 'not closed'}; "
             f"the observed best fit at Asimov Δχ² = {e['delta_chi2_at_best_fit']:.3f}, "
             f"the Standard Model at {e['delta_chi2_at_standard_model']:.3f}"
+        )
+
+
+def print_mediator_summary(region: ConfidenceRegion, names: list[str]) -> None:
+    d = region.to_dict()
+    charges = f" ({d['charges']})" if d.get("charges") else ""
+    lo, hi = d["mass_range_mev"]
+    print(
+        f"{region.spec.model}{charges} on {' + '.join(names)}: {region.cl:.0%} CL region in (g, mass_mev) "
+        f"({region.method}), masses {lo:g} to {hi:g} MeV"
+    )
+    best = d["best_fit"]
+    if best["no_signal"]:
+        print("  best fit: no signal (g = 0)")
+    else:
+        print(f"  best fit: g = {best['g']:.4g} at mass_mev = {best['mass_mev']:.4g} (a grid mass)")
+    if region.method == "wilks":
+        print(f"  threshold: Δχ² = {region.threshold:.3f} (Wilks, 2 parameters)")
+    no_signal = d["points"]["no_signal"]
+    print(f"  no signal (g = 0): Δχ² = {no_signal['delta_chi2']:.3f}, {'inside' if no_signal['inside'] else 'outside'}")
+    for name in ("mass_mev", "g"):
+        extent = d["extent"][name]
+        if extent is not None:
+            print(f"  extent of {name} on the grid: [{extent[0]:.3g}, {extent[1]:.3g}]")
+    print(f"  closed: {'yes' if region.closed else 'no (open at ' + '; '.join(region.open_sides) + ')'}")
+    limits = [g for g in d["one_parameter_intervals"]["g"]["limit"] if g is not None]
+    if limits:
+        print(
+            f"  one-parameter limits on g (one-sided PLR, Δχ² = {d['one_parameter_intervals']['g']['threshold']:.3f}): "
+            f"{min(limits):.3g} to {max(limits):.3g} over the masses"
         )

@@ -92,3 +92,102 @@ def region_caption(region: ConfidenceRegion) -> str:
         + f"; statistic {region.statistic}; grid {region.x.size}×{region.y.size}"
         + expected
     )
+
+
+def mediator_region_figure(region: ConfidenceRegion, detectors: list[str]) -> Figure:
+    """A mediator's region in (mass, coupling) on log axes, with its one-parameter limit curve.
+
+    The region is filled where it was computed; where it reaches the grid's lowest coupling and the
+    no-signal point g = 0 is inside, a note says that it continues below the axis to g = 0 (a log axis
+    cannot show g = 0). The best fit is marked when it has a signal (g > 0); otherwise the legend's
+    title says that the best fit is no signal. The one-parameter curve is the one-sided PLR limit at
+    each mass (``exonu exclusion --method plr``).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    fig = Figure(figsize=(6.6, 6.2))
+    ax = fig.add_subplot()
+    names = [p.name for p in region.params]
+    swap = names == ["g", "mass_mev"]
+
+    def xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (points[:, 1], points[:, 0]) if swap else (points[:, 0], points[:, 1])
+
+    for line in region.contours:
+        ax.fill(*xy(line), color="tab:blue", alpha=0.25, lw=0, zorder=1)
+        ax.plot(*xy(line), color="tab:blue", lw=1.6, zorder=3)
+    handles: list[Any] = []
+    if region.contours:
+        handles.append(
+            Patch(facecolor="tab:blue", alpha=0.35, edgecolor="tab:blue", label=f"{region.cl:.0%} CL region")
+        )
+    limits = region.intervals["g"]
+    curve = np.array(
+        [[m, g] for m, g in zip(limits["mass_mev"], limits["limit"], strict=True) if g is not None], dtype=float
+    ).reshape(-1, 2)
+    if curve.size:
+        handles.append(
+            ax.plot(
+                curve[:, 0],
+                curve[:, 1],
+                color="tab:orange",
+                lw=1.8,
+                ls="--",
+                zorder=4,
+                label=f"one-parameter {region.cl:.0%} CL limit at each mass (one-sided PLR)",
+            )[0]
+        )
+    best = region.extra.get("best_fit", {})
+    if best and not best.get("no_signal"):
+        handles.append(
+            ax.plot([best["mass_mev"]], [best["g"]], "*", color="black", ms=11, zorder=5, label="best fit")[0]
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("mediator mass M [MeV]")
+    ax.set_ylabel("coupling g = g_ν = g_e")
+    if region.extra.get("touches_no_signal"):
+        ax.text(
+            0.5,
+            0.02,
+            "the region continues below the axis down to g = 0 (no signal)",
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="tab:blue",
+        )
+    if not region.closed:
+        where = [side.split(" (")[0] for side in region.open_sides]
+        ax.text(
+            0.5,
+            0.97,
+            "region open at " + ", ".join(where) + " (see region.json)",
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            color="red",
+            fontsize=8,
+        )
+    charges = region.extra.get("charges")
+    title = f"{region.spec.model}" + (f" ({charges})" if charges else "") + f": {region.cl:.0%} CL region"
+    ax.set_title(f"{title}, {' + '.join(detectors)}", fontsize=11)
+    legend_title = "best fit: no signal (g = 0)" if best.get("no_signal") else None
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.07),
+        ncol=1,
+        fontsize=8,
+        frameon=False,
+        title=legend_title,
+        title_fontsize=8,
+    )
+    fig.text(0.01, 0.01, region_caption(region), fontsize=7, va="bottom", ha="left", wrap=True)
+    fig.subplots_adjust(bottom=0.3)
+    masses = region.y if swap else region.x
+    couplings = region.x if swap else region.y
+    ax.set_xlim(masses[0], masses[-1])
+    ax.set_ylim(couplings[0], couplings[-1])
+    return fig

@@ -32,6 +32,10 @@ that box is extended on every side the region touches (an NSI region is an annul
 ε = −(g_L, g_R), reaching far beyond the one-parameter limits near the SM), and the final grid spans
 the region's bounding box with a margin of two coarse cells.
 
+A mediator's signal is not a quadratic form in its coupling and mass: its region is made column by
+column, one mass at a time, with the one-parameter search's model at that mass (:mod:`.mediator`,
+:mod:`.mediator_region`; log axes in both, the no-signal boundary g = 0 said where the region reaches it).
+
 Modules, in the order a region is made: :mod:`.parameters` (what can be drawn, thresholds),
 :mod:`.quadratic` (the monomial templates), :mod:`.problem` (the profile likelihood at a point),
 :mod:`.grid` (the grid and its widening, one-parameter intervals), :mod:`.toys` (toy thresholds),
@@ -39,6 +43,16 @@ Modules, in the order a region is made: :mod:`.parameters` (what can be drawn, t
 """
 
 from .grid import axis_values, one_parameter_interval
+from .mediator import (
+    ColumnProfile,
+    ColumnSurvey,
+    MassColumn,
+    MediatorSearch,
+    mediator_toy_threshold,
+    profile_column,
+    survey_column,
+)
+from .mediator_region import coupling_axis, mediator_region, region_lines
 from .parameters import REGION_PARAMETERS, RegionParameter, check_parameters, interval_threshold, region_threshold
 from .problem import ProgressBar, RegionProblem, region_problem
 from .quadratic import WindowTemplates, excess_interactions, monomials, window_templates
@@ -56,7 +70,11 @@ from .toys import ToyUnit, profiles_per_unit, toy_threshold, unit_seed
 __all__ = [
     "METHODS",
     "REGION_PARAMETERS",
+    "ColumnProfile",
+    "ColumnSurvey",
     "ConfidenceRegion",
+    "MassColumn",
+    "MediatorSearch",
     "ProgressBar",
     "RegionParameter",
     "RegionProblem",
@@ -67,15 +85,21 @@ __all__ = [
     "closed_contour_lines",
     "confidence_region",
     "contour_lines",
+    "coupling_axis",
     "excess_interactions",
     "expected_region",
     "interval_threshold",
+    "mediator_region",
+    "mediator_toy_threshold",
     "method_description",
     "monomials",
     "one_parameter_interval",
+    "profile_column",
     "profiles_per_unit",
+    "region_lines",
     "region_problem",
     "region_threshold",
+    "survey_column",
     "toy_threshold",
     "unit_seed",
     "window_templates",

@@ -17,9 +17,11 @@ from ...errors import InputError
 from ...stats import check_cl
 from ...xsec import FLAVOURS
 from ...xsec.charge_radius import MAX_RADIUS2_CM2
+from ...xsec.checks import MAX_COUPLING, MAX_MEDIATOR_MASS_MEV
 from ...xsec.magnetic_moment import MAX_MAGNETIC_MOMENT_BOHR
 from ...xsec.millicharge import MAX_MILLICHARGE_E
 from ...xsec.nsi import MAX_NSI
+from ..spec import MEDIATORS
 
 __all__ = [
     "REGION_PARAMETERS",
@@ -47,6 +49,8 @@ class RegionParameter:
         Largest |value| the interaction accepts; the grid never goes beyond it.
     non_negative : bool
         The parameter is a magnitude (moment, charge): the grid starts at 0.
+    log_axis : bool
+        The grid is log-spaced (a mediator's coupling and mass; see :mod:`.mediator_region`).
     """
 
     name: str
@@ -55,6 +59,7 @@ class RegionParameter:
     scale: float
     maximum: float
     non_negative: bool = False
+    log_axis: bool = False
 
     @property
     def lower_bound(self) -> float:
@@ -69,6 +74,16 @@ def _per_flavour(
         for f in FLAVOURS
     }
 
+
+#: A mediator's coupling and mass (``exonu contour --signal <mediator> --params g mass_mev``), both on log axes
+_MEDIATOR_PARAMETERS = MappingProxyType(
+    {
+        "g": RegionParameter("g", "dimensionless", "coupling g = g_ν = g_e (log axis)", 1e-6, MAX_COUPLING, True, True),
+        "mass_mev": RegionParameter(
+            "mass_mev", "MeV", "mediator mass (log axis over --mass-range)", 1.0, MAX_MEDIATOR_MASS_MEV, True, True
+        ),
+    }
+)
 
 #: Signal → its parameters that a region can be drawn in (``exonu contour --params``)
 REGION_PARAMETERS: Mapping[str, Mapping[str, RegionParameter]] = MappingProxyType(
@@ -91,6 +106,7 @@ REGION_PARAMETERS: Mapping[str, Mapping[str, RegionParameter]] = MappingProxyTyp
             _per_flavour("mu", "mu_B", "magnetic moment μ", 1e-11, MAX_MAGNETIC_MOMENT_BOHR, True)
         ),
         "millicharge": MappingProxyType(_per_flavour("q", "e", "millicharge q", 1e-12, MAX_MILLICHARGE_E, True)),
+        **{m: _MEDIATOR_PARAMETERS for m in MEDIATORS},
     }
 )
 

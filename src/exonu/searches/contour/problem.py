@@ -21,7 +21,7 @@ from ...errors import InputError
 from ...spectrum import RecoilSpectrum
 from ...stats import BinnedModel, ProfileResult, profile
 from ..joint import build_joint_model, combine_models, statistics_per_detector, with_bin_statistics
-from ..spec import SearchSpec
+from ..spec import MEDIATORS, SearchSpec
 from ..templates import atomic_model_for, atomic_uncertainty_on, build_binned_model, choose_window
 from .parameters import RegionParameter, check_parameters
 from .quadratic import WindowTemplates, monomials, window_templates
@@ -154,6 +154,11 @@ def region_problem(
         Unknown parameter names (one line naming the valid ones), a detector given twice, bad data.
     """
     pair = check_parameters(spec.model, params)
+    if spec.model in MEDIATORS:
+        raise InputError(
+            f"the {spec.model} region is not a quadratic form in (g, mass_mev); "
+            "use mediator_region(MediatorSearch(...))"
+        )
     setups = list(setups)
     if not setups:
         raise InputError("a region needs at least one detector")

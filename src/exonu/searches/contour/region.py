@@ -65,6 +65,8 @@ class ConfidenceRegion:
     #: the expected region: the same threshold on the background-only Asimov data (see :func:`expected_region`)
     expected_contours: list[np.ndarray] = field(default_factory=list)
     expected: dict[str, Any] | None = None
+    #: keys that replace or add to the JSON (a mediator's region: its axes, best fit, the no-signal boundary)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def closed(self) -> bool:
@@ -102,6 +104,7 @@ class ConfidenceRegion:
             "expected": self.expected,
             "data": self.data_sources,
             "n_profiles": self.n_profiles,
+            **self.extra,
         }
 
 

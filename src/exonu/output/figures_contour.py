@@ -89,7 +89,7 @@ def region_caption(region: ConfidenceRegion) -> str:
         expected = f"; expected: background-only Asimov data, same threshold, grid {n}×{n}"
     return (
         method_description(region.method, region.cl, region.threshold)
-        + f"; statistic {region.statistic}; grid {region.x.size}×{region.y.size}"
+        + f"; statistic {region.statistic}; grid {region.x.shape[-1]}×{region.y.shape[0]}"
         + expected
     )
 
@@ -114,9 +114,19 @@ def mediator_region_figure(region: ConfidenceRegion, detectors: list[str]) -> Fi
     def xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (points[:, 1], points[:, 0]) if swap else (points[:, 0], points[:, 1])
 
+    masses = np.asarray(region.y if swap else region.x)
+    couplings = np.asarray(region.x if swap else region.y)  # each column's couplings (curvilinear grid)
+    bottoms = couplings.min(axis=1 if swap else 0)
+    open_below = np.array(region.extra.get("open_to_no_signal", {}).get("open", [False] * masses.size), dtype=bool)
+    floor, top = float(bottoms.min()) / 2.0, float(couplings.max())
     for line in region.contours:
-        ax.fill(*xy(line), color="tab:blue", alpha=0.25, lw=0, zorder=1)
-        ax.plot(*xy(line), color="tab:blue", lw=1.6, zorder=3)
+        x, y = xy(line)
+        # where the line runs along the lowest couplings of columns whose region reaches g = 0, the grid
+        # stops but the region does not: fill down to the axis, and draw no boundary there
+        log_bottom = np.interp(np.log(x), np.log(masses), np.log(bottoms))
+        on_open_bottom = (np.log(y) <= log_bottom + 1e-6) & (np.interp(np.log(x), np.log(masses), open_below) > 0)
+        ax.fill(x, np.where(on_open_bottom, floor, y), color="tab:blue", alpha=0.25, lw=0, zorder=1)
+        ax.plot(x, np.where(on_open_bottom, np.nan, y), color="tab:blue", lw=1.6, zorder=3)
     handles: list[Any] = []
     if region.contours:
         handles.append(
@@ -186,8 +196,6 @@ def mediator_region_figure(region: ConfidenceRegion, detectors: list[str]) -> Fi
     )
     fig.text(0.01, 0.01, region_caption(region), fontsize=7, va="bottom", ha="left", wrap=True)
     fig.subplots_adjust(bottom=0.3)
-    masses = region.y if swap else region.x
-    couplings = region.x if swap else region.y
     ax.set_xlim(masses[0], masses[-1])
-    ax.set_ylim(couplings[0], couplings[-1])
+    ax.set_ylim(floor, top)
     return fig

@@ -52,7 +52,7 @@ from .mediator import (
     profile_column,
     survey_column,
 )
-from .mediator_region import coupling_axis, mediator_region, region_lines
+from .mediator_region import ColumnAxis, coupling_axes, mediator_region, region_lines
 from .parameters import REGION_PARAMETERS, RegionParameter, check_parameters, interval_threshold, region_threshold
 from .problem import ProgressBar, RegionProblem, region_problem
 from .quadratic import WindowTemplates, excess_interactions, monomials, window_templates
@@ -70,6 +70,7 @@ from .toys import ToyUnit, profiles_per_unit, toy_threshold, unit_seed
 __all__ = [
     "METHODS",
     "REGION_PARAMETERS",
+    "ColumnAxis",
     "ColumnProfile",
     "ColumnSurvey",
     "ConfidenceRegion",
@@ -85,7 +86,7 @@ __all__ = [
     "closed_contour_lines",
     "confidence_region",
     "contour_lines",
-    "coupling_axis",
+    "coupling_axes",
     "excess_interactions",
     "expected_region",
     "interval_threshold",

@@ -190,23 +190,27 @@ def survey_column(search: MediatorSearch, mass_mev: float) -> ColumnSurvey:
 
 @dataclass(frozen=True)
 class ColumnProfile:
-    """χ²_min of one column on the region's coupling grid, and the column's one-parameter limit."""
+    """χ²_min of one column on its couplings of the region's grid, and the column's one-parameter limit."""
 
     mass_mev: float
+    couplings: np.ndarray
     chi2: np.ndarray
     best_coupling: float  # ĝ ≥ 0 along the column
     chi2_best: float
     limit: float | None  # one-sided PLR upper limit on g at the cl of the region (None: beyond the grid)
 
 
-def profile_column(couplings: np.ndarray, cl: float, column: MassColumn) -> ColumnProfile:
-    """χ²_min on the grid ``couplings`` and the one-sided PLR limit of the column (one unit of work).
+def profile_column(cl: float, task: tuple[MassColumn, np.ndarray]) -> ColumnProfile:
+    """χ²_min at the couplings of ``task`` = (column, couplings) and the column's one-sided PLR limit.
+
+    One unit of work; the couplings are increasing.
 
     The limit is the g > ĝ where χ²(g) − χ²(ĝ) = Φ⁻¹(cl)² (1.642 at 90 %), ĝ ≥ 0 the column's best
     fit: the asymptotic limit of ``exonu exclusion --method plr`` at this mass.
     """
     from scipy.optimize import brentq, minimize_scalar
 
+    column, couplings = task
     chi2 = chi2_along(column, couplings)
     chi2_zero = column.chi2(0.0)
     k = int(np.argmin(chi2))
@@ -216,15 +220,21 @@ def profile_column(couplings: np.ndarray, cl: float, column: MassColumn) -> Colu
         found = minimize_scalar(lambda t: column.chi2(math.exp(t)), bounds=(lo, hi), method="bounded")
         best_g, best_f = (math.exp(found.x), float(found.fun)) if found.fun < chi2[k] else (couplings[k], chi2[k])
     critical = plr_critical_value(cl, "one")
-    above = np.flatnonzero((couplings > best_g) & (chi2 - best_f > critical))
+    # the crossing, on the grid or (a column far from the region's minimum) on factors of 2 above it
+    steps = couplings[-1] * 2.0 ** np.arange(1, 40)
+    scan_g = np.concatenate([couplings, steps[steps <= MAX_COUPLING]])
+    scan_f = np.concatenate([chi2, np.full(scan_g.size - couplings.size, np.nan)])
     limit = None
-    if above.size:
-        i = int(above[0])
-        inner = couplings[i - 1] if i > 0 and couplings[i - 1] > best_g else best_g
-        limit = float(
-            brentq(lambda g: column.chi2(g) - best_f - critical, inner, float(couplings[i]), xtol=1e-7 * couplings[i])
-        )
-    return ColumnProfile(column.mass_mev, chi2, float(best_g), float(best_f), limit)
+    for i, g in enumerate(scan_g):
+        if g <= best_g:
+            continue
+        if np.isnan(scan_f[i]):
+            scan_f[i] = column.chi2(float(g))
+        if scan_f[i] - best_f > critical:
+            inner = scan_g[i - 1] if i > 0 and scan_g[i - 1] > best_g else best_g
+            limit = float(brentq(lambda t: column.chi2(t) - best_f - critical, inner, float(g), xtol=1e-7 * g))
+            break
+    return ColumnProfile(column.mass_mev, couplings, chi2, float(best_g), float(best_f), limit)
 
 
 def mediator_toy_threshold(

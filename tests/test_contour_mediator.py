@@ -3,7 +3,7 @@
 Checked: closure (Asimov data made by the one-parameter model at an injected (g, M): the region
 contains it, its Δχ² there is 0, and a strong signal excludes g = 0); the relation with the
 one-parameter limits of `exonu exclusion --method plr` at each mass: the profile Δχ² at that limit is
-the one-sided 90 % value Φ⁻¹(0.9)² = 1.642 (arXiv:1007.1727 Eq. 16; docs/physics.md §15), the
+the one-sided 90 % value Φ⁻¹(0.9)² = 1.642 (arXiv:1007.1727 Eq. 16; docs/physics.md §15.2), the
 region's edge at that mass, Δχ² = 4.605 (χ²₂, Wilks), lies above it; the no-signal boundary and the
 mass-range ends reported as open sides; the same region for any mapper; one-line errors for options
 that do not apply.

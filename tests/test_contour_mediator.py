@@ -201,6 +201,15 @@ def test_cli_mediator_region_json_summary_and_figure(tmp_path, capsys):
     assert (out / "region.png").stat().st_size > 10_000
 
 
+def test_the_parsers_vocabulary_is_the_librarys():
+    from exonu.cli.contour import CHARGE_SET_CHOICES, MEDIATOR_SIGNALS
+    from exonu.searches.spec import MEDIATORS
+    from exonu.xsec import CHARGE_SETS
+
+    assert sorted(CHARGE_SET_CHOICES) == sorted(CHARGE_SETS)
+    assert MEDIATOR_SIGNALS == MEDIATORS
+
+
 @pytest.mark.parametrize(
     ("extra", "words"),
     [

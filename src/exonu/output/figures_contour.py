@@ -87,9 +87,15 @@ def region_caption(region: ConfidenceRegion) -> str:
     if region.expected is not None:
         n = len(region.expected["grid"]["x"])
         expected = f"; expected: background-only Asimov data, same threshold, grid {n}×{n}"
+    if region.x.ndim == 2 or region.y.ndim == 2:  # a mediator's curvilinear grid: couplings per mass
+        masses = region.y if region.x.ndim == 2 else region.x
+        couplings = region.x if region.x.ndim == 2 else region.y
+        grid = f"{masses.size} masses × {couplings.size // masses.size} couplings each"
+    else:
+        grid = f"{region.x.size}×{region.y.size}"
     return (
         method_description(region.method, region.cl, region.threshold)
-        + f"; statistic {region.statistic}; grid {region.x.shape[-1]}×{region.y.shape[0]}"
+        + f"; statistic {region.statistic}; grid {grid}"
         + expected
     )
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COUPLING_LADDER",
+    "LOCAL_STEPS",
     "ColumnProfile",
     "ColumnSurvey",
     "MassColumn",
@@ -46,6 +47,8 @@ __all__ = [
     "survey_column",
 ]
 
+#: Couplings near a toy point, as factors of its g, over which each toy's minimum is also taken
+LOCAL_STEPS = tuple(2.0 ** (k / 8) for k in (-4, -3, -2, -1, 1, 2, 3, 4))
 #: The survey of a column: g = g_ref · 2^k for these k (α = 2^{4k}: from 2^-40 to 2^24 of the reference)
 COUPLING_LADDER = tuple(range(-10, 7))
 
@@ -244,8 +247,10 @@ def mediator_toy_threshold(
 
     As :func:`~exonu.searches.contour.toys.toy_threshold`: toys drawn at the point with the nuisances
     fitted to the data there (profile construction), auxiliary measurements fluctuated; the minimum
-    over the plane is taken over ``candidates`` (mass, g) (the toy grid and the no-signal point g = 0)
-    and the point itself, so it is resolution-limited.
+    over the plane is taken over ``candidates`` (mass, g) (couplings along the toy masses and the
+    no-signal point g = 0), the point itself and couplings within a factor 2^{±1/2} of it at its mass
+    (:data:`LOCAL_STEPS`: where the signal is large, χ² changes much between the candidates), so it is
+    resolution-limited.
     """
     column = columns[unit.x]
     model = column.fixed_model(unit.y)
@@ -255,7 +260,8 @@ def mediator_toy_threshold(
         np.ones(unit.n_toys), np.tile(fitted.theta, (unit.n_toys, 1))
     )
     lowest = at_point.copy()
-    for mass, g in candidates:
+    local = [(unit.x, unit.y * step) for step in LOCAL_STEPS] if unit.y > 0 else []
+    for mass, g in [*candidates, *local]:
         other = columns[mass]
         f, _, _ = FitProblem(other.fixed_model(g), other.statistic, toys.data, toys.centres).profile(
             np.ones(unit.n_toys), theta

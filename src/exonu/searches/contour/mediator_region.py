@@ -36,7 +36,15 @@ from numpy.typing import ArrayLike
 
 from ...errors import FitError, InputError
 from ...stats import plr_critical_value
-from .mediator import ColumnProfile, ColumnSurvey, MassColumn, MediatorSearch, mediator_toy_threshold, profile_column
+from .mediator import (
+    LOCAL_STEPS,
+    ColumnProfile,
+    ColumnSurvey,
+    MassColumn,
+    MediatorSearch,
+    mediator_toy_threshold,
+    profile_column,
+)
 from .mediator import survey_column as survey_unit
 from .parameters import REGION_PARAMETERS, region_threshold
 from .problem import ProgressBar
@@ -47,6 +55,10 @@ __all__ = ["ColumnAxis", "coupling_axes", "mediator_region", "region_lines"]
 
 #: A column whose region reaches g = 0 is gridded down to this factor below its edge
 BELOW_EDGE = 10.0
+#: Couplings per toy mass over which a toy's minimum over the plane is taken (``method="fc"``): the toy grid
+#: alone is too coarse in g (a factor 5 or more between its rows), and a toy far from every candidate
+#: gets q = 0 there
+FC_CANDIDATES = 25
 #: ε of the traced level log((Δχ² + ε)/(threshold + ε)) (keeps Δχ² = 0 finite)
 LOG_OFFSET = 1e-3
 #: The pad rows and columns that close the lines along the grid's edges lie this fraction of a cell outside
@@ -207,10 +219,16 @@ def mediator_region(
         points_fc = [(float(masses[i]), float(toy_g[r, c])) for r in range(toy_grid) for c, i in enumerate(picked)]
         points_fc.append((float(masses[picked[0]]), 0.0))  # the no-signal point
         units = [ToyUnit(k, m, g, int(n_toys), unit_seed(seed, k)) for k, (m, g) in enumerate(points_fc)]
-        work = partial(mediator_toy_threshold, by_mass, points_fc, cl)
+        # the minimum over the plane of each toy: over FC_CANDIDATES couplings along each toy mass, and g = 0
+        candidates = [
+            (float(masses[i]), float(g))
+            for i in picked
+            for g in np.geomspace(couplings[0, i], couplings[-1, i], FC_CANDIDATES)
+        ]
+        work = partial(mediator_toy_threshold, by_mass, [*candidates, points_fc[-1]], cl)
         values = np.array(list(show(mapper(work, units), len(units), "point")))
         no_signal_critical, values = float(values[-1]), values[:-1].reshape(toy_grid, picked.size)
-        n_profiles += len(units) * (len(points_fc) + 2)
+        n_profiles += len(units) * (len(candidates) + len(LOCAL_STEPS) + 3)
         from scipy.interpolate import RegularGridInterpolator
 
         interp = RegularGridInterpolator((steps, log_m[picked]), values, bounds_error=False, fill_value=None)
@@ -223,7 +241,9 @@ def mediator_region(
             "n_toys": n_toys,
             "seed": seed,
             "note": "toy couplings per toy mass (rows: position along the column); thresholds interpolated "
-            "along and across the columns; the no-signal point (g = 0) has its own toys",
+            "along and across the columns; the no-signal point (g = 0) has its own toys; each toy's minimum "
+            f"over the plane is taken over {FC_CANDIDATES} couplings along each toy mass and g = 0 "
+            "(resolution-limited: q, and the threshold, come out slightly low)",
         }
     # the line Δχ² = threshold is traced on log((Δχ² + ε)/(threshold + ε)): the same sign at every node, and
     # linear in log g between nodes where Δχ² grows as a power of g, while Δχ² itself changes by a factor of

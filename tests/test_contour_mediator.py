@@ -5,8 +5,8 @@ contains it, its Δχ² there is 0, and a strong signal excludes g = 0); the rel
 one-parameter limits of `exonu exclusion --method plr` at each mass: the profile Δχ² at that limit is
 the one-sided 90 % value Φ⁻¹(0.9)² = 1.642 (arXiv:1007.1727 Eq. 16; docs/physics.md §15.2), the
 region's edge at that mass, Δχ² = 4.605 (χ²₂, Wilks), lies above it; the no-signal boundary and the
-mass-range ends reported as open sides; the same region for any mapper; one-line errors for options
-that do not apply.
+mass-range ends reported as open sides; a joint region's limits are the joint exclusion's; the same
+region for any mapper; one-line errors for options that do not apply.
 """
 
 from __future__ import annotations
@@ -241,3 +241,14 @@ def test_cli_fc_region_of_a_mediator_is_bit_identical_for_jobs_1_and_2(tmp_path)
         document.pop("provenance")
         documents.append(document)
     assert documents[0] == documents[1]
+
+
+def test_a_joint_region_has_the_joint_exclusion_limits(setup):
+    """Two detectors: each column is the joint model of `exonu exclusion --detector A --detector B`."""
+    setups = [load_detector("xenon1t-sr1"), setup]
+    masses = np.geomspace(0.1, 10.0, 3)
+    region = mediator_region(MediatorSearch(tuple(setups), "dark-photon"), masses, n_grid=11)
+    scan = run_exclusion(setups, [search_spec("dark-photon", mass_mev=m) for m in masses], method="plr")
+    for k, point in enumerate(scan.points):
+        assert region.intervals["g"]["limit"][k] == pytest.approx(point.result.observed, rel=1e-4)
+    assert set(region.data_sources) == {"xenon1t-sr1", DETECTOR}

@@ -11,7 +11,8 @@ of every array and scalar of every result.
 
 Snapshots kept in ``benchmarks/snapshots/``: ``stats-86e079b.json`` (the commit before the restructure of
 ``exonu.stats``; every restructuring commit matched it bit for bit) and ``stats-issue20.json`` (after the
-deliberate changes of issue 20, each stated in its commit message).
+deliberate changes of issue 20, each stated in its commit message) and ``stats-e979e17.json`` (the base of the
+fast-fit work: the physics changes after ``stats-issue20.json`` — atomic models, the FC belt — moved 17 result sets).
 
 ``--values FILE`` also writes the numbers (with ``--write``) or, with ``--check``, states the largest relative
 change of every result set that differs (for a deliberate change of the numbers).

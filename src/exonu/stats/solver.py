@@ -49,7 +49,10 @@ MAX_HALVINGS = 40
 
 
 def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
-    return ExpectationState(st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx])
+    lognormal = None if st.lognormal is None else st.lognormal[idx]
+    linear_part = None if st.linear_part is None else st.linear_part[idx]
+    parts = (st.expected, st.p_full, st.q, st.s0, st.sfac)
+    return ExpectationState(*(a[idx] for a in parts), lognormal, linear_part)
 
 
 def project_to_bounds(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:
@@ -328,6 +331,10 @@ def _put(st: ExpectationState, idx: np.ndarray, new: ExpectationState) -> None:
     st.q[idx] = new.q
     st.s0[idx] = new.s0
     st.sfac[idx] = new.sfac
+    if st.lognormal is not None and new.lognormal is not None:
+        st.lognormal[idx] = new.lognormal
+    if st.linear_part is not None and new.linear_part is not None:
+        st.linear_part[idx] = new.linear_part
 
 
 def _evaluate(batch: FitBatch, den: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ExpectationState]:
@@ -461,6 +468,7 @@ def _joint_newton_one(
     """:func:`joint_newton` for one data set (``x`` of shape (1, P+1)), step for step the same iteration."""
     cm = batch.cm
     bounded = np.concatenate([[True], cm.bounded])
+    lower = cm.joint_lower_bounds  # max(x, lower) projects onto the bounds (max(x, −∞) = x)
     den = batch.denominator(np.zeros(1))
     xv = np.array(x[0], dtype=float)
     f_arr, st = _evaluate(batch, den, xv[None, :])
@@ -474,21 +482,20 @@ def _joint_newton_one(
         return float(f_c[0]), st_c
 
     for _ in range(max_iter):
-        g2, h_gn2, h_n2 = joint_derivatives(batch, den, st, xv[None, :])
-        g, h_gn = g2[0], h_gn2[0]
         newt = use_newton
+        g2, h_gn2, h_n2 = joint_derivatives(batch, den, st, xv[None, :], newton=newt)
+        g, h_gn = g2[0], h_gn2[0]
         step, decrement, curv, stuck = _bounded_step_one(h_n2[0] if newt else h_gn, g, xv, bounded)
         if newt:
             slope = float(g @ step)
-            if not (decrement >= 0 and slope < 0 and curv > 0 and not stuck and np.all(np.isfinite(step))):
+            if not (decrement >= 0 and slope < 0 and curv > 0 and not stuck and np.isfinite(step).all()):
                 step, decrement, _, _ = _bounded_step_one(h_gn, g, xv, bounded)
                 newt = False
         n_iter += 1
         f_old = f
         done = decrement < tol
         if done and newt:  # polish: a converged Newton step is still taken (see joint_newton)
-            cand = xv + step
-            cand[bounded] = np.maximum(cand[bounded], 0.0)
+            cand = np.maximum(xv + step, lower)
             f_c, st_c = value_at(cand)
             if np.isfinite(f_c) and f_c <= f_old + 1e-12 * max(1.0, abs(f_old)):
                 xv, f, st = cand, f_c, st_c
@@ -497,8 +504,7 @@ def _joint_newton_one(
             break
         t, accepted, full = 1.0, False, False
         for halving in range(MAX_HALVINGS):
-            cand = xv + t * step
-            cand[bounded] = np.maximum(cand[bounded], 0.0)
+            cand = np.maximum(xv + t * step, lower)
             f_c, st_c = value_at(cand)
             if np.isfinite(f_c) and f_c <= f_old + ARMIJO * float(g @ (cand - xv)):
                 xv, f, st = cand, f_c, st_c

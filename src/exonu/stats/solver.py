@@ -51,8 +51,9 @@ MAX_HALVINGS = 40
 def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
     lognormal = None if st.lognormal is None else st.lognormal[idx]
     linear_part = None if st.linear_part is None else st.linear_part[idx]
-    parts = (st.expected, st.p_full, st.q, st.s0, st.sfac)
-    return ExpectationState(*(a[idx] for a in parts), lognormal, linear_part)
+    return ExpectationState(
+        st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx], lognormal, linear_part
+    )
 
 
 def project_to_bounds(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:

@@ -67,9 +67,14 @@ class CompiledModel:
         return 2.0 * self.pull_weight
 
     @cached_property
+    def signal_variance(self) -> bool:
+        """Whether any bin has signal MC variance (then the χ² denominator depends on α)."""
+        return bool(np.any(self.var_sig))
+
+    @cached_property
     def joint_newton_applies(self) -> bool:
         """Whether the joint (u, θ) Newton solve covers this model: a linear signal, no signal MC variance."""
-        return bool(self.linear and self.c == 1.0 and not np.any(self.var_sig))
+        return bool(self.linear and self.c == 1.0 and not self.signal_variance)
 
     @cached_property
     def joint_lower_bounds(self) -> np.ndarray:

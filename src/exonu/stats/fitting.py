@@ -359,17 +359,19 @@ def fit(
         # one joint Newton solve in (u, θ), the ladder where it does not certify the minimum
         best = best_fit_of_batch(model, batch, tol=min(tol, 1e-10), ladder_tol=tol, derivatives=False)
         u0, theta0, f_core, core_ok = float(best.u[0]), best.theta[0], float(best.f[0]), bool(best.converged[0])
+        joint = bool(best.newton[0])
     elif fix_alpha is None:
+        joint = False
         um = minimise_fit_variable(batch, cm.nominal[None, :], allow_negative, tol)
         u0, theta0, f_core, core_ok = float(um.u[0]), um.theta[0], float(um.f[0]), bool(um.converged[0])
     else:
+        joint = False
         u0 = float(cm.alpha_to_u(check_alpha(model, fix_alpha)))
         th, f, conv, _ = profile_batch(batch, np.array([u0]), cm.nominal[None, :], tol)
         theta0, f_core, core_ok = th[0], float(f[0]), bool(conv[0])
 
     # 2. The value at the minimum; errors and covariance (the fast engine's on first access).
-    poi = model.poi_name if cm.c == 1.0 else f"{model.poi_name}^{cm.c:g}"
-    names = [poi, *model.nuisance_names]
+    names = list(model.layout.names)  # [poi (or poi^c), p_…, q_…, r_…]
     deferred = DeferredErrors(model, batch, u0, theta0, fix_alpha, allow_negative, tol, core_ok)
     if engine == "minuit":
         fval, values, errors, cov, valid, converged, messages = _minuit_engine(
@@ -377,17 +379,15 @@ def fit(
         )
         deferred = replace(deferred, block=ErrorBlock(errors, cov, valid, messages))
     else:
-        u_arr = np.array([u0])
-        fval = float(objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])[0][0])
-        values, converged = np.concatenate([[u0], theta0]), core_ok
+        values, converged, fval = np.concatenate([[u0], theta0]), core_ok, f_core
+        if not joint:  # the joint solve's value is the statistic at its x; the ladder's is re-evaluated there
+            u_arr = np.array([u0])
+            fval = float(objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])[0][0])
 
     theta = values[1:]
     p, q, r = split_theta(model, theta)
-    pulls = {}
-    sig = cm.pull_sigma
-    for i, name in enumerate(names[1:]):
-        if np.isfinite(sig[i]):
-            pulls[name] = float((theta[i] - cm.centres[i]) / sig[i])
+    pull_values = (theta - cm.centres) / cm.pull_sigma
+    pulls = {name: float(pull_values[i]) for i, name in enumerate(names[1:]) if np.isfinite(cm.pull_sigma[i])}
     n_free = (0 if fix_alpha is not None else 1) + (int(model.unconstrained.sum()) if ndof_convention == "free" else 0)
     return FitResult(
         alpha=float(cm.u_to_alpha(float(values[0]))),

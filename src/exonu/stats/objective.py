@@ -51,8 +51,11 @@ def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> Expectat
     """
     n_p, n_q = cm.n_p, cm.n_q
     batch = u.shape[0]
-    p_full = np.ones((batch, cm.n_comp))
-    p_full[:, cm.free] = theta[:, :n_p]
+    if n_p == cm.n_comp:  # every component fitted (a copy: the state must not alias the caller's θ)
+        p_full = theta[:, :n_p].copy()
+    else:
+        p_full = np.ones((batch, cm.n_comp))
+        p_full[:, cm.free] = theta[:, :n_p]
     q = theta[:, n_p : n_p + n_q].copy()  # a copy: the state must not alias the caller's θ
     bkg_counts = p_full @ cm.bkg
     if n_q:
@@ -90,10 +93,10 @@ def signal_factor_curvature(cm: CompiledModel, st: ExpectationState, weight: np.
     """
     if cm.skappa is None or cm.ssys_lin is None or st.lognormal is None or st.linear_part is None:
         return np.zeros((st.sfac.shape[0], cm.n_r, cm.n_r))
-    g, lin = st.lognormal, st.linear_part
-    cross = ((weight * g)[:, None, :] * cm.ssys_lin[None, :, :]) @ cm.skappa.T
+    weighted = weight * st.lognormal  # w G
+    cross = (weighted[:, None, :] * cm.ssys_lin[None, :, :]) @ cm.skappa.T
     return np.asarray(
-        cross + cross.transpose(0, 2, 1) + ((weight * g * lin)[:, None, :] * cm.skappa[None]) @ cm.skappa.T
+        cross + cross.transpose(0, 2, 1) + ((weighted * st.linear_part)[:, None, :] * cm.skappa[None]) @ cm.skappa.T
     )
 
 
@@ -105,7 +108,7 @@ def variance_base(cm: CompiledModel, data: np.ndarray) -> np.ndarray:
 
 def denominator(cm: CompiledModel, base: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Full χ² denominator D_i + σ²(B_stat)_i + α² σ²(S_stat)_i for a batch of u."""
-    if not np.any(cm.var_sig):
+    if not cm.signal_variance:
         return base
     alpha2 = np.power(np.abs(u), 2.0 / cm.c)  # α² = u^{2/c}; u < 0 only happens when c = 1
     return np.asarray(base + alpha2[:, None] * cm.var_sig[None, :], dtype=float)

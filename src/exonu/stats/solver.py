@@ -367,11 +367,15 @@ def joint_newton(
     for _ in range(max_iter):
         if live.size == 0:
             break
-        b, dn, xl = batch.rows(live), den[live], x[live]
+        if live.size == n_sets:  # no row selection in the common all-live case (x is copied: it is updated below)
+            b, dn, xl = batch, den, x.copy()
+        else:
+            b, dn, xl = batch.rows(live), den[live], x[live]
         st_l = expectation(cm, xl[:, 0], xl[:, 1:])
-        g, h_gn, h_n = joint_derivatives(b, dn, st_l, xl)
         newt = use_newton[live]
-        h = np.where(newt[:, None, None], h_n, h_gn)
+        any_newton = bool(newt.any())
+        g, h_gn, h_n = joint_derivatives(b, dn, st_l, xl, newton=any_newton)
+        h = np.where(newt[:, None, None], h_n, h_gn) if any_newton else h_gn
         step, decrement, curv, stuck = bounded_quadratic_step(h, g, xl, bounded, diag)
         slope = np.sum(g * step, axis=1)
         redo = newt & ~((decrement >= 0) & (slope < 0) & (curv > 0) & ~stuck & np.all(np.isfinite(step), axis=1))

@@ -77,9 +77,14 @@ class CompiledModel:
         return bool(self.linear and self.c == 1.0 and not self.signal_variance)
 
     @cached_property
+    def joint_bounded(self) -> np.ndarray:
+        """Which entries of x = (u, θ) in the joint solve are bounded below by 0: u and every p."""
+        return np.concatenate([[True], self.bounded])
+
+    @cached_property
     def joint_lower_bounds(self) -> np.ndarray:
         """Lower bound of each entry of x = (u, θ) in the joint solve: 0 for u and every p, −∞ otherwise."""
-        return np.where(np.concatenate([[True], self.bounded]), 0.0, -np.inf)
+        return np.where(self.joint_bounded, 0.0, -np.inf)
 
     # np.power is typed as returning Any. For a 0-d argument it returns a numpy float rather than
     # a 0-d ndarray; the callers that pass a scalar only take float() of the result.

@@ -354,7 +354,7 @@ def joint_newton(
     cm, n_sets = batch.cm, batch.size
     if n_sets == 1:
         return _joint_newton_one(batch, x, tol, max_iter)
-    bounded = np.concatenate([[True], cm.bounded])
+    bounded = cm.joint_bounded
     diag = np.arange(cm.n_par + 1)
     den = batch.denominator(np.zeros(n_sets))  # α-independent: no signal MC variance here
     f, _st = _evaluate(batch, den, x)
@@ -422,7 +422,7 @@ def joint_newton(
 
 
 def _bounded_step_one(
-    h: np.ndarray, g: np.ndarray, x: np.ndarray, bounded: np.ndarray
+    h: np.ndarray, g: np.ndarray, x: np.ndarray, bounded: np.ndarray, rounds: int
 ) -> tuple[np.ndarray, float, float, bool]:
     """:func:`bounded_quadratic_step` for one data set: ``h`` (P, P), ``g`` and ``x`` (P,).
 
@@ -441,7 +441,7 @@ def _bounded_step_one(
             return delta, -float(g @ delta) - 0.5 * curv, curv, False
     lam_tol = -1e-9 * (1.0 + float(np.abs(g).max()))
     delta = grad_model = g
-    for _ in range(2 * int(bounded.sum()) + 2):
+    for _ in range(rounds):  # 2 × the bounded entries + 2, as in bounded_quadratic_step
         if active.any():
             keep = ~active
             hm = h * (keep[:, None] & keep[None, :])
@@ -464,7 +464,7 @@ def _bounded_step_one(
             break
     curv = float(delta @ (grad_model - g))
     pred = -float(g @ delta) - 0.5 * curv
-    return delta, pred, curv, bool(np.any(active & (g < 0.0)))
+    return delta, pred, curv, bool((active & (g < 0.0)).any())
 
 
 def _joint_newton_one(
@@ -472,7 +472,8 @@ def _joint_newton_one(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`joint_newton` for one data set (``x`` of shape (1, P+1)), step for step the same iteration."""
     cm = batch.cm
-    bounded = np.concatenate([[True], cm.bounded])
+    bounded = cm.joint_bounded
+    rounds = 2 * (cm.n_p + 1) + 2  # active-set rounds: twice the bounded entries (u and every p), plus 2
     lower = cm.joint_lower_bounds  # max(x, lower) projects onto the bounds (max(x, −∞) = x)
     den = batch.denominator(np.zeros(1))
     xv = np.array(x[0], dtype=float)
@@ -490,11 +491,11 @@ def _joint_newton_one(
         newt = use_newton
         g2, h_gn2, h_n2 = joint_derivatives(batch, den, st, xv[None, :], newton=newt)
         g, h_gn = g2[0], h_gn2[0]
-        step, decrement, curv, stuck = _bounded_step_one(h_n2[0] if newt else h_gn, g, xv, bounded)
+        step, decrement, curv, stuck = _bounded_step_one(h_n2[0] if newt else h_gn, g, xv, bounded, rounds)
         if newt:
             slope = float(g @ step)
             if not (decrement >= 0 and slope < 0 and curv > 0 and not stuck and np.isfinite(step).all()):
-                step, decrement, _, _ = _bounded_step_one(h_gn, g, xv, bounded)
+                step, decrement, _, _ = _bounded_step_one(h_gn, g, xv, bounded, rounds)
                 newt = False
         n_iter += 1
         f_old = f

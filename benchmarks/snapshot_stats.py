@@ -11,7 +11,8 @@ of every array and scalar of every result.
 
 Snapshots kept in ``benchmarks/snapshots/``: ``stats-86e079b.json`` (the commit before the restructure of
 ``exonu.stats``; every restructuring commit matched it bit for bit) and ``stats-issue20.json`` (after the
-deliberate changes of issue 20, each stated in its commit message).
+deliberate changes of issue 20, each stated in its commit message) and ``stats-e979e17.json`` (the base of the
+fast-fit work: the physics changes after ``stats-issue20.json`` — atomic models, the FC belt — moved 17 result sets).
 
 ``--values FILE`` also writes the numbers (with ``--write``) or, with ``--check``, states the largest relative
 change of every result set that differs (for a deliberate change of the numbers).
@@ -35,6 +36,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import cached_property  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -59,12 +61,20 @@ def _leaf(value: Any) -> bytes:
     raise TypeError(f"cannot hash {type(value).__name__}")
 
 
+def attributes(value: Any) -> list[str]:
+    """A result dataclass's compared fields and its public cached properties (results computed on first
+    access, e.g. a fit's errors), sorted: the same keys whether a result is computed eagerly or lazily."""
+    names = {f.name for f in dataclasses.fields(value) if f.compare}
+    names |= {n for n, v in vars(type(value)).items() if isinstance(v, cached_property) and not n.startswith("_")}
+    return sorted(names)
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, bytes]:
     """{dotted path: bytes} of every array/scalar reachable through dataclasses, dicts, tuples and lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, bytes] = {}
-        for f in dataclasses.fields(value):
-            out.update(flatten(getattr(value, f.name), f"{prefix}.{f.name}"))
+        for name in attributes(value):
+            out.update(flatten(getattr(value, name), f"{prefix}.{name}"))
         return out
     if isinstance(value, dict):
         out = {}
@@ -88,11 +98,10 @@ def digest(value: Any) -> dict[str, str]:
 def numbers(value: Any, prefix: str = "") -> dict[str, list[float]]:
     """{dotted path: values} of every float array/scalar (for stating the size of a deliberate change)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            k: v
-            for f in dataclasses.fields(value)
-            for k, v in numbers(getattr(value, f.name), f"{prefix}.{f.name}").items()
-        }
+        out = {}
+        for name in attributes(value):
+            out.update(numbers(getattr(value, name), f"{prefix}.{name}"))
+        return out
     if isinstance(value, dict):
         return {k: v for key in value for k, v in numbers(value[key], f"{prefix}[{key}]").items()}
     if isinstance(value, (tuple, list)):

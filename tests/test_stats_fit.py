@@ -218,3 +218,19 @@ def test_fast_engine_reports_a_singular_hessian():
 def test_engine_is_checked():
     with pytest.raises(InputError, match="engine must be one of"):
         fit(random_model(), engine="scipy")
+
+
+def test_error_block_is_computed_on_first_access_and_kept():
+    """``fit`` returns the best fit and χ²_min; the Hessian block waits for the first read of an error."""
+    import pickle
+
+    m0 = random_model()
+    m = m0.with_data(np.round(m0.asimov(0.8)))
+    res = fit(m, statistic="poisson")
+    assert "errors" not in vars(res) and "valid" not in vars(res)  # nothing of the block computed yet
+    text = repr(res)  # the repr shows the block (and computes it)
+    assert "alpha_error=" in text and "covariance=" in text and "valid=True" in text
+    assert vars(res)["errors"] is res.errors  # computed once, then kept
+    again = pickle.loads(pickle.dumps(fit(m, statistic="poisson")))  # a pickled result computes it after
+    assert np.array_equal(again.covariance, res.covariance) and again.alpha_error == res.alpha_error
+    assert res.alpha_error == pytest.approx(float(np.sqrt(res.covariance[0, 0])), rel=1e-12)

@@ -20,6 +20,7 @@ Modules, in the order a result is produced (each imports only modules above it):
 * :mod:`~exonu.stats.solver` — the damped Newton solver: profiles at fixed α and joint (α, nuisances) fits
 * :mod:`~exonu.stats.minimum` — the best fit over α: the ladder search, and :func:`batched_best_fit`
 * :mod:`~exonu.stats.profiles` — :func:`profile` and :func:`profile_scan`
+* :mod:`~exonu.stats.hessian` — a fit's error block: the exact Hessian at the minimum, covariance, checks
 * :mod:`~exonu.stats.fitting` — :func:`fit`, the global fit (Hessian errors, or iminuit MIGRAD/HESSE)
 * :mod:`~exonu.stats.problem` — :class:`FitProblem` (model + statistic + data sets) and the
   profile-likelihood test statistics q̃_μ, t̃_μ

@@ -8,6 +8,7 @@ strength α to the fit variable u = α^c and back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,31 @@ class CompiledModel:
     @property
     def n_par(self) -> int:
         return self.n_p + self.n_q + self.n_r
+
+    @cached_property
+    def twice_pull_weight(self) -> np.ndarray:
+        """2/σ² per nuisance (P,): the pull terms' gradient factor and Hessian diagonal, built once."""
+        return 2.0 * self.pull_weight
+
+    @cached_property
+    def signal_variance(self) -> bool:
+        """Whether any bin has signal MC variance (then the χ² denominator depends on α)."""
+        return bool(np.any(self.var_sig))
+
+    @cached_property
+    def joint_newton_applies(self) -> bool:
+        """Whether the joint (u, θ) Newton solve covers this model: a linear signal, no signal MC variance."""
+        return bool(self.linear and self.c == 1.0 and not self.signal_variance)
+
+    @cached_property
+    def joint_bounded(self) -> np.ndarray:
+        """Which entries of x = (u, θ) in the joint solve are bounded below by 0: u and every p."""
+        return np.concatenate([[True], self.bounded])
+
+    @cached_property
+    def joint_lower_bounds(self) -> np.ndarray:
+        """Lower bound of each entry of x = (u, θ) in the joint solve: 0 for u and every p, −∞ otherwise."""
+        return np.where(self.joint_bounded, 0.0, -np.inf)
 
     # np.power is typed as returning Any. For a 0-d argument it returns a numpy float rather than
     # a 0-d ndarray; the callers that pass a scalar only take float() of the result.

@@ -6,7 +6,9 @@ solve in (α, nuisances) with the bounds α ≥ 0, p ≥ 0 handled by an active 
 otherwise, or where that solve does not certify its minimum, a 1-D search over α on χ²_min(α), each
 point profiled by Newton iterations. Then
 
-* ``engine="fast"`` (default) takes the Hessian of the statistic at that minimum — the nuisance
+* ``engine="fast"`` (default; :mod:`exonu.stats.hessian`, computed on the first access of an error,
+  the covariance, ``valid`` or ``message`` — the best fit and χ²_min do not wait for it) takes the
+  Hessian of the statistic at that minimum — the nuisance
   block analytically (:func:`~exonu.stats.objective.grad_hess_theta` returns the exact Newton matrix),
   the α row by differentiating the analytic gradient along α — and inverts it: covariance = 2 H⁻¹
   (Δ = 1 at 1σ for both statistics). Parameters held on an active bound (α = 0, a normalisation at
@@ -35,25 +37,18 @@ paper's bookkeeping use ``ndof_convention="poi"`` (only α is counted).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
+from .hessian import DeferredErrors, ErrorBlock
 from .minimum import batched_newton_applies, best_fit_of_batch, minimise_fit_variable
 from .model import BinnedModel, check_alpha
-from .objective import (
-    ExpectationState,
-    FitBatch,
-    fit_variable_scale,
-    grad_hess_theta,
-    grad_u,
-    joint_derivatives,
-    objective,
-)
+from .objective import FitBatch, grad_hess_theta, grad_u, objective
 from .profiles import split_theta
 from .solver import profile_batch
 from .statistic import check_statistic
@@ -62,13 +57,28 @@ __all__ = ["FitResult", "fit"]
 
 NDOF_CONVENTIONS = ("free", "poi")
 ENGINES = ("fast", "minuit")
-#: largest estimated distance to the minimum (χ² units) accepted by the fast engine
-_EDM_MAX = 1e-4
 
 
-@dataclass(frozen=True)
+#: the attributes of a :class:`FitResult` computed on first access (the Hessian block)
+LAZY_FIT_ATTRIBUTES = (
+    "alpha_error",
+    "errors",
+    "covariance",
+    "p_errors",
+    "q_errors",
+    "r_errors",
+    "valid",
+    "message",
+    "at_boundary",
+)
+
+
+@dataclass(frozen=True, repr=False)
 class FitResult:
     """Best fit of α and the nuisances, with errors from the Hessian at the minimum.
+
+    The best fit (α, nuisances, χ²_min) is computed by :func:`fit`; the error block (errors,
+    covariance, ``valid``, ``message``, ``at_boundary``) on first access, once (cached properties).
 
     Attributes
     ----------
@@ -112,28 +122,76 @@ class FitResult:
     """
 
     alpha: float
-    alpha_error: float
     chi2: float
     ndof: int
     ndof_convention: str
     p: np.ndarray
     q: np.ndarray
     r: np.ndarray
-    p_errors: np.ndarray
-    q_errors: np.ndarray
-    r_errors: np.ndarray
     parameter_names: list[str]
     values: np.ndarray
-    errors: np.ndarray
-    covariance: np.ndarray | None
     pulls: dict[str, float]
-    valid: bool
     converged: bool
-    message: str
     statistic: str
     poi_name: str
     alpha_fixed: bool
-    at_boundary: bool
+    deferred: DeferredErrors = field(repr=False, compare=False)
+
+    @cached_property
+    def _error_block(self) -> ErrorBlock:
+        """The Hessian block (computed on first access of any error, ``valid`` or ``message``)."""
+        return self.deferred.compute()
+
+    @cached_property
+    def errors(self) -> np.ndarray:
+        return self._error_block.errors
+
+    @cached_property
+    def covariance(self) -> np.ndarray | None:
+        return self._error_block.covariance
+
+    @cached_property
+    def alpha_error(self) -> float:
+        if self.alpha_fixed:
+            return float("nan")
+        return float(self.deferred.model.compiled.dalpha_du(float(self.values[0])) * self.errors[0])
+
+    @cached_property
+    def p_errors(self) -> np.ndarray:
+        p_err = split_theta(self.deferred.model, self.errors[1:])[0]
+        return np.where(self.deferred.model.fixed, 0.0, p_err)
+
+    @cached_property
+    def q_errors(self) -> np.ndarray:
+        return split_theta(self.deferred.model, self.errors[1:])[1]
+
+    @cached_property
+    def r_errors(self) -> np.ndarray:
+        return split_theta(self.deferred.model, self.errors[1:])[2]
+
+    @cached_property
+    def at_boundary(self) -> bool:
+        u_hat = float(self.values[0])
+        return bool(
+            not self.alpha_fixed and not self.deferred.allow_negative and u_hat <= 1e-9 * max(self.errors[0], 1e-300)
+        )
+
+    @cached_property
+    def valid(self) -> bool:
+        return bool(self._error_block.valid and self.deferred.core_converged)
+
+    @cached_property
+    def message(self) -> str:
+        messages = list(self._error_block.messages)
+        if not self.deferred.core_converged:
+            messages.append("profiled minimisation did not converge")
+        if self.at_boundary:
+            messages.append("alpha at the 0 boundary: its error is not meaningful (use a limit)")
+        return "; ".join(messages) if messages else "converged"
+
+    def __repr__(self) -> str:  # the dataclass fields and the error block (computed here if not yet)
+        names = [f.name for f in fields(self) if f.repr] + list(LAZY_FIT_ATTRIBUTES)
+        return f"FitResult({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
     @property
     def chi2_per_ndof(self) -> float:
@@ -194,169 +252,6 @@ class FitObjective:
 
     def grad(self, x: ArrayLike) -> np.ndarray:
         return self._eval(x)[1]
-
-
-def _gradient_at_u(batch: FitBatch, u: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Analytic gradient [∂f/∂u, ∂f/∂θ] of the one data set of ``batch`` at the u values ``u`` (N,)
-    with the same θ, shape (N, 1 + P)."""
-    n = u.size
-    rep, th = batch.repeat(n), np.repeat(theta[None, :], n, 0)
-    den = rep.denominator(u)
-    _, st = objective(rep, den, u, th)
-    g_theta = grad_hess_theta(rep, den, st, th, hessian=False)[0]
-    return np.concatenate([grad_u(rep, st, u)[:, None], g_theta], axis=1)
-
-
-def _hessian(
-    batch: FitBatch,
-    u: float,
-    theta: np.ndarray,
-    with_u: bool,
-    u_step: Callable[[], float],
-    allow_negative: bool,
-    linear: bool = False,
-    state: ExpectationState | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and exact Hessian of the statistic of the one data set of ``batch`` in x = [u, θ]
-    (or θ only) at one point.
-
-    The θ block is analytic: the Newton matrix of :func:`~exonu.stats.objective.grad_hess_theta` is the
-    exact Hessian (the p·q product is the only second derivative of E in θ, and the Poisson weights
-    D/E² are exact). The u row is the derivative of the analytic gradient along u, by a central
-    difference (one-sided, second order, when u − h would leave the allowed range); the gradient is
-    smooth in u (exponents ≥ 1), so a step of 10⁻³ of the rough 1σ scale leaves a relative error
-    far below the 2 % that matters for an error bar (``u_step()`` gives h). ``linear`` (a signal
-    linear in u without signal MC variance, :func:`~exonu.stats.minimum.batched_newton_applies`): the
-    u row is analytic too, the Newton matrix of :func:`~exonu.stats.objective.joint_derivatives`.
-    ``state``: the expectation at (u, θ) if the caller has it.
-    """
-    uu = np.array([u])
-    den = batch.denominator(uu)
-    st = objective(batch, den, uu, theta[None, :])[1] if state is None else state
-    if with_u and linear:
-        g_x, _, h_x = joint_derivatives(batch, den, st, np.concatenate([uu, theta])[None, :])
-        return g_x[0], h_x[0]
-    g, h_gn, h_n = grad_hess_theta(batch, den, st, theta[None, :])
-    h_theta = (h_gn if h_n is None else h_n)[0]
-    if not with_u:
-        return g[0], h_theta
-    g_u = float(grad_u(batch, st, uu)[0])
-    h = u_step()
-    if allow_negative or u - h >= 0.0:
-        gp, gm = _gradient_at_u(batch, np.array([u + h, u - h]), theta)
-        row = (gp - gm) / (2.0 * h)
-    else:
-        g1, g2 = _gradient_at_u(batch, np.array([u + h, u + 2.0 * h]), theta)
-        g0 = np.concatenate([[g_u], g[0]])
-        row = (-3.0 * g0 + 4.0 * g1 - g2) / (2.0 * h)
-    n = 1 + batch.cm.n_par
-    hess = np.empty((n, n))
-    hess[1:, 1:] = h_theta
-    hess[0, :] = row
-    hess[1:, 0] = row[1:]
-    return np.concatenate([[g_u], g[0]]), hess
-
-
-def _covariance(hess: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Covariance 2 H⁻¹ (Δf = 1 at 1σ) of the parameters not pinned at a bound; zeros for the pinned.
-
-    Returns (covariance, positive_definite). Pinned parameters are held at their bound: the other
-    parameters get their covariance conditional on that, as in HESSE's bounded transformation.
-    """
-    n = hess.shape[0]
-    cov = np.zeros((n, n))
-    keep = np.flatnonzero(~pinned)
-    if keep.size == 0:
-        return cov, True
-    hk = hess if keep.size == n else hess[np.ix_(keep, keep)]
-    hk = 0.5 * (hk + hk.T)
-    if not np.all(np.isfinite(hk)):
-        return cov, False
-    # Scale to unit diagonal first: parameters differ by orders of magnitude (u against pulls).
-    dg = np.diag(hk)
-    if not np.all(dg > 0):
-        return cov, False
-    s = 1.0 / np.sqrt(dg)
-    scaled = hk * s[:, None] * s[None, :]
-    try:
-        chol = np.linalg.cholesky(scaled)
-    except np.linalg.LinAlgError:
-        return cov, False
-    # A Cholesky factor can exist for a numerically singular matrix: also require a sane condition.
-    if np.min(np.diag(chol)) ** 2 < 1e-14:
-        return cov, False
-    inv = np.linalg.inv(scaled)
-    if keep.size == n:
-        return 2.0 * inv * s[:, None] * s[None, :], True
-    cov[np.ix_(keep, keep)] = 2.0 * inv * s[:, None] * s[None, :]
-    return cov, True
-
-
-def _fast_engine(
-    model: BinnedModel,
-    batch: FitBatch,
-    u0: float,
-    theta0: np.ndarray,
-    fix_alpha: float | None,
-    allow_negative: bool,
-    tol: float,
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray | None, bool, list[str]]:
-    """Hessian at the profiled minimum of the one data set of ``batch`` → (f, values, errors,
-    covariance, valid, messages)."""
-    cm = model.compiled
-    n = 1 + cm.n_par
-    values = np.concatenate([[u0], theta0])
-    u_arr = np.array([u0])
-    f_arr, state = objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])
-    fval = float(f_arr[0])
-    if not np.isfinite(fval):
-        return fval, values, np.full(n, np.nan), None, False, ["statistic not finite at the minimum"]
-    with_u = fix_alpha is None
-
-    def u_step() -> float:  # only the finite-difference α row needs it
-        return 1e-3 * float(fit_variable_scale(cm, batch.data, batch.base)[0])
-
-    linear = batched_newton_applies(model)
-    grad, hess = _hessian(batch, u0, theta0, with_u, u_step, allow_negative, linear, state)
-    if not with_u:  # α held: its row and column are zero, as for any fixed parameter
-        grad = np.concatenate([[0.0], grad])
-        full = np.zeros((n, n))
-        full[1:, 1:] = hess
-        hess = full
-    messages = []
-    # Held at a bound: the fixed α, and every parameter on its bound (α = 0, a normalisation = 0)
-    # whose bound is active — releasing it would lower the statistic by more than ``tol``. A bound
-    # touched with a vanishing gradient (e.g. Asimov data at α = 0) is not active: the parameter
-    # keeps its two-sided curvature, as MIGRAD/HESSE do there.
-    at_bound = np.concatenate([[with_u and not allow_negative and u0 <= 0.0], cm.bounded & (theta0 <= 0.0)])
-    diag = np.diag(hess)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gain = np.where(diag > 0, grad**2 / (2.0 * diag), np.inf)
-    pinned = at_bound & (grad > 0.0) & (gain > tol)
-    pinned[0] |= not with_u
-    cov, pos_def = _covariance(hess, pinned)
-    valid = True
-    if not pos_def:
-        messages.append("Hessian not positive definite: no covariance (a saddle point or degenerate parameters)")
-        return fval, values, np.full(n, np.nan), None, False, messages
-    errors = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    if with_u and pinned[0]:
-        # α held on its active boundary (zero row in the covariance): report the curvature scale of
-        # the Hessian there as its "error" (a one-sided parabola; a limit is the meaningful statement).
-        full_cov, ok = _covariance(hess, pinned & np.r_[False, np.ones(n - 1, bool)])
-        errors[0] = np.sqrt(full_cov[0, 0]) if ok and full_cov[0, 0] > 0 else float("nan")
-    n_pinned = int(pinned[1:].sum())
-    if n_pinned:
-        names = model.nuisance_names
-        held = ", ".join(names[i] for i in np.flatnonzero(pinned[1:]))
-        messages.append(f"held at the 0 bound (error 0): {held}")
-    # Estimated distance to the minimum over the free directions (MIGRAD's EDM, Δf = 1 convention).
-    free_grad = np.where(pinned, 0.0, grad)
-    edm = 0.25 * float(free_grad @ cov @ free_grad)
-    if not edm < _EDM_MAX:
-        valid = False
-        messages.append(f"not at a minimum: estimated distance to it {edm:.3g} > {_EDM_MAX:g}")
-    return fval, values, errors, cov, valid, messages
 
 
 def _minuit_engine(
@@ -464,70 +359,50 @@ def fit(
         # one joint Newton solve in (u, θ), the ladder where it does not certify the minimum
         best = best_fit_of_batch(model, batch, tol=min(tol, 1e-10), ladder_tol=tol, derivatives=False)
         u0, theta0, f_core, core_ok = float(best.u[0]), best.theta[0], float(best.f[0]), bool(best.converged[0])
+        joint = bool(best.newton[0])
     elif fix_alpha is None:
+        joint = False
         um = minimise_fit_variable(batch, cm.nominal[None, :], allow_negative, tol)
         u0, theta0, f_core, core_ok = float(um.u[0]), um.theta[0], float(um.f[0]), bool(um.converged[0])
     else:
+        joint = False
         u0 = float(cm.alpha_to_u(check_alpha(model, fix_alpha)))
         th, f, conv, _ = profile_batch(batch, np.array([u0]), cm.nominal[None, :], tol)
         theta0, f_core, core_ok = th[0], float(f[0]), bool(conv[0])
 
-    # 2. Errors and covariance.
-    poi = model.poi_name if cm.c == 1.0 else f"{model.poi_name}^{cm.c:g}"
-    names = [poi, *model.nuisance_names]
+    # 2. The value at the minimum; errors and covariance (the fast engine's on first access).
+    names = list(model.layout.names)  # [poi (or poi^c), p_…, q_…, r_…]
+    deferred = DeferredErrors(model, batch, u0, theta0, fix_alpha, allow_negative, tol, core_ok)
     if engine == "minuit":
         fval, values, errors, cov, valid, converged, messages = _minuit_engine(
             model, statistic, names, u0, theta0, f_core, fix_alpha, allow_negative
         )
+        deferred = replace(deferred, block=ErrorBlock(errors, cov, valid, messages))
     else:
-        fval, values, errors, cov, valid, messages = _fast_engine(
-            model, batch, u0, theta0, fix_alpha, allow_negative, tol
-        )
-        converged = core_ok
-    if not core_ok:
-        messages.append("profiled minimisation did not converge")
-        valid = False
-
-    u_hat = float(values[0])
-    alpha = float(cm.u_to_alpha(u_hat))
-    alpha_err = float("nan") if fix_alpha is not None else float(cm.dalpha_du(u_hat) * errors[0])
-    at_boundary = fix_alpha is None and not allow_negative and u_hat <= 1e-9 * max(errors[0], 1e-300)
-    if at_boundary:
-        messages.append("alpha at the 0 boundary: its error is not meaningful (use a limit)")
+        values, converged, fval = np.concatenate([[u0], theta0]), core_ok, f_core
+        if not joint:  # the joint solve's value is the statistic at its x; the ladder's is re-evaluated there
+            u_arr = np.array([u0])
+            fval = float(objective(batch, batch.denominator(u_arr), u_arr, theta0[None, :])[0][0])
 
     theta = values[1:]
     p, q, r = split_theta(model, theta)
-    p_err, q_err, r_err = split_theta(model, errors[1:])
-    p_err = np.where(model.fixed, 0.0, p_err)
-    pulls = {}
-    sig = cm.pull_sigma
-    for i, name in enumerate(names[1:]):
-        if np.isfinite(sig[i]):
-            pulls[name] = float((theta[i] - cm.centres[i]) / sig[i])
+    pull_values = (theta - cm.centres) / cm.pull_sigma
+    pulls = {name: float(pull_values[i]) for i, name in enumerate(names[1:]) if np.isfinite(cm.pull_sigma[i])}
     n_free = (0 if fix_alpha is not None else 1) + (int(model.unconstrained.sum()) if ndof_convention == "free" else 0)
-    message = "; ".join(messages) if messages else "converged"
     return FitResult(
-        alpha=alpha,
-        alpha_error=alpha_err,
-        chi2=float(fval),
+        alpha=float(cm.u_to_alpha(float(values[0]))),
+        chi2=fval,
         ndof=model.n_bins - n_free,
         ndof_convention=ndof_convention,
         p=p,
         q=q,
         r=r,
-        p_errors=p_err,
-        q_errors=q_err,
-        r_errors=r_err,
         parameter_names=names,
         values=values,
-        errors=errors,
-        covariance=cov,
         pulls=pulls,
-        valid=valid,
         converged=converged,
-        message=message,
         statistic=statistic,
         poi_name=model.poi_name,
         alpha_fixed=fix_alpha is not None,
-        at_boundary=bool(at_boundary),
+        deferred=deferred,
     )

@@ -250,8 +250,7 @@ class BatchedFit:
 
 def batched_newton_applies(model: BinnedModel) -> bool:
     """Whether the joint solve covers this model: a linear signal and no signal MC variance."""
-    cm = model.compiled
-    return bool(cm.linear and cm.c == 1.0 and not np.any(cm.var_sig))
+    return model.compiled.joint_newton_applies
 
 
 def batched_best_fit(

@@ -37,6 +37,9 @@ class ExpectationState:
     q: np.ndarray  # (N, K)
     s0: np.ndarray  # (N, n) nominal signal S⁰(α)
     sfac: np.ndarray  # (N, n) 1 + Σ_l r_l ε_l
+    # with a log-normal signal systematic, the factor's two parts (kept for its derivatives), else None:
+    lognormal: np.ndarray | None = None  # (N, n) G = exp(Σ_l r_l κ_l)
+    linear_part: np.ndarray | None = None  # (N, n) 1 + Σ_l r_l ε_l over the linear systematics
 
 
 def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
@@ -48,8 +51,11 @@ def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> Expectat
     """
     n_p, n_q = cm.n_p, cm.n_q
     batch = u.shape[0]
-    p_full = np.ones((batch, cm.n_comp))
-    p_full[:, cm.free] = theta[:, :n_p]
+    if n_p == cm.n_comp:  # every component fitted (a copy: the state must not alias the caller's θ)
+        p_full = theta[:, :n_p].copy()
+    else:
+        p_full = np.ones((batch, cm.n_comp))
+        p_full[:, cm.free] = theta[:, :n_p]
     q = theta[:, n_p : n_p + n_q].copy()  # a copy: the state must not alias the caller's θ
     bkg_counts = p_full @ cm.bkg
     if n_q:
@@ -64,35 +70,33 @@ def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> Expectat
         sfac = 1.0 + theta[:, n_p + n_q :] @ cm.ssys
     else:  # linear factors times the log-normal ones (BinnedModel.signal_factor)
         r = theta[:, n_p + n_q :]
-        sfac = (1.0 + r @ cm.ssys_lin) * np.exp(r @ cm.skappa)
+        linear_part, lognormal = 1.0 + r @ cm.ssys_lin, np.exp(r @ cm.skappa)
+        sfac = linear_part * lognormal
+        return ExpectationState(bkg_counts + s0 * sfac, p_full, q, s0, sfac, lognormal, linear_part)
     return ExpectationState(bkg_counts + s0 * sfac, p_full, q, s0, sfac)
 
 
-def signal_factor_slopes(cm: CompiledModel, theta: np.ndarray, sfac: np.ndarray) -> np.ndarray:
+def signal_factor_slopes(cm: CompiledModel, st: ExpectationState) -> np.ndarray:
     """∂(signal factor)_i/∂r_l, shape (N, L, n): ε_il for a linear systematic (times the log-normal
     factors), ln(1 + ε_il) × the whole factor for a log-normal one."""
-    if cm.skappa is None or cm.ssys_lin is None:
-        return np.broadcast_to(cm.ssys[None, :, :], (theta.shape[0], *cm.ssys.shape))
-    r = theta[:, cm.n_p + cm.n_q :]
-    lognormal_part = np.exp(r @ cm.skappa)
+    if cm.skappa is None or cm.ssys_lin is None or st.lognormal is None:
+        return np.broadcast_to(cm.ssys[None, :, :], (st.sfac.shape[0], *cm.ssys.shape))
     return np.asarray(
-        cm.ssys_lin[None, :, :] * lognormal_part[:, None, :] + cm.skappa[None, :, :] * sfac[:, None, :], dtype=float
+        cm.ssys_lin[None, :, :] * st.lognormal[:, None, :] + cm.skappa[None, :, :] * st.sfac[:, None, :], dtype=float
     )
 
 
-def signal_factor_curvature(cm: CompiledModel, theta: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def signal_factor_curvature(cm: CompiledModel, st: ExpectationState, weight: np.ndarray) -> np.ndarray:
     """Σ_i weight_i ∂²(signal factor)_i/∂r_l∂r_m, shape (N, L, L) (zero unless a systematic is log-normal).
 
     With the factor L_i G_i (L linear, G = exp(Σ r κ) log-normal): ∂² = G (ε_l κ_m + ε_m κ_l + L κ_l κ_m).
     """
-    if cm.skappa is None or cm.ssys_lin is None:
-        return np.zeros((theta.shape[0], cm.n_r, cm.n_r))
-    r = theta[:, cm.n_p + cm.n_q :]
-    g = np.exp(r @ cm.skappa)
-    lin = 1.0 + r @ cm.ssys_lin
-    cross = ((weight * g)[:, None, :] * cm.ssys_lin[None, :, :]) @ cm.skappa.T
+    if cm.skappa is None or cm.ssys_lin is None or st.lognormal is None or st.linear_part is None:
+        return np.zeros((st.sfac.shape[0], cm.n_r, cm.n_r))
+    weighted = weight * st.lognormal  # w G
+    cross = (weighted[:, None, :] * cm.ssys_lin[None, :, :]) @ cm.skappa.T
     return np.asarray(
-        cross + cross.transpose(0, 2, 1) + ((weight * g * lin)[:, None, :] * cm.skappa[None]) @ cm.skappa.T
+        cross + cross.transpose(0, 2, 1) + ((weighted * st.linear_part)[:, None, :] * cm.skappa[None]) @ cm.skappa.T
     )
 
 
@@ -104,7 +108,7 @@ def variance_base(cm: CompiledModel, data: np.ndarray) -> np.ndarray:
 
 def denominator(cm: CompiledModel, base: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Full χ² denominator D_i + σ²(B_stat)_i + α² σ²(S_stat)_i for a batch of u."""
-    if not np.any(cm.var_sig):
+    if not cm.signal_variance:
         return base
     alpha2 = np.power(np.abs(u), 2.0 / cm.c)  # α² = u^{2/c}; u < 0 only happens when c = 1
     return np.asarray(base + alpha2[:, None] * cm.var_sig[None, :], dtype=float)
@@ -184,11 +188,18 @@ def objective(
     return f + pull_terms(cm, theta, batch.centres), st
 
 
-def jacobian_theta(cm: CompiledModel, st: ExpectationState, theta: np.ndarray) -> np.ndarray:
-    """Transposed Jacobian ∂E_i/∂θ_a, shape (N, P, n), written block by block into one buffer."""
+def jacobian_theta(
+    cm: CompiledModel, st: ExpectationState, out: np.ndarray | None = None, slopes: np.ndarray | None = None
+) -> np.ndarray:
+    """Transposed Jacobian ∂E_i/∂θ_a, shape (N, P, n), written block by block into one buffer.
+
+    ``out``: a (N, P, n) array to write into (e.g. the θ rows of the joint Jacobian); ``slopes``: the
+    :func:`signal_factor_slopes` if the caller has them.
+    """
     batch, n = st.expected.shape[0], cm.n_bins
     n_p, n_q, n_r = cm.n_p, cm.n_q, cm.n_r
-    jt = np.empty((batch, cm.n_par * n))  # 2-D so that column slices are guaranteed views
+    # 2-D so that column slices are guaranteed views (``out`` has contiguous (P, n) rows: a view too)
+    jt = np.empty((batch, cm.n_par * n)) if out is None else out.reshape(batch, cm.n_par * n)
     if n_p:  # ∂E/∂p_j = B_ij + Σ_k q_k σ_ijk
         block = jt[:, : n_p * n]
         if n_q:
@@ -201,7 +212,7 @@ def jacobian_theta(cm: CompiledModel, st: ExpectationState, theta: np.ndarray) -
     if n_r and cm.skappa is None:  # ∂E/∂r_l = ε_il S⁰_i
         np.multiply(st.s0[:, None, :], cm.ssys[None, :, :], out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
     elif n_r:  # a log-normal systematic: ∂E/∂r_l = S⁰_i ∂(signal factor)_i/∂r_l
-        slopes = signal_factor_slopes(cm, theta, st.sfac)
+        slopes = signal_factor_slopes(cm, st) if slopes is None else slopes
         np.multiply(st.s0[:, None, :], slopes, out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
     return jt.reshape(batch, cm.n_par, n)
 
@@ -244,15 +255,14 @@ def grad_hess_theta(
     ``hessian=False`` skips both matrices.
     """
     cm = batch.cm
-    jt = jacobian_theta(cm, st, theta)
+    jt = jacobian_theta(cm, st)
     dfde, w = statistic_for(cm, batch.statistic).derivatives(batch.data, den, st.expected)  # ∂(statistic)/∂E_i, W_i
-    g = np.matmul(jt, dfde[:, :, None])[:, :, 0] + 2.0 * cm.pull_weight * (theta - batch.centres)
+    g = np.matmul(jt, dfde[:, :, None])[:, :, 0] + cm.twice_pull_weight * (theta - batch.centres)
     if not hessian:
         return g, None, None
     jt *= np.sqrt(w)[:, None, :]  # in place: JᵀWJ = (√W J)ᵀ(√W J), w ≥ 0 for both statistics
     h = 2.0 * np.matmul(jt, jt.transpose(0, 2, 1))
-    idx = np.arange(cm.n_par)
-    h[:, idx, idx] += 2.0 * cm.pull_weight
+    h.reshape(h.shape[0], -1)[:, :: cm.n_par + 1] += cm.twice_pull_weight  # the diagonal, a strided view
     # The only second derivative of E is ∂²E_i/∂p_j∂q_k = σ(B_sys)_ijk; its term Σ_i (∂f/∂E_i) σ_ijk
     # turns Gauss–Newton into Newton (quadratic instead of linear convergence). It can make the
     # matrix indefinite far from the minimum, so the caller keeps the Gauss–Newton matrix as fallback.
@@ -266,7 +276,7 @@ def grad_hess_theta(
     if newton and cm.n_r and cm.skappa is not None:  # a log-normal factor is curved in r
         h_newton = h.copy() if h_newton is None else h_newton
         sl_r = slice(cm.n_p + cm.n_q, cm.n_par)
-        h_newton[:, sl_r, sl_r] += signal_factor_curvature(cm, theta, dfde * st.s0)
+        h_newton[:, sl_r, sl_r] += signal_factor_curvature(cm, st, dfde * st.s0)
     return g, h, h_newton
 
 
@@ -307,22 +317,28 @@ def grad_u(batch: FitBatch, st: ExpectationState, u: np.ndarray) -> np.ndarray:
 
 
 def joint_derivatives(
-    batch: FitBatch, den: np.ndarray, st: ExpectationState, x: np.ndarray
+    batch: FitBatch, den: np.ndarray, st: ExpectationState, x: np.ndarray, newton: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradient (N, P+1), Gauss–Newton and Newton matrices (N, P+1, P+1) of the statistic in x = (u, θ)."""
+    """Gradient (N, P+1), Gauss–Newton and Newton matrices (N, P+1, P+1) of the statistic in x = (u, θ).
+
+    ``newton=False`` skips the Newton terms: the third matrix is then the Gauss–Newton one (the same object).
+    """
     cm = batch.cm
     n_sets, n = batch.data.shape
     dfde, w = statistic_for(cm, batch.statistic).derivatives(batch.data, den, st.expected)
     jac = np.empty((n_sets, cm.n_par + 1, n))
     np.multiply(cm.template_sum, st.sfac, out=jac[:, 0, :])  # ∂E/∂u
-    jac[:, 1:, :] = jacobian_theta(cm, st, x[:, 1:])
+    slopes = signal_factor_slopes(cm, st) if cm.n_r and cm.skappa is not None else None
+    jacobian_theta(cm, st, out=jac[:, 1:, :], slopes=slopes)
     g = np.matmul(jac, dfde[:, :, None])[:, :, 0]
-    g[:, 1:] += 2.0 * cm.pull_weight * (x[:, 1:] - batch.centres)
+    g[:, 1:] += cm.twice_pull_weight * (x[:, 1:] - batch.centres)
     jac *= np.sqrt(w)[:, None, :]
     h_gn = np.matmul(jac, jac.transpose(0, 2, 1))
     h_gn *= 2.0
-    diag = np.arange(1, cm.n_par + 1)  # the pull terms (u has none)
-    h_gn[:, diag, diag] += 2.0 * cm.pull_weight
+    # the pull terms (u has none): the diagonal from entry (1, 1) on, as a strided view of the flat matrix
+    h_gn.reshape(n_sets, -1)[:, cm.n_par + 2 :: cm.n_par + 2] += cm.twice_pull_weight
+    if not newton:
+        return g, h_gn, h_gn
     h_n = h_gn.copy()
     off = 1  # θ starts at index 1 of x
     if cm.n_p and cm.n_q:  # ∂²E/∂p_j∂q_k = σ(B_sys)_ijk
@@ -336,12 +352,12 @@ def joint_derivatives(
         h_n[:, 0, sl_r] += ur
         h_n[:, sl_r, 0] += ur
     elif cm.n_r:  # a log-normal systematic: ∂²E/∂u∂r_l = ΣT_i ∂(factor)_i/∂r_l, and the factor's r curvature
-        slopes = signal_factor_slopes(cm, x[:, 1:], st.sfac)
+        assert slopes is not None  # computed above for a log-normal systematic
         ur = np.einsum("ni,nli->nl", dfde * cm.template_sum[None, :], slopes)
         sl_r = slice(off + cm.n_p + cm.n_q, off + cm.n_par)
         h_n[:, 0, sl_r] += ur
         h_n[:, sl_r, 0] += ur
-        h_n[:, sl_r, sl_r] += signal_factor_curvature(cm, x[:, 1:], dfde * st.s0)
+        h_n[:, sl_r, sl_r] += signal_factor_curvature(cm, st, dfde * st.s0)
     return g, h_gn, h_n
 
 

@@ -49,7 +49,11 @@ MAX_HALVINGS = 40
 
 
 def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
-    return ExpectationState(st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx])
+    lognormal = None if st.lognormal is None else st.lognormal[idx]
+    linear_part = None if st.linear_part is None else st.linear_part[idx]
+    return ExpectationState(
+        st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx], lognormal, linear_part
+    )
 
 
 def project_to_bounds(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:
@@ -328,6 +332,10 @@ def _put(st: ExpectationState, idx: np.ndarray, new: ExpectationState) -> None:
     st.q[idx] = new.q
     st.s0[idx] = new.s0
     st.sfac[idx] = new.sfac
+    if st.lognormal is not None and new.lognormal is not None:
+        st.lognormal[idx] = new.lognormal
+    if st.linear_part is not None and new.linear_part is not None:
+        st.linear_part[idx] = new.linear_part
 
 
 def _evaluate(batch: FitBatch, den: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ExpectationState]:
@@ -346,7 +354,7 @@ def joint_newton(
     cm, n_sets = batch.cm, batch.size
     if n_sets == 1:
         return _joint_newton_one(batch, x, tol, max_iter)
-    bounded = np.concatenate([[True], cm.bounded])
+    bounded = cm.joint_bounded
     diag = np.arange(cm.n_par + 1)
     den = batch.denominator(np.zeros(n_sets))  # α-independent: no signal MC variance here
     f, _st = _evaluate(batch, den, x)
@@ -359,11 +367,15 @@ def joint_newton(
     for _ in range(max_iter):
         if live.size == 0:
             break
-        b, dn, xl = batch.rows(live), den[live], x[live]
+        if live.size == n_sets:  # no row selection in the common all-live case (x is copied: it is updated below)
+            b, dn, xl = batch, den, x.copy()
+        else:
+            b, dn, xl = batch.rows(live), den[live], x[live]
         st_l = expectation(cm, xl[:, 0], xl[:, 1:])
-        g, h_gn, h_n = joint_derivatives(b, dn, st_l, xl)
         newt = use_newton[live]
-        h = np.where(newt[:, None, None], h_n, h_gn)
+        any_newton = bool(newt.any())
+        g, h_gn, h_n = joint_derivatives(b, dn, st_l, xl, newton=any_newton)
+        h = np.where(newt[:, None, None], h_n, h_gn) if any_newton else h_gn
         step, decrement, curv, stuck = bounded_quadratic_step(h, g, xl, bounded, diag)
         slope = np.sum(g * step, axis=1)
         redo = newt & ~((decrement >= 0) & (slope < 0) & (curv > 0) & ~stuck & np.all(np.isfinite(step), axis=1))
@@ -410,7 +422,7 @@ def joint_newton(
 
 
 def _bounded_step_one(
-    h: np.ndarray, g: np.ndarray, x: np.ndarray, bounded: np.ndarray
+    h: np.ndarray, g: np.ndarray, x: np.ndarray, bounded: np.ndarray, rounds: int
 ) -> tuple[np.ndarray, float, float, bool]:
     """:func:`bounded_quadratic_step` for one data set: ``h`` (P, P), ``g`` and ``x`` (P,).
 
@@ -429,7 +441,7 @@ def _bounded_step_one(
             return delta, -float(g @ delta) - 0.5 * curv, curv, False
     lam_tol = -1e-9 * (1.0 + float(np.abs(g).max()))
     delta = grad_model = g
-    for _ in range(2 * int(bounded.sum()) + 2):
+    for _ in range(rounds):  # 2 × the bounded entries + 2, as in bounded_quadratic_step
         if active.any():
             keep = ~active
             hm = h * (keep[:, None] & keep[None, :])
@@ -452,7 +464,7 @@ def _bounded_step_one(
             break
     curv = float(delta @ (grad_model - g))
     pred = -float(g @ delta) - 0.5 * curv
-    return delta, pred, curv, bool(np.any(active & (g < 0.0)))
+    return delta, pred, curv, bool((active & (g < 0.0)).any())
 
 
 def _joint_newton_one(
@@ -460,7 +472,9 @@ def _joint_newton_one(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`joint_newton` for one data set (``x`` of shape (1, P+1)), step for step the same iteration."""
     cm = batch.cm
-    bounded = np.concatenate([[True], cm.bounded])
+    bounded = cm.joint_bounded
+    rounds = 2 * (cm.n_p + 1) + 2  # active-set rounds: twice the bounded entries (u and every p), plus 2
+    lower = cm.joint_lower_bounds  # max(x, lower) projects onto the bounds (max(x, −∞) = x)
     den = batch.denominator(np.zeros(1))
     xv = np.array(x[0], dtype=float)
     f_arr, st = _evaluate(batch, den, xv[None, :])
@@ -474,21 +488,20 @@ def _joint_newton_one(
         return float(f_c[0]), st_c
 
     for _ in range(max_iter):
-        g2, h_gn2, h_n2 = joint_derivatives(batch, den, st, xv[None, :])
-        g, h_gn = g2[0], h_gn2[0]
         newt = use_newton
-        step, decrement, curv, stuck = _bounded_step_one(h_n2[0] if newt else h_gn, g, xv, bounded)
+        g2, h_gn2, h_n2 = joint_derivatives(batch, den, st, xv[None, :], newton=newt)
+        g, h_gn = g2[0], h_gn2[0]
+        step, decrement, curv, stuck = _bounded_step_one(h_n2[0] if newt else h_gn, g, xv, bounded, rounds)
         if newt:
             slope = float(g @ step)
-            if not (decrement >= 0 and slope < 0 and curv > 0 and not stuck and np.all(np.isfinite(step))):
-                step, decrement, _, _ = _bounded_step_one(h_gn, g, xv, bounded)
+            if not (decrement >= 0 and slope < 0 and curv > 0 and not stuck and np.isfinite(step).all()):
+                step, decrement, _, _ = _bounded_step_one(h_gn, g, xv, bounded, rounds)
                 newt = False
         n_iter += 1
         f_old = f
         done = decrement < tol
         if done and newt:  # polish: a converged Newton step is still taken (see joint_newton)
-            cand = xv + step
-            cand[bounded] = np.maximum(cand[bounded], 0.0)
+            cand = np.maximum(xv + step, lower)
             f_c, st_c = value_at(cand)
             if np.isfinite(f_c) and f_c <= f_old + 1e-12 * max(1.0, abs(f_old)):
                 xv, f, st = cand, f_c, st_c
@@ -497,8 +510,7 @@ def _joint_newton_one(
             break
         t, accepted, full = 1.0, False, False
         for halving in range(MAX_HALVINGS):
-            cand = xv + t * step
-            cand[bounded] = np.maximum(cand[bounded], 0.0)
+            cand = np.maximum(xv + t * step, lower)
             f_c, st_c = value_at(cand)
             if np.isfinite(f_c) and f_c <= f_old + ARMIJO * float(g @ (cand - xv)):
                 xv, f, st = cand, f_c, st_c

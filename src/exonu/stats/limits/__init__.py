@@ -34,7 +34,7 @@ from ..belt import NeymanBelt
 from ..model import BinnedModel
 from ..scan import SCAN_ENGINES
 from ..statistic import check_statistic
-from ..toys import ToyEnsemble, resolve_seed
+from ..toys import Mapper, ToyEnsemble, resolve_seed
 from ..validate import check_cl, check_n_grid, check_n_toys
 from . import fc, neyman
 from .bayesian import Bayesian, bayesian_chi2_limit
@@ -126,6 +126,7 @@ def expected_limits(
     delta_chi2_max: float = 30.0,
     belt: NeymanBelt | dict[str, Any] | None = None,
     belt_toys: int = 1000,
+    mapper: Mapper = map,
 ) -> ExpectedLimits:
     """Expected limits under the background-only hypothesis: Asimov median and toy band side by side.
 
@@ -156,6 +157,10 @@ def expected_limits(
     belt : NeymanBelt or dict, optional
         For ``method="neyman"`` (a :class:`NeymanBelt`) or ``"fc"`` (from
         :func:`~exonu.stats.belt.fc_belt`); built with ``belt_toys`` toys per point if missing.
+    mapper : callable
+        ``map(function, items)`` that runs the toys' chunks and the belt's grid points (default
+        ``map``: in this process; an executor's ``map`` runs them in worker processes or on a cluster;
+        see :class:`~exonu.stats.toys.Mapper`). The limits do not depend on it.
 
     Returns
     -------
@@ -171,12 +176,27 @@ def expected_limits(
     if method in ("neyman", "fc") and belt is None:
         seed = resolve_seed(seed)
         build = neyman.expected_belt if method == "neyman" else fc.expected_belt
-        belt = build(model, statistic, cl, n_toys=belt_toys, seed=seed, fluctuate_aux=fluctuate_aux, progress=progress)
+        belt = build(
+            model,
+            statistic,
+            cl,
+            n_toys=belt_toys,
+            seed=seed,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            mapper=mapper,
+        )
     limit_method = method_for(
         method, model, cl=cl, statistic=statistic, n_grid=n_grid, delta_chi2_max=delta_chi2_max, belt=belt
     )
     return expected_from(
-        limit_method, n_toys=n_toys, seed=seed, fluctuate_aux=fluctuate_aux, progress=progress, chunk_size=chunk_size
+        limit_method,
+        n_toys=n_toys,
+        seed=seed,
+        fluctuate_aux=fluctuate_aux,
+        progress=progress,
+        chunk_size=chunk_size,
+        mapper=mapper,
     )
 
 
@@ -194,6 +214,7 @@ def limits_for_toys(
     belt: NeymanBelt | dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
     engine: str = "ladder",
+    mapper: Mapper = map,
 ) -> np.ndarray:
     """Upper limit of every toy in a :class:`~exonu.stats.toys.ToyEnsemble` (vectorised in chunks).
 
@@ -205,7 +226,7 @@ def limits_for_toys(
     instead of the ladder of :func:`~exonu.stats.minimum.minimise_fit_variable` (Bayesian and PLR
     limits of linear signals; otherwise, and for toys it cannot certify, the ladder is used). With
     ``n_grid=16`` it is about 2× cheaper than the default and within a few 1e-3 of it (see
-    ``benchmarks/bench_toys.py``).
+    ``benchmarks/bench_toys.py``). ``mapper`` runs the chunks (see :class:`~exonu.stats.toys.Mapper`).
     """
     if engine not in SCAN_ENGINES:
         raise InputError(f"engine must be one of {SCAN_ENGINES}; got {engine!r}")
@@ -227,7 +248,7 @@ def limits_for_toys(
         context=context,
         engine=engine,
     )
-    return toy_limits(limit_method, toys, progress=progress, chunk_size=chunk_size)
+    return toy_limits(limit_method, toys, progress=progress, chunk_size=chunk_size, mapper=mapper)
 
 
 def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian", **kwargs: Any) -> LimitResult:

@@ -19,7 +19,7 @@ from ..minimum import minimise_fit_variable
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..statistic import check_statistic
-from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, child_seed
+from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, Mapper, child_seed
 from ..validate import check_cl
 from .asymptotic_plr import plr_single
 from .driver import background_asimov, expected_from
@@ -66,6 +66,7 @@ def neyman_upper_limit(
     n_toys_expected: int = 0,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """Frequentist upper limit from a toy Neyman construction of the one-sided PLR statistic.
 
@@ -86,6 +87,9 @@ def neyman_upper_limit(
         A belt built earlier (reused as is; its grid and seed win).
     expected, n_toys_expected, fluctuate_aux, progress
         As in :func:`bayesian_chi2_limit`.
+    mapper : callable
+        Runs the toys' chunks and the belt's grid points (default ``map``, in this process; see
+        :class:`~exonu.stats.toys.Mapper`). The result does not depend on it.
 
     Returns
     -------
@@ -110,6 +114,7 @@ def neyman_upper_limit(
             statistic=statistic,
             fluctuate_aux=fluctuate_aux,
             progress=progress,
+            mapper=mapper,
         )
     elif belt.cl != cl or belt.statistic != statistic:
         raise InputError(f"belt was built for cl={belt.cl}, statistic={belt.statistic!r}; got cl={cl}, {statistic!r}")
@@ -124,6 +129,7 @@ def neyman_upper_limit(
             seed=child_seed(belt.seed, BAND_TOYS_CHILD),
             fluctuate_aux=fluctuate_aux,
             progress=progress,
+            mapper=mapper,
         )
     q_obs = q_one_sided(batch, cm.alpha_to_u(belt.alpha_grid))[0][0]
     msg = "" if ok[0] else "limit not inside the belt grid (extend alpha_grid) or a fit failed"
@@ -174,6 +180,7 @@ def expected_belt(
     seed: int,
     fluctuate_aux: bool,
     progress: bool | None,
+    mapper: Mapper = map,
 ) -> NeymanBelt:
     """The belt of the expected Neyman limits: 12 points uniform in u up to 2.5× the Asimov PLR limit."""
     cm = model.compiled
@@ -187,4 +194,5 @@ def expected_belt(
         statistic=statistic,
         fluctuate_aux=fluctuate_aux,
         progress=progress,
+        mapper=mapper,
     )

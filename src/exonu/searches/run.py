@@ -17,6 +17,7 @@ from ..stats import (
     ExpectedLimits,
     FitResult,
     LimitResult,
+    Mapper,
     check_cl,
     expected_limits,
     fit,
@@ -230,6 +231,27 @@ class SearchResult:
         return d
 
 
+#: Toys whose limits are computed together (vectorised) in an expected band: the ``chunk_size`` default of
+#: :func:`exonu.stats.expected_limits`. A band of n toys is ⌈n / 200⌉ independent pieces for a ``mapper``.
+BAND_CHUNK_TOYS = 200
+#: Limit methods that build a toy belt (one independent piece per grid point for a ``mapper``)
+BELT_METHODS = ("neyman", "fc")
+
+
+def parallel_work(method: str, n_toys: int) -> str | None:
+    """What of a search's work ``mapper`` can run side by side, in words; None when it is all one piece.
+
+    A neyman / fc limit builds a belt, one piece per grid point; an expected band of more than
+    :data:`BAND_CHUNK_TOYS` toys is split into chunks of that size (the chunks, not the number of workers,
+    fix the numbers). Anything else (the fits, a band of at most one chunk) runs as one piece.
+    """
+    if method in BELT_METHODS:
+        return f"the grid points of the {method} belt"
+    if n_toys > BAND_CHUNK_TOYS:
+        return f"the {n_toys} band toys in {-(-n_toys // BAND_CHUNK_TOYS)} chunks of ≤ {BAND_CHUNK_TOYS}"
+    return None
+
+
 #: Scan points of the toy limits behind a PCL power threshold: ``expected_limits``' default, so that the
 #: threshold of a PCL run equals the −1σ band edge of a PLR run of the same fit and seed (one edge)
 PCL_BAND_N_GRID = 48
@@ -258,6 +280,7 @@ def run_search(
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
     cl: float = 0.9,
+    mapper: Mapper = map,
 ) -> SearchResult:
     """Fit, observed and expected limits at confidence level ``cl`` for one search, in physical units.
 
@@ -271,7 +294,10 @@ def run_search(
     ``n_toys`` background-only toys give the ±1σ band (0: Asimov median only). ``interval=True`` also
     computes the two-sided profile-likelihood interval at ``cl``. ``statistic`` (``"chi2"``, the
     paper's, or ``"poisson"``) defaults to the one the detector's config names (``setup.statistic``),
-    as the command line does, so a script and ``exonu fit`` give the same number.
+    as the command line does, so a script and ``exonu fit`` give the same number. ``mapper``
+    (``map(function, items)``, default ``map``: in this process) runs the independent toy work — the
+    chunks of the expected bands and the grid points of a neyman/fc belt (see :func:`parallel_work`) —
+    e.g. ``executor_for(jobs=2).map`` from :mod:`exonu.parallel`; the result does not depend on it.
 
     Raises
     ------
@@ -299,6 +325,7 @@ def run_search(
         neyman_toys=neyman_toys,
         fixed_aux_band=fixed_aux_band,
         progress=progress,
+        mapper=mapper,
         checks=setup_diagnostics(setup, window) if data is None else [],
         labels=component_labels(setup, window),
     )
@@ -328,6 +355,7 @@ def search_result_from_model(
     checks: list[Diagnostic] | None = None,
     bin_groups: dict[str, slice] | None = None,
     labels: dict[str, str] | None = None,
+    mapper: Mapper = map,
 ) -> SearchResult:
     """Fit, observed and expected limits of a prebuilt model, in physical units.
 
@@ -337,8 +365,9 @@ def search_result_from_model(
     model names no detector, so ``statistic`` defaults to the paper's ``"chi2"`` (``"per-bin"`` uses
     the model's ``bin_statistic``). ``checks`` are warnings found before the fit (the detector's data
     files), ``bin_groups`` the groups of bins whose goodness of fit is reported apart (default: every
-    bin, named ``window``), ``labels`` words for the parameter names. The pre-fit comparison of counts
-    and background (:func:`~exonu.searches.diagnostics.model_diagnostics`) is added here.
+    bin, named ``window``), ``labels`` words for the parameter names, ``mapper`` what runs the toy work.
+    The pre-fit comparison of counts and background (:func:`~exonu.searches.diagnostics.model_diagnostics`)
+    is added here.
 
     Raises
     ------
@@ -358,7 +387,14 @@ def search_result_from_model(
             )
     if method in ("neyman", "fc"):  # the toy belt is built once and reused for the expected limits
         limit = upper_limit(
-            model, cl, method=method, statistic=statistic, n_toys=neyman_toys, seed=seed, expected=False
+            model,
+            cl,
+            method=method,
+            statistic=statistic,
+            n_toys=neyman_toys,
+            seed=seed,
+            expected=False,
+            mapper=mapper,
         )
         exp = expected_limits(
             model,
@@ -369,6 +405,8 @@ def search_result_from_model(
             statistic=statistic,
             progress=progress,
             belt=limit.details["belt"],
+            chunk_size=BAND_CHUNK_TOYS,
+            mapper=mapper,
         )
     elif method == "pcl":
         # one −1σ edge: the power threshold is the −1σ edge of the band reported beside the limit (the
@@ -382,13 +420,22 @@ def search_result_from_model(
             seed=seed,
             progress=progress,
             n_grid=PCL_BAND_N_GRID,
+            mapper=mapper,
         )
         assert limit.expected_detail is not None  # pcl_upper_limit(expected=True) carries its band
         exp = limit.expected_detail
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
         exp = expected_limits(
-            model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress
+            model,
+            method=method,
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            progress=progress,
+            chunk_size=BAND_CHUNK_TOYS,
+            mapper=mapper,
         )
     if not np.isfinite(limit.alpha_limit):
         raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
@@ -433,6 +480,8 @@ def search_result_from_model(
             statistic=statistic,
             progress=progress,
             fluctuate_aux=False,
+            chunk_size=BAND_CHUNK_TOYS,
+            mapper=mapper,
         )
         if fixed.band:
             result.expected_band_fixed_aux = (

@@ -61,7 +61,7 @@ from .problem import FitProblem
 from .profiles import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import poi_to_physical, to_pyhf_model, to_pyhf_workspace, workspace_metadata
 from .statistic import PER_BIN, STATISTICS
-from .toys import ToyEnsemble, generate_toys
+from .toys import Mapper, ToyEnsemble, generate_toys
 from .validate import check_cl
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "FitResult",
     "GoodnessOfFit",
     "LimitResult",
+    "Mapper",
     "NeymanBelt",
     "ParameterLayout",
     "ProfileResult",

@@ -36,7 +36,16 @@ import numpy as np
 from ..errors import InputError
 from .model import BinnedModel, Pulls, check_alpha
 
-__all__ = ["MAX_TOY_BYTES", "Mapper", "ToyEnsemble", "child_seed", "generate_toys", "one_blas_thread", "resolve_seed"]
+__all__ = [
+    "MAX_TOY_BYTES",
+    "Mapper",
+    "ToyEnsemble",
+    "ToyPlan",
+    "child_seed",
+    "generate_toys",
+    "one_blas_thread",
+    "resolve_seed",
+]
 
 #: the most memory one ensemble may take (counts and auxiliary values, float64): 4 GiB. Larger
 #: ensembles are refused with the estimate; draw them in seeded pieces (``child_seed``) instead.
@@ -56,6 +65,36 @@ class Mapper(Protocol):
     """
 
     def __call__(self, function: Callable[[_Item], _Result], items: list[_Item], /) -> Iterable[_Result]: ...
+
+
+@dataclass(frozen=True)
+class ToyPlan:
+    """The toys of one computation and how they run: one record where six arguments travelled together.
+
+    Attributes
+    ----------
+    n_toys : int
+        Number of toys (0: none).
+    seed : int or None
+        Seed of the toys; None: a fresh one is drawn and recorded by the computation.
+    fluctuate_aux : bool
+        Fluctuate the auxiliary measurements too (see the module docstring).
+    progress : bool or None
+        Progress bar (None: only when stderr is a terminal).
+    chunk_size : int
+        Toys of an expected band whose limits are computed together (vectorised). With the seed it fixes
+        the bits (the batched fits stop at the batch's convergence), so it never depends on the mapper.
+        A belt keeps its own chunking.
+    mapper : Mapper
+        Runs the independent pieces (default ``map``: in this process).
+    """
+
+    n_toys: int
+    seed: int | None = None
+    fluctuate_aux: bool = True
+    progress: bool | None = None
+    chunk_size: int = 200
+    mapper: Mapper = map
 
 
 def one_blas_thread() -> contextlib.AbstractContextManager[object]:

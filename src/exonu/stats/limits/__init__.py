@@ -25,6 +25,7 @@ Seeds. Toys for an expected band use ``seed``; a Neyman or FC belt built for the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from ..belt import NeymanBelt
 from ..model import BinnedModel
 from ..scan import SCAN_ENGINES
 from ..statistic import check_statistic
-from ..toys import Mapper, ToyEnsemble, resolve_seed
+from ..toys import Mapper, ToyEnsemble, ToyPlan, resolve_seed
 from ..validate import check_cl, check_n_grid, check_n_toys
 from . import fc, neyman
 from .bayesian import Bayesian, bayesian_chi2_limit
@@ -173,31 +174,15 @@ def expected_limits(
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
     if check_n_toys(n_toys) == 1:
         raise InputError(f"n_toys=1 makes no band: use 0 (Asimov median only) or at least {MIN_BAND_TOYS}")
+    plan = ToyPlan(n_toys, seed, fluctuate_aux, progress, chunk_size, mapper)
     if method in ("neyman", "fc") and belt is None:
-        seed = resolve_seed(seed)
+        plan = replace(plan, seed=resolve_seed(seed))  # the band's seed, and the parent of the belt's
         build = neyman.expected_belt if method == "neyman" else fc.expected_belt
-        belt = build(
-            model,
-            statistic,
-            cl,
-            n_toys=belt_toys,
-            seed=seed,
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
-            mapper=mapper,
-        )
+        belt = build(model, statistic, cl, replace(plan, n_toys=belt_toys))
     limit_method = method_for(
         method, model, cl=cl, statistic=statistic, n_grid=n_grid, delta_chi2_max=delta_chi2_max, belt=belt
     )
-    return expected_from(
-        limit_method,
-        n_toys=n_toys,
-        seed=seed,
-        fluctuate_aux=fluctuate_aux,
-        progress=progress,
-        chunk_size=chunk_size,
-        mapper=mapper,
-    )
+    return expected_from(limit_method, plan)
 
 
 def limits_for_toys(

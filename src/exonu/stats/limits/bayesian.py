@@ -24,7 +24,7 @@ from ..objective import FitBatch
 from ..scan import DENSE_TOYS, finite_delta, scan_ladder, scan_with
 from ..solver import profile_batch
 from ..statistic import check_statistic
-from ..toys import Mapper
+from ..toys import Mapper, ToyPlan
 from ..validate import check_cl, check_n_grid
 from .driver import expected_from
 from .method import OwnToyBand
@@ -196,11 +196,7 @@ def bayesian_chi2_limit(
     if expected or n_toys:
         exp_detail = expected_from(
             Bayesian(model, statistic, cl, n_grid, delta_chi2_max),
-            n_toys=n_toys,
-            seed=seed,
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
-            mapper=mapper,
+            ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
         )
     msg = "" if ok else "some profiles or the α search did not converge"
     return LimitResult.from_fit(

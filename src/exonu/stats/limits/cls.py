@@ -23,7 +23,7 @@ from ..objective import FitBatch
 from ..problem import FitProblem
 from ..progress import progress_iter
 from ..scan import solve_crossings, u_scale
-from ..toys import Mapper, child_seed, generate_toys, resolve_seed
+from ..toys import Mapper, ToyPlan, child_seed, generate_toys, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import expected_from
 from .results import BAND_SIGMAS, MIN_BAND_TOYS, ExpectedLimits, LimitResult, percentile_band
@@ -210,11 +210,7 @@ def cls_upper_limit(
         exp = (
             expected_from(
                 CLs.calibrate(model, statistic, cl),
-                n_toys=n_toys,
-                seed=seed,
-                fluctuate_aux=fluctuate_aux,
-                progress=progress,
-                mapper=mapper,
+                ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
             )
             if (expected or n_toys)
             else None

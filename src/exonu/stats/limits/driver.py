@@ -20,7 +20,7 @@ from ...errors import InputError
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..progress import chunks
-from ..toys import Mapper, ToyEnsemble, generate_toys, one_blas_thread, resolve_seed
+from ..toys import Mapper, ToyEnsemble, ToyPlan, generate_toys, one_blas_thread, resolve_seed
 from ..validate import check_n_toys
 from .method import LimitMethod
 from .results import MIN_BAND_TOYS, ExpectedLimits
@@ -80,23 +80,15 @@ def toy_limits(
     return limits
 
 
-def expected_from(
-    method: LimitMethod,
-    *,
-    n_toys: int,
-    seed: int | None,
-    fluctuate_aux: bool = True,
-    progress: bool | None = None,
-    chunk_size: int = 200,
-    mapper: Mapper = map,
-) -> ExpectedLimits:
-    """Expected limits of ``method``: the Asimov (or asymptotic) median and, with ``n_toys``, the toy band.
+def expected_from(method: LimitMethod, plan: ToyPlan) -> ExpectedLimits:
+    """Expected limits of ``method``: the Asimov (or asymptotic) median and, with ``plan.n_toys``, the toy band.
 
     ``n_toys=0`` gives the median only; 1 is refused; the toys are ``generate_toys(model, n_toys,
-    seed=seed)`` (a fresh seed is drawn and recorded if None); their limits run through ``mapper`` in
-    chunks of ``chunk_size`` (:func:`toy_limits`).
+    seed=seed)`` (a fresh seed is drawn and recorded if None); their limits run through ``plan.mapper`` in
+    chunks of ``plan.chunk_size`` (:func:`toy_limits`).
     """
-    n_toys = check_n_toys(n_toys)
+    n_toys = check_n_toys(plan.n_toys)
+    fluctuate_aux = plan.fluctuate_aux
     if n_toys == 1:
         raise InputError(f"n_toys=1 makes no band: use 0 (Asimov median only) or at least {MIN_BAND_TOYS}")
     model, statistic, cl = method.model, method.statistic, method.cl
@@ -122,10 +114,10 @@ def expected_from(
             method.calculator,
             asym_band,
         )
-    seed = resolve_seed(seed)
+    seed = resolve_seed(plan.seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=fluctuate_aux)
     limits, band = method.band_of(
-        toy_limits(method.band_method, toys, progress=progress, chunk_size=chunk_size, mapper=mapper)
+        toy_limits(method.band_method, toys, progress=plan.progress, chunk_size=plan.chunk_size, mapper=plan.mapper)
     )
     good = np.isfinite(limits)
     return ExpectedLimits(

@@ -18,7 +18,7 @@ from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
 from ..scan import solve_crossings, u_scale
-from ..toys import Mapper
+from ..toys import Mapper, ToyPlan
 from ..validate import check_n_toys
 from .driver import expected_from
 from .plr import PLR, plr_upper_limit
@@ -61,11 +61,7 @@ def pcl_upper_limit(
     plr = plr_upper_limit(model, cl, statistic=statistic, expected=False, n_grid=n_grid)
     exp = expected_from(
         PCL.calibrate(model, statistic, cl, n_grid),
-        n_toys=n_toys,
-        seed=seed,
-        fluctuate_aux=fluctuate_aux,
-        progress=progress,
-        mapper=mapper,
+        ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
     )
     if exp.band:
         threshold = exp.band["-1sigma"]

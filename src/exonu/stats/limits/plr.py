@@ -24,7 +24,7 @@ from ..objective import FitBatch
 from ..problem import FitProblem
 from ..scan import Scan, finite_delta, u_scale
 from ..statistic import check_statistic
-from ..toys import Mapper
+from ..toys import Mapper, ToyPlan
 from ..validate import check_cl, check_n_grid
 from .asymptotic_plr import plr_batch, plr_critical_value, plr_single
 from .driver import expected_from
@@ -98,11 +98,7 @@ def plr_upper_limit(
     if expected or n_toys:
         exp_detail = expected_from(
             PLR(model, statistic, cl, n_grid),
-            n_toys=n_toys,
-            seed=seed,
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
-            mapper=mapper,
+            ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
         )
     return _plr_result(model, "plr", statistic, cl, up, None, ok, sc, crit, exp_detail)
 

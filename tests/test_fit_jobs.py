@@ -127,3 +127,19 @@ def test_joint_fit_with_a_belt_is_the_same_for_any_jobs(capsys):
     for key in set(one) | set(two):
         if key not in RUN_RECORD:
             assert one[key] == two[key], key
+
+
+@pytest.mark.slow
+def test_fit_on_a_dask_scheduler_is_the_same_as_in_process(capsys):
+    """``--scheduler`` (a local Dask cluster of two single-threaded worker processes on 127.0.0.1): the
+    belt's points and the band's chunks are pickled to the workers and come back with the same bits."""
+    distributed = pytest.importorskip("distributed")
+    options = ("--method", "fc", "--toys", "40", "--belt-toys", "40", "--seed", "2")
+    one = fit_document(capsys, *options, "--jobs", "1")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        dask = fit_document(capsys, *options, "--scheduler", cluster.scheduler_address)
+    for key in set(one) | set(dask):
+        if key not in RUN_RECORD:
+            assert one[key] == dask[key], key

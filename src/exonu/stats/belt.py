@@ -41,7 +41,7 @@ from .progress import progress_iter
 from .scan import nearest_ladder_theta, profile_points
 from .solver import profile_batch
 from .statistic import check_statistic
-from .toys import Mapper, ToyEnsemble, child_seed, generate_toys, one_blas_thread, resolve_seed
+from .toys import Mapper, ToyEnsemble, ToyPlan, child_seed, generate_toys, one_blas_thread, resolve_seed
 from .validate import check_cl
 
 __all__ = [
@@ -216,28 +216,20 @@ class BeltPoint:
     chunk_size: int
 
 
-def belt_points(
-    model: BinnedModel,
-    alpha_grid: np.ndarray,
-    *,
-    statistic: str,
-    n_toys: int,
-    seed: int,
-    fluctuate_aux: bool,
-    chunk_size: int,
-) -> list[BeltPoint]:
-    """The grid points of a belt, point k seeded by ``child_seed(seed, k)``."""
+def belt_points(model: BinnedModel, alpha_grid: np.ndarray, statistic: str, plan: ToyPlan) -> list[BeltPoint]:
+    """The grid points of a belt with ``plan.n_toys`` toys each, point k seeded by ``child_seed(plan.seed, k)``."""
     u_grid = model.compiled.alpha_to_u(alpha_grid)
+    seed = resolve_seed(plan.seed)
     return [
         BeltPoint(
             model,
             statistic,
             float(alpha_grid[k]),
             float(u_grid[k]),
-            n_toys,
+            plan.n_toys,
             child_seed(seed, k),
-            fluctuate_aux,
-            chunk_size,
+            plan.fluctuate_aux,
+            plan.chunk_size,
         )
         for k in range(alpha_grid.size)
     ]
@@ -270,14 +262,10 @@ def fc_belt_point(point: BeltPoint) -> np.ndarray:
 
 
 def run_belt_points(
-    function: Callable[[BeltPoint], np.ndarray],
-    points: list[BeltPoint],
-    mapper: Mapper,
-    progress: bool | None,
-    desc: str,
+    function: Callable[[BeltPoint], np.ndarray], points: list[BeltPoint], plan: ToyPlan, desc: str
 ) -> np.ndarray:
-    """The toy values of every grid point, (G, n_toys), computed by ``mapper(function, points)``."""
-    rows = progress_iter(mapper(function, points), progress, desc, total=len(points), unit="alpha")
+    """The toy values of every grid point, (G, n_toys), computed by ``plan.mapper(function, points)``."""
+    rows = progress_iter(plan.mapper(function, points), plan.progress, desc, total=len(points), unit="alpha")
     return np.array([np.asarray(row, dtype=float) for row in rows])
 
 
@@ -307,16 +295,8 @@ def neyman_belt(
     if alpha_grid.ndim != 1 or alpha_grid.size < 2 or np.any(alpha_grid <= 0) or np.any(np.diff(alpha_grid) <= 0):
         raise InputError("alpha_grid must be a strictly increasing 1-D array of at least 2 positive values")
     seed = resolve_seed(seed)
-    points = belt_points(
-        model,
-        alpha_grid,
-        statistic=statistic,
-        n_toys=n_toys,
-        seed=seed,
-        fluctuate_aux=fluctuate_aux,
-        chunk_size=chunk_size,
-    )
-    q_toys = run_belt_points(neyman_belt_point, points, mapper, progress, "Neyman belt")
+    plan = ToyPlan(n_toys, seed, fluctuate_aux, progress, chunk_size, mapper)
+    q_toys = run_belt_points(neyman_belt_point, belt_points(model, alpha_grid, statistic, plan), plan, "Neyman belt")
     crit = np.array([np.nanquantile(row, cl) for row in q_toys])
     return NeymanBelt(alpha_grid, crit, q_toys, cl, statistic, n_toys, seed, bool(fluctuate_aux))
 
@@ -339,16 +319,10 @@ def fc_belt(
 ) -> dict[str, Any]:
     """Critical values of t̃ (two-sided, α̂ ≥ 0) from ``n_toys`` toys at each grid α (grid point k seeded
     by ``child_seed(seed, k)``; the points run through ``mapper``, :func:`fc_belt_point` on each)."""
-    points = belt_points(
-        model,
-        alpha_grid,
-        statistic=statistic,
-        n_toys=n_toys,
-        seed=seed,
-        fluctuate_aux=fluctuate_aux,
-        chunk_size=n_toys,
+    plan = ToyPlan(n_toys, seed, fluctuate_aux, progress, n_toys, mapper)  # every toy of a point at once
+    t_toys = run_belt_points(
+        fc_belt_point, belt_points(model, alpha_grid, statistic, plan), plan, "Feldman–Cousins belt"
     )
-    t_toys = run_belt_points(fc_belt_point, points, mapper, progress, "Feldman–Cousins belt")
     return {
         "alpha_grid": alpha_grid,
         "critical_values": belt_critical_values(t_toys, cl),

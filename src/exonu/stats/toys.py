@@ -82,9 +82,8 @@ class ToyPlan:
     progress : bool or None
         Progress bar (None: only when stderr is a terminal).
     chunk_size : int
-        Toys of an expected band whose limits are computed together (vectorised). With the seed it fixes
-        the bits (the batched fits stop at the batch's convergence), so it never depends on the mapper.
-        A belt keeps its own chunking.
+        Toys evaluated together (vectorised; default: an expected band's 200). With the seed it fixes the
+        bits (a batched fit stops at its batch's convergence), so it never depends on the mapper.
     mapper : Mapper
         Runs the independent pieces (default ``map``: in this process).
     """

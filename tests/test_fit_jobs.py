@@ -14,9 +14,10 @@ import pytest
 
 from exonu.cli import main
 from exonu.config import load_detector
+from exonu.errors import InputError
 from exonu.parallel import executor_for
 from exonu.searches import build_binned_model, search_spec
-from exonu.stats import expected_limits, fc_interval, neyman_upper_limit
+from exonu.stats import expected_limits, expected_limits_together, fc_interval, neyman_upper_limit
 
 #: what differs between two runs of the same fit by design: the command line and the wall-clock time
 RUN_RECORD = ("runtime_seconds", "provenance")
@@ -69,8 +70,33 @@ def test_band_chunks_and_belt_points_give_the_same_bits_on_workers(magnetic_mode
     assert np.isfinite(here[0]).sum() >= 25  # the band is made of limits, not of failures
 
 
+def test_bands_together_are_the_bands_one_by_one(magnetic_model):
+    """A fit's two bands (fluctuated and nominal auxiliary measurements) in one mapper call on 2 workers:
+    the bits of one in-process expected_limits call each."""
+    band = dict(n_toys=30, seed=5, chunk_size=20)
+    questions = [dict(band, method="bayesian"), dict(band, method="plr", fluctuate_aux=False)]
+    with executor_for(jobs=2) as executor:
+        together = expected_limits_together(magnetic_model, questions, mapper=executor.map)
+    alone = [expected_limits(magnetic_model, **question) for question in questions]
+    for mixed, single in zip(together, alone, strict=True):
+        assert mixed.toy_limits.tobytes() == single.toy_limits.tobytes()
+        assert (mixed.asimov, mixed.band, mixed.seed, mixed.fluctuate_aux, mixed.method) == (
+            single.asimov,
+            single.band,
+            single.seed,
+            single.fluctuate_aux,
+            single.method,
+        )
+    assert together[0].band != together[1].band  # two different questions, not one answer twice
+
+
+def test_an_unknown_band_option_is_one_line():
+    with pytest.raises(InputError, match=r"unknown option\(s\) \['n_toy'\]"):
+        expected_limits_together(None, [dict(n_toy=30)])
+
+
 def test_jobs_without_parallel_work_says_so_and_starts_nothing(capsys):
-    """No belt and a band of at most one chunk: one note line on stderr, the fit runs here, exit 0."""
+    """No toys and no belt: one note line on stderr, the fit runs here, exit 0."""
     children_before = set(multiprocessing.active_children())
     code = main(["fit", "--detector", "xmass-i", "--signal", "magnetic-moment", "--toys", "0", "--jobs", "2"])
     out, err = capsys.readouterr()
@@ -143,3 +169,23 @@ def test_fit_on_a_dask_scheduler_is_the_same_as_in_process(capsys):
     for key in set(one) | set(dask):
         if key not in RUN_RECORD:
             assert one[key] == dask[key], key
+
+
+@pytest.mark.parametrize(
+    "method, n_toys, fixed_aux_band, pieces",
+    [
+        ("bayesian", 0, True, None),  # fits only
+        ("bayesian", 40, True, "2 chunks"),  # the band and its nominal-auxiliary twin, side by side
+        ("bayesian", 40, False, None),  # one band of one chunk
+        ("plr", 401, False, "3 chunks"),  # 200 + 200 + 1
+        ("pcl", 200, True, None),  # PCL's threshold needs its band before the other one
+        ("pcl", 201, True, "2 chunks"),
+        ("neyman", 0, True, "grid points of the neyman belt"),
+        ("fc", 0, False, "grid points of the fc belt"),
+    ],
+)
+def test_what_a_fit_can_run_side_by_side(method, n_toys, fixed_aux_band, pieces):
+    from exonu.searches.run import parallel_work
+
+    found = parallel_work(method, n_toys, fixed_aux_band)
+    assert found is None if pieces is None else pieces in found

@@ -10,11 +10,11 @@ vector, ``--chirality`` for NSI, ``--sign`` for NSI and the charge radius, ``--f
 the magnetic moment, NSI and the charge radius. Any other combination is a one-line error.
 
 ``--jobs N`` / ``--scheduler ADDRESS`` run the fit's independent toy work on N local processes or a Dask
-cluster: the grid points of a neyman/fc belt and the chunks of 200 toys of the expected bands
-(:func:`exonu.searches.run.parallel_work`); the numbers do not depend on where they ran. When the fit has
-no such work (no belt, at most 200 toys) the option is not ignored silently: one ``exonu: note:`` line on
-stderr says so and the fit runs in this process (a script that passes ``--jobs`` to every command keeps
-working; nothing is started).
+cluster: the grid points of a neyman/fc belt and the expected bands' chunks of 200 toys (the band and the
+band with the auxiliary measurements at nominal run together; :func:`exonu.searches.run.parallel_work`);
+the numbers do not depend on where they ran. When the fit has no such work (``--toys 0`` and no belt) the
+option is not ignored silently: one ``exonu: note:`` line on stderr says so and the fit runs in this
+process (a script that passes ``--jobs`` to every command keeps working; nothing is started).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_belt_toys_argument(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the toys (integer ≥ 0; default 0)")
-    add_executor_arguments(p)  # the belt's grid points and the bands' chunks of 200 toys on N processes
+    add_executor_arguments(p)  # the belt's grid points and the bands' chunks of 200 toys, side by side
     p.add_argument(
         "--report",
         type=Path,
@@ -127,9 +127,10 @@ def nothing_parallel_note(args: argparse.Namespace) -> str | None:
     if (args.jobs == 1 and not args.scheduler) or parallel_work(args.method, args.toys) is not None:
         return None
     flag = f"--jobs {args.jobs}" if args.jobs > 1 else "--scheduler"
+    why = "no toys and no belt" if args.toys == 0 else f"its bands run one chunk of ≤ {BAND_CHUNK_TOYS} toys at a time"
     return (
-        f"exonu: note: {flag} has nothing to run side by side in this fit (--method {args.method}, --toys "
-        f"{args.toys}: each band is one chunk of ≤ {BAND_CHUNK_TOYS} toys); it runs in this process"
+        f"exonu: note: {flag} has nothing to run side by side in this fit (--method {args.method} --toys "
+        f"{args.toys}: {why}); it runs in this process"
     )
 
 

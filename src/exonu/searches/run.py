@@ -19,7 +19,7 @@ from ..stats import (
     LimitResult,
     Mapper,
     check_cl,
-    expected_limits,
+    expected_limits_together,
     fit,
     plr_interval,
     upper_limit,
@@ -231,24 +231,27 @@ class SearchResult:
         return d
 
 
-#: Toys whose limits are computed together (vectorised) in an expected band: the ``chunk_size`` default of
-#: :func:`exonu.stats.expected_limits`. A band of n toys is ⌈n / 200⌉ independent pieces for a ``mapper``.
+#: Toys whose limits are computed together (vectorised) in an expected band (the ``chunk_size`` default of
+#: :func:`exonu.stats.expected_limits`): a band of n toys is ⌈n / 200⌉ independent pieces for a ``mapper``
 BAND_CHUNK_TOYS = 200
 #: Limit methods that build a toy belt (one independent piece per grid point for a ``mapper``)
 BELT_METHODS = ("neyman", "fc")
 
 
-def parallel_work(method: str, n_toys: int) -> str | None:
-    """What of a search's work ``mapper`` can run side by side, in words; None when it is all one piece.
+def parallel_work(method: str, n_toys: int, fixed_aux_band: bool = True) -> str | None:
+    """What of a search's work ``mapper`` can run side by side, in words; None when it is one piece at a time.
 
-    A neyman / fc limit builds a belt, one piece per grid point; an expected band of more than
-    :data:`BAND_CHUNK_TOYS` toys is split into chunks of that size (the chunks, not the number of workers,
-    fix the numbers). Anything else (the fits, a band of at most one chunk) runs as one piece.
+    A neyman / fc limit builds a belt, one piece per grid point. The expected band and the band with the
+    auxiliary measurements held at nominal (``fixed_aux_band``) are computed together in chunks of
+    :data:`BAND_CHUNK_TOYS` toys (the chunks, not the number of workers, fix the numbers); a PCL limit
+    needs its band before the other one, so its bands run one after the other.
     """
     if method in BELT_METHODS:
         return f"the grid points of the {method} belt"
-    if n_toys > BAND_CHUNK_TOYS:
-        return f"the {n_toys} band toys in {-(-n_toys // BAND_CHUNK_TOYS)} chunks of ≤ {BAND_CHUNK_TOYS}"
+    chunks_per_band = -(-n_toys // BAND_CHUNK_TOYS)
+    bands_together = 2 if (fixed_aux_band and n_toys and method != "pcl") else 1
+    if chunks_per_band * bands_together > 1:
+        return f"{chunks_per_band * bands_together} chunks of ≤ {BAND_CHUNK_TOYS} toys at once"
     return None
 
 
@@ -385,7 +388,13 @@ def search_result_from_model(
                 f"the {name} failed ({f.message}; statistic {f.chi2}): no limit is made from it — "
                 "check the data (counts per bin) and the detector model"
             )
-    if method in ("neyman", "fc"):  # the toy belt is built once and reused for the expected limits
+    # the toys of the expected band and of the band with the auxiliary measurements (pull centres) held at
+    # nominal — the data's Poisson fluctuations alone, to show how much of the band the constraints
+    # contribute — run together, so that a mapper with several workers runs both at once
+    toys: dict[str, Any] = dict(cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress)
+    toys["chunk_size"] = BAND_CHUNK_TOYS
+    bands = [dict(toys, method=method)]
+    if method in BELT_METHODS:  # the toy belt is built once and reused for the expected limits
         limit = upper_limit(
             model,
             cl,
@@ -396,18 +405,7 @@ def search_result_from_model(
             expected=False,
             mapper=mapper,
         )
-        exp = expected_limits(
-            model,
-            method=method,
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
-            statistic=statistic,
-            progress=progress,
-            belt=limit.details["belt"],
-            chunk_size=BAND_CHUNK_TOYS,
-            mapper=mapper,
-        )
+        bands[0]["belt"] = limit.details["belt"]
     elif method == "pcl":
         # one −1σ edge: the power threshold is the −1σ edge of the band reported beside the limit (the
         # toys' when there are toys, else the asymptotic one), scanned as expected_limits scans a PLR band
@@ -422,23 +420,17 @@ def search_result_from_model(
             n_grid=PCL_BAND_N_GRID,
             mapper=mapper,
         )
-        assert limit.expected_detail is not None  # pcl_upper_limit(expected=True) carries its band
-        exp = limit.expected_detail
+        bands = []  # pcl_upper_limit(expected=True) carries its band
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
-        exp = expected_limits(
-            model,
-            method=method,
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
-            statistic=statistic,
-            progress=progress,
-            chunk_size=BAND_CHUNK_TOYS,
-            mapper=mapper,
-        )
     if not np.isfinite(limit.alpha_limit):
         raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
+    if fixed_aux_band and n_toys:
+        bands.append(dict(toys, method=method if method not in BELT_METHODS else "plr", fluctuate_aux=False))
+    found = expected_limits_together(model, bands, mapper=mapper)
+    exp = found.pop(0) if method != "pcl" else limit.expected_detail
+    assert exp is not None  # pcl_upper_limit(expected=True) carries its band
+    fixed = found.pop(0) if found else None
     result = SearchResult(
         spec=spec,
         window=window,
@@ -468,26 +460,11 @@ def search_result_from_model(
     if exp.band:
         result.expected_band = (result.to_physical(exp.band["-1sigma"]), result.to_physical(exp.band["+1sigma"]))
         result.expected_toy_median = result.to_physical(exp.band["median"])
-    if exp.band and fixed_aux_band:
-        # the same toys with the auxiliary measurements (pull centres) held at nominal: the data's
-        # Poisson fluctuations alone, to show how much of the band the constraints contribute
-        fixed = expected_limits(
-            model,
-            method=method if method not in ("neyman", "fc") else "plr",
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
-            statistic=statistic,
-            progress=progress,
-            fluctuate_aux=False,
-            chunk_size=BAND_CHUNK_TOYS,
-            mapper=mapper,
+    if exp.band and fixed is not None and fixed.band:
+        result.expected_band_fixed_aux = (
+            result.to_physical(fixed.band["-1sigma"]),
+            result.to_physical(fixed.band["+1sigma"]),
         )
-        if fixed.band:
-            result.expected_band_fixed_aux = (
-                result.to_physical(fixed.band["-1sigma"]),
-                result.to_physical(fixed.band["+1sigma"]),
-            )
     if method == "fc":
         result.interval = (result.to_physical(limit.alpha_lower or 0.0), result.to_physical(limit.alpha_limit))
     elif interval:

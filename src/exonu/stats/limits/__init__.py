@@ -14,7 +14,8 @@ Modules, in dependency order:
 * :mod:`~exonu.stats.limits.fc` — Feldman–Cousins intervals (``"fc"``)
 
 This module maps a method name to its module: :func:`upper_limit` (observed, with the expected limit
-beside it), :func:`expected_limits` and :func:`limits_for_toys`.
+beside it), :func:`expected_limits` (:func:`expected_limits_together` for several at once) and
+:func:`limits_for_toys`.
 
 Seeds. Toys for an expected band use ``seed``; a Neyman or FC belt built for the expected limits uses
 ``child_seed(seed, 10**6 + 1)``; the band toys of an observed Neyman or FC limit use
@@ -24,7 +25,8 @@ Seeds. Toys for an expected band use ``seed``; a Neyman or FC belt built for the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -40,7 +42,7 @@ from ..validate import check_cl, check_n_grid, check_n_toys
 from . import fc, neyman
 from .bayesian import Bayesian, bayesian_chi2_limit
 from .cls import CLs, cls_upper_limit
-from .driver import expected_from, toy_limits
+from .driver import expected_from, expected_from_many, toy_limits
 from .fc import FC, fc_interval
 from .method import LimitMethod
 from .neyman import Neyman, neyman_upper_limit
@@ -59,6 +61,7 @@ __all__ = [
     "best_fit_band",
     "cls_upper_limit",
     "expected_limits",
+    "expected_limits_together",
     "fc_interval",
     "limits_for_toys",
     "method_for",
@@ -167,6 +170,45 @@ def expected_limits(
     -------
     ExpectedLimits
     """
+    return expected_from(
+        *expected_question(
+            model,
+            method,
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            chunk_size=chunk_size,
+            n_grid=n_grid,
+            delta_chi2_max=delta_chi2_max,
+            belt=belt,
+            belt_toys=belt_toys,
+            mapper=mapper,
+        )
+    )
+
+
+def expected_question(
+    model: BinnedModel,
+    method: str = "bayesian",
+    *,
+    cl: float = 0.9,
+    n_toys: int = 1000,
+    seed: int | None = None,
+    statistic: str = "chi2",
+    fluctuate_aux: bool = True,
+    progress: bool | None = None,
+    chunk_size: int = 200,
+    n_grid: int = 48,
+    delta_chi2_max: float = 30.0,
+    belt: NeymanBelt | dict[str, Any] | None = None,
+    belt_toys: int = 1000,
+    mapper: Mapper = map,
+) -> tuple[LimitMethod, ToyPlan]:
+    """What :func:`expected_limits` with the same arguments computes, up to its toys: the method (calibrated;
+    a neyman/fc belt built if none is given) and the plan of its band's toys."""
     check_statistic(statistic)
     check_cl(cl)
     check_n_grid(n_grid)
@@ -182,7 +224,31 @@ def expected_limits(
     limit_method = method_for(
         method, model, cl=cl, statistic=statistic, n_grid=n_grid, delta_chi2_max=delta_chi2_max, belt=belt
     )
-    return expected_from(limit_method, plan)
+    return limit_method, plan
+
+
+#: The keyword arguments of one question of :func:`expected_limits_together` (those of :func:`expected_limits`)
+EXPECTED_OPTIONS = frozenset(inspect.signature(expected_question).parameters) - {"model", "mapper"}
+
+
+def expected_limits_together(
+    model: BinnedModel, questions: Sequence[Mapping[str, Any]], *, mapper: Mapper = map
+) -> list[ExpectedLimits]:
+    """``[expected_limits(model, **question, mapper=mapper) for question in questions]``, the toys of every
+    question in one ``mapper`` call.
+
+    The numbers are those of one :func:`expected_limits` call per question (the same chunks and seeds); run
+    together, a mapper with several workers keeps them all busy (e.g. a fit's band and its band with the
+    auxiliary measurements held at nominal, 200 toys each). A neyman/fc question without a ``belt`` builds
+    its belt first, in a ``mapper`` call of its own.
+    """
+    prepared = []
+    for question in questions:
+        unknown = sorted(set(question) - EXPECTED_OPTIONS)
+        if unknown:
+            raise InputError(f"expected_limits_together: unknown option(s) {unknown}; use {sorted(EXPECTED_OPTIONS)}")
+        prepared.append(expected_question(model, **question, mapper=mapper))
+    return expected_from_many(prepared, mapper)
 
 
 def limits_for_toys(

@@ -391,9 +391,15 @@ def search_result_from_model(
     # the toys of the expected band and of the band with the auxiliary measurements (pull centres) held at
     # nominal — the data's Poisson fluctuations alone, to show how much of the band the constraints
     # contribute — run together, so that a mapper with several workers runs both at once
-    toys: dict[str, Any] = dict(cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress)
-    toys["chunk_size"] = BAND_CHUNK_TOYS
-    bands = [dict(toys, method=method)]
+    toys: dict[str, Any] = {
+        "cl": cl,
+        "n_toys": n_toys,
+        "seed": seed,
+        "statistic": statistic,
+        "progress": progress,
+        "chunk_size": BAND_CHUNK_TOYS,
+    }
+    band_questions = [dict(toys, method=method)]
     if method in BELT_METHODS:  # the toy belt is built once and reused for the expected limits
         limit = upper_limit(
             model,
@@ -405,7 +411,7 @@ def search_result_from_model(
             expected=False,
             mapper=mapper,
         )
-        bands[0]["belt"] = limit.details["belt"]
+        band_questions[0]["belt"] = limit.details["belt"]
     elif method == "pcl":
         # one −1σ edge: the power threshold is the −1σ edge of the band reported beside the limit (the
         # toys' when there are toys, else the asymptotic one), scanned as expected_limits scans a PLR band
@@ -420,14 +426,14 @@ def search_result_from_model(
             n_grid=PCL_BAND_N_GRID,
             mapper=mapper,
         )
-        bands = []  # pcl_upper_limit(expected=True) carries its band
+        band_questions = []  # pcl_upper_limit(expected=True) carries its band
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
     if not np.isfinite(limit.alpha_limit):
         raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
     if fixed_aux_band and n_toys:
-        bands.append(dict(toys, method=method if method not in BELT_METHODS else "plr", fluctuate_aux=False))
-    found = expected_limits_together(model, bands, mapper=mapper)
+        band_questions.append(dict(toys, method=method if method not in BELT_METHODS else "plr", fluctuate_aux=False))
+    found = expected_limits_together(model, band_questions, mapper=mapper)
     exp = found.pop(0) if method != "pcl" else limit.expected_detail
     assert exp is not None  # pcl_upper_limit(expected=True) carries its band
     fixed = found.pop(0) if found else None

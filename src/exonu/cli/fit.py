@@ -8,6 +8,13 @@ Which options apply to which signal is decided by :func:`exonu.searches.search_s
 :data:`~exonu.searches.SIGNALS` table): ``--mass-mev`` for the mediators, ``--charges`` for the light
 vector, ``--chirality`` for NSI, ``--sign`` for NSI and the charge radius, ``--flavour`` for the millicharge,
 the magnetic moment, NSI and the charge radius. Any other combination is a one-line error.
+
+``--jobs N`` / ``--scheduler ADDRESS`` run the fit's independent toy work on N local processes or a Dask
+cluster: the grid points of a neyman/fc belt and the expected bands' chunks of 200 toys (the band and the
+band with the auxiliary measurements at nominal run together; :func:`exonu.searches.run.parallel_work`);
+the numbers do not depend on where they ran. When the fit has no such work (``--toys 0`` and no belt) the
+option is not ignored silently: one ``exonu: note:`` line on stderr says so and the fit runs in this
+process (a script that passes ``--jobs`` to every command keeps working; nothing is started).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .atomic import add_atomic_arguments
+from .executors import add_executor_arguments, executor_from_args
 from .options import (
     add_belt_toys_argument,
     add_limit_arguments,
@@ -74,6 +82,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     )
     add_belt_toys_argument(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the toys (integer ≥ 0; default 0)")
+    add_executor_arguments(p)  # the belt's grid points and the bands' chunks of 200 toys, side by side
     p.add_argument(
         "--report",
         type=Path,
@@ -111,24 +120,44 @@ def check_fit_options(args: argparse.Namespace) -> None:
         check_output_file(args.report)  # before the (slow) fit
 
 
+def nothing_parallel_note(args: argparse.Namespace) -> str | None:
+    """The one-line note for ``--jobs N > 1`` or ``--scheduler`` on a fit with no independent toy work, else None."""
+    from ..searches.run import BAND_CHUNK_TOYS, parallel_work
+
+    if (args.jobs == 1 and not args.scheduler) or parallel_work(args.method, args.toys) is not None:
+        return None
+    flag = f"--jobs {args.jobs}" if args.jobs > 1 else "--scheduler"
+    why = "no toys and no belt" if args.toys == 0 else f"its bands run one chunk of ≤ {BAND_CHUNK_TOYS} toys at a time"
+    return (
+        f"exonu: note: {flag} has nothing to run side by side in this fit (--method {args.method} --toys "
+        f"{args.toys}: {why}); it runs in this process"
+    )
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     from ..output.fit_document import run_fit
 
     check_fit_options(args)
     spec = spec_from_args(args)
-    run = run_fit(
-        args.detector,
-        spec,
-        data=args.data,
-        statistic=args.statistic,
-        method=args.method,
-        n_toys=args.toys,
-        seed=args.seed,
-        cl=args.cl,
-        interval=args.interval == "two-sided",
-        neyman_toys=args.belt_toys,
-        # further search options (--atomic-*, --jobs) go here, as keyword arguments of run_search
-    )
+    note = nothing_parallel_note(args)
+    with executor_from_args(args) as executor:  # checks --jobs/--scheduler/--tls-*; starts at the first piece
+        if note is not None:
+            print(note, file=sys.stderr)
+        run = run_fit(
+            args.detector,
+            spec,
+            data=args.data,
+            statistic=args.statistic,
+            method=args.method,
+            n_toys=args.toys,
+            seed=args.seed,
+            cl=args.cl,
+            interval=args.interval == "two-sided",
+            neyman_toys=args.belt_toys,
+            # the toy work: on the chosen back end (the same numbers for any --jobs), or here if it is one piece
+            mapper=map if note is not None else executor.map,
+            # further search options (--atomic-*) go here, as keyword arguments of run_search
+        )
     document = run.document()
     for w in document["warnings"]:
         print(f"exonu: warning: [{w['code']}] {w['message']}", file=sys.stderr)

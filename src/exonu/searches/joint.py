@@ -48,7 +48,7 @@ from numpy.typing import ArrayLike
 from ..atomic import ATOMIC_NUISANCE
 from ..errors import ExonuError, InputError
 from ..spectrum import RecoilSpectrum
-from ..stats import PER_BIN, STATISTICS, BinnedModel
+from ..stats import PER_BIN, STATISTICS, BinnedModel, Mapper
 from .combine import SEPARATOR, combine_models, filled_names, local_parameter_names
 from .diagnostics import Diagnostic, setup_diagnostics
 from .run import SearchResult, component_labels, search_result_from_model
@@ -475,6 +475,7 @@ def run_joint_search(
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
     progress: bool | None = False,
+    mapper: Mapper = map,
 ) -> JointResult:
     """Fit one signal parameter to several detectors at once, and each detector alone.
 
@@ -492,7 +493,7 @@ def run_joint_search(
         One statistic for every bin, or each detector's own (None, the default: the one each detector's
         config names, as the command line does): the joint fit then uses each detector's statistic on its
         bins (``"per-bin"``, :class:`exonu.stats.BinnedModel` ``bin_statistic``) and the pull terms once.
-    n_toys, seed, cl, interval, neyman_toys, fixed_aux_band, progress
+    n_toys, seed, cl, interval, neyman_toys, fixed_aux_band, progress, mapper
         As in :func:`search_result_from_model`.
     spectrum : RecoilSpectrum, optional
     shared : "physical", "all" or collection of str
@@ -518,6 +519,7 @@ def run_joint_search(
         neyman_toys=neyman_toys,
         fixed_aux_band=fixed_aux_band,
         progress=progress,
+        mapper=mapper,
     )
     given = datas or {}
     checks = {s.name: [] if s.name in given else setup_diagnostics(s, joint.windows[s.name]) for s in setups}

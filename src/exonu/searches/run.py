@@ -17,8 +17,9 @@ from ..stats import (
     ExpectedLimits,
     FitResult,
     LimitResult,
+    Mapper,
     check_cl,
-    expected_limits,
+    expected_limits_together,
     fit,
     plr_interval,
     upper_limit,
@@ -230,6 +231,30 @@ class SearchResult:
         return d
 
 
+#: Toys whose limits are computed together (vectorised) in an expected band (the ``chunk_size`` default of
+#: :func:`exonu.stats.expected_limits`): a band of n toys is ⌈n / 200⌉ independent pieces for a ``mapper``
+BAND_CHUNK_TOYS = 200
+#: Limit methods that build a toy belt (one independent piece per grid point for a ``mapper``)
+BELT_METHODS = ("neyman", "fc")
+
+
+def parallel_work(method: str, n_toys: int, fixed_aux_band: bool = True) -> str | None:
+    """What of a search's work ``mapper`` can run side by side, in words; None when it is one piece at a time.
+
+    A neyman / fc limit builds a belt, one piece per grid point. The expected band and the band with the
+    auxiliary measurements held at nominal (``fixed_aux_band``) are computed together in chunks of
+    :data:`BAND_CHUNK_TOYS` toys (the chunks, not the number of workers, fix the numbers); a PCL limit
+    needs its band before the other one, so its bands run one after the other.
+    """
+    if method in BELT_METHODS:
+        return f"the grid points of the {method} belt"
+    chunks_per_band = -(-n_toys // BAND_CHUNK_TOYS)
+    bands_together = 2 if (fixed_aux_band and n_toys and method != "pcl") else 1
+    if chunks_per_band * bands_together > 1:
+        return f"{chunks_per_band * bands_together} chunks of ≤ {BAND_CHUNK_TOYS} toys at once"
+    return None
+
+
 #: Scan points of the toy limits behind a PCL power threshold: ``expected_limits``' default, so that the
 #: threshold of a PCL run equals the −1σ band edge of a PLR run of the same fit and seed (one edge)
 PCL_BAND_N_GRID = 48
@@ -258,6 +283,7 @@ def run_search(
     neyman_toys: int = 500,
     fixed_aux_band: bool = True,
     cl: float = 0.9,
+    mapper: Mapper = map,
 ) -> SearchResult:
     """Fit, observed and expected limits at confidence level ``cl`` for one search, in physical units.
 
@@ -271,7 +297,10 @@ def run_search(
     ``n_toys`` background-only toys give the ±1σ band (0: Asimov median only). ``interval=True`` also
     computes the two-sided profile-likelihood interval at ``cl``. ``statistic`` (``"chi2"``, the
     paper's, or ``"poisson"``) defaults to the one the detector's config names (``setup.statistic``),
-    as the command line does, so a script and ``exonu fit`` give the same number.
+    as the command line does, so a script and ``exonu fit`` give the same number. ``mapper``
+    (``map(function, items)``, default ``map``: in this process) runs the independent toy work — the
+    chunks of the expected bands and the grid points of a neyman/fc belt (see :func:`parallel_work`) —
+    e.g. ``executor_for(jobs=2).map`` from :mod:`exonu.parallel`; the result does not depend on it.
 
     Raises
     ------
@@ -299,6 +328,7 @@ def run_search(
         neyman_toys=neyman_toys,
         fixed_aux_band=fixed_aux_band,
         progress=progress,
+        mapper=mapper,
         checks=setup_diagnostics(setup, window) if data is None else [],
         labels=component_labels(setup, window),
     )
@@ -328,6 +358,7 @@ def search_result_from_model(
     checks: list[Diagnostic] | None = None,
     bin_groups: dict[str, slice] | None = None,
     labels: dict[str, str] | None = None,
+    mapper: Mapper = map,
 ) -> SearchResult:
     """Fit, observed and expected limits of a prebuilt model, in physical units.
 
@@ -337,8 +368,9 @@ def search_result_from_model(
     model names no detector, so ``statistic`` defaults to the paper's ``"chi2"`` (``"per-bin"`` uses
     the model's ``bin_statistic``). ``checks`` are warnings found before the fit (the detector's data
     files), ``bin_groups`` the groups of bins whose goodness of fit is reported apart (default: every
-    bin, named ``window``), ``labels`` words for the parameter names. The pre-fit comparison of counts
-    and background (:func:`~exonu.searches.diagnostics.model_diagnostics`) is added here.
+    bin, named ``window``), ``labels`` words for the parameter names, ``mapper`` what runs the toy work.
+    The pre-fit comparison of counts and background (:func:`~exonu.searches.diagnostics.model_diagnostics`)
+    is added here.
 
     Raises
     ------
@@ -356,20 +388,30 @@ def search_result_from_model(
                 f"the {name} failed ({f.message}; statistic {f.chi2}): no limit is made from it — "
                 "check the data (counts per bin) and the detector model"
             )
-    if method in ("neyman", "fc"):  # the toy belt is built once and reused for the expected limits
+    # the toys of the expected band and of the band with the auxiliary measurements (pull centres) held at
+    # nominal — the data's Poisson fluctuations alone, to show how much of the band the constraints
+    # contribute — run together, so that a mapper with several workers runs both at once
+    toys: dict[str, Any] = {
+        "cl": cl,
+        "n_toys": n_toys,
+        "seed": seed,
+        "statistic": statistic,
+        "progress": progress,
+        "chunk_size": BAND_CHUNK_TOYS,
+    }
+    band_questions = [dict(toys, method=method)]
+    if method in BELT_METHODS:  # the toy belt is built once and reused for the expected limits
         limit = upper_limit(
-            model, cl, method=method, statistic=statistic, n_toys=neyman_toys, seed=seed, expected=False
-        )
-        exp = expected_limits(
             model,
+            cl,
             method=method,
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
             statistic=statistic,
-            progress=progress,
-            belt=limit.details["belt"],
+            n_toys=neyman_toys,
+            seed=seed,
+            expected=False,
+            mapper=mapper,
         )
+        band_questions[0]["belt"] = limit.details["belt"]
     elif method == "pcl":
         # one −1σ edge: the power threshold is the −1σ edge of the band reported beside the limit (the
         # toys' when there are toys, else the asymptotic one), scanned as expected_limits scans a PLR band
@@ -382,16 +424,19 @@ def search_result_from_model(
             seed=seed,
             progress=progress,
             n_grid=PCL_BAND_N_GRID,
+            mapper=mapper,
         )
-        assert limit.expected_detail is not None  # pcl_upper_limit(expected=True) carries its band
-        exp = limit.expected_detail
+        band_questions = []  # pcl_upper_limit(expected=True) carries its band
     else:
         limit = upper_limit(model, cl, method=method, statistic=statistic, expected=False)
-        exp = expected_limits(
-            model, method=method, cl=cl, n_toys=n_toys, seed=seed, statistic=statistic, progress=progress
-        )
     if not np.isfinite(limit.alpha_limit):
         raise FitError(f"the {method} limit is not finite ({limit.message}): check the data and the model")
+    if fixed_aux_band and n_toys:
+        band_questions.append(dict(toys, method=method if method not in BELT_METHODS else "plr", fluctuate_aux=False))
+    found = expected_limits_together(model, band_questions, mapper=mapper)
+    exp = found.pop(0) if method != "pcl" else limit.expected_detail
+    assert exp is not None  # pcl_upper_limit(expected=True) carries its band
+    fixed = found.pop(0) if found else None
     result = SearchResult(
         spec=spec,
         window=window,
@@ -421,24 +466,11 @@ def search_result_from_model(
     if exp.band:
         result.expected_band = (result.to_physical(exp.band["-1sigma"]), result.to_physical(exp.band["+1sigma"]))
         result.expected_toy_median = result.to_physical(exp.band["median"])
-    if exp.band and fixed_aux_band:
-        # the same toys with the auxiliary measurements (pull centres) held at nominal: the data's
-        # Poisson fluctuations alone, to show how much of the band the constraints contribute
-        fixed = expected_limits(
-            model,
-            method=method if method not in ("neyman", "fc") else "plr",
-            cl=cl,
-            n_toys=n_toys,
-            seed=seed,
-            statistic=statistic,
-            progress=progress,
-            fluctuate_aux=False,
+    if exp.band and fixed is not None and fixed.band:
+        result.expected_band_fixed_aux = (
+            result.to_physical(fixed.band["-1sigma"]),
+            result.to_physical(fixed.band["+1sigma"]),
         )
-        if fixed.band:
-            result.expected_band_fixed_aux = (
-                result.to_physical(fixed.band["-1sigma"]),
-                result.to_physical(fixed.band["+1sigma"]),
-            )
     if method == "fc":
         result.interval = (result.to_physical(limit.alpha_lower or 0.0), result.to_physical(limit.alpha_limit))
     elif interval:

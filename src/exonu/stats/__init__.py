@@ -46,6 +46,7 @@ from .limits import (
     best_fit_band,
     cls_upper_limit,
     expected_limits,
+    expected_limits_together,
     fc_interval,
     limits_for_toys,
     neyman_upper_limit,
@@ -62,7 +63,7 @@ from .problem import FitProblem
 from .profiles import ProfileResult, ProfileScan, profile, profile_scan
 from .pyhf_export import poi_to_physical, to_pyhf_model, to_pyhf_workspace, workspace_metadata
 from .statistic import PER_BIN, STATISTICS
-from .toys import ToyEnsemble, generate_toys
+from .toys import Mapper, ToyEnsemble, generate_toys
 from .validate import check_cl
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "FitResult",
     "GoodnessOfFit",
     "LimitResult",
+    "Mapper",
     "NeymanBelt",
     "ParameterLayout",
     "ProfileResult",
@@ -92,6 +94,7 @@ __all__ = [
     "chi2_value",
     "cls_upper_limit",
     "expected_limits",
+    "expected_limits_together",
     "fc_interval",
     "fc_poisson_interval",
     "fit",

@@ -16,12 +16,14 @@ grid point by grid point, warm-started from the previous point, so a toy costs a
 Newton iterations instead of a separate fit and scan.
 
 The belts themselves: :func:`neyman_belt` (toy critical values of the one-sided q̃ on a grid of α,
-a :class:`NeymanBelt`) and :func:`fc_belt` (of the two-sided t̃, for Feldman–Cousins intervals).
+a :class:`NeymanBelt`) and :func:`fc_belt` (of the two-sided t̃, for Feldman–Cousins intervals). Each
+grid point is one :class:`BeltPoint` (its own seed, ``child_seed(seed, k)``), run through the caller's
+``mapper`` (default ``map``: in this process; see :class:`~exonu.stats.toys.Mapper`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +41,20 @@ from .progress import progress_iter
 from .scan import nearest_ladder_theta, profile_points
 from .solver import profile_batch
 from .statistic import check_statistic
-from .toys import ToyEnsemble, child_seed, generate_toys, resolve_seed
+from .toys import Mapper, ToyEnsemble, ToyPlan, child_seed, generate_toys, one_blas_thread, resolve_seed
 from .validate import check_cl
 
-__all__ = ["BeltStatistic", "NeymanBelt", "belt_statistic", "fc_belt", "neyman_belt", "q_one_sided"]
+__all__ = [
+    "BeltPoint",
+    "BeltStatistic",
+    "NeymanBelt",
+    "belt_statistic",
+    "fc_belt",
+    "fc_belt_point",
+    "neyman_belt",
+    "neyman_belt_point",
+    "q_one_sided",
+]
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,86 @@ def q_one_sided(batch: FitBatch, u_values: np.ndarray | Sequence[float]) -> tupl
     return np.where(ok, q, np.nan), um
 
 
+@dataclass(frozen=True)
+class BeltPoint:
+    """One grid point of a toy belt: everything a worker needs to draw its toys and evaluate them.
+
+    Attributes
+    ----------
+    model : BinnedModel
+    statistic : str
+    alpha, u : float
+        The grid point, as α and as the fitted variable u (computed once by the caller, from the grid).
+    n_toys, seed : int
+        Toys drawn at α with ``generate_toys(model, n_toys, alpha=alpha, seed=seed)``.
+    fluctuate_aux : bool
+    chunk_size : int
+        Toys evaluated together (vectorised); with the seed it fixes the bits.
+    """
+
+    model: BinnedModel
+    statistic: str
+    alpha: float
+    u: float
+    n_toys: int
+    seed: int
+    fluctuate_aux: bool
+    chunk_size: int
+
+
+def belt_points(model: BinnedModel, alpha_grid: np.ndarray, statistic: str, plan: ToyPlan) -> list[BeltPoint]:
+    """The grid points of a belt with ``plan.n_toys`` toys each, point k seeded by ``child_seed(plan.seed, k)``."""
+    u_grid = model.compiled.alpha_to_u(alpha_grid)
+    seed = resolve_seed(plan.seed)
+    return [
+        BeltPoint(
+            model,
+            statistic,
+            float(alpha_grid[k]),
+            float(u_grid[k]),
+            plan.n_toys,
+            child_seed(seed, k),
+            plan.fluctuate_aux,
+            plan.chunk_size,
+        )
+        for k in range(alpha_grid.size)
+    ]
+
+
+def neyman_belt_point(point: BeltPoint) -> np.ndarray:
+    """q(α_k) of the toys of one grid point (NaN where a toy failed), on one BLAS thread."""
+    with one_blas_thread():
+        cm = point.model.compiled
+        ens = generate_toys(
+            point.model, point.n_toys, alpha=point.alpha, seed=point.seed, fluctuate_aux=point.fluctuate_aux
+        )
+        q_row = np.empty(point.n_toys)
+        for sl in _slices(point.n_toys, point.chunk_size):
+            q, _ = q_one_sided(FitBatch.of(cm, point.statistic, ens.data[sl], ens.centres[sl]), [point.u])
+            q_row[sl] = q[:, 0]
+        return q_row
+
+
+def fc_belt_point(point: BeltPoint) -> np.ndarray:
+    """t̃(α_k) of the toys of one grid point (all at once; ``chunk_size`` unused), on one BLAS thread."""
+    with one_blas_thread():
+        ens = generate_toys(
+            point.model, point.n_toys, alpha=point.alpha, seed=point.seed, fluctuate_aux=point.fluctuate_aux
+        )
+        t: np.ndarray = FitProblem(point.model, point.statistic, ens.data, ens.centres).test_statistic(
+            [point.u], "two"
+        )[0][:, 0]
+        return t
+
+
+def run_belt_points(
+    function: Callable[[BeltPoint], np.ndarray], points: list[BeltPoint], plan: ToyPlan, desc: str
+) -> np.ndarray:
+    """The toy values of every grid point, (G, n_toys), computed by ``plan.mapper(function, points)``."""
+    rows = progress_iter(plan.mapper(function, points), plan.progress, desc, total=len(points), unit="alpha")
+    return np.array([np.asarray(row, dtype=float) for row in rows])
+
+
 def neyman_belt(
     model: BinnedModel,
     alpha_grid: ArrayLike,
@@ -188,12 +280,14 @@ def neyman_belt(
     fluctuate_aux: bool = True,
     progress: bool | None = None,
     chunk_size: int = 250,
+    mapper: Mapper = map,
 ) -> NeymanBelt:
     """Toy-based critical values of the one-sided PLR statistic on a grid of α.
 
     For each α_k, ``n_toys`` toys are generated at α_k (nuisances nominal, auxiliary measurements
     fluctuated unless ``fluctuate_aux=False``), q(α_k) is computed for each (with α̂ ≥ 0), and the
-    ``cl`` quantile is the critical value. Grid point k uses the seed ``child_seed(seed, k)``.
+    ``cl`` quantile is the critical value. Grid point k uses the seed ``child_seed(seed, k)``; the grid
+    points run through ``mapper`` (:func:`neyman_belt_point` on each :class:`BeltPoint`).
     """
     check_statistic(statistic)
     check_cl(cl)
@@ -201,16 +295,8 @@ def neyman_belt(
     if alpha_grid.ndim != 1 or alpha_grid.size < 2 or np.any(alpha_grid <= 0) or np.any(np.diff(alpha_grid) <= 0):
         raise InputError("alpha_grid must be a strictly increasing 1-D array of at least 2 positive values")
     seed = resolve_seed(seed)
-    cm = model.compiled
-    u_grid = cm.alpha_to_u(alpha_grid)
-    q_toys = np.empty((alpha_grid.size, n_toys))
-    for k in progress_iter(range(alpha_grid.size), progress, "Neyman belt", unit="alpha"):
-        ens = generate_toys(
-            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
-        )
-        for sl in _slices(n_toys, chunk_size):
-            q, _ = q_one_sided(FitBatch.of(cm, statistic, ens.data[sl], ens.centres[sl]), [u_grid[k]])
-            q_toys[k, sl] = q[:, 0]
+    plan = ToyPlan(n_toys, seed, fluctuate_aux, progress, chunk_size, mapper)
+    q_toys = run_belt_points(neyman_belt_point, belt_points(model, alpha_grid, statistic, plan), plan, "Neyman belt")
     crit = np.array([np.nanquantile(row, cl) for row in q_toys])
     return NeymanBelt(alpha_grid, crit, q_toys, cl, statistic, n_toys, seed, bool(fluctuate_aux))
 
@@ -229,16 +315,14 @@ def fc_belt(
     seed: int,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    mapper: Mapper = map,
 ) -> dict[str, Any]:
-    """Critical values of t̃ (two-sided, α̂ ≥ 0) from ``n_toys`` toys at each grid α."""
-    cm = model.compiled
-    u_grid = cm.alpha_to_u(alpha_grid)
-    t_toys = np.empty((alpha_grid.size, n_toys))
-    for k in progress_iter(range(alpha_grid.size), progress, "Feldman–Cousins belt", unit="alpha"):
-        ens = generate_toys(
-            model, n_toys, alpha=float(alpha_grid[k]), seed=child_seed(seed, k), fluctuate_aux=fluctuate_aux
-        )
-        t_toys[k] = FitProblem(model, statistic, ens.data, ens.centres).test_statistic([u_grid[k]], "two")[0][:, 0]
+    """Critical values of t̃ (two-sided, α̂ ≥ 0) from ``n_toys`` toys at each grid α (grid point k seeded
+    by ``child_seed(seed, k)``; the points run through ``mapper``, :func:`fc_belt_point` on each)."""
+    plan = ToyPlan(n_toys, seed, fluctuate_aux, progress, n_toys, mapper)  # every toy of a point at once
+    t_toys = run_belt_points(
+        fc_belt_point, belt_points(model, alpha_grid, statistic, plan), plan, "Feldman–Cousins belt"
+    )
     return {
         "alpha_grid": alpha_grid,
         "critical_values": belt_critical_values(t_toys, cl),

@@ -14,25 +14,98 @@ A toy is what a repetition of the experiment would give if the model were true:
 Everything is drawn from one ``numpy.random.Generator`` seeded with ``seed``; the same seed gives
 the same toys. If no seed is given one is drawn from fresh OS entropy and recorded, so every result
 can be reproduced.
+
+Where toy work runs. The expensive part of a toy computation (the limits of an expected band, chunk by
+chunk; a Neyman or Feldman–Cousins belt, grid point by grid point) is a list of independent pieces run
+through a :class:`Mapper`: ``map`` (the default: one after the other in this process) or a caller's
+``map(function, items)`` that runs them elsewhere, e.g. the ``map`` of an executor of
+:mod:`exonu.parallel` (local worker processes or a Dask cluster). The pieces are fixed by the toy
+counts, the seeds and the chunk size, never by the mapper, and each piece pins BLAS to one thread
+itself (:func:`one_blas_thread`), so every mapper gives the same bits.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from ..errors import InputError
 from .model import BinnedModel, Pulls, check_alpha
 
-__all__ = ["MAX_TOY_BYTES", "ToyEnsemble", "child_seed", "generate_toys", "resolve_seed"]
+__all__ = [
+    "MAX_TOY_BYTES",
+    "Mapper",
+    "ToyEnsemble",
+    "ToyPlan",
+    "child_seed",
+    "generate_toys",
+    "one_blas_thread",
+    "resolve_seed",
+]
 
 #: the most memory one ensemble may take (counts and auxiliary values, float64): 4 GiB. Larger
 #: ensembles are refused with the estimate; draw them in seeded pieces (``child_seed``) instead.
 MAX_TOY_BYTES = 4 * 2**30
 #: toys drawn per call of the generator, so that no integer copy of the whole ensemble is made
 _DRAW_ROWS = 4096
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+class Mapper(Protocol):
+    """``map(function, items)``: the results of ``function`` on every item, in the order of ``items``.
+
+    The builtin ``map`` is one; so is the ``map`` of every executor of :mod:`exonu.parallel`.
+    ``function`` is a module-level function and ``items`` plain, picklable data (see the module docstring).
+    """
+
+    def __call__(self, function: Callable[[_Item], _Result], items: list[_Item], /) -> Iterable[_Result]: ...
+
+
+@dataclass(frozen=True)
+class ToyPlan:
+    """The toys of one computation and how they run: one record where six arguments travelled together.
+
+    Attributes
+    ----------
+    n_toys : int
+        Number of toys (0: none).
+    seed : int or None
+        Seed of the toys; None: a fresh one is drawn and recorded by the computation.
+    fluctuate_aux : bool
+        Fluctuate the auxiliary measurements too (see the module docstring).
+    progress : bool or None
+        Progress bar (None: only when stderr is a terminal).
+    chunk_size : int
+        Toys evaluated together (vectorised; default: an expected band's 200). With the seed it fixes the
+        bits (a batched fit stops at its batch's convergence), so it never depends on the mapper.
+    mapper : Mapper
+        Runs the independent pieces (default ``map``: in this process).
+    """
+
+    n_toys: int
+    seed: int | None = None
+    fluctuate_aux: bool = True
+    progress: bool | None = None
+    chunk_size: int = 200
+    mapper: Mapper = map
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """A context that runs BLAS/OpenMP on one thread (threadpoolctl).
+
+    A piece of toy work pins itself: the thread count is part of the numbers (a multi-threaded BLAS splits
+    its sums differently), so this process and any worker process compute the same bits.
+    """
+    from threadpoolctl import threadpool_limits
+
+    pinned: contextlib.AbstractContextManager[object] = threadpool_limits(limits=1)  # threadpoolctl ships no types
+    return pinned
 
 
 def resolve_seed(seed: int | np.integer[Any] | None) -> int:

@@ -14,7 +14,8 @@ Modules, in dependency order:
 * :mod:`~exonu.stats.limits.fc` — Feldman–Cousins intervals (``"fc"``)
 
 This module maps a method name to its module: :func:`upper_limit` (observed, with the expected limit
-beside it), :func:`expected_limits` and :func:`limits_for_toys`.
+beside it), :func:`expected_limits` (:func:`expected_limits_together` for several at once) and
+:func:`limits_for_toys`.
 
 Seeds. Toys for an expected band use ``seed``; a Neyman or FC belt built for the expected limits uses
 ``child_seed(seed, 10**6 + 1)``; the band toys of an observed Neyman or FC limit use
@@ -24,7 +25,9 @@ Seeds. Toys for an expected band use ``seed``; a Neyman or FC belt built for the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -34,12 +37,12 @@ from ..belt import NeymanBelt
 from ..model import BinnedModel
 from ..scan import SCAN_ENGINES
 from ..statistic import check_statistic
-from ..toys import ToyEnsemble, resolve_seed
+from ..toys import Mapper, ToyEnsemble, ToyPlan, resolve_seed
 from ..validate import check_cl, check_n_grid, check_n_toys
 from . import fc, neyman
 from .bayesian import Bayesian, bayesian_chi2_limit
 from .cls import CLs, cls_upper_limit
-from .driver import expected_from, toy_limits
+from .driver import expected_from, expected_from_many, toy_limits
 from .fc import FC, fc_interval
 from .method import LimitMethod
 from .neyman import Neyman, neyman_upper_limit
@@ -58,6 +61,7 @@ __all__ = [
     "best_fit_band",
     "cls_upper_limit",
     "expected_limits",
+    "expected_limits_together",
     "fc_interval",
     "limits_for_toys",
     "method_for",
@@ -126,6 +130,7 @@ def expected_limits(
     delta_chi2_max: float = 30.0,
     belt: NeymanBelt | dict[str, Any] | None = None,
     belt_toys: int = 1000,
+    mapper: Mapper = map,
 ) -> ExpectedLimits:
     """Expected limits under the background-only hypothesis: Asimov median and toy band side by side.
 
@@ -156,11 +161,54 @@ def expected_limits(
     belt : NeymanBelt or dict, optional
         For ``method="neyman"`` (a :class:`NeymanBelt`) or ``"fc"`` (from
         :func:`~exonu.stats.belt.fc_belt`); built with ``belt_toys`` toys per point if missing.
+    mapper : callable
+        ``map(function, items)`` that runs the toys' chunks and the belt's grid points (default
+        ``map``: in this process; an executor's ``map`` runs them in worker processes or on a cluster;
+        see :class:`~exonu.stats.toys.Mapper`). The limits do not depend on it.
 
     Returns
     -------
     ExpectedLimits
     """
+    return expected_from(
+        *expected_question(
+            model,
+            method,
+            cl=cl,
+            n_toys=n_toys,
+            seed=seed,
+            statistic=statistic,
+            fluctuate_aux=fluctuate_aux,
+            progress=progress,
+            chunk_size=chunk_size,
+            n_grid=n_grid,
+            delta_chi2_max=delta_chi2_max,
+            belt=belt,
+            belt_toys=belt_toys,
+            mapper=mapper,
+        )
+    )
+
+
+def expected_question(
+    model: BinnedModel,
+    method: str = "bayesian",
+    *,
+    cl: float = 0.9,
+    n_toys: int = 1000,
+    seed: int | None = None,
+    statistic: str = "chi2",
+    fluctuate_aux: bool = True,
+    progress: bool | None = None,
+    chunk_size: int = 200,
+    n_grid: int = 48,
+    delta_chi2_max: float = 30.0,
+    belt: NeymanBelt | dict[str, Any] | None = None,
+    belt_toys: int = 1000,
+    mapper: Mapper = map,
+) -> tuple[LimitMethod, ToyPlan]:
+    """What :func:`expected_limits` with the same arguments computes, up to its toys: the method (calibrated;
+    a neyman/fc belt built if none is given) and the plan of its band's toys."""
     check_statistic(statistic)
     check_cl(cl)
     check_n_grid(n_grid)
@@ -168,16 +216,39 @@ def expected_limits(
         raise InputError(f"method must be one of {METHODS}; got {method!r}")
     if check_n_toys(n_toys) == 1:
         raise InputError(f"n_toys=1 makes no band: use 0 (Asimov median only) or at least {MIN_BAND_TOYS}")
+    plan = ToyPlan(n_toys, seed, fluctuate_aux, progress, chunk_size, mapper)
     if method in ("neyman", "fc") and belt is None:
-        seed = resolve_seed(seed)
+        plan = replace(plan, seed=resolve_seed(seed))  # the band's seed, and the parent of the belt's
         build = neyman.expected_belt if method == "neyman" else fc.expected_belt
-        belt = build(model, statistic, cl, n_toys=belt_toys, seed=seed, fluctuate_aux=fluctuate_aux, progress=progress)
+        belt = build(model, statistic, cl, replace(plan, n_toys=belt_toys))
     limit_method = method_for(
         method, model, cl=cl, statistic=statistic, n_grid=n_grid, delta_chi2_max=delta_chi2_max, belt=belt
     )
-    return expected_from(
-        limit_method, n_toys=n_toys, seed=seed, fluctuate_aux=fluctuate_aux, progress=progress, chunk_size=chunk_size
-    )
+    return limit_method, plan
+
+
+#: The keyword arguments of one question of :func:`expected_limits_together` (those of :func:`expected_limits`)
+EXPECTED_OPTIONS = frozenset(inspect.signature(expected_question).parameters) - {"model", "mapper"}
+
+
+def expected_limits_together(
+    model: BinnedModel, questions: Sequence[Mapping[str, Any]], *, mapper: Mapper = map
+) -> list[ExpectedLimits]:
+    """``[expected_limits(model, **question, mapper=mapper) for question in questions]``, the toys of every
+    question in one ``mapper`` call.
+
+    The numbers are those of one :func:`expected_limits` call per question (the same chunks and seeds); run
+    together, a mapper with several workers keeps them all busy (e.g. a fit's band and its band with the
+    auxiliary measurements held at nominal, 200 toys each). A neyman/fc question without a ``belt`` builds
+    its belt first, in a ``mapper`` call of its own.
+    """
+    prepared = []
+    for question in questions:
+        unknown = sorted(set(question) - EXPECTED_OPTIONS)
+        if unknown:
+            raise InputError(f"expected_limits_together: unknown option(s) {unknown}; use {sorted(EXPECTED_OPTIONS)}")
+        prepared.append(expected_question(model, **question, mapper=mapper))
+    return expected_from_many(prepared, mapper)
 
 
 def limits_for_toys(
@@ -194,6 +265,7 @@ def limits_for_toys(
     belt: NeymanBelt | dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
     engine: str = "ladder",
+    mapper: Mapper = map,
 ) -> np.ndarray:
     """Upper limit of every toy in a :class:`~exonu.stats.toys.ToyEnsemble` (vectorised in chunks).
 
@@ -205,7 +277,7 @@ def limits_for_toys(
     instead of the ladder of :func:`~exonu.stats.minimum.minimise_fit_variable` (Bayesian and PLR
     limits of linear signals; otherwise, and for toys it cannot certify, the ladder is used). With
     ``n_grid=16`` it is about 2× cheaper than the default and within a few 1e-3 of it (see
-    ``benchmarks/bench_toys.py``).
+    ``benchmarks/bench_toys.py``). ``mapper`` runs the chunks (see :class:`~exonu.stats.toys.Mapper`).
     """
     if engine not in SCAN_ENGINES:
         raise InputError(f"engine must be one of {SCAN_ENGINES}; got {engine!r}")
@@ -227,7 +299,7 @@ def limits_for_toys(
         context=context,
         engine=engine,
     )
-    return toy_limits(limit_method, toys, progress=progress, chunk_size=chunk_size)
+    return toy_limits(limit_method, toys, progress=progress, chunk_size=chunk_size, mapper=mapper)
 
 
 def upper_limit(model: BinnedModel, cl: float = 0.9, *, method: str = "bayesian", **kwargs: Any) -> LimitResult:

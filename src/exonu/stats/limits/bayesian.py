@@ -24,6 +24,7 @@ from ..objective import FitBatch
 from ..scan import DENSE_TOYS, finite_delta, scan_ladder, scan_with
 from ..solver import profile_batch
 from ..statistic import check_statistic
+from ..toys import Mapper, ToyPlan
 from ..validate import check_cl, check_n_grid
 from .driver import expected_from
 from .method import OwnToyBand
@@ -99,6 +100,7 @@ def bayesian_chi2_limit(
     seed: int | None = None,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """The paper's limit: flat prior in α ≥ 0 and exp(−χ²_min(α)/2) as the likelihood.
 
@@ -125,6 +127,9 @@ def bayesian_chi2_limit(
         Toy treatment of auxiliary measurements (see :mod:`exonu.stats.toys`).
     progress : bool, optional
         Progress bar for the toys (default: only on a terminal).
+    mapper : callable
+        ``map(function, items)`` that runs the toys' chunks (default ``map``, in this process; see
+        :class:`~exonu.stats.toys.Mapper`). The limits do not depend on it.
 
     Returns
     -------
@@ -191,10 +196,7 @@ def bayesian_chi2_limit(
     if expected or n_toys:
         exp_detail = expected_from(
             Bayesian(model, statistic, cl, n_grid, delta_chi2_max),
-            n_toys=n_toys,
-            seed=seed,
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
+            ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
         )
     msg = "" if ok else "some profiles or the α search did not converge"
     return LimitResult.from_fit(

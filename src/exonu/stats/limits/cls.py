@@ -23,7 +23,7 @@ from ..objective import FitBatch
 from ..problem import FitProblem
 from ..progress import progress_iter
 from ..scan import solve_crossings, u_scale
-from ..toys import child_seed, generate_toys, resolve_seed
+from ..toys import Mapper, ToyPlan, child_seed, generate_toys, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import expected_from
 from .results import BAND_SIGMAS, MIN_BAND_TOYS, ExpectedLimits, LimitResult, percentile_band
@@ -171,6 +171,7 @@ def cls_upper_limit(
     expected: bool = True,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """CL_s upper limit on α with the one-sided q̃_μ (arXiv:1007.1727; Read 2002).
 
@@ -190,6 +191,9 @@ def cls_upper_limit(
         asymptotic limit).
     expected : bool
         Also compute the expected limits.
+    mapper : callable
+        Runs the chunks of the expected band's toys (``"asymptotic"``; see :class:`~exonu.stats.toys.Mapper`).
+        The toy calculator's grid runs in this process.
 
     Returns
     -------
@@ -206,10 +210,7 @@ def cls_upper_limit(
         exp = (
             expected_from(
                 CLs.calibrate(model, statistic, cl),
-                n_toys=n_toys,
-                seed=seed,
-                fluctuate_aux=fluctuate_aux,
-                progress=progress,
+                ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
             )
             if (expected or n_toys)
             else None

@@ -20,7 +20,7 @@ from ..fc_exact import exact_fc_belt, exact_fc_limits
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
-from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, child_seed, resolve_seed
+from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, Mapper, ToyPlan, child_seed, resolve_seed
 from ..validate import check_cl, check_n_toys
 from .driver import background_asimov, expected_from
 from .method import OwnToyBand
@@ -63,11 +63,14 @@ def fc_interval(
     n_toys_expected: int = 0,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """Feldman–Cousins unified interval on α ≥ 0 from a toy belt of t̃ (PRD 57 (1998) 3873).
 
     A model that is one Poisson count with fixed nuisances gets the exact construction of
     :mod:`exonu.stats.fc_exact` instead (``n_toys`` and ``alpha_grid`` unused; ``calculator`` says so).
+    ``mapper`` runs the belt's grid points and the expected band's chunks (see
+    :class:`~exonu.stats.toys.Mapper`; the result does not depend on it).
 
     Returns
     -------
@@ -95,6 +98,7 @@ def fc_interval(
             seed=seed,
             fluctuate_aux=fluctuate_aux,
             progress=progress,
+            mapper=mapper,
         )
     problem = FitProblem(model, statistic)
     lo, up, ok = fc_limits_for_problem(problem, belt)
@@ -105,10 +109,7 @@ def fc_interval(
     if expected or n_toys_expected:
         exp = expected_from(
             FC(model, statistic, cl, belt),
-            n_toys=n_toys_expected,
-            seed=child_seed(belt["seed"], BAND_TOYS_CHILD),
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
+            ToyPlan(n_toys_expected, child_seed(belt["seed"], BAND_TOYS_CHILD), fluctuate_aux, progress, mapper=mapper),
         )
     return LimitResult.from_fit(
         model,
@@ -159,20 +160,18 @@ def expected_belt(
     model: BinnedModel,
     statistic: str,
     cl: float,
-    *,
-    n_toys: int,
-    seed: int,
-    fluctuate_aux: bool,
-    progress: bool | None,
+    plan: ToyPlan,
 ) -> dict[str, Any]:
-    """The belt of the expected FC limits: 16 points from :func:`default_fc_grid` of the Asimov data set."""
+    """The belt of the expected FC limits: 16 points from :func:`default_fc_grid` of the Asimov data set, with
+    the toys of ``plan`` (seed ``child_seed(plan.seed, EXPECTED_BELT_CHILD)``)."""
     return fc_belt(
         model,
         default_fc_grid(background_asimov(model), statistic, cl, 16),
         cl=cl,
         statistic=statistic,
-        n_toys=n_toys,
-        seed=child_seed(seed, EXPECTED_BELT_CHILD),
-        fluctuate_aux=fluctuate_aux,
-        progress=progress,
+        n_toys=plan.n_toys,
+        seed=child_seed(resolve_seed(plan.seed), EXPECTED_BELT_CHILD),
+        fluctuate_aux=plan.fluctuate_aux,
+        progress=plan.progress,
+        mapper=plan.mapper,
     )

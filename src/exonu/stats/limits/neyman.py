@@ -19,7 +19,7 @@ from ..minimum import minimise_fit_variable
 from ..model import BinnedModel
 from ..objective import FitBatch
 from ..statistic import check_statistic
-from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, child_seed
+from ..toys import BAND_TOYS_CHILD, EXPECTED_BELT_CHILD, Mapper, ToyPlan, child_seed, resolve_seed
 from ..validate import check_cl
 from .asymptotic_plr import plr_single
 from .driver import background_asimov, expected_from
@@ -66,6 +66,7 @@ def neyman_upper_limit(
     n_toys_expected: int = 0,
     fluctuate_aux: bool = True,
     progress: bool | None = None,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """Frequentist upper limit from a toy Neyman construction of the one-sided PLR statistic.
 
@@ -86,6 +87,9 @@ def neyman_upper_limit(
         A belt built earlier (reused as is; its grid and seed win).
     expected, n_toys_expected, fluctuate_aux, progress
         As in :func:`bayesian_chi2_limit`.
+    mapper : callable
+        Runs the toys' chunks and the belt's grid points (default ``map``, in this process; see
+        :class:`~exonu.stats.toys.Mapper`). The result does not depend on it.
 
     Returns
     -------
@@ -110,6 +114,7 @@ def neyman_upper_limit(
             statistic=statistic,
             fluctuate_aux=fluctuate_aux,
             progress=progress,
+            mapper=mapper,
         )
     elif belt.cl != cl or belt.statistic != statistic:
         raise InputError(f"belt was built for cl={belt.cl}, statistic={belt.statistic!r}; got cl={cl}, {statistic!r}")
@@ -120,10 +125,7 @@ def neyman_upper_limit(
     if expected or n_toys_expected:
         exp_detail = expected_from(
             Neyman(model, statistic, cl, belt),
-            n_toys=n_toys_expected,
-            seed=child_seed(belt.seed, BAND_TOYS_CHILD),
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
+            ToyPlan(n_toys_expected, child_seed(belt.seed, BAND_TOYS_CHILD), fluctuate_aux, progress, mapper=mapper),
         )
     q_obs = q_one_sided(batch, cm.alpha_to_u(belt.alpha_grid))[0][0]
     msg = "" if ok[0] else "limit not inside the belt grid (extend alpha_grid) or a fit failed"
@@ -169,22 +171,20 @@ def expected_belt(
     model: BinnedModel,
     statistic: str,
     cl: float,
-    *,
-    n_toys: int,
-    seed: int,
-    fluctuate_aux: bool,
-    progress: bool | None,
+    plan: ToyPlan,
 ) -> NeymanBelt:
-    """The belt of the expected Neyman limits: 12 points uniform in u up to 2.5× the Asimov PLR limit."""
+    """The belt of the expected Neyman limits: 12 points uniform in u up to 2.5× the Asimov PLR limit, with the
+    toys of ``plan`` (seed ``child_seed(plan.seed, EXPECTED_BELT_CHILD)``; the belt keeps its own chunks)."""
     cm = model.compiled
     u_max = 2.5 * float(cm.alpha_to_u(plr_single(background_asimov(model), statistic, cl, "one", 32)[0]))
     return neyman_belt(
         model,
         cm.u_to_alpha(np.linspace(0, u_max, 13)[1:]),
         cl=cl,
-        n_toys=n_toys,
-        seed=child_seed(seed, EXPECTED_BELT_CHILD),
+        n_toys=plan.n_toys,
+        seed=child_seed(resolve_seed(plan.seed), EXPECTED_BELT_CHILD),
         statistic=statistic,
-        fluctuate_aux=fluctuate_aux,
-        progress=progress,
+        fluctuate_aux=plan.fluctuate_aux,
+        progress=plan.progress,
+        mapper=plan.mapper,
     )

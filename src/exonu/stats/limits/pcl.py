@@ -18,6 +18,7 @@ from ..model import BinnedModel
 from ..objective import FitBatch
 from ..problem import FitProblem
 from ..scan import solve_crossings, u_scale
+from ..toys import Mapper, ToyPlan
 from ..validate import check_n_toys
 from .driver import expected_from
 from .plr import PLR, plr_upper_limit
@@ -45,6 +46,7 @@ def pcl_upper_limit(
     fluctuate_aux: bool = True,
     progress: bool | None = None,
     n_grid: int = 40,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """Power-constrained limit (arXiv:1105.3166): max(one-sided PLR limit, its −1σ expected limit).
 
@@ -52,16 +54,14 @@ def pcl_upper_limit(
     ``"-1sigma"`` of :func:`pcl_expected`), or the ``"-1sigma"`` percentile of the toy band
     (``BAND_PERCENTILES``) of ``n_toys`` toy PLR limits scanned with ``n_grid`` points — the same
     number as the band edge of ``plr_upper_limit(model, cl, n_toys=n_toys, seed=seed, n_grid=n_grid)``.
-    ``details["power_constrained"]`` says whether the constraint was applied.
+    ``details["power_constrained"]`` says whether the constraint was applied. ``mapper`` runs the toys'
+    chunks (see :class:`~exonu.stats.toys.Mapper`).
     """
     n_toys = check_n_toys(n_toys)
     plr = plr_upper_limit(model, cl, statistic=statistic, expected=False, n_grid=n_grid)
     exp = expected_from(
         PCL.calibrate(model, statistic, cl, n_grid),
-        n_toys=n_toys,
-        seed=seed,
-        fluctuate_aux=fluctuate_aux,
-        progress=progress,
+        ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
     )
     if exp.band:
         threshold = exp.band["-1sigma"]

@@ -24,6 +24,7 @@ from ..objective import FitBatch
 from ..problem import FitProblem
 from ..scan import Scan, finite_delta, u_scale
 from ..statistic import check_statistic
+from ..toys import Mapper, ToyPlan
 from ..validate import check_cl, check_n_grid
 from .asymptotic_plr import plr_batch, plr_critical_value, plr_single
 from .driver import expected_from
@@ -48,6 +49,7 @@ def plr_upper_limit(
     progress: bool | None = None,
     belt: NeymanBelt | None = None,
     belt_toys: int = 1000,
+    mapper: Mapper = map,
 ) -> LimitResult:
     """One-sided profile-likelihood-ratio upper limit on α (α̂ clipped at 0).
 
@@ -65,6 +67,8 @@ def plr_upper_limit(
         Expected limit and band, as in :func:`bayesian_chi2_limit`.
     belt, belt_toys
         Only for ``method="neyman"``.
+    mapper : callable
+        Runs the toys' chunks and the belt's grid points (see :class:`~exonu.stats.toys.Mapper`).
 
     Returns
     -------
@@ -82,6 +86,7 @@ def plr_upper_limit(
             n_toys_expected=n_toys,
             fluctuate_aux=fluctuate_aux,
             progress=progress,
+            mapper=mapper,
         )
     if method != "asymptotic":
         raise InputError(f"method must be 'asymptotic' or 'neyman'; got {method!r}")
@@ -93,10 +98,7 @@ def plr_upper_limit(
     if expected or n_toys:
         exp_detail = expected_from(
             PLR(model, statistic, cl, n_grid),
-            n_toys=n_toys,
-            seed=seed,
-            fluctuate_aux=fluctuate_aux,
-            progress=progress,
+            ToyPlan(n_toys, seed, fluctuate_aux, progress, mapper=mapper),
         )
     return _plr_result(model, "plr", statistic, cl, up, None, ok, sc, crit, exp_detail)
 

@@ -4,13 +4,16 @@ The median is the limit on the background-only Asimov data set (α = 0, nuisance
 values nominal), or the method's asymptotic median where it has one (CL_s, PCL); the ±1σ/±2σ band
 is the 16/84 and 2.5/97.5 percentiles of the limits on seeded Poisson toys at α = 0 whose auxiliary
 measurements are fluctuated too (see :mod:`exonu.stats.toys`); the toys' own median is also
-reported. Toys are processed in chunks, vectorised within a chunk.
+reported. Toys are processed in chunks, vectorised within a chunk. The toy limits of a band are kept in
+the on-disk cache (:mod:`exonu.cache`, kind ``toy-limits``, keyed by the method with its model and
+calibration and by the toys' arrays), so repeating a search with the same seed does not redo its toys.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...cache import cached_arrays
 from ...errors import InputError
 from ..model import BinnedModel
 from ..objective import FitBatch
@@ -83,7 +86,14 @@ def expected_from(
         )
     seed = resolve_seed(seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=fluctuate_aux)
-    limits, band = method.band_of(toy_limits(method.band_method, toys, progress=progress, chunk_size=chunk_size))
+    # seeded toys make a deterministic band: a second identical search reads it from the on-disk cache
+    band_inputs = {"method": method.band_method, "toys": toys, "chunk_size": chunk_size}
+    raw = cached_arrays(
+        "toy-limits",
+        band_inputs,
+        lambda: {"limits": toy_limits(method.band_method, toys, progress=progress, chunk_size=chunk_size)},
+    )
+    limits, band = method.band_of(raw["limits"])
     good = np.isfinite(limits)
     return ExpectedLimits(
         method.name,

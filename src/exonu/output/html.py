@@ -34,6 +34,7 @@ from .markdown import (
     power_constraint_items,
     quick_note,
     table_rows,
+    toys_note,
 )
 from .serialize import statistic_of
 
@@ -193,6 +194,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             expected_warnings=expected_warning_items(res),
             power_constraints=power_constraint_items(res),
             quick_note=quick_note(res),
+            toys_note=toys_note(res),
             atomic_header=ATOMIC_HEADER,
             atomic_rows=atomic_rows(res),
             atomic_keys=list(res.atomic),

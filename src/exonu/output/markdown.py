@@ -28,21 +28,43 @@ def quick_note(res: PaperResults) -> str | None:
         return None
     from .figures_paper import QUICK_FIGURES
 
-    def toys(results: list[SearchResult]) -> int:
-        return max((r.expected_detail.n_toys for r in results if r.expected_detail is not None), default=0)
-
     banded = [r for r in res.searches.values() if r.expected_band is not None]
-    scan_toys = toys(res.dark_photon)
+    scan_toys = band_toys(res.dark_photon)
     figures = " and ".join(name.split("_", 1)[0].replace("fig", "Fig. ") for name in QUICK_FIGURES)
     return (
         "**Quick look** (`exonu reproduce --quick`), not the paper's full run: every observed and Asimov expected "
-        f"limit is computed as in a full run, but the toy band ({toys(banded)} toys) is made only for "
+        f"limit is computed as in a full run, but the toy band ({band_toys(banded)} toys) is made only for "
         + (", ".join(search_title(r) for r in banded) or "no search")
         + ", with no second band with the auxiliary measurements fixed; "
         f"{len(res.dark_photon)} dark-photon masses, "
         + (f"{scan_toys} toys each" if scan_toys else "the Asimov median only")
         + f"; only {figures} drawn. Run without `--quick` for the full set."
     )
+
+
+def band_toys(results: list[SearchResult]) -> int:
+    """The most toys any of ``results`` made its expected band from (0: Asimov medians only)."""
+    return max((r.expected_detail.n_toys for r in results if r.expected_detail is not None), default=0)
+
+
+def toys_note(res: PaperResults) -> str | None:
+    """What a run without toys (``--toys 0``, or ``--dark-photon-toys 0``) does not show; None when every
+    search and the mass scan have their toy bands (or for a quick look, which :func:`quick_note` describes)."""
+    if res.quick:
+        return None
+    search_toys, scan_toys = band_toys(list(res.searches.values())), band_toys(res.dark_photon)
+    if search_toys == 0 and scan_toys == 0:
+        return (
+            "**No toys** (`exonu reproduce --toys 0`): every expected limit is the median, the limit on the "
+            "background-only Asimov data; no ±1σ band is made, for the searches or the dark-photon scan "
+            "(run without `--toys 0` for the bands)."
+        )
+    if scan_toys == 0 and res.dark_photon:
+        return (
+            "The dark-photon scan has no toys (`--dark-photon-toys 0`): its expected limits are the Asimov "
+            "median only, with no ±1σ band."
+        )
+    return None
 
 
 def table_row(result: SearchResult) -> list[str]:
@@ -229,9 +251,9 @@ def results_markdown(res: PaperResults) -> str:
             "from published information (see the detector's REFERENCE.md), not the collaboration's own.",
             "",
         ]
-    quick = quick_note(res)
-    if quick is not None:
-        lines += [f"> {quick}", ""]
+    for note in (quick_note(res), toys_note(res)):
+        if note is not None:
+            lines += [f"> {note}", ""]
     lines += [
         f"exonu {__version__}; detector `{setup.name}` (config sha256 `{setup.config_hash[:12]}…`); seed {res.seed}; "
         f"run time {res.seconds:.1f} s; {detector_note(res)}.",

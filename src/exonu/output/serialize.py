@@ -164,6 +164,8 @@ def results_dict(
     res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None
 ) -> dict[str, Any]:
     """The ``results.json`` document of a reproduction (JSON-safe)."""
+    from .markdown import band_toys, toys_note  # markdown imports this module
+
     setup = res.setup
     methods = sorted({r.method for r in res.searches.values()} | {r.method for r in res.dark_photon})
     out = {
@@ -176,6 +178,11 @@ def results_dict(
         },
         "data": res.data_source,
         "quick": res.quick,  # exonu reproduce --quick: reduced toys, masses and figures (a first look)
+        "toys": {  # toys of the expected bands (0: Asimov medians only, no band); note: what is not shown
+            "per_search": band_toys(list(res.searches.values())),
+            "per_dark_photon_mass": band_toys(res.dark_photon),
+            "note": toys_note(res),
+        },
         "seed": res.seed,
         "presets": _presets(setup),
         "statistic": res.statistic,

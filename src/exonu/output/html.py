@@ -22,7 +22,7 @@ from .. import __version__
 from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
-from .labels import detector_note, limit_description, search_title, window_range
+from .labels import detector_note, limit_description, search_title, toys_note, window_range
 from .markdown import (
     ATOMIC_HEADER,
     DIFFERENCES,
@@ -34,7 +34,6 @@ from .markdown import (
     power_constraint_items,
     quick_note,
     table_rows,
-    toys_note,
 )
 from .serialize import statistic_of
 

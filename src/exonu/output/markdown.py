@@ -9,10 +9,12 @@ from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 from .labels import (
     FLAVOUR_LABELS,
+    band_toys,
     detector_note,
     highlighted_dark_photon,
     limit_description,
     search_title,
+    toys_note,
     window_range,
 )
 from .serialize import statistic_of
@@ -40,31 +42,6 @@ def quick_note(res: PaperResults) -> str | None:
         + (f"{scan_toys} toys each" if scan_toys else "the Asimov median only")
         + f"; only {figures} drawn. Run without `--quick` for the full set."
     )
-
-
-def band_toys(results: list[SearchResult]) -> int:
-    """The most toys any of ``results`` made its expected band from (0: Asimov medians only)."""
-    return max((r.expected_detail.n_toys for r in results if r.expected_detail is not None), default=0)
-
-
-def toys_note(res: PaperResults) -> str | None:
-    """What a run without toys (``--toys 0``, or ``--dark-photon-toys 0``) does not show; None when every
-    search and the mass scan have their toy bands (or for a quick look, which :func:`quick_note` describes)."""
-    if res.quick:
-        return None
-    search_toys, scan_toys = band_toys(list(res.searches.values())), band_toys(res.dark_photon)
-    if search_toys == 0 and scan_toys == 0:
-        return (
-            "**No toys** (`exonu reproduce --toys 0`): every expected limit is the median, the limit on the "
-            "background-only Asimov data; no ±1σ band is made, for the searches or the dark-photon scan "
-            "(run without `--toys 0` for the bands)."
-        )
-    if scan_toys == 0 and res.dark_photon:
-        return (
-            "The dark-photon scan has no toys (`--dark-photon-toys 0`): its expected limits are the Asimov "
-            "median only, with no ±1σ band."
-        )
-    return None
 
 
 def table_row(result: SearchResult) -> list[str]:

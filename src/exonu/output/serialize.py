@@ -22,6 +22,7 @@ from .. import __version__
 from ..detector import DetectorSetup, PublishedValue
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
+from .labels import band_toys, toys_note
 
 #: the distributions whose versions every output records
 RUNTIME_DEPENDENCIES = ("numpy", "scipy", "iminuit", "xraydb", "pydantic", "matplotlib", "jinja2", "tqdm")
@@ -164,8 +165,6 @@ def results_dict(
     res: PaperResults, command_line: list[str] | None = None, data_files: list[str] | None = None
 ) -> dict[str, Any]:
     """The ``results.json`` document of a reproduction (JSON-safe)."""
-    from .markdown import band_toys, toys_note  # markdown imports this module
-
     setup = res.setup
     methods = sorted({r.method for r in res.searches.values()} | {r.method for r in res.dark_photon})
     out = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -282,3 +283,38 @@ def test_array_digest_is_the_sha256_of_names_dtypes_shapes_and_bytes() -> None:
     assert cache.array_digest(arrays) != by_hand.hexdigest()  # the cache's own separator is "\0"
     assert cache.array_digest({**arrays, "b": arrays["b"].astype("<i4")}) != cache.array_digest(arrays)
     assert cache.array_digest({**arrays, "a": arrays["a"].ravel()}) != cache.array_digest(arrays)
+
+
+def test_xraydb_edges_are_read_once_then_served_without_xraydb(
+    cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xraydb
+
+    direct = [xraydb.xray_edges("Xe")[name].energy for name in atomic.XENON_SUBSHELL_OCCUPANCY]
+    cold = atomic.xraydb_edges_ev()
+    assert [p.parent.name for p in entries(cache_root)] == ["xraydb-edges"]
+    monkeypatch.setitem(sys.modules, "xraydb", None)  # `import xraydb` would now fail
+    warm = atomic.xraydb_edges_ev()
+    np.testing.assert_array_equal(cold, direct)
+    np.testing.assert_array_equal(warm, direct)
+
+
+def test_expected_band_toys_are_cached_and_identical(cache_root: Path) -> None:
+    """A second identical expected band reads its toy limits from the cache; a new seed is a new entry."""
+    from exonu.searches import build_binned_model
+    from exonu.stats import expected_limits
+
+    model, _ = build_binned_model(load_detector("xenonnt-sr0"), search_spec("magnetic-moment"))
+    options = {"n_toys": 40, "seed": 3, "statistic": "poisson"}
+    with cache.disabled():
+        fresh = expected_limits(model, **options)
+    cold = expected_limits(model, **options)
+    kinds = [p.parent.name for p in entries(cache_root)]
+    assert kinds.count("toy-limits") == 1
+    warm = expected_limits(model, **options)
+    other_seed = expected_limits(model, **{**options, "seed": 4})
+    assert [p.parent.name for p in entries(cache_root)].count("toy-limits") == 2
+    for e in (cold, warm):
+        np.testing.assert_array_equal(e.toy_limits, fresh.toy_limits)
+        assert e.band == fresh.band and e.asimov == fresh.asimov
+    assert not np.array_equal(other_seed.toy_limits, fresh.toy_limits)

@@ -123,6 +123,26 @@ def test_simulate_then_reproduce_with_data(tmp_path, capsys):
     )
     res = json.loads((out / "results.json").read_text())
     assert "SIMULATED" in res["data"]["full"] and "Asimov" in res["data"]["millicharge"]
+    # --toys 0 means no toy ensemble at all: the dark-photon scan too (its default of 40 toys per mass
+    # applies only when the searches have toys), and every output says that no band was made
+    assert res["toys"]["per_search"] == 0 and res["toys"]["per_dark_photon_mass"] == 0
+    assert "No toys" in res["toys"]["note"] and "No toys" in (out / "results.md").read_text()
+    assert all(r["expected_band"] is None for r in res["dark_photon"])
+    command_line = json.loads((out / "manifest.json").read_text())["command_line"]
+    assert command_line[command_line.index("--dark-photon-toys") + 1] == "0"
+
+
+@pytest.mark.parametrize(
+    ("argv", "dark_photon_toys"),
+    [(["--toys", "0"], 0), ([], 40), (["--toys", "50"], 40), (["--toys", "0", "--dark-photon-toys", "12"], 12)],
+)
+def test_dark_photon_toys_follow_toys_unless_given(argv, dark_photon_toys):
+    from exonu.cli import build_parser
+    from exonu.cli.reproduce import resolve_dark_photon_toys
+
+    args = build_parser("reproduce").parse_args(["reproduce", *argv])
+    resolve_dark_photon_toys(args)
+    assert args.dark_photon_toys == dark_photon_toys
 
 
 @pytest.mark.parametrize(

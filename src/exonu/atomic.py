@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .cache import cached_arrays
 from .constants import AVOGADRO, EV_PER_KEV, XENON_MOLAR_MASS_G, XENON_Z
 from .errors import ConfigError, InputError, OutOfRangeError, check_choice, check_float_array
 from .fileio import read_text_input
@@ -96,14 +97,28 @@ def xenon_subshells(binding: str = "xraydb") -> tuple[Subshell, ...]:
     return _cached_subshells(check_choice(binding, "binding-energy set", BINDING_SETS))
 
 
+def xraydb_edges_ev() -> np.ndarray:
+    """xraydb's X-ray absorption edges of Xe in eV, in the order of :data:`XENON_SUBSHELL_OCCUPANCY`.
+
+    Kept in the on-disk cache (:mod:`exonu.cache`, keyed by the xraydb version among others): importing
+    xraydb and its SQLAlchemy database costs about 0.5 s, more than a cached run's whole spectrum work.
+    """
+
+    def read() -> dict[str, np.ndarray]:
+        import xraydb
+
+        edges = xraydb.xray_edges("Xe")
+        return {"energy_ev": np.array([edges[name].energy for name in XENON_SUBSHELL_OCCUPANCY], dtype=float)}
+
+    inputs = {"element": "Xe", "table": "xraydb.xray_edges", "edges": tuple(XENON_SUBSHELL_OCCUPANCY)}
+    return cached_arrays("xraydb-edges", inputs, read)["energy_ev"]
+
+
 @cache
 def _cached_subshells(binding: str) -> tuple[Subshell, ...]:
     """:func:`xenon_subshells` for a validated name, read once per process."""
     if binding == "xraydb":
-        import xraydb
-
-        edges = xraydb.xray_edges("Xe")
-        energies_ev = {name: edges[name].energy for name in XENON_SUBSHELL_OCCUPANCY}
+        energies_ev = dict(zip(XENON_SUBSHELL_OCCUPANCY, map(float, xraydb_edges_ev()), strict=True))
     else:
         text = resources.files("exonu.data.xenon_atomic").joinpath("binding_xenon_dirac_fock.csv").read_text()
         rows = {r["Orbital"]: r for r in csv.DictReader(text.splitlines())}

@@ -69,7 +69,9 @@ __all__ = [
     "disabled",
     "enabled",
     "entry_key",
+    "read_cached",
     "set_enabled",
+    "store_cached",
 ]
 
 #: environment variable naming the cache folder (overrides the platform default)
@@ -333,6 +335,35 @@ def _write_entry(path: Path, key: str, kind: str, inputs_text: str, arrays: Mapp
         warnings.warn(f"exonu cache: cannot write {cache_dir()} ({exc}); not caching in this run", CacheWarning, 3)
 
 
+def read_cached(kind: str, inputs: Mapping[str, object]) -> dict[str, np.ndarray] | None:
+    """The arrays of the entry for ``inputs`` (see :func:`cached_arrays`); None on a miss, with the cache off,
+    or when an input is uncacheable. For a caller that computes several misses together, then
+    :func:`store_cached` each."""
+    if not enabled():
+        return None
+    try:
+        key, _ = entry_key(kind, inputs)
+    except UncacheableError:
+        return None
+    return _read_entry(_entry_path(kind, key), key)
+
+
+def store_cached(kind: str, inputs: Mapping[str, object], arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Keep ``arrays`` (numeric) as the entry for ``inputs`` (nothing with the cache off or an uncacheable
+    input); returns them as arrays."""
+    out = {name: np.asarray(a) for name, a in arrays.items()}
+    if any(a.dtype.hasobject for a in out.values()) or _META in out:
+        raise InputError(f"exonu cache ({kind!r}): entries hold numeric arrays not named {_META!r}")
+    if not enabled():
+        return out
+    try:
+        key, text = entry_key(kind, inputs)
+    except UncacheableError:
+        return out
+    _write_entry(_entry_path(kind, key), key, kind, text, out)
+    return out
+
+
 def cached_arrays(
     kind: str, inputs: Mapping[str, object], compute: Callable[[], Mapping[str, np.ndarray]]
 ) -> dict[str, np.ndarray]:
@@ -347,18 +378,7 @@ def cached_arrays(
     compute : callable
         Returns the arrays; called on a miss, when the cache is off, or when an input is uncacheable.
     """
-    if not enabled():
-        return dict(compute())
-    try:
-        key, text = entry_key(kind, inputs)
-    except UncacheableError:
-        return dict(compute())
-    path = _entry_path(kind, key)
-    hit = _read_entry(path, key)
+    hit = read_cached(kind, inputs)
     if hit is not None:
         return hit
-    arrays = {name: np.asarray(a) for name, a in compute().items()}
-    if any(a.dtype.hasobject for a in arrays.values()) or _META in arrays:
-        raise InputError(f"cached_arrays({kind!r}): compute must return numeric arrays not named {_META!r}")
-    _write_entry(path, key, kind, text, arrays)
-    return arrays
+    return store_cached(kind, inputs, compute())

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate
 
 from . import presets
 from .constants import ALPHA, DEUTERON_MASS_MEV, ELECTRON_MASS_MEV, KEV_PER_MEV, PROTON_MASS_MEV
@@ -115,6 +114,8 @@ class SolarSource:
 
     @cached_property
     def _norm(self) -> float:
+        from scipy import integrate  # here: scipy.integrate costs ~0.3 s to import, and a cached run needs no norm
+
         if self.table is not None:  # linear interpolation: the trapezoid rule is exact
             return float(integrate.trapezoid(self.table[1], self.table[0]))
         # Adaptive quadrature once per source; the analytic shapes vanish at both ends.

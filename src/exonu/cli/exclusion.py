@@ -44,7 +44,7 @@ DEFAULT_N_MASSES = 13
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    from ..searches.spec import MEDIATORS
+    from .vocabulary import MEDIATORS
 
     p = sub.add_parser("exclusion")
     add_executor_arguments(p, scheduler=False)  # --jobs N: masses on N local processes

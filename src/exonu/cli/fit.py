@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
-    from ..stats import MIN_BAND_TOYS
+    from .vocabulary import MIN_BAND_TOYS
 
     p = sub.add_parser("fit", help="one search on one or several detectors: fit, limits, significance (JSON)")
     p.add_argument(

@@ -34,11 +34,11 @@ STATISTIC_HELP = (
 
 def add_limit_arguments(p: argparse.ArgumentParser) -> None:
     """``--method`` (every limit method of :mod:`exonu.stats`, thresholds in the help) and ``--cl``."""
-    from ..stats import METHODS
+    from .vocabulary import LIMIT_METHODS
 
     p.add_argument(
         "--method",
-        choices=list(METHODS),
+        choices=list(LIMIT_METHODS),
         default="bayesian",
         help="upper-limit method (default bayesian): " + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()),
     )

@@ -63,7 +63,8 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         "--toys",
         type=bounded_int(0, MAX_TOYS),
         default=200,
-        help=f"toys per search for the ±1σ expected band (default 200; ≤ {MAX_TOYS})",
+        help=f"toys per search for the ±1σ expected band (default 200; ≤ {MAX_TOYS}); 0: no toys anywhere "
+        "(every expected limit the Asimov median, no bands; the dark-photon scan too unless --dark-photon-toys)",
     )
     p.add_argument(
         "--masses",
@@ -74,8 +75,9 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     p.add_argument(
         "--dark-photon-toys",
         type=bounded_int(0, MAX_TOYS),
-        default=40,
-        help="toys per dark-photon mass for the expected band of Fig. 6 (default 40; 0: median only)",
+        default=None,
+        help="toys per dark-photon mass for the expected band of Fig. 6 (default 40, and 0 with --toys 0: "
+        "no toys at all; 0: Asimov median only)",
     )
     add_statistic_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures (report.html then has none)")
@@ -119,12 +121,21 @@ def canonical_command_line(args: argparse.Namespace) -> list[str]:
     return line + (["--no-figures"] if args.no_figures else []) + (["--quick"] if args.quick else [])
 
 
+def resolve_dark_photon_toys(args: argparse.Namespace) -> None:
+    """``--dark-photon-toys`` not given: 40 per mass, or none when ``--toys 0`` asks for no toys at all."""
+    from ..searches.paper import DARK_PHOTON_TOYS
+
+    if args.dark_photon_toys is None:
+        args.dark_photon_toys = DARK_PHOTON_TOYS if args.toys else 0
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from ..config import load_detector
     from ..output import RunFolder, results_markdown, write_run_files
     from ..parallel import executor_for
     from ..searches import dark_photon_masses, data_for_windows, reproduce_paper
 
+    resolve_dark_photon_toys(args)
     if args.seed < 0:
         raise InputError(f"--seed must be an integer ≥ 0; got {args.seed}")
     if args.jobs < 1:

@@ -96,10 +96,9 @@ def add_deprecated_alias(p: argparse.ArgumentParser, old: str, dest: str, **kwar
 # ------------------------------------------------------------------------------------------------
 def signal_help(choices: Sequence[str]) -> str:
     """``--signal`` help: each model with its one-line description."""
-    from ..searches import SIGNALS
+    from .vocabulary import SIGNAL_DESCRIPTIONS
 
-    described = {"sm": "the Standard Model alone (spectrum only)"}
-    described.update({k: v.description for k, v in SIGNALS.items()})
+    described = {"sm": "the Standard Model alone (spectrum only)", **SIGNAL_DESCRIPTIONS}
     return "signal model: " + "; ".join(f"{k}: {described.get(k, k)}" for k in choices).replace("%", "%%")
 
 
@@ -108,8 +107,9 @@ def add_signal_argument(
 ) -> None:
     """``--signal`` (required) with the models ``choices``; ``model_alias`` also accepts the old ``--model``.
 
-    ``describe`` puts each signal's description (from :data:`exonu.searches.SIGNALS`) in the help; without
-    it (and with ``model_alias``) the help lists the names and the parser imports nothing heavy."""
+    ``describe`` puts each signal's description (:data:`exonu.cli.vocabulary.SIGNAL_DESCRIPTIONS`, the
+    library's :data:`exonu.searches.SIGNALS` as literals) in the help; with ``model_alias`` the help lists
+    the names only. Either way the parser imports nothing heavy."""
     action = p.add_argument(
         "--signal",
         required=not model_alias,  # with the alias, cmd checks that one of the two was given
@@ -142,11 +142,11 @@ def add_mass_argument(p: argparse.ArgumentParser, help_text: str | None = None) 
 
 
 def add_charges_argument(p: argparse.ArgumentParser) -> None:
-    from ..xsec import CHARGE_SETS
+    from .vocabulary import CHARGE_SETS
 
     p.add_argument(
         "--charges",
-        choices=sorted(CHARGE_SETS),
+        choices=list(CHARGE_SETS),
         help="U(1) charge set of the light vector (--signal light-vector only; required there)",
     )
 
@@ -158,10 +158,10 @@ def add_flavour_argument(p: argparse.ArgumentParser, help_text: str = FLAVOUR_HE
 
 def add_signal_arguments(p: argparse.ArgumentParser, *, mediators_only: bool = False) -> None:
     """The options that define a search's signal (`exonu fit`, `exonu exclusion`, `exonu toys`, `exonu scan`)."""
-    from ..searches import SIGNALS
+    from .vocabulary import SIGNAL_DESCRIPTIONS
 
     if not mediators_only:
-        add_signal_argument(p, sorted(SIGNALS))
+        add_signal_argument(p, sorted(SIGNAL_DESCRIPTIONS))
         add_mass_argument(p)
     add_charges_argument(p)
     if not mediators_only:

@@ -22,7 +22,7 @@ from .. import __version__
 from ..errors import InputError
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
-from .labels import detector_note, limit_description, search_title, window_range
+from .labels import detector_note, limit_description, search_title, toys_note, window_range
 from .markdown import (
     ATOMIC_HEADER,
     DIFFERENCES,
@@ -193,6 +193,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
             expected_warnings=expected_warning_items(res),
             power_constraints=power_constraint_items(res),
             quick_note=quick_note(res),
+            toys_note=toys_note(res),
             atomic_header=ATOMIC_HEADER,
             atomic_rows=atomic_rows(res),
             atomic_keys=list(res.atomic),

@@ -83,3 +83,29 @@ def limit_description(result: SearchResult) -> str:
         f"{level}; {prov.get('sided', '—')}-sided; {prov.get('statistic', '—')} statistic; {made}; "
         + (f"expected band from {band_toys} toys" if band_toys else "expected = Asimov median only")
     )
+
+
+def band_toys(results: list[SearchResult]) -> int:
+    """The most toys any of ``results`` made its expected band from (0: Asimov medians only)."""
+    return max((r.expected_detail.n_toys for r in results if r.expected_detail is not None), default=0)
+
+
+def toys_note(res: PaperResults) -> str | None:
+    """What a run without toys (``--toys 0``, or ``--dark-photon-toys 0``) does not show; None when every
+    search and the mass scan have their toy bands, or for a quick look (its own note says what it left out:
+    :func:`exonu.output.markdown.quick_note`)."""
+    if res.quick:
+        return None
+    search_toys, scan_toys = band_toys(list(res.searches.values())), band_toys(res.dark_photon)
+    if search_toys == 0 and scan_toys == 0:
+        return (
+            "**No toys** (`exonu reproduce --toys 0`): every expected limit is the median, the limit on the "
+            "background-only Asimov data; no ±1σ band is made, for the searches or the dark-photon scan "
+            "(run without `--toys 0` for the bands)."
+        )
+    if scan_toys == 0 and res.dark_photon:
+        return (
+            "The dark-photon scan has no toys (`--dark-photon-toys 0`): its expected limits are the Asimov "
+            "median only, with no ±1σ band."
+        )
+    return None

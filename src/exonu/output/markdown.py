@@ -9,10 +9,12 @@ from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
 from .labels import (
     FLAVOUR_LABELS,
+    band_toys,
     detector_note,
     highlighted_dark_photon,
     limit_description,
     search_title,
+    toys_note,
     window_range,
 )
 from .serialize import statistic_of
@@ -28,15 +30,12 @@ def quick_note(res: PaperResults) -> str | None:
         return None
     from .figures_paper import QUICK_FIGURES
 
-    def toys(results: list[SearchResult]) -> int:
-        return max((r.expected_detail.n_toys for r in results if r.expected_detail is not None), default=0)
-
     banded = [r for r in res.searches.values() if r.expected_band is not None]
-    scan_toys = toys(res.dark_photon)
+    scan_toys = band_toys(res.dark_photon)
     figures = " and ".join(name.split("_", 1)[0].replace("fig", "Fig. ") for name in QUICK_FIGURES)
     return (
         "**Quick look** (`exonu reproduce --quick`), not the paper's full run: every observed and Asimov expected "
-        f"limit is computed as in a full run, but the toy band ({toys(banded)} toys) is made only for "
+        f"limit is computed as in a full run, but the toy band ({band_toys(banded)} toys) is made only for "
         + (", ".join(search_title(r) for r in banded) or "no search")
         + ", with no second band with the auxiliary measurements fixed; "
         f"{len(res.dark_photon)} dark-photon masses, "
@@ -229,9 +228,9 @@ def results_markdown(res: PaperResults) -> str:
             "from published information (see the detector's REFERENCE.md), not the collaboration's own.",
             "",
         ]
-    quick = quick_note(res)
-    if quick is not None:
-        lines += [f"> {quick}", ""]
+    for note in (quick_note(res), toys_note(res)):
+        if note is not None:
+            lines += [f"> {note}", ""]
     lines += [
         f"exonu {__version__}; detector `{setup.name}` (config sha256 `{setup.config_hash[:12]}…`); seed {res.seed}; "
         f"run time {res.seconds:.1f} s; {detector_note(res)}.",

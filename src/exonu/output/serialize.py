@@ -22,6 +22,7 @@ from .. import __version__
 from ..detector import DetectorSetup, PublishedValue
 from ..searches.paper import PaperResults
 from ..searches.run import SearchResult
+from .labels import band_toys, toys_note
 
 #: the distributions whose versions every output records
 RUNTIME_DEPENDENCIES = ("numpy", "scipy", "iminuit", "xraydb", "pydantic", "matplotlib", "jinja2", "tqdm")
@@ -176,6 +177,11 @@ def results_dict(
         },
         "data": res.data_source,
         "quick": res.quick,  # exonu reproduce --quick: reduced toys, masses and figures (a first look)
+        "toys": {  # toys of the expected bands (0: Asimov medians only, no band); note: what is not shown
+            "per_search": band_toys(list(res.searches.values())),
+            "per_dark_photon_mass": band_toys(res.dark_photon),
+            "note": toys_note(res),
+        },
         "seed": res.seed,
         "presets": _presets(setup),
         "statistic": res.statistic,

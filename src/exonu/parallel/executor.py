@@ -56,16 +56,11 @@ from ..errors import ExonuError, InputError
 
 if TYPE_CHECKING:
     from dask.typing import Key
-    from distributed import Client, LocalCluster, Worker
+    from distributed import Client, LocalCluster
 
 #: an item of work (e.g. a :class:`~exonu.parallel.units.WorkUnit`) and what the function returns for it
 T = TypeVar("T")
 R = TypeVar("R")
-
-try:  # the plugin base class when Dask is installed; the other back ends need neither
-    from distributed.diagnostics.plugin import WorkerPlugin
-except ImportError:
-    WorkerPlugin = object  # type: ignore[misc,assignment]  # a fallback class, not the Dask one
 
 #: Environment variable naming a Dask scheduler address (like --scheduler)
 SCHEDULER_ENV = "EXONU_SCHEDULER"
@@ -259,20 +254,6 @@ class _IndexedCall:
         return self.function(pair[1])
 
 
-class PinBlasPlugin(WorkerPlugin):
-    """Dask worker plugin: pin the worker process's BLAS to one thread when it starts."""
-
-    name = "exonu-pin-blas"
-
-    def setup(self, worker: Worker) -> None:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1)
-
-    def teardown(self, worker: Worker) -> None:
-        pass
-
-
 @dataclass(frozen=True)
 class TlsFiles:
     """Dask TLS settings of ``--tls-ca-file/--tls-cert/--tls-key`` (None: Dask's own configuration)."""
@@ -348,6 +329,8 @@ class DaskExecutor(_Closing):
                 ) from None
         n = len(self._client.scheduler_info().get("workers", {}))
         self.description = f"Dask scheduler {self._client.scheduler.address} ({n} workers)"
+        from .dask_plugin import PinBlasPlugin  # imports distributed (~0.5 s): Dask runs only
+
         self._client.register_plugin(PinBlasPlugin(), name=PinBlasPlugin.name)
         return self._client
 

@@ -44,6 +44,9 @@ class QuickLook:
 #: The sizes of a quick look
 QUICK = QuickLook()
 
+#: Toys per dark-photon mass for the band of the mass scan when the searches have toys (``n_toys`` > 0)
+DARK_PHOTON_TOYS = 40
+
 #: Other spellings of the search units that a detector config may use for its published values
 UNIT_ALIASES = {"μ_B": "mu_B", "": "dimensionless", "1": "dimensionless"}
 
@@ -306,7 +309,7 @@ def reproduce_paper(
     n_toys: int = 200,
     masses_mev: ArrayLike | None = None,
     mapper: Callable[[Callable[[DarkPhotonTask], SearchResult], list[DarkPhotonTask]], Iterable[SearchResult]] = map,
-    dark_photon_toys: int = 40,
+    dark_photon_toys: int | None = None,
     statistic: str | None = None,
     progress: bool | None = None,
     quick: bool = False,
@@ -316,7 +319,8 @@ def reproduce_paper(
     Millicharge common and per flavour (RRPA-grade, 2–15 keV), magnetic moment (FEA, 2–200 keV) and the
     dark-photon coupling limit on ``masses_mev`` (default 43 log-spaced masses 1e-3–1e3 MeV with 1e-3
     and 10 MeV exactly on the grid). Expected ±1σ bands from ``n_toys`` seeded toys per search (the
-    dark-photon scan gives the Asimov median, and a band only if ``dark_photon_toys`` > 0).
+    dark-photon scan gives the Asimov median, and a band only if ``dark_photon_toys`` > 0; None:
+    :data:`DARK_PHOTON_TOYS` when ``n_toys`` > 0, else 0 — ``n_toys=0`` means no toy ensemble at all).
     Signal templates reuse one :class:`RecoilSpectrum` (its flux kernel is built once per grid) and the
     detector's cached response matrices. ``statistic`` defaults to the detector's own
     (``setup.statistic``; the paper's χ² for XMASS-I). ``mapper(function, tasks)`` runs the independent
@@ -334,6 +338,8 @@ def reproduce_paper(
     show = terminal_progress(progress)
     start = time.perf_counter()
     fixed_aux_band = True
+    if dark_photon_toys is None:
+        dark_photon_toys = DARK_PHOTON_TOYS if n_toys else 0
     if quick:
         n_toys, dark_photon_toys = min(n_toys, QUICK.n_toys), min(dark_photon_toys, QUICK.dark_photon_toys)
         fixed_aux_band = QUICK.fixed_aux_band

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
+from scipy.special import chdtr
 
 from ..atomic import ATOMIC_NUISANCE
 from ..stats import BinnedModel, FitResult, GoodnessOfFit, goodness_of_fit, plr_interval
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: the CL whose two-sided χ²₁ threshold is Δχ² = 1 (0.6827): the ±1σ profile interval
-DELTA_CHI2_ONE_SIGMA_CL = float(sps.chi2.cdf(1.0, 1))
+DELTA_CHI2_ONE_SIGMA_CL = float(chdtr(1, 1.0))  # scipy.stats.chi2.cdf(1, 1), without importing scipy.stats
 
 _KIND = {"p_": "normalisation", "q_": "background shape", "r_": "signal shape"}
 

@@ -33,7 +33,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 from scipy.special import xlogy
-from scipy.stats import poisson
 
 from ..errors import InputError
 
@@ -75,6 +74,8 @@ def fc_critical_value(mu: ArrayLike, background: float, cl: float) -> np.ndarray
 
     A(μ) is filled in increasing t (decreasing R) until its summed probability is ≥ ``cl``.
     """
+    from scipy.stats import poisson  # only here: scipy.stats costs ~1 s to import
+
     mu = np.atleast_1d(np.asarray(mu, dtype=float))
     n_max = int(poisson.isf(1e-15, float(mu.max()) + background)) + 10
     n = np.arange(n_max + 1, dtype=float)

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 from ...errors import FitError, InputError
 from ..calculators import asymptotic_cls, asymptotic_cls_band_sqrt_qa, crossing, toy_cls
@@ -234,6 +233,8 @@ def cls_upper_limit(
         details.update({"p_sb": p_sb, "cl_b_toys": clb, "q_observed": q_obs})
         exp = None
         if expected:
+            from scipy.stats import norm  # only here: scipy.stats costs ~1 s to import
+
             band = {}
             for key, n_sig in BAND_SIGMAS.items():
                 q_n = np.nanquantile(q_b, norm.cdf(-n_sig), axis=1)  # a stronger limit ↔ a larger q̃

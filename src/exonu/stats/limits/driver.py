@@ -7,7 +7,9 @@ measurements are fluctuated too (see :mod:`exonu.stats.toys`); the toys' own med
 reported. Toys are processed in chunks of ``chunk_size``, vectorised within a chunk; each chunk is a
 :class:`ToyChunk` run by :func:`chunk_limits` through the caller's ``mapper`` (default ``map``: in this
 process; see :class:`~exonu.stats.toys.Mapper`). The chunks depend on the toys and ``chunk_size``
-only, so any mapper gives the same limits.
+only, so any mapper gives the same limits. The toy limits of a band are kept in the on-disk cache
+(:mod:`exonu.cache`, kind ``toy-limits``, keyed by the band's method with its model and calibration, the
+toys' arrays and the chunk size), so repeating a search with the same seed does not redo its toys.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ...cache import read_cached, store_cached
 from ...errors import InputError
 from ..model import BinnedModel
 from ..objective import FitBatch
@@ -29,6 +32,7 @@ from .method import LimitMethod
 from .results import MIN_BAND_TOYS, ExpectedLimits
 
 __all__ = [
+    "TOY_LIMITS_KIND",
     "BandDraft",
     "ToyChunk",
     "background_asimov",
@@ -38,6 +42,10 @@ __all__ = [
     "expected_from_many",
     "toy_limits",
 ]
+
+
+#: the cache's folder for the toy limits of expected bands
+TOY_LIMITS_KIND = "toy-limits"
 
 
 def background_asimov(model: BinnedModel) -> BinnedModel:
@@ -104,6 +112,16 @@ class BandDraft:
     plan: ToyPlan
     asimov_limit: float
     pieces: tuple[ToyChunk, ...]
+
+    def cache_inputs(self) -> dict[str, object]:
+        """What the toys' limits depend on besides the code: the band's method (model and calibration
+        included), the toys' counts and auxiliary values, and the chunk size (it moves the last bits)."""
+        return {
+            "method": self.method.band_method,
+            "data": np.concatenate([piece.data for piece in self.pieces]),
+            "centres": np.concatenate([piece.centres for piece in self.pieces]),
+            "chunk_size": self.plan.chunk_size,
+        }
 
     def finish(self, chunk_results: list[np.ndarray]) -> ExpectedLimits:
         """The expected limits, from the limits of every chunk of :attr:`pieces` (NaN: a failed toy)."""
@@ -176,11 +194,23 @@ def expected_from_many(questions: Sequence[tuple[LimitMethod, ToyPlan]], mapper:
     The progress bar is the first plan's choice.
     """
     drafts = [draft_band(method, plan) for method, plan in questions]
-    pieces = [piece for draft in drafts for piece in draft.pieces]
-    names = ", ".join(dict.fromkeys(draft.method.name for draft in drafts))
+    # seeded toys make a deterministic band: a band already in the on-disk cache is read, not recomputed
+    stored = [read_cached(TOY_LIMITS_KIND, draft.cache_inputs()) if draft.pieces else None for draft in drafts]
+    to_run = [draft for draft, hit in zip(drafts, stored, strict=True) if hit is None]
+    pieces = [piece for draft in to_run for piece in draft.pieces]
+    names = ", ".join(dict.fromkeys(draft.method.name for draft in to_run))
     progress = questions[0][1].progress if questions else False
     results = iter(with_toy_bar(mapper(chunk_limits, pieces), pieces, progress, f"{names} limits"))
-    return [draft.finish(list(itertools.islice(results, len(draft.pieces)))) for draft in drafts]
+    out = []
+    for draft, hit in zip(drafts, stored, strict=True):
+        if hit is not None:
+            out.append(draft.finish([hit["limits"]]))
+            continue
+        chunk_results = list(itertools.islice(results, len(draft.pieces)))
+        if draft.pieces:
+            store_cached(TOY_LIMITS_KIND, draft.cache_inputs(), {"limits": np.concatenate(chunk_results)})
+        out.append(draft.finish(chunk_results))
+    return out
 
 
 def with_toy_bar(

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
-from scipy.stats import norm
 
 from ...errors import InputError
 from ..model import BinnedModel
@@ -95,6 +94,8 @@ def pcl_expected(model: BinnedModel, statistic: str, cl: float) -> dict[str, flo
     The edges solve q_A(u) = (z + max(N, −1))² on the nominal Asimov data set together
     (:func:`~exonu.stats.scan.solve_crossings`), so −2σ and −1σ are one number.
     """
+    from scipy.stats import norm  # only here: scipy.stats costs ~1 s to import
+
     z = float(norm.ppf(cl))
     if z <= 1.0:
         raise InputError(f"a −1σ power constraint needs cl > Φ(1) = 0.841; got {cl}")

@@ -112,18 +112,29 @@ def profile_batch(
     live = np.flatnonzero(np.isfinite(f))
     diag = np.arange(n_par)
 
+    # Per iteration on a few dozen bins, numpy's per-call overhead outweighs the arithmetic: the
+    # common cases (every data set live, every step accepted in full, no p·q cross term) skip the
+    # row selections and scatters below, which would copy the same numbers.
+    n_live = -1  # the rows of b, dn, uu (selected again only when data sets leave the iteration)
     for _ in range(max_iter):
         if live.size == 0:
             break
-        if live.size == n_sets:  # skip the copies in the common all-live case
+        all_live = live.size == n_sets
+        if all_live:  # θ is copied: it is updated below
             b, dn, uu, th, st_l = batch, den, u, theta.copy(), st
         else:
-            b, dn, uu, th, st_l = batch.rows(live), den[live], u[live], theta[live], _take(st, live)
-        newt = use_newton[live]
+            if live.size != n_live:  # live only shrinks
+                b, dn, uu = batch.rows(live), den[live], u[live]
+            th, st_l = theta[live], _take(st, live)
+        n_live = live.size
         g, h_gn, h_n = grad_hess_theta(b, dn, st_l, th, newton=cross)
-        h = h_gn if h_n is None else np.where(newt[:, None, None], h_n, h_gn)
+        if cross:
+            newt = use_newton[live]
+            h = h_gn if h_n is None else np.where(newt[:, None, None], h_n, h_gn)
+        else:  # Gauss–Newton throughout (use_newton is never set)
+            newt, h = np.zeros(live.size, dtype=bool), h_gn
         delta, decrement, curv, stuck = bounded_quadratic_step(h, g, th, cm.bounded, diag)
-        if np.any(newt):
+        if cross and newt.any():
             slope = np.sum(g * delta, axis=1)
             redo = newt & ~((decrement >= tol) & (slope < 0) & (curv > 0) & ~stuck)
             if np.any(redo):
@@ -155,29 +166,36 @@ def profile_batch(
         for halving in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
-            idx = live[pending]
-            cand = project_to_bounds(cm, th[pending] + t[:, None] * delta[pending])
-            f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
-            slope = np.sum(g[pending] * (cand - th[pending]), axis=1)
-            ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
-            if np.any(ok):
-                acc = idx[ok]
+            if pending.size == live.size:  # every live data set (pending is 0, 1, …): no row selection
+                cand = project_to_bounds(cm, th + t[:, None] * delta)
+                f_c, st_c = objective(b, dn, uu, cand)
+                slope = np.add.reduce(g * (cand - th), axis=1)
+                ok = np.isfinite(f_c) & (f_c <= f_old + ARMIJO * slope)
+            else:
+                cand = project_to_bounds(cm, th[pending] + t[:, None] * delta[pending])
+                f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
+                slope = np.add.reduce(g[pending] * (cand - th[pending]), axis=1)
+                ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
+            if ok.all() and all_live and pending.size == n_sets:  # every data set steps: take the new arrays
+                theta, f, st = cand, f_c, st_c
+            elif ok.any():
+                acc = live[pending[ok]]
                 theta[acc] = cand[ok]
                 f[acc] = f_c[ok]
-                _put(st, acc, st_c if np.all(ok) else _take(st_c, np.flatnonzero(ok)))
-                if halving == 0:
-                    full_step[pending[ok]] = True
-                    # A full, sane Newton step that predicted a small decrease (≤ 1e4 tol), where the
-                    # exact Hessian is positive definite (a minimum, not a saddle), leaves a
-                    # quadratically smaller decrease: converged without one more iteration.
-                    rows = pending[ok]
-                    quiet = newt[rows] & (decrement[rows] < 1e4 * tol)
-                    if np.any(quiet):
-                        q_rows = rows[quiet]
-                        assert h_n is not None  # Newton steps (newt) are only taken with a p·q cross term
-                        pd = _positive_definite(h_n[q_rows], _free_mask(cm, th[q_rows], g[q_rows]))
-                        converged[live[q_rows[pd]]] = True
-                        done[q_rows[pd]] = True
+                _put(st, acc, st_c if ok.all() else _take(st_c, np.flatnonzero(ok)))
+            if cross and halving == 0 and ok.any():
+                full_step[pending[ok]] = True
+                # A full, sane Newton step that predicted a small decrease (≤ 1e4 tol), where the
+                # exact Hessian is positive definite (a minimum, not a saddle), leaves a
+                # quadratically smaller decrease: converged without one more iteration.
+                rows = pending[ok]
+                quiet = newt[rows] & (decrement[rows] < 1e4 * tol)
+                if np.any(quiet):
+                    q_rows = rows[quiet]
+                    assert h_n is not None  # Newton steps (newt) are only taken with a p·q cross term
+                    pd = _positive_definite(h_n[q_rows], _free_mask(cm, th[q_rows], g[q_rows]))
+                    converged[live[q_rows[pd]]] = True
+                    done[q_rows[pd]] = True
             pending, t = pending[~ok], t[~ok] * 0.5
         if cross:
             use_newton[live] = full_step
@@ -298,6 +316,12 @@ def bounded_quadratic_step(
     (legitimate for a convex model through correlations, suspicious for an indefinite one).
     """
     active = bounded & (theta <= 0.0) & (g > 0.0)
+    if not active.any():  # the common case: the unconstrained step stays inside the bounds (same numbers)
+        delta = _solve(h, -g)
+        grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]
+        if not (bounded & (theta + delta < -1e-10)).any():
+            curv = np.add.reduce(delta * (grad_model - g), axis=1)
+            return delta, -np.add.reduce(g * delta, axis=1) - 0.5 * curv, curv, np.zeros(g.shape[0], dtype=bool)
     rounds = max_rounds if max_rounds is not None else 2 * int(bounded.sum()) + 2
     lam_tol = -1e-9 * (1.0 + np.abs(g).max(axis=1, keepdims=True))
     for _ in range(rounds):

@@ -38,7 +38,15 @@ import numpy as np
 from .compiled import CompiledModel
 from .objective import ExpectationState, FitBatch, expectation, grad_hess_theta, joint_derivatives, objective
 
-__all__ = ["ARMIJO", "MAX_HALVINGS", "bounded_quadratic_step", "joint_newton", "profile_batch", "project_to_bounds"]
+__all__ = [
+    "ARMIJO",
+    "MAX_HALVINGS",
+    "bounded_quadratic_step",
+    "joint_newton",
+    "profile_batch",
+    "profile_with_state",
+    "project_to_bounds",
+]
 
 #: Armijo sufficient-decrease constant of the line searches (profiles and joint fits)
 ARMIJO = 1e-4
@@ -72,7 +80,26 @@ def profile_batch(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profile every data set of ``batch`` at its ``u`` (N,) from ``theta0`` (N, P).
 
-    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,)).
+    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,)); see :func:`profile_with_state`.
+    """
+    theta, f, converged, n_iter, _ = profile_with_state(batch, u, theta0, tol, max_iter, newton)
+    return theta, f, converged, n_iter
+
+
+def profile_with_state(
+    batch: FitBatch,
+    u: np.ndarray,
+    theta0: np.ndarray,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    newton: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ExpectationState | None]:
+    """:func:`profile_batch`, also returning the expectation state at the returned θ when it is exact.
+
+    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,), state): ``state`` is that of one
+    evaluation of the whole batch at the returned θ — the very call ``objective(batch,
+    batch.denominator(u), u, theta)`` would make, so the same bits — or None when the rows' last
+    states come from evaluations of fewer rows (a different BLAS call can round differently).
 
     ``tol`` is the decrease (χ² units) predicted by the Gauss–Newton model below which a data set
     counts as converged. ``newton`` lets the first step use the full Newton matrix (sensible for a
@@ -96,9 +123,10 @@ def profile_batch(
     den = batch.denominator(u)
     theta = project_to_bounds(cm, np.array(theta0, dtype=float, copy=True))
     f, st = objective(batch, den, u, theta)
+    whole_state = True  # st is one evaluation of the whole batch at theta (see the docstring)
     n_iter = np.zeros(n_sets, dtype=int)
     if n_par == 0:
-        return theta, f, np.isfinite(f), n_iter
+        return theta, f, np.isfinite(f), n_iter, st
 
     # A warm start can be infeasible for the Poisson statistic (E ≤ 0 somewhere): restart at nominal.
     bad = ~np.isfinite(f)
@@ -154,6 +182,7 @@ def profile_batch(
                 idx = live[rows]
                 theta[idx], f[idx] = new_theta, new_f
                 _put(st, idx, new_st)
+                whole_state = False
                 escapes[idx] += 1
                 done[rows] = False
                 decrement[rows] = np.inf  # no line search for them in this iteration
@@ -177,12 +206,13 @@ def profile_batch(
                 slope = np.add.reduce(g[pending] * (cand - th[pending]), axis=1)
                 ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
             if ok.all() and all_live and pending.size == n_sets:  # every data set steps: take the new arrays
-                theta, f, st = cand, f_c, st_c
+                theta, f, st, whole_state = cand, f_c, st_c, True
             elif ok.any():
                 acc = live[pending[ok]]
                 theta[acc] = cand[ok]
                 f[acc] = f_c[ok]
                 _put(st, acc, st_c if ok.all() else _take(st_c, np.flatnonzero(ok)))
+                whole_state = False
             if cross and halving == 0 and ok.any():
                 full_step[pending[ok]] = True
                 # A full, sane Newton step that predicted a small decrease (≤ 1e4 tol), where the
@@ -209,7 +239,7 @@ def profile_batch(
             converged[stalled[floor]] = True
             done[pending[~retry]] = True
         live = live[~done]
-    return theta, f, converged, n_iter
+    return theta, f, converged, n_iter, st if whole_state else None
 
 
 def _escape_saddle(
@@ -388,6 +418,9 @@ def joint_newton(
     # step that fails the line search is redone with Gauss–Newton at the next iteration.
     use_newton = np.zeros(n_sets, dtype=bool)
     live = np.flatnonzero(np.isfinite(f))
+    # The state of the last line search when it evaluated every data set at once and took every
+    # step: the same call on the same arrays as expectation() at the new x, so it is reused.
+    st_next: ExpectationState | None = None
     for _ in range(max_iter):
         if live.size == 0:
             break
@@ -395,7 +428,8 @@ def joint_newton(
             b, dn, xl = batch, den, x.copy()
         else:
             b, dn, xl = batch.rows(live), den[live], x[live]
-        st_l = expectation(cm, xl[:, 0], xl[:, 1:])
+        st_l = expectation(cm, xl[:, 0], xl[:, 1:]) if st_next is None else st_next
+        st_next = None
         newt = use_newton[live]
         any_newton = bool(newt.any())
         g, h_gn, h_n = joint_derivatives(b, dn, st_l, xl, newton=any_newton)
@@ -426,10 +460,23 @@ def joint_newton(
         for halving in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
-            cand = xl[pending] + t[:, None] * step[pending]
-            cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
-            f_c, _ = _evaluate(b.rows(pending), dn[pending], cand)
-            ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * np.sum(g[pending] * (cand - xl[pending]), axis=1))
+            if pending.size == n_sets:  # every data set (pending is 0, 1, …): no row selection
+                cand = xl + t[:, None] * step
+                cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
+                f_c, st_c = _evaluate(b, dn, cand)
+                ok = np.isfinite(f_c) & (f_c <= f_old + ARMIJO * np.add.reduce(g * (cand - xl), axis=1))
+                if ok.all():  # every data set steps: take the new arrays
+                    x, f, st_next = cand, f_c, st_c
+                    full[:] = halving == 0
+                    pending = pending[:0]
+                    break
+            else:
+                cand = xl[pending] + t[:, None] * step[pending]
+                cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
+                f_c, _ = _evaluate(b.rows(pending), dn[pending], cand)
+                ok = np.isfinite(f_c) & (
+                    f_c <= f_old[pending] + ARMIJO * np.add.reduce(g[pending] * (cand - xl[pending]), axis=1)
+                )
             acc = live[pending[ok]]
             x[acc], f[acc] = cand[ok], f_c[ok]
             if halving == 0:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import ndtr
 from scipy.stats import norm
 
 from ..errors import InputError
@@ -54,7 +55,9 @@ def asymptotic_cls(q_obs: ArrayLike, q_asimov: ArrayLike) -> tuple[np.ndarray, n
     with np.errstate(divide="ignore", invalid="ignore"):
         t_sb = np.where(low, sq, (q + qa) / (2.0 * sqa))
         t_b = np.where(low, sq - sqa, (q - qa) / (2.0 * sqa))
-    p_sb, cl_b = norm.sf(t_sb), norm.sf(t_b)
+    # 1 − Φ(t) as scipy.stats.norm.sf computes it (ndtr(−t), the same numbers) without the
+    # distribution machinery, which costs ~40 µs a call on a handful of values
+    p_sb, cl_b = ndtr(-t_sb), ndtr(-t_b)
     return p_sb / cl_b, p_sb, cl_b
 
 

@@ -186,7 +186,8 @@ def profile_with_state(
                 escapes[idx] += 1
                 done[rows] = False
                 decrement[rows] = np.inf  # no line search for them in this iteration
-        converged[live[done]] = True
+        if done.any():
+            converged[live[done]] = True
 
         pending = np.flatnonzero(~done & np.isfinite(decrement))
         t = np.ones(pending.size)
@@ -205,13 +206,14 @@ def profile_with_state(
                 f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
                 slope = np.add.reduce(g[pending] * (cand - th[pending]), axis=1)
                 ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
-            if ok.all() and all_live and pending.size == n_sets:  # every data set steps: take the new arrays
+            all_ok = bool(ok.all())
+            if all_ok and all_live and pending.size == n_sets:  # every data set steps: take the new arrays
                 theta, f, st, whole_state = cand, f_c, st_c, True
-            elif ok.any():
+            elif all_ok or ok.any():
                 acc = live[pending[ok]]
                 theta[acc] = cand[ok]
                 f[acc] = f_c[ok]
-                _put(st, acc, st_c if ok.all() else _take(st_c, np.flatnonzero(ok)))
+                _put(st, acc, st_c if all_ok else _take(st_c, np.flatnonzero(ok)))
                 whole_state = False
             if cross and halving == 0 and ok.any():
                 full_step[pending[ok]] = True
@@ -226,6 +228,9 @@ def profile_with_state(
                     pd = _positive_definite(h_n[q_rows], _free_mask(cm, th[q_rows], g[q_rows]))
                     converged[live[q_rows[pd]]] = True
                     done[q_rows[pd]] = True
+            if all_ok:
+                pending = pending[:0]
+                break
             pending, t = pending[~ok], t[~ok] * 0.5
         if cross:
             use_newton[live] = full_step

@@ -129,15 +129,16 @@ def profile_with_state(
         return theta, f, np.isfinite(f), n_iter, st
 
     # A warm start can be infeasible for the Poisson statistic (E ≤ 0 somewhere): restart at nominal.
-    bad = ~np.isfinite(f)
-    if np.any(bad):
-        theta[bad] = cm.nominal
+    finite = np.isfinite(f)
+    if not finite.all():
+        theta[~finite] = cm.nominal
         f, st = objective(batch, den, u, theta)
+        finite = np.isfinite(f)
     cross = bool(cm.n_p and cm.n_q)  # only then is the χ² not a (weighted) linear least squares
     converged = np.zeros(n_sets, dtype=bool)
     use_newton = np.full(n_sets, bool(newton) and cross)
     escapes = np.zeros(n_sets, dtype=int)
-    live = np.flatnonzero(np.isfinite(f))
+    live = np.flatnonzero(finite)
     diag = np.arange(n_par)
 
     # Per iteration on a few dozen bins, numpy's per-call overhead outweighs the arithmetic: the

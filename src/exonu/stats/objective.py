@@ -212,8 +212,15 @@ def jacobian_theta(
     if n_r and cm.skappa is None:  # ∂E/∂r_l = ε_il S⁰_i
         np.multiply(st.s0[:, None, :], cm.ssys[None, :, :], out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
     elif n_r:  # a log-normal systematic: ∂E/∂r_l = S⁰_i ∂(signal factor)_i/∂r_l
-        slopes = signal_factor_slopes(cm, st) if slopes is None else slopes
-        np.multiply(st.s0[:, None, :], slopes, out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
+        block_r = jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n)
+        if slopes is None and cm.skappa is not None and cm.ssys_lin is not None and st.lognormal is not None:
+            # signal_factor_slopes written straight into the block, then times S⁰ (the same products)
+            np.multiply(cm.ssys_lin[None, :, :], st.lognormal[:, None, :], out=block_r)
+            block_r += cm.skappa[None, :, :] * st.sfac[:, None, :]
+            block_r *= st.s0[:, None, :]
+        else:
+            slopes = signal_factor_slopes(cm, st) if slopes is None else slopes
+            np.multiply(st.s0[:, None, :], slopes, out=block_r)
     return jt.reshape(batch, cm.n_par, n)
 
 

@@ -41,6 +41,26 @@ class ExpectationState:
     lognormal: np.ndarray | None = None  # (N, n) G = exp(Σ_l r_l κ_l)
     linear_part: np.ndarray | None = None  # (N, n) 1 + Σ_l r_l ε_l over the linear systematics
 
+    def take(self, idx: np.ndarray) -> ExpectationState:
+        """The state of the data sets ``idx``."""
+        lognormal = None if self.lognormal is None else self.lognormal[idx]
+        linear_part = None if self.linear_part is None else self.linear_part[idx]
+        return ExpectationState(
+            self.expected[idx], self.p_full[idx], self.q[idx], self.s0[idx], self.sfac[idx], lognormal, linear_part
+        )
+
+    def put(self, idx: np.ndarray, new: ExpectationState) -> None:
+        """Overwrite the data sets ``idx`` with ``new`` (in place)."""
+        self.expected[idx] = new.expected
+        self.p_full[idx] = new.p_full
+        self.q[idx] = new.q
+        self.s0[idx] = new.s0
+        self.sfac[idx] = new.sfac
+        if self.lognormal is not None and new.lognormal is not None:
+            self.lognormal[idx] = new.lognormal
+        if self.linear_part is not None and new.linear_part is not None:
+            self.linear_part[idx] = new.linear_part
+
 
 def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
     """Expected counts for a batch of (u, θ).

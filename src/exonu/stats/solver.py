@@ -56,14 +56,6 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 40
 
 
-def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
-    lognormal = None if st.lognormal is None else st.lognormal[idx]
-    linear_part = None if st.linear_part is None else st.linear_part[idx]
-    return ExpectationState(
-        st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx], lognormal, linear_part
-    )
-
-
 def project_to_bounds(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:
     if cm.n_p:
         theta[:, : cm.n_p] = np.maximum(theta[:, : cm.n_p], 0.0)
@@ -154,7 +146,7 @@ def profile_with_state(
         else:
             if live.size != n_live:  # live only shrinks
                 b, dn, uu = batch.rows(live), den[live], u[live]
-            th, st_l = theta[live], _take(st, live)
+            th, st_l = theta[live], st.take(live)
         n_live = live.size
         g, h_gn, h_n = grad_hess_theta(b, dn, st_l, th, newton=cross)
         if cross:
@@ -182,7 +174,7 @@ def profile_with_state(
                 rows, new_theta, new_f, new_st = moved
                 idx = live[rows]
                 theta[idx], f[idx] = new_theta, new_f
-                _put(st, idx, new_st)
+                st.put(idx, new_st)
                 whole_state = False
                 escapes[idx] += 1
                 done[rows] = False
@@ -214,7 +206,7 @@ def profile_with_state(
                 acc = live[pending[ok]]
                 theta[acc] = cand[ok]
                 f[acc] = f_c[ok]
-                _put(st, acc, st_c if all_ok else _take(st_c, np.flatnonzero(ok)))
+                st.put(acc, st_c if all_ok else st_c.take(np.flatnonzero(ok)))
                 whole_state = False
             if cross and halving == 0 and ok.any():
                 full_step[pending[ok]] = True
@@ -291,12 +283,12 @@ def _escape_saddle(
                 if best_st is None:
                     best_st = st_c
                 else:
-                    _put(best_st, np.flatnonzero(better), _take(st_c, np.flatnonzero(better)))
+                    best_st.put(np.flatnonzero(better), st_c.take(np.flatnonzero(better)))
     if not np.any(improved):
         return None
     keep = np.flatnonzero(improved)
     assert best_st is not None  # set at the first improvement, and there was one
-    return rows[sel[keep]], best_th[keep], best_f[keep], _take(best_st, keep)
+    return rows[sel[keep]], best_th[keep], best_f[keep], best_st.take(keep)
 
 
 def _free_mask(cm: CompiledModel, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -352,25 +344,30 @@ def bounded_quadratic_step(
     (legitimate for a convex model through correlations, suspicious for an indefinite one).
     """
     active = bounded & (theta <= 0.0) & (g > 0.0)
+    first: tuple[np.ndarray, np.ndarray] | None = None  # the first round's (δ, ∇ model), if already known
     if not active.any():  # the common case: the unconstrained step stays inside the bounds (same numbers)
         delta = _solve(h, -g)
         grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]
         if not (bounded & (theta + delta < -1e-10)).any():
             curv = np.add.reduce(delta * (grad_model - g), axis=1)
             return delta, -np.add.reduce(g * delta, axis=1) - 0.5 * curv, curv, np.zeros(g.shape[0], dtype=bool)
+        first = delta, grad_model  # what the loop's first round (A empty) computes
     rounds = max_rounds if max_rounds is not None else 2 * int(bounded.sum()) + 2
     lam_tol = -1e-9 * (1.0 + np.abs(g).max(axis=1, keepdims=True))
     for _ in range(rounds):
-        if active.any():
-            fixed_step = np.where(active, -theta, 0.0)
-            keep = ~active
-            hm = h * (keep[:, :, None] & keep[:, None, :])
-            hm[:, diag, diag] += active
-            rhs = np.where(active, -theta, -g - np.matmul(h, fixed_step[:, :, None])[:, :, 0])
-            delta = _solve(hm, rhs)
+        if first is not None:
+            (delta, grad_model), first = first, None
         else:
-            delta = _solve(h, -g)
-        grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]  # ∇ of the model at θ + δ
+            if active.any():
+                fixed_step = np.where(active, -theta, 0.0)
+                keep = ~active
+                hm = h * (keep[:, :, None] & keep[:, None, :])
+                hm[:, diag, diag] += active
+                rhs = np.where(active, -theta, -g - np.matmul(h, fixed_step[:, :, None])[:, :, 0])
+                delta = _solve(hm, rhs)
+            else:
+                delta = _solve(h, -g)
+            grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]  # ∇ of the model at θ + δ
         # Tolerances keep round-off (a multiplier of −1e-16, a step to −1e-17) from cycling the
         # loop; the candidate point is projected onto the bounds afterwards anyway.
         crossing = bounded & ~active & (theta + delta < -1e-10)
@@ -380,22 +377,10 @@ def bounded_quadratic_step(
         # Add every crossing parameter; release only where nothing was added (avoids cycling).
         release &= ~crossing.any(axis=1)[:, None]
         active = (active | crossing) & ~release
-    curv = np.sum(delta * (grad_model - g), axis=1)  # δᵀHδ
-    pred = -np.sum(g * delta, axis=1) - 0.5 * curv
-    stuck = np.any(active & (g < 0.0), axis=1)
+    curv = np.add.reduce(delta * (grad_model - g), axis=1)  # δᵀHδ
+    pred = -np.add.reduce(g * delta, axis=1) - 0.5 * curv
+    stuck: np.ndarray = np.logical_or.reduce(active & (g < 0.0), axis=1)
     return delta, pred, curv, stuck
-
-
-def _put(st: ExpectationState, idx: np.ndarray, new: ExpectationState) -> None:
-    st.expected[idx] = new.expected
-    st.p_full[idx] = new.p_full
-    st.q[idx] = new.q
-    st.s0[idx] = new.s0
-    st.sfac[idx] = new.sfac
-    if st.lognormal is not None and new.lognormal is not None:
-        st.lognormal[idx] = new.lognormal
-    if st.linear_part is not None and new.linear_part is not None:
-        st.linear_part[idx] = new.linear_part
 
 
 def _evaluate(batch: FitBatch, den: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ExpectationState]:

@@ -76,7 +76,8 @@ def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> Expectat
     else:
         p_full = np.ones((batch, cm.n_comp))
         p_full[:, cm.free] = theta[:, :n_p]
-    q = theta[:, n_p : n_p + n_q].copy()  # a copy: the state must not alias the caller's θ
+    # a copy: the state must not alias the caller's θ (an empty view holds nothing to alias)
+    q = theta[:, n_p : n_p + n_q].copy() if n_q else theta[:, :0]
     bkg_counts = p_full @ cm.bkg
     if n_q:
         bkg_counts += (p_full[:, :, None] * q[:, None, :]).reshape(batch, -1) @ cm.bsys_pq
@@ -315,9 +316,11 @@ def grad_u(batch: FitBatch, st: ExpectationState, u: np.ndarray) -> np.ndarray:
     """
     cm, data = batch.cm, batch.data
     e = st.expected
-    uu = u[:, None, None]
-    ex = cm.exponents[None, :, None]
-    ds0 = np.sum(ex * np.power(uu, ex - 1.0) * cm.templates[None, :, :], axis=1)
+    if cm.linear:  # every e_m = 1: e_m u^(e_m − 1) = 1 for any u, so the sum is Σ_m T_m (the same additions)
+        ds0 = cm.template_sum[None, :]
+    else:
+        uu, ex = u[:, None, None], cm.exponents[None, :, None]
+        ds0 = np.sum(ex * np.power(uu, ex - 1.0) * cm.templates[None, :, :], axis=1)
     de = ds0 * st.sfac
     stat = statistic_for(cm, batch.statistic)
     if stat.name == "chi2":

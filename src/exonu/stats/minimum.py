@@ -22,7 +22,7 @@ import numpy as np
 
 from .model import BinnedModel
 from .objective import FitBatch, expectation, fit_variable_scale, grad_u, joint_derivatives, objective
-from .solver import joint_newton, profile_batch
+from .solver import joint_newton, profile_with_state
 
 __all__ = [
     "BatchedFit",
@@ -52,8 +52,9 @@ def evaluate_u(
     batch: FitBatch, u: np.ndarray, theta0: np.ndarray, tol: float, newton: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profile the data sets of ``batch`` at their u; also return the envelope derivative dχ²_min/du."""
-    th, f, conv, _ = profile_batch(batch, u, theta0, tol, newton=newton)
-    st = objective(batch, batch.denominator(u), u, th)[1]
+    th, f, conv, _, st = profile_with_state(batch, u, theta0, tol, newton=newton)
+    if st is None:  # not one evaluation of the whole batch at th: evaluate it as such
+        st = objective(batch, batch.denominator(u), u, th)[1]
     g = grad_u(batch, st, u)
     return th, f, np.where(np.isfinite(f), g, np.nan), conv
 

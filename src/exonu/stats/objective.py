@@ -41,6 +41,26 @@ class ExpectationState:
     lognormal: np.ndarray | None = None  # (N, n) G = exp(Σ_l r_l κ_l)
     linear_part: np.ndarray | None = None  # (N, n) 1 + Σ_l r_l ε_l over the linear systematics
 
+    def take(self, idx: np.ndarray) -> ExpectationState:
+        """The state of the data sets ``idx``."""
+        lognormal = None if self.lognormal is None else self.lognormal[idx]
+        linear_part = None if self.linear_part is None else self.linear_part[idx]
+        return ExpectationState(
+            self.expected[idx], self.p_full[idx], self.q[idx], self.s0[idx], self.sfac[idx], lognormal, linear_part
+        )
+
+    def put(self, idx: np.ndarray, new: ExpectationState) -> None:
+        """Overwrite the data sets ``idx`` with ``new`` (in place)."""
+        self.expected[idx] = new.expected
+        self.p_full[idx] = new.p_full
+        self.q[idx] = new.q
+        self.s0[idx] = new.s0
+        self.sfac[idx] = new.sfac
+        if self.lognormal is not None and new.lognormal is not None:
+            self.lognormal[idx] = new.lognormal
+        if self.linear_part is not None and new.linear_part is not None:
+            self.linear_part[idx] = new.linear_part
+
 
 def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> ExpectationState:
     """Expected counts for a batch of (u, θ).
@@ -56,7 +76,8 @@ def expectation(cm: CompiledModel, u: np.ndarray, theta: np.ndarray) -> Expectat
     else:
         p_full = np.ones((batch, cm.n_comp))
         p_full[:, cm.free] = theta[:, :n_p]
-    q = theta[:, n_p : n_p + n_q].copy()  # a copy: the state must not alias the caller's θ
+    # a copy: the state must not alias the caller's θ (an empty view holds nothing to alias)
+    q = theta[:, n_p : n_p + n_q].copy() if n_q else theta[:, :0]
     bkg_counts = p_full @ cm.bkg
     if n_q:
         bkg_counts += (p_full[:, :, None] * q[:, None, :]).reshape(batch, -1) @ cm.bsys_pq
@@ -212,8 +233,15 @@ def jacobian_theta(
     if n_r and cm.skappa is None:  # ∂E/∂r_l = ε_il S⁰_i
         np.multiply(st.s0[:, None, :], cm.ssys[None, :, :], out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
     elif n_r:  # a log-normal systematic: ∂E/∂r_l = S⁰_i ∂(signal factor)_i/∂r_l
-        slopes = signal_factor_slopes(cm, st) if slopes is None else slopes
-        np.multiply(st.s0[:, None, :], slopes, out=jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n))
+        block_r = jt[:, (n_p + n_q) * n :].reshape(batch, n_r, n)
+        if slopes is None and cm.skappa is not None and cm.ssys_lin is not None and st.lognormal is not None:
+            # signal_factor_slopes written straight into the block, then times S⁰ (the same products)
+            np.multiply(cm.ssys_lin[None, :, :], st.lognormal[:, None, :], out=block_r)
+            block_r += cm.skappa[None, :, :] * st.sfac[:, None, :]
+            block_r *= st.s0[:, None, :]
+        else:
+            slopes = signal_factor_slopes(cm, st) if slopes is None else slopes
+            np.multiply(st.s0[:, None, :], slopes, out=block_r)
     return jt.reshape(batch, cm.n_par, n)
 
 
@@ -288,9 +316,11 @@ def grad_u(batch: FitBatch, st: ExpectationState, u: np.ndarray) -> np.ndarray:
     """
     cm, data = batch.cm, batch.data
     e = st.expected
-    uu = u[:, None, None]
-    ex = cm.exponents[None, :, None]
-    ds0 = np.sum(ex * np.power(uu, ex - 1.0) * cm.templates[None, :, :], axis=1)
+    if cm.linear:  # every e_m = 1: e_m u^(e_m − 1) = 1 for any u, so the sum is Σ_m T_m (the same additions)
+        ds0 = cm.template_sum[None, :]
+    else:
+        uu, ex = u[:, None, None], cm.exponents[None, :, None]
+        ds0 = np.sum(ex * np.power(uu, ex - 1.0) * cm.templates[None, :, :], axis=1)
     de = ds0 * st.sfac
     stat = statistic_for(cm, batch.statistic)
     if stat.name == "chi2":

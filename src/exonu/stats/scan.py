@@ -401,22 +401,25 @@ def solve_crossings(problem: FitProblem, targets: npt.ArrayLike, u_start: float,
         live = np.flatnonzero(~done)
         if live.size == 0:
             break
-        th, f, g, _ = evaluate_u(batch.rows(live), x[live], theta[live], 1e-9)
+        x_l, th_l = x[live], theta[live]  # the live rows, selected once (written back below)
+        th, f, g, _ = evaluate_u(batch.rows(live), x_l, th_l, 1e-9)
         h = f - f_ref - targets[live]
         above = ~(h < 0)  # NaN (a failed profile) counts as beyond the crossing
-        hi[live] = np.where(above, x[live], hi[live])
-        lo[live] = np.where(above, lo[live], x[live])
-        theta[live] = np.where(np.isfinite(f)[:, None], th, theta[live])
+        hi_l = np.where(above, x_l, hi[live])
+        lo_l = np.where(above, lo[live], x_l)
+        hi[live], lo[live] = hi_l, lo_l
+        theta[live] = np.where(np.isfinite(f)[:, None], th, th_l)
         with np.errstate(invalid="ignore", divide="ignore"):
             step = -h / g
-        newton = x[live] + step
-        inside = np.isfinite(newton) & (newton > lo[live]) & (newton < hi[live])
-        grow = ~np.isfinite(hi[live])
-        nxt = np.where(inside, newton, np.where(grow, u_hat + 2.0 * (x[live] - u_hat), 0.5 * (lo[live] + hi[live])))
-        conv = inside & (np.abs(step) <= rtol * np.abs(x[live]))
-        x[live] = np.where(conv, x[live], nxt)
-        done[live] = conv | (np.isfinite(hi[live]) & (hi[live] - lo[live] <= rtol * hi[live]))
-        if np.any(x[live] > 2.0**60 * max(u_start, 1e-300)):
+        newton = x_l + step
+        inside = np.isfinite(newton) & (newton > lo_l) & (newton < hi_l)
+        bracketed = np.isfinite(hi_l)
+        nxt = np.where(inside, newton, np.where(~bracketed, u_hat + 2.0 * (x_l - u_hat), 0.5 * (lo_l + hi_l)))
+        conv = inside & (np.abs(step) <= rtol * np.abs(x_l))
+        x_l = np.where(conv, x_l, nxt)
+        x[live] = x_l
+        done[live] = conv | (bracketed & (hi_l - lo_l <= rtol * hi_l))
+        if np.any(x_l > 2.0**60 * max(u_start, 1e-300)):
             raise FitError(f"q on the Asimov data never reached {targets.max():.4g}: the signal is not constrained")
     if not np.all(done):
         raise FitError(f"the crossings of q = {targets[~done]} were not found to {rtol:g} in u")

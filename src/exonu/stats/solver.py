@@ -38,7 +38,15 @@ import numpy as np
 from .compiled import CompiledModel
 from .objective import ExpectationState, FitBatch, expectation, grad_hess_theta, joint_derivatives, objective
 
-__all__ = ["ARMIJO", "MAX_HALVINGS", "bounded_quadratic_step", "joint_newton", "profile_batch", "project_to_bounds"]
+__all__ = [
+    "ARMIJO",
+    "MAX_HALVINGS",
+    "bounded_quadratic_step",
+    "joint_newton",
+    "profile_batch",
+    "profile_with_state",
+    "project_to_bounds",
+]
 
 #: Armijo sufficient-decrease constant of the line searches (profiles and joint fits)
 ARMIJO = 1e-4
@@ -46,14 +54,6 @@ ARMIJO = 1e-4
 
 #: most step halvings in one line search (2⁻⁴⁰ ≈ 1e-12 of a Gauss–Newton step)
 MAX_HALVINGS = 40
-
-
-def _take(st: ExpectationState, idx: np.ndarray) -> ExpectationState:
-    lognormal = None if st.lognormal is None else st.lognormal[idx]
-    linear_part = None if st.linear_part is None else st.linear_part[idx]
-    return ExpectationState(
-        st.expected[idx], st.p_full[idx], st.q[idx], st.s0[idx], st.sfac[idx], lognormal, linear_part
-    )
 
 
 def project_to_bounds(cm: CompiledModel, theta: np.ndarray) -> np.ndarray:
@@ -72,7 +72,26 @@ def profile_batch(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profile every data set of ``batch`` at its ``u`` (N,) from ``theta0`` (N, P).
 
-    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,)).
+    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,)); see :func:`profile_with_state`.
+    """
+    theta, f, converged, n_iter, _ = profile_with_state(batch, u, theta0, tol, max_iter, newton)
+    return theta, f, converged, n_iter
+
+
+def profile_with_state(
+    batch: FitBatch,
+    u: np.ndarray,
+    theta0: np.ndarray,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    newton: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ExpectationState | None]:
+    """:func:`profile_batch`, also returning the expectation state at the returned θ when it is exact.
+
+    Returns (theta (N, P), f (N,), converged (N,), n_iter (N,), state): ``state`` is that of one
+    evaluation of the whole batch at the returned θ — the very call ``objective(batch,
+    batch.denominator(u), u, theta)`` would make, so the same bits — or None when the rows' last
+    states come from evaluations of fewer rows (a different BLAS call can round differently).
 
     ``tol`` is the decrease (χ² units) predicted by the Gauss–Newton model below which a data set
     counts as converged. ``newton`` lets the first step use the full Newton matrix (sensible for a
@@ -96,34 +115,47 @@ def profile_batch(
     den = batch.denominator(u)
     theta = project_to_bounds(cm, np.array(theta0, dtype=float, copy=True))
     f, st = objective(batch, den, u, theta)
+    whole_state = True  # st is one evaluation of the whole batch at theta (see the docstring)
     n_iter = np.zeros(n_sets, dtype=int)
     if n_par == 0:
-        return theta, f, np.isfinite(f), n_iter
+        return theta, f, np.isfinite(f), n_iter, st
 
     # A warm start can be infeasible for the Poisson statistic (E ≤ 0 somewhere): restart at nominal.
-    bad = ~np.isfinite(f)
-    if np.any(bad):
-        theta[bad] = cm.nominal
+    finite = np.isfinite(f)
+    if not finite.all():
+        theta[~finite] = cm.nominal
         f, st = objective(batch, den, u, theta)
+        finite = np.isfinite(f)
     cross = bool(cm.n_p and cm.n_q)  # only then is the χ² not a (weighted) linear least squares
     converged = np.zeros(n_sets, dtype=bool)
     use_newton = np.full(n_sets, bool(newton) and cross)
     escapes = np.zeros(n_sets, dtype=int)
-    live = np.flatnonzero(np.isfinite(f))
+    live = np.flatnonzero(finite)
     diag = np.arange(n_par)
 
+    # Per iteration on a few dozen bins, numpy's per-call overhead outweighs the arithmetic: the
+    # common cases (every data set live, every step accepted in full, no p·q cross term) skip the
+    # row selections and scatters below, which would copy the same numbers.
+    n_live = -1  # the rows of b, dn, uu (selected again only when data sets leave the iteration)
     for _ in range(max_iter):
         if live.size == 0:
             break
-        if live.size == n_sets:  # skip the copies in the common all-live case
+        all_live = live.size == n_sets
+        if all_live:  # θ is copied: it is updated below
             b, dn, uu, th, st_l = batch, den, u, theta.copy(), st
         else:
-            b, dn, uu, th, st_l = batch.rows(live), den[live], u[live], theta[live], _take(st, live)
-        newt = use_newton[live]
+            if live.size != n_live:  # live only shrinks
+                b, dn, uu = batch.rows(live), den[live], u[live]
+            th, st_l = theta[live], st.take(live)
+        n_live = live.size
         g, h_gn, h_n = grad_hess_theta(b, dn, st_l, th, newton=cross)
-        h = h_gn if h_n is None else np.where(newt[:, None, None], h_n, h_gn)
+        if cross:
+            newt = use_newton[live]
+            h = h_gn if h_n is None else np.where(newt[:, None, None], h_n, h_gn)
+        else:  # Gauss–Newton throughout (use_newton is never set)
+            newt, h = np.zeros(live.size, dtype=bool), h_gn
         delta, decrement, curv, stuck = bounded_quadratic_step(h, g, th, cm.bounded, diag)
-        if np.any(newt):
+        if cross and newt.any():
             slope = np.sum(g * delta, axis=1)
             redo = newt & ~((decrement >= tol) & (slope < 0) & (curv > 0) & ~stuck)
             if np.any(redo):
@@ -142,11 +174,13 @@ def profile_batch(
                 rows, new_theta, new_f, new_st = moved
                 idx = live[rows]
                 theta[idx], f[idx] = new_theta, new_f
-                _put(st, idx, new_st)
+                st.put(idx, new_st)
+                whole_state = False
                 escapes[idx] += 1
                 done[rows] = False
                 decrement[rows] = np.inf  # no line search for them in this iteration
-        converged[live[done]] = True
+        if done.any():
+            converged[live[done]] = True
 
         pending = np.flatnonzero(~done & np.isfinite(decrement))
         t = np.ones(pending.size)
@@ -155,29 +189,41 @@ def profile_batch(
         for halving in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
-            idx = live[pending]
-            cand = project_to_bounds(cm, th[pending] + t[:, None] * delta[pending])
-            f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
-            slope = np.sum(g[pending] * (cand - th[pending]), axis=1)
-            ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
-            if np.any(ok):
-                acc = idx[ok]
+            if pending.size == live.size:  # every live data set (pending is 0, 1, …): no row selection
+                cand = project_to_bounds(cm, th + t[:, None] * delta)
+                f_c, st_c = objective(b, dn, uu, cand)
+                slope = np.add.reduce(g * (cand - th), axis=1)
+                ok = np.isfinite(f_c) & (f_c <= f_old + ARMIJO * slope)
+            else:
+                cand = project_to_bounds(cm, th[pending] + t[:, None] * delta[pending])
+                f_c, st_c = objective(b.rows(pending), dn[pending], uu[pending], cand)
+                slope = np.add.reduce(g[pending] * (cand - th[pending]), axis=1)
+                ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * slope)
+            all_ok = bool(ok.all())
+            if all_ok and all_live and pending.size == n_sets:  # every data set steps: take the new arrays
+                theta, f, st, whole_state = cand, f_c, st_c, True
+            elif all_ok or ok.any():
+                acc = live[pending[ok]]
                 theta[acc] = cand[ok]
                 f[acc] = f_c[ok]
-                _put(st, acc, st_c if np.all(ok) else _take(st_c, np.flatnonzero(ok)))
-                if halving == 0:
-                    full_step[pending[ok]] = True
-                    # A full, sane Newton step that predicted a small decrease (≤ 1e4 tol), where the
-                    # exact Hessian is positive definite (a minimum, not a saddle), leaves a
-                    # quadratically smaller decrease: converged without one more iteration.
-                    rows = pending[ok]
-                    quiet = newt[rows] & (decrement[rows] < 1e4 * tol)
-                    if np.any(quiet):
-                        q_rows = rows[quiet]
-                        assert h_n is not None  # Newton steps (newt) are only taken with a p·q cross term
-                        pd = _positive_definite(h_n[q_rows], _free_mask(cm, th[q_rows], g[q_rows]))
-                        converged[live[q_rows[pd]]] = True
-                        done[q_rows[pd]] = True
+                st.put(acc, st_c if all_ok else st_c.take(np.flatnonzero(ok)))
+                whole_state = False
+            if cross and halving == 0 and ok.any():
+                full_step[pending[ok]] = True
+                # A full, sane Newton step that predicted a small decrease (≤ 1e4 tol), where the
+                # exact Hessian is positive definite (a minimum, not a saddle), leaves a
+                # quadratically smaller decrease: converged without one more iteration.
+                rows = pending[ok]
+                quiet = newt[rows] & (decrement[rows] < 1e4 * tol)
+                if np.any(quiet):
+                    q_rows = rows[quiet]
+                    assert h_n is not None  # Newton steps (newt) are only taken with a p·q cross term
+                    pd = _positive_definite(h_n[q_rows], _free_mask(cm, th[q_rows], g[q_rows]))
+                    converged[live[q_rows[pd]]] = True
+                    done[q_rows[pd]] = True
+            if all_ok:
+                pending = pending[:0]
+                break
             pending, t = pending[~ok], t[~ok] * 0.5
         if cross:
             use_newton[live] = full_step
@@ -191,7 +237,7 @@ def profile_batch(
             converged[stalled[floor]] = True
             done[pending[~retry]] = True
         live = live[~done]
-    return theta, f, converged, n_iter
+    return theta, f, converged, n_iter, st if whole_state else None
 
 
 def _escape_saddle(
@@ -237,12 +283,12 @@ def _escape_saddle(
                 if best_st is None:
                     best_st = st_c
                 else:
-                    _put(best_st, np.flatnonzero(better), _take(st_c, np.flatnonzero(better)))
+                    best_st.put(np.flatnonzero(better), st_c.take(np.flatnonzero(better)))
     if not np.any(improved):
         return None
     keep = np.flatnonzero(improved)
     assert best_st is not None  # set at the first improvement, and there was one
-    return rows[sel[keep]], best_th[keep], best_f[keep], _take(best_st, keep)
+    return rows[sel[keep]], best_th[keep], best_f[keep], best_st.take(keep)
 
 
 def _free_mask(cm: CompiledModel, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -298,19 +344,30 @@ def bounded_quadratic_step(
     (legitimate for a convex model through correlations, suspicious for an indefinite one).
     """
     active = bounded & (theta <= 0.0) & (g > 0.0)
+    first: tuple[np.ndarray, np.ndarray] | None = None  # the first round's (δ, ∇ model), if already known
+    if not active.any():  # the common case: the unconstrained step stays inside the bounds (same numbers)
+        delta = _solve(h, -g)
+        grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]
+        if not (bounded & (theta + delta < -1e-10)).any():
+            curv = np.add.reduce(delta * (grad_model - g), axis=1)
+            return delta, -np.add.reduce(g * delta, axis=1) - 0.5 * curv, curv, np.zeros(g.shape[0], dtype=bool)
+        first = delta, grad_model  # what the loop's first round (A empty) computes
     rounds = max_rounds if max_rounds is not None else 2 * int(bounded.sum()) + 2
     lam_tol = -1e-9 * (1.0 + np.abs(g).max(axis=1, keepdims=True))
     for _ in range(rounds):
-        if active.any():
-            fixed_step = np.where(active, -theta, 0.0)
-            keep = ~active
-            hm = h * (keep[:, :, None] & keep[:, None, :])
-            hm[:, diag, diag] += active
-            rhs = np.where(active, -theta, -g - np.matmul(h, fixed_step[:, :, None])[:, :, 0])
-            delta = _solve(hm, rhs)
+        if first is not None:
+            (delta, grad_model), first = first, None
         else:
-            delta = _solve(h, -g)
-        grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]  # ∇ of the model at θ + δ
+            if active.any():
+                fixed_step = np.where(active, -theta, 0.0)
+                keep = ~active
+                hm = h * (keep[:, :, None] & keep[:, None, :])
+                hm[:, diag, diag] += active
+                rhs = np.where(active, -theta, -g - np.matmul(h, fixed_step[:, :, None])[:, :, 0])
+                delta = _solve(hm, rhs)
+            else:
+                delta = _solve(h, -g)
+            grad_model = g + np.matmul(h, delta[:, :, None])[:, :, 0]  # ∇ of the model at θ + δ
         # Tolerances keep round-off (a multiplier of −1e-16, a step to −1e-17) from cycling the
         # loop; the candidate point is projected onto the bounds afterwards anyway.
         crossing = bounded & ~active & (theta + delta < -1e-10)
@@ -320,22 +377,10 @@ def bounded_quadratic_step(
         # Add every crossing parameter; release only where nothing was added (avoids cycling).
         release &= ~crossing.any(axis=1)[:, None]
         active = (active | crossing) & ~release
-    curv = np.sum(delta * (grad_model - g), axis=1)  # δᵀHδ
-    pred = -np.sum(g * delta, axis=1) - 0.5 * curv
-    stuck = np.any(active & (g < 0.0), axis=1)
+    curv = np.add.reduce(delta * (grad_model - g), axis=1)  # δᵀHδ
+    pred = -np.add.reduce(g * delta, axis=1) - 0.5 * curv
+    stuck: np.ndarray = np.logical_or.reduce(active & (g < 0.0), axis=1)
     return delta, pred, curv, stuck
-
-
-def _put(st: ExpectationState, idx: np.ndarray, new: ExpectationState) -> None:
-    st.expected[idx] = new.expected
-    st.p_full[idx] = new.p_full
-    st.q[idx] = new.q
-    st.s0[idx] = new.s0
-    st.sfac[idx] = new.sfac
-    if st.lognormal is not None and new.lognormal is not None:
-        st.lognormal[idx] = new.lognormal
-    if st.linear_part is not None and new.linear_part is not None:
-        st.linear_part[idx] = new.linear_part
 
 
 def _evaluate(batch: FitBatch, den: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ExpectationState]:
@@ -364,6 +409,9 @@ def joint_newton(
     # step that fails the line search is redone with Gauss–Newton at the next iteration.
     use_newton = np.zeros(n_sets, dtype=bool)
     live = np.flatnonzero(np.isfinite(f))
+    # The state of the last line search when it evaluated every data set at once and took every
+    # step: the same call on the same arrays as expectation() at the new x, so it is reused.
+    st_next: ExpectationState | None = None
     for _ in range(max_iter):
         if live.size == 0:
             break
@@ -371,7 +419,8 @@ def joint_newton(
             b, dn, xl = batch, den, x.copy()
         else:
             b, dn, xl = batch.rows(live), den[live], x[live]
-        st_l = expectation(cm, xl[:, 0], xl[:, 1:])
+        st_l = expectation(cm, xl[:, 0], xl[:, 1:]) if st_next is None else st_next
+        st_next = None
         newt = use_newton[live]
         any_newton = bool(newt.any())
         g, h_gn, h_n = joint_derivatives(b, dn, st_l, xl, newton=any_newton)
@@ -402,10 +451,23 @@ def joint_newton(
         for halving in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
-            cand = xl[pending] + t[:, None] * step[pending]
-            cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
-            f_c, _ = _evaluate(b.rows(pending), dn[pending], cand)
-            ok = np.isfinite(f_c) & (f_c <= f_old[pending] + ARMIJO * np.sum(g[pending] * (cand - xl[pending]), axis=1))
+            if pending.size == n_sets:  # every data set (pending is 0, 1, …): no row selection
+                cand = xl + t[:, None] * step
+                cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
+                f_c, st_c = _evaluate(b, dn, cand)
+                ok = np.isfinite(f_c) & (f_c <= f_old + ARMIJO * np.add.reduce(g * (cand - xl), axis=1))
+                if ok.all():  # every data set steps: take the new arrays
+                    x, f, st_next = cand, f_c, st_c
+                    full[:] = halving == 0
+                    pending = pending[:0]
+                    break
+            else:
+                cand = xl[pending] + t[:, None] * step[pending]
+                cand[:, bounded] = np.maximum(cand[:, bounded], 0.0)
+                f_c, _ = _evaluate(b.rows(pending), dn[pending], cand)
+                ok = np.isfinite(f_c) & (
+                    f_c <= f_old[pending] + ARMIJO * np.add.reduce(g[pending] * (cand - xl[pending]), axis=1)
+                )
             acc = live[pending[ok]]
             x[acc], f[acc] = cand[ok], f_c[ok]
             if halving == 0:

@@ -8,7 +8,7 @@ band from background-only toys.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .options import (
     MAX_COUPLINGS,
@@ -25,8 +25,6 @@ from .options import (
 from .toys import add_search_arguments, check_out_folder, model_description, phase, run_on_executor, units_line
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from . import OneLineArgumentParser
 
 
@@ -147,18 +145,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         fluctuate_aux=not args.fixed_aux,
     )
     if not args.no_figure:
-        import matplotlib.pyplot as plt
-
-        from ..fileio import atomic_output_path
+        from ..fileio import atomic_write_bytes
+        from ..output.serialize import render_png
         from ..parallel.figures import plot_scan
 
         ax = plot_scan(summary)
-        # plot_scan made these axes with plt.subplots (no ax given), so their figure is a top-level
-        # Figure, not the SubFigure that matplotlib's Axes.figure type also allows
-        fig = cast("Figure", ax.figure)
-        with atomic_output_path(args.out / "exclusion.png") as tmp:
-            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        # the summary is already in the run folder (run_scan wrote it); the figure joins it atomically
+        atomic_write_bytes(args.out / "exclusion.png", render_png(ax.figure, dpi=120, bbox_inches="tight"))
     if args.json:
         print_json(summary)
     else:

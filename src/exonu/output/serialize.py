@@ -223,23 +223,33 @@ def results_dict(
     return to_jsonable(out)
 
 
-def write_json_and_png(folder: Path, json_name: str, document: Any, png_name: str, figure: Any, dpi: int = 130) -> None:
-    """Write a command's JSON document and its figure (PNG) into ``folder``, each atomically.
+def render_png(figure: Any, dpi: int = 130, **savefig_options: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, rendered in memory; the figure is closed, drawn or not.
 
-    The figure is rendered in memory first and closed, so a failure while drawing leaves neither file
-    half-written (the previous run's files stay as they were).
+    ``savefig_options`` go to ``Figure.savefig`` (e.g. ``bbox_inches="tight"``). Rendering before writing
+    means a failure while drawing leaves no half-written file.
     """
     import io
 
     import matplotlib.pyplot as plt
 
-    from ..fileio import atomic_write_bytes, atomic_write_text
-
     buffer = io.BytesIO()
     try:
-        figure.savefig(buffer, format="png", dpi=dpi)
+        figure.savefig(buffer, format="png", dpi=dpi, **savefig_options)
     finally:
         plt.close(figure)
+    return buffer.getvalue()
+
+
+def write_json_and_png(folder: Path, json_name: str, document: Any, png_name: str, figure: Any, dpi: int = 130) -> None:
+    """Write a command's JSON document and its figure (PNG) into ``folder``, each atomically.
+
+    The figure is rendered in memory first and closed (:func:`render_png`), so a failure while drawing leaves
+    neither file half-written (the previous run's files stay as they were).
+    """
+    from ..fileio import atomic_write_bytes, atomic_write_text
+
+    png = render_png(figure, dpi)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / json_name, dumps(document))
-    atomic_write_bytes(folder / png_name, buffer.getvalue())
+    atomic_write_bytes(folder / png_name, png)

@@ -9,7 +9,7 @@ from .figures_paper import figure_builders
 from .html import png_data_uri, render_report
 from .markdown import results_markdown
 from .rundir import RunFolder
-from .serialize import dependency_versions, dumps, provenance, results_dict
+from .serialize import dependency_versions, dumps, provenance, render_png, results_dict
 
 #: Resolution of the PNG figures written beside the results (dots per inch)
 FIGURE_DPI = 120
@@ -31,9 +31,6 @@ def write_run_files(
     :data:`~exonu.output.figures_paper.QUICK_FIGURES`). ``progress``: a phase line per step and a bar over
     the figures on stderr (None: only when stdout and stderr are terminals).
     """
-    import io
-
-    import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
     show = terminal_progress(progress)
@@ -48,12 +45,9 @@ def write_run_files(
         builders = figure_builders(res)
         phase_line(f"drawing {len(builders)} figures{' (quick look: the limits only)' if res.quick else ''}", show)
         for name, build in tqdm(builders.items(), desc="figures", unit="figure", disable=not show):
-            fig = build()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
-            plt.close(fig)
-            run.write(name, buffer.getvalue())
-            uris[name] = png_data_uri(buffer.getvalue())
+            png = render_png(build(), FIGURE_DPI)
+            run.write(name, png)
+            uris[name] = png_data_uri(png)
     phase_line("writing report.html", show)
     run.write("report.html", render_report(res, uris, prov))
     return list(run.files)

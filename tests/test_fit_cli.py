@@ -289,7 +289,6 @@ def test_fit_report_writes_html(tmp_path, capsys):
         (["--signal", "magnetic-moment", "--detector", "xenonnt-sr0"], "given 2 times"),
         (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--data", "x.txt"], "write --data DETECTOR=PATH"),
         (["--signal", "magnetic-moment", "--data", "xenonnt-sr0=a.txt", "--data", "xenonnt-sr0=b.txt"], "two files"),
-        (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--report", "r.html"], "--report"),
         (["--signal", "magnetic-moment", "--detector", "xenon1t-sr1", "--window", "low_er"], "--window"),
     ],
 )

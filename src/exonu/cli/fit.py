@@ -87,7 +87,8 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
         "--report",
         type=Path,
         metavar="PATH",
-        help="also write a self-contained report.html of the fit to PATH (one detector only)",
+        help="also write a self-contained report.html of the fit to PATH (a joint fit's: the combined limit, then "
+        "each detector)",
     )
     p.add_argument("--json", action="store_true", help="print JSON (default: a short summary)")
     p.set_defaults(func=cmd_fit)
@@ -103,17 +104,10 @@ def check_toy_options(args: argparse.Namespace) -> None:
 def check_fit_options(args: argparse.Namespace) -> None:
     """Refuse option values no search can use, before loading anything."""
     check_toy_options(args)
-    if len(args.detector) > 1:
-        if args.window is not None:
-            raise InputError(
-                "--window names a window of one detector; a joint fit uses each detector's default "
-                "window (drop --window)"
-            )
-        if args.report is not None:
-            raise InputError(
-                "--report writes the report of one detector's fit; a joint fit has none yet (drop "
-                "--report, or fit one --detector)"
-            )
+    if len(args.detector) > 1 and args.window is not None:
+        raise InputError(
+            "--window names a window of one detector; a joint fit uses each detector's default window (drop --window)"
+        )
     if args.report is not None:
         from ..fileio import check_output_file
 

@@ -210,12 +210,22 @@ class FitRun:
         return {**self._detector_record(setup, r), **head, "joint": False}
 
     def write_report(self, path: Path | str) -> Path:
-        """Write the self-contained ``report.html`` of a one-detector fit (:func:`exonu.output.write_html_report`)."""
+        """Write the self-contained ``report.html`` of the fit: one detector's
+        (:func:`exonu.output.write_html_report`) or a joint fit's
+        (:func:`exonu.output.html_joint.write_joint_html_report`)."""
         from ..searches import JointResult
         from .html import write_html_report
+        from .html_joint import write_joint_html_report
 
         if isinstance(self.result, JointResult):
-            raise InputError("a joint fit has no report.html yet; fit one detector for --report")
+            return write_joint_html_report(
+                self.result,
+                path,
+                setups=self.setups,
+                data_sources={name: choice.source for name, choice in self.data.items()},
+                provenance=self.provenance(),
+                seconds=self.seconds,
+            )
         (setup,) = self.setups
         return write_html_report(
             self.result,

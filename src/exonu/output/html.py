@@ -73,7 +73,7 @@ def figure_caption(name: str, res: PaperResults) -> str:
     return f"{caption} Limit method: {', '.join(methods)}." if methods else caption
 
 
-def _environment() -> jinja2.Environment:
+def report_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("exonu.output", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -122,7 +122,7 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _row(result: SearchResult, key: str) -> dict[str, Any]:
+def limit_row(result: SearchResult, key: str) -> dict[str, Any]:
     """One row of the results table: the exact numbers of results.json (formatted in the template)."""
     spec = result.spec
     return {
@@ -153,7 +153,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
     provenance : dict
         As written to results.json (:func:`exonu.output.serialize.provenance`).
     """
-    rows = [_row(r, r.spec.key) for r in table_rows(res)]
+    rows = [limit_row(r, r.spec.key) for r in table_rows(res)]
     # how each limit was made: listed once under the table, each row points at its entry
     methods = list(dict.fromkeys(row["how"] for row in rows))
     for row in rows:
@@ -172,7 +172,7 @@ def render_report(res: PaperResults, figures: dict[str, str], provenance: dict[s
     ]
     windows = [{"name": w, "range": window_range(res, w), "data": s} for w, s in res.data_source.items()]
     return (
-        _environment()
+        report_environment()
         .get_template("report.html.j2")
         .render(
             version=__version__,

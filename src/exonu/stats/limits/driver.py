@@ -9,7 +9,8 @@ reported. Toys are processed in chunks of ``chunk_size``, vectorised within a ch
 process; see :class:`~exonu.stats.toys.Mapper`). The chunks depend on the toys and ``chunk_size``
 only, so any mapper gives the same limits. The toy limits of a band are kept in the on-disk cache
 (:mod:`exonu.cache`, kind ``toy-limits``, keyed by the band's method with its model and calibration, the
-toys' arrays and the chunk size), so repeating a search with the same seed does not redo its toys.
+toys' arrays and the chunk size) when the caller gave the seed, so repeating a search with the same seed
+does not redo its toys.
 """
 
 from __future__ import annotations
@@ -194,20 +195,22 @@ def expected_from_many(questions: Sequence[tuple[LimitMethod, ToyPlan]], mapper:
     The progress bar is the first plan's choice.
     """
     drafts = [draft_band(method, plan) for method, plan in questions]
-    # seeded toys make a deterministic band: a band already in the on-disk cache is read, not recomputed
-    stored = [read_cached(TOY_LIMITS_KIND, draft.cache_inputs()) if draft.pieces else None for draft in drafts]
+    # toys seeded by the caller make a band that can come again: one already in the on-disk cache is read,
+    # not recomputed; a band of freshly drawn seeds is neither looked up nor kept (it would never be read)
+    kept = [bool(draft.pieces) and plan.seed is not None for draft, (_, plan) in zip(drafts, questions, strict=True)]
+    stored = [read_cached(TOY_LIMITS_KIND, d.cache_inputs()) if k else None for d, k in zip(drafts, kept, strict=True)]
     to_run = [draft for draft, hit in zip(drafts, stored, strict=True) if hit is None]
     pieces = [piece for draft in to_run for piece in draft.pieces]
     names = ", ".join(dict.fromkeys(draft.method.name for draft in to_run))
     progress = questions[0][1].progress if questions else False
     results = iter(with_toy_bar(mapper(chunk_limits, pieces), pieces, progress, f"{names} limits"))
     out = []
-    for draft, hit in zip(drafts, stored, strict=True):
+    for draft, hit, keep in zip(drafts, stored, kept, strict=True):
         if hit is not None:
             out.append(draft.finish([hit["limits"]]))
             continue
         chunk_results = list(itertools.islice(results, len(draft.pieces)))
-        if draft.pieces:
+        if keep:
             store_cached(TOY_LIMITS_KIND, draft.cache_inputs(), {"limits": np.concatenate(chunk_results)})
         out.append(draft.finish(chunk_results))
     return out

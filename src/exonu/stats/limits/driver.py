@@ -25,7 +25,6 @@ from ...cache import read_cached, store_cached
 from ...errors import InputError
 from ..model import BinnedModel
 from ..objective import FitBatch
-from ..progress import chunks
 from ..toys import Mapper, ToyEnsemble, ToyPlan, generate_toys, one_blas_thread, resolve_seed
 from ..validate import check_n_toys
 from .method import LimitMethod
@@ -40,6 +39,7 @@ __all__ = [
     "draft_band",
     "expected_from",
     "expected_from_many",
+    "toy_chunks",
     "toy_limits",
 ]
 
@@ -80,6 +80,14 @@ def chunk_limits(chunk: ToyChunk) -> np.ndarray:
         return limits
 
 
+def toy_chunks(method: LimitMethod, toys: ToyEnsemble, chunk_size: int) -> list[ToyChunk]:
+    """The toys of ``toys`` cut in chunks of ``chunk_size`` (the last one shorter), each to run with ``method``."""
+    return [
+        ToyChunk(method, toys.data[start : start + chunk_size], toys.centres[start : start + chunk_size])
+        for start in range(0, toys.n_toys, chunk_size)
+    ]
+
+
 def toy_limits(
     method: LimitMethod,
     toys: ToyEnsemble,
@@ -89,15 +97,9 @@ def toy_limits(
     mapper: Mapper = map,
 ) -> np.ndarray:
     """The upper limit of every toy of ``toys`` with ``method`` (NaN where it failed), in chunks run by ``mapper``."""
-    limits = np.full(toys.n_toys, np.nan)
-    slices = [slice(start, min(start + chunk_size, toys.n_toys)) for start in range(0, toys.n_toys, chunk_size)]
-    pieces = [ToyChunk(method, toys.data[sl], toys.centres[sl]) for sl in slices]
-    # chunks() yields the slices again and moves the per-toy bar as each chunk's limits arrive
-    for sl, chunk_result in zip(
-        chunks(toys.n_toys, chunk_size, progress, f"{method.name} limits"), mapper(chunk_limits, pieces), strict=True
-    ):
-        limits[sl] = chunk_result
-    return limits
+    pieces = toy_chunks(method, toys, chunk_size)
+    results = list(with_toy_bar(mapper(chunk_limits, pieces), pieces, progress, f"{method.name} limits"))
+    return np.concatenate(results) if results else np.full(0, np.nan)
 
 
 @dataclass(frozen=True)
@@ -165,14 +167,7 @@ def draft_band(method: LimitMethod, plan: ToyPlan) -> BandDraft:
         return BandDraft(method, replace(plan, n_toys=0), asimov_limit, ())
     seed = resolve_seed(plan.seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=plan.fluctuate_aux)
-    pieces = tuple(
-        ToyChunk(
-            method.band_method,
-            toys.data[start : start + plan.chunk_size],
-            toys.centres[start : start + plan.chunk_size],
-        )
-        for start in range(0, int(n_toys), plan.chunk_size)
-    )
+    pieces = tuple(toy_chunks(method.band_method, toys, plan.chunk_size))
     return BandDraft(method, replace(plan, n_toys=int(n_toys), seed=seed), asimov_limit, pieces)
 
 
@@ -218,7 +213,7 @@ def with_toy_bar(
 ) -> Iterator[np.ndarray]:
     """``results`` (one per piece, in order), moving a per-toy progress bar as each piece's limits arrive.
 
-    ``progress=None`` shows the bar only when stderr is a terminal (as :func:`~exonu.stats.progress.chunks`).
+    ``progress=None`` shows the bar only when stderr is a terminal (as :func:`~exonu.stats.progress.progress_iter`).
     """
     sizes = [piece.data.shape[0] for piece in pieces]
     if not (sys.stderr.isatty() if progress is None else bool(progress)):

@@ -190,20 +190,22 @@ def expected_from_many(questions: Sequence[tuple[LimitMethod, ToyPlan]], mapper:
     """
     drafts = [draft_band(method, plan) for method, plan in questions]
     # seeded toys make a deterministic band: a band already in the on-disk cache is read, not recomputed
-    stored = [read_cached(TOY_LIMITS_KIND, draft.cache_inputs()) if draft.pieces else None for draft in drafts]
+    # each band's cache inputs built once (its toys concatenated) for both the read and the store
+    inputs = [draft.cache_inputs() if draft.pieces else None for draft in drafts]
+    stored = [None if given is None else read_cached(TOY_LIMITS_KIND, given) for given in inputs]
     to_run = [draft for draft, hit in zip(drafts, stored, strict=True) if hit is None]
     pieces = [piece for draft in to_run for piece in draft.pieces]
     names = ", ".join(dict.fromkeys(draft.method.name for draft in to_run))
     progress = questions[0][1].progress if questions else False
     results = iter(with_toy_bar(mapper(chunk_limits, pieces), pieces, progress, f"{names} limits"))
     out = []
-    for draft, hit in zip(drafts, stored, strict=True):
+    for draft, given, hit in zip(drafts, inputs, stored, strict=True):
         if hit is not None:
             out.append(draft.finish([hit["limits"]]))
             continue
         chunk_results = list(itertools.islice(results, len(draft.pieces)))
-        if draft.pieces:
-            store_cached(TOY_LIMITS_KIND, draft.cache_inputs(), {"limits": np.concatenate(chunk_results)})
+        if given is not None:
+            store_cached(TOY_LIMITS_KIND, given, {"limits": np.concatenate(chunk_results)})
         out.append(draft.finish(chunk_results))
     return out
 

@@ -335,16 +335,24 @@ def _write_entry(path: Path, key: str, kind: str, inputs_text: str, arrays: Mapp
         warnings.warn(f"exonu cache: cannot write {cache_dir()} ({exc}); not caching in this run", CacheWarning, 3)
 
 
+def _enabled_entry_key(kind: str, inputs: Mapping[str, object]) -> tuple[str, str] | None:
+    """:func:`entry_key` of ``inputs``; None with the cache off or when an input is uncacheable."""
+    if not enabled():
+        return None
+    try:
+        return entry_key(kind, inputs)
+    except UncacheableError:
+        return None
+
+
 def read_cached(kind: str, inputs: Mapping[str, object]) -> dict[str, np.ndarray] | None:
     """The arrays of the entry for ``inputs`` (see :func:`cached_arrays`); None on a miss, with the cache off,
     or when an input is uncacheable. For a caller that computes several misses together, then
     :func:`store_cached` each."""
-    if not enabled():
+    entry = _enabled_entry_key(kind, inputs)
+    if entry is None:
         return None
-    try:
-        key, _ = entry_key(kind, inputs)
-    except UncacheableError:
-        return None
+    key, _ = entry
     return _read_entry(_entry_path(kind, key), key)
 
 
@@ -354,13 +362,10 @@ def store_cached(kind: str, inputs: Mapping[str, object], arrays: Mapping[str, n
     out = {name: np.asarray(a) for name, a in arrays.items()}
     if any(a.dtype.hasobject for a in out.values()) or _META in out:
         raise InputError(f"exonu cache ({kind!r}): entries hold numeric arrays not named {_META!r}")
-    if not enabled():
-        return out
-    try:
-        key, text = entry_key(kind, inputs)
-    except UncacheableError:
-        return out
-    _write_entry(_entry_path(kind, key), key, kind, text, out)
+    entry = _enabled_entry_key(kind, inputs)
+    if entry is not None:
+        key, text = entry
+        _write_entry(_entry_path(kind, key), key, kind, text, out)
     return out
 
 

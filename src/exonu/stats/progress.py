@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TypeVar
 
-__all__ = ["chunks", "progress_iter"]
+__all__ = ["progress_iter"]
 
 _T = TypeVar("_T")
 
@@ -26,20 +26,3 @@ def progress_iter(
     # tqdm ships no types (see pyproject.toml), so this is Any to mypy; a tqdm bar yields the items of ``iterable``
     bar: Iterable[_T] = tqdm(iterable, desc=desc, total=total, unit=unit)
     return bar
-
-
-def chunks(n: int, size: int, progress: bool | None, desc: str) -> Iterator[slice]:
-    """Yield slices covering ``range(n)`` in chunks of ``size``, with a per-toy progress bar."""
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, desc=desc, unit="toy")
-    for start in range(0, n, size):
-        stop = min(start + size, n)
-        yield slice(start, stop)
-        if bar is not None:
-            bar.update(stop - start)
-    if bar is not None:
-        bar.close()

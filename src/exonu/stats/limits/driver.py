@@ -26,7 +26,6 @@ from ...cache import read_cached, store_cached
 from ...errors import InputError
 from ..model import BinnedModel
 from ..objective import FitBatch
-from ..progress import chunks
 from ..toys import Mapper, ToyEnsemble, ToyPlan, generate_toys, one_blas_thread, resolve_seed
 from ..validate import check_n_toys
 from .method import LimitMethod
@@ -41,6 +40,7 @@ __all__ = [
     "draft_band",
     "expected_from",
     "expected_from_many",
+    "toy_chunks",
     "toy_limits",
 ]
 
@@ -81,6 +81,14 @@ def chunk_limits(chunk: ToyChunk) -> np.ndarray:
         return limits
 
 
+def toy_chunks(method: LimitMethod, toys: ToyEnsemble, chunk_size: int) -> list[ToyChunk]:
+    """The toys of ``toys`` cut in chunks of ``chunk_size`` (the last one shorter), each to run with ``method``."""
+    return [
+        ToyChunk(method, toys.data[start : start + chunk_size], toys.centres[start : start + chunk_size])
+        for start in range(0, toys.n_toys, chunk_size)
+    ]
+
+
 def toy_limits(
     method: LimitMethod,
     toys: ToyEnsemble,
@@ -90,15 +98,9 @@ def toy_limits(
     mapper: Mapper = map,
 ) -> np.ndarray:
     """The upper limit of every toy of ``toys`` with ``method`` (NaN where it failed), in chunks run by ``mapper``."""
-    limits = np.full(toys.n_toys, np.nan)
-    slices = [slice(start, min(start + chunk_size, toys.n_toys)) for start in range(0, toys.n_toys, chunk_size)]
-    pieces = [ToyChunk(method, toys.data[sl], toys.centres[sl]) for sl in slices]
-    # chunks() yields the slices again and moves the per-toy bar as each chunk's limits arrive
-    for sl, chunk_result in zip(
-        chunks(toys.n_toys, chunk_size, progress, f"{method.name} limits"), mapper(chunk_limits, pieces), strict=True
-    ):
-        limits[sl] = chunk_result
-    return limits
+    pieces = toy_chunks(method, toys, chunk_size)
+    results = list(with_toy_bar(mapper(chunk_limits, pieces), pieces, progress, f"{method.name} limits"))
+    return np.concatenate(results) if results else np.full(0, np.nan)
 
 
 @dataclass(frozen=True)
@@ -166,14 +168,7 @@ def draft_band(method: LimitMethod, plan: ToyPlan) -> BandDraft:
         return BandDraft(method, replace(plan, n_toys=0), asimov_limit, ())
     seed = resolve_seed(plan.seed)
     toys = generate_toys(model, int(n_toys), alpha=0.0, seed=seed, fluctuate_aux=plan.fluctuate_aux)
-    pieces = tuple(
-        ToyChunk(
-            method.band_method,
-            toys.data[start : start + plan.chunk_size],
-            toys.centres[start : start + plan.chunk_size],
-        )
-        for start in range(0, int(n_toys), plan.chunk_size)
-    )
+    pieces = tuple(toy_chunks(method.band_method, toys, plan.chunk_size))
     return BandDraft(method, replace(plan, n_toys=int(n_toys), seed=seed), asimov_limit, pieces)
 
 
@@ -196,22 +191,26 @@ def expected_from_many(questions: Sequence[tuple[LimitMethod, ToyPlan]], mapper:
     """
     drafts = [draft_band(method, plan) for method, plan in questions]
     # toys seeded by the caller make a band that can come again: one already in the on-disk cache is read,
-    # not recomputed; a band of freshly drawn seeds is neither looked up nor kept (it would never be read)
-    kept = [bool(draft.pieces) and plan.seed is not None for draft, (_, plan) in zip(drafts, questions, strict=True)]
-    stored = [read_cached(TOY_LIMITS_KIND, d.cache_inputs()) if k else None for d, k in zip(drafts, kept, strict=True)]
+    # not recomputed; a band of freshly drawn seeds is neither looked up nor kept (it would never be read).
+    # Each band's cache inputs are built once (its toys concatenated) for both the read and the store.
+    inputs = [
+        draft.cache_inputs() if draft.pieces and plan.seed is not None else None
+        for draft, (_, plan) in zip(drafts, questions, strict=True)
+    ]
+    stored = [None if given is None else read_cached(TOY_LIMITS_KIND, given) for given in inputs]
     to_run = [draft for draft, hit in zip(drafts, stored, strict=True) if hit is None]
     pieces = [piece for draft in to_run for piece in draft.pieces]
     names = ", ".join(dict.fromkeys(draft.method.name for draft in to_run))
     progress = questions[0][1].progress if questions else False
     results = iter(with_toy_bar(mapper(chunk_limits, pieces), pieces, progress, f"{names} limits"))
     out = []
-    for draft, hit, keep in zip(drafts, stored, kept, strict=True):
+    for draft, given, hit in zip(drafts, inputs, stored, strict=True):
         if hit is not None:
             out.append(draft.finish([hit["limits"]]))
             continue
         chunk_results = list(itertools.islice(results, len(draft.pieces)))
-        if keep:
-            store_cached(TOY_LIMITS_KIND, draft.cache_inputs(), {"limits": np.concatenate(chunk_results)})
+        if given is not None:
+            store_cached(TOY_LIMITS_KIND, given, {"limits": np.concatenate(chunk_results)})
         out.append(draft.finish(chunk_results))
     return out
 
@@ -221,7 +220,7 @@ def with_toy_bar(
 ) -> Iterator[np.ndarray]:
     """``results`` (one per piece, in order), moving a per-toy progress bar as each piece's limits arrive.
 
-    ``progress=None`` shows the bar only when stderr is a terminal (as :func:`~exonu.stats.progress.chunks`).
+    ``progress=None`` shows the bar only when stderr is a terminal (as :func:`~exonu.stats.progress.progress_iter`).
     """
     sizes = [piece.data.shape[0] for piece in pieces]
     if not (sys.stderr.isatty() if progress is None else bool(progress)):

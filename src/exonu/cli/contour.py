@@ -29,7 +29,7 @@ from .options import (
     resolve_statistic,
 )
 from .signals import add_charges_argument, add_flavour_argument, add_signal_argument
-from .vocabulary import CHARGE_SETS
+from .vocabulary import CHARGE_SETS, MEDIATORS
 
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
@@ -38,19 +38,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: The signals with a two-parameter region (exonu.searches.contour.REGION_PARAMETERS; a test checks it)
-REGION_SIGNALS = (
-    "nsi",
-    "charge-radius",
-    "magnetic-moment",
-    "millicharge",
-    "dark-photon",
-    "light-vector",
-    "axial-vector",
-    "scalar",
-    "pseudoscalar",
-)
-#: The mediators: their region is in the coupling g and the mass (exonu.searches.spec.MEDIATORS; a test checks it)
-MEDIATOR_SIGNALS = REGION_SIGNALS[4:]
+REGION_SIGNALS = ("nsi", "charge-radius", "magnetic-moment", "millicharge", *MEDIATORS)
+#: The mediators: their region is in the coupling g and the mass (the CLI vocabulary's; a test checks it)
+MEDIATOR_SIGNALS = MEDIATORS
 #: The light vector's charge sets: the CLI vocabulary's (exonu.xsec.CHARGE_SETS as literals; a test checks it)
 CHARGE_SET_CHOICES = CHARGE_SETS
 #: Masses of a mediator's region without --n-masses (four per decade over the default --mass-range)

@@ -110,6 +110,18 @@ def check_int(value: object, name: str, *, lower: int | None = None, upper: int 
     return n
 
 
+def check_count(value: object, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int ≥ ``minimum`` (a count, a grid size, a seed), else raise :class:`InputError`.
+
+    Booleans and floats are refused; the message reads "``name`` must be an integer ≥ ``minimum``".
+    """
+    import numpy as np
+
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
+    return int(value)
+
+
 def check_float_array(
     values: object,
     name: str,

@@ -28,7 +28,8 @@ from .options import (
     print_json,
     resolve_statistic,
 )
-from .signals import add_flavour_argument, add_signal_argument
+from .signals import add_charges_argument, add_flavour_argument, add_signal_argument
+from .vocabulary import CHARGE_SETS, MEDIATORS
 
 if TYPE_CHECKING:
     from ..searches.contour import ConfidenceRegion
@@ -37,22 +38,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: The signals with a two-parameter region (exonu.searches.contour.REGION_PARAMETERS; a test checks it)
-REGION_SIGNALS = (
-    "nsi",
-    "charge-radius",
-    "magnetic-moment",
-    "millicharge",
-    "dark-photon",
-    "light-vector",
-    "axial-vector",
-    "scalar",
-    "pseudoscalar",
-)
-#: The mediators: their region is in the coupling g and the mass (exonu.searches.spec.MEDIATORS; a test checks it)
-MEDIATOR_SIGNALS = REGION_SIGNALS[4:]
-#: The light vector's charge sets (exonu.xsec.CHARGE_SETS, spelled out so that the parser imports nothing heavy;
-#: a test checks it)
-CHARGE_SET_CHOICES = ("B-L", "Le-Lmu", "Le-Ltau", "Lmu-Ltau", "universal")
+REGION_SIGNALS = ("nsi", "charge-radius", "magnetic-moment", "millicharge", *MEDIATORS)
+#: The mediators: their region is in the coupling g and the mass (the CLI vocabulary's; a test checks it)
+MEDIATOR_SIGNALS = MEDIATORS
+#: The light vector's charge sets: the CLI vocabulary's (exonu.xsec.CHARGE_SETS as literals; a test checks it)
+CHARGE_SET_CHOICES = CHARGE_SETS
 #: Masses of a mediator's region without --n-masses (four per decade over the default --mass-range)
 DEFAULT_N_MASSES = 25
 #: Points per axis of the expected region's grid without --expected-grid (not for mediators)
@@ -89,11 +79,7 @@ def add_parser(sub: argparse._SubParsersAction[OneLineArgumentParser]) -> None:
     add_signal_argument(p, REGION_SIGNALS, describe=False)
     p.add_argument("--params", required=True, nargs=2, metavar=("P1", "P2"), help=PARAMS_HELP)
     add_flavour_argument(p, "nsi eps_l/eps_r only: the flavour α of ε_αα (the other parameters name their flavour)")
-    p.add_argument(
-        "--charges",
-        choices=CHARGE_SET_CHOICES,
-        help="U(1) charge set of the light vector (--signal light-vector only; required there)",
-    )
+    add_charges_argument(p)
     p.add_argument(
         "--mass-range",
         type=float,

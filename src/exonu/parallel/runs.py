@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_count
 from ..stats import BAND_PERCENTILES
 from .executor import Executor, InProcessExecutor
 from .progress import show_progress
@@ -49,12 +49,6 @@ def bookkeeping(counts: RunCounts, store: UnitStore) -> dict[str, Any]:
         "units_replaced": list(counts.replaced),
         "partial_files_removed": store.partial_files_removed,
     }
-
-
-def check_count(value: object, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
-    return int(value)
 
 
 #: The most work units one run may plan (each is a file): more is a typo or needs a larger --chunk-size

@@ -22,13 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_count
 from .executor import Executor
 from .runs import (
     RunCounts,
     band_summary,
     bookkeeping,
-    check_count,
     execute,
     physical,
     run_settings,

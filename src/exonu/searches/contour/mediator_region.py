@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ...errors import FitError, InputError
+from ...errors import FitError, InputError, check_count
 from ...stats import plr_critical_value
 from .mediator import (
     LOCAL_STEPS,
@@ -172,8 +172,7 @@ def mediator_region(
     if masses.ndim != 1 or masses.size < 3 or not np.all(np.diff(masses) > 0) or masses[0] <= 0:
         raise InputError("the mass axis needs at least 3 increasing masses in MeV > 0")
     for name, value, low in (("n_grid", n_grid, 11), ("n_toys", n_toys, 10), ("toy_grid", toy_grid, 3)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InputError(f"{name} must be an integer ≥ {low}; got {value!r}")
+        check_count(value, name, low)
     threshold = region_threshold(cl)
     reach = threshold * (1.5 if method == "fc" else 1.0)  # the toy threshold may exceed Wilks'
     say = phase or (lambda text: None)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import FitError, InputError
+from ...errors import FitError, InputError, check_count
 from ..spec import SearchSpec
 from .grid import COARSE_POINTS, extend_box, final_box, initial_box, one_parameter_interval, refine_minimum
 from .parameters import RegionParameter, interval_threshold, region_threshold
@@ -211,8 +211,7 @@ def confidence_region(
         ("n_coarse", n_coarse, 7),
         *([("expected_grid", expected_grid, 7)] if expected_grid != 0 else []),
     ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InputError(f"{name} must be an integer ≥ {low}; got {value!r}")
+        check_count(value, name, low)
     # the toy threshold may exceed Wilks': find the extent with some margin
     reach = threshold * (1.5 if method == "fc" else 1.0)
     say = phase or (lambda text: None)

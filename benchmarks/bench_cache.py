@@ -19,42 +19,20 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ENTRY = "import sys; from exonu.cli import main; sys.exit(main(sys.argv[1:]))"
-PINNED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def compile_bytecode(package_dir: Path) -> None:
-    """Compile exonu's bytecode once, as ``pip install`` does, and let the timed runs read it.
-
-    A source tree run with ``PYTHONDONTWRITEBYTECODE=1`` recompiles every imported module in every run
-    (≈ 0.2 s of CPU), which an installed exonu never does: that would be timed as exonu's start-up.
-    """
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package_dir)], check=True)
+from cli_runs import PINNED, compile_bytecode, timed_cli_run
 
 
 def run_command(argv: list[str], cache_folder: Path | None) -> tuple[float, float]:
     """(wall s, CPU s) of one ``exonu`` command in a fresh interpreter; cache_folder None: cache off."""
-    env = {**os.environ, **PINNED}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # read the compiled bytecode, as an installation does
     if cache_folder is None:
-        env["EXONU_NO_CACHE"] = "1"
-    else:
-        env.pop("EXONU_NO_CACHE", None)
-        env["EXONU_CACHE_DIR"] = str(cache_folder)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", ENTRY, *argv], env=env, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return timed_cli_run(argv, env={"EXONU_NO_CACHE": "1"})
+    return timed_cli_run(argv, env={"EXONU_NO_CACHE": None, "EXONU_CACHE_DIR": str(cache_folder)})
 
 
 def whole_command(detector: str, signal: str, extra: list[str], repeats: int) -> dict[str, object]:

@@ -25,26 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from cli_runs import compile_bytecode, timed_cli_run
+
 SRC = Path(__file__).resolve().parents[1] / "src"
-RUN_CLI = "import sys; from exonu.cli import main; sys.exit(main(sys.argv[1:]))"
-PINNED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def compile_bytecode(package_dir: Path) -> None:
-    """Compile exonu's bytecode once, as ``pip install`` does, and let the timed runs read it.
-
-    A source tree run with ``PYTHONDONTWRITEBYTECODE=1`` recompiles every imported module in every run
-    (≈ 0.2 s of CPU), which an installed exonu never does: that would be timed as exonu's start-up.
-    """
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package_dir)], check=True)
 
 
 def timed_run(
@@ -55,18 +43,8 @@ def timed_run(
     ``python`` is this interpreter with this tree's ``src`` first on the path, or another interpreter
     (``--against``) run without it, so that it imports its own installed exonu.
     """
-    env = {**os.environ, **PINNED, **(env_extra or {})}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # read the compiled bytecode, as an installation does
-    if python == sys.executable:
-        env["PYTHONPATH"] = str(SRC)
-    else:
-        env.pop("PYTHONPATH", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run([python, "-c", RUN_CLI, *argv], env=env, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    path = str(SRC) if python == sys.executable else None
+    return timed_cli_run(argv, python=python, env={**(env_extra or {}), "PYTHONPATH": path})
 
 
 def quick_against_default(args: argparse.Namespace) -> dict[str, object]:

@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 
+from cli_helpers import fit_json
 from exonu.cli import main
 from exonu.config import load_detector, read_dataset, write_dataset
 from exonu.errors import ConfigError
@@ -137,26 +138,10 @@ def test_event_list_and_binned_counts_with_an_empty_out_of_window_row(tmp_path, 
     assert any("1 row(s)" in n for n in s_bin.notes)
     limits = []
     for cfg in (cfg_ev, tmp_path / "toy.toml"):
-        assert (
-            main(
-                [
-                    "fit",
-                    "--detector",
-                    str(cfg),
-                    "--signal",
-                    "magnetic-moment",
-                    "--method",
-                    "plr",
-                    "--statistic",
-                    "poisson",
-                    "--toys",
-                    "0",
-                    "--json",
-                ]
-            )
-            == 0
+        fitted = fit_json(
+            capsys, "--detector", str(cfg), "--signal", "magnetic-moment", "--method", "plr", "--statistic", "poisson"
         )
-        limits.append(json.loads(capsys.readouterr().out)["upper_limit"])
+        limits.append(fitted["upper_limit"])
     assert limits[0] == limits[1] and limits[0] > 0
 
 

@@ -41,6 +41,13 @@ def histogram_of_the_event_list(tmp_path):
     return path
 
 
+def sr0_with_a_histogram_as_events(tmp_path):
+    """The XENONnT SR0 config with its event list replaced by that list's histogram, still declared as events."""
+    hist = histogram_of_the_event_list(tmp_path)
+    event_list = f'file = "{DATA.as_posix()}/xenonnt_sr0/data_unbinned_1to30kev.txt"'
+    return mutated(tmp_path, "xenonnt_sr0.toml", [(event_list, f'file = "{hist.as_posix()}"')])
+
+
 @pytest.mark.parametrize(
     "detector, spec",
     [
@@ -64,12 +71,7 @@ def test_a_copied_config_gives_the_packaged_limit_and_no_warning(tmp_path):
 
 def test_a_histogram_declared_as_an_event_list_is_caught(tmp_path):
     """Each row of the histogram is read as one event: 116 'events' where 433 were observed."""
-    hist = histogram_of_the_event_list(tmp_path)
-    path = mutated(
-        tmp_path,
-        "xenonnt_sr0.toml",
-        [(f'file = "{DATA.as_posix()}/xenonnt_sr0/data_unbinned_1to30kev.txt"', f'file = "{hist.as_posix()}"')],
-    )
+    path = sr0_with_a_histogram_as_events(tmp_path)
     r = run_search(load_detector(path), MU, method="plr", n_toys=0)
     assert {"events-look-binned", "counts-vs-background", "normalisation-pulled", "poor-fit"} <= codes(r)
     binned = next(w for w in r.warnings if w["code"] == "events-look-binned")["message"]
@@ -122,12 +124,7 @@ def test_non_integer_counts_are_caught(tmp_path):
 
 
 def test_the_joint_fit_names_the_detector_of_each_warning(tmp_path):
-    hist = histogram_of_the_event_list(tmp_path)
-    path = mutated(
-        tmp_path,
-        "xenonnt_sr0.toml",
-        [(f'file = "{DATA.as_posix()}/xenonnt_sr0/data_unbinned_1to30kev.txt"', f'file = "{hist.as_posix()}"')],
-    )
+    path = sr0_with_a_histogram_as_events(tmp_path)
     r = run_joint_search([load_detector("xenon1t-sr1"), load_detector(path)], MU, method="plr", n_toys=0)
     found = {w["code"]: w["message"] for w in r.warnings}
     assert found["events-look-binned"].startswith("xenonnt-sr0: ")
@@ -139,12 +136,7 @@ def test_the_joint_fit_names_the_detector_of_each_warning(tmp_path):
 def test_warnings_reach_stderr_and_the_json(tmp_path, capsys):
     import json
 
-    hist = histogram_of_the_event_list(tmp_path)
-    path = mutated(
-        tmp_path,
-        "xenonnt_sr0.toml",
-        [(f'file = "{DATA.as_posix()}/xenonnt_sr0/data_unbinned_1to30kev.txt"', f'file = "{hist.as_posix()}"')],
-    )
+    path = sr0_with_a_histogram_as_events(tmp_path)
     assert (
         main(
             ["fit", "--detector", str(path), "--signal", "magnetic-moment", "--method", "plr", "--toys", "0", "--json"]

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from cli_helpers import fit_json
 from exonu.cli import main
 from exonu.config import load_detector, write_dataset
 from exonu.errors import FitError
@@ -17,26 +18,7 @@ PROVENANCE = ("method", "test_statistic", "threshold", "cl", "sided", "statistic
 
 @pytest.mark.parametrize("method, sided", [("plr", "one"), ("bayesian", "one"), ("cls", "one"), ("pcl", "one")])
 def test_fit_json_says_how_the_limit_was_made(capsys, method, sided):
-    assert (
-        main(
-            [
-                "fit",
-                "--detector",
-                "xmass-i",
-                "--signal",
-                "magnetic-moment",
-                "--method",
-                method,
-                "--toys",
-                "0",
-                "--cl",
-                "0.95",
-                "--json",
-            ]
-        )
-        == 0
-    )
-    res = json.loads(capsys.readouterr().out)
+    res = fit_json(capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", method, "--cl", "0.95")
     for key in PROVENANCE:
         assert key in res, key
     assert res["method"] == method and res["cl"] == 0.95 and res["sided"] == sided and res["n_toys"] == 0
@@ -107,13 +89,6 @@ def test_dark_photon_best_fit_band_lies_inside_the_90cl_signal():
 
 
 # --- every signal model, joint fits, published values, reports (`exonu fit`) -----------------------------------
-
-
-def fit_json(capsys, *argv) -> dict:
-    code = main(["fit", *argv, "--toys", "0", "--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
 
 
 def one_line_error(capsys, argv: list[str]) -> str:

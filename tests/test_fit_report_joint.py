@@ -2,16 +2,13 @@
 as results.json gives it, then each detector's own limit, post-fit table and figures; written atomically,
 and a bad path is refused before the fit."""
 
-import builtins
 import contextlib
-import errno
 import io
 import json
 import re
 
 import pytest
 
-from exonu import fileio
 from exonu.cli import main
 
 JOINT = ["fit", "--detector", "xmass-i", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--toys", "0"]
@@ -77,26 +74,11 @@ def test_the_joint_report_ids_are_unique_and_it_has_no_machine_path(joint):
     assert 'src="http' not in html and 'href="http' not in html  # self-contained
 
 
-def test_the_joint_report_is_written_atomically(tmp_path, capsys, monkeypatch):
+def test_the_joint_report_is_written_atomically(tmp_path, capsys, fill_disk):
     """A full disk while writing leaves the previous report as it was, and no temporary file."""
     target = tmp_path / "joint.html"
     target.write_text("old")
-
-    class FullDisk:  # the package's one atomic writer (exonu.fileio) opens the temporary file by name
-        def __init__(self, path, mode):
-            self.fh = builtins.open(path, mode)  # noqa: SIM115 - closed by __exit__, as a file object would be
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            self.fh.write(data[:10])
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(fileio, "open", FullDisk, raising=False)
+    fill_disk()
     assert main([*JOINT, "--report", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("exonu: error: cannot write") and "No space left on device" in err and err.count("\n") == 1

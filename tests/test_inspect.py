@@ -8,7 +8,7 @@ import pytest
 from exonu.cli import main
 from exonu.config import load_detector
 from exonu.searches import build_binned_model, search_spec
-from test_diagnostics import DATA, histogram_of_the_event_list, mutated
+from test_diagnostics import sr0_with_a_histogram_as_events
 
 
 def inspect_json(capsys, *argv):
@@ -45,12 +45,7 @@ def test_inspect_one_window_of_the_reconstruction(capsys):
 
 
 def test_inspect_shows_the_checks_that_need_no_fit(tmp_path, capsys):
-    hist = histogram_of_the_event_list(tmp_path)
-    path = mutated(
-        tmp_path,
-        "xenonnt_sr0.toml",
-        [(f'file = "{DATA.as_posix()}/xenonnt_sr0/data_unbinned_1to30kev.txt"', f'file = "{hist.as_posix()}"')],
-    )
+    path = sr0_with_a_histogram_as_events(tmp_path)
     doc, err = inspect_json(capsys, str(path))
     assert {w["code"] for w in doc["warnings"]} == {"events-look-binned", "counts-vs-background"}
     assert err.count("exonu: warning: ") == 2

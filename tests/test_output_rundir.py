@@ -25,28 +25,10 @@ def _run(out: Path, seed: int, *extra: str) -> int:
     return main(["reproduce", "--out", str(out), "--seed", str(seed), *QUICK, *extra])
 
 
-def test_write_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, monkeypatch):
+def test_write_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, fill_disk):
     target = tmp_path / "results.json"
     write_atomic(target, "old")
-    import builtins
-
-    from exonu import fileio
-
-    class FullDisk:  # the package's one atomic writer (exonu.fileio) opens the temporary file by name
-        def __init__(self, path, mode):
-            self.fh = builtins.open(path, mode)  # noqa: SIM115 - closed by __exit__, as a file object would be
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            self.fh.write(data[:10])
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(fileio, "open", FullDisk, raising=False)
+    fill_disk()
     with pytest.raises(OutputError, match="cannot write .*results.json: No space left on device"):
         write_atomic(target, "new content that does not fit")
     assert target.read_text() == "old"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import exonu
+from cli_helpers import fit_json
 from exonu.cli import main
 from exonu.errors import InputError
 from exonu.stats import BinnedModel, to_pyhf_workspace
@@ -41,26 +42,9 @@ def test_a_pyhf_limit_converts_to_the_exonu_limit_in_bohr_magnetons(exported, ca
     """pyhf's asymptotic CLs limit on mu, converted with the workspace's own mapping, is exonu's
     `fit --method cls --statistic poisson` limit in μ_B (measured: 1.9444 in mu from pyhf's toms748 root
     finding, 1.9360 from exonu: 0.4 % in mu, 0.2 % in μ_B)."""
-    assert (
-        main(
-            [
-                "fit",
-                "--detector",
-                "xmass-i",
-                "--signal",
-                "magnetic-moment",
-                "--method",
-                "cls",
-                "--statistic",
-                "poisson",
-                "--toys",
-                "0",
-                "--json",
-            ]
-        )
-        == 0
+    res = fit_json(
+        capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "cls", "--statistic", "poisson"
     )
-    res = json.loads(capsys.readouterr().out)
     meta = workspace_metadata(exported)
     pyhf.set_backend("numpy")
     ws = pyhf.Workspace(exported)

@@ -11,6 +11,7 @@ import pytest
 
 pyhf = pytest.importorskip("pyhf")
 
+from cli_helpers import fit_json  # noqa: E402
 from exonu.cli import main  # noqa: E402
 from exonu.config import load_detector  # noqa: E402
 from exonu.searches import PAPER_SEARCHES, build_binned_model  # noqa: E402
@@ -59,26 +60,9 @@ def test_fit_cls_agrees_with_pyhf_upper_limit(tmp_path, capsys):
     out = tmp_path / "ws.json"
     assert main(["export-pyhf", "--detector", "xmass-i", "--signal", "magnetic-moment", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert (
-        main(
-            [
-                "fit",
-                "--detector",
-                "xmass-i",
-                "--signal",
-                "magnetic-moment",
-                "--method",
-                "cls",
-                "--statistic",
-                "poisson",
-                "--toys",
-                "0",
-                "--json",
-            ]
-        )
-        == 0
+    res = fit_json(
+        capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "cls", "--statistic", "poisson"
     )
-    res = json.loads(capsys.readouterr().out)
     assert res["method"] == "cls" and res["threshold"] == "CLs = 0.1" and res["sided"] == "one"
     pyhf.set_backend("numpy")
     ws = pyhf.Workspace(json.loads(out.read_text()))

@@ -5,6 +5,7 @@ import json
 import jsonschema
 import pytest
 
+from cli_helpers import fit_json
 from exonu.cli import main
 
 #: the keys of a whole run (not of one search): at the top level only
@@ -19,11 +20,6 @@ RUN_KEYS = {
     "runtime_seconds",
     "provenance",
 }
-
-
-def run_json(capsys, *argv):
-    assert main(["fit", *argv, "--toys", "0", "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +41,7 @@ def validate(schema, document):
 
 
 def test_single_detector_fit_has_every_parameter_gof_and_warnings(schema, capsys):
-    doc = run_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
+    doc = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
     validate(schema, doc)
     names = [p["name"] for p in doc["nuisances"]]
     assert names == doc["correlations"]["names"] == ["(mu_bohr/1e-10)^2", "p_b0", "r_resolution", *names[3:]]
@@ -61,8 +57,8 @@ def test_single_detector_fit_has_every_parameter_gof_and_warnings(schema, capsys
 
 
 def test_joint_fit_has_the_same_keys_and_per_detector_entries(schema, capsys):
-    single = run_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
-    joint = run_json(
+    single = fit_json(capsys, "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
+    joint = fit_json(
         capsys,
         "--detector",
         "xenon1t-sr1",
@@ -90,14 +86,14 @@ def test_joint_fit_has_the_same_keys_and_per_detector_entries(schema, capsys):
 
 
 def test_pcl_records_what_the_power_constraint_did(schema, capsys):
-    doc = run_json(capsys, "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--method", "pcl")
+    doc = fit_json(capsys, "--detector", "xenon1t-sr1", "--signal", "magnetic-moment", "--method", "pcl")
     validate(schema, doc)
     assert isinstance(doc["power_constrained"], bool)
     assert doc["upper_limit"] == pytest.approx(max(doc["unconstrained_limit"], doc["power_threshold"]), rel=1e-6)
 
 
 def test_the_schema_refuses_a_document_without_post_fit_parameters(schema, capsys):
-    doc = run_json(capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "plr")
+    doc = fit_json(capsys, "--detector", "xmass-i", "--signal", "magnetic-moment", "--method", "plr")
     validate(schema, doc)
     del doc["nuisances"]
     with pytest.raises(jsonschema.ValidationError, match="nuisances"):
@@ -113,7 +109,7 @@ def test_one_name_per_number_and_the_library_dict_has_the_cli_shape(schema, caps
     from exonu.searches import run_joint_search, search_spec
 
     argv = ("--detector", "xenon1t-sr1", "--detector", "xenonnt-sr0", "--signal", "magnetic-moment", "--method", "plr")
-    doc = run_json(capsys, *argv)
+    doc = fit_json(capsys, *argv)
     assert doc["schema_version"] == schema["properties"]["schema_version"]["const"] == 2
     assert not ALIASES & set(doc)
     assert not any(ALIASES & set(entry) for entry in doc["per_detector"].values())

@@ -74,3 +74,15 @@ def test_detectors_lists_what_the_config_layer_lists(capsys):
     assert main(["detectors"]) == 0
     out = capsys.readouterr().out
     assert [line.split()[0] for line in out.splitlines()] == [name for name, _ in list_detectors()]
+
+
+def test_the_statistics_layer_leaves_the_heavy_scipy_subpackages_to_the_methods_that_use_them():
+    """scipy.optimize, .interpolate and .integrate (~0.3 s together) are imported by the limit methods
+    that need them (Bayesian, PLR, FC), not by ``import exonu.searches`` — a fit with a CLs limit or a
+    command that only builds models does not pay for them."""
+    probe = (
+        "import sys, json\nimport exonu.searches, exonu.output.fit_document\n"
+        "print(json.dumps([m for m in ('scipy.optimize', 'scipy.interpolate', 'scipy.integrate') if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -56,3 +56,21 @@ def test_two_sided_interval_is_the_hull_and_reports_the_gap(nsi_negative):
     assert "not connected" in res.message
     top = _profile(model, statistic, [res.alpha_limit])[0]
     assert top - best.chi2 == pytest.approx(2.706, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("values", "valley"),
+    [
+        ([3.0, 1.0, 0.0, 1.0, 3.0], True),  # a single minimum
+        ([0.0, 1.0, 2.0, 5.0], True),  # rising from the boundary (the usual upper limit)
+        ([4.0, 2.0, 1.0], True),  # falling throughout
+        ([0.0, 0.0, 1.0, 1.0, 2.0], True),  # flat stretches are no bump
+        ([0.0, 2.8, 0.3, 1.0, 5.0], False),  # two basins: the bump between them
+        ([1.0, 0.0, 1.0, 0.5, 2.0], False),
+    ],
+)
+def test_valley_shaped_says_whether_a_sampled_profile_has_an_interior_bump(values, valley):
+    """Only a profile with a bump can have a gap in {Δχ² ≤ crit}; the spline check runs only then."""
+    from exonu.stats.limits.plr import valley_shaped
+
+    assert valley_shaped(np.array(values)) is valley

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 from scipy.special import xlogy
 
 from ..errors import InputError
@@ -158,6 +157,8 @@ class PoissonCount:
             return 0.0
         if self.templates.size == 1:
             return float((mu / self.templates[0]) ** (1.0 / self.powers[0]))
+        from scipy.optimize import brentq  # here: scipy.optimize costs ~0.25 s to import, and a fit needs none
+
         hi = 1.0
         while float(self.signal_counts(hi)) < mu:
             hi *= 2.0

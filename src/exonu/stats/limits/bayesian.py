@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.integrate import cumulative_trapezoid
-from scipy.interpolate import CubicSpline
 
 from ...errors import FitError
 from ..compiled import CompiledModel
@@ -42,6 +40,9 @@ def _bayes_dense(
 
     Returns (u_limit (N,), normalisation Z (N,) = ∫ exp(−Δχ²/2) dα).
     """
+    from scipy.integrate import cumulative_trapezoid  # here: scipy.integrate and .interpolate cost ~0.3 s
+    from scipy.interpolate import CubicSpline  # to import, and a fit needs neither
+
     n = u_points.shape[1]
     lo, hi = u_points[0], u_points[-1]
     s = np.linspace(0.0, 1.0, n_dense)
@@ -186,6 +187,8 @@ def bayesian_chi2_limit(
     # conservative estimate of the integration error.
     alpha_pts = cm.u_to_alpha(uu)
     dens_pts = np.exp(-0.5 * (delta - delta.min())) * cm.dalpha_du(uu)
+    from scipy.integrate import cumulative_trapezoid  # imported by _bayes_dense already: free here
+
     cdf_pts = cumulative_trapezoid(dens_pts, uu, initial=0.0)
     cdf_pts /= cdf_pts[-1]
     alpha_trap = float(cm.u_to_alpha(np.interp(cl, cdf_pts, uu)))

@@ -224,3 +224,35 @@ def test_many_energies_are_chunked_and_the_kernel_cache_is_bounded(monkeypatch):
     for i in range(3 * spectrum_module.KERNEL_CACHE_SIZE):
         rs.rate(np.array([2.0 + i, 3.0 + i]), Weak())
     assert len(rs._kernels) == spectrum_module.KERNEL_CACHE_SIZE
+
+
+def test_the_default_spectrum_is_one_per_process_and_gives_a_fresh_spectrum_s_numbers():
+    """default_spectrum() (what a signal folded without a spectrum uses) is shared, so its flux kernels are
+    built once per process; its rates are those of a new RecoilSpectrum() to the bit."""
+    from exonu.spectrum import default_spectrum
+
+    assert default_spectrum() is default_spectrum()
+    t = np.linspace(1.0, 30.0, 12)
+    for interaction in (Weak(), MagneticMoment(1e-11), DarkPhotonBL(1e-6, 1e-2)):
+        np.testing.assert_array_equal(default_spectrum().rate(t, interaction), RecoilSpectrum().rate(t, interaction))
+    assert differential_rate(t, "magnetic-moment", mu_bohr=1e-11).tolist() == RecoilSpectrum().rate(
+        t, MagneticMoment(1e-11), atomic_model="steps"
+    ).tolist()
+
+
+def test_threads_sharing_a_spectrum_get_the_serial_numbers_while_its_kernel_cache_evicts():
+    """A threaded Dask worker shares the default spectrum between tasks: lookups, builds and evictions of
+    its kernel cache from many threads at once give every caller the numbers of a serial run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import exonu.spectrum as spectrum_module
+
+    grids = [np.array([2.0 + 0.5 * i, 3.0 + 0.5 * i, 9.0]) for i in range(4 * spectrum_module.KERNEL_CACHE_SIZE)]
+    serial = [RecoilSpectrum().rate(g, Weak()) for g in grids]
+    shared = RecoilSpectrum()
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda g: shared.rate(g, Weak()), grids))
+            for a, b in zip(got, serial, strict=True):
+                np.testing.assert_array_equal(a, b)
+    assert len(shared._kernels) <= spectrum_module.KERNEL_CACHE_SIZE

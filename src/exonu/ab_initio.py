@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from .atomic import AtomicModel, effective_electrons
 from .constants import ALPHA
 from .errors import InputError, OutOfRangeError, check_float_array
-from .spectrum import RecoilSpectrum
+from .spectrum import RecoilSpectrum, default_spectrum
 from .xsec.millicharge import DEFAULT_EPA_NEUTRINO_MASS_EV, Millicharge
 
 #: Hartree energy in keV (CODATA 2018: 27.211386 eV)
@@ -159,7 +159,7 @@ def millicharge_low_q_check(
     keeps the transverse (equivalent-photon) part, which K does not contain.
     """
     t = check_float_array(t_kev, "t_kev", lower=0.0, lower_inclusive=False)
-    spectrum = spectrum or RecoilSpectrum()
+    spectrum = spectrum or default_spectrum()
     charge = Millicharge(1e-12)
     steps = spectrum.rate(t, charge, atomic_model=AtomicModel())
     default = spectrum.rate(t, charge, atomic_model=AtomicModel(epa=True, epa_neutrino_mass_ev=neutrino_mass_ev))

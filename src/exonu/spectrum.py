@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
@@ -56,6 +57,15 @@ MAX_QUADRATURE_NODES = 4096
 ENERGY_CHUNK = 10_000
 #: Flux kernels kept per spectrum (least recently used dropped first); only grids of ≤ ENERGY_CHUNK energies
 KERNEL_CACHE_SIZE = 8
+
+
+@cache
+def default_spectrum() -> RecoilSpectrum:
+    """The default ``RecoilSpectrum()``, one per process, for code that folds signals when the caller gave
+    no spectrum: its flux kernels (the slow part of a rate) are then built once for every signal and search
+    of the process instead of once per call. Its caches are its only state, and they hold pure functions of
+    their keys, so sharing it changes no number."""
+    return RecoilSpectrum()
 
 
 @cache
@@ -157,13 +167,19 @@ class RecoilSpectrum:
         if t.size > ENERGY_CHUNK:  # too large to keep: built for this call only
             return self._build_kernel(t, lower_limit)
         key = (t.tobytes(), t.shape, lower_limit)
-        if key in self._kernels:
-            self._kernels.move_to_end(key)
-        else:
-            self._kernels[key] = self._build_kernel(t, lower_limit)
-            if len(self._kernels) > KERNEL_CACHE_SIZE:
+        # Written so that threads sharing a spectrum (default_spectrum() on a threaded Dask worker) can at
+        # worst build a kernel twice: no lookup after a step another thread could undo.
+        found = self._kernels.get(key)
+        if found is not None:
+            with suppress(KeyError):
+                self._kernels.move_to_end(key)
+            return found
+        built = self._build_kernel(t, lower_limit)
+        self._kernels[key] = built
+        while len(self._kernels) > KERNEL_CACHE_SIZE:
+            with suppress(KeyError):
                 self._kernels.popitem(last=False)
-        return self._kernels[key]
+        return built
 
     def _build_kernel(self, t: np.ndarray, lower_limit: str) -> FluxKernel:
         t_col = t.reshape(-1)[:, None]
@@ -285,14 +301,18 @@ class RecoilSpectrum:
         """The same spectrum with only some solar sources (per-source systematics); cached, so its
         flux kernels are built once however many signals are folded."""
         key = tuple(sources)
-        if key not in self._restricted:
-            self._restricted[key] = RecoilSpectrum(
-                flux=SolarFlux(self.flux.model, key),
-                flavour_content=self.flavour_content,
-                binding=self.binding,
-                quadrature_nodes=self.quadrature_nodes,
+        found = self._restricted.get(key)
+        if found is None:  # setdefault: a thread that built it at the same time keeps the first one
+            found = self._restricted.setdefault(
+                key,
+                RecoilSpectrum(
+                    flux=SolarFlux(self.flux.model, key),
+                    flavour_content=self.flavour_content,
+                    binding=self.binding,
+                    quadrature_nodes=self.quadrature_nodes,
+                ),
             )
-        return self._restricted[key]
+        return found
 
     def describe(self) -> dict[str, Any]:
         """Presets used, for provenance records."""
@@ -393,7 +413,7 @@ def differential_rate(
     >>> differential_rate([5], "nsi", eps_l=0.1, flavours=("e",)).round(3)            # excess over the SM
     array([0.653])
     """
-    spectrum = spectrum or RecoilSpectrum()
+    spectrum = spectrum or default_spectrum()
     interaction = make_interaction(model, **parameters)
     atomic_model = default_atomic_model(model) if atomic_model is None else atomic_model
     return spectrum.rate(energies_kev, interaction, flavour=flavour, atomic_model=atomic_model, per=per)

@@ -97,7 +97,7 @@ def solar_sm_rate(
     Uses :class:`exonu.spectrum.RecoilSpectrum` with the paper's defaults (SFII-GS98 pp + 7Be,
     constant 54/23/23 % flavour content) unless ``spectrum`` is given; ``sources`` restricts the flux.
     """
-    from ..spectrum import RecoilSpectrum
+    from ..spectrum import RecoilSpectrum, default_spectrum
     from ..xsec import Weak
 
     if spectrum is not None and not isinstance(spectrum, RecoilSpectrum):
@@ -105,7 +105,7 @@ def solar_sm_rate(
     sources = None if sources is None else tuple(sources)
 
     def compute() -> dict[str, np.ndarray]:
-        sp = RecoilSpectrum() if spectrum is None else spectrum  # built on a cache miss only (xraydb is slow)
+        sp = default_spectrum() if spectrum is None else spectrum  # used on a cache miss only (xraydb is slow)
         sp = sp if sources is None else sp.restricted(sources)
         return {"rate": sp.rate(t_kev, Weak(), atomic_model="fea", per="kg-day")}
 

@@ -139,9 +139,9 @@ class WindowSetup:
         flavour: str = "all",
     ) -> np.ndarray:
         """Folded counts per bin of one interaction term of :class:`exonu.spectrum.RecoilSpectrum`."""
-        from ..spectrum import RecoilSpectrum
+        from ..spectrum import default_spectrum
 
-        spectrum = RecoilSpectrum() if spectrum is None else spectrum
+        spectrum = default_spectrum() if spectrum is None else spectrum
         return self.fold(
             lambda t: spectrum.rate(t, interaction, flavour=flavour, atomic_model=atomic_model, per="kg-day")
         )
@@ -163,11 +163,11 @@ class WindowSetup:
         Response-derived terms use the shifted response templates; region terms are flat inside
         their energy regions (a bin straddling a boundary gets the width-weighted mean).
         """
-        from ..spectrum import RecoilSpectrum
+        from ..spectrum import default_spectrum
 
         grid = self.response.grid_kev
         if interaction is not None:
-            spectrum = RecoilSpectrum() if spectrum is None else spectrum
+            spectrum = default_spectrum() if spectrum is None else spectrum
             rate_on_grid = spectrum.rate(grid, interaction, flavour=flavour, atomic_model=atomic_model, per="kg-day")
             if self.signal_sys.solar_flux:
                 # names were checked against every solar source at load; a source this spectrum leaves

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..cache import cached_arrays
-from ..spectrum import RecoilSpectrum
+from ..spectrum import RecoilSpectrum, default_spectrum
 from ..xsec import DarkPhotonBL, Interaction, MagneticMoment, Millicharge, Weak
 
 if TYPE_CHECKING:  # annotations only: matplotlib is imported where a figure is drawn
@@ -108,7 +108,7 @@ def plot_signal_spectra(
     Rates in events/(kg·day·keV) of true deposited energy (no detector response); the dark-photon
     curves are the excess over the SM (pure + interference).
     """
-    spectrum = spectrum or RecoilSpectrum()
+    spectrum = spectrum or default_spectrum()
     fig, ax = _axes(ax)
     t = np.geomspace(e_min_kev, e_max_kev, n_points)
     rates = fig1_rates(spectrum, t)

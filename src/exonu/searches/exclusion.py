@@ -9,14 +9,13 @@ detector's own limit is kept beside it). The expected limit is the limit on back
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import InputError
-from ..spectrum import RecoilSpectrum
+from ..spectrum import default_spectrum
 from .joint import run_joint_search
 from .run import SearchResult, run_search
 from .spec import MEDIATORS, SearchSpec
@@ -120,16 +119,10 @@ def own_statistics(setups: Sequence[DetectorSetup]) -> str | dict[str, str]:
     return next(iter(chosen.values())) if len(set(chosen.values())) == 1 else chosen
 
 
-@functools.cache
-def process_spectrum() -> RecoilSpectrum:
-    """This process's one recoil spectrum: its flux kernels are built once per process, not once per mass."""
-    return RecoilSpectrum()
-
-
 def limits_at_mass(task: MassTask) -> MassPoint:
     """Observed and Asimov-expected limits at one mass, on one detector or jointly on several."""
     setups, spec, options = task
-    options = dict(options, spectrum=process_spectrum())
+    options = dict(options, spectrum=default_spectrum())
     mass_mev = float(spec.mass_mev)  # type: ignore[arg-type]  # run_exclusion only makes tasks with a mass
     if len(setups) == 1:
         return MassPoint(mass_mev, run_search(setups[0], spec, None, **options))

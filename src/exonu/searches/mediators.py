@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError, check_float_array
-from ..spectrum import RecoilSpectrum
+from ..spectrum import RecoilSpectrum, default_spectrum
 from ..xsec import checks
 from .run import SearchResult, run_search
 from .spec import MEDIATORS, SearchSpec, search_spec
@@ -108,7 +108,7 @@ def exclusion_curve(
     masses = check_float_array(masses_mev, "masses_mev", lower=0.0, lower_inclusive=False, allow_empty=True)
     if masses.ndim != 1 or masses.size == 0:
         raise InputError("masses_mev must be a non-empty list of masses in MeV")
-    spectrum = spectrum or RecoilSpectrum()
+    spectrum = spectrum or default_spectrum()
     results = []
     for mass in masses:
         spec = signal_spec_factory(float(mass))
@@ -163,7 +163,7 @@ def family_curves(
         raise InputError(f"unknown mediator family {family!r}; expected one of {list(MEDIATOR_FAMILIES)}")
     if charge_sets is not None and family != "light-vector":
         raise InputError(f"charge sets apply to the light-vector family only, not to {family!r}")
-    spectrum = spectrum or RecoilSpectrum()
+    spectrum = spectrum or default_spectrum()
     if family != "light-vector":
         return {family: exclusion_curve(setup, spec_factory(family), masses_mev, spectrum=spectrum, **options)}
     return {

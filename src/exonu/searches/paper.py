@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from ..detector import Dataset, DetectorSetup, PublishedValue
 from ..errors import InputError
-from ..spectrum import RecoilSpectrum
+from ..spectrum import RecoilSpectrum, default_spectrum
 from ..stats import LimitResult
 from .diagnostics import Diagnostic
 from .run import SearchResult, run_search
@@ -348,7 +348,7 @@ def reproduce_paper(
     counts, source = data_for_windows(setup, datasets)
     if statistic is None:
         statistic = setup.statistic
-    spectrum = RecoilSpectrum()
+    spectrum = default_spectrum()  # shared with the dark-photon searches run in this process
     published = {}
     searches = {}
     second_band = " and again with the auxiliary measurements fixed" if fixed_aux_band and n_toys else ""

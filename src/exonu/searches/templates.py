@@ -32,7 +32,7 @@ from ..atomic import (
 from ..cache import cached_arrays
 from ..detector import DetectorSetup, WindowSetup
 from ..errors import InputError, check_float_array
-from ..spectrum import RecoilSpectrum
+from ..spectrum import RecoilSpectrum, default_spectrum
 from ..stats import BinnedModel
 from ..xsec.millicharge import DEFAULT_EPA_NEUTRINO_MASS_EV
 from .spec import PREFERRED_WINDOWS, SearchSpec
@@ -189,12 +189,13 @@ def cached_term_rates(
     spectrum: RecoilSpectrum | None,
 ) -> TermRates:
     """:func:`term_rates` through the on-disk cache (:mod:`exonu.cache`), keyed by all its arguments;
-    ``spectrum`` None is the default ``RecoilSpectrum()``, built only on a cache miss."""
+    ``spectrum`` None is the default ``RecoilSpectrum()`` (the process's
+    :func:`~exonu.spectrum.default_spectrum`), used only on a cache miss."""
     # the key holds every argument term_rates receives (an argument added there must be added here)
     args = {"window": window, "spec": spec, "value": value, "atomic_model": atomic_model, "spectrum": spectrum}
 
     def compute() -> dict[str, np.ndarray]:
-        rates = term_rates(window, spec, value, atomic_model, spectrum or RecoilSpectrum())
+        rates = term_rates(window, spec, value, atomic_model, spectrum or default_spectrum())
         return {"total": rates.total, **{f"source {s}": r for s, r in rates.by_source.items()}}
 
     arrays = cached_arrays("signal-term-rates", args, compute)

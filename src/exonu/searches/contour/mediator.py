@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import InputError
+from ...spectrum import default_spectrum
 from ...stats import BinnedModel, FitProblem, ProfileResult, generate_toys, plr_critical_value, profile
 from ...xsec.checks import MAX_COUPLING
-from ..exclusion import process_spectrum
 from ..joint import build_joint_model, statistics_per_detector, with_bin_statistics
 from ..spec import MEDIATORS, SearchSpec, search_spec
 from ..templates import build_binned_model, choose_window
@@ -116,7 +116,7 @@ class MediatorSearch:
     def column(self, mass_mev: float) -> MassColumn:
         """The (joint) model of the one-parameter search at ``mass_mev`` (templates at its reference g)."""
         spec = self.spec_at(mass_mev)
-        spectrum = process_spectrum()
+        spectrum = default_spectrum()
         if len(self.setups) == 1:
             setup = self.setups[0]
             model, templates = build_binned_model(setup, spec, self.datas.get(setup.name), spectrum)

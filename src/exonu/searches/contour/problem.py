@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ...errors import InputError
-from ...spectrum import RecoilSpectrum
+from ...spectrum import RecoilSpectrum, default_spectrum
 from ...stats import BinnedModel, ProfileResult, profile
 from ..joint import build_joint_model, combine_models, statistics_per_detector, with_bin_statistics
 from ..spec import MEDIATORS, SearchSpec
@@ -162,7 +162,7 @@ def region_problem(
     setups = list(setups)
     if not setups:
         raise InputError("a region needs at least one detector")
-    spectrum = spectrum or RecoilSpectrum()
+    spectrum = spectrum or default_spectrum()
     names = [s.name for s in setups]
     datas = dict(datas or {})
     chosen = statistics_per_detector(

@@ -132,3 +132,117 @@ def test_a_long_note_is_wrapped_inside_the_figure(draw):
         assert "QUICK LOOK" in title.get_text() and title.get_text().count("\n") >= 1
     finally:
         plt.close(fig)
+
+
+# --- layout: fixed when a figure is made, and every label inside it ------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["xmass-i", "xenon1t-sr1", "xenonnt-sr0"])
+def reproduction(request):
+    """The paper's searches on a detector (Asimov data, no toys); the masses 1e-3, 10 and 1000 MeV give the
+    fit panels of XENONnT a log axis under one decade, whose minor ticks are labelled (6×10⁻⁵)."""
+    from exonu.config import load_detector
+    from exonu.searches import reproduce_paper
+
+    return reproduce_paper(load_detector(request.param), [], n_toys=0, masses_mev=[1e-3, 10.0, 1e3], dark_photon_toys=0)
+
+
+def drawn_texts(fig, monkeypatch):
+    """``(text, window extent)`` of every non-empty text drawn when ``fig`` is drawn (ticks outside the axes
+    are not drawn, so asking the axes for their tick labels would list too many)."""
+    from matplotlib.text import Text
+
+    drawn = []
+    draw = Text.draw
+
+    def recording_draw(self, renderer):
+        draw(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append((self.get_text(), self.get_window_extent(renderer)))
+
+    with monkeypatch.context() as m:
+        m.setattr(Text, "draw", recording_draw)
+        fig.canvas.draw()
+    return drawn
+
+
+def assert_texts_fit(fig, monkeypatch):
+    """Every drawn text inside the figure, and no two overlapping (1 px of slack each)."""
+    texts = drawn_texts(fig, monkeypatch)
+    assert len(texts) > 10  # titles, axis labels, tick labels, legend
+    width, height = fig.bbox.width, fig.bbox.height
+    for text, box in texts:
+        assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= width + 1 and box.y1 <= height + 1, (text, box.bounds)
+    for i, (text, box) in enumerate(texts):
+        for other, other_box in texts[i + 1 :]:
+            overlap = (
+                min(box.x1, other_box.x1) - max(box.x0, other_box.x0) > 1
+                and min(box.y1, other_box.y1) - max(box.y0, other_box.y0) > 1
+            )
+            assert not overlap, (text, other)
+
+
+def test_every_figure_of_a_reproduction_fits_its_labels(reproduction, monkeypatch):
+    """Margins fixed when a figure is made (no layout engine: saving draws once) still hold every label of
+    every detector: wrapped titles, footers, linear tick labels like 0.00005, minor log labels like 6×10⁻⁵."""
+    from exonu.output.figures import plot_background
+    from exonu.output.figures_fit import plot_search_fit
+    from exonu.output.figures_paper import figure_builders
+    from exonu.output.labels import search_title
+
+    builders = dict(figure_builders(reproduction))
+    if reproduction.setup.name != "xmass-i":  # the other detectors: the figures whose labels follow the data
+        builders = {name: builders[name] for name in ("fig3_millicharge_fit.png", "fig5_fits.png")}
+        result = reproduction.searches["magnetic_moment_mub"]
+        builders["report fit"] = lambda: plot_search_fit(reproduction, result, search_title(result))
+        builders["background"] = lambda: plot_background(reproduction.setup)
+    for name, build in builders.items():
+        fig = build()
+        try:
+            assert fig.get_layout_engine() is None, name
+            assert_texts_fit(fig, monkeypatch)
+        finally:
+            plt.close(fig)
+
+
+def test_fit_figure_is_as_wide_as_the_tick_labels_of_its_linear_axis(monkeypatch):
+    """Rates near 1e-4 per (kg·day·keV) on a linear axis have labels like 0.000025, wider than the margin
+    that holds those of a log axis: the left margin follows their text."""
+    edges = np.linspace(1.0, 5.0, 5)
+    data = np.array([100.0, 180.0, 120.0, 100.0])
+    fig = plot_fit(edges, data, data, data, data, np.zeros(4), exposure_kg_day=1e6, log_y=False, title="rates")
+    try:
+        fig.canvas.draw()
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+        assert "0.000025" in labels  # the case this test is about
+        assert_texts_fit(fig, monkeypatch)
+    finally:
+        plt.close(fig)
+
+
+def test_fit_panels_drawn_into_a_callers_axes_keep_their_own_footer(small_search):
+    """Two fits on a caller's figure: each footer under its own residual axes (not the figure's last axes),
+    and the caller's SubFigure is returned for axes of a SubFigure."""
+    from exonu.output.figures_fit import plot_search_fit, search_footer
+
+    res, result = small_search
+    fig, axes = plt.subplots(4, 1)
+    for ax, residual_ax in (axes[:2], axes[2:]):
+        assert plot_search_fit(res, result, "first", ax=ax, residual_ax=residual_ax) is fig
+    assert [t.get_text() for t in axes[1].texts] == [search_footer(result)] == [t.get_text() for t in axes[3].texts]
+    plt.close(fig)
+    root = plt.figure()
+    sub = root.subfigures(1, 2)[1]
+    ax, residual_ax = sub.subplots(2, 1)
+    assert plot_search_fit(res, result, "in a subfigure", ax=ax, residual_ax=residual_ax) is sub
+    assert residual_ax.texts and not ax.texts
+    plt.close(root)
+
+
+@pytest.fixture(scope="module")
+def small_search():
+    from exonu.config import load_detector
+    from exonu.searches import reproduce_paper
+
+    res = reproduce_paper(load_detector("xmass-i"), [], n_toys=0, masses_mev=[1e-3, 10.0], dark_photon_toys=0)
+    return res, res.searches["magnetic_moment_mub"]

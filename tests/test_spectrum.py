@@ -235,9 +235,10 @@ def test_the_default_spectrum_is_one_per_process_and_gives_a_fresh_spectrum_s_nu
     t = np.linspace(1.0, 30.0, 12)
     for interaction in (Weak(), MagneticMoment(1e-11), DarkPhotonBL(1e-6, 1e-2)):
         np.testing.assert_array_equal(default_spectrum().rate(t, interaction), RecoilSpectrum().rate(t, interaction))
-    assert differential_rate(t, "magnetic-moment", mu_bohr=1e-11).tolist() == RecoilSpectrum().rate(
-        t, MagneticMoment(1e-11), atomic_model="steps"
-    ).tolist()
+    assert (
+        differential_rate(t, "magnetic-moment", mu_bohr=1e-11).tolist()
+        == RecoilSpectrum().rate(t, MagneticMoment(1e-11), atomic_model="steps").tolist()
+    )
 
 
 def test_threads_sharing_a_spectrum_get_the_serial_numbers_while_its_kernel_cache_evicts():

@@ -1,7 +1,10 @@
-"""Figures (matplotlib). Each function takes ``ax=`` (created if None) and returns the figure.
+"""Figures (matplotlib) of the signal spectra and background (Figs. 1, 2) and of the limits (Figs. 4, 6).
+Each function takes ``ax=`` (created if None) and returns the figure; the fit figures (Figs. 3, 5) are in
+:mod:`exonu.output.figures_fit` (also importable from here).
 
-Every function also draws into the axes of a ``SubFigure``: :func:`plot_fit` and :func:`plot_search_fit`
-then return that SubFigure, the others the top-level figure holding it (and leave its layout to you).
+Every function also draws into the axes of a ``SubFigure`` and returns the top-level figure holding it
+(and leaves its layout to you); the axes of a caller's top-level figure get ``Figure.tight_layout``. A figure
+made here is laid out when it is made (:mod:`exonu.output.figure_layout`): saving it draws it once.
 
 Figure numbers follow the XMASS-I paper, PLB 809 (2020) 135741 (arXiv:2005.11891). Titles, windows and
 labels come from the detector and the results passed in, never from a detector name.
@@ -9,9 +12,8 @@ labels come from the detector and the results passed in, never from a detector n
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -19,15 +21,20 @@ from numpy.typing import ArrayLike
 from ..cache import cached_arrays
 from ..spectrum import RecoilSpectrum, default_spectrum
 from ..xsec import DarkPhotonBL, Interaction, MagneticMoment, Millicharge, Weak
+from .figure_layout import FIT_PANEL_GAP_IN, place_subplots, title_height_in
+from .figure_layout import title_with_note as title_with_note
+from .figures_fit import nuisance_arrays_from_fit_vector as nuisance_arrays_from_fit_vector
+from .figures_fit import plot_fit as plot_fit
+from .figures_fit import plot_search_fit as plot_search_fit
+from .figures_fit import plot_search_fits as plot_search_fits
+from .figures_fit import profile_band as profile_band
+from .figures_fit import wrapped as wrapped
 
 if TYPE_CHECKING:  # annotations only: matplotlib is imported where a figure is drawn
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.figure import Figure
 
     from ..detector import BackgroundModel, DetectorSetup
-    from ..searches.paper import PaperResults
-    from ..searches.run import SearchResult
-    from ..stats import BinnedModel, FitResult
 
 #: Fig. 1 of the paper: the models and parameter values shown there (caption), with Axes.plot styles
 FIG1_MODELS: tuple[tuple[str, Interaction, str, dict[str, Any]], ...] = (
@@ -45,7 +52,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> tuple[F
     from matplotlib.figure import Figure
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = plt.subplots(figsize=figsize, layout="none")  # "none": placed by place_subplots, whatever the rc
         return fig, ax
     root = ax.figure
     while not isinstance(root, Figure):  # axes of a SubFigure: its .figure is the figure holding it
@@ -53,28 +60,9 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> tuple[F
     return root, ax
 
 
-#: average advance of a DejaVu Sans character, in units of the font size (measured: 0.55–0.6)
-CHARACTER_WIDTH_EM = 0.6
-
-
-def title_with_note(ax: Axes, title: str, note: str = "", fontsize: float = 9.0) -> None:
-    """``title`` on the first line and ``(note)`` wrapped below it, within the figure's width.
-
-    A one-line title with a long note (detector, simulated data, quick look, method) was wider than the
-    figure and cut off at both ends. The axes title is centred on the axes, which sit right of the
-    figure's centre (the y label), so the lines are kept to 85 % of the figure's width.
-    """
-    lines = [title]
-    if note:
-        fig = ax.figure
-        width_pt = fig.bbox.width / fig.dpi * 72.0
-        lines += textwrap.wrap(f"({note})", max(20, int(0.85 * width_pt / (CHARACTER_WIDTH_EM * fontsize))))
-    ax.set_title("\n".join(lines), fontsize=fontsize)
-
-
 def _tight_layout(ax: Axes) -> None:
-    """``Figure.tight_layout`` when ``ax`` belongs to a top-level figure; a SubFigure has none (its parent
-    lays it out), so its axes are left as they are instead of failing."""
+    """``Figure.tight_layout`` when ``ax`` (a caller's) belongs to a top-level figure; a SubFigure has none
+    (its parent lays it out), so its axes are left as they are instead of failing."""
     from matplotlib.figure import Figure
 
     if isinstance(ax.figure, Figure):
@@ -109,6 +97,7 @@ def plot_signal_spectra(
     curves are the excess over the SM (pure + interference).
     """
     spectrum = spectrum or default_spectrum()
+    made_here = ax is None
     fig, ax = _axes(ax)
     t = np.geomspace(e_min_kev, e_max_kev, n_points)
     rates = fig1_rates(spectrum, t)
@@ -123,7 +112,10 @@ def plot_signal_spectra(
     ax.set_title(f"Solar-ν recoil spectra in Xe ({src['solar_model']}: {' + '.join(src['sources'])})", fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, which="both", alpha=0.25)
-    _tight_layout(ax)
+    if made_here:  # log axes over many decades: 10⁻ⁿ tick labels only
+        place_subplots(fig, left_in=0.8, right_in=0.2, bottom_in=0.6, top_in=title_height_in(ax))
+    else:
+        _tight_layout(ax)
     return fig
 
 
@@ -163,10 +155,13 @@ def plot_background(
     components are this package's reconstruction, not the collaboration's MC (paper Fig. 2).
     """
     sys_ax = None
+    made_here = ax is None
     if ax is None and systematics:
         import matplotlib.pyplot as plt
 
-        fig, (ax, sys_ax) = plt.subplots(2, 1, figsize=(8.0, 7.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+        fig, (ax, sys_ax) = plt.subplots(
+            2, 1, figsize=(8.0, 7.0), sharex=True, layout="none", gridspec_kw={"height_ratios": [3, 1]}
+        )
     else:
         fig, ax = _axes(ax, figsize=(8.0, 5.5))
     if window is None:
@@ -241,7 +236,14 @@ def plot_background(
         sys_ax.set_ylim(max(0.0, 1 - 1.3 * frac.max()), 1 + 1.3 * frac.max() if frac.max() > 0 else 1.1)
         sys_ax.legend(fontsize=7, loc="upper right")
         sys_ax.grid(True, alpha=0.25)
-    _tight_layout(ax)
+    if made_here:
+        # left: a log axis spanning about one decade labels its minor ticks (6×10⁻⁵, 0.6 in wide), and
+        # the lower panel's two-line label; right: half of the last tick label ("200") beyond the axes
+        place_subplots(
+            fig, left_in=1.0, right_in=0.3, bottom_in=0.6, top_in=title_height_in(ax), gap_in=FIT_PANEL_GAP_IN
+        )
+    else:
+        _tight_layout(ax)
     return fig
 
 
@@ -251,120 +253,6 @@ MILLICHARGE_REFERENCES = (
     ("reactor ν̄_e, 2.1×10⁻¹² e (ref. [12])", 2.1e-12, "tab:brown", "-."),
     ("vacuum birefringence, 3×10⁻⁸ e (m_ν < 10 meV, ref. [13])", 3e-8, "tab:olive", ":"),
 )
-
-
-@overload
-def plot_fit(
-    edges_kev: ArrayLike,
-    data_counts: ArrayLike,
-    best_fit_counts: ArrayLike,
-    band_low_counts: ArrayLike,
-    band_high_counts: ArrayLike,
-    signal_limit_counts: ArrayLike,
-    exposure_kg_day: float,
-    title: str = "",
-    signal_label: str = "90 % CL signal",
-    ax: None = None,
-    log_y: bool = True,
-    data_label: str = "data",
-    residual_ax: Axes | None = None,
-) -> Figure: ...
-@overload
-def plot_fit(
-    edges_kev: ArrayLike,
-    data_counts: ArrayLike,
-    best_fit_counts: ArrayLike,
-    band_low_counts: ArrayLike,
-    band_high_counts: ArrayLike,
-    signal_limit_counts: ArrayLike,
-    exposure_kg_day: float,
-    title: str = "",
-    signal_label: str = "90 % CL signal",
-    ax: Axes = ...,
-    log_y: bool = True,
-    data_label: str = "data",
-    residual_ax: Axes | None = None,
-) -> Figure | SubFigure: ...
-def plot_fit(
-    edges_kev: ArrayLike,
-    data_counts: ArrayLike,
-    best_fit_counts: ArrayLike,
-    band_low_counts: ArrayLike,
-    band_high_counts: ArrayLike,
-    signal_limit_counts: ArrayLike,
-    exposure_kg_day: float,
-    title: str = "",
-    signal_label: str = "90 % CL signal",
-    ax: Axes | None = None,
-    log_y: bool = True,
-    data_label: str = "data",
-    residual_ax: Axes | None = None,
-) -> Figure | SubFigure:
-    """Figs. 3 and 5: data, best-fit signal + background with its ±1σ band, the 90 % CL signal, and residuals.
-
-    Counts per bin are shown as rates in events/(kg·day·keV) (divided by exposure in kg·day and bin width
-    in keV). With ``ax=None`` a lower panel shows the residuals (data − best fit)/√data; pass
-    ``residual_ax`` to draw them into an axes of your own (``ax`` given and ``residual_ax=None``: no panel).
-    """
-    fig: Figure | SubFigure  # the axes' figure: a SubFigure when ax is the axes of one
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        fig, (ax, residual_ax) = plt.subplots(
-            2, 1, figsize=(7.0, 5.6), sharex=True, layout="constrained", gridspec_kw={"height_ratios": [3, 1]}
-        )
-    fig = ax.figure
-    edges = np.asarray(edges_kev, dtype=float)
-    width = np.diff(edges)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    to_rate = 1.0 / (exposure_kg_day * width)
-    data = np.asarray(data_counts, dtype=float)
-    sigma = np.sqrt(np.maximum(data, 1.0))  # empty bins: the 1-count scale, not zero
-    ax.errorbar(
-        centres,
-        data * to_rate,
-        yerr=sigma * to_rate,
-        xerr=width / 2,
-        fmt="k.",
-        ms=3,
-        lw=0.8,
-        label=data_label,
-        zorder=3,
-    )
-    ax.stairs(
-        np.asarray(best_fit_counts) * to_rate, edges, color="tab:blue", lw=1.4, label="best fit: signal + background"
-    )
-    ax.stairs(
-        np.asarray(band_high_counts) * to_rate,
-        edges,
-        baseline=np.asarray(band_low_counts) * to_rate,
-        fill=True,
-        color="tab:green",
-        alpha=0.35,
-        label="best fit ± 1σ",
-    )
-    ax.stairs(np.asarray(signal_limit_counts) * to_rate, edges, color="tab:red", ls=":", lw=1.6, label=signal_label)
-    ax.set_xlim(edges[0], edges[-1])
-    if log_y:
-        ax.set_yscale("log")
-    ax.set_xlabel("reconstructed energy [keV]")
-    ax.set_ylabel("events / (kg · day · keV)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.2)
-    if residual_ax is not None:
-        residual = (data - np.asarray(best_fit_counts, dtype=float)) / sigma
-        residual_ax.axhline(0.0, color="tab:blue", lw=1.0)
-        residual_ax.errorbar(centres, residual, yerr=np.ones_like(residual), xerr=width / 2, fmt="k.", ms=3, lw=0.8)
-        limit = max(3.0, 1.2 * float(np.max(np.abs(residual) + 1.0)))  # the axis fits every residual
-        residual_ax.set_ylim(-limit, limit)
-        residual_ax.set_xlim(edges[0], edges[-1])
-        residual_ax.set_ylabel("(data − fit) / √data", fontsize=8)
-        residual_ax.set_xlabel("reconstructed energy [keV]")
-        ax.set_xlabel("")
-        ax.tick_params(labelbottom=False)
-        residual_ax.grid(True, alpha=0.2)
-    return fig
 
 
 def log_axis_range(values: Iterable[float | None], pad: float = 3.0) -> tuple[float, float]:
@@ -393,6 +281,7 @@ def plot_millicharge_limits(
 
     The y axis spans every limit, published value and reference line, so no point falls outside it.
     """
+    made_here = ax is None
     fig, ax = _axes(ax, figsize=(6.5, 4.6))
     labels = list(limits)
     x = np.arange(len(labels))
@@ -416,7 +305,10 @@ def plot_millicharge_limits(
     title_with_note(ax, "Millicharge limits per flavour", note)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(True, which="both", axis="y", alpha=0.2)
-    _tight_layout(ax)
+    if made_here:  # the y axis spans the reference lines (1.5×10⁻¹² to 3×10⁻⁸ e): 10⁻ⁿ tick labels only
+        place_subplots(fig, left_in=0.85, right_in=0.15, bottom_in=0.4, top_in=title_height_in(ax))
+    else:
+        _tight_layout(ax)
     return fig
 
 
@@ -430,6 +322,7 @@ def plot_dark_photon_limits(
     note: str = "",
 ) -> Figure:
     """Fig. 6: 90 % CL exclusion of g_{B−L} versus the dark-photon mass, published points marked."""
+    made_here = ax is None
     fig, ax = _axes(ax, figsize=(6.8, 4.8))
     m = np.asarray(masses_mev, dtype=float)
     if expected_band is not None:
@@ -452,147 +345,8 @@ def plot_dark_photon_limits(
     title_with_note(ax, "U(1)$_{B-L}$ dark photon: 90 % CL exclusion", note)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="both", alpha=0.2)
-    _tight_layout(ax)
+    if made_here:
+        place_subplots(fig, left_in=0.85, right_in=0.2, bottom_in=0.6, top_in=title_height_in(ax))
+    else:
+        _tight_layout(ax)
     return fig
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The figures of a reproduction (``exonu reproduce``)
-
-
-def nuisance_arrays_from_fit_vector(
-    fit_result: FitResult, model: BinnedModel, samples: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Map samples of the fit vector to per-sample (p, q, r) arrays by the fit's parameter names.
-
-    The fit vector holds only the free component normalisations (``p_<name>``), then ``q_<name>`` and
-    ``r_<name>``; components absent from it (fixed ones) keep their best-fit value. Matching by name keeps
-    this right whatever components a detector fixes.
-    """
-    index = {name: i for i, name in enumerate(fit_result.parameter_names)}
-
-    def columns(prefix: str, names: Sequence[str] | None, best: np.ndarray) -> np.ndarray:
-        out = np.broadcast_to(np.asarray(best, dtype=float), (len(samples), len(best))).copy()
-        for j, name in enumerate(names):  # type: ignore[arg-type]  # BinnedModel.__post_init__ fills every name list
-            i = index.get(f"{prefix}_{name}")
-            if i is not None:
-                out[:, j] = samples[:, i]
-        return out
-
-    return (
-        columns("p", model.background_names, fit_result.p),
-        columns("q", model.background_sys_names, fit_result.q),
-        columns("r", model.signal_sys_names, fit_result.r),
-    )
-
-
-def wrapped(text: str, width: int = 90) -> str:
-    """``text`` folded into lines of at most ``width`` characters (figure titles and captions)."""
-    import textwrap
-
-    return textwrap.fill(text, width)
-
-
-def profile_band(result: SearchResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best-fit expectation per bin (counts) and its ±1σ band from the profile likelihood of the signal.
-
-    The ±1σ interval of α is :func:`exonu.stats.best_fit_band` (Δχ²(α) ≤ 1 on α ≥ 0, found on the profile, so
-    it is right at the α = 0 boundary and for the dark photon's α^½ term, where a linearisation of the fit
-    covariance through α^½ gives a band ~10× too wide). The band per bin spans the model expectation, with
-    the nuisances profiled, at α̂ and at both ends of that interval.
-
-    Parameters
-    ----------
-    result : SearchResult
-        One search of :func:`exonu.searches.run_search` (its ``model`` and ``fit_result``).
-
-    Returns
-    -------
-    central, low, high : ndarray
-        Counts per bin.
-    """
-    from ..stats import best_fit_band as alpha_band
-    from ..stats import fit
-    from .serialize import statistic_of
-
-    f, model = result.fit_result, result.model
-    statistic = statistic_of(result)
-    central = model.asimov(max(float(f.alpha), 0.0), pulls=f)
-    _, alpha_low, alpha_high = alpha_band(model, f, statistic=statistic)
-    curves = [central]
-    for alpha in (alpha_low, alpha_high):
-        profiled = fit(model, statistic=statistic, fix_alpha=alpha)
-        curves.append(model.asimov(alpha, pulls=profiled))
-    stacked = np.array(curves)
-    return central, stacked.min(axis=0), stacked.max(axis=0)
-
-
-@overload
-def plot_search_fit(
-    res: PaperResults,
-    result: SearchResult,
-    title: str,
-    ax: None = None,
-    residual_ax: Axes | None = None,
-    log_y: bool = True,
-) -> Figure: ...
-@overload
-def plot_search_fit(
-    res: PaperResults,
-    result: SearchResult,
-    title: str,
-    ax: Axes = ...,
-    residual_ax: Axes | None = None,
-    log_y: bool = True,
-) -> Figure | SubFigure: ...
-def plot_search_fit(
-    res: PaperResults,
-    result: SearchResult,
-    title: str,
-    ax: Axes | None = None,
-    residual_ax: Axes | None = None,
-    log_y: bool = True,
-) -> Figure | SubFigure:
-    """Data vs the best fit of one search of a reproduction (±1σ from the profile, :func:`profile_band`),
-    with the 90 % CL signal, residuals and a line saying how the limit was made."""
-    from .labels import UNIT_TEXT, detector_note, limit_description, uses_simulated_data, window_range
-
-    w = res.setup.window(result.window)
-    central, low, high = profile_band(result)
-    alpha90 = (result.observed / result.reference) ** result.spec.alpha_power
-    unit = UNIT_TEXT.get(result.spec.unit, result.spec.unit)
-    out = plot_fit(
-        w.binning.edges_kev,
-        result.model.data,
-        central,
-        low,
-        high,
-        result.model.signal(alpha90),
-        w.exposure_kg_day,
-        ax=ax,
-        residual_ax=residual_ax,
-        log_y=log_y,
-        title=title,
-        signal_label=f"90 % CL signal ({result.observed:.2g} {unit})".replace(" )", ")"),
-        data_label="Asimov data (simulated)" if uses_simulated_data(res) else "data",
-    )
-    # the title: what and the limit, then the method and the detector note wrapped below (nothing cut off)
-    main_ax = ax if ax is not None else out.axes[0]
-    title_with_note(
-        main_ax,
-        f"{title}, {window_range(res, result.window)}: limit {result.observed:.3g} {unit}",
-        f"{result.method}; {detector_note(res)}",
-    )
-    # how the limit was made: a small footer under the lowest axes
-    out.axes[-1].annotate(
-        wrapped(limit_description(result), 130),
-        xy=(0, 0),
-        xycoords="axes fraction",
-        xytext=(0, -34),
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontsize=6,
-        color="0.3",
-    )
-    return out

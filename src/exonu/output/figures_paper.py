@@ -1,17 +1,13 @@
-"""The figures of a reproduction of the paper (Figs. 1–6 analogues), drawn with :mod:`exonu.output.figures`."""
+"""The figures of a reproduction of the paper (Figs. 1–6 analogues), drawn with :mod:`exonu.output.figures`
+and :mod:`exonu.output.figures_fit`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .figures import (
-    plot_background,
-    plot_dark_photon_limits,
-    plot_millicharge_limits,
-    plot_search_fit,
-    plot_signal_spectra,
-)
+from .figures import plot_background, plot_dark_photon_limits, plot_millicharge_limits, plot_signal_spectra
+from .figures_fit import plot_search_fit, plot_search_fits
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,8 +34,6 @@ QUICK_FIGURES = ("fig4_millicharge_limits.png", "fig6_dark_photon_exclusion.png"
 def figure_builders(res: PaperResults) -> dict[str, Callable[[], Figure]]:
     """How to draw each figure of a reproduction, by file name, in order (Figs. 1–6; only
     :data:`QUICK_FIGURES` for a quick look). Each call makes one figure (the caller saves and closes it)."""
-    import matplotlib.pyplot as plt
-
     from .labels import FLAVOUR_LABELS, detector_note, highlighted_dark_photon
 
     note = detector_note(res)  # one-line titles: how each limit was made is in the captions and the report
@@ -58,12 +52,7 @@ def figure_builders(res: PaperResults) -> dict[str, Callable[[], Figure]]:
     def fits() -> Figure:
         panels = [("magnetic moment", res.searches["magnetic_moment_mub"])]
         panels += [(f"dark photon, M = {r.spec.mass_mev:g} MeV", r) for r in highlighted_dark_photon(res)]
-        fig = plt.figure(figsize=(7.0, 4.8 * len(panels)), layout="constrained")
-        for subfig, (title, result) in zip(fig.subfigures(len(panels), 1, squeeze=False)[:, 0], panels, strict=False):
-            ax, residual_ax = subfig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-            plot_search_fit(res, result, title, ax=ax, residual_ax=residual_ax)
-        fig.suptitle("Fig. 5 analogue: fits of the magnetic moment and the dark photon", fontsize=10)
-        return fig
+        return plot_search_fits(res, panels, "Fig. 5 analogue: fits of the magnetic moment and the dark photon")
 
     def dark_photon_limits() -> Figure:
         masses = [r.spec.mass_mev for r in res.dark_photon]

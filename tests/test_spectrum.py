@@ -257,3 +257,36 @@ def test_threads_sharing_a_spectrum_get_the_serial_numbers_while_its_kernel_cach
             for a, b in zip(got, serial, strict=True):
                 np.testing.assert_array_equal(a, b)
     assert len(shared._kernels) <= spectrum_module.KERNEL_CACHE_SIZE
+
+
+@pytest.mark.parametrize(
+    ("interaction", "atomic_model"),
+    [
+        (Weak(), "fea"),
+        (MagneticMoment(1e-11), "steps"),
+        (DarkPhotonBL(1e-6, 1e-2, part="pure"), "steps"),
+        (Millicharge(1e-12), "steps+epa"),
+        (Millicharge(1e-12), "free"),
+    ],
+)
+def test_rates_by_source_are_the_restricted_spectra_rates_to_the_bit(interaction, atomic_model):
+    """One cross-section evaluation gives the total rate and each source's alone (the solar-flux
+    systematics of a template), exactly what rate() and restricted((source,)).rate() give one by one."""
+    rs = RecoilSpectrum(flux=SolarFlux("SFII-GS98", ("pp", "7Be", "8B")))
+    t = np.geomspace(0.5, 790.0, 301)  # beyond pp's and 7Be's reach at the top (the EPA table ends at 800 keV)
+    for flavour in ("all", "mu"):
+        total, alone = rs.rates_by_source(t, interaction, ["8B", "pp"], flavour, atomic_model, per="kg-day")
+        np.testing.assert_array_equal(total, rs.rate(t, interaction, flavour, atomic_model, per="kg-day"))
+        assert list(alone) == ["8B", "pp"]
+        for name, rate in alone.items():
+            expected = rs.restricted((name,)).rate(t, interaction, flavour, atomic_model, per="kg-day")
+            np.testing.assert_array_equal(rate, expected)
+    assert rs.rates_by_source(t, interaction, [])[1] == {}
+
+
+def test_rates_by_source_refuses_a_source_outside_the_flux():
+    rs = RecoilSpectrum()
+    with pytest.raises(InputError, match=r"sources \['8B'\] are not in this spectrum's flux"):
+        rs.rates_by_source([5.0], Weak(), ["8B"])
+    with pytest.raises(InputError, match="list of solar-source names"):
+        rs.rates_by_source([5.0], Weak(), "pp")

@@ -168,17 +168,14 @@ class WindowSetup:
         grid = self.response.grid_kev
         if interaction is not None:
             spectrum = default_spectrum() if spectrum is None else spectrum
-            rate_on_grid = spectrum.rate(grid, interaction, flavour=flavour, atomic_model=atomic_model, per="kg-day")
+            # names were checked against every solar source at load; a source this spectrum leaves out
+            # contributes no signal, hence no flux systematic
+            sources = [s for s in self.signal_sys.solar_flux if s in spectrum.flux.sources]
+            rate_on_grid, alone = spectrum.rates_by_source(
+                grid, interaction, sources, flavour=flavour, atomic_model=atomic_model, per="kg-day"
+            )
             if self.signal_sys.solar_flux:
-                # names were checked against every solar source at load; a source this spectrum leaves
-                # out contributes no signal, hence no flux systematic
-                rate_by_source = {
-                    s: spectrum.restricted((s,)).rate(
-                        grid, interaction, flavour=flavour, atomic_model=atomic_model, per="kg-day"
-                    )
-                    for s in self.signal_sys.solar_flux
-                    if s in spectrum.flux.sources
-                }
+                rate_by_source = alone
         if rate_on_grid is None:
             raise InputError("signal_systematics needs an interaction or rate_on_grid")
         names, rows = [], []

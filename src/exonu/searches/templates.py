@@ -171,14 +171,13 @@ def term_rates(
     """Evaluate every term of ``spec`` at parameter ``value`` once, in total and per systematic solar source."""
     grid = window.response.grid_kev
     interactions = [spec.interaction(value, part) for part in spec.parametrisation.parts]
-
-    def rates(sp: RecoilSpectrum) -> np.ndarray:
-        return np.array([sp.rate(grid, i, atomic_model=atomic_model, per="kg-day") for i in interactions])
-
-    by_source = {
-        s: rates(spectrum.restricted((s,))) for s in window.signal_sys.solar_flux if s in spectrum.flux.sources
-    }
-    return TermRates(rates(spectrum), by_source)
+    sources = [s for s in window.signal_sys.solar_flux if s in spectrum.flux.sources]
+    # one cross-section evaluation per term gives the total and each systematic source's rate alone
+    per_term = [
+        spectrum.rates_by_source(grid, i, sources, atomic_model=atomic_model, per="kg-day") for i in interactions
+    ]
+    by_source = {s: np.array([alone[s] for _, alone in per_term]) for s in sources}
+    return TermRates(np.array([total for total, _ in per_term]), by_source)
 
 
 def cached_term_rates(

@@ -67,17 +67,36 @@ def chiral_excess_terms(
     tuple of ndarray
         (interference, pure) in MeV⁻³.
     """
+    return (
+        chiral_excess_part("interference", t_mev, e_mev, g_left, g_right, delta_left, delta_right),
+        chiral_excess_part("pure", t_mev, e_mev, g_left, g_right, delta_left, delta_right),
+    )
+
+
+def chiral_excess_part(
+    part: str,
+    t_mev: np.ndarray,
+    e_mev: np.ndarray,
+    g_left: float,
+    g_right: float,
+    delta_left: np.ndarray | float,
+    delta_right: np.ndarray | float,
+) -> np.ndarray:
+    """One part of :func:`chiral_excess_terms` (``"interference"`` or ``"pure"``), in MeV⁻³, without
+    computing the other: an interaction object that returns one part (a template term) costs half."""
     me = ELECTRON_MASS_MEV
     prefactor = 2 * FERMI_CONSTANT_MEV2**2 * me / math.pi
     right_weight = (1 - t_mev / e_mev) ** 2
     mixed_weight = me * t_mev / e_mev**2
-    interference = prefactor * (
-        2 * g_left * delta_left
-        + 2 * g_right * delta_right * right_weight
-        - (g_left * delta_right + g_right * delta_left) * mixed_weight
-    )
-    pure = prefactor * (delta_left**2 + delta_right**2 * right_weight - delta_left * delta_right * mixed_weight)
-    return interference, pure
+    if part == "interference":
+        return prefactor * (
+            2 * g_left * delta_left
+            + 2 * g_right * delta_right * right_weight
+            - (g_left * delta_right + g_right * delta_left) * mixed_weight
+        )
+    if part == "pure":
+        return prefactor * (delta_left**2 + delta_right**2 * right_weight - delta_left * delta_right * mixed_weight)
+    raise InputError(f"part must be 'interference' or 'pure'; got {part!r}")
 
 
 class ChiralShiftInteraction(Interaction):
@@ -106,11 +125,9 @@ class ChiralShiftInteraction(Interaction):
     def _dsigma_dt_natural(self, t: np.ndarray, e: np.ndarray, flavour: str) -> np.ndarray:
         g_left, g_right = chiral_couplings(flavour, self.sin2_theta_w)
         delta_left, delta_right = self.chiral_shifts(t, flavour)
+        if self.part != "both":  # one template term: the other part is not computed
+            return chiral_excess_part(self.part, t, e, g_left, g_right, delta_left, delta_right)
         interference, pure = chiral_excess_terms(t, e, g_left, g_right, delta_left, delta_right)
-        if self.part == "pure":
-            return pure
-        if self.part == "interference":
-            return interference
         return interference + pure
 
     def parameters(self) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Eq. (2) against docs/physics.md §11.2 (regression values computed for the sheet, with their inputs)."""
 
+import sys
+
 import numpy as np
 import pytest
 from scipy import integrate
@@ -251,12 +253,54 @@ def test_threads_sharing_a_spectrum_get_the_serial_numbers_while_its_kernel_cach
     grids = [np.array([2.0 + 0.5 * i, 3.0 + 0.5 * i, 9.0]) for i in range(4 * spectrum_module.KERNEL_CACHE_SIZE)]
     serial = [RecoilSpectrum().rate(g, Weak()) for g in grids]
     shared = RecoilSpectrum()
-    with ThreadPoolExecutor(8) as pool:
-        for _ in range(3):
-            got = list(pool.map(lambda g: shared.rate(g, Weak()), grids))
-            for a, b in zip(got, serial, strict=True):
-                np.testing.assert_array_equal(a, b)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads swap every few bytecodes: the unguarded cache failed here 4 times in 20
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(10):
+                got = list(pool.map(lambda g: shared.rate(g, Weak()), grids))
+                for a, b in zip(got, serial, strict=True):
+                    np.testing.assert_array_equal(a, b)
+    finally:
+        sys.setswitchinterval(switch)
     assert len(shared._kernels) <= spectrum_module.KERNEL_CACHE_SIZE
+
+
+def test_the_kernel_cache_survives_a_key_evicted_by_another_thread_between_two_steps():
+    """The interleavings the threaded test above meets by chance, forced: another thread evicts the key
+    after this one found or stored it (a dict lookup of it would then raise KeyError)."""
+    from collections import OrderedDict
+
+    class EvictedMeanwhile(OrderedDict):
+        def move_to_end(self, key, last=True):
+            self.pop(key, None)  # evicted after it was found ...
+            super().move_to_end(key, last)  # ... so this raises KeyError, as in the race
+
+        def __getitem__(self, key):
+            raise KeyError(key)  # ... or after it was stored
+
+    t = np.array([2.0, 3.0, 9.0])
+    serial = RecoilSpectrum().rate(t, Weak())
+    rs = RecoilSpectrum()
+    rs._kernels = EvictedMeanwhile()
+    for _ in range(3):  # built, then found (and evicted meanwhile), then built again
+        np.testing.assert_array_equal(rs.rate(t, Weak()), serial)
+
+
+def test_the_kernel_cache_holds_at_most_its_bytes_and_always_the_newest(monkeypatch):
+    """The process's default spectrum lives as long as the process: large grids must not pile up."""
+    import exonu.spectrum as spectrum_module
+
+    rs = RecoilSpectrum()
+    one = rs.kernel(np.linspace(1.0, 100.0, 500)).nbytes
+    monkeypatch.setattr(spectrum_module, "KERNEL_CACHE_BYTES", int(2.5 * one))
+    for k in range(6):
+        rs.rate(np.linspace(1.0 + k * 1e-3, 100.0, 500), Weak())
+    assert len(rs._kernels) == 2 and sum(k.nbytes for k in rs._kernels.values()) <= 2.5 * one
+    monkeypatch.setattr(spectrum_module, "KERNEL_CACHE_BYTES", one // 2)  # one kernel alone is over the bound
+    newest = np.linspace(2.0, 50.0, 500)
+    rs.rate(newest, Weak())
+    assert len(rs._kernels) == 1 and rs.kernel(newest) is next(iter(rs._kernels.values()))
 
 
 @pytest.mark.parametrize(
@@ -290,3 +334,11 @@ def test_rates_by_source_refuses_a_source_outside_the_flux():
         rs.rates_by_source([5.0], Weak(), ["8B"])
     with pytest.raises(InputError, match="list of solar-source names"):
         rs.rates_by_source([5.0], Weak(), "pp")
+    with pytest.raises(InputError, match="list of solar-source names"):
+        rs.rates_by_source([5.0], Weak(), ["pp", 7])
+
+
+def test_rates_by_source_takes_any_iterable_of_names_once():
+    rs = RecoilSpectrum()
+    _, alone = rs.rates_by_source([5.0], Weak(), (name for name in ("pp", "7Be")))
+    assert list(alone) == ["pp", "7Be"]

@@ -57,6 +57,9 @@ MAX_QUADRATURE_NODES = 4096
 ENERGY_CHUNK = 10_000
 #: Flux kernels kept per spectrum (least recently used dropped first); only grids of ≤ ENERGY_CHUNK energies
 KERNEL_CACHE_SIZE = 8
+#: Bytes the kept kernels of one spectrum may hold together (the newest is always kept): the process's
+#: default_spectrum() lives as long as the process, and a 10 000-energy kernel is ~40 MB
+KERNEL_CACHE_BYTES = 64 * 2**20
 
 
 @cache
@@ -64,7 +67,8 @@ def default_spectrum() -> RecoilSpectrum:
     """The default ``RecoilSpectrum()``, one per process, for code that folds signals when the caller gave
     no spectrum: its flux kernels (the slow part of a rate) are then built once for every signal and search
     of the process instead of once per call. Its caches are its only state, and they hold pure functions of
-    their keys, so sharing it changes no number."""
+    their keys, so sharing it changes no number; they hold at most KERNEL_CACHE_BYTES per spectrum (and per
+    solar-source subset), and ``default_spectrum.cache_clear()`` lets the whole spectrum go."""
     return RecoilSpectrum()
 
 
@@ -103,6 +107,11 @@ class FluxKernel:
     energies_kev: np.ndarray
     weights: np.ndarray
     source_nodes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the kernel's arrays, in bytes."""
+        return int(self.energies_kev.nbytes + self.weights.nbytes)
 
 
 @dataclass
@@ -178,7 +187,10 @@ class RecoilSpectrum:
             return found
         built = self._build_kernel(t, lower_limit)
         self._kernels[key] = built
-        while len(self._kernels) > KERNEL_CACHE_SIZE:
+        while len(self._kernels) > 1:  # the oldest go first, until KERNEL_CACHE_SIZE and _BYTES hold
+            kept = list(self._kernels.values())  # one C-level copy: no other thread runs in between
+            if len(kept) <= KERNEL_CACHE_SIZE and sum(k.nbytes for k in kept) <= KERNEL_CACHE_BYTES:
+                break
             with suppress(KeyError):
                 self._kernels.popitem(last=False)
         return built
@@ -246,7 +258,7 @@ class RecoilSpectrum:
         self,
         t_kev: ArrayLike,
         interaction: Interaction,
-        sources: Sequence[str],
+        sources: Iterable[str],
         flavour: str = "all",
         atomic_model: str | atomic.AtomicModel | atomic.RatioTable = "fea",
         per: str = "tonne-year",
@@ -263,13 +275,16 @@ class RecoilSpectrum:
         (ndarray, dict)
             The total rate and ``{source: rate}``, each with the shape of ``t_kev``.
         """
-        if isinstance(sources, str) or not all(isinstance(name, str) for name in sources):
+        if isinstance(sources, str) or not isinstance(sources, Iterable):
             raise InputError(f"sources must be a list of solar-source names; got {sources!r:.60}")
-        unknown = [name for name in sources if name not in self.flux.sources]
+        names = tuple(sources)  # once: a generator would be used up by the checks
+        if not all(isinstance(name, str) for name in names):
+            raise InputError(f"sources must be a list of solar-source names; got {names!r:.60}")
+        unknown = [name for name in names if name not in self.flux.sources]
         if unknown:
             raise InputError(f"sources {unknown} are not in this spectrum's flux {list(self.flux.sources)}")
-        stacked = self._rates(t_kev, interaction, flavour, atomic_model, per, tuple(sources))
-        return stacked[0], {name: stacked[1 + i] for i, name in enumerate(sources)}
+        stacked = self._rates(t_kev, interaction, flavour, atomic_model, per, names)
+        return stacked[0], {name: stacked[1 + i] for i, name in enumerate(names)}
 
     def _rates(
         self,

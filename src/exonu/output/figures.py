@@ -2,9 +2,10 @@
 Each function takes ``ax=`` (created if None) and returns the figure; the fit figures (Figs. 3, 5) are in
 :mod:`exonu.output.figures_fit` (also importable from here).
 
-Every function also draws into the axes of a ``SubFigure`` and returns the top-level figure holding it
-(and leaves its layout to you); the axes of a caller's top-level figure get ``Figure.tight_layout``. A figure
-made here is laid out when it is made (:mod:`exonu.output.figure_layout`): saving it draws it once.
+Every function here also draws into the axes of a ``SubFigure`` and returns the top-level figure holding it
+(and leaves its layout to you); the axes of a caller's top-level figure get ``Figure.tight_layout``. (The fit
+figures return the SubFigure and leave a caller's figure as it is.) A figure made here is laid out when it
+is made (:mod:`exonu.output.figure_layout`): saving it draws it once.
 
 Figure numbers follow the XMASS-I paper, PLB 809 (2020) 135741 (arXiv:2005.11891). Titles, windows and
 labels come from the detector and the results passed in, never from a detector name.
@@ -112,8 +113,8 @@ def plot_signal_spectra(
     ax.set_title(f"Solar-ν recoil spectra in Xe ({src['solar_model']}: {' + '.join(src['sources'])})", fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, which="both", alpha=0.25)
-    if made_here:  # log axes over many decades: 10⁻ⁿ tick labels only
-        place_subplots(fig, left_in=0.8, right_in=0.2, bottom_in=0.6, top_in=title_height_in(ax))
+    if made_here:  # log axes: 10⁻ⁿ tick labels, and a last label like 4×10¹ (half of it right of the axes)
+        place_subplots(fig, left_in=0.8, right_in=0.35, bottom_in=0.6, top_in=title_height_in(ax))
     else:
         _tight_layout(ax)
     return fig
@@ -345,8 +346,8 @@ def plot_dark_photon_limits(
     title_with_note(ax, "U(1)$_{B-L}$ dark photon: 90 % CL exclusion", note)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="both", alpha=0.2)
-    if made_here:
-        place_subplots(fig, left_in=0.85, right_in=0.2, bottom_in=0.6, top_in=title_height_in(ax))
+    if made_here:  # y labels up to 6×10⁻⁵ (one mass spans less than a decade), a last x label like 2×10²
+        place_subplots(fig, left_in=0.95, right_in=0.35, bottom_in=0.6, top_in=title_height_in(ax))
     else:
         _tight_layout(ax)
     return fig

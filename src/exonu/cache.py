@@ -349,7 +349,10 @@ def read_cached(kind: str, inputs: Mapping[str, object]) -> dict[str, np.ndarray
     """The arrays of the entry for ``inputs`` (see :func:`cached_arrays`); None on a miss, with the cache off,
     or when an input is uncacheable. For a caller that computes several misses together, then
     :func:`store_cached` each."""
-    entry = _enabled_entry_key(kind, inputs)
+    return _read_keyed(kind, _enabled_entry_key(kind, inputs))
+
+
+def _read_keyed(kind: str, entry: tuple[str, str] | None) -> dict[str, np.ndarray] | None:
     if entry is None:
         return None
     key, _ = entry
@@ -359,10 +362,13 @@ def read_cached(kind: str, inputs: Mapping[str, object]) -> dict[str, np.ndarray
 def store_cached(kind: str, inputs: Mapping[str, object], arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Keep ``arrays`` (numeric) as the entry for ``inputs`` (nothing with the cache off or an uncacheable
     input); returns them as arrays."""
+    return _store_keyed(kind, _enabled_entry_key(kind, inputs), arrays)
+
+
+def _store_keyed(kind: str, entry: tuple[str, str] | None, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     out = {name: np.asarray(a) for name, a in arrays.items()}
     if any(a.dtype.hasobject for a in out.values()) or _META in out:
         raise InputError(f"exonu cache ({kind!r}): entries hold numeric arrays not named {_META!r}")
-    entry = _enabled_entry_key(kind, inputs)
     if entry is not None:
         key, text = entry
         _write_entry(_entry_path(kind, key), key, kind, text, out)
@@ -383,7 +389,8 @@ def cached_arrays(
     compute : callable
         Returns the arrays; called on a miss, when the cache is off, or when an input is uncacheable.
     """
-    hit = read_cached(kind, inputs)
+    entry = _enabled_entry_key(kind, inputs)  # once for the read and, on a miss, the write
+    hit = _read_keyed(kind, entry)
     if hit is not None:
         return hit
-    return store_cached(kind, inputs, compute())
+    return _store_keyed(kind, entry, compute())

@@ -202,8 +202,8 @@ class RecoilSpectrum:
         energies: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         source_nodes: dict[str, tuple[int, int]] = {}
+        n_nodes = 0
         for source, total_flux in self.flux.items():
-            start = sum(e.shape[1] for e in energies)
             if source.is_line:
                 for e_line, branching in source.lines:
                     e = np.full_like(t_col, e_line)
@@ -217,7 +217,9 @@ class RecoilSpectrum:
                 f = self.flavour_content.fractions(e, source.name)
                 weights.append(total_flux * source.pdf(e) * span * w[None, :] * f)
                 energies.append(e)
-            source_nodes[source.name] = (start, sum(e.shape[1] for e in energies))
+            added = len(source.lines) if source.is_line else x.size  # one node per line, or the quadrature's
+            source_nodes[source.name] = (n_nodes, n_nodes + added)
+            n_nodes += added
         shape = (*t.shape, -1)
         e_all = np.concatenate(energies, axis=1)
         w_all = np.concatenate(weights, axis=2)

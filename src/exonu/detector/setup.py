@@ -171,11 +171,9 @@ class WindowSetup:
             # names were checked against every solar source at load; a source this spectrum leaves out
             # contributes no signal, hence no flux systematic
             sources = [s for s in self.signal_sys.solar_flux if s in spectrum.flux.sources]
-            rate_on_grid, alone = spectrum.rates_by_source(
+            rate_on_grid, rate_by_source = spectrum.rates_by_source(
                 grid, interaction, sources, flavour=flavour, atomic_model=atomic_model, per="kg-day"
             )
-            if self.signal_sys.solar_flux:
-                rate_by_source = alone
         if rate_on_grid is None:
             raise InputError("signal_systematics needs an interaction or rate_on_grid")
         names, rows = [], []

@@ -11,13 +11,12 @@ The library call is :func:`exonu.searches.contour.confidence_region` on the
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InputError
-from .exclusion import DEFAULT_MASS_RANGE_MEV
+from .exclusion import mass_range_mev
 from .executors import add_executor_arguments, executor_from_args
 from .options import (
     MAX_MASSES,
@@ -154,9 +153,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise InputError("--expected-grid is not available for a mediator's region (no expected region is drawn)")
     if args.charges is not None and args.signal != "light-vector":
         raise InputError("--charges is the light vector's charge set; --signal light-vector only")
-    if args.mass_range is not None and not 0 < args.mass_range[0] < args.mass_range[1] < math.inf:
-        lo, hi = args.mass_range
-        raise InputError(f"--mass-range LO HI must satisfy 0 < LO < HI (MeV, finite); got {lo:g} {hi:g}")
+    mass_range_mev(args.mass_range)  # checked before anything loads
     if len(args.detector) > 1 and args.window is not None:
         raise InputError("--window names a window of one detector; a joint fit uses each detector's default window")
     if args.flavour is not None and not (args.signal == "nsi" and {"eps_l", "eps_r"} & set(args.params)):
@@ -213,8 +210,7 @@ def cmd_contour(args: argparse.Namespace) -> int:
     if mediator:
         from ..searches.mediators import mediator_masses
 
-        low, high = args.mass_range or DEFAULT_MASS_RANGE_MEV
-        masses = mediator_masses(args.n_masses or DEFAULT_N_MASSES, low, high)
+        masses = mediator_masses(args.n_masses or DEFAULT_N_MASSES, *mass_range_mev(args.mass_range))
         spec = search_spec(args.signal, mass_mev=float(masses[0]), charges=args.charges, window=args.window)
     else:
         flavours = None if args.flavour is None else (("e", "mu", "tau") if args.flavour == "all" else (args.flavour,))
@@ -243,6 +239,17 @@ def cmd_contour(args: argparse.Namespace) -> int:
     def progress(items: Iterable[T], total: int, unit: str) -> Iterable[T]:
         return tqdm(items, total=total, unit=unit, desc="exonu contour", disable=not watched, file=sys.stderr)
 
+    # what both kinds of region take from the command line
+    options = dict(
+        cl=args.cl,
+        method=args.method,
+        n_grid=args.grid,
+        n_toys=args.toys or DEFAULT_TOYS,
+        toy_grid=args.toy_grid,
+        seed=args.seed,
+        phase=phase,
+        progress=progress,
+    )
     try:
         if masses is not None:
             assert executor is not None  # a mediator's columns always run on the back end
@@ -255,35 +262,15 @@ def cmd_contour(args: argparse.Namespace) -> int:
                 statistic=statistics_per_detector(args.statistic, names),
                 data_sources={n: c.source for n, c in chosen.items()},
             )
-            region = mediator_region(
-                search,
-                masses,
-                cl=args.cl,
-                method=args.method,
-                n_grid=args.grid,
-                n_toys=args.toys or DEFAULT_TOYS,
-                toy_grid=args.toy_grid,
-                seed=args.seed,
-                order=args.params,
-                mapper=executor.map,
-                phase=phase,
-                progress=progress,
-            )
+            region = mediator_region(search, masses, order=args.params, mapper=executor.map, **options)
         else:
             problem = region_problem(setups, spec, args.params, datas=datas, statistic=args.statistic)
             problem.data_sources.update({n: c.source for n, c in chosen.items()})
             region = confidence_region(
                 problem,
-                cl=args.cl,
-                method=args.method,
-                n_grid=args.grid,
-                n_toys=args.toys or DEFAULT_TOYS,
-                toy_grid=args.toy_grid,
-                seed=args.seed,
                 mapper=map if executor is None else executor.map,
-                phase=phase,
-                progress=progress,
                 expected_grid=DEFAULT_EXPECTED_GRID if args.expected_grid is None else args.expected_grid,
+                **options,
             )
     finally:
         if executor is not None:

@@ -28,6 +28,8 @@ from .options import (
 from .signals import add_signal_arguments, spec_from_args
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -105,10 +107,17 @@ def masses_from_args(args: argparse.Namespace) -> np.ndarray:
         if len(np.unique(masses)) != masses.size:
             raise InputError(f"--masses-mev lists a mass twice: {args.masses_mev}")
         return np.sort(masses)
-    low, high = args.mass_range if args.mass_range is not None else DEFAULT_MASS_RANGE_MEV
+    return mediator_masses(
+        DEFAULT_N_MASSES if args.n_masses is None else args.n_masses, *mass_range_mev(args.mass_range)
+    )
+
+
+def mass_range_mev(given: Sequence[float] | None) -> tuple[float, float]:
+    """``--mass-range LO HI`` (MeV) checked, or :data:`DEFAULT_MASS_RANGE_MEV` if not given (exclusion, contour)."""
+    low, high = DEFAULT_MASS_RANGE_MEV if given is None else given
     if not 0 < low < high < math.inf:
         raise InputError(f"--mass-range LO HI must satisfy 0 < LO < HI (MeV, finite); got {low:g} {high:g}")
-    return mediator_masses(DEFAULT_N_MASSES if args.n_masses is None else args.n_masses, low, high)
+    return low, high
 
 
 def exclusion_figure(scan: ExclusionScan, document: dict[str, Any]) -> Figure:
